@@ -1,0 +1,23 @@
+/**
+ * Terminal safety. Text from one user is printed on every other user's terminal, so nothing
+ * in it may act as a control: ANSI escape sequences, C0 controls other than tab, DEL and C1.
+ */
+
+// ECMA-48: CSI (ESC [ or 0x9b) with parameters, intermediates and a final byte; the string
+// sequences OSC, DCS, SOS, PM and APC up to BEL or ST (or the end of the line when
+// unterminated); and any other ESC with its intermediates and final byte.
+const ESCAPE_SEQUENCE =
+  /(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x1b[\x20-\x2f]*[\x30-\x7e]?/g;
+
+// Every control character but tab (0x09): C0 (NUL, ESC, CR and the rest), DEL and C1.
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
+const CONTROLS = new RegExp(CONTROL.source, 'g');
+
+/** True when the text holds a control character (an escape sequence starts with one). */
+export const hasControl = (text: string): boolean => CONTROL.test(text);
+
+/** Message text with escape sequences and control characters removed; tabs stay. */
+export function cleanText(text: string): string {
+  if (!hasControl(text)) return text; // the common case allocates nothing
+  return text.replace(ESCAPE_SEQUENCE, '').replace(CONTROLS, '');
+}

@@ -1,0 +1,140 @@
+import { once } from 'node:events';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { Subject, type Subscription } from 'rxjs';
+import { localFanout, MAX_SEND_QUEUE_BYTES } from './fanout';
+import { socketLines } from './lines';
+import { SERVER_FULL, SHUTTING_DOWN } from './protocol';
+import { type Connection, type ConnectionId, DEFAULT_ROOM_OPTIONS, room, type RoomOptions } from './room';
+
+export const DEFAULT_PORT = 6677;
+/** Default for the connections served at once; one more is told the server is full. */
+export const MAX_CLIENTS = 10_000;
+/** Default idle time before TCP keepalive probes look for a vanished peer. */
+export const KEEPALIVE_IDLE_MS = 60_000;
+/** Default time a shutdown waits for peers to read their last lines before cutting them off. */
+export const SHUTDOWN_GRACE_MS = 3_000;
+
+/** What the server reports as it runs, for a log. */
+export type ServerEvent =
+  | { readonly kind: 'connect'; readonly id: ConnectionId; readonly from: string }
+  | { readonly kind: 'login'; readonly id: ConnectionId; readonly nick: string }
+  | { readonly kind: 'logout'; readonly id: ConnectionId; readonly nick: string }
+  | { readonly kind: 'disconnect'; readonly id: ConnectionId; readonly reason: string }
+  | { readonly kind: 'full'; readonly from: string }
+  | { readonly kind: 'error'; readonly error: Error };
+
+export interface ChatServerOptions extends RoomOptions {
+  /** Interface to listen on; undefined listens on all of them. */
+  readonly host: string | undefined;
+  readonly port: number;
+  readonly maxClients: number;
+  readonly maxSendQueueBytes: number;
+  readonly keepAliveIdleMs: number;
+  readonly shutdownGraceMs: number;
+  readonly onEvent: (event: ServerEvent) => void;
+}
+
+export const DEFAULT_SERVER_OPTIONS: ChatServerOptions = {
+  ...DEFAULT_ROOM_OPTIONS,
+  host: undefined,
+  port: DEFAULT_PORT,
+  maxClients: MAX_CLIENTS,
+  maxSendQueueBytes: MAX_SEND_QUEUE_BYTES,
+  keepAliveIdleMs: KEEPALIVE_IDLE_MS,
+  shutdownGraceMs: SHUTDOWN_GRACE_MS,
+  onEvent: () => {},
+};
+
+/** A chat server: listen once, then close once. */
+export interface ChatServer {
+  /** Resolves with the bound address once listening; rejects if the port cannot be bound. */
+  listen(): Promise<AddressInfo>;
+  /** The bound address, or null before listen() resolves and after close(). */
+  address(): AddressInfo | null;
+  /** Stops accepting, tells every user, and resolves once every socket is closed. */
+  close(): Promise<void>;
+}
+
+const describe = (socket: Socket): string =>
+  socket.remoteFamily === 'IPv6' ? `[${socket.remoteAddress}]:${socket.remotePort}` : `${socket.remoteAddress}:${socket.remotePort}`;
+
+const reasonOf = (err: Error | undefined): string => {
+  if (err === undefined) return 'closed';
+  return 'code' in err && typeof err.code === 'string' ? err.code : err.message;
+};
+
+/** Creates a chat server from options, each defaulting to DEFAULT_SERVER_OPTIONS. */
+export function createChatServer(overrides: Partial<ChatServerOptions> = {}): ChatServer {
+  const options: ChatServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...overrides };
+  const report = options.onEvent;
+  const sockets = new Set<Socket>();
+  const fanout = localFanout(options.maxSendQueueBytes);
+  const connections = new Subject<Connection>();
+  let nextId = 1;
+  let subscription: Subscription | undefined;
+
+  const accept = (socket: Socket) => {
+    let lastError: Error | undefined;
+    socket.on('error', (err) => (lastError = err)); // first, never removed: a late reset must not crash chatd
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    if (fanout.size >= options.maxClients) {
+      report({ kind: 'full', from: describe(socket) });
+      socket.end(SERVER_FULL);
+      socket.destroySoon();
+      return;
+    }
+    const id = nextId++;
+    socket.setNoDelay(true); // writes are already coalesced per tick; Nagle would only add latency
+    socket.setKeepAlive(true, options.keepAliveIdleMs);
+    socket.once('close', () => report({ kind: 'disconnect', id, reason: reasonOf(lastError) }));
+    fanout.attach(id, socket);
+    report({ kind: 'connect', id, from: describe(socket) });
+    connections.next({ id, input$: socketLines(socket, options.maxLineBytes) });
+  };
+
+  const server = createServer(accept);
+
+  const start = () => {
+    server.on('error', (error) => report({ kind: 'error', error })); // accept errors (EMFILE) pass
+    subscription = room(connections, options).subscribe((out) => {
+      fanout.deliver(out);
+      if (out.kind === 'admit') report({ kind: 'login', id: out.to, nick: out.nick });
+      if (out.kind === 'dismiss') report({ kind: 'logout', id: out.to, nick: out.nick });
+    });
+  };
+
+  const listen = async (): Promise<AddressInfo> => {
+    server.listen({ port: options.port, host: options.host });
+    await once(server, 'listening'); // rejects with the bind error (EADDRINUSE, EACCES)
+    start();
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('chatd listens on TCP only');
+    return address;
+  };
+
+  const close = async (): Promise<void> => {
+    if (!server.listening) return;
+    const closed = once(server, 'close');
+    server.close(); // stop accepting; 'close' waits for every socket
+    subscription?.unsubscribe(); // the room goes quiet first: no leave lines after the notice
+    connections.complete();
+    for (const socket of sockets) {
+      if (socket.writable) socket.end(SHUTTING_DOWN);
+      socket.destroySoon();
+    }
+    // A peer that reads nothing would hold its socket open forever.
+    const cutOff = setTimeout(() => sockets.forEach((socket) => socket.destroy()), options.shutdownGraceMs);
+    await closed;
+    clearTimeout(cutOff);
+  };
+
+  return {
+    listen,
+    close,
+    address: () => {
+      const address = server.address();
+      return address === null || typeof address === 'string' ? null : address;
+    },
+  };
+}

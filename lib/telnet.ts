@@ -1,0 +1,55 @@
+/**
+ * Telnet command removal. A telnet client mixes IAC sequences into its input; they are
+ * protocol, not text, so they are removed before lines are split and lengths counted.
+ */
+
+const IAC = 0xff;
+const SB = 0xfa; // subnegotiation begins: everything up to IAC SE is option data
+const SE = 0xf0;
+const WILL = 0xfb; // WILL, WONT, DO and DONT (0xfb to 0xfe) are followed by one option byte
+
+enum State {
+  Data,
+  Command, // after IAC
+  Option, // after IAC WILL/WONT/DO/DONT
+  Subnegotiation, // after IAC SB
+  SubnegotiationCommand, // after IAC inside a subnegotiation
+}
+
+/** A telnet filter: called with each chunk in order, returns the chunk's text bytes. */
+export type TelnetFilter = (chunk: Buffer) => Buffer;
+
+/**
+ * Makes a filter for one connection. It keeps state between chunks, so a sequence split
+ * across two reads is still removed whole. IAC IAC is the escaped data byte 0xff.
+ */
+export function telnetFilter(): TelnetFilter {
+  let state = State.Data;
+  return (chunk) => {
+    if (state === State.Data && !chunk.includes(IAC)) return chunk; // the common case copies nothing
+    const text = Buffer.allocUnsafe(chunk.length);
+    let length = 0;
+    for (const byte of chunk) {
+      switch (state) {
+        case State.Data:
+          if (byte === IAC) state = State.Command;
+          else text[length++] = byte;
+          break;
+        case State.Command:
+          if (byte === IAC) text[length++] = byte;
+          state = byte === SB ? State.Subnegotiation : byte >= WILL && byte !== IAC ? State.Option : State.Data;
+          break;
+        case State.Option:
+          state = State.Data;
+          break;
+        case State.Subnegotiation:
+          if (byte === IAC) state = State.SubnegotiationCommand;
+          break;
+        case State.SubnegotiationCommand:
+          state = byte === SE ? State.Data : State.Subnegotiation;
+          break;
+      }
+    }
+    return text.subarray(0, length);
+  };
+}
