@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { Observable } from 'rxjs';
 import split2 from 'split2';
 import { telnetFilter } from './telnet';
@@ -19,25 +19,28 @@ export type Input = string | typeof OVERLONG_LINE;
  * Completes when the peer ends the connection (after its unterminated last line, if any) or
  * the socket closes; errors when the socket errors.
  */
-export function socketLines(socket: Socket, maxLineBytes = MAX_LINE_BYTES): Observable<Input> {
+export function socketLines(socket: Readable, maxLineBytes = MAX_LINE_BYTES): Observable<Input> {
   return new Observable<Input>((subscriber) => {
     const stripTelnet = telnetFilter();
     // split2 bounds the unfinished tail in characters (at most 4 bytes each), and skips a
     // line whose tail passed that bound; a line that arrives whole is measured here, in bytes.
     const bounds = { maxLength: maxLineBytes, skipOverflow: true }; // @types/split2 lacks skipOverflow
     const splitter = split2(/\r?\n/, bounds);
+    // split2 4.2 sets `overflow` while it skips a line; it reports nothing else of it, so the
+    // start of each skip is found here. Remove this when split2 reports skipped lines itself.
+    const overflowing = () => 'overflow' in splitter && splitter.overflow === true;
     let skipping = false;
     const onLine = (line: string) => {
-      if (skipping) return; // the tail of a skipped line, flushed at the end of input
+      if (overflowing()) return; // at the end of input, split2 flushes the skipped line's tail
       subscriber.next(Buffer.byteLength(line) > maxLineBytes ? OVERLONG_LINE : line);
     };
     const onData = (chunk: Buffer) => {
-      splitter.write(stripTelnet(chunk));
-      // split2 4.2 sets `overflow` while it skips a line: its start is our one notice.
-      // Remove this when split2 reports skipped lines itself.
-      const overflowing = 'overflow' in splitter && splitter.overflow === true;
-      if (overflowing && !skipping) subscriber.next(OVERLONG_LINE);
-      skipping = overflowing;
+      const text = stripTelnet(chunk);
+      const wasSkipping = skipping;
+      const skipEnded = wasSkipping && text.includes(0x0a); // the next line may overflow at once
+      splitter.write(text);
+      skipping = overflowing();
+      if (skipping && (!wasSkipping || skipEnded)) subscriber.next(OVERLONG_LINE);
     };
     const onEnd = () => splitter.end();
     const onError = (err: Error) => subscriber.error(err);

@@ -1,0 +1,69 @@
+import { PassThrough } from 'node:stream';
+import { lastValueFrom, toArray } from 'rxjs';
+import { type Input, MAX_LINE_BYTES, OVERLONG_LINE, socketLines } from '../lib/lines';
+
+/** Feeds chunks to socketLines through a stream standing in for a socket, then ends it. */
+async function linesOf(chunks: (string | Buffer)[], maxLineBytes = MAX_LINE_BYTES): Promise<Input[]> {
+  const socket = new PassThrough();
+  const lines = lastValueFrom(socketLines(socket, maxLineBytes).pipe(toArray()));
+  for (const chunk of chunks) socket.write(chunk);
+  socket.end();
+  return lines;
+}
+
+describe('socketLines', () => {
+  it('ends lines at "\\n" and "\\r\\n" without leaving a "\\r"', async () => {
+    expect(await linesOf(['one\r\ntwo\nthree\r\n'])).toEqual(['one', 'two', 'three']);
+  });
+
+  it('joins a line that arrives in pieces, "\\r" and "\\n" split apart too', async () => {
+    expect(await linesOf(['hel', 'lo wo', 'rld\r', '\nnext\n'])).toEqual(['hello world', 'next']);
+  });
+
+  it('decodes a multi-byte character split across chunks', async () => {
+    const dog = Buffer.from('héllo 🐕\n');
+    expect(await linesOf([dog.subarray(0, 2), dog.subarray(2, 9), dog.subarray(9)])).toEqual(['héllo 🐕']);
+  });
+
+  it('replaces invalid UTF-8 with U+FFFD', async () => {
+    expect(await linesOf([Buffer.from([0x61, 0xc3, 0x28, 0xfe, 0x62, 0x0a])])).toEqual(['a\ufffd(\ufffdb']);
+  });
+
+  it('emits an unterminated last line when the input ends', async () => {
+    expect(await linesOf(['bye'])).toEqual(['bye']);
+  });
+
+  it('drops an over-long line that arrives whole and keeps reading', async () => {
+    expect(await linesOf([`ok\n${'x'.repeat(11)}\nnext\n`], 10)).toEqual(['ok', OVERLONG_LINE, 'next']);
+  });
+
+  it('counts the limit in bytes, not characters', async () => {
+    expect(await linesOf([`${'é'.repeat(5)}\n${'é'.repeat(6)}\n`], 10)).toEqual(['ééééé', OVERLONG_LINE]);
+  });
+
+  it('drops an over-long line that arrives without its newline, once, and the rest of it', async () => {
+    const tenMiB = Array.from({ length: 160 }, () => 'y'.repeat(64 * 1024));
+    expect(await linesOf(['ok\nxx', ...tenMiB, 'tail\nnext\n'], 10)).toEqual(['ok', OVERLONG_LINE, 'next']);
+  });
+
+  it('reports each of two over-long lines that follow each other in pieces', async () => {
+    expect(await linesOf(['a'.repeat(20), `a\n${'b'.repeat(20)}`, 'b\nok\n'], 10)).toEqual([OVERLONG_LINE, OVERLONG_LINE, 'ok']);
+  });
+
+  it('reports an over-long unterminated line once when the input ends inside it', async () => {
+    expect(await linesOf(['ok\n', 'z'.repeat(20), 'z'.repeat(20)], 10)).toEqual(['ok', OVERLONG_LINE]);
+  });
+
+  it('removes telnet commands before splitting and measuring', async () => {
+    const iac = Buffer.from([0xff, 0xfb, 0x01, 0x68, 0x69, 0xff, 0xfa, 0x18, 0x00, 0x0a, 0xff, 0xf0, 0x0a]);
+    expect(await linesOf([iac], 2)).toEqual(['hi']);
+  });
+
+  it('errors when the socket errors, and removes its listeners when unsubscribed', async () => {
+    const socket = new PassThrough();
+    const lines = lastValueFrom(socketLines(socket));
+    socket.destroy(Object.assign(new Error('reset'), { code: 'ECONNRESET' }));
+    await expect(lines).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(socket.listenerCount('data') + socket.listenerCount('close') + socket.listenerCount('end')).toBe(0);
+  });
+});
