@@ -1,0 +1,169 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { connect, createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { parseCommand, usage } from '../lib/cli';
+
+// Specs run against the build that `npm test` makes first, as a user runs it.
+const CHATD = join(__dirname, '..', 'bin', 'chatd');
+
+interface Run {
+  readonly child: ChildProcess;
+  /** Resolves with the first stdout line matching `pattern`. */
+  readonly waitFor: (pattern: RegExp) => Promise<RegExpMatchArray>;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+const running: ChildProcess[] = [];
+const sockets: Socket[] = [];
+
+function start(args: string[], env: NodeJS.ProcessEnv = {}): Run {
+  const child = spawn(process.execPath, [CHATD, ...args], { env: { PATH: process.env['PATH'], ...env } });
+  running.push(child);
+  let stdout = '';
+  let stderr = '';
+  const waiters: { pattern: RegExp; resolve: (match: RegExpMatchArray) => void }[] = [];
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    for (const waiter of waiters.splice(0)) {
+      const match = stdout.match(waiter.pattern);
+      if (match === null) waiters.push(waiter);
+      else waiter.resolve(match);
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<Awaited<Run['exited']>>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  const waitFor = (pattern: RegExp) =>
+    new Promise<RegExpMatchArray>((resolve) => {
+      const match = stdout.match(pattern);
+      if (match === null) waiters.push({ pattern, resolve });
+      else resolve(match);
+    });
+  return { child, waitFor, exited };
+}
+
+/** A client that keeps what it reads: `until` takes it up to and including `expected`. */
+function client(port: number): { socket: Socket; until: (expected: string) => Promise<string> } {
+  const socket = connect(port, '127.0.0.1');
+  sockets.push(socket);
+  let unread = '';
+  let wake = () => {};
+  socket.setEncoding('utf8').on('data', (chunk: string) => {
+    unread += chunk;
+    wake();
+  });
+  const until = async (expected: string): Promise<string> => {
+    while (!unread.includes(expected)) {
+      if (socket.readableEnded) throw new Error(`closed before ${JSON.stringify(expected)}; got ${JSON.stringify(unread)}`);
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        socket.once('end', resolve);
+      });
+    }
+    const end = unread.indexOf(expected) + expected.length;
+    const taken = unread.slice(0, end);
+    unread = unread.slice(end);
+    return taken;
+  };
+  return { socket, until };
+}
+
+async function listeningPort(run: Run): Promise<number> {
+  const [, port] = await run.waitFor(/listening on 127\.0\.0\.1:(\d+)\n/);
+  return Number(port);
+}
+
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy();
+  for (const child of running.splice(0)) if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+  }
+});
+
+describe('bin/chatd', () => {
+  it('starts on --port 0, logs its port and a login, and exits 0 on SIGTERM', async () => {
+    const run = start(['--port', '0', '--host', '127.0.0.1']);
+    const port = await listeningPort(run);
+    const ann = client(port);
+    expect(await ann.until('username: ')).toBe("Welcome to Jen's chat server!\nPlease enter your username: ");
+    ann.socket.write('ann\n');
+    expect(await ann.until('chatroom\n')).toBe('Welcome, ann\n*** ann just joined the chatroom\n');
+    await run.waitFor(/^\S+Z login #1 ann$/m);
+    run.child.kill('SIGTERM');
+    expect(await ann.until('down\n')).toBe('*** server shutting down\n');
+    const { code, stdout } = await run.exited;
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^\S+Z connect #1 from 127\.0\.0\.1:\d+$/m);
+    expect(stdout).toMatch(/^\S+Z SIGTERM: shutting down$/m);
+  });
+
+  it('exits 0 on SIGINT with no one connected', async () => {
+    const run = start(['--port', '0', '--host', '127.0.0.1']);
+    await listeningPort(run);
+    run.child.kill('SIGINT');
+    expect((await run.exited).code).toBe(0);
+  });
+
+  it('takes its settings from the environment, flags first', async () => {
+    const run = start(['--host', '127.0.0.1'], { CHATD_PORT: '0', CHATD_BANNER: 'hi there' });
+    const visitor = client(await listeningPort(run));
+    expect(await visitor.until('username: ')).toBe('hi there\nPlease enter your username: ');
+  });
+
+  it('exits 2 with usage on an unknown flag', async () => {
+    const { code, stderr } = await start(['--colour']).exited;
+    expect(code).toBe(2);
+    expect(stderr).toContain("chatd: Unknown option '--colour'");
+    expect(stderr).toContain('Usage: chatd [options]');
+  });
+
+  it('exits 2 on a bad value, from a flag or the environment', async () => {
+    expect((await start(['--port', '70000']).exited).stderr).toMatch(/^chatd: --port must be a whole number from 0 to 65535, not '70000'$/m);
+    expect((await start([], { CHATD_RATE: 'fast' }).exited).code).toBe(2);
+  });
+
+  it('exits 1 with a one-line error when the port is in use', async () => {
+    const squatter = createServer();
+    squatter.listen(0, '127.0.0.1');
+    await once(squatter, 'listening');
+    const address = squatter.address();
+    if (address === null || typeof address === 'string') throw new Error('TCP only');
+    const { port } = address;
+    const { code, stderr } = await start(['--host', '127.0.0.1', '--port', String(port)]).exited;
+    squatter.close();
+    expect(code).toBe(1);
+    expect(stderr).toBe(`chatd: port ${port} is already in use\n`);
+  });
+
+  it('prints help and version, exiting 0', async () => {
+    const help = await start(['--help']).exited;
+    expect(help.code).toBe(0);
+    expect(help.stdout).toBe(usage());
+    const version = await start(['-v']).exited;
+    expect(version.stdout).toMatch(/^chatd \d+\.\d+\.\d+\n$/);
+  });
+});
+
+describe('parseCommand', () => {
+  it('reads every limit from flags and converts seconds', () => {
+    const argv = ['--max-line-bytes', '64', '--login-timeout', '1.5', '--max-send-queue', '1000', '--rate', '2',
+      '--burst', '3', '--max-clients', '4', '--keepalive', '5'];
+    expect(parseCommand(argv, {})).toEqual({ kind: 'serve', options: {
+      maxLineBytes: 64, loginTimeoutMs: 1500, maxSendQueueBytes: 1000, maxClients: 4, keepAliveIdleMs: 5000,
+      rateLimits: { linesPerSecond: 2, burstLines: 3, maxQueuedLines: 100 },
+    } });
+  });
+
+  it('lets a flag win over its environment variable', () => {
+    expect(parseCommand(['--port', '1'], { CHATD_PORT: '2', CHATD_HOST: '::1' })).toEqual({ kind: 'serve', options: { port: 1, host: '::1' } });
+  });
+
+  it('documents every flag with its environment variable in --help', () => {
+    for (const flag of ['host', 'port', 'banner', 'max-line-bytes', 'login-timeout', 'max-send-queue', 'rate', 'burst', 'max-clients', 'keepalive']) {
+      expect(usage()).toMatch(new RegExp(`--${flag} <value> .*\\(env CHATD_${flag.toUpperCase().replace(/-/g, '_')}, default `));
+    }
+  });
+});
