@@ -55,8 +55,11 @@ export interface ChatServer {
   close(): Promise<void>;
 }
 
-const describe = (socket: Socket): string =>
-  socket.remoteFamily === 'IPv6' ? `[${socket.remoteAddress}]:${socket.remotePort}` : `${socket.remoteAddress}:${socket.remotePort}`;
+/** The peer as a log shows it; an IPv4 peer on a dual-stack socket shows as plain IPv4. */
+function peerName(socket: Socket): string {
+  const address = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:(?=\d+\.)/, '');
+  return address.includes(':') ? `[${address}]:${socket.remotePort}` : `${address}:${socket.remotePort}`;
+}
 
 const reasonOf = (err: Error | undefined): string => {
   if (err === undefined) return 'closed';
@@ -79,7 +82,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     if (fanout.size >= options.maxClients) {
-      report({ kind: 'full', from: describe(socket) });
+      report({ kind: 'full', from: peerName(socket) });
       socket.end(SERVER_FULL);
       socket.destroySoon();
       return;
@@ -89,7 +92,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     socket.setKeepAlive(true, options.keepAliveIdleMs);
     socket.once('close', () => report({ kind: 'disconnect', id, reason: reasonOf(lastError) }));
     fanout.attach(id, socket);
-    report({ kind: 'connect', id, from: describe(socket) });
+    report({ kind: 'connect', id, from: peerName(socket) });
     connections.next({ id, input$: socketLines(socket, options.maxLineBytes) });
   };
 
