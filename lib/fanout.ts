@@ -26,18 +26,17 @@ export interface Fanout {
 }
 
 /**
- * Fan-out to this process's sockets. A broadcast is encoded once into one Buffer that every
- * socket shares; writes in one tick are corked and leave as one writev per socket; a socket
- * more than `maxSendQueueBytes` behind is destroyed, so one stuck reader costs nobody else.
+ * Fan-out to this process's sockets. The broadcasts of one tick are joined and encoded once into
+ * one Buffer that every socket shares; writes in one tick are corked and leave as one writev per
+ * socket; a socket more than `maxSendQueueBytes` behind is destroyed, so one stuck reader costs
+ * nobody else.
  */
 export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES): Fanout {
   const sockets = new Map<ConnectionId, Socket>();
   const audience = new Set<Socket>();
   const corked = new Set<Socket>();
-  const uncorkAll = () => {
-    for (const socket of corked) socket.uncork();
-    corked.clear();
-  };
+  let broadcasts: string[] = [];
+  let tickEnding = false;
   const write = (socket: Socket, chunk: Buffer | string) => {
     if (!socket.writable) return; // ended or destroyed: its 'close' is on the way
     if (socket.writableLength > maxSendQueueBytes) {
@@ -45,18 +44,32 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES): Fanout {
       return;
     }
     if (!corked.has(socket)) {
-      if (corked.size === 0) process.nextTick(uncorkAll);
       socket.cork();
       corked.add(socket);
     }
     socket.write(chunk);
   };
+  // Runs before anything addressed to one socket, so every socket sees the room's order.
+  const writeBroadcasts = () => {
+    if (broadcasts.length === 0) return;
+    const chunk = Buffer.from(broadcasts.join(''));
+    broadcasts = [];
+    for (const socket of audience) write(socket, chunk);
+  };
+  const endTick = () => {
+    tickEnding = false;
+    writeBroadcasts();
+    for (const socket of corked) socket.uncork();
+    corked.clear();
+  };
   const deliver = (out: Outgoing) => {
+    if (!tickEnding) process.nextTick(endTick);
+    tickEnding = true;
     if (out.kind === 'broadcast') {
-      const chunk = Buffer.from(out.text);
-      for (const socket of audience) write(socket, chunk);
+      broadcasts.push(out.text);
       return;
     }
+    writeBroadcasts();
     const socket = sockets.get(out.to);
     if (socket === undefined) return; // closed while the room's output was on its way
     if (out.kind === 'send') write(socket, out.text);

@@ -1,0 +1,101 @@
+import { once } from 'node:events';
+import { connect, createServer, type Server, Socket } from 'node:net';
+import { localFanout } from '../lib/fanout';
+import type { Outgoing } from '../lib/room';
+
+let server: Server;
+const sockets: Socket[] = [];
+
+/** A connected pair on loopback: the server's end, which the fanout writes, and the client's. */
+async function pair(): Promise<{ near: Socket; far: Socket }> {
+  const accepted = once(server, 'connection');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('TCP only');
+  const far = connect(address.port, '127.0.0.1');
+  const [near]: unknown[] = await accepted;
+  if (!(near instanceof Socket)) throw new Error('no socket accepted');
+  sockets.push(near, far);
+  near.on('error', () => {});
+  return { near, far };
+}
+
+async function read(socket: Socket, bytes: number): Promise<string> {
+  let received = '';
+  for await (const chunk of socket) {
+    received += String(chunk);
+    if (received.length >= bytes) break;
+  }
+  return received;
+}
+
+beforeEach(async () => {
+  server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+});
+
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy();
+  server.close();
+  await once(server, 'close');
+});
+
+describe('localFanout', () => {
+  it('writes to one socket or to the admitted ones, in the order given', async () => {
+    const fanout = localFanout();
+    const ann = await pair();
+    const bob = await pair();
+    fanout.attach(1, ann.near);
+    fanout.attach(2, bob.near);
+    const steps: Outgoing[] = [
+      { kind: 'send', to: 1, text: 'welcome\n' }, { kind: 'admit', to: 1, nick: 'ann' }, { kind: 'broadcast', text: 'one\n' },
+      { kind: 'send', to: 2, text: 'prompt: ' }, { kind: 'broadcast', text: 'two\n' }, { kind: 'send', to: 1, text: 'three\n' },
+    ];
+    steps.forEach((step) => fanout.deliver(step));
+    expect(await read(ann.far, 'welcome\none\ntwo\nthree\n'.length)).toBe('welcome\none\ntwo\nthree\n');
+    expect(await read(bob.far, 'prompt: '.length)).toBe('prompt: ');
+  });
+
+  it('encodes the broadcasts of one tick once, into one chunk every socket shares', async () => {
+    const fanout = localFanout();
+    const ann = await pair();
+    const bob = await pair();
+    const annWrites = jest.spyOn(ann.near, 'write');
+    const bobWrites = jest.spyOn(bob.near, 'write');
+    fanout.attach(1, ann.near);
+    fanout.attach(2, bob.near);
+    fanout.deliver({ kind: 'admit', to: 1, nick: 'ann' });
+    fanout.deliver({ kind: 'admit', to: 2, nick: 'bob' });
+    fanout.deliver({ kind: 'broadcast', text: 'a\n' });
+    fanout.deliver({ kind: 'broadcast', text: 'b\n' });
+    expect(await read(bob.far, 4)).toBe('a\nb\n');
+    expect(annWrites.mock.calls).toEqual([[Buffer.from('a\nb\n')]]);
+    expect(bobWrites.mock.calls[0]?.[0]).toBe(annWrites.mock.calls[0]?.[0]);
+  });
+
+  it('destroys a socket whose unread output passes the limit, and only that one', async () => {
+    const fanout = localFanout(1000);
+    const ann = await pair();
+    const bob = await pair();
+    fanout.attach(1, ann.near);
+    fanout.attach(2, bob.near);
+    const annClosed = once(ann.near, 'error');
+    const big = 'x'.repeat(600);
+    fanout.deliver({ kind: 'send', to: 1, text: big });
+    fanout.deliver({ kind: 'send', to: 1, text: big }); // 600 bytes queued: still within the limit
+    fanout.deliver({ kind: 'send', to: 1, text: big }); // 1200 queued: over it
+    fanout.deliver({ kind: 'send', to: 2, text: 'still here\n' });
+    expect(await annClosed).toEqual([expect.objectContaining({ code: 'CHAT_SEND_QUEUE_FULL' })]);
+    expect(await read(bob.far, 11)).toBe('still here\n');
+  });
+
+  it('ignores output addressed to a connection that has closed', async () => {
+    const fanout = localFanout();
+    const ann = await pair();
+    fanout.attach(1, ann.near);
+    ann.near.destroy();
+    await once(ann.near, 'close');
+    expect(() => fanout.deliver({ kind: 'send', to: 1, text: 'late\n' })).not.toThrow();
+    expect(fanout.size).toBe(0);
+  });
+});
