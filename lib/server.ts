@@ -118,8 +118,10 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
 
   const close = async (): Promise<void> => {
     if (!server.listening) return;
-    const closed = once(server, 'close');
-    server.close(); // stop accepting; 'close' waits for every socket
+    const serverClosed = once(server, 'close');
+    // The server's 'close' can come before the last socket's 'close' listeners have run.
+    const socketsClosed = [...sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
+    server.close(); // stop accepting
     subscription?.unsubscribe(); // the room goes quiet first: no leave lines after the notice
     connections.complete();
     for (const socket of sockets) {
@@ -128,7 +130,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     }
     // A peer that reads nothing would hold its socket open forever.
     const cutOff = setTimeout(() => sockets.forEach((socket) => socket.destroy()), options.shutdownGraceMs);
-    await closed;
+    await Promise.all([serverClosed, ...socketsClosed]);
     clearTimeout(cutOff);
   };
 
