@@ -53,10 +53,14 @@ const SETTINGS: readonly Setting[] = [
     apply: (v, o) => { o.rateLimits = { ...(o.rateLimits ?? defaults.rateLimits), linesPerSecond: positive('rate', v) }; } },
   { flag: 'burst', env: 'CHATD_BURST', help: 'lines a user may send at once', fallback: String(defaults.rateLimits.burstLines),
     apply: (v, o) => { o.rateLimits = { ...(o.rateLimits ?? defaults.rateLimits), burstLines: count('burst', v, 1) }; } },
+  { flag: 'max-queued-lines', env: 'CHATD_MAX_QUEUED_LINES', help: 'lines a user may have delayed before more are dropped', fallback: String(defaults.rateLimits.maxQueuedLines),
+    apply: (v, o) => { o.rateLimits = { ...(o.rateLimits ?? defaults.rateLimits), maxQueuedLines: count('max-queued-lines', v, 0) }; } },
   { flag: 'max-clients', env: 'CHATD_MAX_CLIENTS', help: 'connections served at once', fallback: String(defaults.maxClients),
     apply: (v, o) => { o.maxClients = count('max-clients', v, 1); } },
   { flag: 'keepalive', env: 'CHATD_KEEPALIVE', help: 'idle seconds before TCP keepalive probes', fallback: String(defaults.keepAliveIdleMs / 1000),
     apply: (v, o) => { o.keepAliveIdleMs = count('keepalive', v, 1) * 1000; } },
+  { flag: 'shutdown-grace', env: 'CHATD_SHUTDOWN_GRACE', help: 'seconds a shutdown waits for peers to read', fallback: String(defaults.shutdownGraceMs / 1000),
+    apply: (v, o) => { o.shutdownGraceMs = positive('shutdown-grace', v) * 1000; } },
 ];
 
 /** The text of `chatd --help`. */

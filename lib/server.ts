@@ -51,6 +51,8 @@ export interface ChatServer {
   listen(): Promise<AddressInfo>;
   /** The bound address, or null before listen() resolves and after close(). */
   address(): AddressInfo | null;
+  /** The names of the users logged in now, in the order they logged in. */
+  users(): string[];
   /** Stops accepting, tells every user, and resolves once every socket is closed. */
   close(): Promise<void>;
 }
@@ -73,6 +75,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   const sockets = new Set<Socket>();
   const fanout = localFanout(options.maxSendQueueBytes);
   const connections = new Subject<Connection>();
+  const online = new Map<ConnectionId, string>(); // mirrors the room's users through admit and dismiss
   let nextId = 1;
   let subscription: Subscription | undefined;
 
@@ -102,8 +105,14 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     server.on('error', (error) => report({ kind: 'error', error })); // accept errors (EMFILE) pass
     subscription = room(connections, options).subscribe((out) => {
       fanout.deliver(out);
-      if (out.kind === 'admit') report({ kind: 'login', id: out.to, nick: out.nick });
-      if (out.kind === 'dismiss') report({ kind: 'logout', id: out.to, nick: out.nick });
+      if (out.kind === 'admit') {
+        online.set(out.to, out.nick);
+        report({ kind: 'login', id: out.to, nick: out.nick });
+      }
+      if (out.kind === 'dismiss') {
+        online.delete(out.to);
+        report({ kind: 'logout', id: out.to, nick: out.nick });
+      }
     });
   };
 
@@ -123,6 +132,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     const socketsClosed = [...sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
     server.close(); // stop accepting
     subscription?.unsubscribe(); // the room goes quiet first: no leave lines after the notice
+    online.clear();
     connections.complete();
     for (const socket of sockets) {
       if (socket.writable) socket.end(SHUTTING_DOWN);
@@ -137,6 +147,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   return {
     listen,
     close,
+    users: () => [...online.values()],
     address: () => {
       const address = server.address();
       return address === null || typeof address === 'string' ? null : address;

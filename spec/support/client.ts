@@ -18,11 +18,13 @@ export async function connectClient(port: number): Promise<Client> {
   const socket = connect(port, '127.0.0.1');
   socket.on('error', () => {}); // a reset from the server is a case under test, not a failure
   socket.setEncoding('utf8');
-  let unread = '';
+  // Unread text as its chunks: appending to one long string and searching it would copy it
+  // whole for every chunk, and specs read megabytes.
+  let unread: string[] = [];
   let ended = false;
   let wake = () => {};
   socket.on('data', (chunk: string) => {
-    unread += chunk;
+    unread.push(chunk);
     wake();
   });
   socket.on('close', () => {
@@ -31,21 +33,30 @@ export async function connectClient(port: number): Promise<Client> {
   });
   await once(socket, 'connect');
   const waitForMore = () => new Promise<void>((resolve) => (wake = resolve));
+  const take = (length: number): string => {
+    const all = unread.join('');
+    unread = all.length > length ? [all.slice(length)] : [];
+    return all.slice(0, length);
+  };
   const until = async (expected: string): Promise<string> => {
-    while (!unread.includes(expected)) {
-      if (ended) throw new Error(`closed before ${JSON.stringify(expected)}; unread: ${JSON.stringify(unread.slice(-300))}`);
+    let scanned = 0; // chunks searched so far
+    let offset = 0; // where `carry` starts in the unread text
+    let carry = ''; // the end of what was searched, where a match may begin
+    for (;;) {
+      for (; scanned < unread.length; scanned++) {
+        const text = carry + (unread[scanned] ?? '');
+        const at = text.indexOf(expected);
+        if (at >= 0) return take(offset + at + expected.length);
+        carry = text.slice(Math.max(0, text.length - expected.length + 1));
+        offset += text.length - carry.length;
+      }
+      if (ended) throw new Error(`closed before ${JSON.stringify(expected)}; unread: ${JSON.stringify(unread.join('').slice(-300))}`);
       await waitForMore();
     }
-    const end = unread.indexOf(expected) + expected.length;
-    const taken = unread.slice(0, end);
-    unread = unread.slice(end);
-    return taken;
   };
   const rest = async (): Promise<string> => {
     while (!ended) await waitForMore();
-    const taken = unread;
-    unread = '';
-    return taken;
+    return take(Infinity);
   };
   return { socket, until, rest, say: (line) => socket.write(`${line}\n`) };
 }
