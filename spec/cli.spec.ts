@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { parseCommand, usage } from '../lib/cli';
+import { type Client, connectClient } from './support/client';
 
 // Specs run against the build that `npm test` makes first, as a user runs it.
 const CHATD = join(__dirname, '..', 'bin', 'chatd');
@@ -44,35 +45,33 @@ function start(args: string[], env: NodeJS.ProcessEnv = {}): Run {
   return { child, waitFor, exited };
 }
 
-/** A client that keeps what it reads: `until` takes it up to and including `expected`. */
-function client(port: number): { socket: Socket; until: (expected: string) => Promise<string> } {
-  const socket = connect(port, '127.0.0.1');
-  sockets.push(socket);
-  let unread = '';
-  let wake = () => {};
-  socket.setEncoding('utf8').on('data', (chunk: string) => {
-    unread += chunk;
-    wake();
-  });
-  const until = async (expected: string): Promise<string> => {
-    while (!unread.includes(expected)) {
-      if (socket.readableEnded) throw new Error(`closed before ${JSON.stringify(expected)}; got ${JSON.stringify(unread)}`);
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        socket.once('end', resolve);
-      });
-    }
-    const end = unread.indexOf(expected) + expected.length;
-    const taken = unread.slice(0, end);
-    unread = unread.slice(end);
-    return taken;
-  };
-  return { socket, until };
+async function client(port: number): Promise<Client> {
+  const opened = await connectClient(port);
+  sockets.push(opened.socket);
+  return opened;
 }
 
 async function listeningPort(run: Run): Promise<number> {
   const [, port] = await run.waitFor(/listening on 127\.0\.0\.1:(\d+)\n/);
   return Number(port);
+}
+
+/** Flood and send-queue limits lifted, so that one talker can bury a non-reader in lines. */
+const UNLIMITED = ['--rate', '1000000', '--burst', '1000000', '--max-send-queue', '1000000000'];
+
+/** Logs in a user who never reads and a talker who sends it 16 MB, more than loopback buffers. */
+async function stuffNonReader(port: number): Promise<Client> {
+  const stuck = await client(port);
+  stuck.say('stuck');
+  await stuck.until('chatroom\n');
+  stuck.socket.pause();
+  const talker = await client(port);
+  talker.say('talker');
+  await talker.until('*** talker just joined the chatroom\n');
+  const lines = Array.from({ length: 4000 }, (_, i) => `${i} ${'.'.repeat(4000)}\n`);
+  talker.socket.write(lines.join(''));
+  await talker.until(`[talker] ${lines[lines.length - 1]}`);
+  return talker;
 }
 
 afterEach(async () => {
@@ -87,7 +86,7 @@ describe('bin/chatd', () => {
   it('starts on --port 0, logs its port and a login, and exits 0 on SIGTERM', async () => {
     const run = start(['--port', '0', '--host', '127.0.0.1']);
     const port = await listeningPort(run);
-    const ann = client(port);
+    const ann = await client(port);
     expect(await ann.until('username: ')).toBe("Welcome to Jen's chat server!\nPlease enter your username: ");
     ann.socket.write('ann\n');
     expect(await ann.until('chatroom\n')).toBe('Welcome, ann\n*** ann just joined the chatroom\n');
@@ -109,8 +108,32 @@ describe('bin/chatd', () => {
 
   it('takes its settings from the environment, flags first', async () => {
     const run = start(['--host', '127.0.0.1'], { CHATD_PORT: '0', CHATD_BANNER: 'hi there' });
-    const visitor = client(await listeningPort(run));
+    const visitor = await client(await listeningPort(run));
     expect(await visitor.until('username: ')).toBe('hi there\nPlease enter your username: ');
+  });
+
+  it('exits 0 within 5 s of SIGTERM even when a user reads nothing', async () => {
+    const run = start(['--port', '0', '--host', '127.0.0.1', ...UNLIMITED]);
+    const port = await listeningPort(run);
+    const talker = await stuffNonReader(port);
+    const signalledAt = Date.now();
+    run.child.kill('SIGTERM');
+    expect(await talker.rest()).toBe('*** server shutting down\n');
+    const { code, stdout } = await run.exited;
+    expect(code).toBe(0);
+    expect(Date.now() - signalledAt).toBeLessThan(5000);
+    expect(stdout).toMatch(/^\S+Z closed$/m);
+  });
+
+  it('exits at once on a second signal while the first waits for a non-reader', async () => {
+    const run = start(['--port', '0', '--host', '127.0.0.1', '--shutdown-grace', '60', ...UNLIMITED]);
+    await stuffNonReader(await listeningPort(run));
+    run.child.kill('SIGTERM');
+    await run.waitFor(/SIGTERM: shutting down\n/);
+    run.child.kill('SIGINT');
+    const { code, signal, stdout } = await run.exited;
+    expect({ code, signal }).toEqual({ code: null, signal: 'SIGINT' });
+    expect(stdout).not.toMatch(/closed$/m);
   });
 
   it('exits 2 with usage on an unknown flag', async () => {
