@@ -134,18 +134,22 @@ function bindError(err: unknown, port: number): string {
 /** Serves until SIGINT or SIGTERM. Resolves with the process exit code. */
 async function serve(options: Partial<ChatServerOptions>): Promise<number> {
   const server = createChatServer({ ...options, onEvent: (event) => log(describeEvent(event)) });
+  // Listening for signals before the log says we listen: a script may signal as soon as it reads that.
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve).once('SIGTERM', resolve);
+  });
+  // After the first signal, a second one means now: the default action ends the process at once.
+  const stopListeningForSignals = () => process.removeAllListeners('SIGINT').removeAllListeners('SIGTERM');
   try {
     const { address, family, port } = await server.listen();
     log(`listening on ${family === 'IPv6' ? `[${address}]` : address}:${port}`);
   } catch (err) {
+    stopListeningForSignals();
     process.stderr.write(`chatd: ${bindError(err, options.port ?? defaults.port)}\n`);
     return 1;
   }
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', resolve).once('SIGTERM', resolve);
-  });
-  // A second signal means now: the default action ends the process at once.
-  process.removeAllListeners('SIGINT').removeAllListeners('SIGTERM');
+  const signal = await signalled;
+  stopListeningForSignals();
   log(`${signal}: shutting down`);
   await server.close();
   log('closed');

@@ -27,62 +27,84 @@ export interface Fanout {
 
 /**
  * Fan-out to this process's sockets. The broadcasts of one tick are joined and encoded once into
- * one Buffer that every socket shares; writes in one tick are corked and leave as one writev per
- * socket; a socket more than `maxSendQueueBytes` behind is destroyed, so one stuck reader costs
- * nobody else.
+ * one Buffer, written at the end of the tick to every socket in the audience: one write per
+ * socket per tick however many lines the tick carried, and one allocation for all of them. A
+ * socket more than `maxSendQueueBytes` behind is destroyed, so one stuck reader costs nobody else.
  */
 export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES): Fanout {
   const sockets = new Map<ConnectionId, Socket>();
   const audience = new Set<Socket>();
-  const corked = new Set<Socket>();
-  let broadcasts: string[] = [];
+  let pending: string[] = []; // this tick's broadcasts
+  // Sockets whose share of this tick's broadcasts is not all of them, by index into `pending`:
+  // admitted mid-tick (they get what came after), dismissed mid-tick (what came before), or
+  // sent a line of their own (what came before went out first).
+  const firstOwed = new Map<Socket, number>();
+  const lastOwed = new Map<Socket, number>();
   let tickEnding = false;
   const write = (socket: Socket, chunk: Buffer | string) => {
     if (!socket.writable) return; // ended or destroyed: its 'close' is on the way
-    if (socket.writableLength > maxSendQueueBytes) {
-      socket.destroy(new SendQueueFullError(maxSendQueueBytes));
-      return;
-    }
-    if (!corked.has(socket)) {
-      socket.cork();
-      corked.add(socket);
-    }
-    socket.write(chunk);
+    if (socket.writableLength > maxSendQueueBytes) socket.destroy(new SendQueueFullError(maxSendQueueBytes));
+    else socket.write(chunk);
   };
-  // Runs before anything addressed to one socket, so every socket sees the room's order.
-  const writeBroadcasts = () => {
-    if (broadcasts.length === 0) return;
-    const chunk = Buffer.from(broadcasts.join(''));
-    broadcasts = [];
-    for (const socket of audience) write(socket, chunk);
+  const byteOffsets = (texts: readonly string[]): number[] => {
+    const offsets = [0];
+    for (const text of texts) offsets.push((offsets[offsets.length - 1] ?? 0) + Buffer.byteLength(text));
+    return offsets;
   };
   const endTick = () => {
     tickEnding = false;
-    writeBroadcasts();
-    for (const socket of corked) socket.uncork();
-    corked.clear();
+    const texts = pending;
+    pending = [];
+    const shares = [...lastOwed].map(([socket, last]): [Socket, number, number] => [socket, firstOwed.get(socket) ?? 0, last]);
+    lastOwed.clear();
+    if (texts.length > 0) {
+      const chunk = Buffer.from(texts.join(''));
+      const offsets = firstOwed.size + shares.length > 0 ? byteOffsets(texts) : [];
+      const slice = (first: number, last: number) => chunk.subarray(offsets[first], offsets[last]);
+      for (const socket of audience) {
+        const first = firstOwed.get(socket);
+        if (first === undefined) write(socket, chunk);
+        else if (first < texts.length) write(socket, slice(first, texts.length));
+      }
+      for (const [socket, first, last] of shares) if (first < last) write(socket, slice(first, last));
+    }
+    firstOwed.clear();
+  };
+  /** Writes what a member is owed of this tick's broadcasts so far, before a line of its own. */
+  const settle = (socket: Socket) => {
+    if (!audience.has(socket)) return;
+    const first = firstOwed.get(socket) ?? 0;
+    if (first < pending.length) write(socket, pending.slice(first).join(''));
+    firstOwed.set(socket, pending.length);
   };
   const deliver = (out: Outgoing) => {
     if (!tickEnding) process.nextTick(endTick);
     tickEnding = true;
     if (out.kind === 'broadcast') {
-      broadcasts.push(out.text);
+      pending.push(out.text);
       return;
     }
-    writeBroadcasts();
     const socket = sockets.get(out.to);
     if (socket === undefined) return; // closed while the room's output was on its way
-    if (out.kind === 'send') write(socket, out.text);
-    else if (out.kind === 'admit') audience.add(socket);
-    else if (out.kind === 'dismiss') audience.delete(socket);
-    else socket.destroySoon(); // 'close': after what was written reaches the kernel
+    if (out.kind === 'send') {
+      settle(socket);
+      write(socket, out.text);
+    } else if (out.kind === 'admit') {
+      audience.add(socket);
+      firstOwed.set(socket, pending.length);
+    } else if (out.kind === 'dismiss') {
+      if (audience.delete(socket)) lastOwed.set(socket, pending.length);
+    } else {
+      socket.destroySoon(); // 'close': after what was written reaches the kernel
+    }
   };
   const attach = (id: ConnectionId, socket: Socket) => {
     sockets.set(id, socket);
     socket.once('close', () => {
       sockets.delete(id);
       audience.delete(socket);
-      corked.delete(socket);
+      firstOwed.delete(socket);
+      lastOwed.delete(socket);
     });
   };
   return {

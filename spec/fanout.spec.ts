@@ -66,6 +66,7 @@ describe('localFanout', () => {
     fanout.attach(2, bob.near);
     fanout.deliver({ kind: 'admit', to: 1, nick: 'ann' });
     fanout.deliver({ kind: 'admit', to: 2, nick: 'bob' });
+    await new Promise(setImmediate); // the next tick: both are members from its start
     fanout.deliver({ kind: 'broadcast', text: 'a\n' });
     fanout.deliver({ kind: 'broadcast', text: 'b\n' });
     expect(await read(bob.far, 4)).toBe('a\nb\n');
@@ -79,14 +80,34 @@ describe('localFanout', () => {
     const bob = await pair();
     fanout.attach(1, ann.near);
     fanout.attach(2, bob.near);
-    const annClosed = once(ann.near, 'error');
-    const big = 'x'.repeat(600);
-    fanout.deliver({ kind: 'send', to: 1, text: big });
-    fanout.deliver({ kind: 'send', to: 1, text: big }); // 600 bytes queued: still within the limit
-    fanout.deliver({ kind: 'send', to: 1, text: big }); // 1200 queued: over it
+    ann.far.pause(); // ann reads nothing: the kernel's buffers fill, then chatd's own queue grows
+    const annFailed = once(ann.near, 'error');
+    const big = 'x'.repeat(256 * 1024);
+    for (let sent = 0; sent < 40 && !ann.near.destroyed; sent++) fanout.deliver({ kind: 'send', to: 1, text: big });
     fanout.deliver({ kind: 'send', to: 2, text: 'still here\n' });
-    expect(await annClosed).toEqual([expect.objectContaining({ code: 'CHAT_SEND_QUEUE_FULL' })]);
+    expect(await annFailed).toEqual([expect.objectContaining({ code: 'CHAT_SEND_QUEUE_FULL' })]);
     expect(await read(bob.far, 11)).toBe('still here\n');
+  });
+
+  it('gives a socket admitted or dismissed mid-tick its own part of the shared chunk', async () => {
+    const fanout = localFanout();
+    const [ann, bob, cat] = [await pair(), await pair(), await pair()];
+    const writes = [ann, bob, cat].map(({ near }) => jest.spyOn(near, 'write'));
+    [ann, bob, cat].forEach(({ near }, i) => fanout.attach(i + 1, near));
+    const steps: Outgoing[] = [
+      { kind: 'admit', to: 1, nick: 'ann' }, { kind: 'admit', to: 2, nick: 'bob' }, { kind: 'broadcast', text: 'one\n' },
+      { kind: 'dismiss', to: 2, nick: 'bob' }, { kind: 'send', to: 3, text: 'welcome\n' }, { kind: 'admit', to: 3, nick: 'cat' },
+      { kind: 'broadcast', text: 'two\n' }, { kind: 'send', to: 1, text: 'own\n' }, { kind: 'broadcast', text: 'three\n' },
+    ];
+    steps.forEach((step) => fanout.deliver(step));
+    expect(await read(ann.far, 'one\ntwo\nown\nthree\n'.length)).toBe('one\ntwo\nown\nthree\n');
+    expect(await read(bob.far, 'one\n'.length)).toBe('one\n');
+    expect(await read(cat.far, 'welcome\ntwo\nthree\n'.length)).toBe('welcome\ntwo\nthree\n');
+    const [bobPart, catPart] = [writes[1]?.mock.calls[0]?.[0], writes[2]?.mock.calls[1]?.[0]];
+    if (!(bobPart instanceof Buffer && catPart instanceof Buffer)) throw new Error('the broadcasts were not written as Buffers');
+    // Views of one encoding of "one\ntwo\nthree\n": cat's starts where bob's ends.
+    expect(catPart.buffer).toBe(bobPart.buffer);
+    expect(catPart.byteOffset).toBe(bobPart.byteOffset + bobPart.length);
   });
 
   it('ignores output addressed to a connection that has closed', async () => {
