@@ -1,4 +1,4 @@
-import { asyncScheduler, defer, map, mergeMap, type ObservableInput, type OperatorFunction, type SchedulerLike, timer } from 'rxjs';
+import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, Subscription } from 'rxjs';
 
 /** Flood control for one user: a token bucket, and a bound on the lines it holds back. */
 export interface RateLimits {
@@ -20,6 +20,9 @@ export const LINES_DROPPED = Symbol('lines dropped');
  * `maxQueuedLines` wait; past that they are dropped and LINES_DROPPED is emitted once, until the
  * queue has drained. Completes when the source has completed and every delayed value is out;
  * errors at once when the source errors (the delayed values go with the connection).
+ *
+ * One subscriber per user and nothing allocated for a line within the rate: this runs for every
+ * line of every user, so it is written below the operators it would otherwise be made of.
  */
 export function pace<T>(
   limits: RateLimits,
@@ -27,30 +30,53 @@ export function pace<T>(
 ): OperatorFunction<T, T | typeof LINES_DROPPED> {
   const msPerLine = 1000 / limits.linesPerSecond;
   return (source$) =>
-    defer(() => {
+    new Observable<T | typeof LINES_DROPPED>((subscriber) => {
       // Below zero, tokens count the lines waiting: each waits one more interval than the last,
       // so release times only grow and the delayed values keep their order.
       let tokens = limits.burstLines;
       let countedAt = scheduler.now();
       let warned = false;
-      const admit = (value: T): ObservableInput<T | typeof LINES_DROPPED> => {
+      let waiting = 0;
+      let sourceDone = false;
+      const releases = new Subscription();
+      const completeWhenDrained = () => {
+        if (sourceDone && waiting === 0) subscriber.complete();
+      };
+      const admit = (value: T) => {
         const now = scheduler.now();
         tokens = Math.min(limits.burstLines, tokens + (now - countedAt) / msPerLine);
         countedAt = now;
         if (tokens >= 0) warned = false; // the queue has drained: a new flood earns a new notice
         if (tokens >= 1) {
           tokens -= 1;
-          return [value];
-        }
-        if (Math.ceil(-tokens) >= limits.maxQueuedLines) {
-          const notice: (T | typeof LINES_DROPPED)[] = warned ? [] : [LINES_DROPPED];
+          subscriber.next(value);
+        } else if (Math.ceil(-tokens) >= limits.maxQueuedLines) {
+          if (!warned) subscriber.next(LINES_DROPPED);
           warned = true;
-          return notice;
+        } else {
+          const delayMs = Math.ceil((1 - tokens) * msPerLine);
+          tokens -= 1;
+          waiting += 1;
+          const release = scheduler.schedule(() => {
+            waiting -= 1;
+            releases.remove(release);
+            subscriber.next(value);
+            completeWhenDrained();
+          }, delayMs);
+          releases.add(release);
         }
-        const delayMs = Math.ceil((1 - tokens) * msPerLine);
-        tokens -= 1;
-        return timer(delayMs, scheduler).pipe(map(() => value));
       };
-      return source$.pipe(mergeMap(admit));
+      const upstream = source$.subscribe({
+        next: admit,
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => {
+          sourceDone = true;
+          completeWhenDrained();
+        },
+      });
+      return () => {
+        upstream.unsubscribe();
+        releases.unsubscribe();
+      };
     });
 }
