@@ -26,21 +26,22 @@ export interface Fanout {
 }
 
 /**
- * Fan-out to this process's sockets. The broadcasts of one tick are joined and encoded once into
- * one Buffer, written at the end of the tick to every socket in the audience: one write per
- * socket per tick however many lines the tick carried, and one allocation for all of them. A
+ * Fan-out to this process's sockets. The broadcasts of one turn of the event loop (every socket
+ * that was readable in it) are joined and encoded once into one Buffer, written when the turn's
+ * I/O is done to every socket in the audience: one write per socket per turn however many lines
+ * it carried, and one allocation for all of them. A
  * socket more than `maxSendQueueBytes` behind is destroyed, so one stuck reader costs nobody else.
  */
 export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES): Fanout {
   const sockets = new Map<ConnectionId, Socket>();
   const audience = new Set<Socket>();
-  let pending: string[] = []; // this tick's broadcasts
-  // Sockets whose share of this tick's broadcasts is not all of them, by index into `pending`:
-  // admitted mid-tick (they get what came after), dismissed mid-tick (what came before), or
+  let pending: string[] = []; // this turn's broadcasts
+  // Sockets whose share of this turn's broadcasts is not all of them, by index into `pending`:
+  // admitted mid-turn (they get what came after), dismissed mid-turn (what came before), or
   // sent a line of their own (what came before went out first).
   const firstOwed = new Map<Socket, number>();
   const lastOwed = new Map<Socket, number>();
-  let tickEnding = false;
+  let flushQueued = false;
   const write = (socket: Socket, chunk: Buffer | string) => {
     if (!socket.writable) return; // ended or destroyed: its 'close' is on the way
     if (socket.writableLength > maxSendQueueBytes) socket.destroy(new SendQueueFullError(maxSendQueueBytes));
@@ -51,8 +52,8 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES): Fanout {
     for (const text of texts) offsets.push((offsets[offsets.length - 1] ?? 0) + Buffer.byteLength(text));
     return offsets;
   };
-  const endTick = () => {
-    tickEnding = false;
+  const flush = () => {
+    flushQueued = false;
     const texts = pending;
     pending = [];
     const shares = [...lastOwed].map(([socket, last]): [Socket, number, number] => [socket, firstOwed.get(socket) ?? 0, last]);
@@ -70,7 +71,7 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES): Fanout {
     }
     firstOwed.clear();
   };
-  /** Writes what a member is owed of this tick's broadcasts so far, before a line of its own. */
+  /** Writes what a member is owed of this turn's broadcasts so far, before a line of its own. */
   const settle = (socket: Socket) => {
     if (!audience.has(socket)) return;
     const first = firstOwed.get(socket) ?? 0;
@@ -78,8 +79,10 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES): Fanout {
     firstOwed.set(socket, pending.length);
   };
   const deliver = (out: Outgoing) => {
-    if (!tickEnding) process.nextTick(endTick);
-    tickEnding = true;
+    // setImmediate runs once the poll phase has read every readable socket: lines from many
+    // users share one write per receiver, where process.nextTick would flush after each socket.
+    if (!flushQueued) setImmediate(flush);
+    flushQueued = true;
     if (out.kind === 'broadcast') {
       pending.push(out.text);
       return;

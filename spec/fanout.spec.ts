@@ -56,7 +56,7 @@ describe('localFanout', () => {
     expect(await read(bob.far, 'prompt: '.length)).toBe('prompt: ');
   });
 
-  it('encodes the broadcasts of one tick once, into one chunk every socket shares', async () => {
+  it('encodes the broadcasts of one turn of the event loop once, into one chunk every socket shares', async () => {
     const fanout = localFanout();
     const ann = await pair();
     const bob = await pair();
@@ -66,7 +66,7 @@ describe('localFanout', () => {
     fanout.attach(2, bob.near);
     fanout.deliver({ kind: 'admit', to: 1, nick: 'ann' });
     fanout.deliver({ kind: 'admit', to: 2, nick: 'bob' });
-    await new Promise(setImmediate); // the next tick: both are members from its start
+    await new Promise(setImmediate); // the next turn: both are members from its start
     fanout.deliver({ kind: 'broadcast', text: 'a\n' });
     fanout.deliver({ kind: 'broadcast', text: 'b\n' });
     expect(await read(bob.far, 4)).toBe('a\nb\n');
@@ -89,7 +89,7 @@ describe('localFanout', () => {
     expect(await read(bob.far, 11)).toBe('still here\n');
   });
 
-  it('gives a socket admitted or dismissed mid-tick its own part of the shared chunk', async () => {
+  it('gives a socket admitted or dismissed mid-turn its own part of the shared chunk', async () => {
     const fanout = localFanout();
     const [ann, bob, cat] = [await pair(), await pair(), await pair()];
     const writes = [ann, bob, cat].map(({ near }) => jest.spyOn(near, 'write'));
