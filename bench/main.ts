@@ -1,0 +1,539 @@
+/**
+ * The benchmark's orchestrator: `npm run bench [-- --quick]`. Runs every scenario against chatd
+ * and against the plain `net` baseline, each in a fresh server process (serve.ts) driven by a
+ * fresh load generator process (generator.ts), several times, alternating which goes first.
+ * Prints a table of medians, then one line of JSON. Exits 1 on any lost or reordered line, any
+ * crash or any timeout; a missed target is reported, not a failure.
+ */
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { MAX_SEND_QUEUE_BYTES } from '../lib/fanout';
+import { isMessage, type LoadResult, type LoadSpec, type LoginResult, type Memory, type MessageType, type Messages } from './wire';
+
+type Kind = 'chatd' | 'baseline';
+const KINDS: readonly Kind[] = ['chatd', 'baseline'];
+
+/** One run of one server: each figure by its metric key. */
+type Figures = Map<string, number>;
+
+interface Plan {
+  readonly runs: number;
+  readonly senders: number;
+  readonly fanOut: readonly { readonly users: number; readonly pacedLinesPerSecond: number }[];
+  readonly connections: number;
+  readonly slowReaderUsers: number;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  readonly deadlineMs: number;
+}
+
+const USAGE = 'usage: npm run bench [-- [--quick] [--runs N] [--connections N]]';
+
+/** The command line, or the usage and exit code 2. */
+function readFlags(): { readonly quick: boolean; readonly runs: string | undefined; readonly connections: string | undefined } {
+  try {
+    const { values } = parseArgs({
+      options: { quick: { type: 'boolean' }, runs: { type: 'string' }, connections: { type: 'string' } },
+      strict: true,
+    });
+    const counts: readonly ('runs' | 'connections')[] = ['runs', 'connections'];
+    for (const name of counts) {
+      const value = values[name];
+      if (value !== undefined && !/^[1-9]\d*$/.test(value)) throw new Error(`--${name} must be a whole number above 0, not '${value}'`);
+    }
+    return { quick: values.quick === true, runs: values.runs, connections: values.connections };
+  } catch (err) {
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
+
+const flags = readFlags();
+const QUICK = flags.quick;
+
+// Every login broadcasts a join to everyone logged in, so logging in N users delivers N²/2
+// lines; 10,000 users take minutes per server, hence the smaller default and --connections.
+const CONNECTIONS = Number(flags.connections ?? (QUICK ? 1000 : 2000));
+const RUNS = Number(flags.runs ?? (QUICK ? 1 : 3));
+
+// Paced rates offer 50,000 deliveries a second: light for both servers, and a third of a core
+// for the generator, which reads every delivery with its own system call. Latency is then the
+// servers' response, not queueing; the saturated figures are the throughput.
+const PLAN: Plan = {
+  runs: RUNS,
+  senders: 10,
+  fanOut: [{ users: 100, pacedLinesPerSecond: 500 }, { users: 1000, pacedLinesPerSecond: 50 }],
+  connections: CONNECTIONS,
+  slowReaderUsers: 100,
+  warmupMs: QUICK ? 300 : 500,
+  durationMs: QUICK ? 1000 : 2500,
+  deadlineMs: RUNS * (QUICK ? 60_000 : 120_000) + loginTimeoutMs(CONNECTIONS) * 2 * RUNS,
+};
+
+/** Lines of one sender in flight and lines per write, when saturating: a chat burst, not a file. */
+const WINDOW_LINES = 64;
+const BATCH_LINES = 8;
+const LINE_BYTES = 64;
+/**
+ * The slow reader's kernel buffers hold about 4 MiB before the server's own queue grows; long
+ * lines fill them within the phase even at the baseline's pace.
+ */
+const SLOW_READER_LINE_BYTES = 2000;
+const LOGIN_CONCURRENCY = 200;
+/** A process using this much of one core is what limits the phase (it runs on one thread). */
+const FULL_CORE_PERCENT = 90;
+const MIB = 1024 * 1024;
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/** A broken run: lost or reordered lines, a crash, a timeout. */
+class BenchFailure extends Error {
+  readonly code = 'BENCH_FAILED';
+}
+
+const children = new Set<ChildProcess>();
+
+/** A forked child and the IPC requests made of it. */
+class Child {
+  private constructor(
+    readonly name: string,
+    readonly process: ChildProcess,
+  ) {}
+
+  static start(name: string, script: string, args: readonly string[], execArgv: readonly string[]): Child {
+    const child = fork(join(__dirname, script), [...args], { execArgv: [...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+    // A child reports a broken run whenever it finds one, awaited or not.
+    child.on('message', (message: unknown) => {
+      if (isMessage(message, 'failed')) abort(`${name}: ${message.message}`);
+    });
+    return new Child(name, child);
+  }
+
+  get pid(): number {
+    if (this.process.pid === undefined) throw new BenchFailure(`${this.name} did not start`);
+    return this.process.pid;
+  }
+
+  /** Sends a message, if any, and resolves with the child's answer of type `type`. */
+  request<K extends MessageType>(message: Messages[MessageType] | undefined, type: K, timeoutMs: number): Promise<Messages[K]> {
+    return new Promise<Messages[K]>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.process.off('message', onMessage).off('exit', onExit);
+      };
+      const onMessage = (reply: unknown) => {
+        if (!isMessage(reply, type)) return;
+        done();
+        resolve(reply);
+      };
+      const onExit = (code: number | null, signal: string | null) => {
+        done();
+        reject(new BenchFailure(`${this.name} exited (${code ?? signal}) while ${type} was awaited`));
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new BenchFailure(`${this.name} sent no ${type} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.process.on('message', onMessage).on('exit', onExit);
+      if (message !== undefined) this.process.send(message);
+    });
+  }
+
+  /** Lets the child exit by itself (a CPU profile is written then), killing it if it does not. */
+  async stop(): Promise<void> {
+    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.process.once('exit', resolve));
+    const kill = setTimeout(() => this.process.kill('SIGKILL'), 5000);
+    if (this.process.connected) this.process.disconnect();
+    await exited;
+    clearTimeout(kill);
+  }
+}
+
+/** Bytes the kernel counts as the process's resident memory. */
+function rssBytes(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (match?.[1] === undefined) throw new BenchFailure(`no VmRSS for process ${pid}`);
+  return Number(match[1]) * 1024;
+}
+
+/** User and system CPU time of a process, in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name can hold spaces; the fields after it are fixed: utime and stime are 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+interface Server {
+  readonly child: Child;
+  readonly port: number;
+}
+
+async function startServer(kind: Kind): Promise<Server> {
+  const child = Child.start(kind, 'serve.js', [kind], ['--expose-gc']);
+  const { port } = await child.request(undefined, 'listening', 10_000);
+  return { child, port };
+}
+
+/** A full collection first, so that the figure is live memory and not uncollected garbage. */
+async function settledMemory(server: Server): Promise<Memory> {
+  const { memory } = await server.child.request({ type: 'gc' }, 'gc-done', 10_000);
+  return { ...memory, rss: rssBytes(server.child.pid) };
+}
+
+/** Generous: logins cost N² join lines, about 10 µs each on a slow server. */
+function loginTimeoutMs(users: number): number {
+  return 30_000 + (users * users) / 50;
+}
+
+interface LoggedIn {
+  readonly generator: Child;
+  readonly result: LoginResult;
+}
+
+/** Starts a generator and logs its users in; the caller stops the generator. */
+async function logIn(server: Server, users: number, senders: number, started: Child[]): Promise<LoggedIn> {
+  const generator = Child.start(`generator for ${server.child.name}`, 'generator.js', [], []);
+  started.push(generator);
+  const timeoutMs = loginTimeoutMs(users);
+  const spec = { port: server.port, users, senders, concurrency: LOGIN_CONCURRENCY, timeoutMs };
+  const { result } = await generator.request({ type: 'login', spec }, 'logged-in', timeoutMs * 2 + 10_000);
+  return { generator, result };
+}
+
+interface Measured {
+  readonly result: LoadResult;
+  readonly serverCpuPercent: number;
+  readonly peakRss: number;
+}
+
+/** One load phase; samples the server's RSS throughout and its CPU over the measured window. */
+async function runLoad(server: Server, generator: Child, spec: LoadSpec): Promise<Measured> {
+  const pid = server.child.pid;
+  let peakRss = rssBytes(pid);
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssBytes(pid))), 20);
+  let windowStart = { cpu: 0, at: 0 };
+  let serverCpuPercent = 0;
+  const onWindow = (message: unknown) => {
+    if (!isMessage(message, 'window')) return;
+    const now = { cpu: cpuSeconds(pid), at: performance.now() };
+    if (message.edge === 'start') windowStart = now;
+    else serverCpuPercent = ((now.cpu - windowStart.cpu) / ((now.at - windowStart.at) / 1000)) * 100;
+  };
+  generator.process.on('message', onWindow);
+  try {
+    const timeoutMs = spec.warmupMs + spec.durationMs + spec.drainTimeoutMs + 10_000;
+    const { result } = await generator.request({ type: 'load', spec }, 'loaded', timeoutMs);
+    if (result.lostLines > 0 || result.orderErrors > 0) {
+      const examples = result.errorExamples.join('; ');
+      throw new BenchFailure(`${server.child.name}: ${result.lostLines} deliveries lost, ${result.orderErrors} out of order (${examples})`);
+    }
+    return { result, serverCpuPercent, peakRss: Math.max(peakRss, rssBytes(pid)) };
+  } finally {
+    clearInterval(sampler);
+    generator.process.off('message', onWindow);
+  }
+}
+
+function loadSpec(mode: LoadSpec['mode'], linesPerSecond: number, lineBytes = LINE_BYTES, durationMs = PLAN.durationMs): LoadSpec {
+  return {
+    mode, linesPerSecond, windowLines: WINDOW_LINES, batchLines: BATCH_LINES, lineBytes,
+    warmupMs: PLAN.warmupMs, durationMs, drainTimeoutMs: 10_000,
+  };
+}
+
+/** Starts a server, runs `body` on it, and stops every process started for it, whatever happens. */
+async function onServer(kind: Kind, body: (server: Server, started: Child[]) => Promise<void>): Promise<void> {
+  const server = await startServer(kind);
+  const started = [server.child];
+  try {
+    await body(server, started);
+  } finally {
+    await Promise.all(started.map((child) => child.stop()));
+  }
+}
+
+async function fanOut(kind: Kind, users: number, pacedLinesPerSecond: number, into: Figures): Promise<void> {
+  await onServer(kind, async (server, started) => {
+    const { generator } = await logIn(server, users, PLAN.senders, started);
+    const saturated = await runLoad(server, generator, loadSpec('saturate', 0));
+    const paced = await runLoad(server, generator, loadSpec('paced', pacedLinesPerSecond));
+    const key = `fanout${users}`;
+    into.set(`${key}.throughput`, saturated.result.deliveredPerSecond);
+    into.set(`${key}.saturatedP99`, saturated.result.latency.p99);
+    into.set(`${key}.p50`, paced.result.latency.p50);
+    into.set(`${key}.p99`, paced.result.latency.p99);
+    into.set(`${key}.max`, paced.result.latency.max);
+    into.set(`${key}.saturated.generatorCpu`, saturated.result.generatorCpuPercent);
+    into.set(`${key}.saturated.serverCpu`, saturated.serverCpuPercent);
+    into.set(`${key}.paced.generatorCpu`, paced.result.generatorCpuPercent);
+    into.set(`${key}.paced.serverCpu`, paced.serverCpuPercent);
+  });
+}
+
+async function connections(kind: Kind, into: Figures): Promise<void> {
+  await onServer(kind, async (server, started) => {
+    const idle = await settledMemory(server);
+    const cpuBefore = cpuSeconds(server.child.pid);
+    const { result } = await logIn(server, PLAN.connections, 0, started);
+    const serverCpu = cpuSeconds(server.child.pid) - cpuBefore;
+    const busy = await settledMemory(server);
+    const perConnection = (bytes: (memory: Memory) => number) => (bytes(busy) - bytes(idle)) / PLAN.connections / 1024;
+    into.set('connections.loginSeconds', result.loginMs / 1000);
+    into.set('connections.settleSeconds', result.settleMs / 1000);
+    into.set('connections.rssPerConnection', perConnection((memory) => memory.rss));
+    into.set('connections.heapPerConnection', perConnection((memory) => memory.heapUsed));
+    into.set('connections.externalPerConnection', perConnection((memory) => memory.external));
+    into.set('connections.generatorCpu', result.generatorCpuPercent);
+    into.set('connections.serverCpu', (serverCpu / ((result.loginMs + result.settleMs) / 1000)) * 100);
+  });
+}
+
+/**
+ * Memory growth over one phase, in MiB: the peak of RSS, and the live memory (JS heap and
+ * Buffers) still held after a full collection. RSS keeps what V8 and malloc reserved on the way,
+ * so only live memory shows what a queue holds.
+ */
+interface Growth {
+  readonly peak: number;
+  readonly held: number;
+}
+
+const live = (memory: Memory) => memory.heapUsed + memory.external;
+
+async function measureGrowth(server: Server, generator: Child, spec: LoadSpec): Promise<[Measured, Growth]> {
+  const before = await settledMemory(server);
+  const measured = await runLoad(server, generator, spec);
+  const after = await settledMemory(server);
+  return [measured, { peak: (measured.peakRss - before.rss) / MIB, held: (live(after) - live(before)) / MIB }];
+}
+
+async function slowReader(kind: Kind, into: Figures): Promise<void> {
+  await onServer(kind, async (server, started) => {
+    const { generator } = await logIn(server, PLAN.slowReaderUsers, PLAN.senders, started);
+    await runLoad(server, generator, loadSpec('saturate', 0, SLOW_READER_LINE_BYTES, 0)); // both measured phases start warm
+    const [alone, aloneGrowth] = await measureGrowth(server, generator, loadSpec('saturate', 0, SLOW_READER_LINE_BYTES));
+    await generator.request({ type: 'add-slow-reader' }, 'slow-reader-added', 15_000);
+    const [slowed, slowedGrowth] = await measureGrowth(server, generator, loadSpec('saturate', 0, SLOW_READER_LINE_BYTES));
+    const { closedByServer } = await generator.request({ type: 'check-slow-reader' }, 'slow-reader-checked', 15_000);
+    into.set('slow.throughputAlone', alone.result.deliveredPerSecond);
+    into.set('slow.throughputSlowed', slowed.result.deliveredPerSecond);
+    into.set('slow.retained', (slowed.result.deliveredPerSecond / alone.result.deliveredPerSecond) * 100);
+    into.set('slow.peakGrowthAlone', aloneGrowth.peak);
+    into.set('slow.peakGrowthSlowed', slowedGrowth.peak);
+    into.set('slow.heldAlone', aloneGrowth.held);
+    into.set('slow.heldSlowed', slowedGrowth.held);
+    into.set('slow.readerCutOff', closedByServer ? 1 : 0);
+    into.set('slow.slowed.generatorCpu', slowed.result.generatorCpuPercent);
+    into.set('slow.slowed.serverCpu', slowed.serverCpuPercent);
+  });
+}
+
+interface Metric {
+  readonly key: string;
+  readonly label: string;
+  readonly unit: string;
+  readonly digits: number;
+}
+
+const metric = (key: string, label: string, unit: string, digits = 0): Metric => ({ key, label, unit, digits });
+
+function metrics(): Metric[] {
+  const fanOutRows = PLAN.fanOut.flatMap(({ users, pacedLinesPerSecond }) => [
+    metric(`fanout${users}.throughput`, `fan-out ${users}: lines delivered, saturated`, 'lines/s'),
+    metric(`fanout${users}.saturatedP99`, `fan-out ${users}: p99 latency, saturated`, 'ms', 2),
+    metric(`fanout${users}.p50`, `fan-out ${users}: p50 latency at ${pacedLinesPerSecond} lines/s in`, 'ms', 3),
+    metric(`fanout${users}.p99`, `fan-out ${users}: p99 latency at ${pacedLinesPerSecond} lines/s in`, 'ms', 3),
+    metric(`fanout${users}.max`, `fan-out ${users}: max latency at ${pacedLinesPerSecond} lines/s in`, 'ms', 2),
+  ]);
+  const n = PLAN.connections;
+  return [
+    ...fanOutRows,
+    metric('connections.loginSeconds', `connections: ${n} users, time to log in`, 's', 2),
+    metric('connections.settleSeconds', `connections: ${n} users, then all joins read`, 's', 2),
+    metric('connections.rssPerConnection', 'connections: RSS per idle user', 'KiB', 1),
+    metric('connections.heapPerConnection', 'connections: JS heap per idle user', 'KiB', 1),
+    metric('connections.externalPerConnection', 'connections: external per idle user', 'KiB', 2),
+    metric('slow.throughputAlone', `slow reader: others' lines/s, without it`, 'lines/s'),
+    metric('slow.throughputSlowed', `slow reader: others' lines/s, with it`, 'lines/s'),
+    metric('slow.retained', `slow reader: others' throughput kept`, '%', 1),
+    metric('slow.peakGrowthAlone', 'slow reader: peak RSS growth, without it', 'MiB', 1),
+    metric('slow.peakGrowthSlowed', 'slow reader: peak RSS growth, with it', 'MiB', 1),
+    metric('slow.heldAlone', 'slow reader: live memory held after, without it', 'MiB', 2),
+    metric('slow.heldSlowed', 'slow reader: live memory held after, with it', 'MiB', 2),
+    metric('slow.readerCutOff', 'slow reader: cut off by the server (1 = yes)', '', 1),
+  ];
+}
+
+/** CPU of both sides per phase: a phase whose generator is near one full core measures it too. */
+const CPU_PHASES: readonly { readonly key: string; readonly label: string }[] = [
+  ...PLAN.fanOut.flatMap(({ users }) => [
+    { key: `fanout${users}.saturated`, label: `fan-out ${users}, saturated` },
+    { key: `fanout${users}.paced`, label: `fan-out ${users}, paced` },
+  ]),
+  { key: 'connections', label: `connections, ${PLAN.connections} logins` },
+  { key: 'slow.slowed', label: 'slow reader, with it' },
+];
+
+interface Target {
+  readonly name: string;
+  readonly met: (summary: Summary) => boolean | undefined;
+}
+
+const TARGETS: readonly Target[] = [
+  { name: 'fan-out throughput at 1000 users >= 1.5x baseline', met: (s) => atLeast(s.get('fanout1000.throughput')?.ratio, 1.5) },
+  { name: 'p99 latency at 1000 users <= baseline', met: (s) => atMost(s.get('fanout1000.p99')?.ratio, 1) },
+  { name: 'RSS per idle logged-in user <= 1.2x baseline', met: (s) => atMost(s.get('connections.rssPerConnection')?.ratio, 1.2) },
+  { name: 'slow reader: others keep >= 90% throughput', met: (s) => atLeast(s.get('slow.retained')?.chatd, 90) },
+  {
+    // Held memory is what a queue keeps; the peak of RSS swings by several MiB either way.
+    name: `slow reader: live memory it holds <= send-queue limit (${MAX_SEND_QUEUE_BYTES / MIB} MiB)`,
+    met: (s) => {
+      const [slowed, alone] = [s.get('slow.heldSlowed')?.chatd, s.get('slow.heldAlone')?.chatd];
+      return slowed === undefined || alone === undefined ? undefined : slowed - alone <= MAX_SEND_QUEUE_BYTES / MIB;
+    },
+  },
+];
+
+const atLeast = (value: number | undefined, bound: number) => (value === undefined ? undefined : value >= bound);
+const atMost = (value: number | undefined, bound: number) => (value === undefined ? undefined : value <= bound);
+
+interface Row {
+  readonly chatd: number;
+  readonly baseline: number;
+  readonly chatdRuns: readonly number[];
+  readonly baselineRuns: readonly number[];
+  /** The median of each run's chatd / baseline: pairs figures taken minutes apart at most. */
+  readonly ratio: number;
+}
+
+type Summary = Map<string, Row>;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const upper = sorted[middle] ?? Number.NaN;
+  return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] ?? Number.NaN) + upper) / 2;
+}
+
+function summarize(runs: readonly (readonly [Figures, Figures])[]): Summary {
+  const keys = new Set(runs.flatMap(([chatd, baseline]) => [...chatd.keys(), ...baseline.keys()]));
+  const summary: Summary = new Map();
+  for (const key of keys) {
+    const pairs = runs.map(([chatd, baseline]): [number, number] => [chatd.get(key) ?? Number.NaN, baseline.get(key) ?? Number.NaN]);
+    const chatdRuns = pairs.map(([chatd]) => chatd);
+    const baselineRuns = pairs.map(([, baseline]) => baseline);
+    summary.set(key, {
+      chatd: median(chatdRuns),
+      baseline: median(baselineRuns),
+      chatdRuns,
+      baselineRuns,
+      ratio: median(pairs.map(([chatd, baseline]) => chatd / baseline)),
+    });
+  }
+  return summary;
+}
+
+const format = (value: number, digits: number) =>
+  Number.isFinite(value) ? value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '-';
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows.reduce<number[]>((acc, row) => row.map((cell, i) => Math.max(acc[i] ?? 0, cell.length)), []);
+  return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ')).join('\n');
+}
+
+/** Which side a phase's figures are limited by, judged by who used a full core. */
+function limit(generatorPercent: number, serverPercent: number): string {
+  const generatorFull = generatorPercent >= FULL_CORE_PERCENT;
+  const serverFull = serverPercent >= FULL_CORE_PERCENT;
+  if (generatorFull && serverFull) return 'both at a full core: may be generator-limited';
+  if (generatorFull) return 'generator-limited: the server figure is a floor';
+  return serverFull ? 'server-limited' : '';
+}
+
+function report(summary: Summary, seconds: number): void {
+  const figureRows = metrics().map(({ key, label, unit, digits }) => {
+    const row = summary.get(key);
+    return [label, unit, format(row?.chatd ?? Number.NaN, digits), format(row?.baseline ?? Number.NaN, digits), format(row?.ratio ?? Number.NaN, 2)];
+  });
+  const cpuRows = CPU_PHASES.flatMap(({ key, label }) =>
+    KINDS.map((kind) => {
+      const generator = summary.get(`${key}.generatorCpu`)?.[kind] ?? Number.NaN;
+      const server = summary.get(`${key}.serverCpu`)?.[kind] ?? Number.NaN;
+      return [`${label}, ${kind}`, format(generator, 0), format(server, 0), limit(generator, server)];
+    }),
+  );
+  const verdicts = TARGETS.map(({ name, met }) => {
+    const verdict = met(summary);
+    return `  ${verdict === undefined ? 'n/a ' : verdict ? 'met ' : 'MISS'}  ${name}`;
+  });
+  const mode = QUICK ? `quick (${PLAN.connections} connections, short phases)` : 'full';
+  process.stdout.write(
+    `\nchatd vs baseline: ${mode}; median of ${PLAN.runs} run${PLAN.runs === 1 ? '' : 's'}; ratio = median of per-run chatd/baseline\n\n` +
+      `${table([['figure', 'unit', 'chatd', 'baseline', 'ratio'], ...figureRows])}\n\n` +
+      `CPU over the measured window, % of one core (2 cores shared by server and generator)\n\n` +
+      `${table([['phase, server', 'generator', 'server', ''], ...cpuRows])}\n\n` +
+      `targets\n${verdicts.join('\n')}\n\nbenchmark took ${format(seconds, 0)} s\n`,
+  );
+  const json = {
+    mode: QUICK ? 'quick' : 'full',
+    runs: PLAN.runs,
+    seconds: Math.round(seconds),
+    figures: Object.fromEntries([...summary].map(([key, row]) => [key, row])),
+    targets: Object.fromEntries(TARGETS.map(({ name, met }) => [name, met(summary) ?? null])),
+  };
+  process.stdout.write(`${JSON.stringify(json)}\n`);
+}
+
+/** The sockets of both sides must fit: every user's, in the server and in the generator. */
+function checkFileLimit(): void {
+  const limits = readFileSync('/proc/self/limits', 'utf8');
+  const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1] ?? Number.NaN);
+  const needed = PLAN.connections + 1000;
+  if (!(soft >= needed)) {
+    throw new BenchFailure(`the open file limit is ${soft}; ${needed} are needed: run 'ulimit -n ${needed}' first (npm run bench tries)`);
+  }
+}
+
+async function runAll(): Promise<void> {
+  checkFileLimit();
+  const started = performance.now();
+  const runs: [Figures, Figures][] = [];
+  for (let run = 0; run < PLAN.runs; run += 1) {
+    const figures = { chatd: new Map<string, number>(), baseline: new Map<string, number>() };
+    // Alternating who goes first keeps a warming or cooling machine from favouring one side.
+    const order = run % 2 === 0 ? KINDS : [...KINDS].reverse();
+    const scenarios: [string, (kind: Kind) => Promise<void>][] = [
+      ...PLAN.fanOut.map(({ users, pacedLinesPerSecond }): [string, (kind: Kind) => Promise<void>] =>
+        [`fan-out ${users}`, (kind) => fanOut(kind, users, pacedLinesPerSecond, figures[kind])]),
+      ['connections', (kind) => connections(kind, figures[kind])],
+      ['slow reader', (kind) => slowReader(kind, figures[kind])],
+    ];
+    for (const [name, scenario] of scenarios) {
+      for (const kind of order) {
+        const at = performance.now();
+        await scenario(kind);
+        process.stderr.write(`run ${run + 1}/${PLAN.runs} ${name} ${kind}: ${format((performance.now() - at) / 1000, 1)} s\n`);
+      }
+    }
+    runs.push([figures.chatd, figures.baseline]);
+  }
+  report(summarize(runs), (performance.now() - started) / 1000);
+}
+
+function abort(message: string): void {
+  for (const child of children) child.kill('SIGKILL');
+  process.stderr.write(`bench FAILED: ${message}\n`);
+  process.exit(1);
+}
+
+process.once('exit', () => children.forEach((child) => child.kill('SIGKILL')));
+process.once('SIGINT', () => abort('interrupted'));
+process.once('SIGTERM', () => abort('terminated'));
+setTimeout(() => abort(`still running after ${PLAN.deadlineMs / 1000} s`), PLAN.deadlineMs).unref();
+runAll().catch((err: unknown) => abort(err instanceof Error ? err.message : String(err)));
