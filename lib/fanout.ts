@@ -29,8 +29,8 @@ export interface Fanout {
  * Fan-out to this process's sockets. The broadcasts of one turn of the event loop (every socket
  * that was readable in it) are joined and encoded once into one Buffer, written when the turn's
  * I/O is done to every socket in the audience: one write per socket per turn however many lines
- * it carried, and one allocation for all of them. A
- * socket more than `maxSendQueueBytes` behind is destroyed, so one stuck reader costs nobody else.
+ * it carried, and one allocation for all of them. A socket more than `maxSendQueueBytes` behind
+ * is destroyed, so one stuck reader costs nobody else.
  */
 export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES): Fanout {
   const sockets = new Map<ConnectionId, Socket>();
