@@ -91,7 +91,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       return;
     }
     const id = nextId++;
-    socket.setNoDelay(true); // writes are already coalesced per turn of the event loop; Nagle would only add latency
+    socket.setNoDelay(true); // writes are coalesced per event-loop turn; Nagle would add latency
     socket.setKeepAlive(true, options.keepAliveIdleMs);
     socket.once('close', () => report({ kind: 'disconnect', id, reason: reasonOf(lastError) }));
     fanout.attach(id, socket);

@@ -1,28 +1,14 @@
 import { once } from 'node:events';
-import { type Client, connectClient } from './support/client';
-import { killAll, listeningPort, type Run, start } from './support/chatd';
+import { connectClient, visitorsOf, type Visitors, writeUnterminated } from './support/client';
+import { killAll, listeningPort, start } from './support/chatd';
 
-const clients: Client[] = [];
-let run: Run;
 let port: number;
+let visitors: Visitors;
 
 afterEach(async () => {
-  for (const { socket } of clients.splice(0)) socket.destroy();
+  visitors.closeAll();
   await killAll();
 });
-
-async function open(): Promise<Client> {
-  const client = await connectClient(port);
-  clients.push(client);
-  return client;
-}
-
-async function join(nick: string): Promise<Client> {
-  const client = await open();
-  client.say(nick);
-  await client.until(`*** ${nick} just joined the chatroom\n`);
-  return client;
-}
 
 /** Runs `task` on 0..count-1, at most `width` at once. */
 async function inBatches(count: number, width: number, task: (index: number) => Promise<void>): Promise<void> {
@@ -59,8 +45,10 @@ async function nameIsFree(nick: string): Promise<boolean> {
 }
 
 it('stays up through every abuse in turn, with a users map that holds exactly who is connected', async () => {
-  run = start(['--host', '127.0.0.1', '--port', '0', '--rate', '100000', '--burst', '100000', '--max-send-queue', '262144']);
+  const run = start(['--host', '127.0.0.1', '--port', '0', '--rate', '100000', '--burst', '100000', '--max-send-queue', '262144']);
   port = await listeningPort(run);
+  visitors = visitorsOf(port);
+  const { join, open } = visitors;
   const witness = await join('witness');
   const heard: string[] = [];
   const witnessReads = async (expected: string): Promise<void> => {
@@ -74,10 +62,7 @@ it('stays up through every abuse in turn, with a users map that holds exactly wh
   };
 
   const big = await join('big');
-  const piece = Buffer.alloc(64 * 1024, 'z');
-  for (let sent = 0; sent < 10 * 1024 * 1024; sent += piece.length) {
-    if (!big.socket.write(piece)) await once(big.socket, 'drain');
-  }
+  await writeUnterminated(big.socket, 10 * 1024 * 1024);
   big.socket.write('\n');
   expect(await big.until('*** line too long (max 4096 bytes)\n')).toContain('*** line too long');
   speak('after the long line');

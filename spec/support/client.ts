@@ -61,23 +61,27 @@ export async function connectClient(port: number): Promise<Client> {
   return { socket, until, rest, say: (line) => socket.write(`${line}\n`) };
 }
 
-/** A running server and every client a spec opened on it, for one `stop()` in afterEach. */
-export interface Harness {
-  readonly server: ChatServer;
-  readonly port: number;
+/** Writes `bytes` with no newline, in 64 KiB pieces, waiting whenever the socket asks to. */
+export async function writeUnterminated(socket: Socket, bytes: number): Promise<void> {
+  const piece = Buffer.alloc(64 * 1024, 'z');
+  for (let sent = 0; sent < bytes; sent += piece.length) {
+    if (!socket.write(piece)) await once(socket, 'drain');
+  }
+}
+
+/** Clients of one server, kept so that one `closeAll()` in afterEach ends every one. */
+export interface Visitors {
   /** Connects and reads nothing yet. */
   open(): Promise<Client>;
   /** Connects and reads through the prompt. */
   visit(): Promise<Client>;
   /** Connects, logs in as `nick` and reads through the join line. */
   join(nick: string): Promise<Client>;
-  /** Closes every client, then the server. */
-  stop(): Promise<void>;
+  /** Destroys every client opened so far. */
+  closeAll(): void;
 }
 
-export async function startHarness(options: Partial<ChatServerOptions> = {}): Promise<Harness> {
-  const server = createChatServer({ host: '127.0.0.1', port: 0, ...options });
-  const { port } = await server.listen();
+export function visitorsOf(port: number): Visitors {
   const clients: Client[] = [];
   const open = async () => {
     const client = await connectClient(port);
@@ -95,9 +99,27 @@ export async function startHarness(options: Partial<ChatServerOptions> = {}): Pr
     await client.until(`*** ${nick} just joined the chatroom\n`);
     return client;
   };
-  const stop = async () => {
+  const closeAll = () => {
     for (const { socket } of clients.splice(0)) socket.destroy();
+  };
+  return { open, visit, join, closeAll };
+}
+
+/** A running server in this process and the clients a spec opened on it. */
+export interface Harness extends Omit<Visitors, 'closeAll'> {
+  readonly server: ChatServer;
+  readonly port: number;
+  /** Closes every client, then the server. */
+  stop(): Promise<void>;
+}
+
+export async function startHarness(options: Partial<ChatServerOptions> = {}): Promise<Harness> {
+  const server = createChatServer({ host: '127.0.0.1', port: 0, ...options });
+  const { port } = await server.listen();
+  const { closeAll, ...visitors } = visitorsOf(port);
+  const stop = async () => {
+    closeAll();
     await server.close();
   };
-  return { server, port, open, visit, join, stop };
+  return { server, port, ...visitors, stop };
 }
