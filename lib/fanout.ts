@@ -17,8 +17,10 @@ export class SendQueueFullError extends Error {
  * replaces this and nothing else: the room only says who is admitted and what is broadcast.
  */
 export interface Fanout {
-  /** Makes an accepted socket addressable by its id until it closes. */
+  /** Makes an accepted socket addressable by its id. */
   attach(id: ConnectionId, socket: Socket): void;
+  /** Forgets a socket once it has closed; nothing more is written to it. */
+  detach(id: ConnectionId): void;
   /** Carries out one room output. */
   deliver(out: Outgoing): void;
   /** How many sockets are attached. */
@@ -101,17 +103,19 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES): Fanout {
       socket.destroySoon(); // 'close': after what was written reaches the kernel
     }
   };
-  const attach = (id: ConnectionId, socket: Socket) => {
-    sockets.set(id, socket);
-    socket.once('close', () => {
-      sockets.delete(id);
-      audience.delete(socket);
-      firstOwed.delete(socket);
-      lastOwed.delete(socket);
-    });
+  const detach = (id: ConnectionId) => {
+    const socket = sockets.get(id);
+    if (socket === undefined) return;
+    sockets.delete(id);
+    audience.delete(socket);
+    firstOwed.delete(socket);
+    lastOwed.delete(socket);
   };
   return {
-    attach,
+    attach: (id, socket) => {
+      sockets.set(id, socket);
+    },
+    detach,
     deliver,
     get size() {
       return sockets.size;

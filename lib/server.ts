@@ -83,8 +83,8 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     let lastError: Error | undefined;
     socket.on('error', (err) => (lastError = err)); // first, never removed: a late reset must not crash chatd
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
     if (fanout.size >= options.maxClients) {
+      socket.on('close', () => sockets.delete(socket));
       report({ kind: 'full', from: peerName(socket) });
       socket.end(SERVER_FULL);
       socket.destroySoon();
@@ -93,7 +93,12 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     const id = nextId++;
     socket.setNoDelay(true); // writes are coalesced per event-loop turn; Nagle would add latency
     socket.setKeepAlive(true, options.keepAliveIdleMs);
-    socket.once('close', () => report({ kind: 'disconnect', id, reason: reasonOf(lastError) }));
+    // One 'close' listener for all of the socket's bookkeeping: each listener is held for a user's whole stay.
+    socket.on('close', () => {
+      sockets.delete(socket);
+      fanout.detach(id);
+      report({ kind: 'disconnect', id, reason: reasonOf(lastError) });
+    });
     fanout.attach(id, socket);
     report({ kind: 'connect', id, from: peerName(socket) });
     connections.next({ id, input$: socketLines(socket, options.maxLineBytes) });

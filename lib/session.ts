@@ -1,18 +1,15 @@
-import { asyncScheduler, endWith, filter, map, merge, type Observable, type SchedulerLike, takeWhile, timer } from 'rxjs';
+import { asyncScheduler, Observable, type Observer, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import { type Input, OVERLONG_LINE } from './lines';
-import { hasControl } from './sanitize';
+import { LINES_DROPPED, Pace, type PaceSink } from './pace';
+import * as text from './protocol';
+import type { Connection, ConnectionId, Outgoing, RoomOptions } from './room';
+import { cleanText, hasControl } from './sanitize';
 
 /** The longest username, in characters. */
 export const MAX_NICK_LENGTH = 32;
 
 /** Default time a connection has to give a valid username. */
 export const LOGIN_TIMEOUT_MS = 60_000;
-
-/** One step of a login: a refused name (the prompt follows), the accepted one, or the deadline. */
-export type LoginStep =
-  | { readonly kind: 'refused'; readonly reason: string }
-  | { readonly kind: 'accepted'; readonly nick: string; readonly key: string }
-  | { readonly kind: 'timed-out' };
 
 const NICK_TOO_LONG = `username too long (max ${MAX_NICK_LENGTH} characters)`;
 
@@ -28,35 +25,133 @@ export function nickProblem(nick: string): string | undefined {
   return undefined;
 }
 
-function attempt(input: Input, isTaken: (key: string) => boolean): LoginStep {
-  if (input === OVERLONG_LINE) return { kind: 'refused', reason: NICK_TOO_LONG };
-  const nick = input.trim();
-  const problem = nickProblem(nick);
-  if (problem !== undefined) return { kind: 'refused', reason: problem };
-  const key = nickKey(nick);
-  return isTaken(key) ? { kind: 'refused', reason: `username ${nick} is taken` } : { kind: 'accepted', nick, key };
+/** The room as one session sees it: which names are in use, and where a user enters. */
+export interface Lobby {
+  /** True when a logged-in user has this name key. */
+  isTaken(key: string): boolean;
+  /** Claims the name for the connection; called before anything of the user's is emitted. */
+  enter(id: ConnectionId, nick: string, key: string): void;
 }
 
-const HUNG_UP = { kind: 'hung-up' } as const;
+type Attempt = { readonly refused: string } | { readonly nick: string; readonly key: string };
+
+/** A username attempt checked against the rules and the names in use at this moment. */
+function attempt(input: Input, lobby: Lobby): Attempt {
+  if (input === OVERLONG_LINE) return { refused: NICK_TOO_LONG };
+  const nick = input.trim();
+  const problem = nickProblem(nick);
+  if (problem !== undefined) return { refused: problem };
+  const key = nickKey(nick);
+  return lobby.isTaken(key) ? { refused: `username ${nick} is taken` } : { nick, key };
+}
 
 /**
- * The login of one connection: each line is a username attempt, checked against the rules and
- * `isTaken` at the moment it arrives. Emits a step per attempt; completes after the accepted
- * name, after the deadline, or when the input ends first. Errors when the input errors.
+ * One connection from greeting to its end. Before login each line is a username attempt,
+ * checked against the rules and the lobby the moment it arrives; the accepted name enters the
+ * lobby, and every non-empty line after it is cleaned, paced and broadcast.
+ * Completes when the input ends (once the user's delayed lines are out), when it errors (a
+ * user's error is their disconnect, not the room's), or at the login deadline; never errors.
+ * The departure (leave line, the name freed) is the room's: it sees the completion.
  */
-export function login(
-  input$: Observable<Input>,
-  isTaken: (key: string) => boolean,
-  timeoutMs = LOGIN_TIMEOUT_MS,
+export function session(
+  { id, input$ }: Connection,
+  lobby: Lobby,
+  options: RoomOptions,
   scheduler: SchedulerLike = asyncScheduler,
-): Observable<LoginStep> {
-  const attempts$ = input$.pipe(
-    map((input): LoginStep | typeof HUNG_UP => attempt(input, isTaken)),
-    endWith(HUNG_UP),
-  );
-  const deadline$ = timer(timeoutMs, scheduler).pipe(map((): LoginStep => ({ kind: 'timed-out' })));
-  return merge(attempts$, deadline$).pipe(
-    takeWhile((step) => step.kind === 'refused', true),
-    filter((step): step is LoginStep => step !== HUNG_UP),
-  );
+): Observable<Outgoing> {
+  return new Observable<Outgoing>((subscriber) => {
+    const life = new Session(id, lobby, options, subscriber, scheduler);
+    life.start(input$);
+    return life;
+  });
+}
+
+/**
+ * A session's state and handlers in one object. Written below the operators it would otherwise
+ * be made of: one lives for every connection, and an operator chain per user held ~17 KiB of
+ * closures and subscribers (see the README's benchmark section).
+ */
+class Session implements Observer<Input>, PaceSink<Input> {
+  private nick = ''; // the user's name once logged in, when `pace` is set too
+  private deadline: Subscription | undefined;
+  private input: Subscription | undefined;
+  private pace: Pace<Input> | undefined;
+
+  constructor(
+    private readonly id: ConnectionId,
+    private readonly lobby: Lobby,
+    private readonly options: RoomOptions,
+    private readonly out: Subscriber<Outgoing>,
+    private readonly scheduler: SchedulerLike,
+  ) {}
+
+  start(input$: Observable<Input>): void {
+    this.send(text.greeting(this.options.banner));
+    this.send(text.PROMPT);
+    this.deadline = this.scheduler.schedule(() => this.timeOut(), this.options.loginTimeoutMs);
+    this.input = input$.subscribe(this);
+  }
+
+  /** Teardown: whichever way the session ends, it stops reading, timing and pacing. */
+  unsubscribe(): void {
+    this.deadline?.unsubscribe();
+    this.input?.unsubscribe();
+    this.pace?.stop();
+  }
+
+  next(input: Input): void {
+    if (this.pace === undefined) this.logIn(input);
+    else if (input === OVERLONG_LINE) this.pace.push(input);
+    else {
+      const line = cleanText(input);
+      if (line.trim().length > 0) this.pace.push(line);
+    }
+  }
+
+  error(): void {
+    this.out.complete();
+  }
+
+  complete(): void {
+    if (this.pace === undefined) this.out.complete();
+    else this.pace.end();
+  }
+
+  paced(input: Input | typeof LINES_DROPPED): void {
+    if (input === OVERLONG_LINE) this.send(text.lineTooLong(this.options.maxLineBytes));
+    else if (input === LINES_DROPPED) this.send(text.SLOW_DOWN);
+    else this.out.next({ kind: 'broadcast', text: text.said(this.nick, input) });
+  }
+
+  drained(): void {
+    this.out.complete();
+  }
+
+  private logIn(input: Input): void {
+    const result = attempt(input, this.lobby);
+    if ('refused' in result) {
+      this.send(text.nameRefused(result.refused));
+      this.send(text.PROMPT);
+      return;
+    }
+    const { nick, key } = result;
+    this.deadline?.unsubscribe();
+    this.deadline = undefined; // the spent timer would stay reachable for the user's whole stay
+    this.nick = nick;
+    this.pace = new Pace(this.options.rateLimits, this, this.scheduler);
+    this.lobby.enter(this.id, nick, key); // claimed before the next line of anyone's is read: no race for a name
+    this.send(text.welcome(nick));
+    this.out.next({ kind: 'admit', to: this.id, nick });
+    this.out.next({ kind: 'broadcast', text: text.joined(nick) });
+  }
+
+  private timeOut(): void {
+    this.send(text.LOGIN_TIMED_OUT);
+    this.out.next({ kind: 'close', to: this.id });
+    this.out.complete();
+  }
+
+  private send(line: string): void {
+    this.out.next({ kind: 'send', to: this.id, text: line });
+  }
 }

@@ -110,13 +110,19 @@ describe('localFanout', () => {
     expect(catPart.byteOffset).toBe(bobPart.byteOffset + bobPart.length);
   });
 
-  it('ignores output addressed to a connection that has closed', async () => {
+  it('forgets a detached socket, leaves it out of the turn in progress and ignores output addressed to it', async () => {
     const fanout = localFanout();
-    const ann = await pair();
+    const [ann, bob] = [await pair(), await pair()];
+    const annWrites = jest.spyOn(ann.near, 'write');
     fanout.attach(1, ann.near);
-    ann.near.destroy();
-    await once(ann.near, 'close');
+    fanout.attach(2, bob.near);
+    fanout.deliver({ kind: 'admit', to: 1, nick: 'ann' });
+    fanout.deliver({ kind: 'admit', to: 2, nick: 'bob' });
+    fanout.deliver({ kind: 'broadcast', text: 'one\n' });
+    fanout.detach(1); // what the server does on the socket's 'close'
     expect(() => fanout.deliver({ kind: 'send', to: 1, text: 'late\n' })).not.toThrow();
-    expect(fanout.size).toBe(0);
+    expect(await read(bob.far, 'one\n'.length)).toBe('one\n');
+    expect(annWrites).not.toHaveBeenCalled();
+    expect(fanout.size).toBe(1);
   });
 });

@@ -1,11 +1,27 @@
+import { Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { LINES_DROPPED, pace, type RateLimits } from '../lib/pace';
+import { LINES_DROPPED, Pace, type RateLimits } from '../lib/pace';
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 // 100 lines per second: one line every 10 frames once the burst is spent.
 const limits: RateLimits = { linesPerSecond: 100, burstLines: 2, maxQueuedLines: 3 };
 
-describe('pace', () => {
+/** A Pace as an operator, so that marbles can drive it: `end` on complete, `stop` on teardown. */
+const pace = (rates: RateLimits) => (source$: Observable<string>) =>
+  new Observable<string | typeof LINES_DROPPED>((subscriber) => {
+    const paced = new Pace<string>(rates, { paced: (value) => subscriber.next(value), drained: () => subscriber.complete() });
+    const upstream = source$.subscribe({
+      next: (value) => paced.push(value),
+      error: (err: unknown) => subscriber.error(err),
+      complete: () => paced.end(),
+    });
+    return () => {
+      upstream.unsubscribe();
+      paced.stop();
+    };
+  });
+
+describe('Pace', () => {
   it('passes lines within the burst at once', () => {
     scheduler().run(({ cold, expectObservable }) => {
       expectObservable(cold('ab|').pipe(pace(limits))).toBe('ab|');

@@ -1,10 +1,10 @@
 import { TestScheduler } from 'rxjs/testing';
-import { OVERLONG_LINE } from '../lib/lines';
-import { login, MAX_NICK_LENGTH, nickKey, nickProblem } from '../lib/session';
+import { type Input, OVERLONG_LINE } from '../lib/lines';
+import * as text from '../lib/protocol';
+import { DEFAULT_ROOM_OPTIONS, type Outgoing, type RoomOptions } from '../lib/room';
+import { type Lobby, MAX_NICK_LENGTH, nickKey, nickProblem, session } from '../lib/session';
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
-const taken = new Set(['bob']);
-const isTaken = (key: string) => taken.has(key);
 
 describe('nickProblem', () => {
   it.each([
@@ -32,45 +32,76 @@ describe('nickKey', () => {
   });
 });
 
-describe('login', () => {
-  it('refuses each bad attempt and completes on the accepted name, trimmed', () => {
-    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-      const input = cold('-e-t-a-x', { e: '', t: 'Bob', a: ' ann\t', x: 'unread' });
-      expectObservable(login(input, isTaken, 100)).toBe('-e-t-(a|)', {
-        e: { kind: 'refused', reason: 'username must not be empty' },
-        t: { kind: 'refused', reason: 'username Bob is taken' },
-        a: { kind: 'accepted', nick: 'ann', key: 'ann' },
+describe('session', () => {
+  const options: RoomOptions = { ...DEFAULT_ROOM_OPTIONS, loginTimeoutMs: 100, rateLimits: { linesPerSecond: 100, burstLines: 1, maxQueuedLines: 1 } };
+  const send = (line: string): Outgoing => ({ kind: 'send', to: 7, text: line });
+  const refused = (reason: string) => send(text.nameRefused(reason));
+  const out = {
+    g: send(text.greeting(options.banner)), p: send(text.PROMPT), w: send(text.welcome('ann')),
+    a: { kind: 'admit', to: 7, nick: 'ann' }, j: { kind: 'broadcast', text: text.joined('ann') },
+  } satisfies Record<string, Outgoing>;
+  const entered: string[] = [];
+  const lobby: Lobby = { isTaken: (key) => key === 'bob', enter: (id, nick, key) => entered.push(`${id} ${nick} ${key}`) };
+  beforeEach(() => entered.splice(0));
+
+  it('refuses each bad attempt, then enters the accepted name, trimmed, into the lobby', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions, flush }) => {
+      const input = cold<Input>('----e----t----a', { e: '', t: 'Bob', a: ' Ann\t' });
+      expectObservable(session({ id: 7, input$: input }, lobby, options)).toBe('(gp)(ep)-(tp)-(waj)', {
+        ...out, e: refused('username must not be empty'), t: refused('username Bob is taken'),
+        w: send(text.welcome('Ann')), a: { kind: 'admit', to: 7, nick: 'Ann' }, j: { kind: 'broadcast', text: text.joined('Ann') },
       });
-      expectSubscriptions(input.subscriptions).toBe('^----!');
+      expectSubscriptions(input.subscriptions).toBe('^');
+      flush();
+      expect(entered).toEqual(['7 Ann ann']);
     });
   });
 
   it('refuses an over-long line as a name', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      expectObservable(login(cold('-o', { o: OVERLONG_LINE }), isTaken, 100)).toBe('-o 98ms (t|)', {
-        t: { kind: 'timed-out' },
-        o: { kind: 'refused', reason: `username too long (max ${MAX_NICK_LENGTH} characters)` },
+      const input = cold<Input>('----o', { o: OVERLONG_LINE });
+      expectObservable(session({ id: 7, input$: input }, lobby, options), '^-------!').toBe('(gp)(op)', {
+        ...out, o: refused(`username too long (max ${MAX_NICK_LENGTH} characters)`),
       });
     });
   });
 
-  it('times out a connection that never sends', () => {
+  it('times out a connection that never logs in, asks for it to be closed and stops reading it', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-      const input = cold('-');
-      expectObservable(login(input, isTaken, 100)).toBe('100ms (t|)', { t: { kind: 'timed-out' } });
+      const input = cold<Input>('-');
+      expectObservable(session({ id: 7, input$: input }, lobby, options)).toBe('(gp) 96ms (tc|)', {
+        ...out, t: send(text.LOGIN_TIMED_OUT), c: { kind: 'close', to: 7 },
+      });
       expectSubscriptions(input.subscriptions).toBe('^ 99ms !');
     });
   });
 
-  it('completes quietly, and stops its timer, when the input ends first', () => {
+  it('stops its login timer once logged in', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      expectObservable(login(cold('--|'), isTaken, 100)).toBe('--|');
+      const input = cold<Input>('----a 200ms |', { a: 'ann' });
+      expectObservable(session({ id: 7, input$: input }, lobby, options)).toBe('(gp)(waj) 196ms |', out);
     });
   });
 
-  it('errors when the input errors', () => {
+  it('completes quietly, and stops its timer, when the input ends before a login', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      expectObservable(login(cold('--#'), isTaken, 100)).toBe('--#');
+      expectObservable(session({ id: 7, input$: cold<Input>('----|') }, lobby, options)).toBe('(gp)|', out);
+    });
+  });
+
+  it('completes, not errors, when the input errors: a user\'s error is their disconnect', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      expectObservable(session({ id: 7, input$: cold<Input>('----a----#', { a: 'ann' }) }, lobby, options)).toBe('(gp)(waj)|', out);
+    });
+  });
+
+  it('broadcasts cleaned lines, skips blank ones, and completes once delayed lines are out', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const input = cold<Input>('----a----(xbyo|)', { a: 'ann', x: 'x\x07', b: ' ', y: 'y', o: OVERLONG_LINE });
+      expectObservable(session({ id: 7, input$: input }, lobby, options)).toBe('(gp)(waj)(xs) 6ms (y|)', {
+        ...out, x: { kind: 'broadcast', text: text.said('ann', 'x') }, y: { kind: 'broadcast', text: text.said('ann', 'y') },
+        s: send(text.SLOW_DOWN),
+      });
     });
   });
 });
