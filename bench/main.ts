@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { MAX_SEND_QUEUE_BYTES } from '../lib/fanout';
+import { MAX_SEND_QUEUE_BYTES, MAX_WRITE_BYTES } from '../lib/fanout';
 import { isMessage, type LoadResult, type LoadSpec, type LoginResult, type Memory, type MessageType, type Messages } from './wire';
 
 type Kind = 'chatd' | 'baseline';
@@ -174,8 +174,8 @@ interface Server {
   readonly port: number;
 }
 
-async function startServer(kind: Kind): Promise<Server> {
-  const child = Child.start(kind, 'serve.js', [kind], ['--expose-gc']);
+async function startServer(kind: Kind, nodeFlags: readonly string[]): Promise<Server> {
+  const child = Child.start(kind, 'serve.js', [kind], ['--expose-gc', ...nodeFlags]);
   const { port } = await child.request(undefined, 'listening', 10_000);
   return { child, port };
 }
@@ -248,8 +248,8 @@ function loadSpec(mode: LoadSpec['mode'], linesPerSecond: number, lineBytes = LI
 }
 
 /** Starts a server, runs `body` on it, and stops every process started for it, whatever happens. */
-async function onServer(kind: Kind, body: (server: Server, started: Child[]) => Promise<void>): Promise<void> {
-  const server = await startServer(kind);
+async function onServer(kind: Kind, body: (server: Server, started: Child[]) => Promise<void>, nodeFlags: readonly string[] = []): Promise<void> {
+  const server = await startServer(kind, nodeFlags);
   const started = [server.child];
   try {
     await body(server, started);
@@ -260,10 +260,13 @@ async function onServer(kind: Kind, body: (server: Server, started: Child[]) => 
 
 async function fanOut(kind: Kind, users: number, pacedLinesPerSecond: number, into: Figures): Promise<void> {
   await onServer(kind, async (server, started) => {
+    const idle = await settledMemory(server);
     const { generator } = await logIn(server, users, PLAN.senders, started);
+    const busy = await settledMemory(server);
     const saturated = await runLoad(server, generator, loadSpec('saturate', 0));
     const paced = await runLoad(server, generator, loadSpec('paced', pacedLinesPerSecond));
     const key = `fanout${users}`;
+    into.set(`${key}.rssPerUser`, (busy.rss - idle.rss) / users / 1024);
     into.set(`${key}.throughput`, saturated.result.deliveredPerSecond);
     into.set(`${key}.saturatedP99`, saturated.result.latency.p99);
     into.set(`${key}.p50`, paced.result.latency.p50);
@@ -275,6 +278,15 @@ async function fanOut(kind: Kind, users: number, pacedLinesPerSecond: number, in
     into.set(`${key}.paced.serverCpu`, paced.serverCpuPercent);
   });
 }
+
+/**
+ * V8 sizes its young generation (up to 16 MiB a semi-space) by the allocation rate, and logging
+ * users in grows it: a cost per process, not per user, that spread over a thousand users
+ * outweighs what each one holds. The connections phase caps it at 1 MiB in both servers, so that
+ * its RSS per user is the cost of a connection; the fan-out phases run on V8's defaults and
+ * report RSS per user too.
+ */
+const YOUNG_GENERATION_CAP: readonly string[] = ['--max-semi-space-size=1'];
 
 async function connections(kind: Kind, into: Figures): Promise<void> {
   await onServer(kind, async (server, started) => {
@@ -291,26 +303,25 @@ async function connections(kind: Kind, into: Figures): Promise<void> {
     into.set('connections.externalPerConnection', perConnection((memory) => memory.external));
     into.set('connections.generatorCpu', result.generatorCpuPercent);
     into.set('connections.serverCpu', (serverCpu / ((result.loginMs + result.settleMs) / 1000)) * 100);
-  });
+  }, YOUNG_GENERATION_CAP);
 }
 
 /**
- * Memory growth over one phase, in MiB: the peak of RSS, and the live memory (JS heap and
- * Buffers) still held after a full collection. RSS keeps what V8 and malloc reserved on the way,
- * so only live memory shows what a queue holds.
+ * Memory over one phase: the growth of RSS at its peak, in MiB, and the most bytes the server
+ * had queued for any one socket, in KiB, sampled in the server. RSS keeps what V8 and malloc
+ * reserved on the way and swings by MiBs between runs; the queue is what a slow reader costs.
  */
 interface Growth {
-  readonly peak: number;
-  readonly held: number;
+  readonly peakRss: number;
+  readonly peakQueue: number;
 }
-
-const live = (memory: Memory) => memory.heapUsed + memory.external;
 
 async function measureGrowth(server: Server, generator: Child, spec: LoadSpec): Promise<[Measured, Growth]> {
   const before = await settledMemory(server);
+  await server.child.request({ type: 'watch-queues' }, 'watching-queues', 10_000);
   const measured = await runLoad(server, generator, spec);
-  const after = await settledMemory(server);
-  return [measured, { peak: (measured.peakRss - before.rss) / MIB, held: (live(after) - live(before)) / MIB }];
+  const { bytes } = await server.child.request({ type: 'queue-peak' }, 'queue-peaked', 10_000);
+  return [measured, { peakRss: (measured.peakRss - before.rss) / MIB, peakQueue: bytes / 1024 }];
 }
 
 async function slowReader(kind: Kind, into: Figures): Promise<void> {
@@ -324,10 +335,10 @@ async function slowReader(kind: Kind, into: Figures): Promise<void> {
     into.set('slow.throughputAlone', alone.result.deliveredPerSecond);
     into.set('slow.throughputSlowed', slowed.result.deliveredPerSecond);
     into.set('slow.retained', (slowed.result.deliveredPerSecond / alone.result.deliveredPerSecond) * 100);
-    into.set('slow.peakGrowthAlone', aloneGrowth.peak);
-    into.set('slow.peakGrowthSlowed', slowedGrowth.peak);
-    into.set('slow.heldAlone', aloneGrowth.held);
-    into.set('slow.heldSlowed', slowedGrowth.held);
+    into.set('slow.peakGrowthAlone', aloneGrowth.peakRss);
+    into.set('slow.peakGrowthSlowed', slowedGrowth.peakRss);
+    into.set('slow.queueAlone', aloneGrowth.peakQueue);
+    into.set('slow.queueSlowed', slowedGrowth.peakQueue);
     into.set('slow.readerCutOff', closedByServer ? 1 : 0);
     into.set('slow.slowed.generatorCpu', slowed.result.generatorCpuPercent);
     into.set('slow.slowed.serverCpu', slowed.serverCpuPercent);
@@ -350,13 +361,14 @@ function metrics(): Metric[] {
     metric(`fanout${users}.p50`, `fan-out ${users}: p50 latency at ${pacedLinesPerSecond} lines/s in`, 'ms', 3),
     metric(`fanout${users}.p99`, `fan-out ${users}: p99 latency at ${pacedLinesPerSecond} lines/s in`, 'ms', 3),
     metric(`fanout${users}.max`, `fan-out ${users}: max latency at ${pacedLinesPerSecond} lines/s in`, 'ms', 2),
+    metric(`fanout${users}.rssPerUser`, `fan-out ${users}: RSS per user logged in, V8 defaults`, 'KiB', 1),
   ]);
   const n = PLAN.connections;
   return [
     ...fanOutRows,
     metric('connections.loginSeconds', `connections: ${n} users, time to log in`, 's', 2),
     metric('connections.settleSeconds', `connections: ${n} users, then all joins read`, 's', 2),
-    metric('connections.rssPerConnection', 'connections: RSS per idle user', 'KiB', 1),
+    metric('connections.rssPerConnection', 'connections: RSS per idle user, young gen. capped', 'KiB', 1),
     metric('connections.heapPerConnection', 'connections: JS heap per idle user', 'KiB', 1),
     metric('connections.externalPerConnection', 'connections: external per idle user', 'KiB', 2),
     metric('slow.throughputAlone', `slow reader: others' lines/s, without it`, 'lines/s'),
@@ -364,8 +376,8 @@ function metrics(): Metric[] {
     metric('slow.retained', `slow reader: others' throughput kept`, '%', 1),
     metric('slow.peakGrowthAlone', 'slow reader: peak RSS growth, without it', 'MiB', 1),
     metric('slow.peakGrowthSlowed', 'slow reader: peak RSS growth, with it', 'MiB', 1),
-    metric('slow.heldAlone', 'slow reader: live memory held after, without it', 'MiB', 2),
-    metric('slow.heldSlowed', 'slow reader: live memory held after, with it', 'MiB', 2),
+    metric('slow.queueAlone', 'slow reader: most queued for one user, without it', 'KiB', 1),
+    metric('slow.queueSlowed', 'slow reader: most queued for one user, with it', 'KiB', 1),
     metric('slow.readerCutOff', 'slow reader: cut off by the server (1 = yes)', '', 1),
   ];
 }
@@ -391,13 +403,12 @@ const TARGETS: readonly Target[] = [
   { name: 'RSS per idle logged-in user <= 1.2x baseline', met: (s) => atMost(s.get('connections.rssPerConnection')?.ratio, 1.2) },
   { name: 'slow reader: others keep >= 90% throughput', met: (s) => atLeast(s.get('slow.retained')?.chatd, 90) },
   {
-    // Held memory is what a queue keeps; the peak of RSS swings by several MiB either way.
-    name: `slow reader: live memory it holds <= send-queue limit (${MAX_SEND_QUEUE_BYTES / MIB} MiB)`,
-    met: (s) => {
-      const [slowed, alone] = [s.get('slow.heldSlowed')?.chatd, s.get('slow.heldAlone')?.chatd];
-      return slowed === undefined || alone === undefined ? undefined : slowed - alone <= MAX_SEND_QUEUE_BYTES / MIB;
-    },
+    // chatd cuts a reader off at the first write that finds more than the limit queued: the
+    // queue passes the limit by that one write at most.
+    name: `slow reader: most queued for one user <= send-queue limit (${MAX_SEND_QUEUE_BYTES / MIB} MiB) + one write (${MAX_WRITE_BYTES / 1024} KiB)`,
+    met: (s) => atMost(s.get('slow.queueSlowed')?.chatd, (MAX_SEND_QUEUE_BYTES + MAX_WRITE_BYTES) / 1024),
   },
+
 ];
 
 const atLeast = (value: number | undefined, bound: number) => (value === undefined ? undefined : value >= bound);

@@ -74,9 +74,15 @@ export interface Memory {
 export interface Messages {
   // orchestrator -> server
   gc: { readonly type: 'gc' };
+  /** Starts sampling the bytes queued for each socket, every few milliseconds. */
+  'watch-queues': { readonly type: 'watch-queues' };
+  /** Stops sampling; the answer is the most bytes queued for one socket meanwhile. */
+  'queue-peak': { readonly type: 'queue-peak' };
   // server -> orchestrator
   listening: { readonly type: 'listening'; readonly port: number };
   'gc-done': { readonly type: 'gc-done'; readonly memory: Memory };
+  'watching-queues': { readonly type: 'watching-queues' };
+  'queue-peaked': { readonly type: 'queue-peaked'; readonly bytes: number };
   // orchestrator -> generator
   login: { readonly type: 'login'; readonly spec: LoginSpec };
   'add-slow-reader': { readonly type: 'add-slow-reader' };

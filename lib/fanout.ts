@@ -4,6 +4,13 @@ import type { ConnectionId, Outgoing } from './room';
 /** Default for the unread output a user may have queued before they are disconnected. */
 export const MAX_SEND_QUEUE_BYTES = 1024 * 1024;
 
+/**
+ * The broadcasts of one turn are joined into writes of at most this many bytes (a single longer
+ * line is a write of its own). It bounds the Buffer one turn allocates, and how far past the send
+ * queue limit a reader can be owed: the write that finds the limit passed cuts the reader off.
+ */
+export const MAX_WRITE_BYTES = 64 * 1024;
+
 /** Why a reader was disconnected: more than the send queue limit unread. */
 export class SendQueueFullError extends Error {
   readonly code = 'CHAT_SEND_QUEUE_FULL';
@@ -30,14 +37,15 @@ export interface Fanout {
 /**
  * Fan-out to this process's sockets. The broadcasts of one turn of the event loop (every socket
  * that was readable in it) are joined and encoded once into one Buffer, written when the turn's
- * I/O is done to every socket in the audience: one write per socket per turn however many lines
- * it carried, and one allocation for all of them. A socket more than `maxSendQueueBytes` behind
- * is destroyed, so one stuck reader costs nobody else.
+ * I/O is done to every socket in the audience: one write per socket per turn (per MAX_WRITE_BYTES
+ * of it) however many lines it carried, and one allocation for all of them. A socket more than
+ * `maxSendQueueBytes` behind is destroyed, so one stuck reader costs nobody else.
  */
 export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES): Fanout {
   const sockets = new Map<ConnectionId, Socket>();
   const audience = new Set<Socket>();
-  let pending: string[] = []; // this turn's broadcasts
+  let pending: string[] = []; // this turn's broadcasts, not yet written
+  let pendingBytes = 0;
   // Sockets whose share of this turn's broadcasts is not all of them, by index into `pending`:
   // admitted mid-turn (they get what came after), dismissed mid-turn (what came before), or
   // sent a line of their own (what came before went out first).
@@ -54,10 +62,10 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES): Fanout {
     for (const text of texts) offsets.push((offsets[offsets.length - 1] ?? 0) + Buffer.byteLength(text));
     return offsets;
   };
-  const flush = () => {
-    flushQueued = false;
+  const writePending = () => {
     const texts = pending;
     pending = [];
+    pendingBytes = 0;
     const shares = [...lastOwed].map(([socket, last]): [Socket, number, number] => [socket, firstOwed.get(socket) ?? 0, last]);
     lastOwed.clear();
     if (texts.length > 0) {
@@ -73,6 +81,10 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES): Fanout {
     }
     firstOwed.clear();
   };
+  const flush = () => {
+    flushQueued = false;
+    writePending();
+  };
   /** Writes what a member is owed of this turn's broadcasts so far, before a line of its own. */
   const settle = (socket: Socket) => {
     if (!audience.has(socket)) return;
@@ -86,7 +98,10 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES): Fanout {
     if (!flushQueued) setImmediate(flush);
     flushQueued = true;
     if (out.kind === 'broadcast') {
+      const bytes = Buffer.byteLength(out.text);
+      if (pendingBytes + bytes > MAX_WRITE_BYTES && pending.length > 0) writePending();
       pending.push(out.text);
+      pendingBytes += bytes;
       return;
     }
     const socket = sockets.get(out.to);

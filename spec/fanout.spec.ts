@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { connect, createServer, type Server, Socket } from 'node:net';
-import { localFanout } from '../lib/fanout';
+import { localFanout, MAX_WRITE_BYTES } from '../lib/fanout';
 import type { Outgoing } from '../lib/room';
 
 let server: Server;
@@ -72,6 +72,19 @@ describe('localFanout', () => {
     expect(await read(bob.far, 4)).toBe('a\nb\n');
     expect(annWrites.mock.calls).toEqual([[Buffer.from('a\nb\n')]]);
     expect(bobWrites.mock.calls[0]?.[0]).toBe(annWrites.mock.calls[0]?.[0]);
+  });
+
+  it('joins a turn\'s broadcasts into writes of at most MAX_WRITE_BYTES; a longer line is a write of its own', async () => {
+    const fanout = localFanout();
+    const ann = await pair();
+    const annWrites = jest.spyOn(ann.near, 'write');
+    fanout.attach(1, ann.near);
+    fanout.deliver({ kind: 'admit', to: 1, nick: 'ann' });
+    const line = (letter: string, bytes: number) => `${letter.repeat(bytes - 1)}\n`;
+    const [a, b, c, d] = [line('a', MAX_WRITE_BYTES / 2), line('b', MAX_WRITE_BYTES / 2), line('c', 10), line('d', MAX_WRITE_BYTES * 2)];
+    [a, b, c, d].forEach((text) => fanout.deliver({ kind: 'broadcast', text }));
+    expect(await read(ann.far, (a + b + c + d).length)).toBe(a + b + c + d);
+    expect(annWrites.mock.calls.map(([chunk]) => String(chunk))).toEqual([a + b, c, d]);
   });
 
   it('destroys a socket whose unread output passes the limit, and only that one', async () => {

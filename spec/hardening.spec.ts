@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { Socket } from 'node:net';
+import { MAX_WRITE_BYTES } from '../lib/fanout';
 import type { ChatServerOptions, ServerEvent } from '../lib/server';
 import { type Client, type Harness, startHarness, writeUnterminated } from './support/client';
 
@@ -110,7 +111,8 @@ describe('idle peers', () => {
 
 describe('send queue', () => {
   it('disconnects a user who stops reading; the others receive every line in order meanwhile', async () => {
-    const { join } = await start({ maxSendQueueBytes: 64 * 1024, rateLimits: UNLIMITED_RATE });
+    const limit = 64 * 1024;
+    const { server, join } = await start({ maxSendQueueBytes: limit, rateLimits: UNLIMITED_RATE });
     const witness = await join('witness');
     const stuck = await join('stuck');
     const talker = await join('talker');
@@ -122,18 +124,27 @@ describe('send queue', () => {
     const lines = numbered(20_000, 1000); // far more than loopback's buffers hold
     let heard = '';
     let sent = 0;
+    let mostQueued = 0;
+    const sampleQueues = () => (mostQueued = Math.max(mostQueued, server.largestSendQueue()));
+    witness.socket.on('data', sampleQueues); // between the server's writes, while stuck's queue grows
     while (sent < lines.length && !gone) {
       const batch = lines.slice(sent, sent + 500);
       talker.socket.write(typed(batch));
       sent += batch.length;
       heard += await witness.until(`[talker] ${batch[batch.length - 1]}\n`);
     }
+    witness.socket.off('data', sampleQueues);
     expect(gone).toBe(true);
+    // Cut off at the first write that finds more than the limit queued: past it by one write at most.
+    expect(mostQueued).toBeGreaterThan(0);
+    expect(mostQueued).toBeLessThanOrEqual(limit + MAX_WRITE_BYTES);
     expect(await serverEvent((event) => event.kind === 'disconnect' && event.id === 2)).toEqual({ kind: 'disconnect', id: 2, reason: 'CHAT_SEND_QUEUE_FULL' });
     witness.say('witness here');
     heard += await witness.until('[witness] witness here\n');
     expect(heard.match(/\*\*\* stuck has disconnected\n/g)).toHaveLength(1);
     expect(heard.replace('*** stuck has disconnected\n', '')).toBe(`${said('talker', lines.slice(0, sent))}[witness] witness here\n`);
+    await talker.until('[witness] witness here\n');
+    expect(server.largestSendQueue()).toBe(0); // the readers have read it all, the offender is gone
     stuck.socket.resume();
     await stuck.rest(); // the offender's connection is closed
   });
