@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { Socket } from 'node:net';
-import { MAX_WRITE_BYTES } from '../lib/fanout';
+import { MAX_WRITE_BYTES, SendQueueFullError } from '../lib/fanout';
 import type { ChatServerOptions, ServerEvent } from '../lib/server';
 import { type Client, type Harness, startHarness, writeUnterminated } from './support/client';
 
@@ -124,20 +124,28 @@ describe('send queue', () => {
     const lines = numbered(20_000, 1000); // far more than loopback's buffers hold
     let heard = '';
     let sent = 0;
-    let mostQueued = 0;
-    const sampleQueues = () => (mostQueued = Math.max(mostQueued, server.largestSendQueue()));
-    witness.socket.on('data', sampleQueues); // between the server's writes, while stuck's queue grows
-    while (sent < lines.length && !gone) {
-      const batch = lines.slice(sent, sent + 500);
-      talker.socket.write(typed(batch));
-      sent += batch.length;
-      heard += await witness.until(`[talker] ${batch[batch.length - 1]}\n`);
+    // The queue is largest the moment it is cut off: seen from inside the destroy.
+    const cutOffs: { readonly queued: number; readonly reported: number }[] = [];
+    const destroy = Socket.prototype.destroy;
+    const spy = jest.spyOn(Socket.prototype, 'destroy').mockImplementation(function (this: Socket, error?: Error) {
+      if (error instanceof SendQueueFullError) cutOffs.push({ queued: this.writableLength, reported: server.largestSendQueue() });
+      return destroy.call(this, error);
+    });
+    try {
+      while (sent < lines.length && !gone) {
+        const batch = lines.slice(sent, sent + 500);
+        talker.socket.write(typed(batch));
+        sent += batch.length;
+        heard += await witness.until(`[talker] ${batch[batch.length - 1]}\n`);
+      }
+    } finally {
+      spy.mockRestore();
     }
-    witness.socket.off('data', sampleQueues);
     expect(gone).toBe(true);
     // Cut off at the first write that finds more than the limit queued: past it by one write at most.
-    expect(mostQueued).toBeGreaterThan(0);
-    expect(mostQueued).toBeLessThanOrEqual(limit + MAX_WRITE_BYTES);
+    expect(cutOffs).toEqual([{ queued: expect.any(Number), reported: cutOffs[0]?.queued }]);
+    expect(cutOffs[0]?.queued).toBeGreaterThan(limit);
+    expect(cutOffs[0]?.queued).toBeLessThanOrEqual(limit + MAX_WRITE_BYTES);
     expect(await serverEvent((event) => event.kind === 'disconnect' && event.id === 2)).toEqual({ kind: 'disconnect', id: 2, reason: 'CHAT_SEND_QUEUE_FULL' });
     witness.say('witness here');
     heard += await witness.until('[witness] witness here\n');
