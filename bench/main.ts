@@ -308,8 +308,9 @@ async function connections(kind: Kind, into: Figures): Promise<void> {
 
 /**
  * Memory over one phase: the growth of RSS at its peak, in MiB, and the most bytes the server
- * had queued for any one socket, in KiB, sampled in the server. RSS keeps what V8 and malloc
- * reserved on the way and swings by MiBs between runs; the queue is what a slow reader costs.
+ * had queued for any one socket, in KiB, watched at every write in the server. RSS keeps what
+ * V8 and malloc reserved on the way and swings by MiBs between runs; the queue is what a slow
+ * reader costs.
  */
 interface Growth {
   readonly peakRss: number;

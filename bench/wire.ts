@@ -74,9 +74,9 @@ export interface Memory {
 export interface Messages {
   // orchestrator -> server
   gc: { readonly type: 'gc' };
-  /** Starts sampling the bytes queued for each socket, every few milliseconds. */
+  /** Starts watching the bytes queued for each socket, at every write. */
   'watch-queues': { readonly type: 'watch-queues' };
-  /** Stops sampling; the answer is the most bytes queued for one socket meanwhile. */
+  /** Stops watching; the answer is the most bytes queued for one socket meanwhile. */
   'queue-peak': { readonly type: 'queue-peak' };
   // server -> orchestrator
   listening: { readonly type: 'listening'; readonly port: number };

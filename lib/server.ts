@@ -53,8 +53,6 @@ export interface ChatServer {
   address(): AddressInfo | null;
   /** The names of the users logged in now, in the order they logged in. */
   users(): string[];
-  /** The most bytes waiting in chatd for any one socket now (written, not yet taken by the kernel). */
-  largestSendQueue(): number;
   /** Stops accepting, tells every user, and resolves once every socket is closed. */
   close(): Promise<void>;
 }
@@ -155,11 +153,6 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     listen,
     close,
     users: () => [...online.values()],
-    largestSendQueue: () => {
-      let largest = 0;
-      for (const socket of sockets) largest = Math.max(largest, socket.writableLength);
-      return largest;
-    },
     address: () => {
       const address = server.address();
       return address === null || typeof address === 'string' ? null : address;
