@@ -89,7 +89,7 @@ class Session implements Observer<Input>, PaceSink<Input> {
     this.send(text.greeting(this.options.banner));
     this.send(text.PROMPT);
     this.deadline = this.scheduler.schedule(() => this.timeOut(), this.options.loginTimeoutMs);
-    this.input = input$.subscribe(this);
+    this.input = input$.subscribe(this); // an operator's inner subscription: unsubscribe() ends it
   }
 
   /** Teardown: whichever way the session ends, it stops reading, timing and pacing. */
