@@ -409,7 +409,6 @@ const TARGETS: readonly Target[] = [
     name: `slow reader: most queued for one user <= send-queue limit (${MAX_SEND_QUEUE_BYTES / MIB} MiB) + one write (${MAX_WRITE_BYTES / 1024} KiB)`,
     met: (s) => atMost(s.get('slow.queueSlowed')?.chatd, (MAX_SEND_QUEUE_BYTES + MAX_WRITE_BYTES) / 1024),
   },
-
 ];
 
 const atLeast = (value: number | undefined, bound: number) => (value === undefined ? undefined : value >= bound);

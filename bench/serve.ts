@@ -57,6 +57,7 @@ function serveRequests(): void {
       const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
       sendToParent<'gc-done'>({ type: 'gc-done', memory: { rss, heapUsed, external, arrayBuffers } });
     } else if (isMessage(message, 'watch-queues')) {
+      stopWatching(); // a second ask must not wrap the wrapper
       stopWatching = watchSendQueues();
       sendToParent<'watching-queues'>({ type: 'watching-queues' });
     } else if (isMessage(message, 'queue-peak')) {

@@ -42,8 +42,9 @@ export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
  * The chat room: each connection's session (login, then chat) merged into one stream. When a
  * logged-in user's session ends (input ended or errored, a failed write ends it too), `finalize`
  * frees their name and emits one `dismiss` and one leave broadcast, whichever way it ended.
- * Completes when `connections$` completes and every session has ended; never errors on a user's
- * behalf.
+ * Never completes by itself, since a leave can come as long as anyone is connected: the server
+ * ends it by unsubscribing, which stops every session without leave lines. Never errors on a
+ * user's behalf.
  */
 export function room(connections$: Observable<Connection>, options: RoomOptions = DEFAULT_ROOM_OPTIONS): Observable<Outgoing> {
   return defer(() => {

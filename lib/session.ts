@@ -100,11 +100,15 @@ class Session implements Observer<Input>, PaceSink<Input> {
   }
 
   next(input: Input): void {
-    if (this.pace === undefined) this.logIn(input);
-    else if (input === OVERLONG_LINE) this.pace.push(input);
-    else {
-      const line = cleanText(input);
-      if (line.trim().length > 0) this.pace.push(line);
+    try {
+      if (this.pace === undefined) this.logIn(input);
+      else if (input === OVERLONG_LINE) this.pace.push(input);
+      else {
+        const line = cleanText(input);
+        if (line.trim().length > 0) this.pace.push(line);
+      }
+    } catch {
+      this.out.complete(); // a fault in one user's session is their disconnect, not the process's end
     }
   }
 
@@ -118,9 +122,13 @@ class Session implements Observer<Input>, PaceSink<Input> {
   }
 
   paced(input: Input | typeof LINES_DROPPED): void {
-    if (input === OVERLONG_LINE) this.send(text.lineTooLong(this.options.maxLineBytes));
-    else if (input === LINES_DROPPED) this.send(text.SLOW_DOWN);
-    else this.out.next({ kind: 'broadcast', text: text.said(this.nick, input) });
+    try {
+      if (input === OVERLONG_LINE) this.send(text.lineTooLong(this.options.maxLineBytes));
+      else if (input === LINES_DROPPED) this.send(text.SLOW_DOWN);
+      else this.out.next({ kind: 'broadcast', text: text.said(this.nick, input) });
+    } catch {
+      this.out.complete(); // as in next(): a delayed line runs from a timer, where a throw would end the process
+    }
   }
 
   drained(): void {

@@ -87,6 +87,25 @@ describe('localFanout', () => {
     expect(annWrites.mock.calls.map(([chunk]) => String(chunk))).toEqual([a + b, c, d]);
   });
 
+  it('gives each socket its own share across a write cut short by MAX_WRITE_BYTES mid-turn', async () => {
+    const fanout = localFanout();
+    const [ann, bob, cat] = [await pair(), await pair(), await pair()];
+    [ann, bob, cat].forEach(({ near }, i) => fanout.attach(i + 1, near));
+    fanout.deliver({ kind: 'admit', to: 1, nick: 'ann' });
+    fanout.deliver({ kind: 'admit', to: 2, nick: 'bob' });
+    await new Promise(setImmediate);
+    const [a, b] = [`${'a'.repeat(40 * 1024)}\n`, `${'b'.repeat(40 * 1024)}\n`];
+    const steps: Outgoing[] = [
+      { kind: 'broadcast', text: a }, { kind: 'dismiss', to: 2, nick: 'bob' }, { kind: 'send', to: 3, text: 'welcome\n' },
+      { kind: 'admit', to: 3, nick: 'cat' }, { kind: 'broadcast', text: b }, { kind: 'send', to: 1, text: 'own\n' },
+      { kind: 'broadcast', text: 'c\n' },
+    ];
+    steps.forEach((step) => fanout.deliver(step));
+    expect(await read(ann.far, (a + b + 'own\nc\n').length)).toBe(`${a}${b}own\nc\n`);
+    expect(await read(bob.far, a.length)).toBe(a);
+    expect(await read(cat.far, ('welcome\n' + b + 'c\n').length)).toBe(`welcome\n${b}c\n`);
+  });
+
   it('destroys a socket whose unread output passes the limit, and only that one', async () => {
     const fanout = localFanout(1000);
     const ann = await pair();

@@ -58,6 +58,20 @@ describe('Pace', () => {
     });
   });
 
+  it('sends nothing more once stopped, and never reports drained', () => {
+    const testScheduler = scheduler();
+    testScheduler.run(({ flush }) => {
+      const sink = { paced: jest.fn(), drained: jest.fn() };
+      const paced = new Pace<string>(limits, sink);
+      ['a', 'b', 'c', 'd'].forEach((value) => paced.push(value));
+      paced.end();
+      paced.stop();
+      flush();
+      expect(sink.paced.mock.calls).toEqual([['a'], ['b']]);
+      expect(sink.drained).not.toHaveBeenCalled();
+    });
+  });
+
   it('stops its timers when unsubscribed', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('(abc)');

@@ -95,6 +95,32 @@ describe('session', () => {
     });
   });
 
+  it('completes at once when the input errors, dropping the lines still delayed', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const input = cold<Input>('----a----(xy)#', { a: 'ann', x: 'x', y: 'y' });
+      expectObservable(session({ id: 7, input$: input }, lobby, options)).toBe('(gp)(waj)x---|', {
+        ...out, x: { kind: 'broadcast', text: text.said('ann', 'x') },
+      });
+    });
+  });
+
+  it('stops reading and drops the delayed lines when unsubscribed', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const input = cold<Input>('----a----(xy)', { a: 'ann', x: 'x', y: 'y' });
+      expectObservable(session({ id: 7, input$: input }, lobby, options), '^------------!').toBe('(gp)(waj)x', {
+        ...out, x: { kind: 'broadcast', text: text.said('ann', 'x') },
+      });
+      expectSubscriptions(input.subscriptions).toBe('^------------!');
+    });
+  });
+
+  it('ends only its own session, quietly, when handling a line throws', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const broken: Lobby = { ...lobby, isTaken: () => { throw new Error('bug'); } };
+      expectObservable(session({ id: 7, input$: cold<Input>('----a', { a: 'ann' }) }, broken, options)).toBe('(gp)|', out);
+    });
+  });
+
   it('broadcasts cleaned lines, skips blank ones, and completes once delayed lines are out', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>('----a----(xbyo|)', { a: 'ann', x: 'x\x07', b: ' ', y: 'y', o: OVERLONG_LINE });
