@@ -2,7 +2,7 @@ import { defer, finalize, merge, mergeMap, type Observable, Subject } from 'rxjs
 import { type Input, MAX_LINE_BYTES } from './lines';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './pace';
 import * as text from './protocol';
-import { type Lobby, LOGIN_TIMEOUT_MS, session } from './session';
+import { type Lobby, LOGIN_TIMEOUT_MS, nickKey, session } from './session';
 
 export type ConnectionId = number;
 
@@ -49,21 +49,20 @@ export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
 export function room(connections$: Observable<Connection>, options: RoomOptions = DEFAULT_ROOM_OPTIONS): Observable<Outgoing> {
   return defer(() => {
     const online = new Map<string, string>(); // nick key -> nick as typed: the users map
-    const members = new Map<ConnectionId, string>(); // connection -> nick key, for the departure
+    const members = new Map<ConnectionId, string>(); // connection -> nick, for the departure
     const departures = new Subject<Outgoing>();
     const lobby: Lobby = {
       isTaken: (key) => online.has(key),
       enter: (id, nick, key) => {
         online.set(key, nick);
-        members.set(id, key);
+        members.set(id, nick);
       },
     };
     const leave = (id: ConnectionId) => {
-      const key = members.get(id);
-      const nick = key === undefined ? undefined : online.get(key);
-      if (key === undefined || nick === undefined) return; // never logged in
+      const nick = members.get(id);
+      if (nick === undefined) return; // never logged in
       members.delete(id);
-      online.delete(key); // removed before the broadcast, which the leaver never receives
+      online.delete(nickKey(nick)); // removed before the broadcast, which the leaver never receives
       departures.next({ kind: 'dismiss', to: id, nick });
       departures.next({ kind: 'broadcast', text: text.left(nick) });
     };
