@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import { Observable } from 'rxjs';
 import split2 from 'split2';
 import { telnetFilter } from './telnet';
@@ -12,6 +12,53 @@ export const OVERLONG_LINE = Symbol('overlong line');
 /** What a connection says: a line of text (no line ending), or that a line was dropped. */
 export type Input = string | typeof OVERLONG_LINE;
 
+const LINE_FEED = 0x0a;
+
+const ignoreLine = (): void => {};
+
+/** Spare splitters kept per line limit: enough for the sockets read in one turn to share them. */
+const MAX_SPARE_SPLITTERS = 8;
+
+/**
+ * A split2 stream whose lines go to whichever reader holds it. Its mapper is called for each
+ * line inside write() and returns nothing, so a line is out before write() returns and nothing
+ * waits on the stream's readable side.
+ */
+class Splitter {
+  receive: (line: string) => void = ignoreLine;
+  readonly stream: Transform;
+
+  constructor(readonly maxLineBytes: number) {
+    // split2 bounds the unfinished tail in characters (at most 4 bytes each), and skips a
+    // line whose tail passed that bound; a line that arrives whole is measured by the reader.
+    const bounds = { maxLength: maxLineBytes, skipOverflow: true }; // @types/split2 lacks skipOverflow
+    this.stream = split2(/\r?\n/, (line: string) => this.receive(line), bounds);
+  }
+
+  /** True while split2 skips a line over the limit. split2 4.2 sets `overflow` then and reports
+   * nothing else of it. Remove this when split2 reports skipped lines itself. */
+  get overflowing(): boolean {
+    return 'overflow' in this.stream && this.stream.overflow === true;
+  }
+}
+
+/**
+ * Splitters with nothing buffered, by line limit. A reader holds one only while a line of its
+ * socket is unfinished, so an idle connection costs no stream of its own (a split2 stream is
+ * about 1.4 KiB, more than the rest of an idle user; see the README's benchmark section).
+ */
+const spareSplitters = new Map<number, Splitter[]>();
+
+const takeSplitter = (maxLineBytes: number): Splitter =>
+  spareSplitters.get(maxLineBytes)?.pop() ?? new Splitter(maxLineBytes);
+
+function giveBack(splitter: Splitter): void {
+  splitter.receive = ignoreLine;
+  const spares = spareSplitters.get(splitter.maxLineBytes);
+  if (spares === undefined) spareSplitters.set(splitter.maxLineBytes, [splitter]);
+  else if (spares.length < MAX_SPARE_SPLITTERS) spares.push(splitter);
+}
+
 /**
  * Socket input as lines, telnet commands removed. "\r\n" ends a line like "\n"; invalid UTF-8
  * becomes U+FFFD. A line over `maxLineBytes` is dropped (the rest of it up to its newline too)
@@ -22,34 +69,40 @@ export type Input = string | typeof OVERLONG_LINE;
 export function socketLines(socket: Readable, maxLineBytes = MAX_LINE_BYTES): Observable<Input> {
   return new Observable<Input>((subscriber) => {
     const stripTelnet = telnetFilter();
-    // split2 bounds the unfinished tail in characters (at most 4 bytes each), and skips a
-    // line whose tail passed that bound; a line that arrives whole is measured here, in bytes.
-    const bounds = { maxLength: maxLineBytes, skipOverflow: true }; // @types/split2 lacks skipOverflow
-    const splitter = split2(/\r?\n/, bounds);
-    // split2 4.2 sets `overflow` while it skips a line; it reports nothing else of it, so the
-    // start of each skip is found here. Remove this when split2 reports skipped lines itself.
-    const overflowing = () => 'overflow' in splitter && splitter.overflow === true;
+    let splitter: Splitter | undefined; // held while a line is unfinished: split2 keeps its start
     let skipping = false;
     const onLine = (line: string) => {
-      if (overflowing()) return; // at the end of input, split2 flushes the skipped line's tail
+      if (splitter?.overflowing === true) return; // at the end of input, split2 flushes the skipped line's tail
       subscriber.next(Buffer.byteLength(line) > maxLineBytes ? OVERLONG_LINE : line);
     };
     const onData = (chunk: Buffer) => {
       const text = stripTelnet(chunk);
+      if (text.length === 0) return;
       const wasSkipping = skipping;
-      const skipEnded = wasSkipping && text.includes(0x0a); // the next line may overflow at once
-      splitter.write(text);
-      skipping = overflowing();
+      const skipEnded = wasSkipping && text.includes(LINE_FEED); // the next line may overflow at once
+      const current = (splitter ??= takeSplitter(maxLineBytes));
+      current.receive = onLine;
+      current.stream.write(text);
+      skipping = current.overflowing;
       if (skipping && (!wasSkipping || skipEnded)) subscriber.next(OVERLONG_LINE);
+      // A chunk that ends in a line feed leaves split2 nothing: no tail, no partial character.
+      // (`splitter` is unset if a line just read ended the subscription.)
+      if (text[text.length - 1] === LINE_FEED && splitter === current) {
+        splitter = undefined;
+        giveBack(current);
+      }
     };
-    const onEnd = () => splitter.end();
+    const onEnd = () => {
+      if (splitter === undefined) return subscriber.complete();
+      splitter.stream.once('finish', () => subscriber.complete()).end(); // its flush emits the last line
+    };
     const onError = (err: Error) => subscriber.error(err);
     const onClose = () => subscriber.complete(); // 'close' also covers a reset, which has no 'end'
-    splitter.on('data', onLine).on('end', onClose).on('error', onError);
     socket.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
     return () => {
       socket.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
-      splitter.destroy();
+      splitter?.stream.destroy();
+      splitter = undefined;
     };
   });
 }

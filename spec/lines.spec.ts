@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { lastValueFrom, toArray } from 'rxjs';
+import { lastValueFrom, take, toArray } from 'rxjs';
 import { type Input, MAX_LINE_BYTES, OVERLONG_LINE, socketLines } from '../lib/lines';
 
 /** Feeds chunks to socketLines through a stream standing in for a socket, then ends it. */
@@ -65,5 +65,72 @@ describe('socketLines', () => {
     socket.destroy(Object.assign(new Error('reset'), { code: 'ECONNRESET' }));
     await expect(lines).rejects.toMatchObject({ code: 'ECONNRESET' });
     expect(socket.listenerCount('data') + socket.listenerCount('close') + socket.listenerCount('end')).toBe(0);
+  });
+
+  describe('with the split2 streams that readers share', () => {
+    /** A socket stand-in whose chunks arrive the moment they are emitted, so two can interleave. */
+    function reader(maxLineBytes = MAX_LINE_BYTES) {
+      const socket = new PassThrough();
+      const lines: Input[] = [];
+      let completed = false;
+      const subscription = socketLines(socket, maxLineBytes).subscribe({ next: (line) => lines.push(line), complete: () => (completed = true) });
+      return { socket, lines, subscription, isCompleted: () => completed, send: (chunk: string | Buffer) => socket.emit('data', Buffer.from(chunk)) };
+    }
+
+    it('keeps the unfinished lines of two sockets apart', () => {
+      const ann = reader();
+      const bob = reader();
+      ann.send('hel');
+      bob.send('wor');
+      ann.send('lo\nagain');
+      bob.send('ld\n');
+      ann.send('\n');
+      expect(ann.lines).toEqual(['hello', 'again']);
+      expect(bob.lines).toEqual(['world']);
+      ann.subscription.unsubscribe();
+      bob.subscription.unsubscribe();
+    });
+
+    it('keeps a skipped line and a half character with their socket, and hands on clean streams', () => {
+      const ann = reader(10);
+      const carol = reader(10);
+      ann.send('x'.repeat(20)); // ann's stream now skips to the next line feed
+      carol.send(Buffer.from([0xc3])); // carol's holds the first byte of "é"
+      const bob = reader(10);
+      bob.send('short\n');
+      ann.send('x\nok\n');
+      carol.send(Buffer.from([0xa9, 0x0a]));
+      const dave = reader(10); // takes a stream that ann, bob or carol gave back
+      dave.send('fine\n');
+      expect(ann.lines).toEqual([OVERLONG_LINE, 'ok']);
+      expect(carol.lines).toEqual(['é']);
+      expect(bob.lines).toEqual(['short']);
+      expect(dave.lines).toEqual(['fine']);
+      for (const { subscription } of [ann, bob, carol, dave]) subscription.unsubscribe();
+    });
+
+    it('gives no stream back that a line ended mid-chunk, so the next socket still reads', async () => {
+      const first = new PassThrough();
+      const firstLine = lastValueFrom(socketLines(first).pipe(take(1)));
+      first.emit('data', Buffer.from('one\ntwo\n')); // take(1) unsubscribes while split2 is inside write()
+      expect(await firstLine).toBe('one');
+      const next = reader();
+      next.send('three\n');
+      expect(next.lines).toEqual(['three']);
+      next.subscription.unsubscribe();
+    });
+
+    it('emits the unfinished line of a socket whose input ends while others read', async () => {
+      const ann = reader();
+      const bob = reader();
+      ann.send('bye');
+      bob.send('hi\n');
+      ann.socket.emit('end');
+      await new Promise<void>((resolve) => ann.socket.once('close', resolve).destroy());
+      expect(ann.lines).toEqual(['bye']);
+      expect(ann.isCompleted()).toBe(true);
+      expect(bob.lines).toEqual(['hi']);
+      bob.subscription.unsubscribe();
+    });
   });
 });
