@@ -72,9 +72,11 @@ export function session(
  * closures and subscribers (see the README's benchmark section).
  */
 class Session implements Observer<Input>, PaceSink<Input> {
-  private nick = ''; // the user's name once logged in, when `pace` is set too
+  private nick = ''; // set at login; a username is never empty
   private deadline: Subscription | undefined;
   private input: Subscription | undefined;
+  // Made for the user's first line: a full bucket then is what one made at login would hold,
+  // and an idle user, the most common kind, holds none.
   private pace: Pace<Input> | undefined;
 
   constructor(
@@ -101,11 +103,11 @@ class Session implements Observer<Input>, PaceSink<Input> {
 
   next(input: Input): void {
     try {
-      if (this.pace === undefined) this.logIn(input);
-      else if (input === OVERLONG_LINE) this.pace.push(input);
+      if (this.nick === '') this.logIn(input);
+      else if (input === OVERLONG_LINE) this.pacing().push(input);
       else {
         const line = cleanText(input);
-        if (line.trim().length > 0) this.pace.push(line);
+        if (line.trim().length > 0) this.pacing().push(line);
       }
     } catch {
       this.out.complete(); // a fault in one user's session is their disconnect, not the process's end
@@ -135,6 +137,10 @@ class Session implements Observer<Input>, PaceSink<Input> {
     this.out.complete();
   }
 
+  private pacing(): Pace<Input> {
+    return (this.pace ??= new Pace(this.options.rateLimits, this, this.scheduler));
+  }
+
   private logIn(input: Input): void {
     const result = attempt(input, this.lobby);
     if ('refused' in result) {
@@ -146,7 +152,6 @@ class Session implements Observer<Input>, PaceSink<Input> {
     this.deadline?.unsubscribe();
     this.deadline = undefined; // the spent timer would stay reachable for the user's whole stay
     this.nick = nick;
-    this.pace = new Pace(this.options.rateLimits, this, this.scheduler);
     this.lobby.enter(this.id, nick, key); // claimed before the next line of anyone's is read: no race for a name
     this.send(text.welcome(nick));
     this.out.next({ kind: 'admit', to: this.id, nick });
