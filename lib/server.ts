@@ -63,10 +63,15 @@ function peerName(socket: Socket): string {
   return address.includes(':') ? `[${address}]:${socket.remotePort}` : `${address}:${socket.remotePort}`;
 }
 
-const reasonOf = (err: Error | undefined): string => {
-  if (err === undefined) return 'closed';
+const reasonOf = (err: Error | null): string => {
+  if (err === null) return 'closed';
   return 'code' in err && typeof err.code === 'string' ? err.code : err.message;
 };
+
+/** Every socket's first 'error' listener, never removed: a late reset must not crash chatd. The
+ * error itself is read from `socket.errored` when the socket closes. One function for all sockets,
+ * since each listener is held for a connection's whole stay. */
+const ignoreError = (): void => {};
 
 /** Creates a chat server from options, each defaulting to DEFAULT_SERVER_OPTIONS. */
 export function createChatServer(overrides: Partial<ChatServerOptions> = {}): ChatServer {
@@ -80,8 +85,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   let subscription: Subscription | undefined;
 
   const accept = (socket: Socket) => {
-    let lastError: Error | undefined;
-    socket.on('error', (err) => (lastError = err)); // first, never removed: a late reset must not crash chatd
+    socket.on('error', ignoreError);
     sockets.add(socket);
     if (fanout.size >= options.maxClients) {
       socket.on('close', () => sockets.delete(socket));
@@ -97,7 +101,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     socket.on('close', () => {
       sockets.delete(socket);
       fanout.detach(id);
-      report({ kind: 'disconnect', id, reason: reasonOf(lastError) });
+      report({ kind: 'disconnect', id, reason: reasonOf(socket.errored) });
     });
     fanout.attach(id, socket);
     report({ kind: 'connect', id, from: peerName(socket) });
