@@ -1,7 +1,7 @@
 import type { Readable, Transform } from 'node:stream';
 import { Observable } from 'rxjs';
 import split2 from 'split2';
-import { telnetFilter } from './telnet';
+import { TelnetFilter } from './telnet';
 
 /** Default for the longest line a client may send, in bytes, its line ending excluded. */
 export const MAX_LINE_BYTES = 4096;
@@ -68,7 +68,7 @@ function giveBack(splitter: Splitter): void {
  */
 export function socketLines(socket: Readable, maxLineBytes = MAX_LINE_BYTES): Observable<Input> {
   return new Observable<Input>((subscriber) => {
-    const stripTelnet = telnetFilter();
+    const telnet = new TelnetFilter();
     let splitter: Splitter | undefined; // held while a line is unfinished: split2 keeps its start
     let skipping = false;
     const onLine = (line: string) => {
@@ -76,7 +76,7 @@ export function socketLines(socket: Readable, maxLineBytes = MAX_LINE_BYTES): Ob
       subscriber.next(Buffer.byteLength(line) > maxLineBytes ? OVERLONG_LINE : line);
     };
     const onData = (chunk: Buffer) => {
-      const text = stripTelnet(chunk);
+      const text = telnet.strip(chunk);
       if (text.length === 0) return;
       const wasSkipping = skipping;
       const skipEnded = wasSkipping && text.includes(LINE_FEED); // the next line may overflow at once

@@ -16,16 +16,17 @@ enum State {
   SubnegotiationCommand, // after IAC inside a subnegotiation
 }
 
-/** A telnet filter: called with each chunk in order, returns the chunk's text bytes. */
-export type TelnetFilter = (chunk: Buffer) => Buffer;
-
 /**
- * Makes a filter for one connection. It keeps state between chunks, so a sequence split
- * across two reads is still removed whole. IAC IAC is the escaped data byte 0xff.
+ * A telnet filter for one connection: `strip` takes each chunk in order and returns its text
+ * bytes. It keeps state between chunks, so a sequence split across two reads is still removed
+ * whole. IAC IAC is the escaped data byte 0xff. An object, not a closure: one lives for every
+ * connection, and an object with one field is the smallest way to keep that state.
  */
-export function telnetFilter(): TelnetFilter {
-  let state = State.Data;
-  return (chunk) => {
+export class TelnetFilter {
+  private state = State.Data;
+
+  strip(chunk: Buffer): Buffer {
+    let state = this.state;
     if (state === State.Data && !chunk.includes(IAC)) return chunk; // the common case copies nothing
     const text = Buffer.allocUnsafe(chunk.length);
     let length = 0;
@@ -50,6 +51,7 @@ export function telnetFilter(): TelnetFilter {
           break;
       }
     }
+    this.state = state;
     return text.subarray(0, length);
-  };
+  }
 }
