@@ -16,7 +16,8 @@ const LINE_FEED = 0x0a;
 
 const ignoreLine = (): void => {};
 
-/** Spare splitters kept per line limit: enough for the sockets read in one turn to share them. */
+/** Spare splitters kept per line limit. One is enough while lines arrive whole; more are made
+ * while many sockets have a line unfinished at once, and past this many they are let go. */
 const MAX_SPARE_SPLITTERS = 8;
 
 /**
@@ -44,8 +45,8 @@ class Splitter {
 
 /**
  * Splitters with nothing buffered, by line limit. A reader holds one only while a line of its
- * socket is unfinished, so an idle connection costs no stream of its own (a split2 stream is
- * about 1.4 KiB, more than the rest of an idle user; see the README's benchmark section).
+ * socket is unfinished, so an idle connection costs no stream of its own (one was about 1 KiB of
+ * an idle connection's heap; see the README's benchmark section).
  */
 const spareSplitters = new Map<number, Splitter[]>();
 
