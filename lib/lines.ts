@@ -31,8 +31,10 @@ class Splitter {
 
   constructor(readonly maxLineBytes: number) {
     // split2 bounds the unfinished tail in characters (at most 4 bytes each), and skips a
-    // line whose tail passed that bound; a line that arrives whole is measured by the reader.
-    const bounds = { maxLength: maxLineBytes, skipOverflow: true }; // @types/split2 lacks skipOverflow
+    // line whose tail passed that bound; every line it emits is measured by the reader, in
+    // bytes. One character more than the limit leaves room for the "\r" of a line exactly at
+    // the limit whose "\n" comes in the next chunk.
+    const bounds = { maxLength: maxLineBytes + 1, skipOverflow: true }; // @types/split2 lacks skipOverflow
     this.stream = split2(/\r?\n/, (line: string) => this.receive(line), bounds);
   }
 
@@ -72,6 +74,7 @@ export function socketLines(socket: Readable, maxLineBytes = MAX_LINE_BYTES): Ob
     const telnet = new TelnetFilter();
     let splitter: Splitter | undefined; // held while a line is unfinished: split2 keeps its start
     let skipping = false;
+    let endsLine = false; // the last chunk written ended in a line feed
     const onLine = (line: string) => {
       if (splitter?.overflowing === true) return; // at the end of input, split2 flushes the skipped line's tail
       subscriber.next(Buffer.byteLength(line) > maxLineBytes ? OVERLONG_LINE : line);
@@ -83,12 +86,16 @@ export function socketLines(socket: Readable, maxLineBytes = MAX_LINE_BYTES): Ob
       const skipEnded = wasSkipping && text.includes(LINE_FEED); // the next line may overflow at once
       const current = (splitter ??= takeSplitter(maxLineBytes));
       current.receive = onLine;
+      endsLine = text[text.length - 1] === LINE_FEED;
       current.stream.write(text);
       skipping = current.overflowing;
       if (skipping && (!wasSkipping || skipEnded)) subscriber.next(OVERLONG_LINE);
       // A chunk that ends in a line feed leaves split2 nothing: no tail, no partial character.
-      // (`splitter` is unset if a line just read ended the subscription.)
-      if (text[text.length - 1] === LINE_FEED && splitter === current) {
+      // Kept instead: a stream the subscription's end destroyed (`splitter` is unset then), one
+      // that input's end ended, or one with a chunk still queued; the last two happen only when
+      // a line's delivery makes this socket emit again, which a net.Socket never does.
+      const { writableLength, writableEnded } = current.stream;
+      if (endsLine && splitter === current && writableLength === 0 && !writableEnded) {
         splitter = undefined;
         giveBack(current);
       }

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { lastValueFrom, take, toArray } from 'rxjs';
+import { lastValueFrom, take, tap, toArray } from 'rxjs';
 import { type Input, MAX_LINE_BYTES, OVERLONG_LINE, socketLines } from '../lib/lines';
 
 /** Feeds chunks to socketLines through a stream standing in for a socket, then ends it. */
@@ -35,6 +35,10 @@ describe('socketLines', () => {
 
   it('drops an over-long line that arrives whole and keeps reading', async () => {
     expect(await linesOf([`ok\n${'x'.repeat(11)}\nnext\n`], 10)).toEqual(['ok', OVERLONG_LINE, 'next']);
+  });
+
+  it('keeps a line exactly at the limit whose "\\r" and "\\n" arrive apart', async () => {
+    expect(await linesOf(['abc\r', '\nbye\n'], 3)).toEqual(['abc', 'bye']);
   });
 
   it('counts the limit in bytes, not characters', async () => {
@@ -117,6 +121,30 @@ describe('socketLines', () => {
       const next = reader();
       next.send('three\n');
       expect(next.lines).toEqual(['three']);
+      next.subscription.unsubscribe();
+    });
+
+    it('keeps the order of a chunk that arrives while an earlier one is being delivered', () => {
+      const socket = new PassThrough();
+      const lines: Input[] = [];
+      const subscription = socketLines(socket).subscribe((line) => {
+        lines.push(line);
+        if (line === 'a') socket.emit('data', Buffer.from('c\n'));
+      });
+      socket.emit('data', Buffer.from('a\nb\n'));
+      socket.emit('data', Buffer.from('d\n'));
+      expect(lines).toEqual(['a', 'b', 'c', 'd']);
+      subscription.unsubscribe();
+    });
+
+    it('hands on no stream that input ending mid-delivery has ended', async () => {
+      const socket = new PassThrough();
+      const lines = lastValueFrom(socketLines(socket).pipe(tap((line) => line === 'a' && socket.emit('end')), toArray()));
+      socket.emit('data', Buffer.from('a\nb\n'));
+      expect(await lines).toEqual(['a', 'b']);
+      const next = reader();
+      next.send('still reading\n');
+      expect(next.lines).toEqual(['still reading']);
       next.subscription.unsubscribe();
     });
 
