@@ -6,11 +6,13 @@
  * crash or any timeout; a missed target is reported, not a failure.
  */
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { MAX_SEND_QUEUE_BYTES, MAX_WRITE_BYTES } from '../lib/fanout';
+import { type Bar, plot } from './plot';
 import { isMessage, type LoadResult, type LoadSpec, type LoginResult, type Memory, type MessageType, type Messages } from './wire';
 
 type Kind = 'chatd' | 'baseline';
@@ -30,13 +32,21 @@ interface Plan {
   readonly deadlineMs: number;
 }
 
-const USAGE = 'usage: npm run bench [-- [--quick] [--runs N] [--connections N]]';
+const USAGE = 'usage: npm run bench [-- [--quick] [--runs N] [--connections N] [--plot FILE.svg]]';
+
+interface Flags {
+  readonly quick: boolean;
+  readonly runs: string | undefined;
+  readonly connections: string | undefined;
+  /** Where to write the chart of the figures, if anywhere. */
+  readonly plot: string | undefined;
+}
 
 /** The command line, or the usage and exit code 2. */
-function readFlags(): { readonly quick: boolean; readonly runs: string | undefined; readonly connections: string | undefined } {
+function readFlags(): Flags {
   try {
     const { values } = parseArgs({
-      options: { quick: { type: 'boolean' }, runs: { type: 'string' }, connections: { type: 'string' } },
+      options: { quick: { type: 'boolean' }, runs: { type: 'string' }, connections: { type: 'string' }, plot: { type: 'string' } },
       strict: true,
     });
     const counts: readonly ('runs' | 'connections')[] = ['runs', 'connections'];
@@ -44,7 +54,9 @@ function readFlags(): { readonly quick: boolean; readonly runs: string | undefin
       const value = values[name];
       if (value !== undefined && !/^[1-9]\d*$/.test(value)) throw new Error(`--${name} must be a whole number above 0, not '${value}'`);
     }
-    return { quick: values.quick === true, runs: values.runs, connections: values.connections };
+    // Checked now rather than after minutes of measuring.
+    if (values.plot !== undefined) accessSync(dirname(values.plot), constants.W_OK);
+    return { quick: values.quick === true, runs: values.runs, connections: values.connections, plot: values.plot };
   } catch (err) {
     process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
     process.exit(2);
@@ -346,41 +358,50 @@ async function slowReader(kind: Kind, into: Figures): Promise<void> {
   });
 }
 
+/** Which way a figure is better; a figure without one (a count, a raw rate) is not plotted. */
+type Better = 'higher' | 'lower' | undefined;
+
 interface Metric {
   readonly key: string;
   readonly label: string;
   readonly unit: string;
   readonly digits: number;
+  readonly better: Better;
 }
 
-const metric = (key: string, label: string, unit: string, digits = 0): Metric => ({ key, label, unit, digits });
+const metric = (key: string, label: string, unit: string, digits: number, better: Better): Metric => ({ key, label, unit, digits, better });
 
 function metrics(): Metric[] {
   const fanOutRows = PLAN.fanOut.flatMap(({ users, pacedLinesPerSecond }) => [
-    metric(`fanout${users}.throughput`, `fan-out ${users}: lines delivered, saturated`, 'lines/s'),
-    metric(`fanout${users}.saturatedP99`, `fan-out ${users}: p99 latency, saturated`, 'ms', 2),
-    metric(`fanout${users}.p50`, `fan-out ${users}: p50 latency at ${pacedLinesPerSecond} lines/s in`, 'ms', 3),
-    metric(`fanout${users}.p99`, `fan-out ${users}: p99 latency at ${pacedLinesPerSecond} lines/s in`, 'ms', 3),
-    metric(`fanout${users}.max`, `fan-out ${users}: max latency at ${pacedLinesPerSecond} lines/s in`, 'ms', 2),
-    metric(`fanout${users}.rssPerUser`, `fan-out ${users}: RSS per user logged in, V8 defaults`, 'KiB', 1),
+    metric(`fanout${users}.throughput`, `fan-out ${users}: lines delivered, saturated`, 'lines/s', 0, 'higher'),
+    metric(`fanout${users}.saturatedP99`, `fan-out ${users}: p99 latency, saturated`, 'ms', 2, 'lower'),
+    metric(`fanout${users}.p50`, `fan-out ${users}: p50 latency at ${pacedLinesPerSecond} lines/s in`, 'ms', 3, 'lower'),
+    metric(`fanout${users}.p99`, `fan-out ${users}: p99 latency at ${pacedLinesPerSecond} lines/s in`, 'ms', 3, 'lower'),
+    metric(`fanout${users}.max`, `fan-out ${users}: max latency at ${pacedLinesPerSecond} lines/s in`, 'ms', 2, 'lower'),
+    metric(`fanout${users}.rssPerUser`, `fan-out ${users}: RSS per user logged in, V8 defaults`, 'KiB', 1, 'lower'),
   ]);
   const n = PLAN.connections;
   return [
     ...fanOutRows,
-    metric('connections.loginSeconds', `connections: ${n} users, time to log in`, 's', 2),
-    metric('connections.settleSeconds', `connections: ${n} users, then all joins read`, 's', 2),
-    metric('connections.rssPerConnection', 'connections: RSS per idle user, young gen. capped', 'KiB', 1),
-    metric('connections.heapPerConnection', 'connections: JS heap per idle user', 'KiB', 1),
-    metric('connections.externalPerConnection', 'connections: external per idle user', 'KiB', 2),
-    metric('slow.throughputAlone', `slow reader: others' lines/s, without it`, 'lines/s'),
-    metric('slow.throughputSlowed', `slow reader: others' lines/s, with it`, 'lines/s'),
-    metric('slow.retained', `slow reader: others' throughput kept`, '%', 1),
-    metric('slow.peakGrowthAlone', 'slow reader: peak RSS growth, without it', 'MiB', 1),
-    metric('slow.peakGrowthSlowed', 'slow reader: peak RSS growth, with it', 'MiB', 1),
-    metric('slow.queueAlone', 'slow reader: most queued for one user, without it', 'KiB', 1),
-    metric('slow.queueSlowed', 'slow reader: most queued for one user, with it', 'KiB', 1),
-    metric('slow.readerCutOff', 'slow reader: cut off by the server (1 = yes)', '', 1),
+    metric('connections.loginSeconds', `connections: ${n} users, time to log in`, 's', 2, 'lower'),
+    metric('connections.settleSeconds', `connections: ${n} users, then all joins read`, 's', 2, undefined),
+    metric('connections.rssPerConnection', 'connections: RSS per idle user, young gen. capped', 'KiB', 1, 'lower'),
+    metric('connections.heapPerConnection', 'connections: JS heap per idle user', 'KiB', 1, 'lower'),
+    metric('connections.externalPerConnection', 'connections: external per idle user', 'KiB', 2, undefined),
+    metric('slow.throughputAlone', `slow reader: others' lines/s, without it`, 'lines/s', 0, undefined),
+    metric('slow.throughputSlowed', `slow reader: others' lines/s, with it`, 'lines/s', 0, undefined),
+    metric('slow.retained', `slow reader: others' throughput kept`, '%', 1, 'higher'),
+    metric('slow.peakGrowthAlone', 'slow reader: peak RSS growth, without it', 'MiB', 1, undefined),
+    metric('slow.peakGrowthSlowed', 'slow reader: peak RSS growth, with it', 'MiB', 1, undefined),
+    metric('slow.queueAlone', 'slow reader: most queued for one user, without it', 'KiB', 1, undefined),
+    metric('slow.queueSlowed', 'slow reader: most queued for one user, with it', 'KiB', 1, 'lower'),
+    metric('slow.readerCutOff', 'slow reader: cut off by the server (1 = yes)', '', 1, undefined),
   ];
+}
+
+/** How many times better chatd did than the baseline in a run, by the figure's direction. */
+function advantage(ratio: number, better: 'higher' | 'lower'): number {
+  return better === 'higher' ? ratio : 1 / ratio;
 }
 
 /** CPU of both sides per phase: a phase whose generator is near one full core measures it too. */
@@ -398,10 +419,24 @@ interface Target {
   readonly met: (summary: Summary) => boolean | undefined;
 }
 
+/** The issue's targets against the baseline, as the least advantage each asks chatd for. */
+const RATIO_TARGETS: readonly { readonly key: string; readonly name: string; readonly advantage: number }[] = [
+  { key: 'fanout1000.throughput', name: 'fan-out throughput at 1000 users >= 1.5x baseline', advantage: 1.5 },
+  { key: 'fanout1000.p99', name: 'p99 latency at 1000 users <= baseline', advantage: 1 },
+  { key: 'connections.rssPerConnection', name: 'RSS per idle logged-in user <= 1.2x baseline', advantage: 1 / 1.2 },
+];
+
+function ratioTarget(key: string, least: number): Target['met'] {
+  const better = metrics().find((each) => each.key === key)?.better;
+  if (better === undefined) throw new Error(`a target on ${key} needs a figure that is better one way`);
+  return (s) => {
+    const ratio = s.get(key)?.ratio;
+    return ratio === undefined ? undefined : advantage(ratio, better) >= least;
+  };
+}
+
 const TARGETS: readonly Target[] = [
-  { name: 'fan-out throughput at 1000 users >= 1.5x baseline', met: (s) => atLeast(s.get('fanout1000.throughput')?.ratio, 1.5) },
-  { name: 'p99 latency at 1000 users <= baseline', met: (s) => atMost(s.get('fanout1000.p99')?.ratio, 1) },
-  { name: 'RSS per idle logged-in user <= 1.2x baseline', met: (s) => atMost(s.get('connections.rssPerConnection')?.ratio, 1.2) },
+  ...RATIO_TARGETS.map(({ key, name, advantage: least }) => ({ name, met: ratioTarget(key, least) })),
   { name: 'slow reader: others keep >= 90% throughput', met: (s) => atLeast(s.get('slow.retained')?.chatd, 90) },
   {
     // chatd cuts a reader off at the first write that finds more than the limit queued: the
@@ -499,6 +534,23 @@ function report(summary: Summary, seconds: number): void {
     targets: Object.fromEntries(TARGETS.map(({ name, met }) => [name, met(summary) ?? null])),
   };
   process.stdout.write(`${JSON.stringify(json)}\n`);
+  if (flags.plot !== undefined) {
+    const when = `${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}`;
+    const subtitle = `${mode}; median of ${PLAN.runs} run${PLAN.runs === 1 ? '' : 's'}; ${when}`;
+    writeFileSync(flags.plot, plot('chatd against the plain net baseline: how many times better', subtitle, bars(summary)));
+    process.stderr.write(`chart written to ${flags.plot}\n`);
+  }
+}
+
+/** The figures that are better one way, as bars of chatd's advantage. */
+function bars(summary: Summary): Bar[] {
+  return metrics().flatMap(({ key, label, better }): Bar[] => {
+    const row = summary.get(key);
+    if (better === undefined || row === undefined || !Number.isFinite(row.ratio)) return [];
+    const runs = row.chatdRuns.map((chatd, run) => advantage(chatd / (row.baselineRuns[run] ?? Number.NaN), better));
+    const target = RATIO_TARGETS.find((each) => each.key === key)?.advantage;
+    return [{ label, advantage: advantage(row.ratio, better), runs: runs.filter(Number.isFinite), target }];
+  });
 }
 
 /** The sockets of both sides must fit: every user's, in the server and in the generator. */
