@@ -120,6 +120,8 @@ let phase: Phase | undefined;
 let slowReader: User | undefined;
 let syncWanted = 0;
 let onSynced: (() => void) | undefined;
+/** Set while a phase waits for its last lines: called when a sender's oldest line is read by all. */
+let onAdvanced: (() => void) | undefined;
 const errorExamples: string[] = [];
 let failed = false;
 
@@ -154,6 +156,7 @@ function advance(book: Ledger, sender: number): void {
   while (oldest < sent && ring[oldest & RING_MASK] === 0) oldest += 1;
   book.oldest[sender] = oldest;
   if (phase?.running === true && phase.spec.mode === 'saturate') pump(book, sender, phase);
+  onAdvanced?.();
 }
 
 function delivered(user: User, sender: number, seq: number, sentAtUs: number, atUs: number): void {
@@ -397,10 +400,20 @@ function lostLines(book: Ledger): number {
   return lost;
 }
 
+/** Resolves once every line sent has been read by every receiver, or after `timeoutMs`: what is
+ * in flight then is counted as lost. */
 async function drain(book: Ledger, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
   const drained = () => book.senders.every((_, sender) => inFlight(book, sender) === 0);
-  while (!drained() && performance.now() < deadline && !failed) await sleep(5);
+  if (drained()) return;
+  let timer: NodeJS.Timeout | undefined;
+  await new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+    onAdvanced = () => {
+      if (drained()) resolve();
+    };
+  });
+  clearTimeout(timer);
+  onAdvanced = undefined;
 }
 
 async function load(spec: LoadSpec): Promise<LoadResult> {

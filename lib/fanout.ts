@@ -11,6 +11,14 @@ export const MAX_SEND_QUEUE_BYTES = 1024 * 1024;
  */
 export const MAX_WRITE_BYTES = 64 * 1024;
 
+/**
+ * Default for how long broadcasts may wait while users keep logging in. libuv accepts one
+ * connection per turn of the event loop (libuv#3696), so in a login storm each turn admits one
+ * user, and writing each turn's join notice to everyone made logging in N users cost N²/2 writes.
+ * While every turn admits someone, the batch is held for the next one, up to this long.
+ */
+export const LOGIN_BATCH_MS = 10;
+
 /** Why a reader was disconnected: more than the send queue limit unread. */
 export class SendQueueFullError extends Error {
   readonly code = 'CHAT_SEND_QUEUE_FULL';
@@ -39,13 +47,16 @@ export interface Fanout {
  * that was readable in it) are joined and encoded once into one Buffer, written when the turn's
  * I/O is done to every socket in the audience: one write per socket per turn (per MAX_WRITE_BYTES
  * of it) however many lines it carried, and one allocation for all of them. A socket more than
- * `maxSendQueueBytes` behind is destroyed, so one stuck reader costs nobody else.
+ * `maxSendQueueBytes` behind is destroyed, so one stuck reader costs nobody else. While users are
+ * admitted turn after turn, the batch is held, for at most `loginBatchMs` from its first line.
  */
-export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES): Fanout {
+export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES, loginBatchMs = LOGIN_BATCH_MS): Fanout {
   const sockets = new Map<ConnectionId, Socket>();
   const audience = new Set<Socket>();
   let pending: string[] = []; // this turn's broadcasts, not yet written
   let pendingBytes = 0;
+  let pendingSince = 0; // when the first of them came, by performance.now()
+  let admittedThisTurn = false;
   // Sockets whose share of this turn's broadcasts is not all of them, by index into `pending`:
   // admitted mid-turn (they get what came after), dismissed mid-turn (what came before), or
   // sent a line of their own (what came before went out first).
@@ -82,8 +93,13 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES): Fanout {
     firstOwed.clear();
   };
   const flush = () => {
-    flushQueued = false;
-    writePending();
+    const storming = admittedThisTurn && pending.length > 0 && performance.now() - pendingSince < loginBatchMs;
+    admittedThisTurn = false;
+    if (storming) setImmediate(flush); // one more turn: its accept may bring another join
+    else {
+      flushQueued = false;
+      writePending();
+    }
   };
   /** Writes what a member is owed of this turn's broadcasts so far, before a line of its own. */
   const settle = (socket: Socket) => {
@@ -100,6 +116,7 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES): Fanout {
     if (out.kind === 'broadcast') {
       const bytes = Buffer.byteLength(out.text);
       if (pendingBytes + bytes > MAX_WRITE_BYTES && pending.length > 0) writePending();
+      if (pending.length === 0) pendingSince = performance.now();
       pending.push(out.text);
       pendingBytes += bytes;
       return;
@@ -110,6 +127,7 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES): Fanout {
       settle(socket);
       write(socket, out.text);
     } else if (out.kind === 'admit') {
+      admittedThisTurn = true;
       audience.add(socket);
       firstOwed.set(socket, pending.length);
     } else if (out.kind === 'dismiss') {

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { connect, createServer, type Server, Socket } from 'node:net';
-import { localFanout, MAX_WRITE_BYTES } from '../lib/fanout';
+import { localFanout, MAX_SEND_QUEUE_BYTES, MAX_WRITE_BYTES } from '../lib/fanout';
 import type { Outgoing } from '../lib/room';
 
 let server: Server;
@@ -72,6 +72,33 @@ describe('localFanout', () => {
     expect(await read(bob.far, 4)).toBe('a\nb\n');
     expect(annWrites.mock.calls).toEqual([[Buffer.from('a\nb\n')]]);
     expect(bobWrites.mock.calls[0]?.[0]).toBe(annWrites.mock.calls[0]?.[0]);
+  });
+
+  /** Ann is in the room; bob, then cat, log in one turn after the other, as a login storm does. */
+  async function storm(loginBatchMs: number) {
+    const fanout = localFanout(MAX_SEND_QUEUE_BYTES, loginBatchMs);
+    const [ann, bob, cat] = [await pair(), await pair(), await pair()];
+    [ann, bob, cat].forEach(({ near }, i) => fanout.attach(i + 1, near));
+    fanout.deliver({ kind: 'admit', to: 1, nick: 'ann' });
+    await new Promise(setImmediate);
+    const annWrites = jest.spyOn(ann.near, 'write');
+    fanout.deliver({ kind: 'admit', to: 2, nick: 'bob' });
+    fanout.deliver({ kind: 'broadcast', text: 'bob joined\n' });
+    await new Promise(setImmediate);
+    fanout.deliver({ kind: 'admit', to: 3, nick: 'cat' });
+    fanout.deliver({ kind: 'broadcast', text: 'cat joined\n' });
+    expect(await read(ann.far, 'bob joined\ncat joined\n'.length)).toBe('bob joined\ncat joined\n');
+    expect(await read(bob.far, 'bob joined\ncat joined\n'.length)).toBe('bob joined\ncat joined\n'); // the joiner too
+    expect(await read(cat.far, 'cat joined\n'.length)).toBe('cat joined\n');
+    return annWrites.mock.calls.map(([chunk]) => String(chunk));
+  }
+
+  it('holds the broadcasts while users are admitted turn after turn, and writes them in the first turn that admits nobody', async () => {
+    expect(await storm(60_000)).toEqual(['bob joined\ncat joined\n']);
+  });
+
+  it('holds a login storm\'s broadcasts for no longer than loginBatchMs', async () => {
+    expect(await storm(0)).toEqual(['bob joined\n', 'cat joined\n']);
   });
 
   it('joins a turn\'s broadcasts into writes of at most MAX_WRITE_BYTES; a longer line is a write of its own', async () => {
