@@ -129,6 +129,7 @@ let failed = false;
 function fail(message: string): void {
   if (failed) return;
   failed = true;
+  onAdvanced?.(); // a phase waiting for its last lines stops waiting
   sendToParent<'failed'>({ type: 'failed', message });
 }
 
@@ -404,12 +405,12 @@ function lostLines(book: Ledger): number {
  * in flight then is counted as lost. */
 async function drain(book: Ledger, timeoutMs: number): Promise<void> {
   const drained = () => book.senders.every((_, sender) => inFlight(book, sender) === 0);
-  if (drained()) return;
+  if (failed || drained()) return;
   let timer: NodeJS.Timeout | undefined;
   await new Promise<void>((resolve) => {
     timer = setTimeout(resolve, timeoutMs);
     onAdvanced = () => {
-      if (drained()) resolve();
+      if (failed || drained()) resolve();
     };
   });
   clearTimeout(timer);

@@ -5,8 +5,8 @@ import type { ConnectionId, Outgoing } from './room';
 export const MAX_SEND_QUEUE_BYTES = 1024 * 1024;
 
 /**
- * The broadcasts of one turn are joined into writes of at most this many bytes (a single longer
- * line is a write of its own). It bounds the Buffer one turn allocates, and how far past the send
+ * A batch of broadcasts is joined into writes of at most this many bytes (a single longer line
+ * is a write of its own). It bounds the Buffer one batch allocates, and how far past the send
  * queue limit a reader can be owed: the write that finds the limit passed cuts the reader off.
  */
 export const MAX_WRITE_BYTES = 64 * 1024;
@@ -38,6 +38,8 @@ export interface Fanout {
   detach(id: ConnectionId): void;
   /** Carries out one room output. */
   deliver(out: Outgoing): void;
+  /** Writes the batch now rather than at the turn's end: before a shutdown notice, say. */
+  flush(): void;
   /** How many sockets are attached. */
   readonly size: number;
 }
@@ -45,21 +47,22 @@ export interface Fanout {
 /**
  * Fan-out to this process's sockets. The broadcasts of one turn of the event loop (every socket
  * that was readable in it) are joined and encoded once into one Buffer, written when the turn's
- * I/O is done to every socket in the audience: one write per socket per turn (per MAX_WRITE_BYTES
- * of it) however many lines it carried, and one allocation for all of them. A socket more than
- * `maxSendQueueBytes` behind is destroyed, so one stuck reader costs nobody else. While users are
- * admitted turn after turn, the batch is held, for at most `loginBatchMs` from its first line.
+ * I/O is done to every socket in the audience: one write per socket per batch (per
+ * MAX_WRITE_BYTES of it) however many lines it carried, and one allocation for all of them. A
+ * turn that admitted a user holds its batch for the next turn, which may admit another, and so
+ * on for at most `loginBatchMs` from the batch's first line. A socket more than
+ * `maxSendQueueBytes` behind is destroyed, so one stuck reader costs nobody else.
  */
 export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES, loginBatchMs = LOGIN_BATCH_MS): Fanout {
   const sockets = new Map<ConnectionId, Socket>();
   const audience = new Set<Socket>();
-  let pending: string[] = []; // this turn's broadcasts, not yet written
+  let pending: string[] = []; // the batch: broadcasts not yet written
   let pendingBytes = 0;
   let pendingSince = 0; // when the first of them came, by performance.now()
   let admittedThisTurn = false;
-  // Sockets whose share of this turn's broadcasts is not all of them, by index into `pending`:
-  // admitted mid-turn (they get what came after), dismissed mid-turn (what came before), or
-  // sent a line of their own (what came before went out first).
+  // Sockets whose share of the batch is not all of it, by index into `pending`: admitted
+  // mid-batch (they get what came after), dismissed mid-batch (what came before), or sent a
+  // line of their own (what came before went out first).
   const firstOwed = new Map<Socket, number>();
   const lastOwed = new Map<Socket, number>();
   let flushQueued = false;
@@ -95,13 +98,13 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES, loginBatch
   const flush = () => {
     const storming = admittedThisTurn && pending.length > 0 && performance.now() - pendingSince < loginBatchMs;
     admittedThisTurn = false;
-    if (storming) setImmediate(flush); // one more turn: its accept may bring another join
+    if (storming) setImmediate(flush); // the next turn may read the next user's name
     else {
       flushQueued = false;
       writePending();
     }
   };
-  /** Writes what a member is owed of this turn's broadcasts so far, before a line of its own. */
+  /** Writes what a member is owed of the batch so far, before a line of its own. */
   const settle = (socket: Socket) => {
     if (!audience.has(socket)) return;
     const first = firstOwed.get(socket) ?? 0;
@@ -150,6 +153,7 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES, loginBatch
     },
     detach,
     deliver,
+    flush: writePending,
     get size() {
       return sockets.size;
     },

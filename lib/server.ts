@@ -143,6 +143,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     subscription?.unsubscribe(); // the room goes quiet first: no leave lines after the notice
     online.clear();
     connections.complete();
+    fanout.flush(); // what the room said before it went quiet comes before the notice
     for (const socket of sockets) {
       if (socket.writable) socket.end(SHUTTING_DOWN);
       socket.destroySoon();

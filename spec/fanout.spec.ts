@@ -101,6 +101,58 @@ describe('localFanout', () => {
     expect(await storm(0)).toEqual(['bob joined\n', 'cat joined\n']);
   });
 
+  it('writes a held batch once loginBatchMs has passed, though users are still being admitted', async () => {
+    const fanout = localFanout(MAX_SEND_QUEUE_BYTES, 20);
+    const [ann, cat] = [await pair(), await pair()];
+    fanout.attach(1, ann.near);
+    fanout.attach(2, cat.near);
+    fanout.deliver({ kind: 'admit', to: 1, nick: 'ann' });
+    await new Promise(setImmediate);
+    const annWrites = jest.spyOn(ann.near, 'write');
+    const said: string[] = [];
+    // Cat, admitted again every turn, stands in for a storm that never lets up.
+    for (let turn = 0; annWrites.mock.calls.length === 0; turn++) {
+      if (turn > 1_000_000) throw new Error('the batch was never written');
+      fanout.deliver({ kind: 'admit', to: 2, nick: 'cat' });
+      said.push(`${turn}\n`);
+      fanout.deliver({ kind: 'broadcast', text: `${turn}\n` });
+      await new Promise(setImmediate);
+    }
+    const first = String(annWrites.mock.calls[0]?.[0]);
+    expect(first).toBe(said.slice(0, first.split('\n').length - 1).join('')); // the oldest lines, in order
+  });
+
+  it('keeps each socket\'s share and order across a held batch: a line of its own, a dismissal, an admission', async () => {
+    const fanout = localFanout(MAX_SEND_QUEUE_BYTES, 60_000);
+    const [ann, bob, cat] = [await pair(), await pair(), await pair()];
+    [ann, bob, cat].forEach(({ near }, i) => fanout.attach(i + 1, near));
+    fanout.deliver({ kind: 'admit', to: 1, nick: 'ann' });
+    fanout.deliver({ kind: 'admit', to: 2, nick: 'bob' });
+    fanout.deliver({ kind: 'broadcast', text: 'one\n' });
+    await new Promise(setImmediate); // held: this turn admitted
+    const steps: Outgoing[] = [
+      { kind: 'send', to: 1, text: 'own\n' }, { kind: 'dismiss', to: 2, nick: 'bob' }, { kind: 'admit', to: 3, nick: 'cat' },
+      { kind: 'broadcast', text: 'two\n' },
+    ];
+    steps.forEach((step) => fanout.deliver(step));
+    expect(await read(ann.far, 'one\nown\ntwo\n'.length)).toBe('one\nown\ntwo\n');
+    expect(await read(bob.far, 'one\n'.length)).toBe('one\n');
+    expect(await read(cat.far, 'two\n'.length)).toBe('two\n');
+  });
+
+  it('flush() writes the batch at once', async () => {
+    const fanout = localFanout(MAX_SEND_QUEUE_BYTES, 60_000);
+    const ann = await pair();
+    const annWrites = jest.spyOn(ann.near, 'write');
+    fanout.attach(1, ann.near);
+    fanout.deliver({ kind: 'admit', to: 1, nick: 'ann' });
+    fanout.deliver({ kind: 'broadcast', text: 'one\n' });
+    fanout.flush();
+    expect(annWrites.mock.calls.map(([chunk]) => String(chunk))).toEqual(['one\n']);
+    expect(await read(ann.far, 4)).toBe('one\n');
+    expect(annWrites).toHaveBeenCalledTimes(1); // the turn's own flush found nothing left
+  });
+
   it('joins a turn\'s broadcasts into writes of at most MAX_WRITE_BYTES; a longer line is a write of its own', async () => {
     const fanout = localFanout();
     const ann = await pair();

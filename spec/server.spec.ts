@@ -4,12 +4,21 @@ import { createChatServer, type ServerEvent } from '../lib/server';
 
 let harness: Harness;
 let events: ServerEvent[];
+/** What a spec does as the server reports an event, inside the report. */
+let onEvent: (event: ServerEvent) => void;
 
 beforeEach(async () => {
   events = [];
+  onEvent = () => {};
   // Flood limits lifted: these specs send faster than a person types.
   const rateLimits = { linesPerSecond: 1e6, burstLines: 1e6, maxQueuedLines: 1e6 };
-  harness = await startHarness({ rateLimits, onEvent: (event) => events.push(event) });
+  harness = await startHarness({
+    rateLimits,
+    onEvent: (event) => {
+      events.push(event);
+      onEvent(event);
+    },
+  });
 });
 
 afterEach(async () => {
@@ -178,6 +187,20 @@ describe('createChatServer', () => {
     expect(await visitor.rest()).toBe('*** server shutting down\n');
     await Promise.all([annClosed, visitorClosed]);
     expect(events.filter((event) => event.kind === 'disconnect')).toHaveLength(2);
+  });
+
+  it('writes what the room said before the shutdown notice, though the turn it was said in had not ended', async () => {
+    const ann = await harness.join('ann');
+    let closing: Promise<void> | undefined;
+    onEvent = (event) => {
+      // Reported as bob is admitted: his join line is queued next, and the turn goes on.
+      if (event.kind === 'login' && event.nick === 'bob') queueMicrotask(() => (closing = harness.server.close()));
+    };
+    const bob = await harness.visit();
+    bob.say('bob');
+    expect(await ann.rest()).toBe('*** bob just joined the chatroom\n*** server shutting down\n');
+    expect(await bob.rest()).toBe('Welcome, bob\n*** bob just joined the chatroom\n*** server shutting down\n');
+    await closing;
   });
 
   it('rejects listen() when the port is taken', async () => {
