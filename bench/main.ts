@@ -42,6 +42,16 @@ interface Flags {
   readonly plot: string | undefined;
 }
 
+/** Checked before minutes of measuring rather than after them. */
+function checkWritable(file: string): void {
+  try {
+    accessSync(dirname(file), constants.W_OK);
+  } catch (err) {
+    const code = err instanceof Error && 'code' in err ? String(err.code) : String(err);
+    throw new Error(`--plot: cannot write ${file} (${code} on ${dirname(file)})`);
+  }
+}
+
 /** The command line, or the usage and exit code 2. */
 function readFlags(): Flags {
   try {
@@ -54,8 +64,7 @@ function readFlags(): Flags {
       const value = values[name];
       if (value !== undefined && !/^[1-9]\d*$/.test(value)) throw new Error(`--${name} must be a whole number above 0, not '${value}'`);
     }
-    // Checked now rather than after minutes of measuring.
-    if (values.plot !== undefined) accessSync(dirname(values.plot), constants.W_OK);
+    if (values.plot !== undefined) checkWritable(values.plot);
     return { quick: values.quick === true, runs: values.runs, connections: values.connections, plot: values.plot };
   } catch (err) {
     process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
