@@ -65,7 +65,7 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES, loginBatch
   // line of their own (what came before went out first).
   const firstOwed = new Map<Socket, number>();
   const lastOwed = new Map<Socket, number>();
-  let flushQueued = false;
+  let endOfTurnQueued = false;
   const write = (socket: Socket, chunk: Buffer | string) => {
     if (!socket.writable) return; // ended or destroyed: its 'close' is on the way
     if (socket.writableLength > maxSendQueueBytes) socket.destroy(new SendQueueFullError(maxSendQueueBytes));
@@ -95,12 +95,12 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES, loginBatch
     }
     firstOwed.clear();
   };
-  const flush = () => {
+  const endOfTurn = () => {
     const storming = admittedThisTurn && pending.length > 0 && performance.now() - pendingSince < loginBatchMs;
     admittedThisTurn = false;
-    if (storming) setImmediate(flush); // the next turn may read the next user's name
+    if (storming) setImmediate(endOfTurn); // the next turn may read the next user's name
     else {
-      flushQueued = false;
+      endOfTurnQueued = false;
       writePending();
     }
   };
@@ -114,8 +114,8 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES, loginBatch
   const deliver = (out: Outgoing) => {
     // setImmediate runs once the poll phase has read every readable socket: lines from many
     // users share one write per receiver, where process.nextTick would flush after each socket.
-    if (!flushQueued) setImmediate(flush);
-    flushQueued = true;
+    if (!endOfTurnQueued) setImmediate(endOfTurn);
+    endOfTurnQueued = true;
     if (out.kind === 'broadcast') {
       const bytes = Buffer.byteLength(out.text);
       if (pendingBytes + bytes > MAX_WRITE_BYTES && pending.length > 0) writePending();
