@@ -11,7 +11,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { MAX_SEND_QUEUE_BYTES, MAX_WRITE_BYTES } from '../lib/fanout';
+import { MAX_SEND_QUEUE_BYTES, MAX_WRITE_BYTES } from '../lib/edge/fanout';
 import { type Bar, plot } from './plot';
 import { isMessage, type LoadResult, type LoadSpec, type LoginResult, type Memory, type MessageType, type Messages } from './wire';
 

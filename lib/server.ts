@@ -1,10 +1,10 @@
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { Subject, type Subscription } from 'rxjs';
-import { localFanout, MAX_SEND_QUEUE_BYTES } from './fanout';
-import { socketLines } from './lines';
-import { SERVER_FULL, SHUTTING_DOWN } from './protocol';
-import { type Connection, type ConnectionId, DEFAULT_ROOM_OPTIONS, room, type RoomOptions } from './room';
+import { localFanout, MAX_SEND_QUEUE_BYTES } from './edge/fanout';
+import { socketLines } from './edge/lines';
+import { SERVER_FULL, SHUTTING_DOWN } from './chat/texts';
+import { type Connection, type ConnectionId, DEFAULT_ROOM_OPTIONS, room, type RoomOptions } from './chat/room';
 
 export const DEFAULT_PORT = 6677;
 /** Default for the connections served at once; one more is told the server is full. */

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { Socket } from 'node:net';
-import { MAX_WRITE_BYTES, SendQueueFullError } from '../lib/fanout';
+import { MAX_WRITE_BYTES, SendQueueFullError } from '../lib/edge/fanout';
 import type { ChatServerOptions, ServerEvent } from '../lib/server';
 import { type Client, type Harness, startHarness, writeUnterminated } from './support/client';
 

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { ConnectionId, Outgoing } from './room';
+import type { ConnectionId, Outgoing } from '../chat/room';
 
 /** Default for the unread output a user may have queued before they are disconnected. */
 export const MAX_SEND_QUEUE_BYTES = 1024 * 1024;

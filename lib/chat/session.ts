@@ -1,7 +1,7 @@
 import { asyncScheduler, Observable, type Observer, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
-import { type Input, OVERLONG_LINE } from './lines';
+import { type Input, OVERLONG_LINE } from '../edge/lines';
 import { LINES_DROPPED, Pace, type PaceSink } from './pace';
-import * as text from './protocol';
+import * as text from './texts';
 import type { Connection, ConnectionId, Outgoing, RoomOptions } from './room';
 import { cleanText, hasControl } from './sanitize';
 

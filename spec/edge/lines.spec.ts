@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { lastValueFrom, take, tap, toArray } from 'rxjs';
-import { type Input, MAX_LINE_BYTES, OVERLONG_LINE, socketLines } from '../lib/lines';
+import { type Input, MAX_LINE_BYTES, OVERLONG_LINE, socketLines } from '../../lib/edge/lines';
 
 /** Feeds chunks to socketLines through a stream standing in for a socket, then ends it. */
 async function linesOf(chunks: (string | Buffer)[], maxLineBytes = MAX_LINE_BYTES): Promise<Input[]> {

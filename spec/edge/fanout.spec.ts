@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { connect, createServer, type Server, Socket } from 'node:net';
-import { localFanout, MAX_SEND_QUEUE_BYTES, MAX_WRITE_BYTES } from '../lib/fanout';
-import type { Outgoing } from '../lib/room';
+import { localFanout, MAX_SEND_QUEUE_BYTES, MAX_WRITE_BYTES } from '../../lib/edge/fanout';
+import type { Outgoing } from '../../lib/chat/room';
 
 let server: Server;
 const sockets: Socket[] = [];

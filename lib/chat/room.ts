@@ -1,7 +1,7 @@
 import { defer, finalize, merge, mergeMap, type Observable, Subject } from 'rxjs';
-import { type Input, MAX_LINE_BYTES } from './lines';
+import { type Input, MAX_LINE_BYTES } from '../edge/lines';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './pace';
-import * as text from './protocol';
+import * as text from './texts';
 import { type Lobby, LOGIN_TIMEOUT_MS, nickKey, session } from './session';
 
 export type ConnectionId = number;

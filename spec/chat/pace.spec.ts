@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { LINES_DROPPED, Pace, type RateLimits } from '../lib/pace';
+import { LINES_DROPPED, Pace, type RateLimits } from '../../lib/chat/pace';
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 // 100 lines per second: one line every 10 frames once the burst is spent.

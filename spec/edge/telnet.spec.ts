@@ -1,4 +1,4 @@
-import { TelnetFilter } from '../lib/telnet';
+import { TelnetFilter } from '../../lib/edge/telnet';
 
 const bytes = (...values: number[]) => Buffer.from(values);
 const IAC = 0xff;

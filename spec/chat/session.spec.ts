@@ -1,8 +1,8 @@
 import { TestScheduler } from 'rxjs/testing';
-import { type Input, OVERLONG_LINE } from '../lib/lines';
-import * as text from '../lib/protocol';
-import { DEFAULT_ROOM_OPTIONS, type Outgoing, type RoomOptions } from '../lib/room';
-import { type Lobby, MAX_NICK_LENGTH, nickKey, nickProblem, session } from '../lib/session';
+import { type Input, OVERLONG_LINE } from '../../lib/edge/lines';
+import * as text from '../../lib/chat/texts';
+import { DEFAULT_ROOM_OPTIONS, type Outgoing, type RoomOptions } from '../../lib/chat/room';
+import { type Lobby, MAX_NICK_LENGTH, nickKey, nickProblem, session } from '../../lib/chat/session';
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 

@@ -1,4 +1,4 @@
-import { cleanText, hasControl } from '../lib/sanitize';
+import { cleanText, hasControl } from '../../lib/chat/sanitize';
 
 describe('cleanText', () => {
   it.each([

@@ -1,7 +1,7 @@
 import { TestScheduler } from 'rxjs/testing';
-import { type Input, OVERLONG_LINE } from '../lib/lines';
-import * as text from '../lib/protocol';
-import { type Connection, DEFAULT_ROOM_OPTIONS, type Outgoing, room, type RoomOptions } from '../lib/room';
+import { type Input, OVERLONG_LINE } from '../../lib/edge/lines';
+import * as text from '../../lib/chat/texts';
+import { type Connection, DEFAULT_ROOM_OPTIONS, type Outgoing, room, type RoomOptions } from '../../lib/chat/room';
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const options: RoomOptions = { ...DEFAULT_ROOM_OPTIONS, loginTimeoutMs: 50 };
