@@ -114,6 +114,7 @@ function describeEvent(event: ServerEvent): string {
   switch (event.kind) {
     case 'connect': return `connect #${event.id} from ${event.from}`;
     case 'login': return `login #${event.id} ${event.nick}`;
+    case 'rename': return `rename #${event.id} ${event.from} -> ${event.nick}`;
     case 'logout': return `logout #${event.id} ${event.nick}`;
     case 'disconnect': return `disconnect #${event.id} (${event.reason})`;
     case 'full': return `refused ${event.from}: server full`;

@@ -1,10 +1,15 @@
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
-import { Subject, type Subscription } from 'rxjs';
+import { ignoreElements, merge, Subject, type Subscription, tap } from 'rxjs';
+import { memoryBus } from './bus/memory';
+import { chat } from './chat/chat';
+import type { ChatEvent, UserId } from './chat/events';
+import type { Connection } from './chat/outgoing';
+import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './chat/session';
+import { ChatState, HISTORY_LINES } from './chat/state';
+import { SERVER_FULL, SHUTTING_DOWN } from './chat/texts';
 import { localFanout, MAX_SEND_QUEUE_BYTES } from './edge/fanout';
 import { socketLines } from './edge/lines';
-import { SERVER_FULL, SHUTTING_DOWN } from './chat/texts';
-import { type Connection, type ConnectionId, DEFAULT_ROOM_OPTIONS, room, type RoomOptions } from './chat/room';
 
 export const DEFAULT_PORT = 6677;
 /** Default for the connections served at once; one more is told the server is full. */
@@ -16,14 +21,17 @@ export const SHUTDOWN_GRACE_MS = 3_000;
 
 /** What the server reports as it runs, for a log. */
 export type ServerEvent =
-  | { readonly kind: 'connect'; readonly id: ConnectionId; readonly from: string }
-  | { readonly kind: 'login'; readonly id: ConnectionId; readonly nick: string }
-  | { readonly kind: 'logout'; readonly id: ConnectionId; readonly nick: string }
-  | { readonly kind: 'disconnect'; readonly id: ConnectionId; readonly reason: string }
+  | { readonly kind: 'connect'; readonly id: UserId; readonly from: string }
+  | { readonly kind: 'login'; readonly id: UserId; readonly nick: string }
+  | { readonly kind: 'rename'; readonly id: UserId; readonly from: string; readonly nick: string }
+  | { readonly kind: 'logout'; readonly id: UserId; readonly nick: string }
+  | { readonly kind: 'disconnect'; readonly id: UserId; readonly reason: string }
   | { readonly kind: 'full'; readonly from: string }
   | { readonly kind: 'error'; readonly error: Error };
 
-export interface ChatServerOptions extends RoomOptions {
+export interface ChatServerOptions extends SessionOptions {
+  /** Chat and `/me` lines a room keeps for those who join it; 0 keeps none. */
+  readonly historyLines: number;
   /** Interface to listen on; undefined listens on all of them. */
   readonly host: string | undefined;
   readonly port: number;
@@ -35,7 +43,8 @@ export interface ChatServerOptions extends RoomOptions {
 }
 
 export const DEFAULT_SERVER_OPTIONS: ChatServerOptions = {
-  ...DEFAULT_ROOM_OPTIONS,
+  ...DEFAULT_SESSION_OPTIONS,
+  historyLines: HISTORY_LINES,
   host: undefined,
   port: DEFAULT_PORT,
   maxClients: MAX_CLIENTS,
@@ -80,7 +89,8 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   const sockets = new Set<Socket>();
   const fanout = localFanout(options.maxSendQueueBytes);
   const connections = new Subject<Connection>();
-  const online = new Map<ConnectionId, string>(); // mirrors the room's users through admit and dismiss
+  const state = new ChatState(options.historyLines);
+  const bus = memoryBus();
   let nextId = 1;
   let subscription: Subscription | undefined;
 
@@ -94,7 +104,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       socket.destroySoon();
       return;
     }
-    const id = nextId++;
+    const id = String(nextId++);
     socket.setNoDelay(true); // writes are coalesced per event-loop turn; Nagle would add latency
     socket.setKeepAlive(true, options.keepAliveIdleMs);
     // One 'close' listener for all of the socket's bookkeeping: each listener is held for a user's whole stay.
@@ -110,19 +120,16 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
 
   const server = createServer(accept);
 
+  const logEvent = (event: ChatEvent) => {
+    if (event.type === 'joined') report({ kind: 'login', id: event.user, nick: event.nick });
+    else if (event.type === 'renamed') report({ kind: 'rename', id: event.user, from: event.from, nick: event.nick });
+    else if (event.type === 'left') report({ kind: 'logout', id: event.user, nick: event.nick });
+  };
+
   const start = () => {
     server.on('error', (error) => report({ kind: 'error', error })); // accept errors (EMFILE) pass
-    subscription = room(connections, options).subscribe((out) => {
-      fanout.deliver(out);
-      if (out.kind === 'admit') {
-        online.set(out.to, out.nick);
-        report({ kind: 'login', id: out.to, nick: out.nick });
-      }
-      if (out.kind === 'dismiss') {
-        online.delete(out.to);
-        report({ kind: 'logout', id: out.to, nick: out.nick });
-      }
-    });
+    const logged$ = bus.events$.pipe(tap(logEvent), ignoreElements());
+    subscription = merge(chat(connections, { state, bus }, options), logged$).subscribe((out) => fanout.deliver(out));
   };
 
   const listen = async (): Promise<AddressInfo> => {
@@ -141,7 +148,6 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     const socketsClosed = [...sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
     server.close(); // stop accepting
     subscription?.unsubscribe(); // the room goes quiet first: no leave lines after the notice
-    online.clear();
     connections.complete();
     fanout.flush(); // what the room said before it went quiet comes before the notice
     for (const socket of sockets) {
@@ -157,7 +163,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   return {
     listen,
     close,
-    users: () => [...online.values()],
+    users: () => (server.listening ? state.nicks() : []),
     address: () => {
       const address = server.address();
       return address === null || typeof address === 'string' ? null : address;

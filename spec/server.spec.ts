@@ -90,7 +90,7 @@ describe('chat over real sockets', () => {
     const bob = await harness.join('bob');
     const impostor = await harness.visit();
     impostor.say('BOB');
-    expect(await impostor.until('username: ')).toBe('*** username BOB is taken\nPlease enter your username: ');
+    expect(await impostor.until('username: ')).toBe('*** username bob is taken\nPlease enter your username: ');
     impostor.say('bob');
     expect(await impostor.until('username: ')).toBe('*** username bob is taken\nPlease enter your username: ');
     impostor.say('robert');

@@ -1,78 +1,66 @@
 import { asyncScheduler, Observable, type Observer, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
-import { type Input, OVERLONG_LINE } from '../edge/lines';
-import { LINES_DROPPED, Pace, type PaceSink } from './pace';
+import type { Bus } from '../bus/bus';
+import { type Input, MAX_LINE_BYTES, OVERLONG_LINE } from '../edge/lines';
+import { type Decision, decide } from './decide';
+import { MAX_NAME_LENGTH } from './names';
+import type { Connection, Outgoing } from './outgoing';
+import { DEFAULT_RATE_LIMITS, LINES_DROPPED, Pace, type PaceSink, type RateLimits } from './pace';
+import { cleanText } from './sanitize';
+import type { ChatState } from './state';
 import * as text from './texts';
-import type { Connection, ConnectionId, Outgoing, RoomOptions } from './room';
-import { cleanText, hasControl } from './sanitize';
-
-/** The longest username, in characters. */
-export const MAX_NICK_LENGTH = 32;
 
 /** Default time a connection has to give a valid username. */
 export const LOGIN_TIMEOUT_MS = 60_000;
 
-const NICK_TOO_LONG = `username too long (max ${MAX_NICK_LENGTH} characters)`;
-
-/** The form two names share when they are the same user: `Bob` and `bob` are one. */
-export const nickKey = (nick: string): string => nick.normalize('NFC').toLowerCase();
-
-/** Why a username breaks the rules, or undefined when it keeps them; uniqueness aside. */
-export function nickProblem(nick: string): string | undefined {
-  if (nick.length === 0) return 'username must not be empty';
-  if (hasControl(nick)) return 'username must not contain control characters';
-  if (/\s/u.test(nick)) return 'username must not contain spaces';
-  if ([...nick].length > MAX_NICK_LENGTH) return NICK_TOO_LONG;
-  return undefined;
+/** How each connection is served, from its greeting on. */
+export interface SessionOptions {
+  readonly banner: string;
+  readonly maxLineBytes: number;
+  readonly loginTimeoutMs: number;
+  readonly rateLimits: RateLimits;
 }
 
-/** The room as one session sees it: which names are in use, and where a user enters. */
-export interface Lobby {
-  /** True when a logged-in user has this name key. */
-  isTaken(key: string): boolean;
-  /** Claims the name for the connection; called before anything of the user's is emitted. */
-  enter(id: ConnectionId, nick: string, key: string): void;
-}
+export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
+  banner: text.DEFAULT_BANNER,
+  maxLineBytes: MAX_LINE_BYTES,
+  loginTimeoutMs: LOGIN_TIMEOUT_MS,
+  rateLimits: DEFAULT_RATE_LIMITS,
+};
 
-type Attempt = { readonly refused: string } | { readonly nick: string; readonly key: string };
-
-/** A username attempt checked against the rules and the names in use at this moment. */
-function attempt(input: Input, lobby: Lobby): Attempt {
-  if (input === OVERLONG_LINE) return { refused: NICK_TOO_LONG };
-  const nick = input.trim();
-  const problem = nickProblem(nick);
-  if (problem !== undefined) return { refused: problem };
-  const key = nickKey(nick);
-  return lobby.isTaken(key) ? { refused: `username ${nick} is taken` } : { nick, key };
+/** The chat as a session sees it: the state to decide from, and the bus its events go to. */
+export interface Seat {
+  readonly state: ChatState;
+  readonly bus: Bus;
 }
 
 /**
- * One connection from greeting to its end. Before login each line is a username attempt,
- * checked against the rules and the lobby the moment it arrives; the accepted name enters the
- * lobby, and every non-empty line after it is cleaned, paced and broadcast.
+ * One connection from greeting to its end. Before login each line is a username attempt; after
+ * it, every non-blank line is cleaned, paced, and decided on (chat or command). The decision's
+ * replies are this Observable's values; its events go to the bus, and come back rendered.
  * Completes when the input ends (once the user's delayed lines are out), when it errors (a
- * user's error is their disconnect, not the room's), or at the login deadline; never errors.
- * The departure (leave line, the name freed) is the room's: it sees the completion.
+ * user's error is their disconnect, not the room's), at `/quit` or at the login deadline; never
+ * errors. The departure is the chat's: it sees the completion.
  */
 export function session(
   { id, input$ }: Connection,
-  lobby: Lobby,
-  options: RoomOptions,
+  seat: Seat,
+  options: SessionOptions,
   scheduler: SchedulerLike = asyncScheduler,
 ): Observable<Outgoing> {
   return new Observable<Outgoing>((subscriber) => {
-    const life = new Session(id, lobby, options, subscriber, scheduler);
+    const life = new Session(id, seat, options, subscriber, scheduler);
     life.start(input$);
     return life;
   });
 }
 
 /**
- * A session's state and handlers in one object. Written below the operators it would otherwise
- * be made of: one lives for every connection, and an operator chain per user held ~17 KiB of
- * closures and subscribers (see the README's benchmark section).
+ * A session's state and handlers in one object, written below the operators it would
+ * otherwise be made of: one lives for every connection, idle or not (bench/README.md has what
+ * an operator chain per user cost).
  */
 class Session implements Observer<Input>, PaceSink<Input> {
-  private nick = ''; // set at login; a username is never empty
+  private loggedIn = false;
   private deadline: Subscription | undefined;
   private input: Subscription | undefined;
   // Made for the user's first line: a full bucket then is what one made at login would hold,
@@ -80,9 +68,9 @@ class Session implements Observer<Input>, PaceSink<Input> {
   private pace: Pace<Input> | undefined;
 
   constructor(
-    private readonly id: ConnectionId,
-    private readonly lobby: Lobby,
-    private readonly options: RoomOptions,
+    private readonly id: string,
+    private readonly seat: Seat,
+    private readonly options: SessionOptions,
     private readonly out: Subscriber<Outgoing>,
     private readonly scheduler: SchedulerLike,
   ) {}
@@ -103,7 +91,7 @@ class Session implements Observer<Input>, PaceSink<Input> {
 
   next(input: Input): void {
     try {
-      if (this.nick === '') this.logIn(input);
+      if (!this.loggedIn) this.logIn(input);
       else if (input === OVERLONG_LINE) this.pacing().push(input);
       else {
         const line = cleanText(input);
@@ -127,7 +115,7 @@ class Session implements Observer<Input>, PaceSink<Input> {
     try {
       if (input === OVERLONG_LINE) this.send(text.lineTooLong(this.options.maxLineBytes));
       else if (input === LINES_DROPPED) this.send(text.SLOW_DOWN);
-      else this.out.next({ kind: 'broadcast', text: text.said(this.nick, input) });
+      else this.carryOut(decide(this.seat.state, { type: 'line', user: this.id, text: input, at: this.scheduler.now() }));
     } catch {
       this.out.complete(); // as in next(): a delayed line runs from a timer, where a throw would end the process
     }
@@ -142,20 +130,27 @@ class Session implements Observer<Input>, PaceSink<Input> {
   }
 
   private logIn(input: Input): void {
-    const result = attempt(input, this.lobby);
-    if ('refused' in result) {
-      this.send(text.nameRefused(result.refused));
+    if (input === OVERLONG_LINE) {
+      this.send(text.nameRefused(`username too long (max ${MAX_NAME_LENGTH} characters)`));
       this.send(text.PROMPT);
       return;
     }
-    const { nick, key } = result;
-    this.deadline?.unsubscribe();
-    this.deadline = undefined; // the spent timer would stay reachable for the user's whole stay
-    this.nick = nick;
-    this.lobby.enter(this.id, nick, key); // claimed before the next line of anyone's is read: no race for a name
-    this.send(text.welcome(nick));
-    this.out.next({ kind: 'admit', to: this.id, nick });
-    this.out.next({ kind: 'broadcast', text: text.joined(nick) });
+    const decision = decide(this.seat.state, { type: 'login', user: this.id, name: input, at: this.scheduler.now() });
+    if (decision.events.length > 0) {
+      this.deadline?.unsubscribe();
+      this.deadline = undefined; // the spent timer would stay reachable for the user's whole stay
+      this.loggedIn = true;
+    }
+    this.carryOut(decision);
+  }
+
+  /** Replies first, then the events, whose renderings come back through the bus. */
+  private carryOut({ replies, events, quit }: Decision): void {
+    for (const reply of replies) this.send(reply);
+    for (const event of events) this.seat.bus.publish(event);
+    if (!quit) return;
+    this.out.next({ kind: 'close', to: this.id });
+    this.out.complete();
   }
 
   private timeOut(): void {

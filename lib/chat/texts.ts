@@ -1,7 +1,9 @@
 /**
  * Every text chatd sends. Each text carries its own line ending so that the prompt, the one
- * text without a newline, is written byte for byte as the protocol shows it.
+ * text without a newline, is written byte for byte as the protocol shows it. Replies to one
+ * user alone start with `*** `.
  */
+import { MAIN_ROOM } from './events';
 
 export const DEFAULT_BANNER = "Welcome to Jen's chat server!";
 
@@ -13,21 +15,51 @@ export const greeting = (banner: string): string => `${banner}\n`;
 /** Sent to the new user alone, before the join is broadcast. */
 export const welcome = (nick: string): string => `Welcome, ${nick}\n`;
 
-/** Broadcast to everyone, the joiner included. */
-export const joined = (nick: string): string => `*** ${nick} just joined the chatroom\n`;
+/** To a room, the joiner included; in the main room, the seed's line. */
+export const joined = (nick: string, room = MAIN_ROOM): string =>
+  room === MAIN_ROOM ? `*** ${nick} just joined the chatroom\n` : `*** ${nick} just joined ${room}\n`;
 
-/** Broadcast for every non-empty line, the sender included. */
+/** To the room, the sender included. */
 export const said = (nick: string, text: string): string => `[${nick}] ${text}\n`;
 
-/** Broadcast to those who remain, once per user. */
+/** `/me`, to the room. */
+export const acted = (nick: string, text: string): string => `* ${nick} ${text}\n`;
+
+/** To those who remain, once per user. */
 export const left = (nick: string): string => `*** ${nick} has disconnected\n`;
+
+/** To the room a user moved out of. */
+export const movedTo = (nick: string, room: string): string => `*** ${nick} moved to ${room}\n`;
+
+export const renamed = (from: string, nick: string): string => `*** ${from} is now known as ${nick}\n`;
+
+export const whisperFrom = (nick: string, text: string): string => `[PM from ${nick}] ${text}\n`;
+
+export const whisperTo = (nick: string, text: string): string => `[PM to ${nick}] ${text}\n`;
+
+export const isAway = (nick: string, reason: string): string => `*** ${nick} is away: ${reason}\n`;
+
+export const nowAway = (reason: string): string => `*** you are away: ${reason}\n`;
+
+export const NOW_BACK = '*** you are back\n';
+
+export const ignoring = (nick: string): string => `*** you are ignoring ${nick}\n`;
+
+export const unignoring = (nick: string): string => `*** you are no longer ignoring ${nick}\n`;
+
+export const topicSet = (nick: string, topic: string): string => `*** ${nick} set the topic: ${topic}\n`;
+
+/** Shown on entering a room that has one, and to `/topic`. */
+export const topicIs = (room: string, topic: string): string => `*** topic of ${room}: ${topic}\n`;
+
+/** A one-line answer to the user alone (`/who`, a refusal, a usage line). */
+export const reply = (text: string): string => `*** ${text}\n`;
 
 /** Why a username was refused; the prompt follows on the same connection. */
 export const nameRefused = (reason: string): string => `*** ${reason}\n`;
 
 /** Sent to the sender of a line over the limit; the line is dropped, the connection stays. */
-export const lineTooLong = (maxLineBytes: number): string =>
-  `*** line too long (max ${maxLineBytes} bytes)\n`;
+export const lineTooLong = (maxLineBytes: number): string => `*** line too long (max ${maxLineBytes} bytes)\n`;
 
 export const LOGIN_TIMED_OUT = '*** login timed out\n';
 
@@ -37,3 +69,5 @@ export const SLOW_DOWN = '*** slow down\n';
 export const SERVER_FULL = '*** server full\n';
 
 export const SHUTTING_DOWN = '*** server shutting down\n';
+
+export const GOODBYE = '*** goodbye\n';

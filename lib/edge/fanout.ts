@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import type { ConnectionId, Outgoing } from '../chat/room';
+import type { UserId } from '../chat/events';
+import type { Outgoing } from '../chat/outgoing';
 
 /** Default for the unread output a user may have queued before they are disconnected. */
 export const MAX_SEND_QUEUE_BYTES = 1024 * 1024;
@@ -28,134 +29,195 @@ export class SendQueueFullError extends Error {
 }
 
 /**
- * The seam where the room's output leaves for sockets. A transport for several processes
- * replaces this and nothing else: the room only says who is admitted and what is broadcast.
+ * The seam where the chat's output leaves for this process's sockets: the chat only says who
+ * is in which room and what each room and user is sent.
  */
 export interface Fanout {
   /** Makes an accepted socket addressable by its id. */
-  attach(id: ConnectionId, socket: Socket): void;
+  attach(id: UserId, socket: Socket): void;
   /** Forgets a socket once it has closed; nothing more is written to it. */
-  detach(id: ConnectionId): void;
-  /** Carries out one room output. */
+  detach(id: UserId): void;
+  /** Carries out one chat output; output for an id not attached here is for another node. */
   deliver(out: Outgoing): void;
-  /** Writes the batch now rather than at the turn's end: before a shutdown notice, say. */
+  /** Writes the batches now rather than at the turn's end: before a shutdown notice, say. */
   flush(): void;
   /** How many sockets are attached. */
   readonly size: number;
 }
 
+/** A socket, the room whose broadcasts it gets, and the one it left while a batch was held. */
+interface Member {
+  readonly socket: Socket;
+  room: RoomBatch | undefined;
+  left: RoomBatch | undefined;
+}
+
+/** One room's audience and the broadcasts to it not yet written. */
+interface RoomBatch {
+  readonly audience: Set<Socket>;
+  pending: string[];
+  pendingBytes: number;
+  // Sockets whose share of the batch is not all of it, by index into `pending`: entered
+  // mid-batch (they get what came after), exited mid-batch (what came before), sent a line of
+  // their own or hidden from one (what came before went out first).
+  readonly firstOwed: Map<Socket, number>;
+  readonly lastOwed: Map<Socket, number>;
+}
+
+const newBatch = (): RoomBatch => ({ audience: new Set(), pending: [], pendingBytes: 0, firstOwed: new Map(), lastOwed: new Map() });
+
+function byteOffsets(texts: readonly string[]): number[] {
+  const offsets = [0];
+  for (const text of texts) offsets.push((offsets[offsets.length - 1] ?? 0) + Buffer.byteLength(text));
+  return offsets;
+}
+
 /**
- * Fan-out to this process's sockets. The broadcasts of one turn of the event loop (every socket
- * that was readable in it) are joined and encoded once into one Buffer, written when the turn's
- * I/O is done to every socket in the audience: one write per socket per batch (per
- * MAX_WRITE_BYTES of it) however many lines it carried, and one allocation for all of them. A
- * turn that admitted a user holds its batch for the next turn, which may admit another, and so
- * on for at most `loginBatchMs` from the batch's first line. A socket more than
- * `maxSendQueueBytes` behind is destroyed, so one stuck reader costs nobody else.
+ * Fan-out to this process's sockets, one audience per room. The broadcasts of one turn of the
+ * event loop (every socket that was readable in it) to one room are joined and encoded once into
+ * one Buffer, written when the turn's I/O is done to everyone in the room who sees them: one
+ * write per socket per batch (per MAX_WRITE_BYTES of it) however many lines it carried. A
+ * socket a line is hidden from (its reader ignores the sender) gets the parts around it. A turn
+ * that admitted a user holds its batches for the next turn, which may admit another, and so on
+ * for at most `loginBatchMs` from the first line held. A socket more than `maxSendQueueBytes`
+ * behind is destroyed, so one stuck reader costs nobody else.
  */
 export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES, loginBatchMs = LOGIN_BATCH_MS): Fanout {
-  const sockets = new Map<ConnectionId, Socket>();
-  const audience = new Set<Socket>();
-  let pending: string[] = []; // the batch: broadcasts not yet written
-  let pendingBytes = 0;
-  let pendingSince = 0; // when the first of them came, by performance.now()
+  const members = new Map<UserId, Member>();
+  const rooms = new Map<string, RoomBatch>();
+  let held = false; // some batch has lines not yet written
+  let heldSince = 0; // when the first of them came, by performance.now()
   let admittedThisTurn = false;
-  // Sockets whose share of the batch is not all of it, by index into `pending`: admitted
-  // mid-batch (they get what came after), dismissed mid-batch (what came before), or sent a
-  // line of their own (what came before went out first).
-  const firstOwed = new Map<Socket, number>();
-  const lastOwed = new Map<Socket, number>();
   let endOfTurnQueued = false;
   const write = (socket: Socket, chunk: Buffer | string) => {
     if (!socket.writable) return; // ended or destroyed: its 'close' is on the way
     if (socket.writableLength > maxSendQueueBytes) socket.destroy(new SendQueueFullError(maxSendQueueBytes));
     else socket.write(chunk);
   };
-  const byteOffsets = (texts: readonly string[]): number[] => {
-    const offsets = [0];
-    for (const text of texts) offsets.push((offsets[offsets.length - 1] ?? 0) + Buffer.byteLength(text));
-    return offsets;
-  };
-  const writePending = () => {
-    const texts = pending;
-    pending = [];
-    pendingBytes = 0;
-    const shares = [...lastOwed].map(([socket, last]): [Socket, number, number] => [socket, firstOwed.get(socket) ?? 0, last]);
-    lastOwed.clear();
+  const writeBatch = (batch: RoomBatch) => {
+    const texts = batch.pending;
+    batch.pending = [];
+    batch.pendingBytes = 0;
+    const { firstOwed, lastOwed, audience } = batch;
     if (texts.length > 0) {
       const chunk = Buffer.from(texts.join(''));
-      const offsets = firstOwed.size + shares.length > 0 ? byteOffsets(texts) : [];
+      const offsets = firstOwed.size + lastOwed.size > 0 ? byteOffsets(texts) : [];
       const slice = (first: number, last: number) => chunk.subarray(offsets[first], offsets[last]);
       for (const socket of audience) {
         const first = firstOwed.get(socket);
         if (first === undefined) write(socket, chunk);
         else if (first < texts.length) write(socket, slice(first, texts.length));
       }
-      for (const [socket, first, last] of shares) if (first < last) write(socket, slice(first, last));
+      for (const [socket, last] of lastOwed) {
+        const first = firstOwed.get(socket) ?? 0;
+        if (first < last) write(socket, slice(first, last));
+      }
     }
     firstOwed.clear();
+    lastOwed.clear();
+  };
+  const flush = () => {
+    held = false;
+    for (const [name, batch] of rooms) {
+      writeBatch(batch);
+      if (batch.audience.size === 0) rooms.delete(name);
+    }
   };
   const endOfTurn = () => {
-    const storming = admittedThisTurn && pending.length > 0 && performance.now() - pendingSince < loginBatchMs;
+    const storming = admittedThisTurn && held && performance.now() - heldSince < loginBatchMs;
     admittedThisTurn = false;
     if (storming) setImmediate(endOfTurn); // the next turn may read the next user's name
     else {
       endOfTurnQueued = false;
-      writePending();
+      flush();
     }
   };
-  /** Writes what a member is owed of the batch so far, before a line of its own. */
-  const settle = (socket: Socket) => {
-    if (!audience.has(socket)) return;
-    const first = firstOwed.get(socket) ?? 0;
-    if (first < pending.length) write(socket, pending.slice(first).join(''));
-    firstOwed.set(socket, pending.length);
+  /** Writes what a socket is owed of its room's batch so far, before a line it does not share. */
+  const settle = (socket: Socket, batch: RoomBatch | undefined) => {
+    if (batch === undefined || !batch.audience.has(socket)) return;
+    const first = batch.firstOwed.get(socket) ?? 0;
+    if (first < batch.pending.length) write(socket, batch.pending.slice(first).join(''));
+    batch.firstOwed.set(socket, batch.pending.length);
+  };
+  /** Writes what a socket that left a room mid-batch is owed of it, before it hears another room. */
+  const settleExited = (member: Member) => {
+    const batch = member.left;
+    if (batch === undefined) return;
+    member.left = undefined;
+    const { socket } = member;
+    const last = batch.lastOwed.get(socket);
+    if (last === undefined) return; // the batch was written since
+    const first = batch.firstOwed.get(socket) ?? 0;
+    if (first < last) write(socket, batch.pending.slice(first, last).join(''));
+    batch.lastOwed.delete(socket);
+    batch.firstOwed.delete(socket);
+  };
+  const broadcast = (room: string, text: string, hiddenFrom: readonly UserId[]) => {
+    const batch = rooms.get(room);
+    if (batch === undefined) return; // nobody on this node is in it
+    const bytes = Buffer.byteLength(text);
+    if (batch.pendingBytes + bytes > MAX_WRITE_BYTES && batch.pending.length > 0) writeBatch(batch);
+    if (!held) heldSince = performance.now();
+    held = true;
+    const hidden = hiddenFrom.flatMap((id) => members.get(id)?.socket ?? []).filter((socket) => batch.audience.has(socket));
+    for (const socket of hidden) settle(socket, batch);
+    batch.pending.push(text);
+    batch.pendingBytes += bytes;
+    for (const socket of hidden) batch.firstOwed.set(socket, batch.pending.length);
+  };
+  const enter = (member: Member, room: string) => {
+    admittedThisTurn = true;
+    exit(member);
+    settleExited(member);
+    const batch = rooms.get(room) ?? newBatch();
+    rooms.set(room, batch);
+    batch.audience.add(member.socket);
+    batch.firstOwed.set(member.socket, batch.pending.length);
+    member.room = batch;
+  };
+  const exit = (member: Member) => {
+    const batch = member.room;
+    if (batch === undefined) return;
+    member.room = undefined;
+    settleExited(member); // a second move in one batch: the first room's share goes out now
+    if (batch.audience.delete(member.socket)) batch.lastOwed.set(member.socket, batch.pending.length);
+    member.left = batch;
   };
   const deliver = (out: Outgoing) => {
     // setImmediate runs once the poll phase has read every readable socket: lines from many
     // users share one write per receiver, where process.nextTick would flush after each socket.
     if (!endOfTurnQueued) setImmediate(endOfTurn);
     endOfTurnQueued = true;
-    if (out.kind === 'broadcast') {
-      const bytes = Buffer.byteLength(out.text);
-      if (pendingBytes + bytes > MAX_WRITE_BYTES && pending.length > 0) writePending();
-      if (pending.length === 0) pendingSince = performance.now();
-      pending.push(out.text);
-      pendingBytes += bytes;
-      return;
-    }
-    const socket = sockets.get(out.to);
-    if (socket === undefined) return; // closed while the room's output was on its way
+    if (out.kind === 'broadcast') return broadcast(out.room, out.text, out.hiddenFrom);
+    const member = members.get(out.to);
+    if (member === undefined) return; // closed while the chat's output was on its way, or another node's
     if (out.kind === 'send') {
-      settle(socket);
-      write(socket, out.text);
-    } else if (out.kind === 'admit') {
-      admittedThisTurn = true;
-      audience.add(socket);
-      firstOwed.set(socket, pending.length);
-    } else if (out.kind === 'dismiss') {
-      if (audience.delete(socket)) lastOwed.set(socket, pending.length);
-    } else {
-      socket.destroySoon(); // 'close': after what was written reaches the kernel
-    }
+      settleExited(member);
+      settle(member.socket, member.room);
+      write(member.socket, out.text);
+    } else if (out.kind === 'enter') enter(member, out.room);
+    else if (out.kind === 'exit') exit(member);
+    else member.socket.destroySoon(); // 'close': after what was written reaches the kernel
   };
-  const detach = (id: ConnectionId) => {
-    const socket = sockets.get(id);
-    if (socket === undefined) return;
-    sockets.delete(id);
-    audience.delete(socket);
-    firstOwed.delete(socket);
-    lastOwed.delete(socket);
+  const detach = (id: UserId) => {
+    const member = members.get(id);
+    if (member === undefined) return;
+    members.delete(id);
+    for (const batch of [member.room, member.left]) {
+      batch?.audience.delete(member.socket);
+      batch?.firstOwed.delete(member.socket);
+      batch?.lastOwed.delete(member.socket);
+    }
   };
   return {
     attach: (id, socket) => {
-      sockets.set(id, socket);
+      members.set(id, { socket, room: undefined, left: undefined });
     },
     detach,
     deliver,
-    flush: writePending,
+    flush,
     get size() {
-      return sockets.size;
+      return members.size;
     },
   };
 }

@@ -1,0 +1,10 @@
+import type { Observable } from 'rxjs';
+import type { ChatEvent } from '../chat/events';
+
+/** Where every process's events meet, in one order that every process reads alike. */
+export interface Bus {
+  /** Offers an event; it takes effect when it comes back on `events$`, here as on every node. */
+  publish(event: ChatEvent): void;
+  /** All events, in the bus's order. Never errors: an outage is an event of its own. */
+  readonly events$: Observable<ChatEvent>;
+}

@@ -1,0 +1,220 @@
+import type { ChatEvent, HistoryEvent, UserId } from './events';
+import { nameKey } from './names';
+
+/** Default for the chat and `/me` lines a room keeps for those who join it. */
+export const HISTORY_LINES = 20;
+
+/** A logged-in user as the state holds it. */
+interface UserRecord {
+  readonly id: UserId;
+  nick: string;
+  key: string;
+  room: string;
+  away: string | undefined;
+  readonly connectedAt: number;
+  activeAt: number;
+  ignores: Set<UserId> | undefined; // made at the first /ignore: most users never ignore anyone
+  lastWhisperer: UserId | undefined;
+}
+
+/** What a lookup returns: a copy, taken now, of what the state knows of a user. */
+export interface User {
+  readonly id: UserId;
+  readonly nick: string;
+  readonly room: string;
+  readonly away: string | undefined;
+  readonly connectedAt: number;
+  readonly activeAt: number;
+  readonly lastWhisperer: UserId | undefined;
+}
+
+interface RoomRecord {
+  count: number;
+  topic: string | undefined;
+  readonly history: HistoryEvent[];
+}
+
+/** A room as `/rooms` lists it. */
+export interface RoomSummary {
+  readonly room: string;
+  readonly count: number;
+  readonly topic: string | undefined;
+}
+
+const snapshot = ({ id, nick, room, away, connectedAt, activeAt, lastWhisperer }: UserRecord): User =>
+  ({ id, nick, room, away, connectedAt, activeAt, lastWhisperer });
+
+/**
+ * The chat's state: who is online, in which room, away, whom they ignore; each room's topic and
+ * history. `apply` is the one place it changes; it mutates and returns this state (copying a map
+ * of 10,000 users per event would be quadratic), so every lookup returns a copy. An event that
+ * cannot apply (a name another user took first, a user who is gone) changes nothing, so every
+ * node that applies the same events in the same order holds the same state.
+ */
+export class ChatState {
+  private readonly users = new Map<UserId, UserRecord>(); // in login order
+  private readonly keys = new Map<string, UserId>(); // name key -> its holder
+  private readonly roomRecords = new Map<string, RoomRecord>();
+  private readonly ignorers = new Set<UserId>(); // users who ignore anyone, so a departure forgets it fast
+
+  constructor(private readonly historyLines = HISTORY_LINES) {}
+
+  /** Applies one event; returns this state. */
+  apply(event: ChatEvent): this {
+    switch (event.type) {
+      case 'joined': this.join(event.user, event.nick, event.room, event.at); break;
+      case 'left': this.leave(event.user); break;
+      case 'said': case 'acted': this.record(event); break;
+      case 'renamed': this.rename(event.user, event.nick, event.at); break;
+      case 'moved': this.move(event.user, event.room, event.at); break;
+      case 'whispered': this.whisper(event.user, event.to, event.at); break;
+      case 'away': this.update(event.user, (user) => { user.away = event.reason; }); break;
+      case 'back': this.update(event.user, (user) => { user.away = undefined; }); break;
+      case 'ignored': this.ignore(event.user, event.target); break;
+      case 'unignored': this.update(event.user, (user) => { user.ignores?.delete(event.target); }); break;
+      case 'topic': this.setTopic(event.room, event.topic); break;
+    }
+    return this;
+  }
+
+  /** The user, or undefined when nobody with that id is logged in. */
+  user(id: UserId): User | undefined {
+    const user = this.users.get(id);
+    return user === undefined ? undefined : snapshot(user);
+  }
+
+  /** The user whose name is the same as `name` (case and lookalikes aside), if any. */
+  userNamed(name: string): User | undefined {
+    const id = this.keys.get(nameKey(name));
+    return id === undefined ? undefined : this.user(id);
+  }
+
+  /** The names logged in, in login order; in one room when `room` is given. */
+  nicks(room?: string): string[] {
+    return this.members(room).map((user) => user.nick);
+  }
+
+  /** The users logged in, in login order; in one room when `room` is given. */
+  members(room?: string): User[] {
+    const found: User[] = [];
+    for (const user of this.users.values()) if (room === undefined || user.room === room) found.push(snapshot(user));
+    return found;
+  }
+
+  /** Every room, with how many are in it and its topic. */
+  rooms(): RoomSummary[] {
+    return [...this.roomRecords].map(([room, { count, topic }]) => ({ room, count, topic }));
+  }
+
+  /** The room's topic; undefined when it has none or does not exist. */
+  topic(room: string): string | undefined {
+    return this.roomRecords.get(room)?.topic;
+  }
+
+  /** The room's last lines, oldest first. */
+  history(room: string): HistoryEvent[] {
+    return [...(this.roomRecords.get(room)?.history ?? [])];
+  }
+
+  /** The ids `viewer` ignores. */
+  ignoredBy(viewer: UserId): UserId[] {
+    return [...(this.users.get(viewer)?.ignores ?? [])];
+  }
+
+  /** True when `viewer` ignores `sender`. */
+  ignores(viewer: UserId, sender: UserId): boolean {
+    return this.users.get(viewer)?.ignores?.has(sender) === true;
+  }
+
+  /** The users in `room` who ignore `sender`: those a line of theirs is hidden from. */
+  ignorersIn(room: string, sender: UserId): UserId[] {
+    const found: UserId[] = [];
+    for (const id of this.ignorers) {
+      const viewer = this.users.get(id);
+      if (viewer?.room === room && viewer.ignores?.has(sender) === true) found.push(id);
+    }
+    return found;
+  }
+
+  private join(id: UserId, nick: string, room: string, at: number): void {
+    const key = nameKey(nick);
+    if (this.users.has(id) || this.keys.has(key)) return; // the name's first claim wins, on every node
+    this.users.set(id, { id, nick, key, room, away: undefined, connectedAt: at, activeAt: at, ignores: undefined, lastWhisperer: undefined });
+    this.keys.set(key, id);
+    this.enter(room);
+  }
+
+  private leave(id: UserId): void {
+    const user = this.users.get(id);
+    if (user === undefined) return;
+    this.users.delete(id);
+    this.keys.delete(user.key);
+    this.ignorers.delete(id);
+    for (const ignorer of this.ignorers) this.users.get(ignorer)?.ignores?.delete(id);
+    this.exit(user.room);
+  }
+
+  private rename(id: UserId, nick: string, at: number): void {
+    const user = this.users.get(id);
+    const key = nameKey(nick);
+    const holder = this.keys.get(key);
+    if (user === undefined || (holder !== undefined && holder !== id)) return;
+    this.keys.delete(user.key);
+    this.keys.set(key, id);
+    user.nick = nick;
+    user.key = key;
+    user.activeAt = at;
+  }
+
+  private move(id: UserId, room: string, at: number): void {
+    const user = this.users.get(id);
+    if (user === undefined || user.room === room) return;
+    this.exit(user.room);
+    this.enter(room);
+    user.room = room;
+    user.activeAt = at;
+  }
+
+  private record(event: HistoryEvent): void {
+    this.update(event.user, (user) => { user.activeAt = event.at; });
+    const room = this.roomRecords.get(event.room);
+    if (room === undefined || this.historyLines === 0) return;
+    room.history.push(event);
+    if (room.history.length > this.historyLines) room.history.shift();
+  }
+
+  private whisper(from: UserId, to: UserId, at: number): void {
+    this.update(from, (user) => { user.activeAt = at; });
+    this.update(to, (user) => { user.lastWhisperer = from; });
+  }
+
+  private ignore(id: UserId, target: UserId): void {
+    if (!this.users.has(target)) return;
+    this.update(id, (user) => { (user.ignores ??= new Set()).add(target); });
+    if (this.users.has(id)) this.ignorers.add(id);
+  }
+
+  private setTopic(room: string, topic: string): void {
+    const record = this.roomRecords.get(room);
+    if (record !== undefined) record.topic = topic;
+  }
+
+  private update(id: UserId, change: (user: UserRecord) => void): void {
+    const user = this.users.get(id);
+    if (user !== undefined) change(user);
+  }
+
+  private enter(room: string): void {
+    const record = this.roomRecords.get(room);
+    if (record === undefined) this.roomRecords.set(room, { count: 1, topic: undefined, history: [] });
+    else record.count += 1;
+  }
+
+  /** A room with nobody in it and no topic is gone, its history with it. */
+  private exit(room: string): void {
+    const record = this.roomRecords.get(room);
+    if (record === undefined) return;
+    record.count -= 1;
+    if (record.count === 0 && record.topic === undefined) this.roomRecords.delete(room);
+  }
+}
