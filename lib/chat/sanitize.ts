@@ -1,6 +1,7 @@
 /**
  * Terminal safety. Text from one user is printed on every other user's terminal, so nothing
- * in it may act as a control: ANSI escape sequences, C0 controls other than tab, DEL and C1.
+ * in it may act as a control: ANSI escape sequences, C0 controls other than tab, DEL and C1;
+ * nor may it forge a line of its own or reorder the line it is in.
  */
 
 // ECMA-48: CSI (ESC [ or 0x9b) with parameters, intermediates and a final byte; the string
@@ -13,11 +14,27 @@ const ESCAPE_SEQUENCE =
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
 const CONTROLS = new RegExp(CONTROL.source, 'g');
 
+// U+2028 and U+2029 end a line where a terminal or client follows Unicode, so a sender could
+// start a line of their own, `*** ` and all: they become a space.
+const LINE_SEPARATORS = /[\u2028\u2029]/g;
+// The bidi embeddings, overrides (U+202A..U+202E) and isolates (U+2066..U+2069) make what
+// follows them display in another order than it was sent, on terminals that do bidi.
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
+// Anything cleanText changes, so that the common case is one test and no allocation.
+const UNCLEAN = new RegExp(`${CONTROL.source}|${LINE_SEPARATORS.source}|${BIDI_CONTROLS.source}`);
+
 /** True when the text holds a control character (an escape sequence starts with one). */
 export const hasControl = (text: string): boolean => CONTROL.test(text);
 
-/** Message text with escape sequences and control characters removed; tabs stay. */
+/**
+ * Message text with escape sequences, control characters and bidi controls removed, and line
+ * separators made spaces; tabs stay, and so does the zero-width joiner that emoji need.
+ */
 export function cleanText(text: string): string {
-  if (!hasControl(text)) return text; // the common case allocates nothing
-  return text.replace(ESCAPE_SEQUENCE, '').replace(CONTROLS, '');
+  if (!UNCLEAN.test(text)) return text; // the common case allocates nothing
+  return text
+    .replace(ESCAPE_SEQUENCE, '')
+    .replace(CONTROLS, '')
+    .replace(LINE_SEPARATORS, ' ')
+    .replace(BIDI_CONTROLS, '');
 }

@@ -21,11 +21,42 @@ describe('cleanText', () => {
     const text = 'tab\there: héllo 🐕 [x] ~ ÿ';
     expect(cleanText(text)).toBe(text);
   });
+
+  it.each([
+    ['U+2028', '\u2028'],
+    ['U+2029', '\u2029'],
+  ])('makes the line separator %s a space, so no line starts inside a message', (_name, separator) => {
+    expect(cleanText(`hi${separator}*** bob has disconnected`)).toBe('hi *** bob has disconnected');
+  });
+
+  it.each([
+    ['U+202A', '\u202a'],
+    ['U+202B', '\u202b'],
+    ['U+202C', '\u202c'],
+    ['U+202D', '\u202d'],
+    ['U+202E', '\u202e'],
+    ['U+2066', '\u2066'],
+    ['U+2067', '\u2067'],
+    ['U+2068', '\u2068'],
+    ['U+2069', '\u2069'],
+  ])('removes the bidi control %s', (_name, control) => {
+    expect(cleanText(`a${control}bc${control}`)).toBe('abc');
+  });
+
+  it('keeps the zero-width joiner of an emoji sequence, in a clean text and in one it cleans', () => {
+    const coder = '\u{1f469}\u200d\u{1f4bb}'; // 👩‍💻: woman, ZWJ, laptop
+    expect(cleanText(`${coder} here`)).toBe(`${coder} here`);
+    expect(cleanText(`\u202e${coder}\u2028here`)).toBe(`${coder} here`);
+  });
 });
 
 describe('hasControl', () => {
   it('finds an escape, a C0, DEL or C1 character, and not a tab-free printable text', () => {
     expect(['\x1b', '\x00', '\n', '\x7f', '\u0080'].map(hasControl)).toEqual([true, true, true, true, true]);
     expect(hasControl('plain ünïcode')).toBe(false);
+  });
+
+  it('leaves line separators and bidi controls to cleanText: they are not C0 or C1', () => {
+    expect(['\u2028', '\u2029', '\u202e', '\u2066'].map(hasControl)).toEqual([false, false, false, false]);
   });
 });

@@ -1,0 +1,115 @@
+import { MAX_NAME_LENGTH, nameKey, nameProblem } from '../../lib/chat/names';
+
+const INVISIBLE = 'username must not contain invisible characters';
+const hex = (codePoint: number): string => `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
+// The invisible characters of the issue, each of which let `bob` log in next to bob.
+const INVISIBLES = [0x202e, 0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x2060, 0x2066, 0x2067, 0x2068, 0x2069];
+
+describe('MAX_NAME_LENGTH', () => {
+  it('is 32 characters', () => {
+    expect(MAX_NAME_LENGTH).toBe(32);
+  });
+});
+
+describe('nameProblem', () => {
+  it.each([
+    ['', 'username must not be empty'],
+    ['a b', 'username must not contain spaces'],
+    ['a\tb', 'username must not contain spaces'],
+    ['a\u00a0b', 'username must not contain spaces'],
+    ['a\u2028b', 'username must not contain spaces'],
+    ['\x1b[31mred', 'username must not contain control characters'],
+    ['nul\0', 'username must not contain control characters'],
+    ['c1\u009b', 'username must not contain control characters'],
+    ['x'.repeat(MAX_NAME_LENGTH + 1), 'username too long (max 32 characters)'],
+  ])('refuses %j, as it did before the script rules', (name, reason) => {
+    expect(nameProblem(name)).toBe(reason);
+  });
+
+  it.each(INVISIBLES.flatMap((codePoint) => [
+    [`${hex(codePoint)} before bob`, `${String.fromCodePoint(codePoint)}bob`],
+    [`${hex(codePoint)} after bob`, `bob${String.fromCodePoint(codePoint)}`],
+  ]))('refuses %s as invisible', (_label, name) => {
+    expect(nameProblem(name)).toBe(INVISIBLE);
+  });
+
+  it.each([
+    ['bob with a Cyrillic о', 'b\u043eb', 'username must not mix scripts (Latin and Cyrillic)'],
+    ['a name made only of combining marks', '\u0301\u0308', 'username must not start with a combining mark'],
+    ['***', '***', 'username must not start with * (server notices do)'],
+    ['[alice]', '[alice]', 'username must not contain [ or ] (chat lines put names in them)'],
+  ])('refuses %s, a name of the issue, saying why', (_label, name, reason) => {
+    expect(nameProblem(name)).toBe(reason);
+  });
+
+  it.each([
+    ['a Hangul filler', '\u3164', INVISIBLE],
+    ['a zero-width no-break space', '\ufeffbob', INVISIBLE],
+    ['a variation selector', 'bob\ufe0f', INVISIBLE],
+    ['a tag character', 'bob\u{e0041}', INVISIBLE],
+    ['an unassigned code point', 'bob\u0378', 'username must not contain unassigned characters'],
+    ['a noncharacter', 'bob\ufdd0', 'username must not contain unassigned characters'],
+    ['a star inside', 'a*b', 'username may only contain letters, digits and _ - .'],
+    ['punctuation', 'bob!', 'username may only contain letters, digits and _ - .'],
+    ['an emoji', '\u{1f415}', 'username may only contain letters, digits and _ - .'],
+    ['Cyrillic with Han', 'Дмитрий李', 'username must not mix scripts (Cyrillic and Han)'],
+    ['Japanese with Hangul', 'やまだ김', 'username must not mix scripts (Hiragana and Hangul)'],
+    ['Latin, Japanese and Cyrillic', 'bobやまだД', 'username must not mix scripts (Latin, Hiragana, and Cyrillic)'],
+  ])('refuses %s, saying why', (_label, name, reason) => {
+    expect(nameProblem(name)).toBe(reason);
+  });
+
+  it.each([
+    ['José', 'Jos\u00e9'],
+    ['José in NFD', 'Jose\u0301'],
+    ['Дмитрий', 'Дмитрий'],
+    ['李雷', '李雷'],
+    ['やまだ', 'やまだ'],
+    ['山田たろう', '山田たろう'],
+    ['김민준', '김민준'],
+    ['bob_2', 'bob_2'],
+    ['a.b-c', 'a.b-c'],
+    ['Zoë', 'Zo\u00eb'],
+    ['Zoë in NFD', 'Zoe\u0308'],
+    ['Latin with Japanese', 'bobやまだ'],
+    ['Arabic letters with Arabic-Indic digits', 'علي٢'],
+    ['the longest name', 'x'.repeat(MAX_NAME_LENGTH)],
+    ['the longest name in NFD, counted in NFC', 'e\u0301'.repeat(MAX_NAME_LENGTH)],
+  ])('accepts %s', (_label, name) => {
+    expect(nameProblem(name)).toBeUndefined();
+  });
+});
+
+describe('nameKey', () => {
+  it.each([
+    ['with a Cyrillic о', 'b\u043eb'],
+    ['in fullwidth letters', '\uff42\uff4f\uff42'],
+    ['in capitals', 'BOB'],
+    ['capitalized', 'Bob'],
+  ])('gives bob %s the key of bob', (_label, name) => {
+    expect(nameKey(name)).toBe(nameKey('bob'));
+  });
+
+  it('gives rn and m one key, as confusables.txt maps m to rn', () => {
+    expect(nameKey('m')).toBe(nameKey('rn'));
+  });
+
+  it('gives a whole-script lookalike the key of its Latin twin: Cyrillic сор is cop', () => {
+    expect(nameKey('\u0441\u043e\u0440')).toBe(nameKey('cop'));
+  });
+
+  it('gives a name one key whichever way it is composed', () => {
+    expect(nameKey('Jos\u00e9')).toBe(nameKey('Jose\u0301'));
+    expect(nameKey('Zo\u00eb')).toBe(nameKey('zoe\u0308'));
+  });
+
+  it('folds case beyond lower case: ß is ss, and a final sigma is a sigma', () => {
+    expect(nameKey('straße')).toBe(nameKey('STRASSE'));
+    expect(nameKey('ΟΔΟΣ')).toBe(nameKey('οδοσ'));
+  });
+
+  it('keeps distinct names apart', () => {
+    const names = ['bob', 'bab', 'alice', 'ann', 'anna', 'José', 'Jose', 'Дмитрий', 'Dmitry', '李雷', 'やまだ'];
+    expect(new Set(names.map(nameKey)).size).toBe(names.length);
+  });
+});
