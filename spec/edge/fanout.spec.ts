@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { connect, createServer, type Server, Socket } from 'node:net';
 import { localFanout, MAX_SEND_QUEUE_BYTES, MAX_WRITE_BYTES } from '../../lib/edge/fanout';
-import type { Outgoing } from '../../lib/chat/room';
+import type { Outgoing } from '../../lib/chat/outgoing';
 
 let server: Server;
 const sockets: Socket[] = [];
@@ -41,15 +41,15 @@ afterEach(async () => {
 });
 
 describe('localFanout', () => {
-  it('writes to one socket or to the admitted ones, in the order given', async () => {
+  it('writes to one socket or to the ones in the room, in the order given', async () => {
     const fanout = localFanout();
     const ann = await pair();
     const bob = await pair();
-    fanout.attach(1, ann.near);
-    fanout.attach(2, bob.near);
+    fanout.attach('1', ann.near);
+    fanout.attach('2', bob.near);
     const steps: Outgoing[] = [
-      { kind: 'send', to: 1, text: 'welcome\n' }, { kind: 'admit', to: 1, nick: 'ann' }, { kind: 'broadcast', text: 'one\n' },
-      { kind: 'send', to: 2, text: 'prompt: ' }, { kind: 'broadcast', text: 'two\n' }, { kind: 'send', to: 1, text: 'three\n' },
+      { kind: 'send', to: '1', text: 'welcome\n' }, { kind: 'enter', to: '1', room: '#main' }, { kind: 'broadcast', room: '#main', hiddenFrom: [], text: 'one\n' },
+      { kind: 'send', to: '2', text: 'prompt: ' }, { kind: 'broadcast', room: '#main', hiddenFrom: [], text: 'two\n' }, { kind: 'send', to: '1', text: 'three\n' },
     ];
     steps.forEach((step) => fanout.deliver(step));
     expect(await read(ann.far, 'welcome\none\ntwo\nthree\n'.length)).toBe('welcome\none\ntwo\nthree\n');
@@ -62,13 +62,13 @@ describe('localFanout', () => {
     const bob = await pair();
     const annWrites = jest.spyOn(ann.near, 'write');
     const bobWrites = jest.spyOn(bob.near, 'write');
-    fanout.attach(1, ann.near);
-    fanout.attach(2, bob.near);
-    fanout.deliver({ kind: 'admit', to: 1, nick: 'ann' });
-    fanout.deliver({ kind: 'admit', to: 2, nick: 'bob' });
+    fanout.attach('1', ann.near);
+    fanout.attach('2', bob.near);
+    fanout.deliver({ kind: 'enter', to: '1', room: '#main' });
+    fanout.deliver({ kind: 'enter', to: '2', room: '#main' });
     await new Promise(setImmediate); // the next turn: both are members from its start
-    fanout.deliver({ kind: 'broadcast', text: 'a\n' });
-    fanout.deliver({ kind: 'broadcast', text: 'b\n' });
+    fanout.deliver({ kind: 'broadcast', room: '#main', hiddenFrom: [], text: 'a\n' });
+    fanout.deliver({ kind: 'broadcast', room: '#main', hiddenFrom: [], text: 'b\n' });
     expect(await read(bob.far, 4)).toBe('a\nb\n');
     expect(annWrites.mock.calls).toEqual([[Buffer.from('a\nb\n')]]);
     expect(bobWrites.mock.calls[0]?.[0]).toBe(annWrites.mock.calls[0]?.[0]);
@@ -78,15 +78,15 @@ describe('localFanout', () => {
   async function storm(loginBatchMs: number) {
     const fanout = localFanout(MAX_SEND_QUEUE_BYTES, loginBatchMs);
     const [ann, bob, cat] = [await pair(), await pair(), await pair()];
-    [ann, bob, cat].forEach(({ near }, i) => fanout.attach(i + 1, near));
-    fanout.deliver({ kind: 'admit', to: 1, nick: 'ann' });
+    [ann, bob, cat].forEach(({ near }, i) => fanout.attach(String(i + 1), near));
+    fanout.deliver({ kind: 'enter', to: '1', room: '#main' });
     await new Promise(setImmediate);
     const annWrites = jest.spyOn(ann.near, 'write');
-    fanout.deliver({ kind: 'admit', to: 2, nick: 'bob' });
-    fanout.deliver({ kind: 'broadcast', text: 'bob joined\n' });
+    fanout.deliver({ kind: 'enter', to: '2', room: '#main' });
+    fanout.deliver({ kind: 'broadcast', room: '#main', hiddenFrom: [], text: 'bob joined\n' });
     await new Promise(setImmediate);
-    fanout.deliver({ kind: 'admit', to: 3, nick: 'cat' });
-    fanout.deliver({ kind: 'broadcast', text: 'cat joined\n' });
+    fanout.deliver({ kind: 'enter', to: '3', room: '#main' });
+    fanout.deliver({ kind: 'broadcast', room: '#main', hiddenFrom: [], text: 'cat joined\n' });
     expect(await read(ann.far, 'bob joined\ncat joined\n'.length)).toBe('bob joined\ncat joined\n');
     expect(await read(bob.far, 'bob joined\ncat joined\n'.length)).toBe('bob joined\ncat joined\n'); // the joiner too
     expect(await read(cat.far, 'cat joined\n'.length)).toBe('cat joined\n');
@@ -104,35 +104,35 @@ describe('localFanout', () => {
   it('writes a held batch once loginBatchMs has passed, though users are still being admitted', async () => {
     const fanout = localFanout(MAX_SEND_QUEUE_BYTES, 20);
     const [ann, cat] = [await pair(), await pair()];
-    fanout.attach(1, ann.near);
-    fanout.attach(2, cat.near);
-    fanout.deliver({ kind: 'admit', to: 1, nick: 'ann' });
+    fanout.attach('1', ann.near);
+    fanout.attach('2', cat.near);
+    fanout.deliver({ kind: 'enter', to: '1', room: '#main' });
     await new Promise(setImmediate);
     const annWrites = jest.spyOn(ann.near, 'write');
     const said: string[] = [];
     // Cat, admitted again every turn, stands in for a storm that never lets up.
     for (let turn = 0; annWrites.mock.calls.length === 0; turn++) {
       if (turn > 1_000_000) throw new Error('the batch was never written');
-      fanout.deliver({ kind: 'admit', to: 2, nick: 'cat' });
+      fanout.deliver({ kind: 'enter', to: '2', room: '#main' });
       said.push(`${turn}\n`);
-      fanout.deliver({ kind: 'broadcast', text: `${turn}\n` });
+      fanout.deliver({ kind: 'broadcast', room: '#main', hiddenFrom: [], text: `${turn}\n` });
       await new Promise(setImmediate);
     }
     const first = String(annWrites.mock.calls[0]?.[0]);
     expect(first).toBe(said.slice(0, first.split('\n').length - 1).join('')); // the oldest lines, in order
   });
 
-  it('keeps each socket\'s share and order across a held batch: a line of its own, a dismissal, an admission', async () => {
+  it('keeps each socket\'s share and order across a held batch: a line of its own, an exit, an entry', async () => {
     const fanout = localFanout(MAX_SEND_QUEUE_BYTES, 60_000);
     const [ann, bob, cat] = [await pair(), await pair(), await pair()];
-    [ann, bob, cat].forEach(({ near }, i) => fanout.attach(i + 1, near));
-    fanout.deliver({ kind: 'admit', to: 1, nick: 'ann' });
-    fanout.deliver({ kind: 'admit', to: 2, nick: 'bob' });
-    fanout.deliver({ kind: 'broadcast', text: 'one\n' });
+    [ann, bob, cat].forEach(({ near }, i) => fanout.attach(String(i + 1), near));
+    fanout.deliver({ kind: 'enter', to: '1', room: '#main' });
+    fanout.deliver({ kind: 'enter', to: '2', room: '#main' });
+    fanout.deliver({ kind: 'broadcast', room: '#main', hiddenFrom: [], text: 'one\n' });
     await new Promise(setImmediate); // held: this turn admitted
     const steps: Outgoing[] = [
-      { kind: 'send', to: 1, text: 'own\n' }, { kind: 'dismiss', to: 2, nick: 'bob' }, { kind: 'admit', to: 3, nick: 'cat' },
-      { kind: 'broadcast', text: 'two\n' },
+      { kind: 'send', to: '1', text: 'own\n' }, { kind: 'exit', to: '2' }, { kind: 'enter', to: '3', room: '#main' },
+      { kind: 'broadcast', room: '#main', hiddenFrom: [], text: 'two\n' },
     ];
     steps.forEach((step) => fanout.deliver(step));
     expect(await read(ann.far, 'one\nown\ntwo\n'.length)).toBe('one\nown\ntwo\n');
@@ -144,9 +144,9 @@ describe('localFanout', () => {
     const fanout = localFanout(MAX_SEND_QUEUE_BYTES, 60_000);
     const ann = await pair();
     const annWrites = jest.spyOn(ann.near, 'write');
-    fanout.attach(1, ann.near);
-    fanout.deliver({ kind: 'admit', to: 1, nick: 'ann' });
-    fanout.deliver({ kind: 'broadcast', text: 'one\n' });
+    fanout.attach('1', ann.near);
+    fanout.deliver({ kind: 'enter', to: '1', room: '#main' });
+    fanout.deliver({ kind: 'broadcast', room: '#main', hiddenFrom: [], text: 'one\n' });
     fanout.flush();
     expect(annWrites.mock.calls.map(([chunk]) => String(chunk))).toEqual(['one\n']);
     expect(await read(ann.far, 4)).toBe('one\n');
@@ -157,11 +157,11 @@ describe('localFanout', () => {
     const fanout = localFanout();
     const ann = await pair();
     const annWrites = jest.spyOn(ann.near, 'write');
-    fanout.attach(1, ann.near);
-    fanout.deliver({ kind: 'admit', to: 1, nick: 'ann' });
+    fanout.attach('1', ann.near);
+    fanout.deliver({ kind: 'enter', to: '1', room: '#main' });
     const line = (letter: string, bytes: number) => `${letter.repeat(bytes - 1)}\n`;
     const [a, b, c, d] = [line('a', MAX_WRITE_BYTES / 2), line('b', MAX_WRITE_BYTES / 2), line('c', 10), line('d', MAX_WRITE_BYTES * 2)];
-    [a, b, c, d].forEach((text) => fanout.deliver({ kind: 'broadcast', text }));
+    [a, b, c, d].forEach((text) => fanout.deliver({ kind: 'broadcast', room: '#main', hiddenFrom: [], text }));
     expect(await read(ann.far, (a + b + c + d).length)).toBe(a + b + c + d);
     expect(annWrites.mock.calls.map(([chunk]) => String(chunk))).toEqual([a + b, c, d]);
   });
@@ -169,15 +169,15 @@ describe('localFanout', () => {
   it('gives each socket its own share across a write cut short by MAX_WRITE_BYTES mid-turn', async () => {
     const fanout = localFanout();
     const [ann, bob, cat] = [await pair(), await pair(), await pair()];
-    [ann, bob, cat].forEach(({ near }, i) => fanout.attach(i + 1, near));
-    fanout.deliver({ kind: 'admit', to: 1, nick: 'ann' });
-    fanout.deliver({ kind: 'admit', to: 2, nick: 'bob' });
+    [ann, bob, cat].forEach(({ near }, i) => fanout.attach(String(i + 1), near));
+    fanout.deliver({ kind: 'enter', to: '1', room: '#main' });
+    fanout.deliver({ kind: 'enter', to: '2', room: '#main' });
     await new Promise(setImmediate);
     const [a, b] = [`${'a'.repeat(40 * 1024)}\n`, `${'b'.repeat(40 * 1024)}\n`];
     const steps: Outgoing[] = [
-      { kind: 'broadcast', text: a }, { kind: 'dismiss', to: 2, nick: 'bob' }, { kind: 'send', to: 3, text: 'welcome\n' },
-      { kind: 'admit', to: 3, nick: 'cat' }, { kind: 'broadcast', text: b }, { kind: 'send', to: 1, text: 'own\n' },
-      { kind: 'broadcast', text: 'c\n' },
+      { kind: 'broadcast', room: '#main', hiddenFrom: [], text: a }, { kind: 'exit', to: '2' }, { kind: 'send', to: '3', text: 'welcome\n' },
+      { kind: 'enter', to: '3', room: '#main' }, { kind: 'broadcast', room: '#main', hiddenFrom: [], text: b }, { kind: 'send', to: '1', text: 'own\n' },
+      { kind: 'broadcast', room: '#main', hiddenFrom: [], text: 'c\n' },
     ];
     steps.forEach((step) => fanout.deliver(step));
     expect(await read(ann.far, (a + b + 'own\nc\n').length)).toBe(`${a}${b}own\nc\n`);
@@ -189,26 +189,26 @@ describe('localFanout', () => {
     const fanout = localFanout(1000);
     const ann = await pair();
     const bob = await pair();
-    fanout.attach(1, ann.near);
-    fanout.attach(2, bob.near);
+    fanout.attach('1', ann.near);
+    fanout.attach('2', bob.near);
     ann.far.pause(); // ann reads nothing: the kernel's buffers fill, then chatd's own queue grows
     const annFailed = once(ann.near, 'error');
     const big = 'x'.repeat(256 * 1024);
-    for (let sent = 0; sent < 40 && !ann.near.destroyed; sent++) fanout.deliver({ kind: 'send', to: 1, text: big });
-    fanout.deliver({ kind: 'send', to: 2, text: 'still here\n' });
+    for (let sent = 0; sent < 40 && !ann.near.destroyed; sent++) fanout.deliver({ kind: 'send', to: '1', text: big });
+    fanout.deliver({ kind: 'send', to: '2', text: 'still here\n' });
     expect(await annFailed).toEqual([expect.objectContaining({ code: 'CHAT_SEND_QUEUE_FULL' })]);
     expect(await read(bob.far, 11)).toBe('still here\n');
   });
 
-  it('gives a socket admitted or dismissed mid-turn its own part of the shared chunk', async () => {
+  it('gives a socket that enters or exits mid-turn its own part of the shared chunk', async () => {
     const fanout = localFanout();
     const [ann, bob, cat] = [await pair(), await pair(), await pair()];
     const writes = [ann, bob, cat].map(({ near }) => jest.spyOn(near, 'write'));
-    [ann, bob, cat].forEach(({ near }, i) => fanout.attach(i + 1, near));
+    [ann, bob, cat].forEach(({ near }, i) => fanout.attach(String(i + 1), near));
     const steps: Outgoing[] = [
-      { kind: 'admit', to: 1, nick: 'ann' }, { kind: 'admit', to: 2, nick: 'bob' }, { kind: 'broadcast', text: 'one\n' },
-      { kind: 'dismiss', to: 2, nick: 'bob' }, { kind: 'send', to: 3, text: 'welcome\n' }, { kind: 'admit', to: 3, nick: 'cat' },
-      { kind: 'broadcast', text: 'two\n' }, { kind: 'send', to: 1, text: 'own\n' }, { kind: 'broadcast', text: 'three\n' },
+      { kind: 'enter', to: '1', room: '#main' }, { kind: 'enter', to: '2', room: '#main' }, { kind: 'broadcast', room: '#main', hiddenFrom: [], text: 'one\n' },
+      { kind: 'exit', to: '2' }, { kind: 'send', to: '3', text: 'welcome\n' }, { kind: 'enter', to: '3', room: '#main' },
+      { kind: 'broadcast', room: '#main', hiddenFrom: [], text: 'two\n' }, { kind: 'send', to: '1', text: 'own\n' }, { kind: 'broadcast', room: '#main', hiddenFrom: [], text: 'three\n' },
     ];
     steps.forEach((step) => fanout.deliver(step));
     expect(await read(ann.far, 'one\ntwo\nown\nthree\n'.length)).toBe('one\ntwo\nown\nthree\n');
@@ -225,15 +225,72 @@ describe('localFanout', () => {
     const fanout = localFanout();
     const [ann, bob] = [await pair(), await pair()];
     const annWrites = jest.spyOn(ann.near, 'write');
-    fanout.attach(1, ann.near);
-    fanout.attach(2, bob.near);
-    fanout.deliver({ kind: 'admit', to: 1, nick: 'ann' });
-    fanout.deliver({ kind: 'admit', to: 2, nick: 'bob' });
-    fanout.deliver({ kind: 'broadcast', text: 'one\n' });
-    fanout.detach(1); // what the server does on the socket's 'close'
-    expect(() => fanout.deliver({ kind: 'send', to: 1, text: 'late\n' })).not.toThrow();
+    fanout.attach('1', ann.near);
+    fanout.attach('2', bob.near);
+    fanout.deliver({ kind: 'enter', to: '1', room: '#main' });
+    fanout.deliver({ kind: 'enter', to: '2', room: '#main' });
+    fanout.deliver({ kind: 'broadcast', room: '#main', hiddenFrom: [], text: 'one\n' });
+    fanout.detach('1'); // what the server does on the socket's 'close'
+    expect(() => fanout.deliver({ kind: 'send', to: '1', text: 'late\n' })).not.toThrow();
     expect(await read(bob.far, 'one\n'.length)).toBe('one\n');
     expect(annWrites).not.toHaveBeenCalled();
     expect(fanout.size).toBe(1);
+  });
+  it('keeps each room\'s broadcasts to its own audience', async () => {
+    const fanout = localFanout();
+    const [ann, bob] = [await pair(), await pair()];
+    fanout.attach('1', ann.near);
+    fanout.attach('2', bob.near);
+    const steps: Outgoing[] = [
+      { kind: 'enter', to: '1', room: '#main' }, { kind: 'enter', to: '2', room: '#games' },
+      { kind: 'broadcast', room: '#main', hiddenFrom: [], text: 'main\n' },
+      { kind: 'broadcast', room: '#games', hiddenFrom: [], text: 'games\n' },
+      { kind: 'broadcast', room: '#empty', hiddenFrom: [], text: 'nobody\n' },
+    ];
+    steps.forEach((step) => fanout.deliver(step));
+    fanout.deliver({ kind: 'send', to: '1', text: 'end\n' });
+    fanout.deliver({ kind: 'send', to: '2', text: 'end\n' });
+    expect(await read(ann.far, 'main\nend\n'.length)).toBe('main\nend\n');
+    expect(await read(bob.far, 'games\nend\n'.length)).toBe('games\nend\n');
+  });
+
+  it('leaves a hidden line out for those it is hidden from, and gives them the lines around it in order', async () => {
+    const fanout = localFanout();
+    const [ann, bob] = [await pair(), await pair()];
+    const bobWrites = jest.spyOn(bob.near, 'write');
+    fanout.attach('1', ann.near);
+    fanout.attach('2', bob.near);
+    fanout.deliver({ kind: 'enter', to: '1', room: '#main' });
+    fanout.deliver({ kind: 'enter', to: '2', room: '#main' });
+    await new Promise(setImmediate);
+    const steps: Outgoing[] = [
+      { kind: 'broadcast', room: '#main', hiddenFrom: [], text: 'one\n' },
+      { kind: 'broadcast', room: '#main', hiddenFrom: ['2', '9'], text: 'hidden\n' },
+      { kind: 'broadcast', room: '#main', hiddenFrom: [], text: 'two\n' },
+    ];
+    steps.forEach((step) => fanout.deliver(step));
+    expect(await read(ann.far, 'one\nhidden\ntwo\n'.length)).toBe('one\nhidden\ntwo\n');
+    expect(await read(bob.far, 'one\ntwo\n'.length)).toBe('one\ntwo\n');
+    expect(bobWrites.mock.calls.map(([chunk]) => String(chunk))).toEqual(['one\n', 'two\n']);
+  });
+
+  it('gives a socket that moves rooms mid-batch the old room\'s lines before the new room\'s', async () => {
+    const fanout = localFanout(MAX_SEND_QUEUE_BYTES, 60_000);
+    const [ann, bob] = [await pair(), await pair()];
+    fanout.attach('1', ann.near);
+    fanout.attach('2', bob.near);
+    const steps: Outgoing[] = [
+      { kind: 'enter', to: '1', room: '#main' }, { kind: 'enter', to: '2', room: '#games' },
+      { kind: 'broadcast', room: '#main', hiddenFrom: [], text: 'main before\n' },
+      { kind: 'broadcast', room: '#games', hiddenFrom: [], text: 'games before\n' },
+      { kind: 'exit', to: '1' }, { kind: 'send', to: '1', text: 'history\n' }, { kind: 'enter', to: '1', room: '#games' },
+      { kind: 'broadcast', room: '#main', hiddenFrom: [], text: 'main after\n' },
+      { kind: 'broadcast', room: '#games', hiddenFrom: [], text: 'games after\n' },
+    ];
+    steps.forEach((step) => fanout.deliver(step));
+    fanout.flush();
+    const annSees = 'main before\nhistory\ngames after\n';
+    expect(await read(ann.far, annSees.length)).toBe(annSees);
+    expect(await read(bob.far, 'games before\ngames after\n'.length)).toBe('games before\ngames after\n');
   });
 });
