@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
 import { parseCommand, usage } from '../lib/cli';
+import { MAX_HISTORY_LINES } from '../lib/chat/state';
 import { type Client, connectClient } from './support/client';
 import { killAll, listeningPort, start } from './support/chatd';
 
@@ -126,11 +127,17 @@ describe('bin/chatd', () => {
 describe('parseCommand', () => {
   it('reads every limit from flags and converts seconds', () => {
     const argv = ['--max-line-bytes', '64', '--login-timeout', '1.5', '--max-send-queue', '1000', '--rate', '2',
-      '--burst', '3', '--max-queued-lines', '6', '--max-clients', '4', '--keepalive', '5', '--shutdown-grace', '0.5'];
+      '--burst', '3', '--max-queued-lines', '6', '--max-clients', '4', '--keepalive', '5', '--shutdown-grace', '0.5', '--history', '0'];
     expect(parseCommand(argv, {})).toEqual({ kind: 'serve', options: {
       maxLineBytes: 64, loginTimeoutMs: 1500, maxSendQueueBytes: 1000, maxClients: 4, keepAliveIdleMs: 5000, shutdownGraceMs: 500,
-      rateLimits: { linesPerSecond: 2, burstLines: 3, maxQueuedLines: 6 },
+      historyLines: 0, rateLimits: { linesPerSecond: 2, burstLines: 3, maxQueuedLines: 6 },
     } });
+  });
+
+  it('bounds --history from 0 to MAX_HISTORY_LINES', () => {
+    expect(parseCommand(['--history', String(MAX_HISTORY_LINES)], {})).toEqual({ kind: 'serve', options: { historyLines: MAX_HISTORY_LINES } });
+    expect(() => parseCommand(['--history', String(MAX_HISTORY_LINES + 1)], {})).toThrow(`--history must be a whole number from 0 to ${MAX_HISTORY_LINES}`);
+    expect(() => parseCommand([], { CHATD_HISTORY: '-1' })).toThrow('--history must be a whole number');
   });
 
   it('lets a flag win over its environment variable', () => {
@@ -138,7 +145,7 @@ describe('parseCommand', () => {
   });
 
   it('documents every flag with its environment variable in --help', () => {
-    for (const flag of ['host', 'port', 'banner', 'max-line-bytes', 'login-timeout', 'max-send-queue', 'rate', 'burst', 'max-queued-lines', 'max-clients', 'keepalive', 'shutdown-grace']) {
+    for (const flag of ['host', 'port', 'banner', 'max-line-bytes', 'login-timeout', 'max-send-queue', 'rate', 'burst', 'max-queued-lines', 'max-clients', 'keepalive', 'history', 'shutdown-grace']) {
       expect(usage()).toMatch(new RegExp(`--${flag} <value> .*\\(env CHATD_${flag.toUpperCase().replace(/-/g, '_')}, default `));
     }
   });

@@ -3,6 +3,8 @@ import { nameKey } from './names';
 
 /** Default for the chat and `/me` lines a room keeps for those who join it. */
 export const HISTORY_LINES = 20;
+/** The most a room may be set to keep: each line is held in memory, in every room. */
+export const MAX_HISTORY_LINES = 1000;
 
 /** A logged-in user as the state holds it. */
 interface UserRecord {
