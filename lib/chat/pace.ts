@@ -29,7 +29,7 @@ export interface PaceSink<T> {
  * once, until the queue has drained.
  *
  * A class rather than an operator: one lives for every logged-in user, idle or not, and an
- * operator chain per user cost several KiB each (see the README's benchmark section).
+ * operator chain per user cost more than the whole connection (bench/README.md has the figures).
  */
 export class Pace<T> {
   // Below zero, tokens count the values waiting: each waits one more interval than the last,

@@ -47,8 +47,8 @@ class Splitter {
 
 /**
  * Splitters with nothing buffered, by line limit. A reader holds one only while a line of its
- * socket is unfinished, so an idle connection costs no stream of its own (one was about 1 KiB of
- * an idle connection's heap; see the README's benchmark section).
+ * socket is unfinished, so an idle connection costs no stream of its own (bench/README.md has
+ * what one cost).
  */
 const spareSplitters = new Map<number, Splitter[]>();
 
