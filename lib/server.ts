@@ -11,6 +11,8 @@ import { SERVER_FULL, SHUTTING_DOWN } from './chat/texts';
 import { localFanout, MAX_SEND_QUEUE_BYTES } from './edge/fanout';
 import { socketLines } from './edge/lines';
 
+export type { ChatEvent, UserId } from './chat/events';
+
 export const DEFAULT_PORT = 6677;
 /** Default for the connections served at once; one more is told the server is full. */
 export const MAX_CLIENTS = 10_000;
