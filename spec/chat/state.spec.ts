@@ -294,6 +294,10 @@ describe('ChatState', () => {
     const look = (state: ChatState) =>
       [state.members(), state.rooms(), state.history('#main'), state.history('#games'), state.ignoredBy('u1'), state.ignoredBy('u2')];
 
+    /** Values keyed a, b, c... for a marble of one frame each. */
+    const keyed = <T>(values: readonly T[]): Record<string, T> =>
+      Object.fromEntries(values.map((value, i) => [String.fromCharCode(97 + i), value]));
+
     it('round-trip through JSON unchanged', () => {
       expect(all.map((event) => JSON.parse(JSON.stringify(event)))).toEqual(all);
     });
@@ -304,8 +308,8 @@ describe('ChatState', () => {
         const travelled: ChatEvent[] = JSON.parse(JSON.stringify(all));
         const direct = new ChatState();
         const snapshots = all.map((event) => look(direct.apply(event)));
-        const events$ = cold(marble, Object.fromEntries(travelled.map((event, i) => [marble[i], event])));
-        expectObservable(after(events$, look)).toBe(marble, Object.fromEntries(snapshots.map((snapshot, i) => [marble[i], snapshot])));
+        const events$ = cold(marble, keyed(travelled));
+        expectObservable(after(events$, look)).toBe(marble, keyed(snapshots));
       });
     });
   });
