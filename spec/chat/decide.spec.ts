@@ -4,7 +4,7 @@ import type { UserId } from '../../lib/chat/events';
 import type { ChatState } from '../../lib/chat/state';
 import { GOODBYE, PROMPT } from '../../lib/chat/texts';
 import {
-  acted, away, ignored, joined, left, moved, renamed, said, stateAfter, topic, whispered,
+  acted, away, back, ignored, joined, left, moved, renamed, said, stateAfter, topic, unignored, whispered,
 } from '../support/events';
 
 /** ann, bob and cat in #main, logged in at 0. */
@@ -216,7 +216,7 @@ describe('decide', () => {
 
   describe('/back', () => {
     it('ends an away, and answers a user who was not away', () => {
-      expect(typed(chat().apply(away('u1', 'lunch')), '/back', 'u1', 8)).toEqual(events({ type: 'back', user: 'u1', at: 8 }));
+      expect(typed(chat().apply(away('u1', 'lunch')), '/back', 'u1', 8)).toEqual(events(back('u1', 8)));
       expect(typed(chat(), '/back')).toEqual(replies('you are not away'));
     });
   });
@@ -244,7 +244,7 @@ describe('decide', () => {
 
   describe('/unignore', () => {
     it('unignores an ignored user', () => {
-      expect(typed(chat().apply(ignored('u1', 'u2', 'bob')), '/unignore Bob')).toEqual(events({ type: 'unignored', user: 'u1', target: 'u2', targetNick: 'bob', at: 0 }));
+      expect(typed(chat().apply(ignored('u1', 'u2', 'bob')), '/unignore Bob')).toEqual(events(unignored('u1', 'u2', 'bob')));
     });
 
     it.each([

@@ -107,7 +107,8 @@ describe('ChatState', () => {
 
     it('makes the speaker active when they speak', () => {
       scheduler().run(({ cold, expectObservable }) => {
-        const events$ = cold('j-a-b', { j: joined('u1', 'ann', '#main', 10), a: said('u1', 'ann', 'hi', '#main', 20), b: acted('u1', 'ann', 'x', '#main', 30) });
+        const events = { j: joined('u1', 'ann', '#main', 10), a: said('u1', 'ann', 'hi', '#main', 20), b: acted('u1', 'ann', 'x', '#main', 30) };
+        const events$ = cold('j-a-b', events);
         const expected = '    x-y-z';
         expectObservable(after(events$, (state) => state.user('u1')?.activeAt)).toBe(expected, { x: 10, y: 20, z: 30 });
       });
@@ -158,7 +159,9 @@ describe('ChatState', () => {
           v: ['#main 1'], w: ['#main 2'], x: ['#main 1', '#games 1'], y: ['#main 2'], z: ['#main 1'],
         });
       });
-      const state = stateAfter(joined('u1', 'ann'), moved('u1', 'ann', '#main', '#games'), said('u1', 'ann', 'hi', '#games'), moved('u1', 'ann', '#games', '#main'));
+      const state = stateAfter(
+        joined('u1', 'ann'), moved('u1', 'ann', '#main', '#games'), said('u1', 'ann', 'hi', '#games'), moved('u1', 'ann', '#games', '#main'),
+      );
       expect(state.history('#games')).toEqual([]);
     });
 
@@ -182,7 +185,10 @@ describe('ChatState', () => {
 
     it('moves the user, makes them active, and ignores a move to where they are or of nobody', () => {
       scheduler().run(({ cold, expectObservable }) => {
-        const events = { a: joined('u1', 'ann', '#main', 1), m: moved('u1', 'ann', '#main', '#games', 5), s: moved('u1', 'ann', '#main', '#games', 7), n: moved('u9', 'x', '#main', '#x') };
+        const events = {
+          a: joined('u1', 'ann', '#main', 1), m: moved('u1', 'ann', '#main', '#games', 5),
+          s: moved('u1', 'ann', '#main', '#games', 7), n: moved('u9', 'x', '#main', '#x'),
+        };
         const events$ = cold('a-m-s-n', events);
         const expected = '    w-x-x-x';
         expectObservable(after(events$, (state) => [state.user('u1')?.room, state.user('u1')?.activeAt, state.rooms().map(({ room }) => room)]))
@@ -273,7 +279,9 @@ describe('ChatState', () => {
   describe('topic', () => {
     it('sets the topic of an existing room, and of no room that does not exist', () => {
       scheduler().run(({ cold, expectObservable }) => {
-        const events = { a: joined('u1', 'ann'), t: topic('u1', 'ann', 'welcome'), u: topic('u1', 'ann', 'hello'), g: topic('u1', 'ann', 'x', '#ghost') };
+        const events = {
+          a: joined('u1', 'ann'), t: topic('u1', 'ann', 'welcome'), u: topic('u1', 'ann', 'hello'), g: topic('u1', 'ann', 'x', '#ghost'),
+        };
         const events$ = cold('a-t-u-g', events);
         const expected = '    w-x-y-y';
         expectObservable(after(events$, (state) => [state.topic('#main'), state.topic('#ghost'), state.rooms().length]))
