@@ -14,7 +14,7 @@ describe('memoryBus', () => {
   it('hands every published event back on events$, in order, to every subscriber', () => {
     scheduler().run(({ hot, expectObservable }) => {
       const bus = memoryBus();
-      hot('          a-b-c-d', events).subscribe((event) => bus.publish(event));
+      hot('             a-b-c-d', events).subscribe((event) => bus.publish(event));
       const expected = 'a-b-c-d';
       expectObservable(bus.events$).toBe(expected, events);
       expectObservable(bus.events$).toBe(expected, events);
@@ -24,7 +24,7 @@ describe('memoryBus', () => {
   it('loses what is published while nobody subscribes, and never completes', () => {
     scheduler().run(({ hot, expectObservable }) => {
       const bus = memoryBus();
-      hot('               a-b-c-d', events).subscribe((event) => bus.publish(event));
+      hot('                 a-b-c-d', events).subscribe((event) => bus.publish(event));
       const subscription = '---^-!';
       const expected = '    ----c--';
       expectObservable(bus.events$, subscription).toBe(expected, events);
