@@ -38,8 +38,8 @@ export function render(event: ChatEvent, state: ChatState): Outgoing[] {
     case 'said':
     case 'acted':
       return [broadcast(event.room, historyLine(event), state.ignorersIn(event.room, event.user))];
-    case 'renamed':
-      return [broadcast(event.room, text.renamed(event.from, event.nick))];
+    case 'renamed': // not applied when another node's user took the name first
+      return state.user(event.user)?.nick === event.nick ? [broadcast(event.room, text.renamed(event.from, event.nick))] : [];
     case 'moved':
       return [
         broadcast(event.from, text.movedTo(event.nick, event.room)),

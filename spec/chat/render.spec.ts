@@ -1,0 +1,179 @@
+import type { ChatEvent } from '../../lib/chat/events';
+import type { Outgoing } from '../../lib/chat/outgoing';
+import { render } from '../../lib/chat/render';
+import type { ChatState } from '../../lib/chat/state';
+import {
+  acted, away, back, ignored, joined, left, moved, renamed, said, stateAfter, topic, unignored, whispered,
+} from '../support/events';
+
+/** What `event` shows, rendered as the chat does: against the state after it. */
+const seen = (state: ChatState, event: ChatEvent): Outgoing[] => render(event, state.apply(event));
+const send = (to: string, text: string): Outgoing => ({ kind: 'send', to, text });
+const broadcast = (room: string, text: string, hiddenFrom: string[] = []): Outgoing => ({ kind: 'broadcast', room, text, hiddenFrom });
+const enter = (to: string, room: string): Outgoing => ({ kind: 'enter', to, room });
+const exit = (to: string): Outgoing => ({ kind: 'exit', to });
+
+/** ann and bob in #main; bob has said a line and done one. */
+const chat = (): ChatState => stateAfter(joined('u1', 'ann'), joined('u2', 'bob'), said('u2', 'bob', 'hi'), acted('u2', 'bob', 'waves'));
+
+describe('render', () => {
+  describe('joined', () => {
+    it('welcomes the joiner with the history, then tells the room, the seed’s texts byte for byte in #main', () => {
+      expect(seen(chat(), joined('u3', 'cat'))).toEqual([
+        send('u3', 'Welcome, cat\n[bob] hi\n* bob waves\n'),
+        enter('u3', '#main'),
+        broadcast('#main', '*** cat just joined the chatroom\n'),
+      ]);
+    });
+
+    it('shows the joiner the topic after the join line', () => {
+      const state = chat().apply(topic('u1', 'ann', 'chess'));
+      expect(seen(state, joined('u3', 'cat'))).toEqual([
+        send('u3', 'Welcome, cat\n[bob] hi\n* bob waves\n'),
+        enter('u3', '#main'),
+        broadcast('#main', '*** cat just joined the chatroom\n'),
+        send('u3', '*** topic of #main: chess\n'),
+      ]);
+    });
+
+    it('welcomes the first user alone, with no history', () => {
+      expect(seen(stateAfter(), joined('u1', 'ann'))).toEqual([
+        send('u1', 'Welcome, ann\n'),
+        enter('u1', '#main'),
+        broadcast('#main', '*** ann just joined the chatroom\n'),
+      ]);
+    });
+
+    it('names any other room in the join line', () => {
+      expect(seen(stateAfter(), joined('u1', 'ann', '#games'))).toEqual([
+        send('u1', 'Welcome, ann\n'),
+        enter('u1', '#games'),
+        broadcast('#games', '*** ann just joined #games\n'),
+      ]);
+    });
+
+    it('shows nothing when the state did not apply the join: another user claimed the name first', () => {
+      expect(seen(chat(), joined('u3', 'BOB'))).toEqual([]);
+      expect(seen(chat(), joined('u1', 'anna'))).toEqual([]);
+    });
+  });
+
+  describe('left', () => {
+    it('takes the user out of their room, and tells those who remain', () => {
+      expect(seen(chat(), left('u2', 'bob'))).toEqual([exit('u2'), broadcast('#main', '*** bob has disconnected\n')]);
+    });
+
+    it('tells the room the user was in', () => {
+      const state = chat().apply(moved('u2', 'bob', '#main', '#games'));
+      expect(seen(state, left('u2', 'bob', '#games'))).toEqual([exit('u2'), broadcast('#games', '*** bob has disconnected\n')]);
+    });
+  });
+
+  describe('said and acted', () => {
+    /** ann, bob, cat and dan; cat and dan ignore bob, dan from #games. */
+    const ignoring = (): ChatState => chat().apply(joined('u3', 'cat')).apply(joined('u4', 'dan'))
+      .apply(ignored('u3', 'u2', 'bob')).apply(ignored('u4', 'u2', 'bob')).apply(moved('u4', 'dan', '#main', '#games'));
+
+    it('shows a line to the room, the seed’s text in #main', () => {
+      expect(seen(chat(), said('u1', 'ann', 'hello'))).toEqual([broadcast('#main', '[ann] hello\n')]);
+      expect(seen(chat(), acted('u1', 'ann', 'waves'))).toEqual([broadcast('#main', '* ann waves\n')]);
+    });
+
+    it('hides a line from the sender’s ignorers in that room only', () => {
+      expect(seen(ignoring(), said('u2', 'bob', 'yo'))).toEqual([broadcast('#main', '[bob] yo\n', ['u3'])]);
+      expect(seen(ignoring(), acted('u2', 'bob', 'shrugs'))).toEqual([broadcast('#main', '* bob shrugs\n', ['u3'])]);
+      expect(seen(ignoring(), said('u1', 'ann', 'hey'))).toEqual([broadcast('#main', '[ann] hey\n')]);
+    });
+
+    it('shows the line again once the ignorer unignores', () => {
+      const state = ignoring().apply(unignored('u3', 'u2', 'bob'));
+      expect(seen(state, said('u2', 'bob', 'yo'))).toEqual([broadcast('#main', '[bob] yo\n')]);
+    });
+  });
+
+  describe('renamed', () => {
+    it('tells the room the old and new name', () => {
+      expect(seen(chat(), renamed('u1', 'ann', 'anna'))).toEqual([broadcast('#main', '*** ann is now known as anna\n')]);
+    });
+
+    it('shows nothing when the state did not apply the rename: another user holds the name', () => {
+      expect(seen(chat(), renamed('u1', 'ann', 'Bob'))).toEqual([]);
+    });
+  });
+
+  describe('moved', () => {
+    it('tells the old room, then shows the mover the new room’s history, join line and topic', () => {
+      const state = chat()
+        .apply(joined('u3', 'cat', '#games')).apply(said('u3', 'cat', 'e4', '#games')).apply(topic('u3', 'cat', 'chess', '#games'));
+      expect(seen(state, moved('u1', 'ann', '#main', '#games'))).toEqual([
+        broadcast('#main', '*** ann moved to #games\n'),
+        exit('u1'),
+        send('u1', '[cat] e4\n'),
+        enter('u1', '#games'),
+        broadcast('#games', '*** ann just joined #games\n'),
+        send('u1', '*** topic of #games: chess\n'),
+      ]);
+    });
+
+    it('leaves out of the history the lines of those the mover ignores', () => {
+      const state = chat().apply(joined('u3', 'cat')).apply(ignored('u3', 'u2', 'bob'))
+        .apply(moved('u3', 'cat', '#main', '#games')).apply(said('u1', 'ann', 'after'));
+      expect(seen(state, moved('u3', 'cat', '#games', '#main'))).toEqual([
+        broadcast('#games', '*** cat moved to #main\n'),
+        exit('u3'),
+        send('u3', '[ann] after\n'),
+        enter('u3', '#main'),
+        broadcast('#main', '*** cat just joined the chatroom\n'),
+      ]);
+    });
+
+    it('sends nothing before the join line into a new room without history', () => {
+      expect(seen(chat(), moved('u1', 'ann', '#main', '#new'))).toEqual([
+        broadcast('#main', '*** ann moved to #new\n'),
+        exit('u1'),
+        enter('u1', '#new'),
+        broadcast('#new', '*** ann just joined #new\n'),
+      ]);
+    });
+  });
+
+  describe('whispered', () => {
+    it('shows the recipient the message and the sender what they sent', () => {
+      expect(seen(chat(), whispered('u1', 'ann', 'u2', 'bob', 'psst'))).toEqual([
+        send('u2', '[PM from ann] psst\n'),
+        send('u1', '[PM to bob] psst\n'),
+      ]);
+    });
+
+    it('hides the message from a recipient who ignores the sender, who is not told', () => {
+      const state = chat().apply(ignored('u2', 'u1', 'ann'));
+      expect(seen(state, whispered('u1', 'ann', 'u2', 'bob', 'psst'))).toEqual([send('u1', '[PM to bob] psst\n')]);
+    });
+
+    it('tells the sender that the recipient is away, and why', () => {
+      const state = chat().apply(away('u2', 'lunch'));
+      expect(seen(state, whispered('u1', 'ann', 'u2', 'bob', 'psst'))).toEqual([
+        send('u2', '[PM from ann] psst\n'),
+        send('u1', '[PM to bob] psst\n'),
+        send('u1', '*** bob is away: lunch\n'),
+      ]);
+    });
+  });
+
+  describe('replies to one user', () => {
+    it.each([
+      ['away', away('u1', 'lunch'), '*** you are away: lunch\n'],
+      ['back', back('u1'), '*** you are back\n'],
+      ['ignored', ignored('u1', 'u2', 'bob'), '*** you are ignoring bob\n'],
+      ['unignored', unignored('u1', 'u2', 'bob'), '*** you are no longer ignoring bob\n'],
+    ])('shows %s to the user alone', (_type, event, line) => {
+      expect(seen(chat(), event)).toEqual([send('u1', line)]);
+    });
+  });
+
+  describe('topic', () => {
+    it('tells the room who set which topic', () => {
+      expect(seen(chat(), topic('u1', 'ann', 'chess'))).toEqual([broadcast('#main', '*** ann set the topic: chess\n')]);
+    });
+  });
+});

@@ -1,0 +1,347 @@
+import { defer, map, type Observable, type OperatorFunction, scan } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import type { ChatEvent } from '../../lib/chat/events';
+import { ChatState, HISTORY_LINES } from '../../lib/chat/state';
+import {
+  acted, away, back, ignored, joined, left, moved, renamed, said, stateAfter, topic, unignored, whispered,
+} from '../support/events';
+
+const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+
+/** The reducer run by `scan`; each subscription starts from an empty chat. */
+const chatState = (historyLines?: number): OperatorFunction<ChatEvent, ChatState> =>
+  (events$) => defer(() => events$.pipe(scan((state, event) => state.apply(event), new ChatState(historyLines))));
+
+/** What `look` reads of the state after each event, as a snapshot. */
+const after = <T>(events$: Observable<ChatEvent>, look: (state: ChatState) => T, historyLines?: number): Observable<T> =>
+  events$.pipe(chatState(historyLines), map(look));
+
+describe('HISTORY_LINES', () => {
+  it('is 20 lines', () => {
+    expect(HISTORY_LINES).toBe(20);
+  });
+});
+
+describe('ChatState', () => {
+  describe('joined and left', () => {
+    it('keeps who is in a room through joins, renames and leaves', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const events = { a: joined('u1', 'ann'), b: joined('u2', 'bob'), r: renamed('u1', 'ann', 'anna'), l: left('u2', 'bob') };
+        const events$ = cold('a-b-r-l', events);
+        const expected = '    w-x-y-z';
+        expectObservable(after(events$, (state) => state.nicks('#main')))
+          .toBe(expected, { w: ['ann'], x: ['ann', 'bob'], y: ['anna', 'bob'], z: ['anna'] });
+      });
+    });
+
+    it('ignores a join whose name key is held: the first claim wins, case and lookalikes alike', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const events = { a: joined('u1', 'bob'), b: joined('u2', 'Bob'), c: joined('u3', 'b\u043eb'), d: joined('u4', 'ｂｏｂ') };
+        const events$ = cold('a-b-c-d', events);
+        const expected = '    w-w-w-w';
+        expectObservable(after(events$, (state) => state.members().map(({ id, nick }) => `${id}:${nick}`))).toBe(expected, { w: ['u1:bob'] });
+      });
+    });
+
+    it('ignores a second join of the same user under another name', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const events$ = cold('a-b', { a: joined('u1', 'ann'), b: joined('u1', 'bob', '#games') });
+        const expected = '    x-x';
+        expectObservable(after(events$, (state) => [state.nicks(), state.rooms()]))
+          .toBe(expected, { x: [['ann'], [{ room: '#main', count: 1, topic: undefined }]] });
+      });
+    });
+
+    it('frees the name of whoever left, for anyone to take, and ignores a leave of nobody', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const events = { a: joined('u1', 'bob'), l: left('u1', 'bob'), n: left('u9', 'nobody'), b: joined('u2', 'BOB') };
+        const events$ = cold('a-l-n-b', events);
+        const expected = '    w-x-x-y';
+        expectObservable(after(events$, (state) => state.userNamed('bob')?.id)).toBe(expected, { w: 'u1', x: undefined, y: 'u2' });
+      });
+    });
+
+    it('keeps when a user connected, and starts them active then, in #main with nothing else set', () => {
+      expect(stateAfter(joined('u1', 'ann', '#main', 5000)).user('u1')).toEqual({
+        id: 'u1', nick: 'ann', room: '#main', away: undefined, connectedAt: 5000, activeAt: 5000, lastWhisperer: undefined,
+      });
+    });
+  });
+
+  describe('said and acted', () => {
+    const a = said('u1', 'ann', 'one');
+    const b = acted('u2', 'bob', 'waves');
+    const c = said('u1', 'ann', 'three');
+    const g = said('u3', 'cat', 'elsewhere', '#games');
+
+    it('keeps the last lines of each room, at most historyLines, oldest first', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const events = { j: joined('u1', 'ann'), k: joined('u2', 'bob'), l: joined('u3', 'cat', '#games'), a, b, c, g };
+        const events$ = cold('jkl-a-b-g-c', events);
+        const expected = '    www-x-y-y-z';
+        const history$ = after(events$, (state) => state.history('#main'), 2);
+        expectObservable(history$).toBe(expected, { w: [], x: [a], y: [a, b], z: [b, c] });
+      });
+    });
+
+    it('keeps the history of a room apart from the others', () => {
+      const state = stateAfter(joined('u1', 'ann'), joined('u3', 'cat', '#games'), a, g);
+      expect(state.history('#main')).toEqual([a]);
+      expect(state.history('#games')).toEqual([g]);
+      expect(state.history('#nowhere')).toEqual([]);
+    });
+
+    it('keeps none when historyLines is 0', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const events$ = cold('j-a-c', { j: joined('u1', 'ann'), a, c });
+        const expected = '    x-x-x';
+        expectObservable(after(events$, (state) => state.history('#main'), 0)).toBe(expected, { x: [] });
+      });
+    });
+
+    it('keeps HISTORY_LINES lines by default', () => {
+      const lines = Array.from({ length: HISTORY_LINES + 5 }, (_, i) => said('u1', 'ann', `line ${i}`));
+      const history = stateAfter(joined('u1', 'ann'), ...lines).history('#main');
+      expect(history).toEqual(lines.slice(5));
+    });
+
+    it('makes the speaker active when they speak', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const events = { j: joined('u1', 'ann', '#main', 10), a: said('u1', 'ann', 'hi', '#main', 20), b: acted('u1', 'ann', 'x', '#main', 30) };
+        const events$ = cold('j-a-b', events);
+        const expected = '    x-y-z';
+        expectObservable(after(events$, (state) => state.user('u1')?.activeAt)).toBe(expected, { x: 10, y: 20, z: 30 });
+      });
+    });
+
+    it('keeps no line for a room that does not exist', () => {
+      expect(stateAfter(joined('u1', 'ann'), said('u1', 'ann', 'hi', '#gone')).rooms()).toEqual([{ room: '#main', count: 1, topic: undefined }]);
+    });
+  });
+
+  describe('renamed', () => {
+    it('frees the old name and takes the new one', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const events = { a: joined('u1', 'ann'), r: renamed('u1', 'ann', 'anna'), b: joined('u2', 'Ann'), c: joined('u3', 'ANNA') };
+        const events$ = cold('a-r-b-c', events);
+        const expected = '    w-x-y-y';
+        expectObservable(after(events$, (state) => state.members().map(({ id, nick }) => `${id}:${nick}`)))
+          .toBe(expected, { w: ['u1:ann'], x: ['u1:anna'], y: ['u1:anna', 'u2:Ann'] });
+      });
+    });
+
+    it('ignores a rename to a name another user holds, and a rename of nobody', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const events = { a: joined('u1', 'ann'), b: joined('u2', 'bob'), r: renamed('u1', 'ann', 'b\u043eb'), n: renamed('u9', 'x', 'zed') };
+        const events$ = cold('ab-r-n', events);
+        const expected = '    wx-x-x';
+        expectObservable(after(events$, (state) => [state.nicks(), state.userNamed('zed')]))
+          .toBe(expected, { w: [['ann'], undefined], x: [['ann', 'bob'], undefined] });
+      });
+    });
+
+    it('allows a change of case, and makes the user active', () => {
+      const state = stateAfter(joined('u1', 'ann', '#main', 1), renamed('u1', 'ann', 'Ann', '#main', 9));
+      expect(state.userNamed('ANN')).toMatchObject({ id: 'u1', nick: 'Ann', activeAt: 9 });
+    });
+  });
+
+  describe('moved', () => {
+    it('counts who is in each room, and a room with nobody and no topic disappears with its history', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const events = {
+          a: joined('u1', 'ann'), b: joined('u2', 'bob'), m: moved('u1', 'ann', '#main', '#games'),
+          s: said('u1', 'ann', 'hi', '#games'), n: moved('u1', 'ann', '#games', '#main'), l: left('u2', 'bob'),
+        };
+        const events$ = cold('ab-m-s-n-l', events);
+        const expected = '    vw-x-x-y-z';
+        expectObservable(after(events$, (state) => state.rooms().map(({ room, count }) => `${room} ${count}`))).toBe(expected, {
+          v: ['#main 1'], w: ['#main 2'], x: ['#main 1', '#games 1'], y: ['#main 2'], z: ['#main 1'],
+        });
+      });
+      const state = stateAfter(
+        joined('u1', 'ann'), moved('u1', 'ann', '#main', '#games'), said('u1', 'ann', 'hi', '#games'), moved('u1', 'ann', '#games', '#main'),
+      );
+      expect(state.history('#games')).toEqual([]);
+    });
+
+    it('keeps a room with a topic when its last user leaves it, history and all', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const events = {
+          a: joined('u1', 'ann'), b: joined('u2', 'bob'), m: moved('u1', 'ann', '#main', '#games'), t: topic('u1', 'ann', 'chess', '#games'),
+          s: said('u1', 'ann', 'e4', '#games'), n: moved('u1', 'ann', '#games', '#main'), l: left('u1', 'ann'),
+        };
+        const events$ = cold('ab-m-t-s-n-l', events);
+        const expected = '    uv-w-x-x-y-z';
+        expectObservable(after(events$, (state) => state.rooms().map(({ room, count, topic }) => `${room} ${count} ${topic}`))).toBe(expected, {
+          u: ['#main 1 undefined'], v: ['#main 2 undefined'], w: ['#main 1 undefined', '#games 1 undefined'],
+          x: ['#main 1 undefined', '#games 1 chess'], y: ['#main 2 undefined', '#games 0 chess'], z: ['#main 1 undefined', '#games 0 chess'],
+        });
+      });
+      const state = stateAfter(joined('u1', 'ann'), moved('u1', 'ann', '#main', '#games'), topic('u1', 'ann', 'chess', '#games'),
+        said('u1', 'ann', 'e4', '#games'), moved('u1', 'ann', '#games', '#main'));
+      expect(state.history('#games')).toEqual([said('u1', 'ann', 'e4', '#games')]);
+    });
+
+    it('moves the user, makes them active, and ignores a move to where they are or of nobody', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const events = {
+          a: joined('u1', 'ann', '#main', 1), m: moved('u1', 'ann', '#main', '#games', 5),
+          s: moved('u1', 'ann', '#main', '#games', 7), n: moved('u9', 'x', '#main', '#x'),
+        };
+        const events$ = cold('a-m-s-n', events);
+        const expected = '    w-x-x-x';
+        expectObservable(after(events$, (state) => [state.user('u1')?.room, state.user('u1')?.activeAt, state.rooms().map(({ room }) => room)]))
+          .toBe(expected, { w: ['#main', 1, ['#main']], x: ['#games', 5, ['#games']] });
+      });
+    });
+  });
+
+  describe('whispered', () => {
+    it('makes the sender the recipient’s last whisperer, and the sender active', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const events = {
+          a: joined('u1', 'ann'), b: joined('u2', 'bob'), c: joined('u3', 'cat'),
+          w: whispered('u1', 'ann', 'u2', 'bob', 'psst', 4), x: whispered('u3', 'cat', 'u2', 'bob', 'hey', 6),
+        };
+        const events$ = cold('abc-w-x', events);
+        const expected = '    ppp-q-r';
+        expectObservable(after(events$, (state) => [state.user('u2')?.lastWhisperer, state.user('u1')?.lastWhisperer, state.user('u1')?.activeAt]))
+          .toBe(expected, { p: [undefined, undefined, 0], q: ['u1', undefined, 4], r: ['u3', undefined, 4] });
+      });
+    });
+  });
+
+  describe('away and back', () => {
+    it('keeps the reason until the user is back', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const events = { a: joined('u1', 'ann'), w: away('u1', 'lunch'), x: away('u1', 'meeting'), b: back('u1'), n: away('u9', 'ghost') };
+        const events$ = cold('a-w-x-b-n', events);
+        const expected = '    p-q-r-p-p';
+        expectObservable(after(events$, (state) => state.members().map((user) => user.away)))
+          .toBe(expected, { p: [undefined], q: ['lunch'], r: ['meeting'] });
+      });
+    });
+  });
+
+  describe('ignored and unignored', () => {
+    it('keeps whom each user ignores until they unignore them', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const events = {
+          a: joined('u1', 'ann'), b: joined('u2', 'bob'), c: joined('u3', 'cat'),
+          i: ignored('u1', 'u2', 'bob'), j: ignored('u1', 'u3', 'cat'), u: unignored('u1', 'u2', 'bob'),
+        };
+        const events$ = cold('abc-i-j-u', events);
+        const expected = '    www-x-y-z';
+        expectObservable(after(events$, (state) => [state.ignoredBy('u1'), state.ignores('u1', 'u2')]))
+          .toBe(expected, { w: [[], false], x: [['u2'], true], y: [['u2', 'u3'], true], z: [['u3'], false] });
+      });
+    });
+
+    it('ignores an ignore of someone who is not logged in, or by someone who is not', () => {
+      const state = stateAfter(joined('u1', 'ann'), ignored('u1', 'u9', 'ghost'), ignored('u9', 'u1', 'ann'));
+      expect(state.ignoredBy('u1')).toEqual([]);
+      expect(state.ignoredBy('u9')).toEqual([]);
+      expect(state.ignorersIn('#main', 'u1')).toEqual([]);
+    });
+
+    it('forgets a departed user in the sets of those who ignored them', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const events = {
+          a: joined('u1', 'ann'), b: joined('u2', 'bob'), c: joined('u3', 'cat'),
+          i: ignored('u1', 'u2', 'bob'), j: ignored('u3', 'u2', 'bob'), l: left('u2', 'bob'), r: joined('u4', 'bob'),
+        };
+        const events$ = cold('abc-ij-l-r', events);
+        const expected = '    www-xy-w-w';
+        expectObservable(after(events$, (state) => [state.ignoredBy('u1'), state.ignoredBy('u3')]))
+          .toBe(expected, { w: [[], []], x: [['u2'], []], y: [['u2'], ['u2']] });
+      });
+    });
+
+    it('finds the ignorers of a sender in one room only', () => {
+      const state = stateAfter(
+        joined('u1', 'ann'), joined('u2', 'bob'), joined('u3', 'cat'), joined('u4', 'dan'),
+        ignored('u1', 'u2', 'bob'), ignored('u3', 'u2', 'bob'), ignored('u4', 'u1', 'ann'), moved('u3', 'cat', '#main', '#games'),
+      );
+      expect(state.ignorersIn('#main', 'u2')).toEqual(['u1']);
+      expect(state.ignorersIn('#games', 'u2')).toEqual(['u3']);
+      expect(state.ignorersIn('#main', 'u1')).toEqual(['u4']);
+      expect(state.ignorersIn('#main', 'u4')).toEqual([]);
+    });
+
+    it('forgets the ignores of a user who left', () => {
+      const state = stateAfter(joined('u1', 'ann'), joined('u2', 'bob'), ignored('u1', 'u2', 'bob'), left('u1', 'ann'));
+      expect(state.ignoredBy('u1')).toEqual([]);
+      expect(state.ignorersIn('#main', 'u2')).toEqual([]);
+    });
+  });
+
+  describe('topic', () => {
+    it('sets the topic of an existing room, and of no room that does not exist', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const events = {
+          a: joined('u1', 'ann'), t: topic('u1', 'ann', 'welcome'), u: topic('u1', 'ann', 'hello'), g: topic('u1', 'ann', 'x', '#ghost'),
+        };
+        const events$ = cold('a-t-u-g', events);
+        const expected = '    w-x-y-y';
+        expectObservable(after(events$, (state) => [state.topic('#main'), state.topic('#ghost'), state.rooms().length]))
+          .toBe(expected, { w: [undefined, undefined, 1], x: ['welcome', undefined, 1], y: ['hello', undefined, 1] });
+      });
+    });
+  });
+
+  describe('events as values', () => {
+    const all: ChatEvent[] = [
+      joined('u1', 'ann', '#main', 1), joined('u2', 'bob', '#main', 2), joined('u3', 'cat', '#main', 3),
+      said('u1', 'ann', 'hi \u00e9\u{1f415}', '#main', 4), acted('u2', 'bob', 'waves', '#main', 5),
+      renamed('u1', 'ann', 'anna', '#main', 6), moved('u3', 'cat', '#main', '#games', 7),
+      whispered('u1', 'anna', 'u2', 'bob', 'psst', 8), away('u2', 'lunch', 9), back('u2', 10),
+      ignored('u1', 'u2', 'bob', 11), unignored('u1', 'u2', 'bob', 12), ignored('u2', 'u1', 'anna', 13),
+      topic('u3', 'cat', 'chess', '#games', 14), said('u3', 'cat', 'e4', '#games', 15), left('u3', 'cat', '#games', 16),
+    ];
+    const look = (state: ChatState) =>
+      [state.members(), state.rooms(), state.history('#main'), state.history('#games'), state.ignoredBy('u1'), state.ignoredBy('u2')];
+
+    /** Values keyed a, b, c... for a marble of one frame each. */
+    const keyed = <T>(values: readonly T[]): Record<string, T> =>
+      Object.fromEntries(values.map((value, i) => [String.fromCharCode(97 + i), value]));
+
+    it('round-trip through JSON unchanged', () => {
+      expect(all.map((event) => JSON.parse(JSON.stringify(event)))).toEqual(all);
+    });
+
+    it('give the same state, event after event, after a round trip through JSON', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const marble = 'abcdefghijklmnop';
+        const travelled: ChatEvent[] = JSON.parse(JSON.stringify(all));
+        const direct = new ChatState();
+        const snapshots = all.map((event) => look(direct.apply(event)));
+        const events$ = cold(marble, keyed(travelled));
+        expectObservable(after(events$, look)).toBe(marble, keyed(snapshots));
+      });
+    });
+  });
+
+  describe('lookups', () => {
+    it('return copies that leave the state as it was', () => {
+      const state = stateAfter(joined('u1', 'ann'), joined('u2', 'bob'), said('u1', 'ann', 'hi'), ignored('u1', 'u2', 'bob'));
+      state.nicks().push('eve');
+      state.members().pop();
+      state.history('#main').pop();
+      state.ignoredBy('u1').pop();
+      state.rooms().pop();
+      expect(state.nicks()).toEqual(['ann', 'bob']);
+      expect(state.history('#main')).toHaveLength(1);
+      expect(state.ignoredBy('u1')).toEqual(['u2']);
+      expect(state.rooms()).toHaveLength(1);
+    });
+
+    it('find a user by any spelling of their name', () => {
+      const state = stateAfter(joined('u1', 'Bob'));
+      expect(state.userNamed('bob')?.id).toBe('u1');
+      expect(state.userNamed('b\u043eb')?.id).toBe('u1');
+      expect(state.userNamed('bobby')).toBeUndefined();
+      expect(state.user('u9')).toBeUndefined();
+    });
+  });
+});

@@ -1,0 +1,30 @@
+import { type ChatEvent, MAIN_ROOM, type UserId } from '../../lib/chat/events';
+import { ChatState } from '../../lib/chat/state';
+
+/** Chat events for specs, with every field their type needs; in #main at time 0 unless given. */
+type Of<T extends ChatEvent['type']> = Extract<ChatEvent, { readonly type: T }>;
+
+export const joined = (user: UserId, nick: string, room = MAIN_ROOM, at = 0): Of<'joined'> => ({ type: 'joined', user, nick, room, at });
+export const left = (user: UserId, nick: string, room = MAIN_ROOM, at = 0): Of<'left'> => ({ type: 'left', user, nick, room, at });
+export const said = (user: UserId, nick: string, text: string, room = MAIN_ROOM, at = 0): Of<'said'> =>
+  ({ type: 'said', user, nick, room, text, at });
+export const acted = (user: UserId, nick: string, text: string, room = MAIN_ROOM, at = 0): Of<'acted'> =>
+  ({ type: 'acted', user, nick, room, text, at });
+export const renamed = (user: UserId, from: string, nick: string, room = MAIN_ROOM, at = 0): Of<'renamed'> =>
+  ({ type: 'renamed', user, from, nick, room, at });
+export const moved = (user: UserId, nick: string, from: string, room: string, at = 0): Of<'moved'> =>
+  ({ type: 'moved', user, nick, from, room, at });
+export const whispered = (user: UserId, nick: string, to: UserId, toNick: string, text: string, at = 0): Of<'whispered'> =>
+  ({ type: 'whispered', user, nick, to, toNick, text, at });
+export const away = (user: UserId, reason: string, at = 0): Of<'away'> => ({ type: 'away', user, reason, at });
+export const back = (user: UserId, at = 0): Of<'back'> => ({ type: 'back', user, at });
+export const ignored = (user: UserId, target: UserId, targetNick: string, at = 0): Of<'ignored'> =>
+  ({ type: 'ignored', user, target, targetNick, at });
+export const unignored = (user: UserId, target: UserId, targetNick: string, at = 0): Of<'unignored'> =>
+  ({ type: 'unignored', user, target, targetNick, at });
+export const topic = (user: UserId, nick: string, text: string, room = MAIN_ROOM, at = 0): Of<'topic'> =>
+  ({ type: 'topic', user, nick, room, topic: text, at });
+
+/** A new state with `events` applied, in order. */
+export const stateAfter = (...events: readonly ChatEvent[]): ChatState =>
+  events.reduce((state, event) => state.apply(event), new ChatState());
