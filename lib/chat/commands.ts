@@ -28,7 +28,7 @@ export const COMMANDS: readonly CommandInfo[] = [
   { name: 'rooms', aliases: [], args: '', help: 'the rooms and how many are in each' },
   { name: 'topic', aliases: [], args: '[TEXT]', help: "show or set your room's topic" },
   { name: 'whois', aliases: [], args: 'NAME', help: 'room, away, connected and idle time of NAME' },
-  { name: 'quit', aliases: [], args: '[MESSAGE]', help: 'leave the chat' },
+  { name: 'quit', aliases: [], args: '[MESSAGE]', help: 'leave the chat; your room sees the usual leave line, not MESSAGE' },
 ];
 
 const BY_NAME = new Map<string, CommandName>(COMMANDS.flatMap((info) => [info.name, ...info.aliases].map((name) => [name, info.name])));

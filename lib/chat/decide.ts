@@ -2,7 +2,7 @@ import { COMMANDS, type CommandName, firstWord, readLine, usageOf } from './comm
 import { type ChatEvent, MAIN_ROOM, type UserId } from './events';
 import { nameProblem } from './names';
 import { roomName } from './rooms';
-import type { ChatState, User } from './state';
+import type { ChatState, RoomSummary, User } from './state';
 import * as text from './texts';
 
 /** The longest topic, in characters. */
@@ -122,8 +122,7 @@ const COMMAND_HANDLERS: Record<CommandName, (context: Context) => Decision> = {
     const named = roomName(args);
     if ('problem' in named) return say(named.problem);
     if (named.room === me.room) return say(`you are already in ${me.room}`);
-    const rooms = state.rooms();
-    if (rooms.length >= MAX_ROOMS && !rooms.some(({ room }) => room === named.room)) return say(`too many rooms (max ${MAX_ROOMS})`);
+    if (wouldMakeTooManyRooms(state.rooms(), me.room, named.room)) return say(`too many rooms (max ${MAX_ROOMS})`);
     return publish({ type: 'moved', user: me.id, nick: me.nick, from: me.room, room: named.room, at });
   },
   rooms: ({ state }) => say(`rooms: ${state.rooms().map(({ room, count }) => `${room} (${count})`).join(', ')}`),
@@ -142,6 +141,13 @@ const COMMAND_HANDLERS: Record<CommandName, (context: Context) => Decision> = {
   },
   quit: () => ({ events: [], replies: [text.GOODBYE], quit: true }),
 };
+
+/** True when moving from `from` to a new room `to` would pass MAX_ROOMS; a room the move empties goes. */
+function wouldMakeTooManyRooms(rooms: readonly RoomSummary[], from: string, to: string): boolean {
+  if (rooms.length < MAX_ROOMS || rooms.some(({ room }) => room === to)) return false;
+  const left = rooms.find(({ room }) => room === from);
+  return !(left !== undefined && left.count === 1 && left.topic === undefined);
+}
 
 function whisper(me: User, to: User, message: string, at: number): Decision {
   if (to.id === me.id) return say('you cannot send a private message to yourself');

@@ -281,9 +281,15 @@ describe('decide', () => {
     });
 
     it('makes no room beyond MAX_ROOMS, but moves a user to one that exists', () => {
-      const state = stateAfter(...Array.from({ length: MAX_ROOMS }, (_, i) => joined(`u${i}`, `user${i}`, `#r${i}`)));
+      const state = stateAfter(...Array.from({ length: MAX_ROOMS }, (_, i) => joined(`u${i}`, `user${i}`, `#r${i}`)), joined('x', 'extra', '#r0'));
       expect(typed(state, '/join new', 'u0')).toEqual(replies('too many rooms (max 1000)'));
       expect(typed(state, '/join r5', 'u0')).toEqual(events(moved('u0', 'user0', '#r0', '#r5')));
+    });
+
+    it('makes a new room at MAX_ROOMS when the move empties the user\'s own room, which then goes', () => {
+      const state = stateAfter(...Array.from({ length: MAX_ROOMS }, (_, i) => joined(`u${i}`, `user${i}`, `#r${i}`)));
+      expect(typed(state, '/join new', 'u1')).toEqual(events(moved('u1', 'user1', '#r1', '#new')));
+      expect(typed(state.apply(topic('u1', 'user1', 'kept', '#r1')), '/join new', 'u1')).toEqual(replies('too many rooms (max 1000)'));
     });
   });
 
