@@ -2,15 +2,13 @@ import { COMMANDS, type CommandName, firstWord, readLine, usageOf } from './comm
 import { type ChatEvent, MAIN_ROOM, type UserId } from './events';
 import { nameProblem } from './names';
 import { roomName } from './rooms';
-import type { ChatState, RoomSummary, User } from './state';
+import { type ChatState, MAX_ROOMS, type RoomSummary, type User } from './state';
 import * as text from './texts';
 
 /** The longest topic, in characters. */
 export const MAX_TOPIC_LENGTH = 200;
 /** The longest away reason, in characters. */
 export const MAX_AWAY_LENGTH = 200;
-/** Rooms that may exist at once; a topic keeps an empty room, so this bounds what users can make. */
-export const MAX_ROOMS = 1000;
 
 /** What a user asks of the chat. Lines are cleaned, not blank, and paced before they get here. */
 export type Intent =
@@ -142,11 +140,14 @@ const COMMAND_HANDLERS: Record<CommandName, (context: Context) => Decision> = {
   quit: () => ({ events: [], replies: [text.GOODBYE], quit: true }),
 };
 
-/** True when moving from `from` to a new room `to` would pass MAX_ROOMS; a room the move empties goes. */
+/**
+ * True when moving from `from` to a new room `to` would pass MAX_ROOMS with rooms that have
+ * someone in them (an empty room makes space); the room the move empties makes space too.
+ */
 function wouldMakeTooManyRooms(rooms: readonly RoomSummary[], from: string, to: string): boolean {
-  if (rooms.length < MAX_ROOMS || rooms.some(({ room }) => room === to)) return false;
-  const left = rooms.find(({ room }) => room === from);
-  return !(left !== undefined && left.count === 1 && left.topic === undefined);
+  const occupied = rooms.filter(({ count }) => count > 0);
+  if (occupied.length < MAX_ROOMS || rooms.some(({ room }) => room === to)) return false;
+  return occupied.find(({ room }) => room === from)?.count !== 1;
 }
 
 function whisper(me: User, to: User, message: string, at: number): Decision {

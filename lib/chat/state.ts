@@ -3,6 +3,11 @@ import { nameKey } from './names';
 
 /** Default for the chat and `/me` lines a room keeps for those who join it. */
 export const HISTORY_LINES = 20;
+/**
+ * Rooms that may exist at once. A topic keeps an empty room, so past this the oldest empty room
+ * goes to make space: nobody can use up the rooms by setting topics.
+ */
+export const MAX_ROOMS = 1000;
 /** The most a room may be set to keep: each line is held in memory, in every room. */
 export const MAX_HISTORY_LINES = 1000;
 
@@ -208,8 +213,14 @@ export class ChatState {
 
   private enter(room: string): void {
     const record = this.roomRecords.get(room);
-    if (record === undefined) this.roomRecords.set(room, { count: 1, topic: undefined, history: [] });
-    else record.count += 1;
+    if (record !== undefined) {
+      record.count += 1;
+      return;
+    }
+    this.roomRecords.set(room, { count: 1, topic: undefined, history: [] });
+    if (this.roomRecords.size <= MAX_ROOMS) return;
+    const oldestEmpty = [...this.roomRecords].find(([, { count }]) => count === 0);
+    if (oldestEmpty !== undefined) this.roomRecords.delete(oldestEmpty[0]);
   }
 
   /** A room with nobody in it and no topic is gone, its history with it. */

@@ -1,5 +1,6 @@
 import { COMMANDS } from '../../lib/chat/commands';
-import { type Decision, decide, duration, MAX_AWAY_LENGTH, MAX_ROOMS, MAX_TOPIC_LENGTH } from '../../lib/chat/decide';
+import { type Decision, decide, duration, MAX_AWAY_LENGTH, MAX_TOPIC_LENGTH } from '../../lib/chat/decide';
+import { MAX_ROOMS } from '../../lib/chat/state';
 import type { UserId } from '../../lib/chat/events';
 import type { ChatState } from '../../lib/chat/state';
 import { GOODBYE, PROMPT } from '../../lib/chat/texts';
@@ -286,10 +287,11 @@ describe('decide', () => {
       expect(typed(state, '/join r5', 'u0')).toEqual(events(moved('u0', 'user0', '#r0', '#r5')));
     });
 
-    it('makes a new room at MAX_ROOMS when the move empties the user\'s own room, which then goes', () => {
+    it('makes a new room at MAX_ROOMS when the move empties the user\'s own room, or another room is empty', () => {
       const state = stateAfter(...Array.from({ length: MAX_ROOMS }, (_, i) => joined(`u${i}`, `user${i}`, `#r${i}`)));
       expect(typed(state, '/join new', 'u1')).toEqual(events(moved('u1', 'user1', '#r1', '#new')));
-      expect(typed(state.apply(topic('u1', 'user1', 'kept', '#r1')), '/join new', 'u1')).toEqual(replies('too many rooms (max 1000)'));
+      state.apply(topic('u2', 'user2', 'kept', '#r2')).apply(moved('u2', 'user2', '#r2', '#r3'));
+      expect(typed(state, '/join new', 'u3')).toEqual(events(moved('u3', 'user3', '#r3', '#new')));
     });
   });
 

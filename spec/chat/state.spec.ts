@@ -1,7 +1,7 @@
 import { defer, map, type Observable, type OperatorFunction, scan } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { ChatEvent } from '../../lib/chat/events';
-import { ChatState, HISTORY_LINES } from '../../lib/chat/state';
+import { ChatState, HISTORY_LINES, MAX_ROOMS } from '../../lib/chat/state';
 import {
   acted, away, back, ignored, joined, left, moved, renamed, said, stateAfter, topic, unignored, whispered,
 } from '../support/events';
@@ -194,6 +194,17 @@ describe('ChatState', () => {
         expectObservable(after(events$, (state) => [state.user('u1')?.room, state.user('u1')?.activeAt, state.rooms().map(({ room }) => room)]))
           .toBe(expected, { w: ['#main', 1, ['#main']], x: ['#games', 5, ['#games']] });
       });
+    });
+    it('makes space past MAX_ROOMS by letting the oldest empty room go, topic and all', () => {
+      const full = stateAfter(
+        joined('t', 'topical', '#kept'), topic('t', 'topical', 'old news', '#kept'), moved('t', 'topical', '#kept', '#main'),
+        ...Array.from({ length: MAX_ROOMS - 2 }, (_, i) => joined(`u${i}`, `user${i}`, `#r${i}`)),
+      );
+      expect(full.rooms()).toHaveLength(MAX_ROOMS);
+      full.apply(joined('n', 'newcomer', '#new'));
+      expect(full.rooms()).toHaveLength(MAX_ROOMS);
+      expect(full.rooms().map(({ room }) => room)).not.toContain('#kept');
+      expect(full.topic('#kept')).toBeUndefined();
     });
   });
 
