@@ -78,7 +78,7 @@ describe('the metrics endpoint of a running server', () => {
   });
 
   it('counts a login timeout and a refusal when full', async () => {
-    const { chat, metricsPort } = await serve({ loginTimeoutMs: 50, maxClients: 1 });
+    const { chat, metricsPort } = await serve({ loginTimeoutMs: 300, maxClients: 1 });
     const slow = await chat.visit();
     const refused = await chat.open();
     clients.push(slow, refused);
