@@ -226,7 +226,7 @@ function bindError(err: unknown, options: Partial<ChatServerOptions>): string {
   if (!(err instanceof Error)) return String(err);
   const code = 'code' in err ? err.code : undefined;
   const port = 'port' in err && typeof err.port === 'number' ? err.port : (options.port ?? defaults.port);
-  const what = port === options.metricsListen?.port ? 'metrics port' : 'port'; // the chat's port is bound first
+  const what = port === options.metricsListen?.port ? 'metrics port' : 'port'; // the same port for both fails on the chat's
   if (code === 'EADDRINUSE') return `${what} ${port} is already in use`;
   if (code === 'EACCES') return `no permission to listen on ${what} ${port}`;
   return err.message;

@@ -160,14 +160,16 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   };
 
   const listen = async (): Promise<AddressInfo> => {
+    // The endpoint first: once the chat listens, nothing may come between its accepting and start().
+    const metrics = options.metricsListen;
+    if (metrics !== undefined) scrapes = await listenForScrapes(metrics, { figures, accepting: () => server.listening && !shuttingDown });
     server.listen({ port: options.port, host: options.host });
-    await once(server, 'listening'); // rejects with the bind error (EADDRINUSE, EACCES)
-    if (options.metricsListen !== undefined) {
-      const source = { figures, accepting: () => server.listening && !shuttingDown };
-      scrapes = await listenForScrapes(options.metricsListen, source).catch(async (err: unknown) => {
-        await new Promise((resolve) => server.close(resolve)); // a half-started server would hold the port
-        throw err;
-      });
+    try {
+      await once(server, 'listening'); // rejects with the bind error (EADDRINUSE, EACCES)
+    } catch (err) {
+      if (scrapes !== undefined) await closeScrapes(scrapes); // a half-started server would hold its port
+      scrapes = undefined;
+      throw err;
     }
     start();
     const address = server.address();

@@ -132,11 +132,14 @@ describe('the metrics endpoint of a running server', () => {
     expect((await scrape(metricsPort, '/healthz', 'DELETE')).status).toBe(405);
   });
 
-  it('rejects listen() when the metrics port is taken, and frees the chat port', async () => {
-    const { metricsPort } = await serve();
+  it('rejects listen() when either port is taken, and holds neither', async () => {
+    const { chat, metricsPort } = await serve();
     const second = createChatServer({ host: '127.0.0.1', port: 0, metricsListen: { host: '127.0.0.1', port: metricsPort } });
     await expect(second.listen()).rejects.toMatchObject({ code: 'EADDRINUSE' });
     expect(second.address()).toBeNull();
+    const third = createChatServer({ host: '127.0.0.1', port: chat.port, metricsListen: { host: '127.0.0.1', port: 0 } });
+    await expect(third.listen()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    expect(third.metricsAddress()).toBeNull();
   });
 });
 
