@@ -32,10 +32,12 @@ interface Plan {
   readonly deadlineMs: number;
 }
 
-const USAGE = 'usage: npm run bench [-- [--quick] [--runs N] [--connections N] [--plot FILE.svg]]';
+const USAGE = 'usage: npm run bench [-- [--quick] [--metrics] [--runs N] [--connections N] [--plot FILE.svg]]';
 
 interface Flags {
   readonly quick: boolean;
+  /** chatd serves its metrics endpoint (#14) while measured. */
+  readonly metrics: boolean;
   readonly runs: string | undefined;
   readonly connections: string | undefined;
   /** Where to write the chart of the figures, if anywhere. */
@@ -56,7 +58,7 @@ function checkWritable(file: string): void {
 function readFlags(): Flags {
   try {
     const { values } = parseArgs({
-      options: { quick: { type: 'boolean' }, runs: { type: 'string' }, connections: { type: 'string' }, plot: { type: 'string' } },
+      options: { quick: { type: 'boolean' }, metrics: { type: 'boolean' }, runs: { type: 'string' }, connections: { type: 'string' }, plot: { type: 'string' } },
       strict: true,
     });
     const counts: readonly ('runs' | 'connections')[] = ['runs', 'connections'];
@@ -65,7 +67,7 @@ function readFlags(): Flags {
       if (value !== undefined && !/^[1-9]\d*$/.test(value)) throw new Error(`--${name} must be a whole number above 0, not '${value}'`);
     }
     if (values.plot !== undefined) checkWritable(values.plot);
-    return { quick: values.quick === true, runs: values.runs, connections: values.connections, plot: values.plot };
+    return { quick: values.quick === true, metrics: values.metrics === true, runs: values.runs, connections: values.connections, plot: values.plot };
   } catch (err) {
     process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
     process.exit(2);
@@ -197,7 +199,7 @@ interface Server {
 }
 
 async function startServer(kind: Kind, nodeFlags: readonly string[]): Promise<Server> {
-  const child = Child.start(kind, 'serve.js', [kind], ['--expose-gc', ...nodeFlags]);
+  const child = Child.start(kind, 'serve.js', [kind, ...(flags.metrics ? ['metrics'] : [])], ['--expose-gc', ...nodeFlags]);
   const { port } = await child.request(undefined, 'listening', 10_000);
   return { child, port };
 }
@@ -528,7 +530,7 @@ function report(summary: Summary, seconds: number): void {
     const verdict = met(summary);
     return `  ${verdict === undefined ? 'n/a ' : verdict ? 'met ' : 'MISS'}  ${name}`;
   });
-  const mode = QUICK ? `quick (${PLAN.connections} connections, short phases)` : 'full';
+  const mode = `${QUICK ? `quick (${PLAN.connections} connections, short phases)` : 'full'}${flags.metrics ? ', chatd with metrics on' : ''}`;
   process.stdout.write(
     `\nchatd vs baseline: ${mode}; median of ${PLAN.runs} run${PLAN.runs === 1 ? '' : 's'}; ratio = median of per-run chatd/baseline\n\n` +
       `${table([['figure', 'unit', 'chatd', 'baseline', 'ratio'], ...figureRows])}\n\n` +

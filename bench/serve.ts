@@ -14,8 +14,9 @@ export const BENCH_RATE_LIMITS = { linesPerSecond: 1e9, burstLines: 1e9, maxQueu
 /** Above the connection test's users, so chatd never answers "server full". */
 export const BENCH_MAX_CLIENTS = 20_000;
 
-async function startChatd(): Promise<number> {
-  const server = createChatServer({ host: '127.0.0.1', port: 0, rateLimits: BENCH_RATE_LIMITS, maxClients: BENCH_MAX_CLIENTS });
+async function startChatd(metrics: boolean): Promise<number> {
+  const metricsListen = metrics ? { host: '127.0.0.1', port: 0 } : undefined;
+  const server = createChatServer({ host: '127.0.0.1', port: 0, rateLimits: BENCH_RATE_LIMITS, maxClients: BENCH_MAX_CLIENTS, metricsListen });
   const { port } = await server.listen();
   return port;
 }
@@ -66,15 +67,15 @@ function serveRequests(): void {
   });
 }
 
-async function main(kind: string | undefined): Promise<void> {
-  if (kind !== 'chatd' && kind !== 'baseline') throw new Error(`usage: serve chatd|baseline, not ${kind}`);
-  const port = kind === 'chatd' ? await startChatd() : await startBaseline();
+async function main(kind: string | undefined, metrics: boolean): Promise<void> {
+  if (kind !== 'chatd' && kind !== 'baseline') throw new Error(`usage: serve chatd|baseline [metrics], not ${kind}`);
+  const port = kind === 'chatd' ? await startChatd(metrics) : await startBaseline();
   serveRequests();
   process.on('disconnect', () => process.exit(0)); // the orchestrator is gone: do not outlive it
   sendToParent<'listening'>({ type: 'listening', port });
 }
 
-main(process.argv[2]).catch((err: unknown) => {
+main(process.argv[2], process.argv[3] === 'metrics').catch((err: unknown) => {
   process.stderr.write(`serve: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

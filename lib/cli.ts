@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { MAX_HISTORY_LINES } from './chat/state';
+import type { MetricsAddress } from './edge/metrics';
 import { type ChatServerOptions, createChatServer, DEFAULT_SERVER_OPTIONS, type ServerEvent } from './server';
 
 /** A command-line mistake: usage goes to stderr and the exit code is 2. */
@@ -9,13 +11,30 @@ export class UsageError extends Error {
   readonly code = 'CHAT_USAGE';
 }
 
-interface Setting {
+interface Setting<T> {
   readonly flag: string;
   readonly env: string;
   readonly help: string;
   readonly fallback: string;
-  readonly apply: (value: string, into: Partial<Mutable<ChatServerOptions>>) => void;
+  /** A flag that takes no value; its variable is 1, true, 0 or false. */
+  readonly toggle?: true;
+  readonly apply: (value: string, into: Partial<Mutable<T>>) => void;
 }
+
+/** How much is logged, and how. */
+export interface LogOptions {
+  readonly format: LogFormat;
+  readonly level: LogLevel;
+}
+
+export type LogFormat = 'text' | 'json';
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/** Every level, the most severe first: a level logs itself and those before it. */
+const LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
+const FORMATS: readonly LogFormat[] = ['text', 'json'];
+
+export const DEFAULT_LOG_OPTIONS: LogOptions = { format: 'text', level: 'info' };
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -29,6 +48,26 @@ function count(flag: string, value: string, min: number, max = Number.MAX_SAFE_I
   return number;
 }
 
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  const found = allowed.find((each) => each === value);
+  if (found === undefined) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, not '${value}'`);
+  return found;
+}
+
+function toggle(flag: string, value: string): boolean {
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new UsageError(`--${flag} is on or off: its variable is 1, true, 0 or false, not '${value}'`);
+}
+
+/** `HOST:PORT`, `[IPV6]:PORT`, or a port alone, which listens on the loopback interface. */
+function listenAddress(flag: string, value: string): MetricsAddress {
+  const [, bracketed, named, port = value] = /^(?:\[([^\]]+)\]|([^:]+)):([^:]*)$/.exec(value) ?? [];
+  const host = bracketed ?? named ?? (/^\d+$/.test(value) ? '127.0.0.1' : undefined);
+  if (host === undefined) throw new UsageError(`--${flag} must be HOST:PORT or PORT, not '${value}'`);
+  return { host, port: count(flag, port, 0, 65535) };
+}
+
 function positive(flag: string, value: string): number {
   const number = Number(value);
   if (value.trim() === '' || !Number.isFinite(number) || number <= 0) {
@@ -37,7 +76,7 @@ function positive(flag: string, value: string): number {
   return number;
 }
 
-const SETTINGS: readonly Setting[] = [
+const SETTINGS: readonly Setting<ChatServerOptions>[] = [
   { flag: 'host', env: 'CHATD_HOST', help: 'interface to listen on', fallback: 'all interfaces',
     apply: (v, o) => { o.host = v; } },
   { flag: 'port', env: 'CHATD_PORT', help: 'TCP port; 0 picks a free one', fallback: String(defaults.port),
@@ -64,11 +103,24 @@ const SETTINGS: readonly Setting[] = [
     apply: (v, o) => { o.historyLines = count('history', v, 0, MAX_HISTORY_LINES); } },
   { flag: 'shutdown-grace', env: 'CHATD_SHUTDOWN_GRACE', help: 'seconds a shutdown waits for peers to read', fallback: String(defaults.shutdownGraceMs / 1000),
     apply: (v, o) => { o.shutdownGraceMs = positive('shutdown-grace', v) * 1000; } },
+  { flag: 'metrics-listen', env: 'CHATD_METRICS_LISTEN', help: 'HOST:PORT (or PORT, on loopback) to serve /metrics, /stats, /healthz', fallback: 'off',
+    apply: (v, o) => { o.metricsListen = listenAddress('metrics-listen', v); } },
+  { flag: 'log-chat', env: 'CHATD_LOG_CHAT', help: 'log what users say (debug level)', fallback: 'off', toggle: true,
+    apply: (v, o) => { o.logChat = toggle('log-chat', v); } },
 ];
+
+const LOG_SETTINGS: readonly Setting<LogOptions>[] = [
+  { flag: 'log-format', env: 'CHATD_LOG_FORMAT', help: `${FORMATS.join(' or ')}: json is one object a line`, fallback: DEFAULT_LOG_OPTIONS.format,
+    apply: (v, o) => { o.format = oneOf('log-format', v, FORMATS); } },
+  { flag: 'log-level', env: 'CHATD_LOG_LEVEL', help: `${LEVELS.join(', ')}: the least severe logged`, fallback: DEFAULT_LOG_OPTIONS.level,
+    apply: (v, o) => { o.level = oneOf('log-level', v, LEVELS); } },
+];
+
+const ALL_SETTINGS: readonly (Setting<ChatServerOptions> | Setting<LogOptions>)[] = [...SETTINGS, ...LOG_SETTINGS];
 
 /** The text of `chatd --help`. */
 export function usage(): string {
-  const rows = SETTINGS.map((s) => `  --${`${s.flag} <value>`.padEnd(24)} ${s.help} (env ${s.env}, default ${s.fallback})`);
+  const rows = ALL_SETTINGS.map((s) => `  --${`${s.flag}${s.toggle ? '' : ' <value>'}`.padEnd(24)} ${s.help} (env ${s.env}, default ${s.fallback})`);
   return [
     'Usage: chatd [options]',
     '',
@@ -81,11 +133,23 @@ export function usage(): string {
   ].join('\n');
 }
 
-export type Command = { readonly kind: 'help' } | { readonly kind: 'version' } | { readonly kind: 'serve'; readonly options: Partial<ChatServerOptions> };
+export type Command =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
+  | { readonly kind: 'serve'; readonly options: Partial<ChatServerOptions>; readonly log: LogOptions };
+
+/** Applies each of `settings` given by a flag or, failing that, by the environment. */
+function applySettings<T>(settings: readonly Setting<T>[], values: Record<string, unknown>, env: NodeJS.ProcessEnv, into: Partial<Mutable<T>>): void {
+  for (const setting of settings) {
+    const flagged = values[setting.flag];
+    const value = flagged === true ? 'true' : (flagged ?? env[setting.env]);
+    if (typeof value === 'string') setting.apply(value, into);
+  }
+}
 
 /** Reads argv and the environment; throws UsageError on an unknown flag or a bad value. */
 export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Command {
-  const flags = Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: 'string' as const }]));
+  const flags = Object.fromEntries(ALL_SETTINGS.map((s) => [s.flag, { type: s.toggle ? ('boolean' as const) : ('string' as const) }]));
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
@@ -100,11 +164,10 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
   if (parsed.values['help'] === true) return { kind: 'help' };
   if (parsed.values['version'] === true) return { kind: 'version' };
   const options: Partial<Mutable<ChatServerOptions>> = {};
-  for (const setting of SETTINGS) {
-    const value = parsed.values[setting.flag] ?? env[setting.env];
-    if (typeof value === 'string') setting.apply(value, options);
-  }
-  return { kind: 'serve', options };
+  const log: Partial<Mutable<LogOptions>> = {};
+  applySettings(SETTINGS, parsed.values, env, options);
+  applySettings(LOG_SETTINGS, parsed.values, env, log);
+  return { kind: 'serve', options, log: { ...DEFAULT_LOG_OPTIONS, ...log } };
 }
 
 function version(): string {
@@ -113,31 +176,69 @@ function version(): string {
   return typeof found === 'string' ? found : 'unknown';
 }
 
-function describeEvent(event: ServerEvent): string {
+/** One log line before it is formatted: its level, its event's name and fields, its text. */
+export interface LogEntry {
+  readonly level: LogLevel;
+  readonly event: string;
+  readonly fields: Readonly<Record<string, string | number>>;
+  /** The line as the text format shows it, after the time. */
+  readonly text: string;
+}
+
+const entry = (level: LogLevel, event: string, text: string, fields: Record<string, string | number> = {}): LogEntry =>
+  ({ level, event, fields, text });
+
+/** A server event as a log entry. No chat text but a `said` event's, which only `--log-chat` reports. */
+export function logEntry(event: ServerEvent): LogEntry {
   switch (event.kind) {
-    case 'connect': return `connect #${event.id} from ${event.from}`;
-    case 'login': return `login #${event.id} ${event.nick}`;
-    case 'rename': return `rename #${event.id} ${event.from} -> ${event.nick}`;
-    case 'logout': return `logout #${event.id} ${event.nick}`;
-    case 'disconnect': return `disconnect #${event.id} (${event.reason})`;
-    case 'full': return `refused ${event.from}: server full`;
-    case 'error': return `error: ${event.error.message}`;
+    case 'connect': return entry('info', 'connect', `connect #${event.id} from ${event.from}`, { id: event.id, from: event.from });
+    case 'login': return entry('info', 'login', `login #${event.id} ${event.nick}`, { id: event.id, nick: event.nick });
+    case 'rename': return entry('info', 'rename', `rename #${event.id} ${event.from} -> ${event.nick}`, { id: event.id, from: event.from, nick: event.nick });
+    case 'logout': return entry('info', 'logout', `logout #${event.id} ${event.nick}`, { id: event.id, nick: event.nick });
+    case 'said': return entry('debug', 'said', `said #${event.id} in ${event.room}: ${event.text}`, { id: event.id, room: event.room, text: event.text });
+    case 'disconnect': {
+      const fields = { id: event.id, reason: event.reason, ...(event.error === undefined ? {} : { error: event.error }) };
+      const why = event.error === undefined ? event.reason : `${event.reason}: ${event.error}`;
+      return entry('info', 'disconnect', `disconnect #${event.id} (${why})`, fields);
+    }
+    case 'full': return entry('warn', 'refused', `refused ${event.from}: server full`, { from: event.from, reason: 'full' });
+    case 'error': return entry('error', 'error', `error: ${event.error.message}`, { message: event.error.message });
   }
 }
 
-const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+/** The line for `entry` at `time`, or undefined when `options.level` leaves it out. */
+export function formatEntry(logged: LogEntry, options: LogOptions, time: Date): string | undefined {
+  if (LEVELS.indexOf(logged.level) > LEVELS.indexOf(options.level)) return undefined;
+  if (options.format === 'text') return `${time.toISOString()} ${logged.text}\n`;
+  return `${JSON.stringify({ time: time.toISOString(), level: logged.level, event: logged.event, ...logged.fields })}\n`;
+}
 
-function bindError(err: unknown, port: number): string {
+/** A logger to stdout with `options`. */
+function logger(options: LogOptions): (logged: LogEntry) => void {
+  return (logged) => {
+    const line = formatEntry(logged, options, new Date());
+    if (line !== undefined) process.stdout.write(line);
+  };
+}
+
+const hostPort = (address: AddressInfo): string =>
+  `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+
+/** Why the chat or the metrics endpoint, whichever failed, could not listen. */
+function bindError(err: unknown, options: Partial<ChatServerOptions>): string {
   if (!(err instanceof Error)) return String(err);
   const code = 'code' in err ? err.code : undefined;
-  if (code === 'EADDRINUSE') return `port ${port} is already in use`;
-  if (code === 'EACCES') return `no permission to listen on port ${port}`;
+  const port = 'port' in err && typeof err.port === 'number' ? err.port : (options.port ?? defaults.port);
+  const what = port === options.metricsListen?.port ? 'metrics port' : 'port'; // the same port for both fails on the chat's
+  if (code === 'EADDRINUSE') return `${what} ${port} is already in use`;
+  if (code === 'EACCES') return `no permission to listen on ${what} ${port}`;
   return err.message;
 }
 
 /** Serves until SIGINT or SIGTERM. Resolves with the process exit code. */
-async function serve(options: Partial<ChatServerOptions>): Promise<number> {
-  const server = createChatServer({ ...options, onEvent: (event) => log(describeEvent(event)) });
+async function serve(options: Partial<ChatServerOptions>, logOptions: LogOptions): Promise<number> {
+  const log = logger(logOptions);
+  const server = createChatServer({ ...options, onEvent: (event) => log(logEntry(event)) });
   // Listening for signals before the log says we listen: a script may signal as soon as it reads that.
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve).once('SIGTERM', resolve);
@@ -145,18 +246,23 @@ async function serve(options: Partial<ChatServerOptions>): Promise<number> {
   // After the first signal, a second one means now: the default action ends the process at once.
   const stopListeningForSignals = () => process.removeAllListeners('SIGINT').removeAllListeners('SIGTERM');
   try {
-    const { address, family, port } = await server.listen();
-    log(`listening on ${family === 'IPv6' ? `[${address}]` : address}:${port}`);
+    const address = hostPort(await server.listen());
+    log(entry('info', 'listening', `listening on ${address}`, { address }));
   } catch (err) {
     stopListeningForSignals();
-    process.stderr.write(`chatd: ${bindError(err, options.port ?? defaults.port)}\n`);
+    process.stderr.write(`chatd: ${bindError(err, options)}\n`);
     return 1;
+  }
+  const metrics = server.metricsAddress();
+  if (metrics !== null) {
+    const url = `http://${hostPort(metrics)}/metrics`;
+    log(entry('info', 'metrics', `metrics on ${url}`, { url }));
   }
   const signal = await signalled;
   stopListeningForSignals();
-  log(`${signal}: shutting down`);
+  log(entry('info', 'shutdown', `${signal}: shutting down`, { signal }));
   await server.close();
-  log('closed');
+  log(entry('info', 'closed', 'closed'));
   return 0;
 }
 
@@ -173,7 +279,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
   if (command.kind === 'help') process.stdout.write(usage());
   else if (command.kind === 'version') process.stdout.write(`chatd ${version()}\n`);
-  else process.exitCode = await serve(command.options);
+  else process.exitCode = await serve(command.options, command.log);
 }
 
 /** The entry point of bin/chatd. */

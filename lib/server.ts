@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import type { Server } from 'node:http';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { ignoreElements, merge, Subject, type Subscription, tap } from 'rxjs';
 import { memoryBus } from './bus/memory';
@@ -7,9 +8,12 @@ import type { ChatEvent, UserId } from './chat/events';
 import type { Connection } from './chat/outgoing';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './chat/session';
 import { ChatState, HISTORY_LINES } from './chat/state';
+import { InputTally } from './chat/tally';
 import { SERVER_FULL, SHUTTING_DOWN } from './chat/texts';
 import { localFanout, MAX_SEND_QUEUE_BYTES } from './edge/fanout';
+import { ConnectionTally, type DisconnectReason, disconnectReason } from './edge/figures';
 import { socketLines } from './edge/lines';
+import { boundAddress, closeScrapes, listenForScrapes, type MetricsAddress } from './edge/metrics';
 
 export type { ChatEvent, UserId } from './chat/events';
 
@@ -27,7 +31,8 @@ export type ServerEvent =
   | { readonly kind: 'login'; readonly id: UserId; readonly nick: string }
   | { readonly kind: 'rename'; readonly id: UserId; readonly from: string; readonly nick: string }
   | { readonly kind: 'logout'; readonly id: UserId; readonly nick: string }
-  | { readonly kind: 'disconnect'; readonly id: UserId; readonly reason: string }
+  | { readonly kind: 'said'; readonly id: UserId; readonly room: string; readonly text: string }
+  | { readonly kind: 'disconnect'; readonly id: UserId; readonly reason: DisconnectReason; readonly error: string | undefined }
   | { readonly kind: 'full'; readonly from: string }
   | { readonly kind: 'error'; readonly error: Error };
 
@@ -41,6 +46,10 @@ export interface ChatServerOptions extends SessionOptions {
   readonly maxSendQueueBytes: number;
   readonly keepAliveIdleMs: number;
   readonly shutdownGraceMs: number;
+  /** Where to serve `/metrics`, `/stats` and `/healthz` over HTTP; undefined serves none. */
+  readonly metricsListen: MetricsAddress | undefined;
+  /** Reports what users say (`said` events, with the text); off, no chat text is reported. */
+  readonly logChat: boolean;
   readonly onEvent: (event: ServerEvent) => void;
 }
 
@@ -53,6 +62,8 @@ export const DEFAULT_SERVER_OPTIONS: ChatServerOptions = {
   maxSendQueueBytes: MAX_SEND_QUEUE_BYTES,
   keepAliveIdleMs: KEEPALIVE_IDLE_MS,
   shutdownGraceMs: SHUTDOWN_GRACE_MS,
+  metricsListen: undefined,
+  logChat: false,
   onEvent: () => {},
 };
 
@@ -62,6 +73,8 @@ export interface ChatServer {
   listen(): Promise<AddressInfo>;
   /** The bound address, or null before listen() resolves and after close(). */
   address(): AddressInfo | null;
+  /** The metrics endpoint's bound address, or null when it is not listening. */
+  metricsAddress(): AddressInfo | null;
   /** The names of the users logged in now, in the order they logged in. */
   users(): string[];
   /** Stops accepting, tells every user, and resolves once every socket is closed. */
@@ -74,8 +87,8 @@ function peerName(socket: Socket): string {
   return address.includes(':') ? `[${address}]:${socket.remotePort}` : `${address}:${socket.remotePort}`;
 }
 
-const reasonOf = (err: Error | null): string => {
-  if (err === null) return 'closed';
+const errorOf = (err: Error | null): string | undefined => {
+  if (err === null) return undefined;
   return 'code' in err && typeof err.code === 'string' ? err.code : err.message;
 };
 
@@ -91,16 +104,24 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   const sockets = new Set<Socket>();
   const fanout = localFanout(options.maxSendQueueBytes);
   const connections = new Subject<Connection>();
-  const state = new ChatState(options.historyLines);
+  const state = new ChatState(options.historyLines, Date.now());
   const bus = memoryBus();
+  const input = new InputTally();
+  const tally = new ConnectionTally();
   let nextId = 1;
   let subscription: Subscription | undefined;
+  let shuttingDown = false;
+  let scrapes: Server | undefined;
 
   const accept = (socket: Socket) => {
     socket.on('error', ignoreError);
     sockets.add(socket);
     if (fanout.size >= options.maxClients) {
-      socket.on('close', () => sockets.delete(socket));
+      socket.on('close', () => {
+        sockets.delete(socket);
+        tally.closed(socket);
+      });
+      tally.refusedOne('full');
       report({ kind: 'full', from: peerName(socket) });
       socket.end(SERVER_FULL);
       socket.destroySoon();
@@ -112,13 +133,18 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     // One 'close' listener for all of the socket's bookkeeping: each listener is held for a user's whole stay.
     socket.on('close', () => {
       sockets.delete(socket);
-      fanout.detach(id);
-      report({ kind: 'disconnect', id, reason: reasonOf(socket.errored) });
+      const reason = disconnectReason(socket.errored, fanout.detach(id), shuttingDown);
+      tally.closed(socket, reason);
+      report({ kind: 'disconnect', id, reason, error: errorOf(socket.errored) });
     });
+    tally.acceptedOne();
     fanout.attach(id, socket);
     report({ kind: 'connect', id, from: peerName(socket) });
     connections.next({ id, input$: socketLines(socket, options.maxLineBytes) });
   };
+
+  const figures = () =>
+    tally.figures({ sockets, state, input, attached: fanout.size, linesWritten: fanout.linesWritten, now: Date.now() });
 
   const server = createServer(accept);
 
@@ -126,17 +152,27 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     if (event.type === 'joined') report({ kind: 'login', id: event.user, nick: event.nick });
     else if (event.type === 'renamed') report({ kind: 'rename', id: event.user, from: event.from, nick: event.nick });
     else if (event.type === 'left') report({ kind: 'logout', id: event.user, nick: event.nick });
+    else if (event.type === 'said' && options.logChat) report({ kind: 'said', id: event.user, room: event.room, text: event.text });
   };
 
   const start = () => {
     server.on('error', (error) => report({ kind: 'error', error })); // accept errors (EMFILE) pass
     const logged$ = bus.events$.pipe(tap(logEvent), ignoreElements());
-    subscription = merge(chat(connections, { state, bus }, options), logged$).subscribe((out) => fanout.deliver(out));
+    subscription = merge(chat(connections, { state, bus, tally: input }, options), logged$).subscribe((out) => fanout.deliver(out));
   };
 
   const listen = async (): Promise<AddressInfo> => {
+    // The endpoint first: once the chat listens, nothing may come between its accepting and start().
+    const metrics = options.metricsListen;
+    if (metrics !== undefined) scrapes = await listenForScrapes(metrics, { figures, accepting: () => server.listening && !shuttingDown });
     server.listen({ port: options.port, host: options.host });
-    await once(server, 'listening'); // rejects with the bind error (EADDRINUSE, EACCES)
+    try {
+      await once(server, 'listening'); // rejects with the bind error (EADDRINUSE, EACCES)
+    } catch (err) {
+      if (scrapes !== undefined) await closeScrapes(scrapes); // a half-started server would hold its port
+      scrapes = undefined;
+      throw err;
+    }
     start();
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('chatd listens on TCP only');
@@ -149,6 +185,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     // The server's 'close' can come before the last socket's 'close' listeners have run.
     const socketsClosed = [...sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
     server.close(); // stop accepting
+    shuttingDown = true;
     subscription?.unsubscribe(); // the room goes quiet first: no leave lines after the notice
     connections.complete();
     fanout.flush(); // what the room said before it went quiet comes before the notice
@@ -160,6 +197,8 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     const cutOff = setTimeout(() => sockets.forEach((socket) => socket.destroy()), options.shutdownGraceMs);
     await Promise.all([serverClosed, ...socketsClosed]);
     clearTimeout(cutOff);
+    if (scrapes !== undefined) await closeScrapes(scrapes); // last: /healthz says 503 while the users go
+    scrapes = undefined;
   };
 
   return {
@@ -170,5 +209,6 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       const address = server.address();
       return address === null || typeof address === 'string' ? null : address;
     },
+    metricsAddress: () => (scrapes === undefined ? null : boundAddress(scrapes)),
   };
 }

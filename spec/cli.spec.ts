@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
-import { parseCommand, usage } from '../lib/cli';
+import { DEFAULT_LOG_OPTIONS, formatEntry, logEntry, parseCommand, usage } from '../lib/cli';
 import { MAX_HISTORY_LINES } from '../lib/chat/state';
 import { type Client, connectClient } from './support/client';
 import { killAll, listeningPort, start } from './support/chatd';
@@ -97,6 +97,32 @@ describe('bin/chatd', () => {
     expect(stderr).toContain('Usage: chatd [options]');
   });
 
+  it('logs one JSON object a line, and no chat text without --log-chat', async () => {
+    const run = start(['--port', '0', '--host', '127.0.0.1', '--log-format', 'json', '--metrics-listen', '0']);
+    const [, port] = await run.waitFor(/"event":"listening","address":"127\.0\.0\.1:(\d+)"/);
+    await run.waitFor(/"event":"metrics","url":"http:\/\/127\.0\.0\.1:\d+\/metrics"/);
+    const ann = await client(Number(port));
+    ann.say('ann');
+    ann.say('a secret');
+    await ann.until('[ann] a secret\n');
+    ann.say('/quit');
+    await run.waitFor(/"event":"disconnect".*\n/);
+    run.child.kill('SIGTERM');
+    const { stdout } = await run.exited;
+    const lines = stdout.trim().split('\n').map((line): unknown => JSON.parse(line));
+    expect(lines).toContainEqual({ time: expect.stringMatching(/Z$/), level: 'info', event: 'login', id: '1', nick: 'ann' });
+    expect(lines).toContainEqual({ time: expect.any(String), level: 'info', event: 'disconnect', id: '1', reason: 'quit' });
+    expect(stdout).not.toContain('secret');
+  });
+
+  it('logs chat text at debug level with --log-chat', async () => {
+    const run = start(['--port', '0', '--host', '127.0.0.1', '--log-chat', '--log-level', 'debug']);
+    const ann = await client(await listeningPort(run));
+    ann.say('ann');
+    ann.say('hello there');
+    await run.waitFor(/^\S+Z said #1 in #main: hello there$/m);
+  });
+
   it('exits 2 on a bad value, from a flag or the environment', async () => {
     expect((await start(['--port', '70000']).exited).stderr).toMatch(/^chatd: --port must be a whole number from 0 to 65535, not '70000'$/m);
     expect((await start([], { CHATD_RATE: 'fast' }).exited).code).toBe(2);
@@ -124,6 +150,30 @@ describe('bin/chatd', () => {
   });
 });
 
+describe('formatEntry', () => {
+  const time = new Date('2025-01-02T03:04:05.678Z');
+  const login = logEntry({ kind: 'login', id: '7', nick: 'ann' });
+
+  it('keeps the readable line as text, and writes one JSON object as json', () => {
+    expect(formatEntry(login, { format: 'text', level: 'info' }, time)).toBe('2025-01-02T03:04:05.678Z login #7 ann\n');
+    expect(formatEntry(login, { format: 'json', level: 'info' }, time))
+      .toBe('{"time":"2025-01-02T03:04:05.678Z","level":"info","event":"login","id":"7","nick":"ann"}\n');
+  });
+
+  it('leaves out what is less severe than the level', () => {
+    const refused = logEntry({ kind: 'full', from: '127.0.0.1:5' });
+    expect(formatEntry(login, { format: 'text', level: 'warn' }, time)).toBeUndefined();
+    expect(formatEntry(refused, { format: 'text', level: 'warn' }, time)).toBe('2025-01-02T03:04:05.678Z refused 127.0.0.1:5: server full\n');
+    expect(formatEntry(logEntry({ kind: 'said', id: '7', room: '#main', text: 'hi' }), { format: 'json', level: 'info' }, time)).toBeUndefined();
+  });
+
+  it('names why a connection ended, and its error', () => {
+    const reset = logEntry({ kind: 'disconnect', id: '7', reason: 'error', error: 'ECONNRESET' });
+    expect(reset.text).toBe('disconnect #7 (error: ECONNRESET)');
+    expect(reset.fields).toEqual({ id: '7', reason: 'error', error: 'ECONNRESET' });
+  });
+});
+
 describe('parseCommand', () => {
   it('reads every limit from flags and converts seconds', () => {
     const argv = ['--max-line-bytes', '64', '--login-timeout', '1.5', '--max-send-queue', '1000', '--rate', '2',
@@ -131,21 +181,46 @@ describe('parseCommand', () => {
     expect(parseCommand(argv, {})).toEqual({ kind: 'serve', options: {
       maxLineBytes: 64, loginTimeoutMs: 1500, maxSendQueueBytes: 1000, maxClients: 4, keepAliveIdleMs: 5000, shutdownGraceMs: 500,
       historyLines: 0, rateLimits: { linesPerSecond: 2, burstLines: 3, maxQueuedLines: 6 },
-    } });
+    }, log: DEFAULT_LOG_OPTIONS });
   });
 
   it('bounds --history from 0 to MAX_HISTORY_LINES', () => {
-    expect(parseCommand(['--history', String(MAX_HISTORY_LINES)], {})).toEqual({ kind: 'serve', options: { historyLines: MAX_HISTORY_LINES } });
+    expect(parseCommand(['--history', String(MAX_HISTORY_LINES)], {})).toEqual({ kind: 'serve', options: { historyLines: MAX_HISTORY_LINES }, log: DEFAULT_LOG_OPTIONS });
     expect(() => parseCommand(['--history', String(MAX_HISTORY_LINES + 1)], {})).toThrow(`--history must be a whole number from 0 to ${MAX_HISTORY_LINES}`);
     expect(() => parseCommand([], { CHATD_HISTORY: '-1' })).toThrow('--history must be a whole number');
   });
 
   it('lets a flag win over its environment variable', () => {
-    expect(parseCommand(['--port', '1'], { CHATD_PORT: '2', CHATD_HOST: '::1' })).toEqual({ kind: 'serve', options: { port: 1, host: '::1' } });
+    expect(parseCommand(['--port', '1'], { CHATD_PORT: '2', CHATD_HOST: '::1' })).toEqual({ kind: 'serve', options: { port: 1, host: '::1' }, log: DEFAULT_LOG_OPTIONS });
+  });
+
+  it('reads the metrics address, a port alone on loopback, and the log settings', () => {
+    const read = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+      const command = parseCommand(argv, env);
+      return command.kind === 'serve' ? command : undefined;
+    };
+    expect(read(['--metrics-listen', '9100'])?.options.metricsListen).toEqual({ host: '127.0.0.1', port: 9100 });
+    expect(read(['--metrics-listen', '0.0.0.0:9100'])?.options.metricsListen).toEqual({ host: '0.0.0.0', port: 9100 });
+    expect(read(['--metrics-listen', '[::1]:0'])?.options.metricsListen).toEqual({ host: '::1', port: 0 });
+    expect(read(['--log-chat', '--log-format', 'json'], { CHATD_LOG_LEVEL: 'debug' })).toEqual({
+      kind: 'serve', options: { logChat: true }, log: { format: 'json', level: 'debug' },
+    });
+    expect(read([], { CHATD_LOG_CHAT: '0' })?.options).toEqual({ logChat: false });
+  });
+
+  it('refuses a bad metrics address, log format, log level or log-chat variable', () => {
+    const bad: [string[], NodeJS.ProcessEnv, string][] = [
+      [['--metrics-listen', 'localhost'], {}, "--metrics-listen must be HOST:PORT or PORT, not 'localhost'"],
+      [['--metrics-listen', 'host:99999'], {}, "--metrics-listen must be a whole number from 0 to 65535, not '99999'"],
+      [['--log-format', 'xml'], {}, "--log-format must be one of text, json, not 'xml'"],
+      [['--log-level', 'loud'], {}, "--log-level must be one of error, warn, info, debug, not 'loud'"],
+      [[], { CHATD_LOG_CHAT: 'yes please' }, "--log-chat is on or off: its variable is 1, true, 0 or false, not 'yes please'"],
+    ];
+    for (const [argv, env, message] of bad) expect(() => parseCommand(argv, env)).toThrow(message);
   });
 
   it('documents every flag with its environment variable in --help', () => {
-    for (const flag of ['host', 'port', 'banner', 'max-line-bytes', 'login-timeout', 'max-send-queue', 'rate', 'burst', 'max-queued-lines', 'max-clients', 'keepalive', 'history', 'shutdown-grace']) {
+    for (const flag of ['host', 'port', 'banner', 'max-line-bytes', 'login-timeout', 'max-send-queue', 'rate', 'burst', 'max-queued-lines', 'max-clients', 'keepalive', 'history', 'shutdown-grace', 'metrics-listen', 'log-format', 'log-level']) {
       expect(usage()).toMatch(new RegExp(`--${flag} <value> .*\\(env CHATD_${flag.toUpperCase().replace(/-/g, '_')}, default `));
     }
   });

@@ -102,7 +102,7 @@ describe('idle peers', () => {
       // What the kernel reports when keepalive probes go unanswered.
       ghostSide.destroy(Object.assign(new Error('read ETIMEDOUT'), { code: 'ETIMEDOUT' }));
       await witnessReads(witness, '*** ghost has disconnected\n');
-      expect(await serverEvent((event) => event.kind === 'disconnect' && event.id === '2')).toEqual({ kind: 'disconnect', id: '2', reason: 'ETIMEDOUT' });
+      expect(await serverEvent((event) => event.kind === 'disconnect' && event.id === '2')).toEqual({ kind: 'disconnect', id: '2', reason: 'error', error: 'ETIMEDOUT' });
     } finally {
       setKeepAlive.mockRestore();
     }
@@ -146,7 +146,7 @@ describe('send queue', () => {
     expect(cutOffs).toHaveLength(1);
     expect(cutOffs[0]).toBeGreaterThan(limit);
     expect(cutOffs[0]).toBeLessThanOrEqual(limit + MAX_WRITE_BYTES);
-    expect(await serverEvent((event) => event.kind === 'disconnect' && event.id === '2')).toEqual({ kind: 'disconnect', id: '2', reason: 'CHAT_SEND_QUEUE_FULL' });
+    expect(await serverEvent((event) => event.kind === 'disconnect' && event.id === '2')).toEqual({ kind: 'disconnect', id: '2', reason: 'send_queue', error: 'CHAT_SEND_QUEUE_FULL' });
     witness.say('witness here');
     heard += await witness.until('[witness] witness here\n');
     expect(heard.match(/\*\*\* stuck has disconnected\n/g)).toHaveLength(1);

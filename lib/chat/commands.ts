@@ -2,7 +2,7 @@
 
 export type CommandName =
   | 'help' | 'who' | 'nick' | 'me' | 'msg' | 'reply' | 'away' | 'back' | 'ignore' | 'unignore'
-  | 'join' | 'rooms' | 'topic' | 'quit' | 'whois';
+  | 'join' | 'rooms' | 'topic' | 'quit' | 'whois' | 'uptime';
 
 interface CommandInfo {
   readonly name: CommandName;
@@ -28,6 +28,7 @@ export const COMMANDS: readonly CommandInfo[] = [
   { name: 'rooms', aliases: [], args: '', help: 'the rooms and how many are in each' },
   { name: 'topic', aliases: [], args: '[TEXT]', help: "show or set your room's topic" },
   { name: 'whois', aliases: [], args: 'NAME', help: 'room, away, connected and idle time of NAME' },
+  { name: 'uptime', aliases: [], args: '', help: 'how long the server has been up' },
   { name: 'quit', aliases: [], args: '[MESSAGE]', help: 'leave the chat; your room sees the usual leave line, not MESSAGE' },
 ];
 

@@ -137,6 +137,7 @@ const COMMAND_HANDLERS: Record<CommandName, (context: Context) => Decision> = {
     const user = state.userNamed(args);
     return user === undefined ? noSuchUser(args) : say(whois(user, at));
   },
+  uptime: ({ state, at }) => say(`up for ${duration(at - state.startedAt)}, since ${new Date(state.startedAt).toISOString()}`),
   quit: () => ({ events: [], replies: [text.GOODBYE], quit: true }),
 };
 

@@ -19,4 +19,7 @@ export type Outgoing =
   | { readonly kind: 'broadcast'; readonly room: string; readonly text: string; readonly hiddenFrom: readonly UserId[] }
   | { readonly kind: 'enter'; readonly to: UserId; readonly room: string }
   | { readonly kind: 'exit'; readonly to: UserId }
-  | { readonly kind: 'close'; readonly to: UserId };
+  | { readonly kind: 'close'; readonly to: UserId; readonly reason: CloseReason };
+
+/** Why the chat closes a connection: the user's `/quit`, or no valid username in time. */
+export type CloseReason = 'quit' | 'login_timeout';

@@ -21,6 +21,8 @@ export interface PaceSink<T> {
   paced(value: T | typeof LINES_DROPPED): void;
   /** After end(): the last delayed value is out. */
   drained(): void;
+  /** A value was dropped: the queue was full. Called for each one, for the metrics. */
+  dropped?(): void;
 }
 
 /**
@@ -62,6 +64,7 @@ export class Pace<T> {
       this.tokens -= 1;
       this.sink.paced(value);
     } else if (Math.ceil(-this.tokens) >= maxQueuedLines) {
+      this.sink.dropped?.();
       if (!this.warned) this.sink.paced(LINES_DROPPED);
       this.warned = true;
     } else {

@@ -7,6 +7,7 @@ import type { Connection, Outgoing } from './outgoing';
 import { DEFAULT_RATE_LIMITS, LINES_DROPPED, Pace, type PaceSink, type RateLimits } from './pace';
 import { cleanText } from './sanitize';
 import type { ChatState } from './state';
+import type { InputTally } from './tally';
 import * as text from './texts';
 
 /** Default time a connection has to give a valid username. */
@@ -27,10 +28,12 @@ export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
   rateLimits: DEFAULT_RATE_LIMITS,
 };
 
-/** The chat as a session sees it: the state to decide from, and the bus its events go to. */
+/** The chat as a session sees it: the state to decide from, the bus its events go to, and
+ * where it counts its input for the node's metrics, if anywhere. */
 export interface Seat {
   readonly state: ChatState;
   readonly bus: Bus;
+  readonly tally?: InputTally;
 }
 
 /**
@@ -90,6 +93,7 @@ class Session implements Observer<Input>, PaceSink<Input> {
   }
 
   next(input: Input): void {
+    this.seat.tally?.count(input);
     try {
       if (!this.loggedIn) this.logIn(input);
       else if (input === OVERLONG_LINE) this.pacing().push(input);
@@ -125,6 +129,10 @@ class Session implements Observer<Input>, PaceSink<Input> {
     this.out.complete();
   }
 
+  dropped(): void {
+    if (this.seat.tally !== undefined) this.seat.tally.flooded += 1;
+  }
+
   private pacing(): Pace<Input> {
     return (this.pace ??= new Pace(this.options.rateLimits, this, this.scheduler));
   }
@@ -149,13 +157,13 @@ class Session implements Observer<Input>, PaceSink<Input> {
     for (const reply of replies) this.send(reply);
     for (const event of events) this.seat.bus.publish(event);
     if (!quit) return;
-    this.out.next({ kind: 'close', to: this.id });
+    this.out.next({ kind: 'close', to: this.id, reason: 'quit' });
     this.out.complete();
   }
 
   private timeOut(): void {
     this.send(text.LOGIN_TIMED_OUT);
-    this.out.next({ kind: 'close', to: this.id });
+    this.out.next({ kind: 'close', to: this.id, reason: 'login_timeout' });
     this.out.complete();
   }
 

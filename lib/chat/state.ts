@@ -64,7 +64,11 @@ export class ChatState {
   private readonly roomRecords = new Map<string, RoomRecord>();
   private readonly ignorers = new Set<UserId>(); // users who ignore anyone, so a departure forgets it fast
 
-  constructor(private readonly historyLines = HISTORY_LINES) {}
+  /** `startedAt`: when this node's chat began, in ms, as its clock reads; `/uptime` counts from it. */
+  constructor(
+    private readonly historyLines = HISTORY_LINES,
+    readonly startedAt = 0,
+  ) {}
 
   /** Applies one event; returns this state. */
   apply(event: ChatEvent): this {
@@ -82,6 +86,11 @@ export class ChatState {
       case 'topic': this.setTopic(event.room, event.topic); break;
     }
     return this;
+  }
+
+  /** How many users are logged in. */
+  get online(): number {
+    return this.users.size;
   }
 
   /** The user, or undefined when nobody with that id is logged in. */

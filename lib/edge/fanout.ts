@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { UserId } from '../chat/events';
-import type { Outgoing } from '../chat/outgoing';
+import type { CloseReason, Outgoing } from '../chat/outgoing';
 
 /** Default for the unread output a user may have queued before they are disconnected. */
 export const MAX_SEND_QUEUE_BYTES = 1024 * 1024;
@@ -35,14 +35,17 @@ export class SendQueueFullError extends Error {
 export interface Fanout {
   /** Makes an accepted socket addressable by its id. */
   attach(id: UserId, socket: Socket): void;
-  /** Forgets a socket once it has closed; nothing more is written to it. */
-  detach(id: UserId): void;
+  /** Forgets a socket once it has closed; nothing more is written to it. Returns why the chat
+   * closed it, or undefined when the chat did not. */
+  detach(id: UserId): CloseReason | undefined;
   /** Carries out one chat output; output for an id not attached here is for another node. */
   deliver(out: Outgoing): void;
   /** Writes the batches now rather than at the turn's end: before a shutdown notice, say. */
   flush(): void;
   /** How many sockets are attached. */
   readonly size: number;
+  /** Texts written to sockets so far: a broadcast line counts once per socket it reached. */
+  readonly linesWritten: number;
 }
 
 /** A socket, the room whose broadcasts it gets, and the one it left while a batch was held. */
@@ -89,10 +92,16 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES, loginBatch
   let heldSince = 0; // when the first of them came, by performance.now()
   let admittedThisTurn = false;
   let endOfTurnQueued = false;
-  const write = (socket: Socket, chunk: Buffer | string) => {
+  let linesWritten = 0;
+  const closing = new Map<UserId, CloseReason>(); // sockets the chat closed, until they have
+  /** Writes `chunk`, which holds `lines` texts, unless the socket is gone or too far behind. */
+  const write = (socket: Socket, chunk: Buffer | string, lines: number) => {
     if (!socket.writable) return; // ended or destroyed: its 'close' is on the way
     if (socket.writableLength > maxSendQueueBytes) socket.destroy(new SendQueueFullError(maxSendQueueBytes));
-    else socket.write(chunk);
+    else {
+      socket.write(chunk);
+      linesWritten += lines;
+    }
   };
   const writeBatch = (batch: RoomBatch) => {
     const texts = batch.pending;
@@ -105,12 +114,12 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES, loginBatch
       const slice = (first: number, last: number) => chunk.subarray(offsets[first], offsets[last]);
       for (const socket of audience) {
         const first = firstOwed.get(socket);
-        if (first === undefined) write(socket, chunk);
-        else if (first < texts.length) write(socket, slice(first, texts.length));
+        if (first === undefined) write(socket, chunk, texts.length);
+        else if (first < texts.length) write(socket, slice(first, texts.length), texts.length - first);
       }
       for (const [socket, last] of lastOwed) {
         const first = firstOwed.get(socket) ?? 0;
-        if (first < last) write(socket, slice(first, last));
+        if (first < last) write(socket, slice(first, last), last - first);
       }
     }
     firstOwed.clear();
@@ -136,7 +145,7 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES, loginBatch
   const settle = (socket: Socket, batch: RoomBatch | undefined) => {
     if (batch === undefined || !batch.audience.has(socket)) return;
     const first = batch.firstOwed.get(socket) ?? 0;
-    if (first < batch.pending.length) write(socket, batch.pending.slice(first).join(''));
+    if (first < batch.pending.length) write(socket, batch.pending.slice(first).join(''), batch.pending.length - first);
     batch.firstOwed.set(socket, batch.pending.length);
   };
   /** Writes what a socket that left a room mid-batch is owed of it, before it hears another room. */
@@ -148,7 +157,7 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES, loginBatch
     const last = batch.lastOwed.get(socket);
     if (last === undefined) return; // the batch was written since
     const first = batch.firstOwed.get(socket) ?? 0;
-    if (first < last) write(socket, batch.pending.slice(first, last).join(''));
+    if (first < last) write(socket, batch.pending.slice(first, last).join(''), last - first);
     batch.lastOwed.delete(socket);
     batch.firstOwed.delete(socket);
   };
@@ -194,20 +203,26 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES, loginBatch
     if (out.kind === 'send') {
       settleExited(member);
       settle(member.socket, member.room);
-      write(member.socket, out.text);
+      write(member.socket, out.text, 1);
     } else if (out.kind === 'enter') enter(member, out.room);
     else if (out.kind === 'exit') exit(member);
-    else member.socket.destroySoon(); // 'close': after what was written reaches the kernel
+    else {
+      closing.set(out.to, out.reason);
+      member.socket.destroySoon(); // after what was written reaches the kernel
+    }
   };
   const detach = (id: UserId) => {
     const member = members.get(id);
-    if (member === undefined) return;
+    if (member === undefined) return undefined;
     members.delete(id);
+    const reason = closing.get(id);
+    closing.delete(id);
     for (const batch of [member.room, member.left]) {
       batch?.audience.delete(member.socket);
       batch?.firstOwed.delete(member.socket);
       batch?.lastOwed.delete(member.socket);
     }
+    return reason;
   };
   return {
     attach: (id, socket) => {
@@ -218,6 +233,9 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES, loginBatch
     flush,
     get size() {
       return members.size;
+    },
+    get linesWritten() {
+      return linesWritten;
     },
   };
 }

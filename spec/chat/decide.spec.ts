@@ -1,8 +1,7 @@
 import { COMMANDS } from '../../lib/chat/commands';
 import { type Decision, decide, duration, MAX_AWAY_LENGTH, MAX_TOPIC_LENGTH } from '../../lib/chat/decide';
-import { MAX_ROOMS } from '../../lib/chat/state';
 import type { UserId } from '../../lib/chat/events';
-import type { ChatState } from '../../lib/chat/state';
+import { ChatState, MAX_ROOMS } from '../../lib/chat/state';
 import { GOODBYE, PROMPT } from '../../lib/chat/texts';
 import {
   acted, away, back, ignored, joined, left, moved, renamed, said, stateAfter, topic, unignored, whispered,
@@ -367,5 +366,16 @@ describe('duration', () => {
     [40 * 86_400_000, '40d 0h 0m 0s'],
   ])('shows %i ms as %j', (ms, shown) => {
     expect(duration(ms)).toBe(shown);
+  });
+});
+
+describe('/uptime', () => {
+  it('answers with the time since the chat started, to the user alone', () => {
+    const state = new ChatState(0, Date.UTC(2025, 0, 1));
+    state.apply({ type: 'joined', user: '1', nick: 'ann', room: '#main', at: 0 });
+    const later = Date.UTC(2025, 0, 2, 1, 2, 3);
+    expect(decide(state, { type: 'line', user: '1', text: '/uptime', at: later })).toEqual({
+      events: [], replies: ['*** up for 1d 1h 2m 3s, since 2025-01-01T00:00:00.000Z\n'], quit: false,
+    });
   });
 });

@@ -72,6 +72,17 @@ describe('Pace', () => {
     });
   });
 
+  it('reports each dropped value, where the output marks only the first', () => {
+    scheduler().run(({ flush }) => {
+      const sink = { paced: jest.fn(), drained: jest.fn(), dropped: jest.fn() };
+      const paced = new Pace<string>({ linesPerSecond: 1, burstLines: 1, maxQueuedLines: 1 }, sink);
+      ['a', 'b', 'c', 'd', 'e'].forEach((value) => paced.push(value));
+      flush();
+      expect(sink.paced.mock.calls).toEqual([['a'], [LINES_DROPPED], ['b']]);
+      expect(sink.dropped).toHaveBeenCalledTimes(3);
+    });
+  });
+
   it('stops its timers when unsubscribed', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('(abc)');

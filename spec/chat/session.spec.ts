@@ -17,7 +17,7 @@ const refused = (reason: string) => send(text.nameRefused(reason));
 const joined = (nick: string, at: number): ChatEvent => ({ type: 'joined', user: '7', nick, room: '#main', at });
 const said = (line: string, at: number): ChatEvent => ({ type: 'said', user: '7', nick: 'ann', room: '#main', text: line, at });
 const out = {
-  g: send(text.greeting(options.banner)), p: send(text.PROMPT), j: joined('ann', 4), c: { kind: 'close', to: '7' },
+  g: send(text.greeting(options.banner)), p: send(text.PROMPT), j: joined('ann', 4), c: { kind: 'close', to: '7', reason: 'login_timeout' },
 } satisfies Record<string, Outgoing | ChatEvent>;
 
 /** A chat where bob is logged in, as the session's seat; the state applies what the session publishes. */
@@ -126,7 +126,7 @@ describe('session', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold<Input>('----a----b 20ms q----x', { a: 'ann', b: '/back', q: '/quit bye', x: 'after' });
       expectObservable(observed(input)).toBe('(gp)j----n 20ms (qc)', {
-        ...out, n: send(text.reply('you are not away')), q: send(text.GOODBYE),
+        ...out, n: send(text.reply('you are not away')), q: send(text.GOODBYE), c: { kind: 'close', to: '7', reason: 'quit' },
       });
       expectSubscriptions(input.subscriptions).toBe('^ 29ms !');
     });

@@ -1,0 +1,124 @@
+import type { Socket } from 'node:net';
+import { duration } from '../chat/decide';
+import type { CloseReason } from '../chat/outgoing';
+import type { ChatState } from '../chat/state';
+import type { InputTally } from '../chat/tally';
+import { SendQueueFullError } from './fanout';
+
+/** Why a connection ended, as the metrics label it. */
+export type DisconnectReason = 'eof' | 'error' | 'send_queue' | 'shutdown' | CloseReason;
+
+/** Every DisconnectReason, in the order the figures list them. */
+export const DISCONNECT_REASONS: readonly DisconnectReason[] = ['eof', 'error', 'login_timeout', 'send_queue', 'quit', 'shutdown'];
+
+/** Why a connection was refused at once, as the metrics label it. */
+export type RefusalReason = 'full';
+
+/**
+ * Why a socket closed: the send queue or the chat closing it come first, then the shutdown
+ * (which cuts off every peer), then the peer's error or its end of the connection.
+ */
+export function disconnectReason(errored: Error | null, closedBy: CloseReason | undefined, shuttingDown: boolean): DisconnectReason {
+  if (errored instanceof SendQueueFullError) return 'send_queue';
+  if (closedBy !== undefined) return closedBy;
+  if (shuttingDown) return 'shutdown';
+  return errored === null ? 'eof' : 'error';
+}
+
+/** A running server's figures at one moment: what `/metrics` and `/stats` show. */
+export interface Figures {
+  readonly uptimeSeconds: number;
+  readonly beforeLogin: number;
+  readonly loggedIn: number;
+  readonly accepted: number;
+  readonly refused: Readonly<Record<RefusalReason, number>>;
+  readonly disconnects: Readonly<Record<DisconnectReason, number>>;
+  readonly linesReceived: number;
+  readonly linesDelivered: number;
+  readonly linesOverlong: number;
+  readonly linesFlooded: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly largestSendQueueBytes: number;
+  readonly rooms: number;
+}
+
+/** What the figures need of the server, read at each look. */
+export interface FigureSources {
+  readonly sockets: ReadonlySet<Socket>;
+  readonly state: ChatState;
+  readonly input: InputTally;
+  readonly attached: number;
+  readonly linesWritten: number;
+  readonly now: number;
+}
+
+/**
+ * A server's connection counts: bumped once per connection, never per line. Bytes are read
+ * from the sockets themselves when the figures are taken, and kept here once a socket closes.
+ */
+export class ConnectionTally {
+  private accepted = 0;
+  private readonly refused: Record<RefusalReason, number> = { full: 0 };
+  private readonly disconnects: Record<DisconnectReason, number> = { eof: 0, error: 0, login_timeout: 0, send_queue: 0, quit: 0, shutdown: 0 };
+  private closedBytesIn = 0;
+  private closedBytesOut = 0;
+
+  acceptedOne(): void {
+    this.accepted += 1;
+  }
+
+  refusedOne(reason: RefusalReason): void {
+    this.refused[reason] += 1;
+  }
+
+  /** A socket closed, accepted (with why) or refused (without). */
+  closed(socket: Socket, reason?: DisconnectReason): void {
+    this.closedBytesIn += socket.bytesRead;
+    this.closedBytesOut += socket.bytesWritten;
+    if (reason !== undefined) this.disconnects[reason] += 1;
+  }
+
+  /** The figures now, from these counts and `sources`. */
+  figures({ sockets, state, input, attached, linesWritten, now }: FigureSources): Figures {
+    let bytesIn = this.closedBytesIn;
+    let bytesOut = this.closedBytesOut;
+    let largestSendQueueBytes = 0;
+    for (const socket of sockets) {
+      bytesIn += socket.bytesRead;
+      bytesOut += socket.bytesWritten;
+      largestSendQueueBytes = Math.max(largestSendQueueBytes, socket.writableLength);
+    }
+    return {
+      uptimeSeconds: Math.max(0, (now - state.startedAt) / 1000),
+      beforeLogin: Math.max(0, attached - state.online), // a leaving user's delayed lines keep them online a while
+      loggedIn: state.online,
+      accepted: this.accepted,
+      refused: { ...this.refused },
+      disconnects: { ...this.disconnects },
+      linesReceived: input.received,
+      linesDelivered: linesWritten,
+      linesOverlong: input.overlong,
+      linesFlooded: input.flooded,
+      bytesIn,
+      bytesOut,
+      largestSendQueueBytes,
+      rooms: state.rooms().length,
+    };
+  }
+}
+
+/** The figures in a few lines for a person: what `/stats` shows. */
+export function statsText(figures: Figures): string {
+  const { disconnects, refused } = figures;
+  const byReason = DISCONNECT_REASONS.map((reason) => `${disconnects[reason]} ${reason.replace('_', ' ')}`).join(', ');
+  return [
+    `up for ${duration(figures.uptimeSeconds * 1000)}`,
+    `connections: ${figures.loggedIn} logged in, ${figures.beforeLogin} before login; ${figures.accepted} accepted, ${refused.full} refused (full)`,
+    `disconnects: ${byReason}`,
+    `lines: ${figures.linesReceived} received, ${figures.linesDelivered} delivered; dropped ${figures.linesOverlong} over long, ${figures.linesFlooded} flooding`,
+    `bytes: ${figures.bytesIn} in, ${figures.bytesOut} out; largest send queue ${figures.largestSendQueueBytes} bytes`,
+    `rooms: ${figures.rooms}`,
+    '',
+  ].join('\n');
+}

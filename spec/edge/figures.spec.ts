@@ -1,0 +1,33 @@
+import { disconnectReason, type Figures, statsText } from '../../lib/edge/figures';
+import { SendQueueFullError } from '../../lib/edge/fanout';
+
+describe('disconnectReason', () => {
+  it('puts the send queue first, then the chat closing, then the shutdown, then the peer', () => {
+    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    expect(disconnectReason(new SendQueueFullError(1), undefined, true)).toBe('send_queue');
+    expect(disconnectReason(null, 'quit', true)).toBe('quit');
+    expect(disconnectReason(null, 'login_timeout', false)).toBe('login_timeout');
+    expect(disconnectReason(reset, undefined, true)).toBe('shutdown');
+    expect(disconnectReason(reset, undefined, false)).toBe('error');
+    expect(disconnectReason(null, undefined, false)).toBe('eof');
+  });
+});
+
+describe('statsText', () => {
+  it('shows the figures in a few lines', () => {
+    const figures: Figures = {
+      uptimeSeconds: 3723, beforeLogin: 1, loggedIn: 2, accepted: 9, refused: { full: 1 },
+      disconnects: { eof: 1, error: 2, login_timeout: 1, send_queue: 1, quit: 1, shutdown: 0 },
+      linesReceived: 40, linesDelivered: 80, linesOverlong: 1, linesFlooded: 3, bytesIn: 500, bytesOut: 900, largestSendQueueBytes: 64, rooms: 2,
+    };
+    expect(statsText(figures)).toBe([
+      'up for 1h 2m 3s',
+      'connections: 2 logged in, 1 before login; 9 accepted, 1 refused (full)',
+      'disconnects: 1 eof, 2 error, 1 login timeout, 1 send queue, 1 quit, 0 shutdown',
+      'lines: 40 received, 80 delivered; dropped 1 over long, 3 flooding',
+      'bytes: 500 in, 900 out; largest send queue 64 bytes',
+      'rooms: 2',
+      '',
+    ].join('\n'));
+  });
+});
