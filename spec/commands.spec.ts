@@ -1,4 +1,4 @@
-import { MAX_AWAY_LENGTH, MAX_TOPIC_LENGTH } from '../lib/chat/decide';
+import { MAX_AWAY_LENGTH, MAX_ROOMS, MAX_TOPIC_LENGTH } from '../lib/chat/decide';
 import type { RateLimits } from '../lib/chat/pace';
 import type { ChatServerOptions } from '../lib/server';
 import { type Client, type Harness, startHarness } from './support/client';
@@ -311,6 +311,19 @@ describe('/join and /rooms', () => {
     bob.say('/rooms');
     await reads(bob, '*** ann just joined the chatroom\n*** rooms: #main (3)\n');
     await moveTo(bob, 'bob', 'lonely', [ann]); // no history: the room is new again
+  });
+
+  it(`refuses a new room past MAX_ROOMS (${MAX_ROOMS}), kept by topics, while rooms that exist stay open`, async () => {
+    const on = await start();
+    const { ann, bob } = await threeUsers(on);
+    const made = Array.from({ length: MAX_ROOMS - 1 }, (_, i) => `r${i}`); // #main is one
+    ann.socket.write(made.map((room) => `/join ${room}\n/topic mine\n`).join(''));
+    await reads(bob, '*** ann moved to #r0\n');
+    await ann.until(`*** ann just joined #r${MAX_ROOMS - 2}\n*** ann set the topic: mine\n`);
+    bob.say('/join one-too-many');
+    await reads(bob, `*** too many rooms (max ${MAX_ROOMS})\n`);
+    bob.say('/join r0');
+    await reads(bob, '*** bob moved to #r0\n*** bob just joined #r0\n*** topic of #r0: mine\n');
   });
 });
 
