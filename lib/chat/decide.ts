@@ -44,10 +44,14 @@ export function decide(state: ChatState, intent: Intent): Decision {
   }
 }
 
-/** Why `name` cannot be `me`'s (or a newcomer's) name now, or undefined when it can. */
+/**
+ * Why `name` cannot be `me`'s (or a newcomer's) name now, or undefined when it can. A name that
+ * passes for someone's online is "taken" before any rule it breaks (`bоb` with a Cyrillic о
+ * mixes scripts too): the user learns which name it passes for.
+ */
 function nameRefusal(state: ChatState, name: string, me?: UserId): string | undefined {
   const holder = state.userNamed(name);
-  return nameProblem(name) ?? (holder !== undefined && holder.id !== me ? `username ${holder.nick} is taken` : undefined);
+  return holder !== undefined && holder.id !== me ? `username ${holder.nick} is taken` : nameProblem(name);
 }
 
 function logIn(state: ChatState, user: UserId, typed: string, at: number): Decision {

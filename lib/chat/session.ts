@@ -1,6 +1,7 @@
 import { asyncScheduler, Observable, type Observer, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import type { Bus } from '../bus/bus';
 import { type Input, MAX_LINE_BYTES, OVERLONG_LINE } from '../edge/lines';
+import { readLine } from './commands';
 import { type Decision, decide } from './decide';
 import { MAX_NAME_LENGTH } from './names';
 import type { Connection, Outgoing } from './outgoing';
@@ -12,6 +13,15 @@ import * as text from './texts';
 
 /** Default time a connection has to give a valid username. */
 export const LOGIN_TIMEOUT_MS = 60_000;
+
+/**
+ * A line cleaned of what could act on a terminal, but for `/nick`: a name is judged as typed, and
+ * refused with the reason, as at login; cleaned, it renamed its sender to what was left of it.
+ */
+function asTyped(line: string): string {
+  const typed = readLine(line);
+  return typed.kind === 'command' && typed.name === 'nick' ? line : cleanText(line);
+}
 
 /** How each connection is served, from its greeting on. */
 export interface SessionOptions {
@@ -98,7 +108,7 @@ class Session implements Observer<Input>, PaceSink<Input> {
       if (!this.loggedIn) this.logIn(input);
       else if (input === OVERLONG_LINE) this.pacing().push(input);
       else {
-        const line = cleanText(input);
+        const line = asTyped(input);
         if (line.trim().length > 0) this.pacing().push(line);
       }
     } catch {
