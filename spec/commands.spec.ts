@@ -1,4 +1,5 @@
-import { MAX_AWAY_LENGTH, MAX_ROOMS, MAX_TOPIC_LENGTH } from '../lib/chat/decide';
+import { MAX_AWAY_LENGTH, MAX_TOPIC_LENGTH } from '../lib/chat/decide';
+import { MAX_ROOMS } from '../lib/chat/state';
 import type { RateLimits } from '../lib/chat/pace';
 import type { ChatServerOptions } from '../lib/server';
 import { type Client, type Harness, startHarness } from './support/client';
@@ -77,7 +78,8 @@ describe('/help', () => {
       '*** /rooms               the rooms and how many are in each',
       "*** /topic [TEXT]        show or set your room's topic",
       '*** /whois NAME          room, away, connected and idle time of NAME',
-      '*** /quit [MESSAGE]      leave the chat',
+      '*** /uptime              how long the server has been up',
+      '*** /quit [MESSAGE]      leave the chat; your room sees the usual leave line, not MESSAGE',
       '',
     ].join('\n'));
     await heardNothing(bob, cat);
@@ -313,17 +315,20 @@ describe('/join and /rooms', () => {
     await moveTo(bob, 'bob', 'lonely', [ann]); // no history: the room is new again
   });
 
-  it(`refuses a new room past MAX_ROOMS (${MAX_ROOMS}), kept by topics, while rooms that exist stay open`, async () => {
+  it(`makes space past MAX_ROOMS (${MAX_ROOMS}) rooms kept by topics by letting the oldest empty one go`, async () => {
     const on = await start();
     const { ann, bob } = await threeUsers(on);
     const made = Array.from({ length: MAX_ROOMS - 1 }, (_, i) => `r${i}`); // #main is one
     ann.socket.write(made.map((room) => `/join ${room}\n/topic mine\n`).join(''));
     await reads(bob, '*** ann moved to #r0\n');
     await ann.until(`*** ann just joined #r${MAX_ROOMS - 2}\n*** ann set the topic: mine\n`);
-    bob.say('/join one-too-many');
-    await reads(bob, `*** too many rooms (max ${MAX_ROOMS})\n`);
-    bob.say('/join r0');
-    await reads(bob, '*** bob moved to #r0\n*** bob just joined #r0\n*** topic of #r0: mine\n');
+    bob.say('/join one-more');
+    await reads(bob, '*** bob moved to #one-more\n*** bob just joined #one-more\n');
+    bob.say('/join r0'); // the oldest empty room went, topic and all
+    await reads(bob, '*** bob moved to #r0\n*** bob just joined #r0\n');
+    await heardNothing(bob);
+    bob.say('/join r1');
+    await reads(bob, '*** bob moved to #r1\n*** bob just joined #r1\n*** topic of #r1: mine\n');
   });
 });
 
