@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MAX_HISTORY_LINES } from './chat/state';
-import { type ChatServerOptions, createChatServer, DEFAULT_SERVER_OPTIONS, type ServerEvent } from './server';
+import { type ChatServer, type ChatServerOptions, createChatServer, DEFAULT_SERVER_OPTIONS, type ServerEvent } from './server';
 
 /** A command-line mistake: usage goes to stderr and the exit code is 2. */
 export class UsageError extends Error {
@@ -14,10 +15,17 @@ interface Setting {
   readonly env: string;
   readonly help: string;
   readonly fallback: string;
-  readonly apply: (value: string, into: Partial<Mutable<ChatServerOptions>>) => void;
+  readonly apply: (value: string, into: Draft) => void;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Options as the flags give them, the TLS ones one by one until they are checked together. */
+interface Draft extends Partial<Mutable<ChatServerOptions>> {
+  tlsPort?: number;
+  tlsCert?: string;
+  tlsKey?: string;
+}
 
 const defaults = DEFAULT_SERVER_OPTIONS;
 
@@ -40,8 +48,14 @@ function positive(flag: string, value: string): number {
 const SETTINGS: readonly Setting[] = [
   { flag: 'host', env: 'CHATD_HOST', help: 'interface to listen on', fallback: 'all interfaces',
     apply: (v, o) => { o.host = v; } },
-  { flag: 'port', env: 'CHATD_PORT', help: 'TCP port; 0 picks a free one', fallback: String(defaults.port),
-    apply: (v, o) => { o.port = count('port', v, 0, 65535); } },
+  { flag: 'port', env: 'CHATD_PORT', help: 'TCP port; 0 picks a free one, off serves TLS only', fallback: String(defaults.port),
+    apply: (v, o) => { o.port = v === 'off' ? 'off' : count('port', v, 0, 65535); } },
+  { flag: 'tls-port', env: 'CHATD_TLS_PORT', help: 'TCP port of a TLS listener; needs --tls-cert and --tls-key', fallback: 'none',
+    apply: (v, o) => { o.tlsPort = count('tls-port', v, 0, 65535); } },
+  { flag: 'tls-cert', env: 'CHATD_TLS_CERT', help: 'PEM file of the TLS certificate (chain); SIGHUP reloads it', fallback: 'none',
+    apply: (v, o) => { o.tlsCert = v; } },
+  { flag: 'tls-key', env: 'CHATD_TLS_KEY', help: 'PEM file of the TLS private key; SIGHUP reloads it', fallback: 'none',
+    apply: (v, o) => { o.tlsKey = v; } },
   { flag: 'banner', env: 'CHATD_BANNER', help: 'first line every connection sees', fallback: `"${defaults.banner}"`,
     apply: (v, o) => { o.banner = v; } },
   { flag: 'max-line-bytes', env: 'CHATD_MAX_LINE_BYTES', help: 'longest line a user may send', fallback: String(defaults.maxLineBytes),
@@ -99,12 +113,23 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
   }
   if (parsed.values['help'] === true) return { kind: 'help' };
   if (parsed.values['version'] === true) return { kind: 'version' };
-  const options: Partial<Mutable<ChatServerOptions>> = {};
+  const draft: Draft = {};
   for (const setting of SETTINGS) {
     const value = parsed.values[setting.flag] ?? env[setting.env];
-    if (typeof value === 'string') setting.apply(value, options);
+    if (typeof value === 'string') setting.apply(value, draft);
   }
-  return { kind: 'serve', options };
+  return { kind: 'serve', options: checkListeners(draft) };
+}
+
+/** The TLS flags come all three or not at all, and something must listen. */
+function checkListeners({ tlsPort, tlsCert, tlsKey, ...options }: Draft): Partial<ChatServerOptions> {
+  const given = [tlsPort, tlsCert, tlsKey].filter((value) => value !== undefined).length;
+  if (given > 0 && (tlsPort === undefined || tlsCert === undefined || tlsKey === undefined)) {
+    throw new UsageError('--tls-port, --tls-cert and --tls-key go together');
+  }
+  if (tlsPort !== undefined && tlsCert !== undefined && tlsKey !== undefined) options.tls = { port: tlsPort, certFile: tlsCert, keyFile: tlsKey };
+  if (options.port === 'off' && options.tls === undefined) throw new UsageError('--port off needs a TLS listener (--tls-port)');
+  return options;
 }
 
 function version(): string {
@@ -115,7 +140,8 @@ function version(): string {
 
 function describeEvent(event: ServerEvent): string {
   switch (event.kind) {
-    case 'connect': return `connect #${event.id} from ${event.from}`;
+    case 'connect': return `connect #${event.id} from ${event.from}${event.tls ? ' (tls)' : ''}`;
+    case 'handshake-failed': return `TLS handshake failed from ${event.from} (${event.reason})`;
     case 'login': return `login #${event.id} ${event.nick}`;
     case 'rename': return `rename #${event.id} ${event.from} -> ${event.nick}`;
     case 'logout': return `logout #${event.id} ${event.nick}`;
@@ -127,17 +153,44 @@ function describeEvent(event: ServerEvent): string {
 
 const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 
-function bindError(err: unknown, port: number): string {
+function bindError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const code = 'code' in err ? err.code : undefined;
+  const port = 'port' in err ? err.port : undefined;
   if (code === 'EADDRINUSE') return `port ${port} is already in use`;
   if (code === 'EACCES') return `no permission to listen on port ${port}`;
   return err.message;
 }
 
+const addressText = ({ address, family, port }: AddressInfo): string => `${family === 'IPv6' ? `[${address}]` : address}:${port}`;
+
+/** SIGHUP reloads the TLS certificate and key; whatever happens, the process goes on. */
+function reloadOnHangUp(server: ChatServer, tls: boolean): () => void {
+  return () => {
+    if (!tls) {
+      log('SIGHUP: no TLS certificate to reload');
+      return;
+    }
+    server.reloadTls().then(
+      () => log('SIGHUP: reloaded the TLS certificate and key'),
+      (err: unknown) => log(`SIGHUP: kept the TLS certificate and key in use: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  };
+}
+
 /** Serves until SIGINT or SIGTERM. Resolves with the process exit code. */
 async function serve(options: Partial<ChatServerOptions>): Promise<number> {
   const server = createChatServer({ ...options, onEvent: (event) => log(describeEvent(event)) });
+  const onHangUp = reloadOnHangUp(server, options.tls !== undefined);
+  process.on('SIGHUP', onHangUp); // from the start: SIGHUP's default action would end the process
+  try {
+    return await serveUntilSignalled(server);
+  } finally {
+    process.off('SIGHUP', onHangUp);
+  }
+}
+
+async function serveUntilSignalled(server: ChatServer): Promise<number> {
   // Listening for signals before the log says we listen: a script may signal as soon as it reads that.
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve).once('SIGTERM', resolve);
@@ -145,11 +198,13 @@ async function serve(options: Partial<ChatServerOptions>): Promise<number> {
   // After the first signal, a second one means now: the default action ends the process at once.
   const stopListeningForSignals = () => process.removeAllListeners('SIGINT').removeAllListeners('SIGTERM');
   try {
-    const { address, family, port } = await server.listen();
-    log(`listening on ${family === 'IPv6' ? `[${address}]` : address}:${port}`);
+    await server.listen();
+    const [plain, tls] = [server.address(), server.tlsAddress()];
+    if (plain !== null) log(`listening on ${addressText(plain)}`);
+    if (tls !== null) log(`listening for TLS on ${addressText(tls)}`);
   } catch (err) {
     stopListeningForSignals();
-    process.stderr.write(`chatd: ${bindError(err, options.port ?? defaults.port)}\n`);
+    process.stderr.write(`chatd: ${bindError(err)}\n`);
     return 1;
   }
   const signal = await signalled;

@@ -1,5 +1,4 @@
-import { once } from 'node:events';
-import { type AddressInfo, createServer, type Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { ignoreElements, merge, Subject, type Subscription, tap } from 'rxjs';
 import { memoryBus } from './bus/memory';
 import { chat } from './chat/chat';
@@ -10,6 +9,7 @@ import { ChatState, HISTORY_LINES } from './chat/state';
 import { SERVER_FULL, SHUTTING_DOWN } from './chat/texts';
 import { localFanout, MAX_SEND_QUEUE_BYTES } from './edge/fanout';
 import { socketLines } from './edge/lines';
+import { listeners, type TlsSettings } from './edge/listeners';
 
 export const DEFAULT_PORT = 6677;
 /** Default for the connections served at once; one more is told the server is full. */
@@ -21,7 +21,8 @@ export const SHUTDOWN_GRACE_MS = 3_000;
 
 /** What the server reports as it runs, for a log. */
 export type ServerEvent =
-  | { readonly kind: 'connect'; readonly id: UserId; readonly from: string }
+  | { readonly kind: 'connect'; readonly id: UserId; readonly from: string; readonly tls: boolean }
+  | { readonly kind: 'handshake-failed'; readonly from: string; readonly reason: string }
   | { readonly kind: 'login'; readonly id: UserId; readonly nick: string }
   | { readonly kind: 'rename'; readonly id: UserId; readonly from: string; readonly nick: string }
   | { readonly kind: 'logout'; readonly id: UserId; readonly nick: string }
@@ -34,7 +35,10 @@ export interface ChatServerOptions extends SessionOptions {
   readonly historyLines: number;
   /** Interface to listen on; undefined listens on all of them. */
   readonly host: string | undefined;
-  readonly port: number;
+  /** The plain port, or 'off' to serve TLS only. */
+  readonly port: number | 'off';
+  /** A TLS listener beside the plain one, serving the same chat; undefined for none. */
+  readonly tls: TlsSettings | undefined;
   readonly maxClients: number;
   readonly maxSendQueueBytes: number;
   readonly keepAliveIdleMs: number;
@@ -47,6 +51,7 @@ export const DEFAULT_SERVER_OPTIONS: ChatServerOptions = {
   historyLines: HISTORY_LINES,
   host: undefined,
   port: DEFAULT_PORT,
+  tls: undefined,
   maxClients: MAX_CLIENTS,
   maxSendQueueBytes: MAX_SEND_QUEUE_BYTES,
   keepAliveIdleMs: KEEPALIVE_IDLE_MS,
@@ -56,10 +61,16 @@ export const DEFAULT_SERVER_OPTIONS: ChatServerOptions = {
 
 /** A chat server: listen once, then close once. */
 export interface ChatServer {
-  /** Resolves with the bound address once listening; rejects if the port cannot be bound. */
+  /** Resolves with the bound address (the TLS one when the plain port is off) once listening;
+   * rejects if a port cannot be bound or the TLS files cannot be used. */
   listen(): Promise<AddressInfo>;
-  /** The bound address, or null before listen() resolves and after close(). */
+  /** The plain listener's address, or null when it is off, before listen() resolves and after close(). */
   address(): AddressInfo | null;
+  /** The TLS listener's address, or null when there is none, before listen() resolves and after close(). */
+  tlsAddress(): AddressInfo | null;
+  /** Reads the TLS certificate and key again, for new connections; rejects with a TlsFilesError
+   * (code CHAT_TLS_FILES) and keeps the pair in use when they cannot be read or used. */
+  reloadTls(): Promise<void>;
   /** The names of the users logged in now, in the order they logged in. */
   users(): string[];
   /** Stops accepting, tells every user, and resolves once every socket is closed. */
@@ -94,7 +105,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   let nextId = 1;
   let subscription: Subscription | undefined;
 
-  const accept = (socket: Socket) => {
+  const accept = (socket: Socket, secure: boolean) => {
     socket.on('error', ignoreError);
     sockets.add(socket);
     if (fanout.size >= options.maxClients) {
@@ -114,11 +125,18 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       report({ kind: 'disconnect', id, reason: reasonOf(socket.errored) });
     });
     fanout.attach(id, socket);
-    report({ kind: 'connect', id, from: peerName(socket) });
+    report({ kind: 'connect', id, from: peerName(socket), tls: secure });
     connections.next({ id, input$: socketLines(socket, options.maxLineBytes) });
   };
 
-  const server = createServer(accept);
+  const server = listeners(
+    { host: options.host, port: options.port, tls: options.tls, handshakeTimeoutMs: options.loginTimeoutMs },
+    {
+      accept,
+      handshakeFailed: (socket, error) => report({ kind: 'handshake-failed', from: peerName(socket), reason: reasonOf(error) }),
+      error: (error) => report({ kind: 'error', error }),
+    },
+  );
 
   const logEvent = (event: ChatEvent) => {
     if (event.type === 'joined') report({ kind: 'login', id: event.user, nick: event.nick });
@@ -127,26 +145,23 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   };
 
   const start = () => {
-    server.on('error', (error) => report({ kind: 'error', error })); // accept errors (EMFILE) pass
     const logged$ = bus.events$.pipe(tap(logEvent), ignoreElements());
     subscription = merge(chat(connections, { state, bus }, options), logged$).subscribe((out) => fanout.deliver(out));
   };
 
   const listen = async (): Promise<AddressInfo> => {
-    server.listen({ port: options.port, host: options.host });
-    await once(server, 'listening'); // rejects with the bind error (EADDRINUSE, EACCES)
+    await server.listen();
     start();
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('chatd listens on TCP only');
+    const address = server.plainAddress() ?? server.tlsAddress();
+    if (address === null) throw new Error('chatd listens on TCP only');
     return address;
   };
 
   const close = async (): Promise<void> => {
     if (!server.listening) return;
-    const serverClosed = once(server, 'close');
+    const serverClosed = server.close(); // stop accepting
     // The server's 'close' can come before the last socket's 'close' listeners have run.
     const socketsClosed = [...sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
-    server.close(); // stop accepting
     subscription?.unsubscribe(); // the room goes quiet first: no leave lines after the notice
     connections.complete();
     fanout.flush(); // what the room said before it went quiet comes before the notice
@@ -164,9 +179,8 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     listen,
     close,
     users: () => (server.listening ? state.nicks() : []),
-    address: () => {
-      const address = server.address();
-      return address === null || typeof address === 'string' ? null : address;
-    },
+    address: () => server.plainAddress(),
+    tlsAddress: () => server.tlsAddress(),
+    reloadTls: () => server.reloadTls(),
   };
 }
