@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MAX_HISTORY_LINES } from './chat/state';
+import type { AccountChange } from './store/registry';
 import { type ChatServer, type ChatServerOptions, createChatServer, DEFAULT_SERVER_OPTIONS, type ServerEvent } from './server';
 
 /** A command-line mistake: usage goes to stderr and the exit code is 2. */
@@ -15,6 +16,8 @@ interface Setting {
   readonly env: string;
   readonly help: string;
   readonly fallback: string;
+  /** A switch takes no value as a flag; its environment variable is yes or no. */
+  readonly switch?: true;
   readonly apply: (value: string, into: Draft) => void;
 }
 
@@ -44,6 +47,14 @@ function positive(flag: string, value: string): number {
   }
   return number;
 }
+
+function yesOrNo(flag: string, value: string): boolean {
+  if (value === 'yes' || value === 'no') return value === 'yes';
+  throw new UsageError(`--${flag} must be yes or no, not '${value}'`);
+}
+
+/** Where the CLI keeps its data when not told; the library keeps it in memory. */
+export const DEFAULT_DATA_DIR = './chatd-data';
 
 const SETTINGS: readonly Setting[] = [
   { flag: 'host', env: 'CHATD_HOST', help: 'interface to listen on', fallback: 'all interfaces',
@@ -76,13 +87,17 @@ const SETTINGS: readonly Setting[] = [
     apply: (v, o) => { o.keepAliveIdleMs = count('keepalive', v, 1) * 1000; } },
   { flag: 'history', env: 'CHATD_HISTORY', help: 'chat lines a room replays to those who join it; 0 for none', fallback: String(defaults.historyLines),
     apply: (v, o) => { o.historyLines = count('history', v, 0, MAX_HISTORY_LINES); } },
+  { flag: 'data-dir', env: 'CHATD_DATA_DIR', help: 'folder of the data file (registered names)', fallback: DEFAULT_DATA_DIR,
+    apply: (v, o) => { o.dataDir = v; } },
+  { flag: 'require-tls-for-passwords', env: 'CHATD_REQUIRE_TLS_FOR_PASSWORDS', help: 'refuse passwords over plain connections (env: yes or no)', fallback: 'no', switch: true,
+    apply: (v, o) => { o.requireTlsForPasswords = yesOrNo('require-tls-for-passwords', v); } },
   { flag: 'shutdown-grace', env: 'CHATD_SHUTDOWN_GRACE', help: 'seconds a shutdown waits for peers to read', fallback: String(defaults.shutdownGraceMs / 1000),
     apply: (v, o) => { o.shutdownGraceMs = positive('shutdown-grace', v) * 1000; } },
 ];
 
 /** The text of `chatd --help`. */
 export function usage(): string {
-  const rows = SETTINGS.map((s) => `  --${`${s.flag} <value>`.padEnd(24)} ${s.help} (env ${s.env}, default ${s.fallback})`);
+  const rows = SETTINGS.map((s) => `  --${`${s.flag}${s.switch ? '' : ' <value>'}`.padEnd(24)} ${s.help} (env ${s.env}, default ${s.fallback})`);
   return [
     'Usage: chatd [options]',
     '',
@@ -99,7 +114,7 @@ export type Command = { readonly kind: 'help' } | { readonly kind: 'version' } |
 
 /** Reads argv and the environment; throws UsageError on an unknown flag or a bad value. */
 export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Command {
-  const flags = Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: 'string' as const }]));
+  const flags = Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: s.switch ? ('boolean' as const) : ('string' as const) }]));
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
@@ -117,6 +132,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
   for (const setting of SETTINGS) {
     const value = parsed.values[setting.flag] ?? env[setting.env];
     if (typeof value === 'string') setting.apply(value, draft);
+    else if (value === true) setting.apply('yes', draft);
   }
   return { kind: 'serve', options: checkListeners(draft) };
 }
@@ -147,13 +163,24 @@ function describeEvent(event: ServerEvent): string {
     case 'logout': return `logout #${event.id} ${event.nick}`;
     case 'disconnect': return `disconnect #${event.id} (${event.reason})`;
     case 'full': return `refused ${event.from}: server full`;
+    case 'account': return describeAccountChange(event.change);
     case 'error': return `error: ${event.error.message}`;
+  }
+}
+
+function describeAccountChange(change: AccountChange): string {
+  switch (change.kind) {
+    case 'registered': return `register ${change.name} from ${change.from}`;
+    case 'password-changed': return `password changed for ${change.name} from ${change.from}`;
+    case 'unregistered': return `unregister ${change.name} from ${change.from}`;
+    case 'wrong-password': return `wrong password for ${change.name} from ${change.from}`;
+    case 'save-failed': return `error: ${change.error.message}`;
   }
 }
 
 const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 
-function bindError(err: unknown): string {
+function startError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const code = 'code' in err ? err.code : undefined;
   const port = 'port' in err ? err.port : undefined;
@@ -180,7 +207,7 @@ function reloadOnHangUp(server: ChatServer, tls: boolean): () => void {
 
 /** Serves until SIGINT or SIGTERM. Resolves with the process exit code. */
 async function serve(options: Partial<ChatServerOptions>): Promise<number> {
-  const server = createChatServer({ ...options, onEvent: (event) => log(describeEvent(event)) });
+  const server = createChatServer({ dataDir: DEFAULT_DATA_DIR, ...options, onEvent: (event) => log(describeEvent(event)) });
   const onHangUp = reloadOnHangUp(server, options.tls !== undefined);
   process.on('SIGHUP', onHangUp); // from the start: SIGHUP's default action would end the process
   try {
@@ -204,7 +231,7 @@ async function serveUntilSignalled(server: ChatServer): Promise<number> {
     if (tls !== null) log(`listening for TLS on ${addressText(tls)}`);
   } catch (err) {
     stopListeningForSignals();
-    process.stderr.write(`chatd: ${bindError(err)}\n`);
+    process.stderr.write(`chatd: ${startError(err)}\n`);
     return 1;
   }
   const signal = await signalled;

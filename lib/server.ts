@@ -4,12 +4,15 @@ import { memoryBus } from './bus/memory';
 import { chat } from './chat/chat';
 import type { ChatEvent, UserId } from './chat/events';
 import type { Connection } from './chat/outgoing';
-import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './chat/session';
+import { DEFAULT_SESSION_OPTIONS, type Seat, type SessionOptions } from './chat/session';
 import { ChatState, HISTORY_LINES } from './chat/state';
 import { SERVER_FULL, SHUTTING_DOWN } from './chat/texts';
 import { localFanout, MAX_SEND_QUEUE_BYTES } from './edge/fanout';
 import { socketLines } from './edge/lines';
 import { listeners, type TlsSettings } from './edge/listeners';
+import { fileStore } from './store/file';
+import { type AccountChange, registry, WRONG_PASSWORD_DELAY_MS } from './store/registry';
+import { memoryStore } from './store/store';
 
 export const DEFAULT_PORT = 6677;
 /** Default for the connections served at once; one more is told the server is full. */
@@ -28,6 +31,7 @@ export type ServerEvent =
   | { readonly kind: 'logout'; readonly id: UserId; readonly nick: string }
   | { readonly kind: 'disconnect'; readonly id: UserId; readonly reason: string }
   | { readonly kind: 'full'; readonly from: string }
+  | { readonly kind: 'account'; readonly change: AccountChange }
   | { readonly kind: 'error'; readonly error: Error };
 
 export interface ChatServerOptions extends SessionOptions {
@@ -43,6 +47,10 @@ export interface ChatServerOptions extends SessionOptions {
   readonly maxSendQueueBytes: number;
   readonly keepAliveIdleMs: number;
   readonly shutdownGraceMs: number;
+  /** Where registered names are kept; undefined keeps them in memory, for this server's life. */
+  readonly dataDir: string | undefined;
+  /** The wait after a wrong password from an address; it doubles with each more. */
+  readonly wrongPasswordDelayMs: number;
   readonly onEvent: (event: ServerEvent) => void;
 }
 
@@ -56,13 +64,16 @@ export const DEFAULT_SERVER_OPTIONS: ChatServerOptions = {
   maxSendQueueBytes: MAX_SEND_QUEUE_BYTES,
   keepAliveIdleMs: KEEPALIVE_IDLE_MS,
   shutdownGraceMs: SHUTDOWN_GRACE_MS,
+  dataDir: undefined,
+  wrongPasswordDelayMs: WRONG_PASSWORD_DELAY_MS,
   onEvent: () => {},
 };
 
 /** A chat server: listen once, then close once. */
 export interface ChatServer {
-  /** Resolves with the bound address (the TLS one when the plain port is off) once listening;
-   * rejects if a port cannot be bound or the TLS files cannot be used. */
+  /** Loads the data, then resolves with the bound address (the TLS one when the plain port is
+   * off) once listening; rejects if the data is corrupt or unwritable (a StoreError), a port
+   * cannot be bound or the TLS files cannot be used. */
   listen(): Promise<AddressInfo>;
   /** The plain listener's address, or null when it is off, before listen() resolves and after close(). */
   address(): AddressInfo | null;
@@ -77,9 +88,12 @@ export interface ChatServer {
   close(): Promise<void>;
 }
 
-/** The peer as a log shows it; an IPv4 peer on a dual-stack socket shows as plain IPv4. */
+/** The peer's address; an IPv4 peer on a dual-stack socket shows as plain IPv4. */
+const peerAddress = (socket: Socket): string => (socket.remoteAddress ?? 'unknown').replace(/^::ffff:(?=\d+\.)/, '');
+
+/** The peer as a log shows it. */
 function peerName(socket: Socket): string {
-  const address = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:(?=\d+\.)/, '');
+  const address = peerAddress(socket);
   return address.includes(':') ? `[${address}]:${socket.remotePort}` : `${address}:${socket.remotePort}`;
 }
 
@@ -126,7 +140,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     });
     fanout.attach(id, socket);
     report({ kind: 'connect', id, from: peerName(socket), tls: secure });
-    connections.next({ id, input$: socketLines(socket, options.maxLineBytes) });
+    connections.next({ id, input$: socketLines(socket, options.maxLineBytes), secure, from: peerAddress(socket) });
   };
 
   const server = listeners(
@@ -144,14 +158,17 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     else if (event.type === 'left') report({ kind: 'logout', id: event.user, nick: event.nick });
   };
 
-  const start = () => {
+  const start = (seat: Seat) => {
     const logged$ = bus.events$.pipe(tap(logEvent), ignoreElements());
-    subscription = merge(chat(connections, { state, bus }, options), logged$).subscribe((out) => fanout.deliver(out));
+    subscription = merge(chat(connections, seat, options), logged$).subscribe((out) => fanout.deliver(out));
   };
 
   const listen = async (): Promise<AddressInfo> => {
+    const store = options.dataDir === undefined ? memoryStore() : fileStore(options.dataDir);
+    const data = await store.load();
+    const accounts = registry(store, data, { delayMs: options.wrongPasswordDelayMs, report: (change) => report({ kind: 'account', change }) });
     await server.listen();
-    start();
+    start({ state, bus, accounts });
     const address = server.plainAddress() ?? server.tlsAddress();
     if (address === null) throw new Error('chatd listens on TCP only');
     return address;

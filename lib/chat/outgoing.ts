@@ -6,6 +6,10 @@ import type { UserId } from './events';
 export interface Connection {
   readonly id: UserId;
   readonly input$: Observable<Input>;
+  /** Encrypted (TLS): passwords may cross it without a warning. Plain when not given. */
+  readonly secure?: boolean;
+  /** The peer's address, which wrong passwords slow down; '' when not given. */
+  readonly from?: string;
 }
 
 /**
