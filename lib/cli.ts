@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { MAX_HISTORY_LINES } from './chat/state';
 import type { MetricsAddress } from './edge/metrics';
-import { type ChatServerOptions, createChatServer, DEFAULT_SERVER_OPTIONS, type ServerEvent } from './server';
+import { type ChatServer, type ChatServerOptions, createChatServer, DEFAULT_SERVER_OPTIONS, type ServerEvent } from './server';
+import type { AccountChange } from './store/registry';
 
 /** A command-line mistake: usage goes to stderr and the exit code is 2. */
 export class UsageError extends Error {
@@ -18,8 +19,18 @@ interface Setting<T> {
   readonly fallback: string;
   /** A flag that takes no value; its variable is 1, true, 0 or false. */
   readonly toggle?: true;
-  readonly apply: (value: string, into: Partial<Mutable<T>>) => void;
+  readonly apply: (value: string, into: T) => void;
 }
+
+/** Options as the flags give them, the TLS ones one by one until they are checked together. */
+interface Draft extends Partial<Mutable<ChatServerOptions>> {
+  tlsPort?: number;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+/** Where the CLI keeps its data when not told; the library keeps it in memory. */
+export const DEFAULT_DATA_DIR = './chatd-data';
 
 /** How much is logged, and how. */
 export interface LogOptions {
@@ -76,11 +87,17 @@ function positive(flag: string, value: string): number {
   return number;
 }
 
-const SETTINGS: readonly Setting<ChatServerOptions>[] = [
+const SETTINGS: readonly Setting<Draft>[] = [
   { flag: 'host', env: 'CHATD_HOST', help: 'interface to listen on', fallback: 'all interfaces',
     apply: (v, o) => { o.host = v; } },
-  { flag: 'port', env: 'CHATD_PORT', help: 'TCP port; 0 picks a free one', fallback: String(defaults.port),
-    apply: (v, o) => { o.port = count('port', v, 0, 65535); } },
+  { flag: 'port', env: 'CHATD_PORT', help: 'TCP port; 0 picks a free one, off serves TLS only', fallback: String(defaults.port),
+    apply: (v, o) => { o.port = v === 'off' ? 'off' : count('port', v, 0, 65535); } },
+  { flag: 'tls-port', env: 'CHATD_TLS_PORT', help: 'TCP port of a TLS listener; needs --tls-cert and --tls-key', fallback: 'none',
+    apply: (v, o) => { o.tlsPort = count('tls-port', v, 0, 65535); } },
+  { flag: 'tls-cert', env: 'CHATD_TLS_CERT', help: 'PEM file of the TLS certificate (chain); SIGHUP reloads it', fallback: 'none',
+    apply: (v, o) => { o.tlsCert = v; } },
+  { flag: 'tls-key', env: 'CHATD_TLS_KEY', help: 'PEM file of the TLS private key; SIGHUP reloads it', fallback: 'none',
+    apply: (v, o) => { o.tlsKey = v; } },
   { flag: 'banner', env: 'CHATD_BANNER', help: 'first line every connection sees', fallback: `"${defaults.banner}"`,
     apply: (v, o) => { o.banner = v; } },
   { flag: 'max-line-bytes', env: 'CHATD_MAX_LINE_BYTES', help: 'longest line a user may send', fallback: String(defaults.maxLineBytes),
@@ -101,6 +118,10 @@ const SETTINGS: readonly Setting<ChatServerOptions>[] = [
     apply: (v, o) => { o.keepAliveIdleMs = count('keepalive', v, 1) * 1000; } },
   { flag: 'history', env: 'CHATD_HISTORY', help: 'chat lines a room replays to those who join it; 0 for none', fallback: String(defaults.historyLines),
     apply: (v, o) => { o.historyLines = count('history', v, 0, MAX_HISTORY_LINES); } },
+  { flag: 'data-dir', env: 'CHATD_DATA_DIR', help: 'folder of the data file (registered names)', fallback: DEFAULT_DATA_DIR,
+    apply: (v, o) => { o.dataDir = v; } },
+  { flag: 'require-tls-for-passwords', env: 'CHATD_REQUIRE_TLS_FOR_PASSWORDS', help: 'refuse passwords over plain connections', fallback: 'off', toggle: true,
+    apply: (v, o) => { o.requireTlsForPasswords = toggle('require-tls-for-passwords', v); } },
   { flag: 'shutdown-grace', env: 'CHATD_SHUTDOWN_GRACE', help: 'seconds a shutdown waits for peers to read', fallback: String(defaults.shutdownGraceMs / 1000),
     apply: (v, o) => { o.shutdownGraceMs = positive('shutdown-grace', v) * 1000; } },
   { flag: 'metrics-listen', env: 'CHATD_METRICS_LISTEN', help: 'HOST:PORT (or PORT, on loopback) to serve /metrics, /stats, /healthz', fallback: 'off',
@@ -109,14 +130,14 @@ const SETTINGS: readonly Setting<ChatServerOptions>[] = [
     apply: (v, o) => { o.logChat = toggle('log-chat', v); } },
 ];
 
-const LOG_SETTINGS: readonly Setting<LogOptions>[] = [
+const LOG_SETTINGS: readonly Setting<Partial<Mutable<LogOptions>>>[] = [
   { flag: 'log-format', env: 'CHATD_LOG_FORMAT', help: `${FORMATS.join(' or ')}: json is one object a line`, fallback: DEFAULT_LOG_OPTIONS.format,
     apply: (v, o) => { o.format = oneOf('log-format', v, FORMATS); } },
   { flag: 'log-level', env: 'CHATD_LOG_LEVEL', help: `${LEVELS.join(', ')}: the least severe logged`, fallback: DEFAULT_LOG_OPTIONS.level,
     apply: (v, o) => { o.level = oneOf('log-level', v, LEVELS); } },
 ];
 
-const ALL_SETTINGS: readonly (Setting<ChatServerOptions> | Setting<LogOptions>)[] = [...SETTINGS, ...LOG_SETTINGS];
+const ALL_SETTINGS: readonly (Setting<Draft> | Setting<Partial<Mutable<LogOptions>>>)[] = [...SETTINGS, ...LOG_SETTINGS];
 
 /** The text of `chatd --help`. */
 export function usage(): string {
@@ -139,7 +160,7 @@ export type Command =
   | { readonly kind: 'serve'; readonly options: Partial<ChatServerOptions>; readonly log: LogOptions };
 
 /** Applies each of `settings` given by a flag or, failing that, by the environment. */
-function applySettings<T>(settings: readonly Setting<T>[], values: Record<string, unknown>, env: NodeJS.ProcessEnv, into: Partial<Mutable<T>>): void {
+function applySettings<T>(settings: readonly Setting<T>[], values: Record<string, unknown>, env: NodeJS.ProcessEnv, into: T): void {
   for (const setting of settings) {
     const flagged = values[setting.flag];
     const value = flagged === true ? 'true' : (flagged ?? env[setting.env]);
@@ -163,11 +184,22 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
   }
   if (parsed.values['help'] === true) return { kind: 'help' };
   if (parsed.values['version'] === true) return { kind: 'version' };
-  const options: Partial<Mutable<ChatServerOptions>> = {};
+  const draft: Draft = {};
   const log: Partial<Mutable<LogOptions>> = {};
-  applySettings(SETTINGS, parsed.values, env, options);
+  applySettings(SETTINGS, parsed.values, env, draft);
   applySettings(LOG_SETTINGS, parsed.values, env, log);
-  return { kind: 'serve', options, log: { ...DEFAULT_LOG_OPTIONS, ...log } };
+  return { kind: 'serve', options: checkListeners(draft), log: { ...DEFAULT_LOG_OPTIONS, ...log } };
+}
+
+/** The TLS flags come all three or not at all, and something must listen. */
+function checkListeners({ tlsPort, tlsCert, tlsKey, ...options }: Draft): Partial<ChatServerOptions> {
+  const given = [tlsPort, tlsCert, tlsKey].filter((value) => value !== undefined).length;
+  if (given > 0 && (tlsPort === undefined || tlsCert === undefined || tlsKey === undefined)) {
+    throw new UsageError('--tls-port, --tls-cert and --tls-key go together');
+  }
+  if (tlsPort !== undefined && tlsCert !== undefined && tlsKey !== undefined) options.tls = { port: tlsPort, certFile: tlsCert, keyFile: tlsKey };
+  if (options.port === 'off' && options.tls === undefined) throw new UsageError('--port off needs a TLS listener (--tls-port)');
+  return options;
 }
 
 function version(): string {
@@ -191,7 +223,12 @@ const entry = (level: LogLevel, event: string, text: string, fields: Record<stri
 /** A server event as a log entry. No chat text but a `said` event's, which only `--log-chat` reports. */
 export function logEntry(event: ServerEvent): LogEntry {
   switch (event.kind) {
-    case 'connect': return entry('info', 'connect', `connect #${event.id} from ${event.from}`, { id: event.id, from: event.from });
+    case 'connect': {
+      const text = `connect #${event.id} from ${event.from}${event.tls ? ' (tls)' : ''}`;
+      return entry('info', 'connect', text, { id: event.id, from: event.from, tls: String(event.tls) });
+    }
+    case 'handshake-failed':
+      return entry('warn', 'handshake-failed', `TLS handshake failed from ${event.from} (${event.reason})`, { from: event.from, reason: event.reason });
     case 'login': return entry('info', 'login', `login #${event.id} ${event.nick}`, { id: event.id, nick: event.nick });
     case 'rename': return entry('info', 'rename', `rename #${event.id} ${event.from} -> ${event.nick}`, { id: event.id, from: event.from, nick: event.nick });
     case 'logout': return entry('info', 'logout', `logout #${event.id} ${event.nick}`, { id: event.id, nick: event.nick });
@@ -202,7 +239,21 @@ export function logEntry(event: ServerEvent): LogEntry {
       return entry('info', 'disconnect', `disconnect #${event.id} (${why})`, fields);
     }
     case 'full': return entry('warn', 'refused', `refused ${event.from}: server full`, { from: event.from, reason: 'full' });
+    case 'account': return accountEntry(event.change);
     case 'error': return entry('error', 'error', `error: ${event.error.message}`, { message: event.error.message });
+  }
+}
+
+/** An account change as a log entry: who and from where, never a password. */
+function accountEntry(change: AccountChange): LogEntry {
+  switch (change.kind) {
+    case 'registered': return entry('info', 'register', `register ${change.name} from ${change.from}`, { name: change.name, from: change.from });
+    case 'password-changed':
+      return entry('info', 'password-changed', `password changed for ${change.name} from ${change.from}`, { name: change.name, from: change.from });
+    case 'unregistered': return entry('info', 'unregister', `unregister ${change.name} from ${change.from}`, { name: change.name, from: change.from });
+    case 'wrong-password':
+      return entry('warn', 'wrong-password', `wrong password for ${change.name} from ${change.from}`, { name: change.name, from: change.from });
+    case 'save-failed': return entry('error', 'error', `error: ${change.error.message}`, { message: change.error.message });
   }
 }
 
@@ -228,17 +279,45 @@ const hostPort = (address: AddressInfo): string =>
 function bindError(err: unknown, options: Partial<ChatServerOptions>): string {
   if (!(err instanceof Error)) return String(err);
   const code = 'code' in err ? err.code : undefined;
-  const port = 'port' in err && typeof err.port === 'number' ? err.port : (options.port ?? defaults.port);
+  const port = 'port' in err && typeof err.port === 'number' ? err.port : undefined;
+  if (port === undefined) return err.message;
   const what = port === options.metricsListen?.port ? 'metrics port' : 'port'; // the same port for both fails on the chat's
   if (code === 'EADDRINUSE') return `${what} ${port} is already in use`;
   if (code === 'EACCES') return `no permission to listen on ${what} ${port}`;
   return err.message;
 }
 
-/** Serves until SIGINT or SIGTERM. Resolves with the process exit code. */
+/** SIGHUP reloads the TLS certificate and key; whatever happens, the process goes on. */
+function reloadOnHangUp(server: ChatServer, tls: boolean, log: (logged: LogEntry) => void): () => void {
+  return () => {
+    if (!tls) {
+      log(entry('info', 'reload', 'SIGHUP: no TLS certificate to reload'));
+      return;
+    }
+    server.reloadTls().then(
+      () => log(entry('info', 'reload', 'SIGHUP: reloaded the TLS certificate and key')),
+      (err: unknown) => {
+        const message = err instanceof Error ? err.message : String(err);
+        log(entry('error', 'reload-failed', `SIGHUP: kept the TLS certificate and key in use: ${message}`, { message }));
+      },
+    );
+  };
+}
+
+/** Serves until SIGINT or SIGTERM, reloading TLS files on SIGHUP. Resolves with the exit code. */
 async function serve(options: Partial<ChatServerOptions>, logOptions: LogOptions): Promise<number> {
   const log = logger(logOptions);
-  const server = createChatServer({ ...options, onEvent: (event) => log(logEntry(event)) });
+  const server = createChatServer({ dataDir: DEFAULT_DATA_DIR, ...options, onEvent: (event) => log(logEntry(event)) });
+  const onHangUp = reloadOnHangUp(server, options.tls !== undefined, log);
+  process.on('SIGHUP', onHangUp); // from the start: SIGHUP's default action would end the process
+  try {
+    return await serveUntilSignalled(server, options, log);
+  } finally {
+    process.off('SIGHUP', onHangUp);
+  }
+}
+
+async function serveUntilSignalled(server: ChatServer, options: Partial<ChatServerOptions>, log: (logged: LogEntry) => void): Promise<number> {
   // Listening for signals before the log says we listen: a script may signal as soon as it reads that.
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve).once('SIGTERM', resolve);
@@ -246,8 +325,10 @@ async function serve(options: Partial<ChatServerOptions>, logOptions: LogOptions
   // After the first signal, a second one means now: the default action ends the process at once.
   const stopListeningForSignals = () => process.removeAllListeners('SIGINT').removeAllListeners('SIGTERM');
   try {
-    const address = hostPort(await server.listen());
-    log(entry('info', 'listening', `listening on ${address}`, { address }));
+    await server.listen();
+    const [plain, tls] = [server.address(), server.tlsAddress()];
+    if (plain !== null) log(entry('info', 'listening', `listening on ${hostPort(plain)}`, { address: hostPort(plain) }));
+    if (tls !== null) log(entry('info', 'listening', `listening for TLS on ${hostPort(tls)}`, { address: hostPort(tls), tls: 'true' }));
   } catch (err) {
     stopListeningForSignals();
     process.stderr.write(`chatd: ${bindError(err, options)}\n`);

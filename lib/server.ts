@@ -1,19 +1,22 @@
-import { once } from 'node:events';
 import type { Server } from 'node:http';
-import { type AddressInfo, createServer, type Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { ignoreElements, merge, Subject, type Subscription, tap } from 'rxjs';
 import { memoryBus } from './bus/memory';
 import { chat } from './chat/chat';
 import type { ChatEvent, UserId } from './chat/events';
 import type { Connection } from './chat/outgoing';
-import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './chat/session';
+import { DEFAULT_SESSION_OPTIONS, type Seat, type SessionOptions } from './chat/session';
 import { ChatState, HISTORY_LINES } from './chat/state';
 import { InputTally } from './chat/tally';
 import { SERVER_FULL, SHUTTING_DOWN } from './chat/texts';
 import { localFanout, MAX_SEND_QUEUE_BYTES } from './edge/fanout';
 import { ConnectionTally, type DisconnectReason, disconnectReason } from './edge/figures';
 import { socketLines } from './edge/lines';
+import { listeners, type TlsSettings } from './edge/listeners';
 import { boundAddress, closeScrapes, listenForScrapes, type MetricsAddress } from './edge/metrics';
+import { fileStore } from './store/file';
+import { type AccountChange, registry, WRONG_PASSWORD_DELAY_MS } from './store/registry';
+import { memoryStore } from './store/store';
 
 export type { ChatEvent, UserId } from './chat/events';
 
@@ -27,13 +30,15 @@ export const SHUTDOWN_GRACE_MS = 3_000;
 
 /** What the server reports as it runs, for a log. */
 export type ServerEvent =
-  | { readonly kind: 'connect'; readonly id: UserId; readonly from: string }
+  | { readonly kind: 'connect'; readonly id: UserId; readonly from: string; readonly tls: boolean }
+  | { readonly kind: 'handshake-failed'; readonly from: string; readonly reason: string }
   | { readonly kind: 'login'; readonly id: UserId; readonly nick: string }
   | { readonly kind: 'rename'; readonly id: UserId; readonly from: string; readonly nick: string }
   | { readonly kind: 'logout'; readonly id: UserId; readonly nick: string }
   | { readonly kind: 'said'; readonly id: UserId; readonly room: string; readonly text: string }
   | { readonly kind: 'disconnect'; readonly id: UserId; readonly reason: DisconnectReason; readonly error: string | undefined }
   | { readonly kind: 'full'; readonly from: string }
+  | { readonly kind: 'account'; readonly change: AccountChange }
   | { readonly kind: 'error'; readonly error: Error };
 
 export interface ChatServerOptions extends SessionOptions {
@@ -41,7 +46,10 @@ export interface ChatServerOptions extends SessionOptions {
   readonly historyLines: number;
   /** Interface to listen on; undefined listens on all of them. */
   readonly host: string | undefined;
-  readonly port: number;
+  /** The plain port, or 'off' to serve TLS only. */
+  readonly port: number | 'off';
+  /** A TLS listener beside the plain one, serving the same chat; undefined for none. */
+  readonly tls: TlsSettings | undefined;
   readonly maxClients: number;
   readonly maxSendQueueBytes: number;
   readonly keepAliveIdleMs: number;
@@ -50,6 +58,10 @@ export interface ChatServerOptions extends SessionOptions {
   readonly metricsListen: MetricsAddress | undefined;
   /** Reports what users say (`said` events, with the text); off, no chat text is reported. */
   readonly logChat: boolean;
+  /** Where registered names are kept; undefined keeps them in memory, for this server's life. */
+  readonly dataDir: string | undefined;
+  /** The wait after a wrong password from an address; it doubles with each more. */
+  readonly wrongPasswordDelayMs: number;
   readonly onEvent: (event: ServerEvent) => void;
 }
 
@@ -58,32 +70,45 @@ export const DEFAULT_SERVER_OPTIONS: ChatServerOptions = {
   historyLines: HISTORY_LINES,
   host: undefined,
   port: DEFAULT_PORT,
+  tls: undefined,
   maxClients: MAX_CLIENTS,
   maxSendQueueBytes: MAX_SEND_QUEUE_BYTES,
   keepAliveIdleMs: KEEPALIVE_IDLE_MS,
   shutdownGraceMs: SHUTDOWN_GRACE_MS,
   metricsListen: undefined,
   logChat: false,
+  dataDir: undefined,
+  wrongPasswordDelayMs: WRONG_PASSWORD_DELAY_MS,
   onEvent: () => {},
 };
 
 /** A chat server: listen once, then close once. */
 export interface ChatServer {
-  /** Resolves with the bound address once listening; rejects if the port cannot be bound. */
+  /** Loads the data, then resolves with the bound address (the TLS one when the plain port is
+   * off) once listening; rejects if the data is corrupt or unwritable (a StoreError), a port
+   * cannot be bound or the TLS files cannot be used. */
   listen(): Promise<AddressInfo>;
-  /** The bound address, or null before listen() resolves and after close(). */
+  /** The plain listener's address, or null when it is off, before listen() resolves and after close(). */
   address(): AddressInfo | null;
   /** The metrics endpoint's bound address, or null when it is not listening. */
   metricsAddress(): AddressInfo | null;
+  /** The TLS listener's address, or null when there is none, before listen() resolves and after close(). */
+  tlsAddress(): AddressInfo | null;
+  /** Reads the TLS certificate and key again, for new connections; rejects with a TlsFilesError
+   * (code CHAT_TLS_FILES) and keeps the pair in use when they cannot be read or used. */
+  reloadTls(): Promise<void>;
   /** The names of the users logged in now, in the order they logged in. */
   users(): string[];
   /** Stops accepting, tells every user, and resolves once every socket is closed. */
   close(): Promise<void>;
 }
 
-/** The peer as a log shows it; an IPv4 peer on a dual-stack socket shows as plain IPv4. */
+/** The peer's address; an IPv4 peer on a dual-stack socket shows as plain IPv4. */
+const peerAddress = (socket: Socket): string => (socket.remoteAddress ?? 'unknown').replace(/^::ffff:(?=\d+\.)/, '');
+
+/** The peer as a log shows it. */
 function peerName(socket: Socket): string {
-  const address = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:(?=\d+\.)/, '');
+  const address = peerAddress(socket);
   return address.includes(':') ? `[${address}]:${socket.remotePort}` : `${address}:${socket.remotePort}`;
 }
 
@@ -113,7 +138,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   let shuttingDown = false;
   let scrapes: Server | undefined;
 
-  const accept = (socket: Socket) => {
+  const accept = (socket: Socket, secure: boolean) => {
     socket.on('error', ignoreError);
     sockets.add(socket);
     if (fanout.size >= options.maxClients) {
@@ -139,14 +164,21 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     });
     tally.acceptedOne();
     fanout.attach(id, socket);
-    report({ kind: 'connect', id, from: peerName(socket) });
-    connections.next({ id, input$: socketLines(socket, options.maxLineBytes) });
+    report({ kind: 'connect', id, from: peerName(socket), tls: secure });
+    connections.next({ id, input$: socketLines(socket, options.maxLineBytes), secure, from: peerAddress(socket) });
   };
 
   const figures = () =>
     tally.figures({ sockets, state, input, attached: fanout.size, linesWritten: fanout.linesWritten, now: Date.now() });
 
-  const server = createServer(accept);
+  const server = listeners(
+    { host: options.host, port: options.port, tls: options.tls, handshakeTimeoutMs: options.loginTimeoutMs },
+    {
+      accept,
+      handshakeFailed: (socket, error) => report({ kind: 'handshake-failed', from: peerName(socket), reason: errorOf(error) ?? 'closed' }),
+      error: (error) => report({ kind: 'error', error }),
+    },
+  );
 
   const logEvent = (event: ChatEvent) => {
     if (event.type === 'joined') report({ kind: 'login', id: event.user, nick: event.nick });
@@ -155,36 +187,36 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     else if (event.type === 'said' && options.logChat) report({ kind: 'said', id: event.user, room: event.room, text: event.text });
   };
 
-  const start = () => {
-    server.on('error', (error) => report({ kind: 'error', error })); // accept errors (EMFILE) pass
+  const start = (seat: Seat) => {
     const logged$ = bus.events$.pipe(tap(logEvent), ignoreElements());
-    subscription = merge(chat(connections, { state, bus, tally: input }, options), logged$).subscribe((out) => fanout.deliver(out));
+    subscription = merge(chat(connections, seat, options), logged$).subscribe((out) => fanout.deliver(out));
   };
 
   const listen = async (): Promise<AddressInfo> => {
+    const store = options.dataDir === undefined ? memoryStore() : fileStore(options.dataDir);
+    const data = await store.load();
+    const accounts = registry(store, data, { delayMs: options.wrongPasswordDelayMs, report: (change) => report({ kind: 'account', change }) });
     // The endpoint first: once the chat listens, nothing may come between its accepting and start().
     const metrics = options.metricsListen;
     if (metrics !== undefined) scrapes = await listenForScrapes(metrics, { figures, accepting: () => server.listening && !shuttingDown });
-    server.listen({ port: options.port, host: options.host });
     try {
-      await once(server, 'listening'); // rejects with the bind error (EADDRINUSE, EACCES)
+      await server.listen(); // rejects with the bind error (EADDRINUSE, EACCES) or unusable TLS files
     } catch (err) {
       if (scrapes !== undefined) await closeScrapes(scrapes); // a half-started server would hold its port
       scrapes = undefined;
       throw err;
     }
-    start();
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('chatd listens on TCP only');
+    start({ state, bus, tally: input, accounts });
+    const address = server.plainAddress() ?? server.tlsAddress();
+    if (address === null) throw new Error('chatd listens on TCP only');
     return address;
   };
 
   const close = async (): Promise<void> => {
     if (!server.listening) return;
-    const serverClosed = once(server, 'close');
+    const serverClosed = server.close(); // stop accepting
     // The server's 'close' can come before the last socket's 'close' listeners have run.
     const socketsClosed = [...sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
-    server.close(); // stop accepting
     shuttingDown = true;
     subscription?.unsubscribe(); // the room goes quiet first: no leave lines after the notice
     connections.complete();
@@ -205,10 +237,9 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     listen,
     close,
     users: () => (server.listening ? state.nicks() : []),
-    address: () => {
-      const address = server.address();
-      return address === null || typeof address === 'string' ? null : address;
-    },
+    address: () => server.plainAddress(),
+    tlsAddress: () => server.tlsAddress(),
+    reloadTls: () => server.reloadTls(),
     metricsAddress: () => (scrapes === undefined ? null : boundAddress(scrapes)),
   };
 }

@@ -79,6 +79,9 @@ describe('/help', () => {
       "*** /topic [TEXT]        show or set your room's topic",
       '*** /whois NAME          room, away, connected and idle time of NAME',
       '*** /uptime              how long the server has been up',
+      '*** /register PASSWORD   reserve your name: logging in with it asks for PASSWORD',
+      '*** /password OLD NEW    change the password of your registered name',
+      '*** /unregister PASSWORD release your registered name',
       '*** /quit [MESSAGE]      leave the chat; your room sees the usual leave line, not MESSAGE',
       '',
     ].join('\n'));

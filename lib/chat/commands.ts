@@ -2,7 +2,7 @@
 
 export type CommandName =
   | 'help' | 'who' | 'nick' | 'me' | 'msg' | 'reply' | 'away' | 'back' | 'ignore' | 'unignore'
-  | 'join' | 'rooms' | 'topic' | 'quit' | 'whois' | 'uptime';
+  | 'join' | 'rooms' | 'topic' | 'quit' | 'whois' | 'uptime' | 'register' | 'password' | 'unregister';
 
 interface CommandInfo {
   readonly name: CommandName;
@@ -29,6 +29,9 @@ export const COMMANDS: readonly CommandInfo[] = [
   { name: 'topic', aliases: [], args: '[TEXT]', help: "show or set your room's topic" },
   { name: 'whois', aliases: [], args: 'NAME', help: 'room, away, connected and idle time of NAME' },
   { name: 'uptime', aliases: [], args: '', help: 'how long the server has been up' },
+  { name: 'register', aliases: [], args: 'PASSWORD', help: 'reserve your name: logging in with it asks for PASSWORD' },
+  { name: 'password', aliases: [], args: 'OLD NEW', help: 'change the password of your registered name' },
+  { name: 'unregister', aliases: [], args: 'PASSWORD', help: 'release your registered name' },
   { name: 'quit', aliases: [], args: '[MESSAGE]', help: 'leave the chat; your room sees the usual leave line, not MESSAGE' },
 ];
 

@@ -1,3 +1,4 @@
+import { type AccountRequest, passwordProblem } from './accounts';
 import { COMMANDS, type CommandName, firstWord, readLine, usageOf } from './commands';
 import { type ChatEvent, MAIN_ROOM, type UserId } from './events';
 import { nameProblem } from './names';
@@ -23,12 +24,16 @@ export interface Decision {
   readonly replies: readonly string[];
   /** The user asked to leave: the connection closes once the replies are written. */
   readonly quit: boolean;
+  /** A change to the user's registered name, for the session to carry out: it holds a
+   * password, so it is never an event. */
+  readonly account?: AccountRequest;
 }
 
 const NOTHING: Decision = { events: [], replies: [], quit: false };
 const publish = (...events: ChatEvent[]): Decision => ({ events, replies: [], quit: false });
 const answer = (...replies: string[]): Decision => ({ events: [], replies, quit: false });
 const say = (line: string): Decision => answer(text.reply(line));
+const ask = (account: AccountRequest): Decision => ({ events: [], replies: [], quit: false, account });
 
 /** Decides, from the state and an intent, what happens. Pure: same state and intent, same answer. */
 export function decide(state: ChatState, intent: Intent): Decision {
@@ -142,6 +147,16 @@ const COMMAND_HANDLERS: Record<CommandName, (context: Context) => Decision> = {
     return user === undefined ? noSuchUser(args) : say(whois(user, at));
   },
   uptime: ({ state, at }) => say(`up for ${duration(at - state.startedAt)}, since ${new Date(state.startedAt).toISOString()}`),
+  register: ({ me, args }) => {
+    if (args === '') return usage('register');
+    return passwordIssue(args) ?? ask({ kind: 'register', name: me.nick, password: args });
+  },
+  password: ({ me, args }) => {
+    const [password, newPassword] = firstWord(args);
+    if (password === '' || newPassword === '') return usage('password');
+    return passwordIssue(newPassword) ?? ask({ kind: 'password', name: me.nick, password, newPassword });
+  },
+  unregister: ({ me, args }) => (args === '' ? usage('unregister') : ask({ kind: 'unregister', name: me.nick, password: args })),
   quit: () => ({ events: [], replies: [text.GOODBYE], quit: true }),
 };
 
@@ -153,6 +168,12 @@ function wouldMakeTooManyRooms(rooms: readonly RoomSummary[], from: string, to: 
   const occupied = rooms.filter(({ count }) => count > 0);
   if (occupied.length < MAX_ROOMS || rooms.some(({ room }) => room === to)) return false;
   return occupied.find(({ room }) => room === from)?.count !== 1;
+}
+
+/** A refusal of a new password that breaks the rules, or undefined. */
+function passwordIssue(password: string): Decision | undefined {
+  const problem = passwordProblem(password);
+  return problem === undefined ? undefined : say(problem);
 }
 
 function whisper(me: User, to: User, message: string, at: number): Decision {

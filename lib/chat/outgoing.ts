@@ -6,6 +6,10 @@ import type { UserId } from './events';
 export interface Connection {
   readonly id: UserId;
   readonly input$: Observable<Input>;
+  /** Encrypted (TLS): passwords may cross it without a warning. Plain when not given. */
+  readonly secure?: boolean;
+  /** The peer's address, which wrong passwords slow down; '' when not given. */
+  readonly from?: string;
 }
 
 /**
@@ -21,5 +25,5 @@ export type Outgoing =
   | { readonly kind: 'exit'; readonly to: UserId }
   | { readonly kind: 'close'; readonly to: UserId; readonly reason: CloseReason };
 
-/** Why the chat closes a connection: the user's `/quit`, or no valid username in time. */
-export type CloseReason = 'quit' | 'login_timeout';
+/** Why the chat closes a connection: the user's `/quit`, no valid username in time, or wrong passwords. */
+export type CloseReason = 'quit' | 'login_timeout' | 'wrong_password';

@@ -1,10 +1,11 @@
-import { asyncScheduler, Observable, type Observer, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import { asyncScheduler, Observable, type Observer, type SchedulerLike, type Subscriber, type Subscription, take } from 'rxjs';
 import type { Bus } from '../bus/bus';
 import { type Input, MAX_LINE_BYTES, OVERLONG_LINE } from '../edge/lines';
+import { type AccountRequest, type Accounts, MAX_PASSWORD_TRIES, NO_ACCOUNTS } from './accounts';
 import { readLine } from './commands';
 import { type Decision, decide } from './decide';
-import { MAX_NAME_LENGTH } from './names';
-import type { Connection, Outgoing } from './outgoing';
+import { MAX_NAME_LENGTH, nameKey } from './names';
+import type { CloseReason, Connection, Outgoing } from './outgoing';
 import { DEFAULT_RATE_LIMITS, LINES_DROPPED, Pace, type PaceSink, type RateLimits } from './pace';
 import { cleanText } from './sanitize';
 import type { ChatState } from './state';
@@ -29,6 +30,8 @@ export interface SessionOptions {
   readonly maxLineBytes: number;
   readonly loginTimeoutMs: number;
   readonly rateLimits: RateLimits;
+  /** Refuse passwords (registered names, `/register`) over plain connections. */
+  readonly requireTlsForPasswords: boolean;
 }
 
 export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
@@ -36,14 +39,16 @@ export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
   maxLineBytes: MAX_LINE_BYTES,
   loginTimeoutMs: LOGIN_TIMEOUT_MS,
   rateLimits: DEFAULT_RATE_LIMITS,
+  requireTlsForPasswords: false,
 };
 
-/** The chat as a session sees it: the state to decide from, the bus its events go to, and
- * where it counts its input for the node's metrics, if anywhere. */
+/** The chat as a session sees it: the state to decide from, the bus its events go to, where it
+ * counts its input for the node's metrics, and the registered names (none when not given). */
 export interface Seat {
   readonly state: ChatState;
   readonly bus: Bus;
   readonly tally?: InputTally;
+  readonly accounts?: Accounts;
 }
 
 /**
@@ -55,14 +60,14 @@ export interface Seat {
  * errors. The departure is the chat's: it sees the completion.
  */
 export function session(
-  { id, input$ }: Connection,
+  connection: Connection,
   seat: Seat,
   options: SessionOptions,
   scheduler: SchedulerLike = asyncScheduler,
 ): Observable<Outgoing> {
   return new Observable<Outgoing>((subscriber) => {
-    const life = new Session(id, seat, options, subscriber, scheduler);
-    life.start(input$);
+    const life = new Session(connection, seat, options, subscriber, scheduler);
+    life.start(connection.input$);
     return life;
   });
 }
@@ -79,14 +84,25 @@ class Session implements Observer<Input>, PaceSink<Input> {
   // Made for the user's first line: a full bucket then is what one made at login would hold,
   // and an idle user, the most common kind, holds none.
   private pace: Pace<Input> | undefined;
+  private readonly id: string;
+  // Registered names: the name given at login that waits for its password, the wrong ones so
+  // far, whether the plain-text warning was sent, the key of the name whose password this user
+  // gave (they may take it back with /nick), and the check or change under way.
+  private awaitingPassword: string | undefined;
+  private wrongPasswords = 0;
+  private warned = false;
+  private identified: string | undefined;
+  private pending: Subscription | undefined;
 
   constructor(
-    private readonly id: string,
+    private readonly connection: Connection,
     private readonly seat: Seat,
     private readonly options: SessionOptions,
     private readonly out: Subscriber<Outgoing>,
     private readonly scheduler: SchedulerLike,
-  ) {}
+  ) {
+    this.id = connection.id;
+  }
 
   start(input$: Observable<Input>): void {
     this.send(text.greeting(this.options.banner));
@@ -99,6 +115,7 @@ class Session implements Observer<Input>, PaceSink<Input> {
   unsubscribe(): void {
     this.deadline?.unsubscribe();
     this.input?.unsubscribe();
+    this.pending?.unsubscribe();
     this.pace?.stop();
   }
 
@@ -147,13 +164,29 @@ class Session implements Observer<Input>, PaceSink<Input> {
     return (this.pace ??= new Pace(this.options.rateLimits, this, this.scheduler));
   }
 
+  private get accounts(): Accounts {
+    return this.seat.accounts ?? NO_ACCOUNTS;
+  }
+
   private logIn(input: Input): void {
+    if (this.pending !== undefined) return; // typed before the password's check answered
+    if (this.awaitingPassword !== undefined) return this.checkPassword(this.awaitingPassword, input);
     if (input === OVERLONG_LINE) {
       this.send(text.nameRefused(`username too long (max ${MAX_NAME_LENGTH} characters)`));
       this.send(text.PROMPT);
       return;
     }
-    const decision = decide(this.seat.state, { type: 'login', user: this.id, name: input, at: this.scheduler.now() });
+    const decision = this.loginDecision(input);
+    const joined = decision.events[0];
+    if (joined?.type === 'joined' && this.accounts.registered(joined.nick)) this.askPassword(joined.nick);
+    else this.admit(decision);
+  }
+
+  private loginDecision(name: string): Decision {
+    return decide(this.seat.state, { type: 'login', user: this.id, name, at: this.scheduler.now() });
+  }
+
+  private admit(decision: Decision): void {
     if (decision.events.length > 0) {
       this.deadline?.unsubscribe();
       this.deadline = undefined; // the spent timer would stay reachable for the user's whole stay
@@ -162,18 +195,90 @@ class Session implements Observer<Input>, PaceSink<Input> {
     this.carryOut(decision);
   }
 
+  private askPassword(nick: string): void {
+    if (!this.passwordsAllowed()) {
+      this.send(text.nameNeedsTls(nick));
+      this.send(text.PROMPT);
+      return;
+    }
+    this.awaitingPassword = nick;
+    this.send(text.PASSWORD_PROMPT);
+  }
+
+  /** False, with no warning, when passwords need TLS and this connection is plain; else warns
+   * a plain connection once. */
+  private passwordsAllowed(): boolean {
+    if (this.connection.secure === true) return true;
+    if (this.options.requireTlsForPasswords) return false;
+    if (!this.warned) this.send(text.PASSWORD_IN_CLEAR);
+    this.warned = true;
+    return true;
+  }
+
+  private checkPassword(nick: string, input: Input): void {
+    const password = input === OVERLONG_LINE ? '' : cleanText(input).trim();
+    this.await(this.accounts.verify(nick, password, this.connection.from ?? ''), (right) => {
+      if (right) return this.passwordGiven(nick);
+      this.wrongPasswords += 1;
+      this.send(text.WRONG_PASSWORD);
+      if (this.wrongPasswords < MAX_PASSWORD_TRIES) this.send(text.PASSWORD_PROMPT);
+      else this.close('wrong_password');
+    });
+  }
+
+  /** The name may have been taken while its password was checked: then the prompt again. */
+  private passwordGiven(nick: string): void {
+    this.awaitingPassword = undefined;
+    const decision = this.loginDecision(nick);
+    if (decision.events.length > 0) this.identified = nameKey(nick);
+    this.admit(decision);
+  }
+
+  /** Runs `handle` with the one value of `answer$`, after this session's other work: the
+   * session reads no line meanwhile (at login) or takes no other account change. */
+  private await<T>(answer$: Observable<T>, handle: (value: T) => void): void {
+    let answered = false;
+    const subscription = answer$.pipe(take(1)).subscribe((value) => {
+      answered = true;
+      this.pending = undefined;
+      try {
+        handle(value);
+      } catch {
+        this.out.complete(); // as in next(): the answer comes from a timer or a promise
+      }
+    });
+    if (!answered) this.pending = subscription;
+  }
+
+  private changeAccount(request: AccountRequest): void {
+    if (this.pending !== undefined) return this.send(text.ACCOUNT_BUSY);
+    if (!this.passwordsAllowed()) return this.send(text.PASSWORDS_NEED_TLS);
+    this.await(this.accounts.change(request, this.connection.from ?? ''), (outcome) => {
+      if (outcome === 'done') this.identified = request.kind === 'unregister' ? undefined : nameKey(request.name);
+      this.send(text.accountOutcome(request.kind, outcome, request.name));
+    });
+  }
+
   /** Replies first, then the events, whose renderings come back through the bus. */
-  private carryOut({ replies, events, quit }: Decision): void {
+  private carryOut(decision: Decision): void {
+    const { replies, events, quit, account } = decision;
+    const renamed = events.find((event) => event.type === 'renamed');
+    if (renamed !== undefined && this.accounts.registered(renamed.nick) && nameKey(renamed.nick) !== this.identified) {
+      return this.send(text.nameRegistered(renamed.nick));
+    }
     for (const reply of replies) this.send(reply);
     for (const event of events) this.seat.bus.publish(event);
-    if (!quit) return;
-    this.out.next({ kind: 'close', to: this.id, reason: 'quit' });
-    this.out.complete();
+    if (account !== undefined) this.changeAccount(account);
+    if (quit) this.close('quit');
   }
 
   private timeOut(): void {
     this.send(text.LOGIN_TIMED_OUT);
-    this.out.next({ kind: 'close', to: this.id, reason: 'login_timeout' });
+    this.close('login_timeout');
+  }
+
+  private close(reason: CloseReason): void {
+    this.out.next({ kind: 'close', to: this.id, reason });
     this.out.complete();
   }
 

@@ -3,6 +3,7 @@
  * text without a newline, is written byte for byte as the protocol shows it. Replies to one
  * user alone start with `*** `.
  */
+import type { AccountOutcome, AccountRequest } from './accounts';
 import { MAIN_ROOM } from './events';
 
 export const DEFAULT_BANNER = "Welcome to Jen's chat server!";
@@ -71,3 +72,32 @@ export const SERVER_FULL = '*** server full\n';
 export const SHUTTING_DOWN = '*** server shutting down\n';
 
 export const GOODBYE = '*** goodbye\n';
+
+/** Asked, with no newline, after a registered name. */
+export const PASSWORD_PROMPT = 'Password: ';
+
+/** Sent once per plain connection, before its first password. */
+export const PASSWORD_IN_CLEAR = '*** warning: this connection is not encrypted; your password crosses the network in clear\n';
+
+/** A registered name given over a plain connection where passwords need TLS; the prompt follows. */
+export const nameNeedsTls = (nick: string): string => `*** ${nick} is registered; its password is accepted over TLS only\n`;
+
+export const PASSWORDS_NEED_TLS = '*** passwords are accepted over TLS only\n';
+
+export const WRONG_PASSWORD = '*** wrong password\n';
+
+/** `/nick` to a name registered by someone else. */
+export const nameRegistered = (nick: string): string => `*** username ${nick} is registered\n`;
+
+/** A second account change while one is under way. */
+export const ACCOUNT_BUSY = '*** your last account change is not done yet\n';
+
+/** How `/register`, `/password` or `/unregister` of `name` ended. */
+export function accountOutcome(kind: AccountRequest['kind'], outcome: AccountOutcome, name: string): string {
+  if (outcome === 'wrong-password') return WRONG_PASSWORD;
+  if (outcome === 'not-registered') return `*** ${name} is not registered\n`;
+  if (outcome === 'taken') return `*** ${name} is already registered\n`;
+  if (outcome === 'failed') return '*** could not save that; try again later\n';
+  if (kind === 'register') return `*** ${name} is registered to you; logging in with it will ask for your password\n`;
+  return kind === 'password' ? '*** password changed\n' : `*** ${name} is no longer registered\n`;
+}

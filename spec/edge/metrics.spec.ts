@@ -146,7 +146,7 @@ describe('the metrics endpoint of a running server', () => {
 describe('listenForScrapes', () => {
   const figures: Figures = {
     uptimeSeconds: 1, beforeLogin: 0, loggedIn: 0, accepted: 0, refused: { full: 0 },
-    disconnects: { eof: 0, error: 0, login_timeout: 0, send_queue: 0, quit: 0, shutdown: 0 },
+    disconnects: { eof: 0, error: 0, login_timeout: 0, wrong_password: 0, send_queue: 0, quit: 0, shutdown: 0 },
     linesReceived: 0, linesDelivered: 0, linesOverlong: 0, linesFlooded: 0, bytesIn: 0, bytesOut: 0, largestSendQueueBytes: 0, rooms: 0,
   };
 

@@ -15,7 +15,11 @@ export interface Client {
 
 /** Connects to 127.0.0.1:port and reads in the background; never crashes on a reset. */
 export async function connectClient(port: number): Promise<Client> {
-  const socket = connect(port, '127.0.0.1');
+  return readingClient(connect(port, '127.0.0.1'), 'connect');
+}
+
+/** Reads `socket` in the background from now on; resolves once it emits `ready`. */
+export async function readingClient(socket: Socket, ready: 'connect' | 'secureConnect'): Promise<Client> {
   socket.on('error', () => {}); // a reset from the server is a case under test, not a failure
   socket.setEncoding('utf8');
   // Unread text as its chunks: appending to one long string and searching it would copy it
@@ -31,7 +35,7 @@ export async function connectClient(port: number): Promise<Client> {
     ended = true;
     wake();
   });
-  await once(socket, 'connect');
+  await once(socket, ready);
   const waitForMore = () => new Promise<void>((resolve) => (wake = resolve));
   const take = (length: number): string => {
     const all = unread.join('');

@@ -1,0 +1,45 @@
+import { type Observable, of } from 'rxjs';
+
+/** The fewest characters a password may have. */
+export const MIN_PASSWORD_LENGTH = 8;
+/** The most characters a password may have. */
+export const MAX_PASSWORD_LENGTH = 128;
+/** Wrong passwords a connection may give at login before it is closed. */
+export const MAX_PASSWORD_TRIES = 3;
+
+/** A change to a registered name, asked for by the user logged in with it. */
+export type AccountRequest =
+  | { readonly kind: 'register'; readonly name: string; readonly password: string }
+  | { readonly kind: 'password'; readonly name: string; readonly password: string; readonly newPassword: string }
+  | { readonly kind: 'unregister'; readonly name: string; readonly password: string };
+
+/** How a request ended: done, refused for a reason, or not saved. */
+export type AccountOutcome = 'done' | 'wrong-password' | 'not-registered' | 'taken' | 'failed';
+
+/**
+ * Registered names as the core sees them: whether a name is registered, now; and checks and
+ * changes, whose answers come later (hashing and saving take time), each as an Observable
+ * that emits once, then completes, and never errors. `from` is the peer's address, which a
+ * wrong password slows down.
+ */
+export interface Accounts {
+  registered(name: string): boolean;
+  verify(name: string, password: string, from: string): Observable<boolean>;
+  change(request: AccountRequest, from: string): Observable<AccountOutcome>;
+}
+
+/** No name is registered, and none can be. */
+export const NO_ACCOUNTS: Accounts = {
+  registered: () => false,
+  verify: () => of(false),
+  change: () => of('failed'),
+};
+
+/** Why `password` cannot be one, or undefined when it can. */
+export function passwordProblem(password: string): string | undefined {
+  const length = [...password].length;
+  if (/\s/u.test(password) || length < MIN_PASSWORD_LENGTH || length > MAX_PASSWORD_LENGTH) {
+    return `a password is one word of ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`;
+  }
+  return undefined;
+}

@@ -1,0 +1,129 @@
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { defer, from, type Observable, of, timer, catchError, map, mergeMap } from 'rxjs';
+import type { AccountOutcome, AccountRequest, Accounts } from '../chat/accounts';
+import { nameKey } from '../chat/names';
+import type { AccountRecord, Store, StoreData } from './store';
+
+/** scrypt's cost (N) for new hashes: Node's default, about 50 ms of one core per hash. */
+export const SCRYPT_COST = 16_384;
+export const SCRYPT_KEY_BYTES = 64;
+export const SALT_BYTES = 16;
+/** The wait before checking a password from an address after its first wrong one; it doubles with each more. */
+export const WRONG_PASSWORD_DELAY_MS = 1_000;
+/** The longest wait a run of wrong passwords from one address comes to. */
+export const MAX_WRONG_PASSWORD_DELAY_MS = 60_000;
+/** Addresses whose wrong passwords are remembered; past this the longest-quiet one is forgotten. */
+export const MAX_TRACKED_ADDRESSES = 10_000;
+
+/** What the registry reports for a log: never a password or a hash. */
+export type AccountChange =
+  | { readonly kind: 'registered' | 'password-changed' | 'unregistered'; readonly name: string; readonly from: string }
+  | { readonly kind: 'wrong-password'; readonly name: string; readonly from: string }
+  | { readonly kind: 'save-failed'; readonly error: Error };
+
+export interface RegistryOptions {
+  readonly cost: number;
+  readonly delayMs: number;
+  readonly report: (change: AccountChange) => void;
+}
+
+const DEFAULT_OPTIONS: RegistryOptions = { cost: SCRYPT_COST, delayMs: WRONG_PASSWORD_DELAY_MS, report: () => {} };
+
+function hashOf(password: string, salt: Buffer, cost: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(password.normalize('NFC'), salt, SCRYPT_KEY_BYTES, { N: cost, maxmem: 256 * cost * 8 }, (err, key) => (err === null ? resolve(key) : reject(err)));
+  });
+}
+
+async function newRecord(name: string, password: string, cost: number): Promise<AccountRecord> {
+  const salt = randomBytes(SALT_BYTES);
+  const hash = await hashOf(password, salt, cost);
+  return { name, salt: salt.toString('base64'), hash: hash.toString('base64'), cost };
+}
+
+/** True when `password` hashes to the record's hash; compared in constant time. */
+async function matches(record: AccountRecord, password: string): Promise<boolean> {
+  const expected = Buffer.from(record.hash, 'base64');
+  const actual = await hashOf(password, Buffer.from(record.salt, 'base64'), record.cost);
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+/**
+ * Registered names kept in `store`, starting from `data` (what it loaded). Passwords are
+ * hashed with scrypt and a salt per name. Wrong passwords from an address make its next
+ * checks wait, twice as long each time up to MAX_WRONG_PASSWORD_DELAY_MS; a right one resets
+ * it. A change takes effect once it is saved; one that cannot be saved changes nothing.
+ */
+export function registry(store: Store, data: StoreData, overrides: Partial<RegistryOptions> = {}): Accounts {
+  const { cost, delayMs, report } = { ...DEFAULT_OPTIONS, ...overrides };
+  let accounts: Readonly<Record<string, AccountRecord>> = data.accounts;
+  const wrongTries = new Map<string, number>(); // by address, the longest-quiet first
+
+  const delayFor = (address: string): number => {
+    const tries = wrongTries.get(address) ?? 0;
+    return tries === 0 ? 0 : Math.min(MAX_WRONG_PASSWORD_DELAY_MS, delayMs * 2 ** (tries - 1));
+  };
+  const remember = (address: string, right: boolean, name: string) => {
+    const tries = wrongTries.get(address) ?? 0;
+    wrongTries.delete(address);
+    if (right) return;
+    report({ kind: 'wrong-password', name, from: address });
+    wrongTries.set(address, tries + 1);
+    const oldest = wrongTries.keys().next();
+    if (wrongTries.size > MAX_TRACKED_ADDRESSES && oldest.done !== true) wrongTries.delete(oldest.value);
+  };
+  /** Whether `password` is `name`'s, after the address's wait; undefined when `name` is not registered. */
+  const check = (name: string, password: string, address: string): Observable<boolean | undefined> =>
+    timer(delayFor(address)).pipe(
+      mergeMap(() => {
+        const record = accounts[nameKey(name)];
+        return record === undefined ? of(undefined) : from(matches(record, password));
+      }),
+      map((right) => {
+        if (right !== undefined) remember(address, right, name);
+        return right;
+      }),
+    );
+  const commit = async (next: Record<string, AccountRecord>, change: AccountChange): Promise<AccountOutcome> => {
+    try {
+      await store.save({ ...data, accounts: next });
+    } catch (err) {
+      report({ kind: 'save-failed', error: err instanceof Error ? err : new Error(String(err)) });
+      return 'failed';
+    }
+    accounts = next;
+    report(change);
+    return 'done';
+  };
+  const apply = async (request: AccountRequest, from: string): Promise<AccountOutcome> => {
+    const key = nameKey(request.name);
+    const { [key]: current, ...others } = accounts;
+    if (request.kind === 'register') {
+      if (current !== undefined) return 'taken';
+      return commit({ ...accounts, [key]: await newRecord(request.name, request.password, cost) }, { kind: 'registered', name: request.name, from });
+    }
+    if (current === undefined) return 'not-registered'; // unregistered while its password was checked
+    if (request.kind === 'unregister') return commit(others, { kind: 'unregistered', name: current.name, from });
+    return commit({ ...others, [key]: await newRecord(current.name, request.newPassword, cost) }, { kind: 'password-changed', name: current.name, from });
+  };
+  // Changes run one at a time: each reads what the one before it saved.
+  let changing: Promise<unknown> = Promise.resolve();
+  const applyInTurn = (request: AccountRequest, from: string): Promise<AccountOutcome> => {
+    const applied = changing.then(() => apply(request, from));
+    changing = applied.catch(() => {});
+    return applied;
+  };
+
+  return {
+    registered: (name) => accounts[nameKey(name)] !== undefined,
+    verify: (name, password, address) => check(name, password, address).pipe(map((right) => right === true)),
+    change: (request, address) =>
+      (request.kind === 'register' ? of(true) : check(request.name, request.password, address)).pipe(
+        mergeMap((right) => {
+          if (right === undefined) return of<AccountOutcome>('not-registered');
+          return right ? defer(() => applyInTurn(request, address)) : of<AccountOutcome>('wrong-password');
+        }),
+        catchError(() => of<AccountOutcome>('failed')),
+      ),
+  };
+}

@@ -1,0 +1,76 @@
+import { merge, type Observable, of, tap } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { memoryBus } from '../../lib/bus/memory';
+import { type Accounts, MAX_PASSWORD_TRIES } from '../../lib/chat/accounts';
+import type { ChatEvent } from '../../lib/chat/events';
+import type { Outgoing } from '../../lib/chat/outgoing';
+import { DEFAULT_SESSION_OPTIONS, type Seat, session, type SessionOptions } from '../../lib/chat/session';
+import { ChatState } from '../../lib/chat/state';
+import * as text from '../../lib/chat/texts';
+import type { Input } from '../../lib/edge/lines';
+
+const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, loginTimeoutMs: 100 };
+
+const send = (line: string): Outgoing => ({ kind: 'send', to: '7', text: line });
+const out = {
+  g: send(text.greeting(options.banner)), p: send(text.PROMPT), w: send(text.PASSWORD_IN_CLEAR), q: send(text.PASSWORD_PROMPT),
+  x: send(text.WRONG_PASSWORD), c: { kind: 'close', to: '7', reason: 'wrong_password' },
+} satisfies Record<string, Outgoing | ChatEvent>;
+
+/** Registered names where only ann is registered, her password 'right-one', each check taking
+ * `checkFrames` frames. */
+function accounts(checkFrames: number, cold: TestScheduler['createColdObservable']): Accounts {
+  const answer = (right: boolean) => cold(`${'-'.repeat(checkFrames)}(r|)`, { r: right });
+  return {
+    registered: (name) => name === 'ann',
+    verify: (_name, password) => answer(password === 'right-one'),
+    change: () => of('failed'),
+  };
+}
+
+function observed(input$: Observable<Input>, seat: Seat, secure = false, sessionOptions = options): Observable<Outgoing | ChatEvent> {
+  const applied$ = seat.bus.events$.pipe(tap((event) => seat.state.apply(event)));
+  return merge(applied$, session({ id: '7', input$, secure, from: '10.0.0.1' }, seat, sessionOptions));
+}
+
+describe('session with registered names', () => {
+  it('asks a registered name for its password, warning a plain connection once, and joins once it is right', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const input = cold<Input>(' ----a-----b---------c', { a: 'ann', b: 'wrong-one', c: 'right-one' });
+      const seat = { state: new ChatState(), bus: memoryBus(), accounts: accounts(2, cold) };
+      const expected = '          (gp)(wq)----(xq)------j';
+      expectObservable(observed(input, seat)).toBe(expected, { ...out, j: { type: 'joined', user: '7', nick: 'ann', room: '#main', at: 22 } });
+      expectSubscriptions(input.subscriptions).toBe('^');
+    });
+  });
+
+  it(`closes after MAX_PASSWORD_TRIES (${MAX_PASSWORD_TRIES}) wrong passwords and stops reading; TLS gets no warning`, () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const input = cold<Input>(' ----a-b---c---d', { a: 'ann', b: 'one', c: 'two', d: 'three' });
+      const seat = { state: new ChatState(), bus: memoryBus(), accounts: accounts(0, cold) };
+      expectObservable(observed(input, seat, true)).toBe('(gp)q-(xq)(xq)(xc)', out); // the bus, merged in, never completes
+      expectSubscriptions(input.subscriptions).toBe('   ^-------------!');
+    });
+  });
+
+  it('drops lines typed while the password is checked, and the check when the session ends', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const input = cold<Input>('----abc', { a: 'ann', b: 'right-one', c: 'typed ahead' });
+      const check = cold('50ms (r|)', { r: true });
+      const seat = { state: new ChatState(), bus: memoryBus(), accounts: { ...accounts(0, cold), verify: () => check } };
+      expectObservable(observed(input, seat, true), '^---------!').toBe('(gp)q', out);
+      expectSubscriptions(check.subscriptions).toBe('-----^----!');
+    });
+  });
+
+  it('refuses a registered name over a plain connection when passwords need TLS', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const input = cold<Input>('----a', { a: 'ann' });
+      const seat = { state: new ChatState(), bus: memoryBus(), accounts: accounts(0, cold) };
+      expectObservable(observed(input, seat, false, { ...options, requireTlsForPasswords: true }), '^---------!').toBe('(gp)(tp)', {
+        ...out, t: send(text.nameNeedsTls('ann')),
+      });
+    });
+  });
+});

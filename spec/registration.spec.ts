@@ -1,0 +1,219 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MAX_PASSWORD_TRIES } from '../lib/chat/accounts';
+import type { ServerEvent } from '../lib/server';
+import { type Client, type Harness, startHarness } from './support/client';
+import { certificateFolder, connectTlsClient, makeCertificate } from './support/tls';
+
+let harness: Harness;
+let events: ServerEvent[];
+let dataDir: string;
+
+const SECRET = 'correct-horse';
+const rateLimits = { linesPerSecond: 1e6, burstLines: 1e6, maxQueuedLines: 1e6 };
+
+beforeEach(async () => {
+  events = [];
+  dataDir = await mkdtemp(join(tmpdir(), 'chatd-data-'));
+  harness = await startHarness({ rateLimits, dataDir, wrongPasswordDelayMs: 50, onEvent: (event) => events.push(event) });
+});
+
+afterEach(async () => {
+  await harness.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** Logs in as `nick` and registers it with SECRET. */
+async function registered(nick: string): Promise<Client> {
+  const client = await harness.join(nick);
+  client.say(`/register ${SECRET}`);
+  await client.until('is registered to you; logging in with it will ask for your password\n');
+  return client;
+}
+
+/** Connects and gives `nick`, reading through the password prompt. */
+async function askedForPassword(nick: string): Promise<Client> {
+  const client = await harness.visit();
+  client.say(nick);
+  await client.until('Password: ');
+  return client;
+}
+
+describe('registered names', () => {
+  it('asks a registered name for its password before Welcome', async () => {
+    const ann = await harness.join('ann');
+    ann.say(`/register ${SECRET}`);
+    expect(await ann.until('password\n')).toBe([
+      '*** warning: this connection is not encrypted; your password crosses the network in clear',
+      '*** ann is registered to you; logging in with it will ask for your password',
+      '',
+    ].join('\n'));
+    ann.say('/quit');
+    await ann.rest();
+    const again = await harness.visit();
+    again.say('ann');
+    expect(await again.until('Password: ')).toBe('*** warning: this connection is not encrypted; your password crosses the network in clear\nPassword: ');
+    again.say('not-the-one');
+    expect(await again.until('Password: ')).toBe('*** wrong password\nPassword: ');
+    again.say(SECRET);
+    expect(await again.until('chatroom\n')).toBe('Welcome, ann\n*** ann just joined the chatroom\n');
+  });
+
+  it('asks for the password of a lookalike of a registered name', async () => {
+    (await registered('bob')).say('/quit');
+    const visitor = await askedForPassword('BOB');
+    visitor.say(SECRET);
+    expect(await visitor.until('chatroom\n')).toBe('Welcome, BOB\n*** BOB just joined the chatroom\n');
+  });
+
+  it(`closes the connection after ${MAX_PASSWORD_TRIES} wrong passwords, and slows the next tries from that address`, async () => {
+    (await registered('ann')).say('/quit');
+    const guesser = await askedForPassword('ann');
+    for (let i = 1; i < MAX_PASSWORD_TRIES; i++) {
+      guesser.say(`guess-${i}`);
+      await guesser.until('*** wrong password\nPassword: ');
+    }
+    guesser.say('guess-last');
+    expect(await guesser.rest()).toBe('*** wrong password\n');
+    const again = await askedForPassword('ann');
+    const triedAt = Date.now();
+    again.say('guess-again');
+    await again.until('*** wrong password\n');
+    expect(Date.now() - triedAt).toBeGreaterThanOrEqual(50 * 2 ** (MAX_PASSWORD_TRIES - 1) - 5); // 50 ms, doubled per wrong try
+    expect(events).toContainEqual({ kind: 'account', change: { kind: 'wrong-password', name: 'ann', from: '127.0.0.1' } });
+  });
+
+  it('changes a password with /password OLD NEW, the old one refused', async () => {
+    const ann = await registered('ann');
+    ann.say('/password wrong-password new-password');
+    expect(await ann.until('\n')).toBe('*** wrong password\n');
+    ann.say(`/password ${SECRET} short`);
+    expect(await ann.until('\n')).toBe('*** a password is one word of 8 to 128 characters\n');
+    ann.say(`/password ${SECRET} new-password`);
+    expect(await ann.until('\n')).toBe('*** password changed\n');
+    ann.say('/quit');
+    const again = await askedForPassword('ann');
+    again.say(SECRET);
+    await again.until('*** wrong password\nPassword: ');
+    again.say('new-password');
+    await again.until('*** ann just joined the chatroom\n');
+  });
+
+  it('releases a name with /unregister PASSWORD', async () => {
+    const ann = await registered('ann');
+    ann.say('/unregister wrong-password');
+    expect(await ann.until('\n')).toBe('*** wrong password\n');
+    ann.say(`/unregister ${SECRET}`);
+    expect(await ann.until('\n')).toBe('*** ann is no longer registered\n');
+    ann.say('/unregister whatever-it-was');
+    expect(await ann.until('\n')).toBe('*** ann is not registered\n');
+    ann.say('/quit');
+    await ann.rest();
+    await harness.join('ann'); // no password asked
+  });
+
+  it('refuses to register a name twice, and a short password', async () => {
+    const ann = await registered('ann');
+    ann.say('/register another-secret');
+    expect(await ann.until('\n')).toBe('*** ann is already registered\n');
+    const bob = await harness.join('bob');
+    bob.say('/register short');
+    expect(await bob.until('\n')).toBe('*** a password is one word of 8 to 128 characters\n');
+    bob.say('/register');
+    expect(await bob.until('\n')).toBe('*** usage: /register PASSWORD\n');
+  });
+
+  it("refuses /nick to another user's registered name, and lets its owner take it back", async () => {
+    const ann = await registered('ann');
+    ann.say('/nick anna');
+    await ann.until('*** ann is now known as anna\n');
+    const bob = await harness.join('bob');
+    bob.say('/nick ann');
+    expect(await bob.until('\n')).toBe('*** username ann is registered\n');
+    ann.say('/nick ann');
+    await ann.until('*** anna is now known as ann\n');
+  });
+
+  it('keeps passwords out of events and the data file, which holds a salted scrypt hash', async () => {
+    await registered('ann');
+    const bob = await registered('bob');
+    bob.say('/password correct-horse battery-staple');
+    await bob.until('*** password changed\n');
+    const file = await readFile(join(dataDir, 'chatd.json'), 'utf8');
+    for (const seen of [JSON.stringify(events), file]) {
+      expect(seen).not.toContain(SECRET);
+      expect(seen).not.toContain('battery-staple');
+    }
+    const { accounts } = JSON.parse(file);
+    expect(Object.keys(accounts)).toEqual(['ann', 'bob']);
+    expect(accounts.ann.salt).not.toBe(accounts.bob.salt);
+    expect(Buffer.from(accounts.ann.hash, 'base64')).toHaveLength(64);
+  });
+
+  it('keeps registrations across a restart of the server', async () => {
+    await registered('ann');
+    await harness.stop();
+    harness = await startHarness({ rateLimits, dataDir });
+    const ann = await askedForPassword('ann');
+    ann.say(SECRET);
+    await ann.until('*** ann just joined the chatroom\n');
+  });
+
+  it('reads no line typed while a password is checked', async () => {
+    (await registered('ann')).say('/quit');
+    const ann = await askedForPassword('ann');
+    ann.socket.write(`${SECRET}\nhello\n`);
+    expect(await ann.until('chatroom\n')).toBe('Welcome, ann\n*** ann just joined the chatroom\n');
+    ann.say('after');
+    expect(await ann.until('after\n')).toBe('[ann] after\n');
+  });
+});
+
+describe('registered names with --require-tls-for-passwords', () => {
+  let folder: Awaited<ReturnType<typeof certificateFolder>>;
+  let tlsPort: number;
+  const tlsClients: Client[] = [];
+
+  beforeEach(async () => {
+    await harness.stop();
+    folder = await certificateFolder();
+    const tls = { port: 0, ...(await makeCertificate(folder.dir, 'chat', 'localhost')) };
+    harness = await startHarness({ rateLimits, dataDir, requireTlsForPasswords: true, tls });
+    tlsPort = harness.server.tlsAddress()?.port ?? -1;
+  });
+
+  afterEach(async () => {
+    for (const { socket } of tlsClients.splice(0)) socket.destroy();
+    await folder.remove();
+  });
+
+  const overTls = async (): Promise<Client> => {
+    const client = await connectTlsClient(tlsPort);
+    tlsClients.push(client);
+    await client.until('username: ');
+    return client;
+  };
+
+  it('takes passwords over TLS with no warning, and refuses them over a plain connection', async () => {
+    const ann = await overTls();
+    ann.say('ann');
+    await ann.until('chatroom\n');
+    ann.say(`/register ${SECRET}`);
+    expect(await ann.until('\n')).toBe('*** ann is registered to you; logging in with it will ask for your password\n');
+    ann.say('/quit');
+    await ann.rest();
+    const plain = await harness.visit();
+    plain.say('ann');
+    expect(await plain.until('username: ')).toBe('*** ann is registered; its password is accepted over TLS only\nPlease enter your username: ');
+    plain.say('bob');
+    await plain.until('chatroom\n');
+    plain.say(`/register ${SECRET}`);
+    expect(await plain.until('\n')).toBe('*** passwords are accepted over TLS only\n');
+    const again = await overTls();
+    again.say('ann');
+    expect(await again.until('Password: ')).toBe('Password: ');
+    again.say(SECRET);
+    await again.until('*** ann just joined the chatroom\n');
+  });
+});

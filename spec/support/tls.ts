@@ -1,0 +1,44 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { promisify } from 'node:util';
+import { type Client, readingClient } from './client';
+
+const run = promisify(execFile);
+
+/** A self-signed certificate and its key, as PEM files. */
+export interface CertificateFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+/** A temporary folder for certificates; `remove()` deletes it and all in it. */
+export async function certificateFolder(): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'chatd-tls-'));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Makes a self-signed P-256 certificate for `commonName` with the openssl command line, as
+ * `name.crt` and `name.key` in `dir` (overwriting them). */
+export async function makeCertificate(dir: string, name: string, commonName: string): Promise<CertificateFiles> {
+  const certFile = join(dir, `${name}.crt`);
+  const keyFile = join(dir, `${name}.key`);
+  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', `/CN=${commonName}`]);
+  return { certFile, keyFile };
+}
+
+/** A TLS client on 127.0.0.1:port that accepts any certificate: specs read which one it got. */
+export async function connectTlsClient(port: number, options: ConnectionOptions = {}): Promise<Client & { readonly socket: TLSSocket }> {
+  const socket = connect({ port, host: '127.0.0.1', rejectUnauthorized: false, ...options });
+  const client = await readingClient(socket, 'secureConnect');
+  return { ...client, socket };
+}
+
+/** The common name of the certificate the server showed. */
+export function peerName(socket: TLSSocket): string | undefined {
+  const name = socket.getPeerCertificate().subject.CN;
+  return typeof name === 'string' ? name : undefined;
+}
