@@ -8,7 +8,8 @@ import type { Connection } from './chat/outgoing';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './chat/session';
 import { ChatState, HISTORY_LINES } from './chat/state';
 import { SERVER_FULL, SHUTTING_DOWN } from './chat/texts';
-import { localFanout, MAX_SEND_QUEUE_BYTES } from './edge/fanout';
+import { FAREWELL_GRACE_MS, farewell } from './edge/farewell';
+import { LOGIN_BATCH_MS, localFanout, MAX_SEND_QUEUE_BYTES } from './edge/fanout';
 import { socketLines } from './edge/lines';
 
 export const DEFAULT_PORT = 6677;
@@ -16,8 +17,9 @@ export const DEFAULT_PORT = 6677;
 export const MAX_CLIENTS = 10_000;
 /** Default idle time before TCP keepalive probes look for a vanished peer. */
 export const KEEPALIVE_IDLE_MS = 60_000;
-/** Default time a shutdown waits for peers to read their last lines before cutting them off. */
-export const SHUTDOWN_GRACE_MS = 3_000;
+/** Default time a connection the server closes (a shutdown, a login timeout, `/quit`, a full
+ * server) waits for its peer to read the last line and close before it is cut off. */
+export const SHUTDOWN_GRACE_MS = FAREWELL_GRACE_MS;
 
 /** What the server reports as it runs, for a log. */
 export type ServerEvent =
@@ -87,7 +89,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   const options: ChatServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...overrides };
   const report = options.onEvent;
   const sockets = new Set<Socket>();
-  const fanout = localFanout(options.maxSendQueueBytes);
+  const fanout = localFanout(options.maxSendQueueBytes, LOGIN_BATCH_MS, options.shutdownGraceMs);
   const connections = new Subject<Connection>();
   const state = new ChatState(options.historyLines);
   const bus = memoryBus();
@@ -100,8 +102,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     if (fanout.size >= options.maxClients) {
       socket.on('close', () => sockets.delete(socket));
       report({ kind: 'full', from: peerName(socket) });
-      socket.end(SERVER_FULL);
-      socket.destroySoon();
+      farewell(socket, options.shutdownGraceMs, SERVER_FULL);
       return;
     }
     const id = String(nextId++);
@@ -150,14 +151,10 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     subscription?.unsubscribe(); // the room goes quiet first: no leave lines after the notice
     connections.complete();
     fanout.flush(); // what the room said before it went quiet comes before the notice
-    for (const socket of sockets) {
-      if (socket.writable) socket.end(SHUTTING_DOWN);
-      socket.destroySoon();
-    }
-    // A peer that reads nothing would hold its socket open forever.
-    const cutOff = setTimeout(() => sockets.forEach((socket) => socket.destroy()), options.shutdownGraceMs);
+    // The notice ends each socket's output, so no chat line can follow it; a socket already
+    // closing (timed out, say) keeps its own farewell and deadline.
+    for (const socket of sockets) farewell(socket, options.shutdownGraceMs, SHUTTING_DOWN);
     await Promise.all([serverClosed, ...socketsClosed]);
-    clearTimeout(cutOff);
   };
 
   return {
