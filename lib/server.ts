@@ -116,7 +116,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     });
     fanout.attach(id, socket);
     report({ kind: 'connect', id, from: peerName(socket) });
-    connections.next({ id, input$: socketLines(socket, options.maxLineBytes) });
+    connections.next({ id, input$: socketLines(socket, options.maxLineBytes, options.maxLoginBytes) });
   };
 
   const server = createServer(accept);

@@ -1,6 +1,6 @@
 import { asyncScheduler, Observable, type Observer, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import type { Bus } from '../bus/bus';
-import { type Input, MAX_LINE_BYTES, OVERLONG_LINE } from '../edge/lines';
+import { BUDGET_SPENT, type Input, MAX_LINE_BYTES, OVERLONG_LINE } from '../edge/lines';
 import { type Decision, decide } from './decide';
 import { MAX_NAME_LENGTH } from './names';
 import type { Connection, Outgoing } from './outgoing';
@@ -12,11 +12,20 @@ import * as text from './texts';
 /** Default time a connection has to give a valid username. */
 export const LOGIN_TIMEOUT_MS = 60_000;
 
+/** Default for the usernames a connection may have refused; at the last, it is closed. */
+export const MAX_NAME_ATTEMPTS = 10;
+
+/** Default for the bytes a connection may send before it logs in; past them, it is closed. */
+export const MAX_LOGIN_BYTES = 64 * 1024;
+
 /** How each connection is served, from its greeting on. */
 export interface SessionOptions {
   readonly banner: string;
   readonly maxLineBytes: number;
   readonly loginTimeoutMs: number;
+  readonly maxNameAttempts: number;
+  /** The byte budget of the connection's input (lines.ts's BUDGET_SPENT); it binds before login alone. */
+  readonly maxLoginBytes: number;
   readonly rateLimits: RateLimits;
 }
 
@@ -24,8 +33,22 @@ export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
   banner: text.DEFAULT_BANNER,
   maxLineBytes: MAX_LINE_BYTES,
   loginTimeoutMs: LOGIN_TIMEOUT_MS,
+  maxNameAttempts: MAX_NAME_ATTEMPTS,
+  maxLoginBytes: MAX_LOGIN_BYTES,
   rateLimits: DEFAULT_RATE_LIMITS,
 };
+
+/** `Session.refusals` once the user is logged in. */
+const LOGGED_IN = -1;
+
+const NAME_TOO_LONG: Decision = {
+  events: [],
+  replies: [text.nameRefused(`username too long (max ${MAX_NAME_LENGTH} characters)`), text.PROMPT],
+  quit: false,
+};
+
+/** What the pacing holds: the lines of a logged-in user. */
+type Paced = string | typeof OVERLONG_LINE;
 
 /** The chat as a session sees it: the state to decide from, and the bus its events go to. */
 export interface Seat {
@@ -38,8 +61,8 @@ export interface Seat {
  * it, every non-blank line is cleaned, paced, and decided on (chat or command). The decision's
  * replies are this Observable's values; its events go to the bus, and come back rendered.
  * Completes when the input ends (once the user's delayed lines are out), when it errors (a
- * user's error is their disconnect, not the room's), at `/quit` or at the login deadline; never
- * errors. The departure is the chat's: it sees the completion.
+ * user's error is their disconnect, not the room's), at `/quit`, at the login deadline, at the
+ * last refused username or at the input's BUDGET_SPENT before login; never errors. The departure is the chat's: it sees the completion.
  */
 export function session(
   { id, input$ }: Connection,
@@ -59,13 +82,15 @@ export function session(
  * otherwise be made of: one lives for every connection, idle or not (bench/README.md has what
  * an operator chain per user cost).
  */
-class Session implements Observer<Input>, PaceSink<Input> {
-  private loggedIn = false;
+class Session implements Observer<Input>, PaceSink<Paced> {
+  // The usernames refused so far, LOGGED_IN once one is taken: one field for both, since a
+  // session lives for every connection.
+  private refusals = 0;
   private deadline: Subscription | undefined;
   private input: Subscription | undefined;
   // Made for the user's first line: a full bucket then is what one made at login would hold,
   // and an idle user, the most common kind, holds none.
-  private pace: Pace<Input> | undefined;
+  private pace: Pace<Paced> | undefined;
 
   constructor(
     private readonly id: string,
@@ -91,7 +116,8 @@ class Session implements Observer<Input>, PaceSink<Input> {
 
   next(input: Input): void {
     try {
-      if (!this.loggedIn) this.logIn(input);
+      if (this.refusals !== LOGGED_IN) this.logIn(input);
+      else if (input === BUDGET_SPENT) return; // the budget binds before login alone
       else if (input === OVERLONG_LINE) this.pacing().push(input);
       else {
         const line = cleanText(input);
@@ -111,7 +137,7 @@ class Session implements Observer<Input>, PaceSink<Input> {
     else this.pace.end();
   }
 
-  paced(input: Input | typeof LINES_DROPPED): void {
+  paced(input: Paced | typeof LINES_DROPPED): void {
     try {
       if (input === OVERLONG_LINE) this.send(text.lineTooLong(this.options.maxLineBytes));
       else if (input === LINES_DROPPED) this.send(text.SLOW_DOWN);
@@ -125,23 +151,28 @@ class Session implements Observer<Input>, PaceSink<Input> {
     this.out.complete();
   }
 
-  private pacing(): Pace<Input> {
+  private pacing(): Pace<Paced> {
     return (this.pace ??= new Pace(this.options.rateLimits, this, this.scheduler));
   }
 
   private logIn(input: Input): void {
-    if (input === OVERLONG_LINE) {
-      this.send(text.nameRefused(`username too long (max ${MAX_NAME_LENGTH} characters)`));
-      this.send(text.PROMPT);
-      return;
-    }
-    const decision = decide(this.seat.state, { type: 'login', user: this.id, name: input, at: this.scheduler.now() });
-    if (decision.events.length > 0) {
-      this.deadline?.unsubscribe();
-      this.deadline = undefined; // the spent timer would stay reachable for the user's whole stay
-      this.loggedIn = true;
-    }
+    if (input === BUDGET_SPENT) return this.close(text.tooMuchLoginInput(this.options.maxLoginBytes));
+    const decision =
+      input === OVERLONG_LINE
+        ? NAME_TOO_LONG
+        : decide(this.seat.state, { type: 'login', user: this.id, name: input, at: this.scheduler.now() });
+    if (decision.events.length === 0) return this.refuse(decision);
+    this.deadline?.unsubscribe();
+    this.deadline = undefined; // the spent timer would stay reachable for the user's whole stay
+    this.refusals = LOGGED_IN;
     this.carryOut(decision);
+  }
+
+  /** A refused username: the reason and the prompt again, or at the last attempt the reason and the close. */
+  private refuse(decision: Decision): void {
+    if (++this.refusals < this.options.maxNameAttempts) return this.carryOut(decision);
+    for (const reply of decision.replies) if (reply !== text.PROMPT) this.send(reply);
+    this.close(text.TOO_MANY_NAME_ATTEMPTS);
   }
 
   /** Replies first, then the events, whose renderings come back through the bus. */
@@ -154,7 +185,12 @@ class Session implements Observer<Input>, PaceSink<Input> {
   }
 
   private timeOut(): void {
-    this.send(text.LOGIN_TIMED_OUT);
+    this.close(text.LOGIN_TIMED_OUT);
+  }
+
+  /** Says why, and asks for the connection to be closed. */
+  private close(why: string): void {
+    this.send(why);
     this.out.next({ kind: 'close', to: this.id });
     this.out.complete();
   }
