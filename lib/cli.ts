@@ -47,6 +47,10 @@ const SETTINGS: readonly Setting[] = [
     apply: (v, o) => { o.maxLineBytes = count('max-line-bytes', v, 1); } },
   { flag: 'login-timeout', env: 'CHATD_LOGIN_TIMEOUT', help: 'seconds to give a valid username', fallback: String(defaults.loginTimeoutMs / 1000),
     apply: (v, o) => { o.loginTimeoutMs = positive('login-timeout', v) * 1000; } },
+  { flag: 'max-name-attempts', env: 'CHATD_MAX_NAME_ATTEMPTS', help: 'refused usernames before a connection is closed', fallback: String(defaults.maxNameAttempts),
+    apply: (v, o) => { o.maxNameAttempts = count('max-name-attempts', v, 1); } },
+  { flag: 'max-login-bytes', env: 'CHATD_MAX_LOGIN_BYTES', help: 'bytes a connection may send before logging in', fallback: String(defaults.maxLoginBytes),
+    apply: (v, o) => { o.maxLoginBytes = count('max-login-bytes', v, 1); } },
   { flag: 'max-send-queue', env: 'CHATD_MAX_SEND_QUEUE', help: 'unread bytes before a user is disconnected', fallback: String(defaults.maxSendQueueBytes),
     apply: (v, o) => { o.maxSendQueueBytes = count('max-send-queue', v, 1); } },
   { flag: 'rate', env: 'CHATD_RATE', help: 'lines per second a user may send', fallback: String(defaults.rateLimits.linesPerSecond),
@@ -59,7 +63,7 @@ const SETTINGS: readonly Setting[] = [
     apply: (v, o) => { o.maxClients = count('max-clients', v, 1); } },
   { flag: 'keepalive', env: 'CHATD_KEEPALIVE', help: 'idle seconds before TCP keepalive probes', fallback: String(defaults.keepAliveIdleMs / 1000),
     apply: (v, o) => { o.keepAliveIdleMs = count('keepalive', v, 1) * 1000; } },
-  { flag: 'shutdown-grace', env: 'CHATD_SHUTDOWN_GRACE', help: 'seconds a shutdown waits for peers to read', fallback: String(defaults.shutdownGraceMs / 1000),
+  { flag: 'shutdown-grace', env: 'CHATD_SHUTDOWN_GRACE', help: 'seconds a closing connection waits for its peer to read and close', fallback: String(defaults.shutdownGraceMs / 1000),
     apply: (v, o) => { o.shutdownGraceMs = positive('shutdown-grace', v) * 1000; } },
 ];
 
