@@ -62,7 +62,8 @@ export interface Seat {
  * replies are this Observable's values; its events go to the bus, and come back rendered.
  * Completes when the input ends (once the user's delayed lines are out), when it errors (a
  * user's error is their disconnect, not the room's), at `/quit`, at the login deadline, at the
- * last refused username or at the input's BUDGET_SPENT before login; never errors. The departure is the chat's: it sees the completion.
+ * last refused username or at the input's BUDGET_SPENT before login; never errors. The
+ * departure is the chat's: it sees the completion.
  */
 export function session(
   { id, input$ }: Connection,

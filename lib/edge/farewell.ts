@@ -11,8 +11,9 @@ const leaving = new WeakSet<Socket>();
  * what is queued, half-closes, and reads and drops whatever the peer still sends until the peer
  * closes too, or for `graceMs` at most, then destroys the socket. Destroying a socket with input
  * unread makes the kernel answer with a reset, and a peer that gets a reset drops what it had not
- * yet read: our last line with it. Whoever read the socket's input must have stopped; a socket not
- * read from yet is drained too (a full receive window would hold the peer's close back). The
+ * yet read: our last line with it. Whoever reads the socket's input must stop (a session's end
+ * does); a socket not read from yet is drained too (a full receive window would hold the peer's
+ * close back). The
  * socket closes by itself once the peer's end arrives and our output is out, as a socket of a
  * net.Server made without allowHalfOpen does.
  */
