@@ -9,7 +9,8 @@ import { DEFAULT_SESSION_OPTIONS, type Seat, type SessionOptions } from './chat/
 import { ChatState, HISTORY_LINES } from './chat/state';
 import { InputTally } from './chat/tally';
 import { SERVER_FULL, SHUTTING_DOWN } from './chat/texts';
-import { localFanout, MAX_SEND_QUEUE_BYTES } from './edge/fanout';
+import { FAREWELL_GRACE_MS, farewell } from './edge/farewell';
+import { LOGIN_BATCH_MS, localFanout, MAX_SEND_QUEUE_BYTES } from './edge/fanout';
 import { ConnectionTally, type DisconnectReason, disconnectReason } from './edge/figures';
 import { socketLines } from './edge/lines';
 import { listeners, type TlsSettings } from './edge/listeners';
@@ -25,8 +26,9 @@ export const DEFAULT_PORT = 6677;
 export const MAX_CLIENTS = 10_000;
 /** Default idle time before TCP keepalive probes look for a vanished peer. */
 export const KEEPALIVE_IDLE_MS = 60_000;
-/** Default time a shutdown waits for peers to read their last lines before cutting them off. */
-export const SHUTDOWN_GRACE_MS = 3_000;
+/** Default time a connection the server closes (a shutdown, a login timeout, `/quit`, a full
+ * server) waits for its peer to read the last line and close before it is cut off. */
+export const SHUTDOWN_GRACE_MS = FAREWELL_GRACE_MS;
 
 /** What the server reports as it runs, for a log. */
 export type ServerEvent =
@@ -127,7 +129,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   const options: ChatServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...overrides };
   const report = options.onEvent;
   const sockets = new Set<Socket>();
-  const fanout = localFanout(options.maxSendQueueBytes);
+  const fanout = localFanout(options.maxSendQueueBytes, LOGIN_BATCH_MS, options.shutdownGraceMs);
   const connections = new Subject<Connection>();
   const state = new ChatState(options.historyLines, Date.now());
   const bus = memoryBus();
@@ -148,8 +150,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       });
       tally.refusedOne('full');
       report({ kind: 'full', from: peerName(socket) });
-      socket.end(SERVER_FULL);
-      socket.destroySoon();
+      farewell(socket, options.shutdownGraceMs, SERVER_FULL);
       return;
     }
     const id = String(nextId++);
@@ -165,7 +166,8 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     tally.acceptedOne();
     fanout.attach(id, socket);
     report({ kind: 'connect', id, from: peerName(socket), tls: secure });
-    connections.next({ id, input$: socketLines(socket, options.maxLineBytes), secure, from: peerAddress(socket) });
+    const input$ = socketLines(socket, options.maxLineBytes, options.maxLoginBytes);
+    connections.next({ id, input$, secure, from: peerAddress(socket) });
   };
 
   const figures = () =>
@@ -221,14 +223,10 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     subscription?.unsubscribe(); // the room goes quiet first: no leave lines after the notice
     connections.complete();
     fanout.flush(); // what the room said before it went quiet comes before the notice
-    for (const socket of sockets) {
-      if (socket.writable) socket.end(SHUTTING_DOWN);
-      socket.destroySoon();
-    }
-    // A peer that reads nothing would hold its socket open forever.
-    const cutOff = setTimeout(() => sockets.forEach((socket) => socket.destroy()), options.shutdownGraceMs);
+    // The notice ends each socket's output, so no chat line can follow it; a socket already
+    // closing (timed out, say) keeps its own farewell and deadline.
+    for (const socket of sockets) farewell(socket, options.shutdownGraceMs, SHUTTING_DOWN);
     await Promise.all([serverClosed, ...socketsClosed]);
-    clearTimeout(cutOff);
     if (scrapes !== undefined) await closeScrapes(scrapes); // last: /healthz says 503 while the users go
     scrapes = undefined;
   };

@@ -176,10 +176,10 @@ describe('formatEntry', () => {
 
 describe('parseCommand', () => {
   it('reads every limit from flags and converts seconds', () => {
-    const argv = ['--max-line-bytes', '64', '--login-timeout', '1.5', '--max-send-queue', '1000', '--rate', '2',
+    const argv = ['--max-line-bytes', '64', '--login-timeout', '1.5', '--max-name-attempts', '3', '--max-login-bytes', '512', '--max-send-queue', '1000', '--rate', '2',
       '--burst', '3', '--max-queued-lines', '6', '--max-clients', '4', '--keepalive', '5', '--shutdown-grace', '0.5', '--history', '0'];
     expect(parseCommand(argv, {})).toEqual({ kind: 'serve', options: {
-      maxLineBytes: 64, loginTimeoutMs: 1500, maxSendQueueBytes: 1000, maxClients: 4, keepAliveIdleMs: 5000, shutdownGraceMs: 500,
+      maxLineBytes: 64, loginTimeoutMs: 1500, maxNameAttempts: 3, maxLoginBytes: 512, maxSendQueueBytes: 1000, maxClients: 4, keepAliveIdleMs: 5000, shutdownGraceMs: 500,
       historyLines: 0, rateLimits: { linesPerSecond: 2, burstLines: 3, maxQueuedLines: 6 },
     }, log: DEFAULT_LOG_OPTIONS });
   });
@@ -220,7 +220,7 @@ describe('parseCommand', () => {
   });
 
   it('documents every flag with its environment variable in --help', () => {
-    for (const flag of ['host', 'port', 'banner', 'max-line-bytes', 'login-timeout', 'max-send-queue', 'rate', 'burst', 'max-queued-lines', 'max-clients', 'keepalive', 'history', 'shutdown-grace', 'metrics-listen', 'log-format', 'log-level']) {
+    for (const flag of ['host', 'port', 'banner', 'max-line-bytes', 'login-timeout', 'max-name-attempts', 'max-login-bytes', 'max-send-queue', 'rate', 'burst', 'max-queued-lines', 'max-clients', 'keepalive', 'history', 'shutdown-grace', 'metrics-listen', 'log-format', 'log-level']) {
       expect(usage()).toMatch(new RegExp(`--${flag} <value> .*\\(env CHATD_${flag.toUpperCase().replace(/-/g, '_')}, default `));
     }
   });

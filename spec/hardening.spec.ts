@@ -40,6 +40,25 @@ const numbered = (count: number, pad = 0): string[] =>
 const typed = (lines: readonly string[]) => lines.map((line) => `${line}\n`).join('');
 const said = (nick: string, lines: readonly string[]) => lines.map((line) => `[${nick}] ${line}\n`).join('');
 
+/** Writes as fast as the socket drains until it is no longer writable or `stop()`. */
+function flood(socket: Socket, chunk: string): () => void {
+  let stopped = false;
+  const pump = (): void => {
+    while (!stopped && socket.writable) if (!socket.write(chunk)) return void socket.once('drain', pump);
+  };
+  pump();
+  return () => (stopped = true);
+}
+
+/** What a client still sending reads until the server closes; its sending stops at `last`. */
+async function lastWordsWhileSending(client: Client, stop: () => void, last: string): Promise<string> {
+  try {
+    return (await client.until(last)) + (await client.rest());
+  } finally {
+    stop();
+  }
+}
+
 /** The witness's check: `witness` says a line, and reads exactly `expected` and then that line. */
 async function witnessReads(witness: Client, expected: string): Promise<void> {
   witness.say('witness here');
@@ -85,6 +104,16 @@ describe('login time', () => {
     expect(await silent.rest()).toBe('*** login timed out\n');
     expect(await fumbler.rest()).toBe('*** username must not be empty\nPlease enter your username: *** login timed out\n');
     await witnessReads(witness, ''); // logged in before the deadline passed, still here after it
+  });
+
+  it('gets the timeout line to a connection still sending when its time is up, with no reset', async () => {
+    const { visit } = await start({ loginTimeoutMs: 300, maxLoginBytes: Number.MAX_SAFE_INTEGER });
+    const typist = await visit();
+    const stop = flood(typist.socket, 'z'.repeat(16 * 1024)); // one endless name
+    expect(await lastWordsWhileSending(typist, stop, 'timed out\n')).toBe(
+      '*** username too long (max 32 characters)\nPlease enter your username: *** login timed out\n',
+    );
+    expect(typist.socket.errored).toBeNull(); // a reset would have been its answer to our close
   });
 });
 
@@ -201,6 +230,58 @@ describe('connections', () => {
     const carl = await join('carl');
     carl.say('in');
     await witnessReads(witness, '*** bob has disconnected\n*** carl just joined the chatroom\n[carl] in\n');
+  });
+
+  it('gets "server full" to a connection already sending, with no reset', async () => {
+    const { join, open } = await start({ maxClients: 1 });
+    await join('witness');
+    const extra = await open();
+    const stop = flood(extra.socket, 'lines, lines\n'.repeat(1000));
+    expect(await lastWordsWhileSending(extra, stop, '\n')).toBe('*** server full\n');
+    expect(extra.socket.errored).toBeNull();
+  });
+});
+
+describe('before login', () => {
+  it('closes a connection at its 10th refused username, saying why, with no prompt after', async () => {
+    const { visit } = await start({});
+    const fumbler = await visit();
+    fumbler.socket.write('\n'.repeat(12));
+    const refusal = '*** username must not be empty\n';
+    expect(await fumbler.rest()).toBe(`${`${refusal}Please enter your username: `.repeat(9)}${refusal}*** too many refused usernames\n`);
+  });
+
+  it('takes the limit on refused usernames from its options', async () => {
+    const { visit } = await start({ maxNameAttempts: 2 });
+    const fumbler = await visit();
+    fumbler.say('a b');
+    fumbler.say('');
+    expect(await fumbler.rest()).toBe(
+      '*** username must not contain spaces\nPlease enter your username: *** username must not be empty\n*** too many refused usernames\n',
+    );
+  });
+
+  it('closes a connection that sends 64 KiB without logging in, as the bytes arrive', async () => {
+    const { join, visit } = await start({});
+    const witness = await join('witness');
+    const hog = await visit();
+    hog.socket.write(Buffer.alloc(10 * 1024 * 1024, 'z')); // no newline: a line split2 drops as it goes
+    expect(await hog.rest()).toBe(
+      '*** username too long (max 32 characters)\nPlease enter your username: *** too much input before login (max 65536 bytes)\n',
+    );
+    expect(hog.socket.errored).toBeNull();
+    await witnessReads(witness, ''); // nothing of it reached the room
+  });
+
+  it('counts input before login only: a user logged in may send more', async () => {
+    const { join, visit } = await start({ maxLoginBytes: 100 });
+    const witness = await join('witness');
+    const early = await join('early');
+    early.say('x'.repeat(200));
+    await witnessReads(witness, `*** early just joined the chatroom\n[early] ${'x'.repeat(200)}\n`);
+    const late = await visit();
+    late.socket.write('x'.repeat(101));
+    expect(await late.rest()).toBe('*** too much input before login (max 100 bytes)\n');
   });
 });
 

@@ -1,6 +1,6 @@
 import { asyncScheduler, Observable, type Observer, type SchedulerLike, type Subscriber, type Subscription, take } from 'rxjs';
 import type { Bus } from '../bus/bus';
-import { type Input, MAX_LINE_BYTES, OVERLONG_LINE } from '../edge/lines';
+import { BUDGET_SPENT, type Input, MAX_LINE_BYTES, OVERLONG_LINE } from '../edge/lines';
 import { type AccountRequest, type Accounts, MAX_PASSWORD_TRIES, NO_ACCOUNTS } from './accounts';
 import { readLine } from './commands';
 import { type Decision, decide } from './decide';
@@ -14,6 +14,24 @@ import * as text from './texts';
 
 /** Default time a connection has to give a valid username. */
 export const LOGIN_TIMEOUT_MS = 60_000;
+
+/** Default for the usernames a connection may have refused; at the last, it is closed. */
+export const MAX_NAME_ATTEMPTS = 10;
+
+/** Default for the bytes a connection may send before it logs in; past them, it is closed. */
+export const MAX_LOGIN_BYTES = 64 * 1024;
+
+/** `Session.refusals` once the user is logged in. */
+const LOGGED_IN = -1;
+
+const NAME_TOO_LONG: Decision = {
+  events: [],
+  replies: [text.nameRefused(`username too long (max ${MAX_NAME_LENGTH} characters)`), text.PROMPT],
+  quit: false,
+};
+
+/** What the pacing holds: the lines of a logged-in user. */
+type Paced = string | typeof OVERLONG_LINE;
 
 /**
  * A line cleaned of what could act on a terminal, but for `/nick`: a name is judged as typed, and
@@ -29,6 +47,9 @@ export interface SessionOptions {
   readonly banner: string;
   readonly maxLineBytes: number;
   readonly loginTimeoutMs: number;
+  readonly maxNameAttempts: number;
+  /** The byte budget of the connection's input (lines.ts's BUDGET_SPENT); it binds before login alone. */
+  readonly maxLoginBytes: number;
   readonly rateLimits: RateLimits;
   /** Refuse passwords (registered names, `/register`) over plain connections. */
   readonly requireTlsForPasswords: boolean;
@@ -38,6 +59,8 @@ export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
   banner: text.DEFAULT_BANNER,
   maxLineBytes: MAX_LINE_BYTES,
   loginTimeoutMs: LOGIN_TIMEOUT_MS,
+  maxNameAttempts: MAX_NAME_ATTEMPTS,
+  maxLoginBytes: MAX_LOGIN_BYTES,
   rateLimits: DEFAULT_RATE_LIMITS,
   requireTlsForPasswords: false,
 };
@@ -56,7 +79,8 @@ export interface Seat {
  * it, every non-blank line is cleaned, paced, and decided on (chat or command). The decision's
  * replies are this Observable's values; its events go to the bus, and come back rendered.
  * Completes when the input ends (once the user's delayed lines are out), when it errors (a
- * user's error is their disconnect, not the room's), at `/quit` or at the login deadline; never
+ * user's error is their disconnect, not the room's), at `/quit`, at the login deadline, at the
+ * last refused username or wrong password, or at the input's BUDGET_SPENT before login; never
  * errors. The departure is the chat's: it sees the completion.
  */
 export function session(
@@ -77,13 +101,15 @@ export function session(
  * otherwise be made of: one lives for every connection, idle or not (bench/README.md has what
  * an operator chain per user cost).
  */
-class Session implements Observer<Input>, PaceSink<Input> {
-  private loggedIn = false;
+class Session implements Observer<Input>, PaceSink<Paced> {
+  // The usernames refused so far, LOGGED_IN once one is taken: one field for both, since a
+  // session lives for every connection.
+  private refusals = 0;
   private deadline: Subscription | undefined;
   private input: Subscription | undefined;
   // Made for the user's first line: a full bucket then is what one made at login would hold,
   // and an idle user, the most common kind, holds none.
-  private pace: Pace<Input> | undefined;
+  private pace: Pace<Paced> | undefined;
   private readonly id: string;
   // Registered names: the name given at login that waits for its password, the wrong ones so
   // far, whether the plain-text warning was sent, the key of the name whose password this user
@@ -122,7 +148,8 @@ class Session implements Observer<Input>, PaceSink<Input> {
   next(input: Input): void {
     this.seat.tally?.count(input);
     try {
-      if (!this.loggedIn) this.logIn(input);
+      if (this.refusals !== LOGGED_IN) this.logIn(input);
+      else if (input === BUDGET_SPENT) return; // the budget binds before login alone
       else if (input === OVERLONG_LINE) this.pacing().push(input);
       else {
         const line = asTyped(input);
@@ -142,7 +169,7 @@ class Session implements Observer<Input>, PaceSink<Input> {
     else this.pace.end();
   }
 
-  paced(input: Input | typeof LINES_DROPPED): void {
+  paced(input: Paced | typeof LINES_DROPPED): void {
     try {
       if (input === OVERLONG_LINE) this.send(text.lineTooLong(this.options.maxLineBytes));
       else if (input === LINES_DROPPED) this.send(text.SLOW_DOWN);
@@ -160,7 +187,7 @@ class Session implements Observer<Input>, PaceSink<Input> {
     if (this.seat.tally !== undefined) this.seat.tally.flooded += 1;
   }
 
-  private pacing(): Pace<Input> {
+  private pacing(): Pace<Paced> {
     return (this.pace ??= new Pace(this.options.rateLimits, this, this.scheduler));
   }
 
@@ -169,14 +196,10 @@ class Session implements Observer<Input>, PaceSink<Input> {
   }
 
   private logIn(input: Input): void {
+    if (input === BUDGET_SPENT) return this.close('login_limit', text.tooMuchLoginInput(this.options.maxLoginBytes));
     if (this.pending !== undefined) return; // typed before the password's check answered
     if (this.awaitingPassword !== undefined) return this.checkPassword(this.awaitingPassword, input);
-    if (input === OVERLONG_LINE) {
-      this.send(text.nameRefused(`username too long (max ${MAX_NAME_LENGTH} characters)`));
-      this.send(text.PROMPT);
-      return;
-    }
-    const decision = this.loginDecision(input);
+    const decision = input === OVERLONG_LINE ? NAME_TOO_LONG : this.loginDecision(input);
     const joined = decision.events[0];
     if (joined?.type === 'joined' && this.accounts.registered(joined.nick)) this.askPassword(joined.nick);
     else this.admit(decision);
@@ -186,13 +209,20 @@ class Session implements Observer<Input>, PaceSink<Input> {
     return decide(this.seat.state, { type: 'login', user: this.id, name, at: this.scheduler.now() });
   }
 
+  /** Logs the user in, or counts a refused username. */
   private admit(decision: Decision): void {
-    if (decision.events.length > 0) {
-      this.deadline?.unsubscribe();
-      this.deadline = undefined; // the spent timer would stay reachable for the user's whole stay
-      this.loggedIn = true;
-    }
+    if (decision.events.length === 0) return this.refuse(decision);
+    this.deadline?.unsubscribe();
+    this.deadline = undefined; // the spent timer would stay reachable for the user's whole stay
+    this.refusals = LOGGED_IN;
     this.carryOut(decision);
+  }
+
+  /** A refused username: the reason and the prompt again, or at the last attempt the reason and the close. */
+  private refuse(decision: Decision): void {
+    if (++this.refusals < this.options.maxNameAttempts) return this.carryOut(decision);
+    for (const reply of decision.replies) if (reply !== text.PROMPT) this.send(reply);
+    this.close('login_limit', text.TOO_MANY_NAME_ATTEMPTS);
   }
 
   private askPassword(nick: string): void {
@@ -215,7 +245,7 @@ class Session implements Observer<Input>, PaceSink<Input> {
     return true;
   }
 
-  private checkPassword(nick: string, input: Input): void {
+  private checkPassword(nick: string, input: Paced): void {
     const password = input === OVERLONG_LINE ? '' : cleanText(input).trim();
     this.await(this.accounts.verify(nick, password, this.connection.from ?? ''), (right) => {
       if (right) return this.passwordGiven(nick);
@@ -273,11 +303,12 @@ class Session implements Observer<Input>, PaceSink<Input> {
   }
 
   private timeOut(): void {
-    this.send(text.LOGIN_TIMED_OUT);
-    this.close('login_timeout');
+    this.close('login_timeout', text.LOGIN_TIMED_OUT);
   }
 
-  private close(reason: CloseReason): void {
+  /** Says why, if there is more to say, and asks for the connection to be closed. */
+  private close(reason: CloseReason, why?: string): void {
+    if (why !== undefined) this.send(why);
     this.out.next({ kind: 'close', to: this.id, reason });
     this.out.complete();
   }

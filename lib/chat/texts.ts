@@ -64,6 +64,12 @@ export const lineTooLong = (maxLineBytes: number): string => `*** line too long 
 
 export const LOGIN_TIMED_OUT = '*** login timed out\n';
 
+/** After the reason for the last refusal a connection may have; then it is closed. */
+export const TOO_MANY_NAME_ATTEMPTS = '*** too many refused usernames\n';
+
+/** To a connection that sent more than it may before logging in; then it is closed. */
+export const tooMuchLoginInput = (maxBytes: number): string => `*** too much input before login (max ${maxBytes} bytes)\n`;
+
 /** Sent once per burst when a flooding user's queue is full and lines start being dropped. */
 export const SLOW_DOWN = '*** slow down\n';
 

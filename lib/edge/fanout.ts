@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { UserId } from '../chat/events';
 import type { CloseReason, Outgoing } from '../chat/outgoing';
+import { FAREWELL_GRACE_MS, farewell } from './farewell';
 
 /** Default for the unread output a user may have queued before they are disconnected. */
 export const MAX_SEND_QUEUE_BYTES = 1024 * 1024;
@@ -83,9 +84,14 @@ function byteOffsets(texts: readonly string[]): number[] {
  * socket a line is hidden from (its reader ignores the sender) gets the parts around it. A turn
  * that admitted a user holds its batches for the next turn, which may admit another, and so on
  * for at most `loginBatchMs` from the first line held. A socket more than `maxSendQueueBytes`
- * behind is destroyed, so one stuck reader costs nobody else.
+ * behind is destroyed, so one stuck reader costs nobody else. A `close` is a farewell: the
+ * socket is half-closed after what was written to it and given `graceMs` to read it and close.
  */
-export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES, loginBatchMs = LOGIN_BATCH_MS): Fanout {
+export function localFanout(
+  maxSendQueueBytes = MAX_SEND_QUEUE_BYTES,
+  loginBatchMs = LOGIN_BATCH_MS,
+  graceMs = FAREWELL_GRACE_MS,
+): Fanout {
   const members = new Map<UserId, Member>();
   const rooms = new Map<string, RoomBatch>();
   let held = false; // some batch has lines not yet written
@@ -97,6 +103,8 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES, loginBatch
   /** Writes `chunk`, which holds `lines` texts, unless the socket is gone or too far behind. */
   const write = (socket: Socket, chunk: Buffer | string, lines: number) => {
     if (!socket.writable) return; // ended or destroyed: its 'close' is on the way
+    // No last line for a reader this far behind: it would wait behind all it has not read, and
+    // the point is to free that memory now.
     if (socket.writableLength > maxSendQueueBytes) socket.destroy(new SendQueueFullError(maxSendQueueBytes));
     else {
       socket.write(chunk);
@@ -208,7 +216,7 @@ export function localFanout(maxSendQueueBytes = MAX_SEND_QUEUE_BYTES, loginBatch
     else if (out.kind === 'exit') exit(member);
     else {
       closing.set(out.to, out.reason);
-      member.socket.destroySoon(); // after what was written reaches the kernel
+      farewell(member.socket, graceMs); // its last line was the `send` before it
     }
   };
   const detach = (id: UserId) => {

@@ -9,7 +9,7 @@ import { SendQueueFullError } from './fanout';
 export type DisconnectReason = 'eof' | 'error' | 'send_queue' | 'shutdown' | CloseReason;
 
 /** Every DisconnectReason, in the order the figures list them. */
-export const DISCONNECT_REASONS: readonly DisconnectReason[] = ['eof', 'error', 'login_timeout', 'wrong_password', 'send_queue', 'quit', 'shutdown'];
+export const DISCONNECT_REASONS: readonly DisconnectReason[] = ['eof', 'error', 'login_timeout', 'login_limit', 'wrong_password', 'send_queue', 'quit', 'shutdown'];
 
 /** Why a connection was refused at once, as the metrics label it. */
 export type RefusalReason = 'full';
@@ -60,7 +60,7 @@ export interface FigureSources {
 export class ConnectionTally {
   private accepted = 0;
   private readonly refused: Record<RefusalReason, number> = { full: 0 };
-  private readonly disconnects: Record<DisconnectReason, number> = { eof: 0, error: 0, login_timeout: 0, wrong_password: 0, send_queue: 0, quit: 0, shutdown: 0 };
+  private readonly disconnects: Record<DisconnectReason, number> = { eof: 0, error: 0, login_timeout: 0, login_limit: 0, wrong_password: 0, send_queue: 0, quit: 0, shutdown: 0 };
   private closedBytesIn = 0;
   private closedBytesOut = 0;
 

@@ -9,8 +9,12 @@ export const MAX_LINE_BYTES = 4096;
 /** Stands in the input for a line over the limit, which was dropped. */
 export const OVERLONG_LINE = Symbol('overlong line');
 
-/** What a connection says: a line of text (no line ending), or that a line was dropped. */
-export type Input = string | typeof OVERLONG_LINE;
+/** Stands in the input once, when the connection has sent more than its byte budget in all. */
+export const BUDGET_SPENT = Symbol('byte budget spent');
+
+/** What a connection says: a line of text (no line ending), that a line was dropped, or that it
+ * has sent more than its budget. */
+export type Input = string | typeof OVERLONG_LINE | typeof BUDGET_SPENT;
 
 const LINE_FEED = 0x0a;
 
@@ -66,12 +70,16 @@ function giveBack(splitter: Splitter): void {
  * Socket input as lines, telnet commands removed. "\r\n" ends a line like "\n"; invalid UTF-8
  * becomes U+FFFD. A line over `maxLineBytes` is dropped (the rest of it up to its newline too)
  * and OVERLONG_LINE stands in its place, so memory stays bounded however long it is.
+ * BUDGET_SPENT comes once, as soon as a chunk takes the bytes received (telnet commands and
+ * dropped lines included) past `budgetBytes`, before that chunk's lines: a line that never ends
+ * spends the budget as it arrives.
  * Completes when the peer ends the connection (after its unterminated last line, if any) or
  * the socket closes; errors when the socket errors.
  */
-export function socketLines(socket: Readable, maxLineBytes = MAX_LINE_BYTES): Observable<Input> {
+export function socketLines(socket: Readable, maxLineBytes = MAX_LINE_BYTES, budgetBytes = Infinity): Observable<Input> {
   return new Observable<Input>((subscriber) => {
     const telnet = new TelnetFilter();
+    let budget = budgetBytes; // what is left of it; below 0 once spent
     let splitter: Splitter | undefined; // held while a line is unfinished: split2 keeps its start
     let skipping = false;
     let endsLine = false; // the last chunk written ended in a line feed
@@ -80,8 +88,9 @@ export function socketLines(socket: Readable, maxLineBytes = MAX_LINE_BYTES): Ob
       subscriber.next(Buffer.byteLength(line) > maxLineBytes ? OVERLONG_LINE : line);
     };
     const onData = (chunk: Buffer) => {
+      if (budget >= 0 && (budget -= chunk.length) < 0) subscriber.next(BUDGET_SPENT);
       const text = telnet.strip(chunk);
-      if (text.length === 0) return;
+      if (text.length === 0 || subscriber.closed) return; // closed: the budget's end ended the reading
       const wasSkipping = skipping;
       const skipEnded = wasSkipping && text.includes(LINE_FEED); // the next line may overflow at once
       const current = (splitter ??= takeSplitter(maxLineBytes));

@@ -1,11 +1,11 @@
 import { PassThrough } from 'node:stream';
 import { lastValueFrom, take, tap, toArray } from 'rxjs';
-import { type Input, MAX_LINE_BYTES, OVERLONG_LINE, socketLines } from '../../lib/edge/lines';
+import { BUDGET_SPENT, type Input, MAX_LINE_BYTES, OVERLONG_LINE, socketLines } from '../../lib/edge/lines';
 
 /** Feeds chunks to socketLines through a stream standing in for a socket, then ends it. */
-async function linesOf(chunks: (string | Buffer)[], maxLineBytes = MAX_LINE_BYTES): Promise<Input[]> {
+async function linesOf(chunks: (string | Buffer)[], maxLineBytes = MAX_LINE_BYTES, budgetBytes = Infinity): Promise<Input[]> {
   const socket = new PassThrough();
-  const lines = lastValueFrom(socketLines(socket, maxLineBytes).pipe(toArray()));
+  const lines = lastValueFrom(socketLines(socket, maxLineBytes, budgetBytes).pipe(toArray()));
   for (const chunk of chunks) socket.write(chunk);
   socket.end();
   return lines;
@@ -159,6 +159,28 @@ describe('socketLines', () => {
       expect(ann.isCompleted()).toBe(true);
       expect(bob.lines).toEqual(['hi']);
       bob.subscription.unsubscribe();
+    });
+  });
+
+  describe('byte budget', () => {
+    it('says once that the budget is spent, before the lines of the chunk that spends it', async () => {
+      expect(await linesOf(['abc\n', 'de\nfg\n', 'hi\n', 'jk\n'], 10, 8)).toEqual(['abc', BUDGET_SPENT, 'de', 'fg', 'hi', 'jk']);
+    });
+
+    it('is not spent by exactly the budget', async () => {
+      expect(await linesOf(['abc\n', 'defg\n'], 10, 9)).toEqual(['abc', 'defg']);
+    });
+
+    it('counts bytes as they arrive: a line with no newline spends it, and so do telnet commands', async () => {
+      const socket = new PassThrough();
+      const seen: Input[] = [];
+      const subscription = socketLines(socket, 10, 100).subscribe((input) => seen.push(input));
+      socket.write('z'.repeat(60));
+      socket.write(Buffer.from([0xff, 0xfb, 0x18]));
+      expect(seen).toEqual([OVERLONG_LINE]);
+      socket.write('z'.repeat(38));
+      expect(seen).toEqual([OVERLONG_LINE, BUDGET_SPENT]);
+      subscription.unsubscribe();
     });
   });
 });
