@@ -62,6 +62,10 @@ const SETTINGS: readonly Setting[] = [
     apply: (v, o) => { o.keepAliveIdleMs = count('keepalive', v, 1) * 1000; } },
   { flag: 'history', env: 'CHATD_HISTORY', help: 'chat lines a room replays to those who join it; 0 for none', fallback: String(defaults.historyLines),
     apply: (v, o) => { o.historyLines = count('history', v, 0, MAX_HISTORY_LINES); } },
+  { flag: 'redis', env: 'CHATD_REDIS', help: 'Redis URL (or unix socket path) to run a cluster on', fallback: 'none: serve alone',
+    apply: (v, o) => { o.redis = v; } },
+  { flag: 'redis-prefix', env: 'CHATD_REDIS_PREFIX', help: "prefix of the cluster's Redis keys", fallback: defaults.redisPrefix,
+    apply: (v, o) => { o.redisPrefix = v; } },
   { flag: 'shutdown-grace', env: 'CHATD_SHUTDOWN_GRACE', help: 'seconds a shutdown waits for peers to read', fallback: String(defaults.shutdownGraceMs / 1000),
     apply: (v, o) => { o.shutdownGraceMs = positive('shutdown-grace', v) * 1000; } },
 ];
@@ -121,6 +125,7 @@ function describeEvent(event: ServerEvent): string {
     case 'logout': return `logout #${event.id} ${event.nick}`;
     case 'disconnect': return `disconnect #${event.id} (${event.reason})`;
     case 'full': return `refused ${event.from}: server full`;
+    case 'bus': return event.message;
     case 'error': return `error: ${event.error.message}`;
   }
 }

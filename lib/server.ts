@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { ignoreElements, merge, Subject, type Subscription, tap } from 'rxjs';
+import type { Bus } from './bus/bus';
 import { memoryBus } from './bus/memory';
+import { type RedisBus, redisBus } from './bus/redis';
 import { chat } from './chat/chat';
 import type { ChatEvent, UserId } from './chat/events';
 import type { Connection } from './chat/outgoing';
@@ -27,6 +30,7 @@ export type ServerEvent =
   | { readonly kind: 'logout'; readonly id: UserId; readonly nick: string }
   | { readonly kind: 'disconnect'; readonly id: UserId; readonly reason: string }
   | { readonly kind: 'full'; readonly from: string }
+  | { readonly kind: 'bus'; readonly message: string }
   | { readonly kind: 'error'; readonly error: Error };
 
 export interface ChatServerOptions extends SessionOptions {
@@ -40,6 +44,10 @@ export interface ChatServerOptions extends SessionOptions {
   readonly keepAliveIdleMs: number;
   readonly shutdownGraceMs: number;
   readonly onEvent: (event: ServerEvent) => void;
+  /** Redis to run the bus on (`redis://host:port` or a unix socket's path), making this node one of a cluster; undefined serves alone. */
+  readonly redis: string | undefined;
+  /** Put before every Redis key, so that several clusters can share one Redis. */
+  readonly redisPrefix: string;
 }
 
 export const DEFAULT_SERVER_OPTIONS: ChatServerOptions = {
@@ -52,6 +60,8 @@ export const DEFAULT_SERVER_OPTIONS: ChatServerOptions = {
   keepAliveIdleMs: KEEPALIVE_IDLE_MS,
   shutdownGraceMs: SHUTDOWN_GRACE_MS,
   onEvent: () => {},
+  redis: undefined,
+  redisPrefix: 'chatd:',
 };
 
 /** A chat server: listen once, then close once. */
@@ -90,7 +100,9 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   const fanout = localFanout(options.maxSendQueueBytes);
   const connections = new Subject<Connection>();
   const state = new ChatState(options.historyLines);
-  const bus = memoryBus();
+  const nodeId = randomBytes(4).toString('hex'); // per process start: a restarted node is a new one
+  let cluster: RedisBus | undefined;
+  let bus: Bus = memoryBus();
   let nextId = 1;
   let subscription: Subscription | undefined;
 
@@ -104,7 +116,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       socket.destroySoon();
       return;
     }
-    const id = String(nextId++);
+    const id = cluster === undefined ? String(nextId++) : `${nodeId}:${nextId++}`;
     socket.setNoDelay(true); // writes are coalesced per event-loop turn; Nagle would add latency
     socket.setKeepAlive(true, options.keepAliveIdleMs);
     // One 'close' listener for all of the socket's bookkeeping: each listener is held for a user's whole stay.
@@ -128,14 +140,25 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
 
   const start = () => {
     server.on('error', (error) => report({ kind: 'error', error })); // accept errors (EMFILE) pass
+    if (options.redis !== undefined) {
+      const log = (message: string) => report({ kind: 'bus', message });
+      bus = cluster = redisBus({ url: options.redis, prefix: options.redisPrefix, nodeId, snapshot: () => state.toJSON(), log });
+    }
     const logged$ = bus.events$.pipe(tap(logEvent), ignoreElements());
     subscription = merge(chat(connections, { state, bus }, options), logged$).subscribe((out) => fanout.deliver(out));
   };
 
   const listen = async (): Promise<AddressInfo> => {
-    server.listen({ port: options.port, host: options.host });
-    await once(server, 'listening'); // rejects with the bind error (EADDRINUSE, EACCES)
-    start();
+    start(); // first: a cluster's node takes no one in before it has the cluster's state
+    try {
+      await cluster?.ready;
+      server.listen({ port: options.port, host: options.host });
+      await once(server, 'listening'); // rejects with the bind error (EADDRINUSE, EACCES)
+    } catch (err) {
+      subscription?.unsubscribe();
+      await cluster?.close();
+      throw err;
+    }
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('chatd listens on TCP only');
     return address;
@@ -147,7 +170,9 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     // The server's 'close' can come before the last socket's 'close' listeners have run.
     const socketsClosed = [...sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
     server.close(); // stop accepting
-    subscription?.unsubscribe(); // the room goes quiet first: no leave lines after the notice
+    // The room goes quiet first: no leave lines after the notice. Each session's departure is
+    // still published, so on a cluster's bus the other nodes see this node's users leave.
+    subscription?.unsubscribe();
     connections.complete();
     fanout.flush(); // what the room said before it went quiet comes before the notice
     for (const socket of sockets) {
@@ -156,9 +181,10 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     }
     // A peer that reads nothing would hold its socket open forever.
     const cutOff = setTimeout(() => sockets.forEach((socket) => socket.destroy()), options.shutdownGraceMs);
-    await Promise.all([serverClosed, ...socketsClosed]);
+    await Promise.all([serverClosed, ...socketsClosed, cluster?.close()]); // the departures written first
     clearTimeout(cutOff);
   };
+
 
   return {
     listen,

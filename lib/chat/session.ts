@@ -6,6 +6,7 @@ import { MAX_NAME_LENGTH } from './names';
 import type { Connection, Outgoing } from './outgoing';
 import { DEFAULT_RATE_LIMITS, LINES_DROPPED, Pace, type PaceSink, type RateLimits } from './pace';
 import { cleanText } from './sanitize';
+import type { UserId } from './events';
 import type { ChatState } from './state';
 import * as text from './texts';
 
@@ -27,10 +28,21 @@ export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
   rateLimits: DEFAULT_RATE_LIMITS,
 };
 
-/** The chat as a session sees it: the state to decide from, and the bus its events go to. */
+/** Sessions waiting for their join to come back from the bus, told whether it applied. */
+export type Joins = Map<UserId, (applied: boolean) => void>;
+
+/** Lines a user may type while their join is on its way; more are dropped. */
+export const MAX_LINES_WHILE_JOINING = 100;
+
+/**
+ * The chat as a session sees it: the state to decide from, and the bus its events go to. On a
+ * bus that hands events back later (Redis), `joins` is where a session waits to learn whether
+ * its name was claimed first elsewhere.
+ */
 export interface Seat {
   readonly state: ChatState;
   readonly bus: Bus;
+  readonly joins?: Joins;
 }
 
 /**
@@ -61,6 +73,9 @@ export function session(
  */
 class Session implements Observer<Input>, PaceSink<Input> {
   private loggedIn = false;
+  // Lines typed while the user's join is on the bus, and whether the input ended meanwhile.
+  private joining: Input[] | undefined;
+  private endedWhileJoining = false;
   private deadline: Subscription | undefined;
   private input: Subscription | undefined;
   // Made for the user's first line: a full bucket then is what one made at login would hold,
@@ -91,7 +106,9 @@ class Session implements Observer<Input>, PaceSink<Input> {
 
   next(input: Input): void {
     try {
-      if (!this.loggedIn) this.logIn(input);
+      if (this.joining !== undefined) {
+        if (this.joining.length < MAX_LINES_WHILE_JOINING) this.joining.push(input);
+      } else if (!this.loggedIn) this.logIn(input);
       else if (input === OVERLONG_LINE) this.pacing().push(input);
       else {
         const line = cleanText(input);
@@ -107,7 +124,8 @@ class Session implements Observer<Input>, PaceSink<Input> {
   }
 
   complete(): void {
-    if (this.pace === undefined) this.out.complete();
+    if (this.joining !== undefined) this.endedWhileJoining = true;
+    else if (this.pace === undefined) this.out.complete();
     else this.pace.end();
   }
 
@@ -136,12 +154,42 @@ class Session implements Observer<Input>, PaceSink<Input> {
       return;
     }
     const decision = decide(this.seat.state, { type: 'login', user: this.id, name: input, at: this.scheduler.now() });
-    if (decision.events.length > 0) {
-      this.deadline?.unsubscribe();
-      this.deadline = undefined; // the spent timer would stay reachable for the user's whole stay
-      this.loggedIn = true;
-    }
     this.carryOut(decision);
+    if (decision.events.length === 0) return;
+    const { joins } = this.seat;
+    if (joins === undefined || this.seat.state.user(this.id) !== undefined) this.enter();
+    else {
+      this.joining = [];
+      joins.set(this.id, (applied) => this.settle(applied, input.trim()));
+    }
+  }
+
+  private enter(): void {
+    this.deadline?.unsubscribe();
+    this.deadline = undefined; // the spent timer would stay reachable for the user's whole stay
+    this.loggedIn = true;
+  }
+
+  /**
+   * The user's join came back: either they are in, and what they typed meanwhile is decided
+   * on the next turn (after the welcome the join renders), or their name was claimed first
+   * elsewhere and they are asked again.
+   */
+  private settle(applied: boolean, nick: string): void {
+    if (!applied) {
+      this.joining = undefined;
+      this.send(text.nameRefused(`username ${nick} is taken`));
+      this.send(text.PROMPT);
+      if (this.endedWhileJoining) this.out.complete();
+      return;
+    }
+    this.scheduler.schedule(() => {
+      const typed = this.joining ?? [];
+      this.joining = undefined;
+      this.enter();
+      for (const input of typed) this.next(input);
+      if (this.endedWhileJoining) this.complete();
+    });
   }
 
   /** Replies first, then the events, whose renderings come back through the bus. */

@@ -71,3 +71,12 @@ export const SERVER_FULL = '*** server full\n';
 export const SHUTTING_DOWN = '*** server shutting down\n';
 
 export const GOODBYE = '*** goodbye\n';
+
+/** To every user of a node that lost the bus to the other nodes. */
+export const BUS_DOWN = "*** the other servers are out of reach; you are chatting with this server's users only\n";
+
+/** To every user of a node whose bus is back. */
+export const BUS_UP = '*** the other servers are back; this is one chat again\n';
+
+/** To a user whose name another server's user took while the servers were apart. */
+export const renamedOnReturn = (was: string, nick: string): string => `*** username ${was} was taken on another server meanwhile; you are now ${nick}\n`;
