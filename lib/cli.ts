@@ -126,6 +126,10 @@ const SETTINGS: readonly Setting<Draft>[] = [
     apply: (v, o) => { o.dataDir = v; } },
   { flag: 'require-tls-for-passwords', env: 'CHATD_REQUIRE_TLS_FOR_PASSWORDS', help: 'refuse passwords over plain connections', fallback: 'off', toggle: true,
     apply: (v, o) => { o.requireTlsForPasswords = toggle('require-tls-for-passwords', v); } },
+  { flag: 'redis', env: 'CHATD_REDIS', help: 'Redis URL (or unix socket path) to run a cluster on', fallback: 'none: serve alone',
+    apply: (v, o) => { o.redis = v; } },
+  { flag: 'redis-prefix', env: 'CHATD_REDIS_PREFIX', help: "prefix of the cluster's Redis keys", fallback: defaults.redisPrefix,
+    apply: (v, o) => { o.redisPrefix = v; } },
   { flag: 'shutdown-grace', env: 'CHATD_SHUTDOWN_GRACE', help: 'seconds a closing connection waits for its peer to read and close', fallback: String(defaults.shutdownGraceMs / 1000),
     apply: (v, o) => { o.shutdownGraceMs = positive('shutdown-grace', v) * 1000; } },
   { flag: 'metrics-listen', env: 'CHATD_METRICS_LISTEN', help: 'HOST:PORT (or PORT, on loopback) to serve /metrics, /stats, /healthz', fallback: 'off',
@@ -244,6 +248,7 @@ export function logEntry(event: ServerEvent): LogEntry {
     }
     case 'full': return entry('warn', 'refused', `refused ${event.from}: server full`, { from: event.from, reason: 'full' });
     case 'account': return accountEntry(event.change);
+    case 'bus': return entry('warn', 'bus', event.message, { message: event.message });
     case 'error': return entry('error', 'error', `error: ${event.error.message}`, { message: event.error.message });
   }
 }

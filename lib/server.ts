@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ignoreElements, merge, Subject, type Subscription, tap } from 'rxjs';
+import type { Bus } from './bus/bus';
 import { memoryBus } from './bus/memory';
+import { type RedisBus, redisBus } from './bus/redis';
 import { chat } from './chat/chat';
 import type { ChatEvent, UserId } from './chat/events';
 import type { Connection } from './chat/outgoing';
@@ -41,6 +44,7 @@ export type ServerEvent =
   | { readonly kind: 'disconnect'; readonly id: UserId; readonly reason: DisconnectReason; readonly error: string | undefined }
   | { readonly kind: 'full'; readonly from: string }
   | { readonly kind: 'account'; readonly change: AccountChange }
+  | { readonly kind: 'bus'; readonly message: string }
   | { readonly kind: 'error'; readonly error: Error };
 
 export interface ChatServerOptions extends SessionOptions {
@@ -65,6 +69,10 @@ export interface ChatServerOptions extends SessionOptions {
   /** The wait after a wrong password from an address; it doubles with each more. */
   readonly wrongPasswordDelayMs: number;
   readonly onEvent: (event: ServerEvent) => void;
+  /** Redis to run the bus on (`redis://host:port` or a unix socket's path), making this node one of a cluster; undefined serves alone. */
+  readonly redis: string | undefined;
+  /** Put before every Redis key, so that several clusters can share one Redis. */
+  readonly redisPrefix: string;
 }
 
 export const DEFAULT_SERVER_OPTIONS: ChatServerOptions = {
@@ -82,6 +90,8 @@ export const DEFAULT_SERVER_OPTIONS: ChatServerOptions = {
   dataDir: undefined,
   wrongPasswordDelayMs: WRONG_PASSWORD_DELAY_MS,
   onEvent: () => {},
+  redis: undefined,
+  redisPrefix: 'chatd:',
 };
 
 /** A chat server: listen once, then close once. */
@@ -132,7 +142,9 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   const fanout = localFanout(options.maxSendQueueBytes, LOGIN_BATCH_MS, options.shutdownGraceMs);
   const connections = new Subject<Connection>();
   const state = new ChatState(options.historyLines, Date.now());
-  const bus = memoryBus();
+  const nodeId = randomBytes(4).toString('hex'); // per process start: a restarted node is a new one
+  let cluster: RedisBus | undefined;
+  let bus: Bus = memoryBus();
   const input = new InputTally();
   const tally = new ConnectionTally();
   let nextId = 1;
@@ -153,7 +165,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       farewell(socket, options.shutdownGraceMs, SERVER_FULL);
       return;
     }
-    const id = String(nextId++);
+    const id = cluster === undefined ? String(nextId++) : `${nodeId}:${nextId++}`;
     socket.setNoDelay(true); // writes are coalesced per event-loop turn; Nagle would add latency
     socket.setKeepAlive(true, options.keepAliveIdleMs);
     // One 'close' listener for all of the socket's bookkeeping: each listener is held for a user's whole stay.
@@ -189,26 +201,33 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     else if (event.type === 'said' && options.logChat) report({ kind: 'said', id: event.user, room: event.room, text: event.text });
   };
 
-  const start = (seat: Seat) => {
+  const start = (seat: Omit<Seat, 'bus' | 'state'>) => {
+    if (options.redis !== undefined) {
+      const log = (message: string) => report({ kind: 'bus', message });
+      bus = cluster = redisBus({ url: options.redis, prefix: options.redisPrefix, nodeId, snapshot: () => state.toJSON(), log });
+    }
     const logged$ = bus.events$.pipe(tap(logEvent), ignoreElements());
-    subscription = merge(chat(connections, seat, options), logged$).subscribe((out) => fanout.deliver(out));
+    subscription = merge(chat(connections, { ...seat, state, bus }, options), logged$).subscribe((out) => fanout.deliver(out));
   };
 
   const listen = async (): Promise<AddressInfo> => {
     const store = options.dataDir === undefined ? memoryStore() : fileStore(options.dataDir);
     const data = await store.load();
     const accounts = registry(store, data, { delayMs: options.wrongPasswordDelayMs, report: (change) => report({ kind: 'account', change }) });
-    // The endpoint first: once the chat listens, nothing may come between its accepting and start().
-    const metrics = options.metricsListen;
-    if (metrics !== undefined) scrapes = await listenForScrapes(metrics, { figures, accepting: () => server.listening && !shuttingDown });
+    start({ tally: input, accounts }); // first: a cluster's node takes no one in before it has the cluster's state
     try {
+      await cluster?.ready;
+      // The endpoint before the chat: once the chat listens, it serves at once.
+      const metrics = options.metricsListen;
+      if (metrics !== undefined) scrapes = await listenForScrapes(metrics, { figures, accepting: () => server.listening && !shuttingDown });
       await server.listen(); // rejects with the bind error (EADDRINUSE, EACCES) or unusable TLS files
     } catch (err) {
+      subscription?.unsubscribe();
+      await cluster?.close();
       if (scrapes !== undefined) await closeScrapes(scrapes); // a half-started server would hold its port
       scrapes = undefined;
       throw err;
     }
-    start({ state, bus, tally: input, accounts });
     const address = server.plainAddress() ?? server.tlsAddress();
     if (address === null) throw new Error('chatd listens on TCP only');
     return address;
@@ -220,16 +239,19 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     // The server's 'close' can come before the last socket's 'close' listeners have run.
     const socketsClosed = [...sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
     shuttingDown = true;
-    subscription?.unsubscribe(); // the room goes quiet first: no leave lines after the notice
+    // The room goes quiet first: no leave lines after the notice. Each session's departure is
+    // still published, so on a cluster's bus the other nodes see this node's users leave.
+    subscription?.unsubscribe();
     connections.complete();
     fanout.flush(); // what the room said before it went quiet comes before the notice
     // The notice ends each socket's output, so no chat line can follow it; a socket already
     // closing (timed out, say) keeps its own farewell and deadline.
     for (const socket of sockets) farewell(socket, options.shutdownGraceMs, SHUTTING_DOWN);
-    await Promise.all([serverClosed, ...socketsClosed]);
+    await Promise.all([serverClosed, ...socketsClosed, cluster?.close()]); // the departures written first
     if (scrapes !== undefined) await closeScrapes(scrapes); // last: /healthz says 503 while the users go
     scrapes = undefined;
   };
+
 
   return {
     listen,

@@ -7,6 +7,9 @@
 /** One connection, unique on its node; the node's prefix makes it unique across nodes. */
 export type UserId = string;
 
+/** The node a clustered user id belongs to: the part before its first colon. */
+export const nodeOf = (user: UserId): string => user.slice(0, Math.max(0, user.indexOf(':')));
+
 /** The room everyone starts in; its texts are the seed's, byte for byte. */
 export const MAIN_ROOM = '#main';
 
@@ -30,7 +33,111 @@ export type ChatEvent =
   | { readonly type: 'back'; readonly user: UserId; readonly at: number }
   | { readonly type: 'ignored'; readonly user: UserId; readonly target: UserId; readonly targetNick: string; readonly at: number }
   | { readonly type: 'unignored'; readonly user: UserId; readonly target: UserId; readonly targetNick: string; readonly at: number }
-  | { readonly type: 'topic'; readonly user: UserId; readonly nick: string; readonly room: string; readonly topic: string; readonly at: number };
+  | { readonly type: 'topic'; readonly user: UserId; readonly nick: string; readonly room: string; readonly topic: string; readonly at: number }
+  // A node found dead: every user of it leaves, each with a leave line.
+  | { readonly type: 'node-lost'; readonly node: string; readonly at: number }
+  // A node back from an outage says who its users are: those it lost leave, the others are (re)joined.
+  | { readonly type: 'roster'; readonly node: string; readonly users: readonly RosterUser[]; readonly at: number }
+  // The events below never travel: a node makes them for itself.
+  // A user of a roster the chat did not hold; `was` is the name they had, taken meanwhile when it differs.
+  | { readonly type: 'returned'; readonly user: UserId; readonly nick: string; readonly was: string; readonly room: string; readonly at: number }
+  // The bus lost the other nodes: this node's users chat among themselves.
+  | { readonly type: 'bus-down'; readonly node: string; readonly at: number }
+  // The bus is back; `state` is the cluster's, and this node's roster follows.
+  | { readonly type: 'restored'; readonly node: string; readonly state: StateData; readonly rejoined: boolean; readonly at: number };
+
+/** A user as a roster lists them. */
+export interface RosterUser {
+  readonly id: UserId;
+  readonly nick: string;
+  readonly room: string;
+  readonly connectedAt: number;
+}
+
+/** The chat's state as plain data, for a snapshot: `ChatState.toJSON` makes it, `ChatState.restore` reads it. */
+export interface StateData {
+  readonly users: readonly UserData[];
+  readonly rooms: readonly RoomData[];
+}
+
+export interface UserData {
+  readonly id: UserId;
+  readonly nick: string;
+  readonly room: string;
+  readonly away: string | null;
+  readonly connectedAt: number;
+  readonly activeAt: number;
+  readonly ignores: readonly UserId[];
+  readonly lastWhisperer: UserId | null;
+}
+
+export interface RoomData {
+  readonly room: string;
+  readonly topic: string | null;
+  readonly history: readonly HistoryEvent[];
+}
 
 /** A line of a room's history: what was said in it, kept for those who join later. */
 export type HistoryEvent = Extract<ChatEvent, { readonly type: 'said' | 'acted' }>;
+
+type FieldType = 'string' | 'number';
+const S = 'string';
+const N = 'number';
+
+/** The fields of each event type that travels on a bus, and their types. */
+const WIRE_FIELDS: Record<string, Record<string, FieldType>> = {
+  joined: { user: S, nick: S, room: S, at: N },
+  left: { user: S, nick: S, room: S, at: N },
+  said: { user: S, nick: S, room: S, text: S, at: N },
+  acted: { user: S, nick: S, room: S, text: S, at: N },
+  renamed: { user: S, from: S, nick: S, room: S, at: N },
+  moved: { user: S, nick: S, from: S, room: S, at: N },
+  whispered: { user: S, nick: S, to: S, toNick: S, text: S, at: N },
+  away: { user: S, reason: S, at: N },
+  back: { user: S, at: N },
+  ignored: { user: S, target: S, targetNick: S, at: N },
+  unignored: { user: S, target: S, targetNick: S, at: N },
+  topic: { user: S, nick: S, room: S, topic: S, at: N },
+  'node-lost': { node: S, at: N },
+  roster: { node: S, at: N },
+};
+
+const ROSTER_USER_FIELDS: Record<string, FieldType> = { id: S, nick: S, room: S, connectedAt: N };
+const USER_DATA_FIELDS: Record<string, FieldType> = { id: S, nick: S, room: S, connectedAt: N, activeAt: N };
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function hasFields(value: unknown, fields: Record<string, FieldType>): value is Record<string, unknown> {
+  return isRecord(value) && Object.entries(fields).every(([field, type]) => typeof value[field] === type);
+}
+
+const isStringOrNull = (value: unknown): boolean => value === null || typeof value === 'string';
+const isArrayOf = (value: unknown, check: (item: unknown) => boolean): value is unknown[] => Array.isArray(value) && value.every(check);
+
+/**
+ * True when `value` is an event that may travel on a bus: a known type with every field of the
+ * right type. The events a node makes for itself (`returned`, `bus-down`, `restored`) never do.
+ */
+export function isChatEvent(value: unknown): value is ChatEvent {
+  if (!isRecord(value) || typeof value['type'] !== 'string') return false;
+  const fields = WIRE_FIELDS[value['type']];
+  if (fields === undefined || !hasFields(value, fields)) return false;
+  return value['type'] !== 'roster' || isArrayOf(value['users'], (user) => hasFields(user, ROSTER_USER_FIELDS));
+}
+
+const isHistoryEvent = (value: unknown): boolean =>
+  isChatEvent(value) && (value.type === 'said' || value.type === 'acted');
+
+const isUserData = (value: unknown): boolean =>
+  hasFields(value, USER_DATA_FIELDS) &&
+  isStringOrNull(value['away']) &&
+  isStringOrNull(value['lastWhisperer']) &&
+  isArrayOf(value['ignores'], (id) => typeof id === 'string');
+
+const isRoomData = (value: unknown): boolean =>
+  isRecord(value) && typeof value['room'] === 'string' && isStringOrNull(value['topic']) && isArrayOf(value['history'], isHistoryEvent);
+
+/** True when `value` is a whole snapshot of the state, as `ChatState.toJSON` makes it. */
+export function isStateData(value: unknown): value is StateData {
+  return isRecord(value) && isArrayOf(value['users'], isUserData) && isArrayOf(value['rooms'], isRoomData);
+}

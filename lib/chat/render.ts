@@ -58,6 +58,14 @@ export function render(event: ChatEvent, state: ChatState): Outgoing[] {
       return [send(event.user, text.unignoring(event.targetNick))];
     case 'topic':
       return [broadcast(event.room, text.topicSet(event.nick, event.topic))];
+    case 'returned':
+      return returned(event);
+    case 'bus-down':
+      return state.rooms().map(({ room }) => broadcast(room, text.BUS_DOWN));
+    case 'restored': // the chat tells its users, who may not be in the restored state yet
+    case 'node-lost': // the chat renders these as the user events they stand for
+    case 'roster':
+      return [];
   }
 }
 
@@ -67,5 +75,11 @@ function whispered(event: Extract<ChatEvent, { type: 'whispered' }>, state: Chat
   seen.push(send(event.user, text.whisperTo(event.toNick, event.text)));
   const away = state.user(event.to)?.away;
   if (away !== undefined) seen.push(send(event.user, text.isAway(event.toNick, away)));
+  return seen;
+}
+
+function returned(event: Extract<ChatEvent, { type: 'returned' }>): Outgoing[] {
+  const seen = [broadcast(event.room, text.joined(event.nick, event.room))];
+  if (event.was !== event.nick) seen.push(send(event.user, text.renamedOnReturn(event.was, event.nick)));
   return seen;
 }

@@ -8,6 +8,7 @@ import { MAX_NAME_LENGTH, nameKey } from './names';
 import type { CloseReason, Connection, Outgoing } from './outgoing';
 import { DEFAULT_RATE_LIMITS, LINES_DROPPED, Pace, type PaceSink, type RateLimits } from './pace';
 import { cleanText } from './sanitize';
+import type { UserId } from './events';
 import type { ChatState } from './state';
 import type { InputTally } from './tally';
 import * as text from './texts';
@@ -65,13 +66,24 @@ export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
   requireTlsForPasswords: false,
 };
 
-/** The chat as a session sees it: the state to decide from, the bus its events go to, where it
- * counts its input for the node's metrics, and the registered names (none when not given). */
+/** Sessions waiting for their join to come back from the bus, told whether it applied. */
+export type Joins = Map<UserId, (applied: boolean) => void>;
+
+/** Lines a user may type while their join is on its way; more are dropped. */
+export const MAX_LINES_WHILE_JOINING = 100;
+
+/**
+ * The chat as a session sees it: the state to decide from, the bus its events go to, where it
+ * counts its input for the node's metrics, and the registered names (none when not given). On a
+ * bus that hands events back later (Redis), `joins` is where a session waits to learn whether
+ * its name was claimed first elsewhere.
+ */
 export interface Seat {
   readonly state: ChatState;
   readonly bus: Bus;
   readonly tally?: InputTally;
   readonly accounts?: Accounts;
+  readonly joins?: Joins;
 }
 
 /**
@@ -105,6 +117,9 @@ class Session implements Observer<Input>, PaceSink<Paced> {
   // The usernames refused so far, LOGGED_IN once one is taken: one field for both, since a
   // session lives for every connection.
   private refusals = 0;
+  // Lines typed while the user's join is on the bus, and whether the input ended meanwhile.
+  private joining: Input[] | undefined;
+  private endedWhileJoining = false;
   private deadline: Subscription | undefined;
   private input: Subscription | undefined;
   // Made for the user's first line: a full bucket then is what one made at login would hold,
@@ -148,7 +163,9 @@ class Session implements Observer<Input>, PaceSink<Paced> {
   next(input: Input): void {
     this.seat.tally?.count(input);
     try {
-      if (this.refusals !== LOGGED_IN) this.logIn(input);
+      if (this.joining !== undefined) {
+        if (this.joining.length < MAX_LINES_WHILE_JOINING) this.joining.push(input);
+      } else if (this.refusals !== LOGGED_IN) this.logIn(input);
       else if (input === BUDGET_SPENT) return; // the budget binds before login alone
       else if (input === OVERLONG_LINE) this.pacing().push(input);
       else {
@@ -165,7 +182,8 @@ class Session implements Observer<Input>, PaceSink<Paced> {
   }
 
   complete(): void {
-    if (this.pace === undefined) this.out.complete();
+    if (this.joining !== undefined) this.endedWhileJoining = true;
+    else if (this.pace === undefined) this.out.complete();
     else this.pace.end();
   }
 
@@ -209,13 +227,47 @@ class Session implements Observer<Input>, PaceSink<Paced> {
     return decide(this.seat.state, { type: 'login', user: this.id, name, at: this.scheduler.now() });
   }
 
-  /** Logs the user in, or counts a refused username. */
+  /**
+   * Logs the user in, or counts a refused username. On a bus that hands events back later the
+   * user is in once their join comes back applied; what they type meanwhile waits.
+   */
   private admit(decision: Decision): void {
-    if (decision.events.length === 0) return this.refuse(decision);
+    const joined = decision.events[0];
+    if (joined?.type !== 'joined') return this.refuse(decision);
+    this.carryOut(decision);
+    const { joins } = this.seat;
+    if (joins === undefined || this.seat.state.user(this.id) !== undefined) this.enter();
+    else {
+      this.joining = [];
+      joins.set(this.id, (applied) => this.settle(applied, joined.nick));
+    }
+  }
+
+  private enter(): void {
     this.deadline?.unsubscribe();
     this.deadline = undefined; // the spent timer would stay reachable for the user's whole stay
     this.refusals = LOGGED_IN;
-    this.carryOut(decision);
+  }
+
+  /**
+   * The user's join came back: either they are in, and what they typed meanwhile is decided
+   * on the next turn (after the welcome the join renders), or their name was claimed first
+   * elsewhere and they are asked again.
+   */
+  private settle(applied: boolean, nick: string): void {
+    if (!applied) {
+      this.joining = undefined;
+      this.refuse({ events: [], replies: [text.nameRefused(`username ${nick} is taken`), text.PROMPT], quit: false });
+      if (this.endedWhileJoining) this.out.complete();
+      return;
+    }
+    this.scheduler.schedule(() => {
+      const typed = this.joining ?? [];
+      this.joining = undefined;
+      this.enter();
+      for (const input of typed) this.next(input);
+      if (this.endedWhileJoining) this.complete();
+    });
   }
 
   /** A refused username: the reason and the prompt again, or at the last attempt the reason and the close. */

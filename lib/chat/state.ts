@@ -1,4 +1,4 @@
-import type { ChatEvent, HistoryEvent, UserId } from './events';
+import { type ChatEvent, type HistoryEvent, nodeOf, type StateData, type UserId } from './events';
 import { nameKey } from './names';
 
 /** Default for the chat and `/me` lines a room keeps for those who join it. */
@@ -63,6 +63,7 @@ export class ChatState {
   private readonly keys = new Map<string, UserId>(); // name key -> its holder
   private readonly roomRecords = new Map<string, RoomRecord>();
   private readonly ignorers = new Set<UserId>(); // users who ignore anyone, so a departure forgets it fast
+  private changed = false;
 
   /** `startedAt`: when this node's chat began, in ms, as its clock reads; `/uptime` counts from it. */
   constructor(
@@ -70,27 +71,54 @@ export class ChatState {
     readonly startedAt = 0,
   ) {}
 
-  /** Applies one event; returns this state. */
+  /** Applies one event; returns this state. `applied` then says whether it changed anything. */
   apply(event: ChatEvent): this {
-    switch (event.type) {
-      case 'joined': this.join(event.user, event.nick, event.room, event.at); break;
-      case 'left': this.leave(event.user); break;
-      case 'said': case 'acted': this.record(event); break;
-      case 'renamed': this.rename(event.user, event.nick, event.at); break;
-      case 'moved': this.move(event.user, event.room, event.at); break;
-      case 'whispered': this.whisper(event.user, event.to, event.at); break;
-      case 'away': this.update(event.user, (user) => { user.away = event.reason; }); break;
-      case 'back': this.update(event.user, (user) => { user.away = undefined; }); break;
-      case 'ignored': this.ignore(event.user, event.target); break;
-      case 'unignored': this.update(event.user, (user) => { user.ignores?.delete(event.target); }); break;
-      case 'topic': this.setTopic(event.room, event.topic); break;
-    }
+    this.changed = this.change(event);
     return this;
   }
 
   /** How many users are logged in. */
   get online(): number {
     return this.users.size;
+  }
+
+  /**
+   * Whether the last event applied changed the state. One that did not (a name another user
+   * took first, a user who is gone, a departure already seen) shows nothing to anyone.
+   */
+  get applied(): boolean {
+    return this.changed;
+  }
+
+  /** The whole state as plain data, which `restored` events carry back in. */
+  toJSON(): StateData {
+    const users = [...this.users.values()].map((user) => ({
+      ...snapshot(user),
+      away: user.away ?? null,
+      lastWhisperer: user.lastWhisperer ?? null,
+      ignores: [...(user.ignores ?? [])],
+    }));
+    const rooms = [...this.roomRecords].map(([room, record]) => ({ room, topic: record.topic ?? null, history: [...record.history] }));
+    return { users, rooms };
+  }
+
+  private change(event: ChatEvent): boolean {
+    switch (event.type) {
+      case 'joined': case 'returned': return this.join(event.user, event.nick, event.room, event.at);
+      case 'left': return this.leave(event.user);
+      case 'said': case 'acted': return this.record(event);
+      case 'renamed': return this.rename(event.user, event.nick, event.at);
+      case 'moved': return this.move(event.user, event.room, event.at);
+      case 'whispered': return this.whisper(event.user, event.to, event.at);
+      case 'away': return this.update(event.user, (user) => { user.away = event.reason; });
+      case 'back': return this.update(event.user, (user) => { user.away = undefined; });
+      case 'ignored': return this.ignore(event.user, event.target);
+      case 'unignored': return this.update(event.user, (user) => { user.ignores?.delete(event.target); });
+      case 'topic': return this.setTopic(event.room, event.topic);
+      case 'bus-down': return this.keepNode(event.node);
+      case 'restored': return this.restore(event.state);
+      case 'node-lost': case 'roster': return false; // the chat applies them as the user events they stand for
+    }
   }
 
   /** The user, or undefined when nobody with that id is logged in. */
@@ -152,72 +180,105 @@ export class ChatState {
     return found;
   }
 
-  private join(id: UserId, nick: string, room: string, at: number): void {
+  private join(id: UserId, nick: string, room: string, at: number): boolean {
     const key = nameKey(nick);
-    if (this.users.has(id) || this.keys.has(key)) return; // the name's first claim wins, on every node
+    if (this.users.has(id) || this.keys.has(key)) return false; // the name's first claim wins, on every node
     this.users.set(id, { id, nick, key, room, away: undefined, connectedAt: at, activeAt: at, ignores: undefined, lastWhisperer: undefined });
     this.keys.set(key, id);
     this.enter(room);
+    return true;
   }
 
-  private leave(id: UserId): void {
+  private leave(id: UserId): boolean {
     const user = this.users.get(id);
-    if (user === undefined) return;
+    if (user === undefined) return false;
     this.users.delete(id);
     this.keys.delete(user.key);
     this.ignorers.delete(id);
     for (const ignorer of this.ignorers) this.users.get(ignorer)?.ignores?.delete(id);
     this.exit(user.room);
+    return true;
   }
 
-  private rename(id: UserId, nick: string, at: number): void {
+  private rename(id: UserId, nick: string, at: number): boolean {
     const user = this.users.get(id);
     const key = nameKey(nick);
     const holder = this.keys.get(key);
-    if (user === undefined || (holder !== undefined && holder !== id)) return;
+    if (user === undefined || (holder !== undefined && holder !== id)) return false;
     this.keys.delete(user.key);
     this.keys.set(key, id);
     user.nick = nick;
     user.key = key;
     user.activeAt = at;
+    return true;
   }
 
-  private move(id: UserId, room: string, at: number): void {
+  private move(id: UserId, room: string, at: number): boolean {
     const user = this.users.get(id);
-    if (user === undefined || user.room === room) return;
+    if (user === undefined || user.room === room) return false;
     this.exit(user.room);
     this.enter(room);
     user.room = room;
     user.activeAt = at;
+    return true;
   }
 
-  private record(event: HistoryEvent): void {
-    this.update(event.user, (user) => { user.activeAt = event.at; });
+  private record(event: HistoryEvent): boolean {
+    if (!this.update(event.user, (user) => { user.activeAt = event.at; })) return false;
     const room = this.roomRecords.get(event.room);
-    if (room === undefined || this.historyLines === 0) return;
+    if (room === undefined || this.historyLines === 0) return true;
     room.history.push(event);
     if (room.history.length > this.historyLines) room.history.shift();
+    return true;
   }
 
-  private whisper(from: UserId, to: UserId, at: number): void {
-    this.update(from, (user) => { user.activeAt = at; });
+  private whisper(from: UserId, to: UserId, at: number): boolean {
     this.update(to, (user) => { user.lastWhisperer = from; });
+    return this.update(from, (user) => { user.activeAt = at; });
   }
 
-  private ignore(id: UserId, target: UserId): void {
-    if (!this.users.has(target)) return;
-    this.update(id, (user) => { (user.ignores ??= new Set()).add(target); });
-    if (this.users.has(id)) this.ignorers.add(id);
+  private ignore(id: UserId, target: UserId): boolean {
+    if (!this.users.has(target) || !this.update(id, (user) => { (user.ignores ??= new Set()).add(target); })) return false;
+    this.ignorers.add(id);
+    return true;
   }
 
-  private setTopic(room: string, topic: string): void {
+  private setTopic(room: string, topic: string): boolean {
     const record = this.roomRecords.get(room);
     if (record !== undefined) record.topic = topic;
+    return record !== undefined;
   }
 
-  private update(id: UserId, change: (user: UserRecord) => void): void {
+  private update(id: UserId, change: (user: UserRecord) => void): boolean {
     const user = this.users.get(id);
     if (user !== undefined) change(user);
+    return user !== undefined;
+  }
+
+  /** Only `node`'s users stay, without a word: the others are out of reach, not gone. */
+  private keepNode(node: string): boolean {
+    for (const user of [...this.users.values()]) if (nodeOf(user.id) !== node) this.leave(user.id);
+    return true;
+  }
+
+  /** Becomes the state `data` describes, history and all. */
+  private restore(data: StateData): boolean {
+    for (const id of [...this.users.keys()]) this.leave(id);
+    this.roomRecords.clear();
+    for (const { room, topic, history } of data.rooms) {
+      this.roomRecords.set(room, { count: 0, topic: topic ?? undefined, history: this.historyLines === 0 ? [] : history.slice(-this.historyLines) });
+    }
+    for (const user of data.users) {
+      if (!this.join(user.id, user.nick, user.room, user.connectedAt)) continue;
+      this.update(user.id, (record) => {
+        record.away = user.away ?? undefined;
+        record.activeAt = user.activeAt;
+        record.lastWhisperer = user.lastWhisperer ?? undefined;
+        if (user.ignores.length > 0) record.ignores = new Set(user.ignores);
+      });
+      if (user.ignores.length > 0) this.ignorers.add(user.id);
+    }
+    return true;
   }
 
   private enter(room: string): void {

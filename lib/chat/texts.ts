@@ -107,3 +107,12 @@ export function accountOutcome(kind: AccountRequest['kind'], outcome: AccountOut
   if (kind === 'register') return `*** ${name} is registered to you; logging in with it will ask for your password\n`;
   return kind === 'password' ? '*** password changed\n' : `*** ${name} is no longer registered\n`;
 }
+
+/** To every user of a node that lost the bus to the other nodes. */
+export const BUS_DOWN = "*** the other servers are out of reach; you are chatting with this server's users only\n";
+
+/** To every user of a node whose bus is back. */
+export const BUS_UP = '*** the other servers are back; this is one chat again\n';
+
+/** To a user whose name another server's user took while the servers were apart. */
+export const renamedOnReturn = (was: string, nick: string): string => `*** username ${was} was taken on another server meanwhile; you are now ${nick}\n`;

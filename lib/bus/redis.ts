@@ -1,0 +1,228 @@
+import Redis from 'ioredis';
+import { Subject } from 'rxjs';
+import { type ChatEvent, isChatEvent, isStateData, type StateData } from '../chat/events';
+import type { Bus } from './bus';
+
+/** How often a node says it is alive. */
+export const HEARTBEAT_MS = 3_000;
+/** How long a node's word that it is alive holds: a node silent this long is dead. */
+export const NODE_TTL_MS = 10_000;
+/** How often each node looks for dead ones. With the two above, a death is seen within 12 s. */
+export const REAP_EVERY_MS = 2_000;
+/** How often a node offers a snapshot of the state, when events came since the last one. */
+export const SNAPSHOT_EVERY_MS = 5_000;
+/** Events one read of the stream takes at most. */
+export const READ_BATCH_EVENTS = 1_000;
+/** How long one blocking read of the stream waits for an event. */
+const READ_BLOCK_MS = 1_000;
+/** How long the reader waits before trying again while Redis is out of reach. */
+const RETRY_MS = 100;
+/** How long a starting node waits for Redis before it serves alone (until Redis comes). */
+export const FIRST_CONNECT_WAIT_MS = 5_000;
+/** How long a dead node's reaping is claimed: the one node that claims it announces the departures. */
+const REAPED_TTL_SECONDS = 60;
+
+export interface RedisBusOptions {
+  /** `redis://host:port`, or the path of a unix socket. */
+  readonly url: string;
+  /** Put before every key, so that clusters share one Redis. */
+  readonly prefix: string;
+  /** This node, unique per process start: the prefix of its users' ids. */
+  readonly nodeId: string;
+  /** The state as of the last event handed out: what a snapshot holds. */
+  readonly snapshot: () => StateData;
+  /** Where the bus says what went wrong (bad entries, lost writes, outages). */
+  readonly log: (message: string) => void;
+}
+
+/** A bus on Redis, which a node closes on shutdown once its last events are written. */
+export interface RedisBus extends Bus {
+  /** Resolves once the node has the cluster's state, or has waited FIRST_CONNECT_WAIT_MS for it. */
+  readonly ready: Promise<void>;
+  /** Writes what was published, stops heartbeats, leaves the cluster; resolves once disconnected. */
+  close(): Promise<void>;
+}
+
+// Keeps the snapshot only if it is newer than the stored one, and trims the stream below the one
+// before: a node that read the older snapshot is still reading the events after it.
+const SAVE_SNAPSHOT = `
+local function id(text) local ms, seq = string.match(text, '(%d+)-(%d+)') return tonumber(ms), tonumber(seq) end
+local prev = redis.call('HGET', KEYS[1], 'id')
+if prev then
+  local pms, pseq = id(prev)
+  local nms, nseq = id(ARGV[1])
+  if nms < pms or (nms == pms and nseq <= pseq) then return 0 end
+end
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'state', ARGV[2])
+if prev then redis.call('XTRIM', KEYS[2], 'MINID', prev) end
+return 1`;
+
+const EMPTY_STATE: StateData = { users: [], rooms: [] };
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The bus of a cluster: events are appended to one Redis Stream, which gives them one order, and
+ * come back to every node (this one too) from a blocking read of it. A node that starts or gets
+ * Redis back begins from the latest snapshot (`restored`) and reads on from there. While Redis is
+ * out of reach, `bus-down` is handed out and events go round this node alone. Entries that are
+ * not events are logged and skipped. `events$` never errors or completes.
+ */
+export function redisBus(options: RedisBusOptions): RedisBus {
+  const { prefix, nodeId, log } = options;
+  const keys = {
+    stream: `${prefix}events`,
+    snapshot: `${prefix}snapshot`,
+    nodes: `${prefix}nodes`,
+    node: (node: string) => `${prefix}node:${node}`,
+    reaped: (node: string) => `${prefix}reaped:${node}`,
+  };
+  const connect = () => {
+    const redis = new Redis(options.url, {
+      enableOfflineQueue: false, // while Redis is away events go round this node, never into a queue
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: (times) => Math.min(times * 100, 1_000),
+    });
+    redis.on('error', () => {}); // the 'close' below is what counts; ioredis reconnects by itself
+    return redis;
+  };
+  const commands = connect();
+  const reader = connect(); // a blocking read holds its connection
+  const events = new Subject<ChatEvent>();
+  let up = false;
+  let everUp = false;
+  let closed = false;
+  let lastId = '0-0';
+  let savedId = '0-0';
+  let generation = 0; // a recovery moves the read position; a read begun before it is void
+  let lastWrite: Promise<unknown> = Promise.resolve();
+  let joined = () => {};
+  const ready = new Promise<void>((resolve) => {
+    const wait = setTimeout(resolve, FIRST_CONNECT_WAIT_MS);
+    joined = () => {
+      clearTimeout(wait);
+      resolve();
+    };
+  });
+
+  const hand = (id: string, fields: string[]) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(fields[1] ?? '');
+    } catch {
+      value = undefined;
+    }
+    if (isChatEvent(value)) events.next(value);
+    else log(`bus: skipped entry ${id}, not an event this node knows: ${(fields[1] ?? '').slice(0, 200)}`);
+  };
+
+  const read = async () => {
+    while (!closed) {
+      if (!up) {
+        await pause(RETRY_MS);
+        continue;
+      }
+      const from = generation;
+      try {
+        const reply = await reader.xread('COUNT', READ_BATCH_EVENTS, 'BLOCK', READ_BLOCK_MS, 'STREAMS', keys.stream, lastId);
+        if (from !== generation || closed) continue;
+        for (const [, entries] of reply ?? []) for (const [id, fields] of entries) {
+          lastId = id;
+          hand(id, fields);
+        }
+      } catch {
+        if (!closed) await pause(RETRY_MS);
+      }
+    }
+  };
+
+  const loadSnapshot = async (): Promise<{ id: string; state: StateData }> => {
+    const [id, text] = await commands.hmget(keys.snapshot, 'id', 'state');
+    if (id === null || id === undefined || text === null || text === undefined) return { id: '0-0', state: EMPTY_STATE };
+    const state: unknown = JSON.parse(text);
+    if (isStateData(state)) return { id, state };
+    log(`bus: skipped the snapshot at ${id}, not a state this node knows`);
+    return { id: '0-0', state: EMPTY_STATE };
+  };
+
+  const recover = async () => {
+    if (closed || up) return;
+    try {
+      await heartbeat();
+      await commands.del(keys.reaped(nodeId)); // reaped while away: a later death must be reaped again
+      const snapshot = await loadSnapshot();
+      generation += 1;
+      lastId = snapshot.id;
+      savedId = snapshot.id;
+      up = true;
+      events.next({ type: 'restored', node: nodeId, state: snapshot.state, rejoined: everUp, at: Date.now() });
+      if (everUp) log('bus: Redis is back');
+      everUp = true;
+      joined();
+    } catch (err) {
+      log(`bus: could not rejoin the cluster yet: ${errorText(err)}`);
+    }
+  };
+
+  const goDown = () => {
+    if (!up) return;
+    up = false;
+    log('bus: Redis is out of reach; serving this node alone');
+    events.next({ type: 'bus-down', node: nodeId, at: Date.now() });
+  };
+
+  const heartbeat = async () => {
+    await commands.set(keys.node(nodeId), '1', 'PX', NODE_TTL_MS);
+    await commands.sadd(keys.nodes, nodeId);
+  };
+
+  const reap = async () => {
+    for (const node of await commands.smembers(keys.nodes)) {
+      if (node === nodeId || (await commands.exists(keys.node(node))) === 1) continue;
+      const claimed = await commands.set(keys.reaped(node), '1', 'EX', REAPED_TTL_SECONDS, 'NX');
+      await commands.srem(keys.nodes, node);
+      if (claimed === 'OK') publish({ type: 'node-lost', node, at: Date.now() });
+    }
+  };
+
+  const saveSnapshot = async () => {
+    if (lastId === savedId) return;
+    const id = lastId;
+    await commands.eval(SAVE_SNAPSHOT, 2, keys.snapshot, keys.stream, id, JSON.stringify(options.snapshot()));
+    savedId = id;
+  };
+
+  const every = (ms: number, task: () => Promise<unknown>) =>
+    setInterval(() => {
+      if (up) task().catch((err: unknown) => log(`bus: ${errorText(err)}`));
+    }, ms);
+
+  const publish = (event: ChatEvent) => {
+    if (!up) {
+      events.next(event);
+      return;
+    }
+    lastWrite = commands.xadd(keys.stream, '*', 'e', JSON.stringify(event)).catch((err: unknown) => {
+      log(`bus: lost a ${event.type} event: ${errorText(err)}`);
+    });
+  };
+
+  commands.on('ready', () => void recover());
+  commands.on('close', goDown);
+  const timers = [every(HEARTBEAT_MS, heartbeat), every(REAP_EVERY_MS, reap), every(SNAPSHOT_EVERY_MS, saveSnapshot)];
+  void read();
+
+  const close = async () => {
+    joined();
+    timers.forEach(clearInterval);
+    await lastWrite;
+    if (up) await Promise.allSettled([commands.del(keys.node(nodeId)), commands.srem(keys.nodes, nodeId)]);
+    closed = true;
+    up = false;
+    reader.disconnect();
+    await commands.quit().catch(() => commands.disconnect());
+  };
+
+  return { publish, events$: events.asObservable(), ready, close };
+}

@@ -1,0 +1,78 @@
+import Redis from 'ioredis';
+import { filter, firstValueFrom, take, toArray } from 'rxjs';
+import { type RedisBus, redisBus } from '../../lib/bus/redis';
+import type { ChatEvent } from '../../lib/chat/events';
+import { describeWithRedis, type RedisServer, startRedis, uniquePrefix } from '../support/redis';
+
+const said = (user: string, text: string): ChatEvent => ({ type: 'said', user, nick: user, room: '#main', text, at: 0 });
+const isSaid = (event: ChatEvent) => event.type === 'said';
+const restoredOf = (bus: RedisBus) => firstValueFrom(bus.events$.pipe(filter((event) => event.type === 'restored')));
+
+describeWithRedis('redisBus', () => {
+  let redis: RedisServer;
+  let buses: RedisBus[] = [];
+  let logs: string[];
+  const open = async (prefix: string) => {
+    const bus = redisBus({ url: redis.url, prefix, nodeId: `n${buses.length}`, snapshot: () => ({ users: [], rooms: [] }), log: (line) => logs.push(line) });
+    buses.push(bus);
+    await restoredOf(bus);
+    return bus;
+  };
+
+  beforeEach(async () => {
+    redis = await startRedis();
+    buses = [];
+    logs = [];
+  });
+  afterEach(async () => {
+    await Promise.all(buses.map((bus) => bus.close()));
+    await redis.stop();
+  });
+
+  it('hands every node the events of all nodes in one order, each sender in its order', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = [await open(prefix), await open(prefix)];
+    if (a === undefined || b === undefined) throw new Error('no bus');
+    const seenByA = firstValueFrom(a.events$.pipe(filter(isSaid), take(40), toArray()));
+    const seenByB = firstValueFrom(b.events$.pipe(filter(isSaid), take(40), toArray()));
+    for (let n = 0; n < 20; n++) {
+      a.publish(said('a', String(n)));
+      b.publish(said('b', String(n)));
+    }
+    const [byA, byB] = await Promise.all([seenByA, seenByB]);
+    expect(byA).toEqual(byB);
+    const from = (user: string) => byA.flatMap((event) => (event.type === 'said' && event.user === user ? [event.text] : []));
+    expect(from('a')).toEqual([...Array(20).keys()].map(String));
+    expect(from('b')).toEqual([...Array(20).keys()].map(String));
+  });
+
+  it('logs and skips entries that are not events, and events of unknown types', async () => {
+    const prefix = uniquePrefix();
+    const bus = await open(prefix);
+    const next = firstValueFrom(bus.events$);
+    const raw = new Redis(redis.url);
+    await raw.xadd(`${prefix}events`, '*', 'e', '{not json');
+    await raw.xadd(`${prefix}events`, '*', 'e', JSON.stringify({ type: 'teleported', user: 'x', at: 0 }));
+    await raw.xadd(`${prefix}events`, '*', 'e', JSON.stringify({ type: 'said', user: 'x' }));
+    raw.disconnect();
+    bus.publish(said('a', 'still here'));
+    expect(await next).toEqual(said('a', 'still here'));
+    expect(logs.filter((line) => line.includes('skipped entry'))).toHaveLength(3);
+  });
+
+  it('says the bus is down when Redis dies, delivers locally meanwhile, and restores when it is back', async () => {
+    const bus = await open(uniquePrefix());
+    const down = firstValueFrom(bus.events$.pipe(filter((event) => event.type === 'bus-down')));
+    await redis.kill();
+    expect(await down).toMatchObject({ type: 'bus-down', node: 'n0' });
+    const local = firstValueFrom(bus.events$);
+    bus.publish(said('a', 'alone'));
+    expect(await local).toEqual(said('a', 'alone'));
+    const back = restoredOf(bus);
+    await redis.restart();
+    expect(await back).toMatchObject({ type: 'restored', rejoined: true, state: { users: [], rooms: [] } });
+    const after = firstValueFrom(bus.events$);
+    bus.publish(said('a', 'together'));
+    expect(await after).toEqual(said('a', 'together'));
+  });
+});

@@ -1,0 +1,162 @@
+import { BUS_DOWN, BUS_UP } from '../lib/chat/texts';
+import { killAll, listeningPort, type Run, start } from './support/chatd';
+import { type Client, type Harness, startHarness, visitorsOf } from './support/client';
+import { describeWithRedis, type RedisServer, startRedis, uniquePrefix } from './support/redis';
+
+const UNPACED = { linesPerSecond: 1000, burstLines: 1000, maxQueuedLines: 1000 };
+
+describeWithRedis('a cluster of chatd nodes on one Redis', () => {
+  let redis: RedisServer;
+  let nodes: Harness[] = [];
+  const node = async (prefix: string) => {
+    const harness = await startHarness({ redis: redis.url, redisPrefix: prefix, rateLimits: UNPACED });
+    nodes.push(harness);
+    return harness;
+  };
+
+  beforeEach(async () => {
+    redis = await startRedis();
+  });
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((harness) => harness.stop()));
+    await killAll();
+    await redis.stop();
+  });
+
+  it('is one chat: joins, lines, /who, /msg, /reply, /whois, /nick, /join, /rooms and topics across nodes', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = [await node(prefix), await node(prefix)];
+    const ann = await a.join('ann');
+    const bob = await b.join('bob');
+    await ann.until('*** bob just joined the chatroom\n');
+    ann.say('hello from a');
+    await bob.until('[ann] hello from a\n');
+    bob.say('/who');
+    await bob.until('*** 2 in #main: ann, bob\n');
+    bob.say('/msg ann psst');
+    await ann.until('[PM from bob] psst\n');
+    ann.say('/reply hi back');
+    await bob.until('[PM from ann] hi back\n');
+    bob.say('/whois ann');
+    await bob.until('*** ann: in #main, connected for');
+    ann.say('/nick anna');
+    await bob.until('*** ann is now known as anna\n');
+    bob.say('/join #side');
+    await ann.until('*** bob moved to #side\n');
+    ann.say('/rooms');
+    await ann.until('*** rooms: #main (1), #side (1)\n');
+    bob.say('/topic sides');
+    await bob.until('*** bob set the topic: sides\n');
+    ann.say('/join #side');
+    await ann.until('*** topic of #side: sides\n');
+    await bob.until('*** anna just joined #side\n');
+  });
+
+  it('gives every receiver on three nodes the same order, each sender in its own', async () => {
+    const prefix = uniquePrefix();
+    const harnesses = [await node(prefix), await node(prefix), await node(prefix)];
+    const clients: Client[] = [];
+    for (const [n, harness] of harnesses.entries()) clients.push(await harness.join(`u${n}`));
+    for (const client of clients.slice(0, 2)) await client.until('*** u2 just joined the chatroom\n');
+    for (let line = 0; line < 30; line++) clients.forEach((client, n) => client.say(`${n}.${line}`));
+    const seen = await Promise.all(clients.map(async (client) => {
+      const text = await client.until('[u2] 2.29\n');
+      return text.split('\n').filter((line) => line.startsWith('[u'));
+    }));
+    expect(seen[1]).toEqual(seen[0]);
+    expect(seen[2]).toEqual(seen[0]);
+    expect(seen[0]).toHaveLength(90);
+    for (const n of [0, 1, 2]) {
+      const own = (seen[0] ?? []).filter((line) => line.startsWith(`[u${n}]`));
+      expect(own).toEqual([...Array(30).keys()].map((line) => `[u${n}] ${n}.${line}`));
+    }
+  });
+
+  it('lets exactly one of two nodes have a name claimed on both at once, and asks the other again', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = [await node(prefix), await node(prefix)];
+    const [one, two] = [await a.visit(), await b.visit()];
+    one.say('bob');
+    two.say('bob');
+    const outcome = async (client: Client) => {
+      const line = await client.until('\n');
+      return line === 'Welcome, bob\n' ? 'in' : line;
+    };
+    const results = await Promise.all([outcome(one), outcome(two)]);
+    expect([...results].sort()).toEqual(['*** username bob is taken\n', 'in']);
+    const loser = results[0] === 'in' ? two : one;
+    loser.say('bobby');
+    await loser.until('*** bobby just joined the chatroom\n');
+  });
+
+  it('keeps what a user types between their name and its return', async () => {
+    const [a] = [await node(uniquePrefix())];
+    const ann = await a.visit();
+    ann.say('ann');
+    ann.say('first words');
+    await ann.until('[ann] first words\n');
+  });
+
+  it('replays a room\'s last lines to a node started later', async () => {
+    const prefix = uniquePrefix();
+    const a = await node(prefix);
+    const ann = await a.join('ann');
+    ann.say('one');
+    ann.say('two');
+    await ann.until('[ann] two\n');
+    const b = await node(prefix);
+    const bob = await b.visit();
+    bob.say('bob');
+    expect(await bob.until('*** bob just joined the chatroom\n')).toContain('[ann] one\n[ann] two\n');
+  });
+
+  it('tells each node\'s users when Redis is lost and back, keeps local chat, and renames a name taken on both meanwhile', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = [await node(prefix), await node(prefix)];
+    const ann = await a.join('ann');
+    const bob = await b.join('bob');
+    await ann.until('*** bob just joined the chatroom\n');
+    await redis.kill();
+    await ann.until(BUS_DOWN);
+    await bob.until(BUS_DOWN);
+    const zedA = await a.join('zed');
+    await ann.until('*** zed just joined the chatroom\n');
+    zedA.say('alone on a');
+    await ann.until('[zed] alone on a\n');
+    const zedB = await b.join('zed');
+    await redis.restart();
+    await ann.until(BUS_UP);
+    await bob.until(BUS_UP);
+    const renamed = await Promise.race([
+      zedA.until('you are now zed_2\n').then(() => zedA),
+      zedB.until('you are now zed_2\n').then(() => zedB),
+    ]);
+    expect([zedA, zedB]).toContain(renamed);
+    ann.say('together again');
+    await bob.until('[ann] together again\n');
+    bob.say('/who');
+    await bob.until('*** 4 in #main: ');
+  }, 30_000);
+
+  it('sees a SIGKILLed node\'s users leave within 15 s, once each, and frees their names', async () => {
+    const prefix = uniquePrefix();
+    const runs: Run[] = [0, 1].map(() => start(['--host', '127.0.0.1', '--port', '0', '--redis', redis.url, '--redis-prefix', prefix]));
+    const [portA, portB] = await Promise.all(runs.map(listeningPort));
+    const [a, b] = [visitorsOf(portA ?? 0), visitorsOf(portB ?? 0)];
+    try {
+      const ann = await a.join('ann');
+      await b.join('bob');
+      await b.join('cat');
+      await ann.until('*** cat just joined the chatroom\n');
+      runs[1]?.child.kill('SIGKILL');
+      const seen = await ann.until('*** cat has disconnected\n');
+      expect(seen.match(/bob has disconnected/g)).toHaveLength(1);
+      ann.say('/who');
+      expect(await ann.until('\n')).toBe('*** 1 in #main: ann\n');
+      await a.join('bob');
+    } finally {
+      a.closeAll();
+      b.closeAll();
+    }
+  }, 30_000);
+});

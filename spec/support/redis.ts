@@ -1,0 +1,75 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A redis-server of a spec's own, on a unix socket in a temporary folder, keeping nothing on disk. */
+export interface RedisServer {
+  /** The socket's path, which `--redis` and ioredis take as they take a URL. */
+  readonly url: string;
+  /** SIGKILLs it, as a crash would; resolves once it has exited. */
+  kill(): Promise<void>;
+  /** Starts it again on the same socket, empty. */
+  restart(): Promise<void>;
+  /** Kills it and removes its folder. */
+  stop(): Promise<void>;
+}
+
+const available = spawnSync('redis-server', ['--version']).error === undefined;
+
+async function launch(socket: string): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let seen = '';
+  child.stdout?.setEncoding('utf8');
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: string) => {
+      seen += chunk;
+      if (/ready to accept connections/i.test(seen)) resolve();
+    });
+    child.once('exit', () => reject(new Error(`redis-server exited: ${seen}`)));
+  });
+  child.stdout?.resume();
+  return child;
+}
+
+export async function startRedis(): Promise<RedisServer> {
+  const folder = mkdtempSync(join(tmpdir(), 'chatd-redis-'));
+  const url = join(folder, 'redis.sock');
+  let child = await launch(url);
+  const kill = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  };
+  const restart = async () => {
+    await kill();
+    rmSync(url, { force: true });
+    child = await launch(url);
+  };
+  const stop = async () => {
+    await kill();
+    rmSync(folder, { recursive: true, force: true });
+  };
+  return { url, kill, restart, stop };
+}
+
+/**
+ * `describe` for specs that need redis-server. Without it they are skipped, saying so in one line;
+ * with CI set, a missing redis-server fails the run instead.
+ */
+export function describeWithRedis(title: string, specs: () => void): void {
+  if (available) describe(title, specs);
+  else if (process.env['CI'] !== undefined) {
+    describe(title, () => it('has redis-server to run on', () => { throw new Error('redis-server is missing, and CI is set'); }));
+  } else {
+    process.stderr.write(`skipped "${title}": redis-server is not installed (apt-get install redis-server)\n`);
+    describe.skip(title, specs);
+  }
+}
+
+let prefixes = 0;
+
+/** A key prefix no other spec in this process uses. */
+export const uniquePrefix = (): string => `spec${process.pid}-${++prefixes}:`;
