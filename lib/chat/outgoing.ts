@@ -25,5 +25,6 @@ export type Outgoing =
   | { readonly kind: 'exit'; readonly to: UserId }
   | { readonly kind: 'close'; readonly to: UserId; readonly reason: CloseReason };
 
-/** Why the chat closes a connection: the user's `/quit`, no valid username in time, or wrong passwords. */
-export type CloseReason = 'quit' | 'login_timeout' | 'wrong_password';
+/** Why the chat closes a connection: the user's `/quit`, no valid username in time, wrong
+ * passwords, an operator's `/kick`, or a ban (by `/ban`, or of the name given at login). */
+export type CloseReason = 'quit' | 'login_timeout' | 'wrong_password' | 'kick' | 'banned';

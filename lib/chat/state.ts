@@ -1,4 +1,5 @@
 import type { ChatEvent, HistoryEvent, UserId } from './events';
+import { Moderation, type ModerationView } from './moderation';
 import { nameKey } from './names';
 
 /** Default for the chat and `/me` lines a room keeps for those who join it. */
@@ -22,6 +23,8 @@ interface UserRecord {
   activeAt: number;
   ignores: Set<UserId> | undefined; // made at the first /ignore: most users never ignore anyone
   lastWhisperer: UserId | undefined;
+  readonly from: string; // the peer's address; '' when not known
+  identified: string | undefined; // the key of the registered name whose password they gave
 }
 
 /** What a lookup returns: a copy, taken now, of what the state knows of a user. */
@@ -33,6 +36,8 @@ export interface User {
   readonly connectedAt: number;
   readonly activeAt: number;
   readonly lastWhisperer: UserId | undefined;
+  /** The peer's address; '' when not known. */
+  readonly from: string;
 }
 
 interface RoomRecord {
@@ -48,8 +53,8 @@ export interface RoomSummary {
   readonly topic: string | undefined;
 }
 
-const snapshot = ({ id, nick, room, away, connectedAt, activeAt, lastWhisperer }: UserRecord): User =>
-  ({ id, nick, room, away, connectedAt, activeAt, lastWhisperer });
+const snapshot = ({ id, nick, room, away, connectedAt, activeAt, lastWhisperer, from }: UserRecord): User =>
+  ({ id, nick, room, away, connectedAt, activeAt, lastWhisperer, from });
 
 /**
  * The chat's state: who is online, in which room, away, whom they ignore; each room's topic and
@@ -63,6 +68,7 @@ export class ChatState {
   private readonly keys = new Map<string, UserId>(); // name key -> its holder
   private readonly roomRecords = new Map<string, RoomRecord>();
   private readonly ignorers = new Set<UserId>(); // users who ignore anyone, so a departure forgets it fast
+  private readonly sanctions = new Moderation();
 
   /** `startedAt`: when this node's chat began, in ms, as its clock reads; `/uptime` counts from it. */
   constructor(
@@ -73,7 +79,7 @@ export class ChatState {
   /** Applies one event; returns this state. */
   apply(event: ChatEvent): this {
     switch (event.type) {
-      case 'joined': this.join(event.user, event.nick, event.room, event.at); break;
+      case 'joined': this.join(event.user, event.nick, event.room, event.at, event.from ?? ''); break;
       case 'left': this.leave(event.user); break;
       case 'said': case 'acted': this.record(event); break;
       case 'renamed': this.rename(event.user, event.nick, event.at); break;
@@ -84,6 +90,9 @@ export class ChatState {
       case 'ignored': this.ignore(event.user, event.target); break;
       case 'unignored': this.update(event.user, (user) => { user.ignores?.delete(event.target); }); break;
       case 'topic': this.setTopic(event.room, event.topic); break;
+      case 'identified': this.update(event.user, (user) => { user.identified = nameKey(event.nick); }); break;
+      case 'kicked': break; // the user leaves when their connection, which the kick closes, ends
+      default: this.sanctions.apply(event);
     }
     return this;
   }
@@ -91,6 +100,29 @@ export class ChatState {
   /** How many users are logged in. */
   get online(): number {
     return this.users.size;
+  }
+
+  /** Operators' names, bans, mutes and the message of the day. */
+  get moderation(): ModerationView {
+    return this.sanctions;
+  }
+
+  /** True when the user logged in with the password of their name, and it is an operator's. */
+  isOperator(id: UserId): boolean {
+    const user = this.users.get(id);
+    return user !== undefined && this.isIdentified(id) && this.sanctions.isOpName(user.nick);
+  }
+
+  /** True when the user gave the password of the registered name they hold now. */
+  isIdentified(id: UserId): boolean {
+    const user = this.users.get(id);
+    return user !== undefined && user.identified === user.key;
+  }
+
+  /** True when the user's lines reach only themselves at `now`. */
+  isMuted(id: UserId, now: number): boolean {
+    const user = this.users.get(id);
+    return user !== undefined && this.sanctions.mutedUntil(user.nick, now) !== undefined;
   }
 
   /** The user, or undefined when nobody with that id is logged in. */
@@ -152,10 +184,11 @@ export class ChatState {
     return found;
   }
 
-  private join(id: UserId, nick: string, room: string, at: number): void {
+  private join(id: UserId, nick: string, room: string, at: number, from: string): void {
     const key = nameKey(nick);
     if (this.users.has(id) || this.keys.has(key)) return; // the name's first claim wins, on every node
-    this.users.set(id, { id, nick, key, room, away: undefined, connectedAt: at, activeAt: at, ignores: undefined, lastWhisperer: undefined });
+    const record: UserRecord = { id, nick, key, room, away: undefined, connectedAt: at, activeAt: at, ignores: undefined, lastWhisperer: undefined, from, identified: undefined };
+    this.users.set(id, record);
     this.keys.set(key, id);
     this.enter(room);
   }
@@ -177,6 +210,7 @@ export class ChatState {
     if (user === undefined || (holder !== undefined && holder !== id)) return;
     this.keys.delete(user.key);
     this.keys.set(key, id);
+    this.sanctions.renamed(user.key, key);
     user.nick = nick;
     user.key = key;
     user.activeAt = at;
@@ -193,6 +227,7 @@ export class ChatState {
 
   private record(event: HistoryEvent): void {
     this.update(event.user, (user) => { user.activeAt = event.at; });
+    if (this.isMuted(event.user, event.at)) return; // a muted line reaches its sender alone, and no one who joins later
     const room = this.roomRecords.get(event.room);
     if (room === undefined || this.historyLines === 0) return;
     room.history.push(event);

@@ -5,8 +5,8 @@ import { DATA_FILE_NAME, fileStore } from '../../lib/store/file';
 import { EMPTY_DATA, type StoreData } from '../../lib/store/store';
 
 let dir: string;
-const ann: StoreData = { accounts: { ann: { name: 'Ann', salt: 'c2FsdA==', hash: 'aGFzaA==', cost: 16384 } } };
-const bob: StoreData = { accounts: { bob: { name: 'bob', salt: 'c2FsdA==', hash: 'aGFzaA==', cost: 16384 } } };
+const ann: StoreData = { ...EMPTY_DATA, accounts: { ann: { name: 'Ann', salt: 'c2FsdA==', hash: 'aGFzaA==', cost: 16384 } } };
+const bob: StoreData = { ...EMPTY_DATA, accounts: { bob: { name: 'bob', salt: 'c2FsdA==', hash: 'aGFzaA==', cost: 16384 } } };
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'chatd-store-'));
