@@ -254,6 +254,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     const cutOff = setTimeout(() => sockets.forEach((socket) => socket.destroy()), options.shutdownGraceMs);
     await Promise.all([serverClosed, ...socketsClosed]);
     clearTimeout(cutOff);
+    await keeper?.settled(); // a ban or a motd set just before the end is kept
     if (scrapes !== undefined) await closeScrapes(scrapes); // last: /healthz says 503 while the users go
     scrapes = undefined;
   };

@@ -76,9 +76,9 @@ function moderation(event: ModerationEvent, state: ChatState): Outgoing[] {
     case 'identified':
       return state.isOperator(event.user) ? [send(event.user, text.YOU_ARE_AN_OPERATOR)] : [];
     case 'opped':
-      return toHolder(state, event.name, text.madeOperator(event.nick), send(event.user, text.nowOperator(event.name)));
+      return toHolder(state, event, text.madeOperator(event.nick), text.nowOperator(event.name));
     case 'deopped':
-      return toHolder(state, event.name, text.unmadeOperator(event.nick), send(event.user, text.noLongerOperator(event.name)));
+      return toHolder(state, event, text.unmadeOperator(event.nick), text.noLongerOperator(event.name));
     case 'kicked':
       return removed(state, event, event.target, text.kicked(event.targetNick, event.nick, event.reason), text.youWereKicked(event.nick, event.reason));
     case 'banned':
@@ -96,10 +96,11 @@ function moderation(event: ModerationEvent, state: ChatState): Outgoing[] {
   }
 }
 
-/** `line` to whoever holds `name` now, if anyone does, then `reply`. */
-function toHolder(state: ChatState, name: string, line: string, reply: Outgoing): Outgoing[] {
-  const holder = state.userNamed(name);
-  return holder === undefined ? [reply] : [send(holder.id, line), reply];
+/** `line` to whoever holds the name now, if anyone but the operator does, then `reply` to the operator. */
+function toHolder(state: ChatState, event: Extract<ModerationEvent, { readonly type: 'opped' | 'deopped' }>, line: string, reply: string): Outgoing[] {
+  const holder = state.userNamed(event.name);
+  const seen = holder === undefined || holder.id === event.user ? [] : [send(holder.id, line)];
+  return [...seen, send(event.user, reply)];
 }
 
 /**
@@ -126,7 +127,7 @@ function banned(event: Extract<ModerationEvent, { readonly type: 'banned' }>, st
 
 function whispered(event: Extract<ChatEvent, { type: 'whispered' }>, state: ChatState): Outgoing[] {
   const seen: Outgoing[] = [];
-  if (!state.ignores(event.to, event.user)) seen.push(send(event.to, text.whisperFrom(event.nick, event.text)));
+  if (!state.ignores(event.to, event.user) && !state.isMuted(event.user, event.at)) seen.push(send(event.to, text.whisperFrom(event.nick, event.text)));
   seen.push(send(event.user, text.whisperTo(event.toNick, event.text)));
   const away = state.user(event.to)?.away;
   if (away !== undefined) seen.push(send(event.user, text.isAway(event.toNick, away)));

@@ -95,6 +95,8 @@ export interface DataKeeper {
   readonly data: StoreData;
   /** Saves `change(data)`; rejects with StoreError, the data left as it was. */
   update(change: (data: StoreData) => StoreData): Promise<void>;
+  /** Resolves once every update asked for so far is saved or has failed. */
+  settled(): Promise<void>;
 }
 
 /** Keeps `store`'s data, starting from `loaded` (what it loaded). */
@@ -115,6 +117,7 @@ export function dataKeeper(store: Store, loaded: StoreData): DataKeeper {
       return data;
     },
     update,
+    settled: () => updating,
   };
 }
 
