@@ -40,7 +40,7 @@ const inForce = (ban: Ban, now: number): boolean => ban.until === null || ban.un
 export class Moderation implements ModerationView {
   private readonly fixedOps = new Set<string>();
   private readonly ops = new Map<string, string>(); // key -> the name as it was opped
-  private banList: Ban[] = [];
+  private readonly banned = new Map<string, Ban>(); // name key -> its ban, the oldest first
   private readonly mutes = new Map<string, number>(); // key -> when it ends
   private message = '';
 
@@ -49,7 +49,7 @@ export class Moderation implements ModerationView {
       case 'opped': this.ops.set(nameKey(event.name), event.name); break;
       case 'deopped': this.ops.delete(nameKey(event.name)); break;
       case 'banned': this.ban(event.ban, event.at); break;
-      case 'unbanned': this.banList = this.banList.filter((ban) => !matches(ban, event.target)); break;
+      case 'unbanned': this.unban(event.target); break;
       case 'muted': this.mute(nameKey(event.name), event.until, event.at); break;
       case 'unmuted': this.mutes.delete(nameKey(event.name)); break;
       case 'motd': this.message = event.text; break;
@@ -75,16 +75,18 @@ export class Moderation implements ModerationView {
   }
 
   banOfName(name: string, now: number): Ban | undefined {
-    const key = nameKey(name);
-    return this.banList.find((ban) => inForce(ban, now) && nameKey(ban.name) === key);
+    const ban = this.banned.get(nameKey(name));
+    return ban !== undefined && inForce(ban, now) ? ban : undefined;
   }
 
   banOfAddress(address: string, now: number): Ban | undefined {
-    return address === '' ? undefined : this.banList.find((ban) => inForce(ban, now) && ban.address === address);
+    if (address === '') return undefined;
+    for (const ban of this.banned.values()) if (ban.address === address && inForce(ban, now)) return ban;
+    return undefined;
   }
 
   bans(now: number): Ban[] {
-    return this.banList.filter((ban) => inForce(ban, now));
+    return [...this.banned.values()].filter((ban) => inForce(ban, now));
   }
 
   mutedUntil(name: string, now: number): number | undefined {
@@ -102,9 +104,16 @@ export class Moderation implements ModerationView {
 
   /** A new ban of a name replaces the one before it; expired ones go. */
   private ban(ban: Ban, now: number): void {
+    for (const [key, kept] of this.banned) if (!inForce(kept, now)) this.banned.delete(key);
     const key = nameKey(ban.name);
-    this.banList = this.banList.filter((kept) => inForce(kept, now) && nameKey(kept.name) !== key);
-    this.banList.push(ban);
+    this.banned.delete(key); // to the end: the newest
+    this.banned.set(key, ban);
+  }
+
+  /** `target` is a name (or lookalike) or an address. */
+  private unban(target: string): void {
+    this.banned.delete(nameKey(target));
+    for (const [key, ban] of this.banned) if (ban.address === target) this.banned.delete(key);
   }
 
   /** Expired mutes go as a new one comes, so they stay as few as those in force. */
@@ -118,13 +127,11 @@ export class Moderation implements ModerationView {
     for (const name of fixedOps) this.fixedOps.add(nameKey(name));
     this.ops.clear();
     for (const name of ops) this.ops.set(nameKey(name), name);
-    this.banList = [...bans];
+    this.banned.clear();
+    for (const ban of bans) this.banned.set(nameKey(ban.name), ban);
     this.message = motd;
   }
 }
-
-/** True when `target` (a name, or an address) is what `ban` bans. */
-const matches = (ban: Ban, target: string): boolean => ban.address === target || nameKey(ban.name) === nameKey(target);
 
 /** An operator's action as a log reports it: what, by whom, on whom, and its details. */
 export interface ModerationAction {
