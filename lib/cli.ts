@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
+import type { ModerationAction } from './chat/moderation';
+import { nameProblem } from './chat/names';
 import { MAX_HISTORY_LINES } from './chat/state';
 import type { MetricsAddress } from './edge/metrics';
 import { type ChatServer, type ChatServerOptions, createChatServer, DEFAULT_SERVER_OPTIONS, type ServerEvent } from './server';
@@ -79,6 +81,16 @@ function listenAddress(flag: string, value: string): MetricsAddress {
   return { host, port: count(flag, port, 0, 65535) };
 }
 
+/** `ann,bob`: names by the login rules, separated by commas. */
+function names(flag: string, value: string): string[] {
+  const found = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  for (const name of found) {
+    const problem = nameProblem(name);
+    if (problem !== undefined) throw new UsageError(`--${flag}: '${name}': ${problem}`);
+  }
+  return found;
+}
+
 function positive(flag: string, value: string): number {
   const number = Number(value);
   if (value.trim() === '' || !Number.isFinite(number) || number <= 0) {
@@ -124,6 +136,8 @@ const SETTINGS: readonly Setting<Draft>[] = [
     apply: (v, o) => { o.historyLines = count('history', v, 0, MAX_HISTORY_LINES); } },
   { flag: 'data-dir', env: 'CHATD_DATA_DIR', help: 'folder of the data file (registered names)', fallback: DEFAULT_DATA_DIR,
     apply: (v, o) => { o.dataDir = v; } },
+  { flag: 'ops', env: 'CHATD_OPS', help: 'registered names, comma-separated, that are operators once they give their password', fallback: 'none',
+    apply: (v, o) => { o.ops = names('ops', v); } },
   { flag: 'require-tls-for-passwords', env: 'CHATD_REQUIRE_TLS_FOR_PASSWORDS', help: 'refuse passwords over plain connections', fallback: 'off', toggle: true,
     apply: (v, o) => { o.requireTlsForPasswords = toggle('require-tls-for-passwords', v); } },
   { flag: 'redis', env: 'CHATD_REDIS', help: 'Redis URL (or unix socket path) to run a cluster on', fallback: 'none: serve alone',
@@ -247,10 +261,18 @@ export function logEntry(event: ServerEvent): LogEntry {
       return entry('info', 'disconnect', `disconnect #${event.id} (${why})`, fields);
     }
     case 'full': return entry('warn', 'refused', `refused ${event.from}: server full`, { from: event.from, reason: 'full' });
+    case 'banned': return entry('warn', 'refused', `refused ${event.from}: banned`, { from: event.from, reason: 'banned' });
+    case 'moderation': return moderationEntry(event.action);
     case 'account': return accountEntry(event.change);
     case 'bus': return entry('warn', 'bus', event.message, { message: event.message });
     case 'error': return entry('error', 'error', `error: ${event.error.message}`, { message: event.error.message });
   }
+}
+
+/** An operator's action as a log entry, with who did it. */
+function moderationEntry({ action, by, target, detail }: ModerationAction): LogEntry {
+  const text = `${action}${target === '' ? '' : ` ${target}`} by ${by}${detail === '' ? '' : ` (${detail})`}`;
+  return entry('info', action, text, { by, ...(target === '' ? {} : { target }), ...(detail === '' ? {} : { detail }) });
 }
 
 /** An account change as a log entry: who and from where, never a password. */

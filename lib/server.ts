@@ -9,18 +9,19 @@ import { chat } from './chat/chat';
 import type { ChatEvent, UserId } from './chat/events';
 import type { Connection } from './chat/outgoing';
 import { DEFAULT_SESSION_OPTIONS, type Seat, type SessionOptions } from './chat/session';
+import { type ModerationAction, moderationAction, SAVED_ACTIONS } from './chat/moderation';
 import { ChatState, HISTORY_LINES } from './chat/state';
 import { InputTally } from './chat/tally';
-import { SERVER_FULL, SHUTTING_DOWN } from './chat/texts';
+import { SERVER_FULL, SHUTTING_DOWN, YOU_ARE_BANNED } from './chat/texts';
 import { FAREWELL_GRACE_MS, farewell } from './edge/farewell';
 import { LOGIN_BATCH_MS, localFanout, MAX_SEND_QUEUE_BYTES } from './edge/fanout';
-import { ConnectionTally, type DisconnectReason, disconnectReason } from './edge/figures';
+import { ConnectionTally, type DisconnectReason, disconnectReason, type RefusalReason } from './edge/figures';
 import { socketLines } from './edge/lines';
 import { listeners, type TlsSettings } from './edge/listeners';
 import { boundAddress, closeScrapes, listenForScrapes, type MetricsAddress } from './edge/metrics';
 import { fileStore } from './store/file';
 import { type AccountChange, registry, WRONG_PASSWORD_DELAY_MS } from './store/registry';
-import { memoryStore } from './store/store';
+import { dataKeeper, type DataKeeper, memoryStore } from './store/store';
 
 export type { ChatEvent, UserId } from './chat/events';
 
@@ -43,6 +44,8 @@ export type ServerEvent =
   | { readonly kind: 'said'; readonly id: UserId; readonly room: string; readonly text: string }
   | { readonly kind: 'disconnect'; readonly id: UserId; readonly reason: DisconnectReason; readonly error: string | undefined }
   | { readonly kind: 'full'; readonly from: string }
+  | { readonly kind: 'banned'; readonly from: string }
+  | { readonly kind: 'moderation'; readonly action: ModerationAction }
   | { readonly kind: 'account'; readonly change: AccountChange }
   | { readonly kind: 'bus'; readonly message: string }
   | { readonly kind: 'error'; readonly error: Error };
@@ -66,6 +69,8 @@ export interface ChatServerOptions extends SessionOptions {
   readonly logChat: boolean;
   /** Where registered names are kept; undefined keeps them in memory, for this server's life. */
   readonly dataDir: string | undefined;
+  /** Registered names that are operators once they log in with their password; `/deop` cannot change them. */
+  readonly ops: readonly string[];
   /** The wait after a wrong password from an address; it doubles with each more. */
   readonly wrongPasswordDelayMs: number;
   readonly onEvent: (event: ServerEvent) => void;
@@ -89,6 +94,7 @@ export const DEFAULT_SERVER_OPTIONS: ChatServerOptions = {
   logChat: false,
   dataDir: undefined,
   wrongPasswordDelayMs: WRONG_PASSWORD_DELAY_MS,
+  ops: [],
   onEvent: () => {},
   redis: undefined,
   redisPrefix: 'chatd:',
@@ -151,20 +157,24 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   let subscription: Subscription | undefined;
   let shuttingDown = false;
   let scrapes: Server | undefined;
+  let keeper: DataKeeper | undefined;
+
+  /** Tells the peer why, and closes. */
+  const refuse = (socket: Socket, reason: RefusalReason, notice: string) => {
+    socket.on('close', () => {
+      sockets.delete(socket);
+      tally.closed(socket);
+    });
+    tally.refusedOne(reason);
+    report({ kind: reason, from: peerName(socket) });
+    farewell(socket, options.shutdownGraceMs, notice);
+  };
 
   const accept = (socket: Socket, secure: boolean) => {
     socket.on('error', ignoreError);
     sockets.add(socket);
-    if (fanout.size >= options.maxClients) {
-      socket.on('close', () => {
-        sockets.delete(socket);
-        tally.closed(socket);
-      });
-      tally.refusedOne('full');
-      report({ kind: 'full', from: peerName(socket) });
-      farewell(socket, options.shutdownGraceMs, SERVER_FULL);
-      return;
-    }
+    if (fanout.size >= options.maxClients) return refuse(socket, 'full', SERVER_FULL);
+    if (state.moderation.banOfAddress(peerAddress(socket), Date.now()) !== undefined) return refuse(socket, 'banned', YOU_ARE_BANNED);
     const id = cluster === undefined ? String(nextId++) : `${nodeId}:${nextId++}`;
     socket.setNoDelay(true); // writes are coalesced per event-loop turn; Nagle would add latency
     socket.setKeepAlive(true, options.keepAliveIdleMs);
@@ -199,6 +209,19 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     else if (event.type === 'renamed') report({ kind: 'rename', id: event.user, from: event.from, nick: event.nick });
     else if (event.type === 'left') report({ kind: 'logout', id: event.user, nick: event.nick });
     else if (event.type === 'said' && options.logChat) report({ kind: 'said', id: event.user, room: event.room, text: event.text });
+    const action = moderationAction(event);
+    if (action === undefined) return;
+    report({ kind: 'moderation', action });
+    if (SAVED_ACTIONS.has(action.action)) persist();
+  };
+
+  /** Saves moderation's part of the data as the state has it: the chat applied the event before
+   * this log saw it, since `start` subscribes the chat to the bus first. */
+  const persist = () => {
+    const saved = state.moderation.saved(Date.now());
+    keeper?.update((data) => ({ ...data, ...saved })).catch((err: unknown) => {
+      report({ kind: 'error', error: err instanceof Error ? err : new Error(String(err)) });
+    });
   };
 
   const start = (seat: Omit<Seat, 'bus' | 'state'>) => {
@@ -213,7 +236,9 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   const listen = async (): Promise<AddressInfo> => {
     const store = options.dataDir === undefined ? memoryStore() : fileStore(options.dataDir);
     const data = await store.load();
-    const accounts = registry(store, data, { delayMs: options.wrongPasswordDelayMs, report: (change) => report({ kind: 'account', change }) });
+    keeper = dataKeeper(store, data);
+    state.apply({ type: 'moderation-loaded', fixedOps: options.ops, ops: data.ops, bans: data.bans, motd: data.motd, at: Date.now() });
+    const accounts = registry(keeper, { delayMs: options.wrongPasswordDelayMs, report: (change) => report({ kind: 'account', change }) });
     start({ tally: input, accounts }); // first: a cluster's node takes no one in before it has the cluster's state
     try {
       await cluster?.ready;
@@ -248,6 +273,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     // closing (timed out, say) keeps its own farewell and deadline.
     for (const socket of sockets) farewell(socket, options.shutdownGraceMs, SHUTTING_DOWN);
     await Promise.all([serverClosed, ...socketsClosed, cluster?.close()]); // the departures written first
+    await keeper?.settled(); // a ban or a motd set just before the end is kept
     if (scrapes !== undefined) await closeScrapes(scrapes); // last: /healthz says 503 while the users go
     scrapes = undefined;
   };

@@ -167,6 +167,17 @@ describe('formatEntry', () => {
     expect(formatEntry(logEntry({ kind: 'said', id: '7', room: '#main', text: 'hi' }), { format: 'json', level: 'info' }, time)).toBeUndefined();
   });
 
+  it('logs each operator action with who did it, and a banned address refused', () => {
+    const ban = logEntry({ kind: 'moderation', action: { action: 'ban', by: 'ann', target: 'bob', detail: '10.0.0.2, for good, spam' } });
+    expect(formatEntry(ban, { format: 'text', level: 'info' }, time)).toBe('2025-01-02T03:04:05.678Z ban bob by ann (10.0.0.2, for good, spam)\n');
+    expect(formatEntry(ban, { format: 'json', level: 'info' }, time))
+      .toBe('{"time":"2025-01-02T03:04:05.678Z","level":"info","event":"ban","by":"ann","target":"bob","detail":"10.0.0.2, for good, spam"}\n');
+    expect(logEntry({ kind: 'moderation', action: { action: 'motd', by: 'ann', target: '', detail: '' } }).text).toBe('motd by ann');
+    expect(logEntry({ kind: 'banned', from: '10.0.0.2:5' })).toEqual({
+      level: 'warn', event: 'refused', text: 'refused 10.0.0.2:5: banned', fields: { from: '10.0.0.2:5', reason: 'banned' },
+    });
+  });
+
   it('names why a connection ended, and its error', () => {
     const reset = logEntry({ kind: 'disconnect', id: '7', reason: 'error', error: 'ECONNRESET' });
     expect(reset.text).toBe('disconnect #7 (error: ECONNRESET)');
@@ -188,6 +199,12 @@ describe('parseCommand', () => {
     expect(parseCommand(['--history', String(MAX_HISTORY_LINES)], {})).toEqual({ kind: 'serve', options: { historyLines: MAX_HISTORY_LINES }, log: DEFAULT_LOG_OPTIONS });
     expect(() => parseCommand(['--history', String(MAX_HISTORY_LINES + 1)], {})).toThrow(`--history must be a whole number from 0 to ${MAX_HISTORY_LINES}`);
     expect(() => parseCommand([], { CHATD_HISTORY: '-1' })).toThrow('--history must be a whole number');
+  });
+
+  it('reads --ops as names separated by commas, each by the login rules', () => {
+    expect(parseCommand(['--ops', ' ann, bob ,'], {})).toEqual({ kind: 'serve', options: { ops: ['ann', 'bob'] }, log: DEFAULT_LOG_OPTIONS });
+    expect(parseCommand([], { CHATD_OPS: 'cat' })).toEqual({ kind: 'serve', options: { ops: ['cat'] }, log: DEFAULT_LOG_OPTIONS });
+    expect(() => parseCommand(['--ops', 'ann,b\u043eb'], {})).toThrow("--ops: 'b\u043eb': username must not mix scripts (Latin and Cyrillic)");
   });
 
   it('lets a flag win over its environment variable', () => {
@@ -220,7 +237,7 @@ describe('parseCommand', () => {
   });
 
   it('documents every flag with its environment variable in --help', () => {
-    for (const flag of ['host', 'port', 'banner', 'max-line-bytes', 'login-timeout', 'max-name-attempts', 'max-login-bytes', 'max-send-queue', 'rate', 'burst', 'max-queued-lines', 'max-clients', 'keepalive', 'history', 'shutdown-grace', 'metrics-listen', 'log-format', 'log-level']) {
+    for (const flag of ['host', 'port', 'banner', 'max-line-bytes', 'login-timeout', 'max-name-attempts', 'max-login-bytes', 'max-send-queue', 'rate', 'burst', 'max-queued-lines', 'max-clients', 'keepalive', 'history', 'shutdown-grace', 'metrics-listen', 'ops', 'log-format', 'log-level']) {
       expect(usage()).toMatch(new RegExp(`--${flag} <value> .*\\(env CHATD_${flag.toUpperCase().replace(/-/g, '_')}, default `));
     }
   });

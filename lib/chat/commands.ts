@@ -2,7 +2,11 @@
 
 export type CommandName =
   | 'help' | 'who' | 'nick' | 'me' | 'msg' | 'reply' | 'away' | 'back' | 'ignore' | 'unignore'
-  | 'join' | 'rooms' | 'topic' | 'quit' | 'whois' | 'uptime' | 'register' | 'password' | 'unregister';
+  | 'join' | 'rooms' | 'topic' | 'quit' | 'whois' | 'uptime' | 'register' | 'password' | 'unregister'
+  | 'motd' | ModerationCommand;
+
+/** The commands for operators alone. */
+export type ModerationCommand = 'op' | 'deop' | 'kick' | 'ban' | 'unban' | 'bans' | 'mute' | 'unmute';
 
 interface CommandInfo {
   readonly name: CommandName;
@@ -32,6 +36,15 @@ export const COMMANDS: readonly CommandInfo[] = [
   { name: 'register', aliases: [], args: 'PASSWORD', help: 'reserve your name: logging in with it asks for PASSWORD' },
   { name: 'password', aliases: [], args: 'OLD NEW', help: 'change the password of your registered name' },
   { name: 'unregister', aliases: [], args: 'PASSWORD', help: 'release your registered name' },
+  { name: 'motd', aliases: [], args: '[TEXT]', help: 'show the message of the day; operators set it (- clears it)' },
+  { name: 'op', aliases: [], args: 'NAME', help: '(operators) make NAME, logged in with its password, an operator' },
+  { name: 'deop', aliases: [], args: 'NAME', help: '(operators) NAME is no longer an operator' },
+  { name: 'kick', aliases: [], args: 'NAME [REASON]', help: '(operators) disconnect NAME; their room is told why' },
+  { name: 'ban', aliases: [], args: 'NAME [DURATION] [REASON]', help: '(operators) disconnect and refuse NAME and their address (e.g. 2h; for good if not given)' },
+  { name: 'unban', aliases: [], args: 'NAME|ADDRESS', help: '(operators) lift a ban' },
+  { name: 'bans', aliases: [], args: '', help: '(operators) list the bans' },
+  { name: 'mute', aliases: [], args: 'NAME [DURATION]', help: "(operators) NAME's lines reach only them (10m if not given)" },
+  { name: 'unmute', aliases: [], args: 'NAME', help: '(operators) lift a mute' },
   { name: 'quit', aliases: [], args: '[MESSAGE]', help: 'leave the chat; your room sees the usual leave line, not MESSAGE' },
 ];
 

@@ -1,6 +1,9 @@
 import { type AccountRequest, passwordProblem } from './accounts';
-import { COMMANDS, type CommandName, firstWord, readLine, usageOf } from './commands';
-import { type ChatEvent, MAIN_ROOM, type UserId } from './events';
+import { COMMANDS, firstWord, readLine, usageOf, type CommandName } from './commands';
+import { answer, type Context, type Decision, length, noSuchUser, NOTHING, publish, say, tooLong, usage } from './decision';
+import { duration } from './durations';
+import { MAIN_ROOM, type UserId } from './events';
+import { MODERATION_HANDLERS, motd } from './moderate';
 import { nameProblem } from './names';
 import { roomName } from './rooms';
 import { type ChatState, MAX_ROOMS, type RoomSummary, type User } from './state';
@@ -13,31 +16,18 @@ export const MAX_AWAY_LENGTH = 200;
 
 /** What a user asks of the chat. Lines are cleaned, not blank, and paced before they get here. */
 export type Intent =
-  | { readonly type: 'login'; readonly user: UserId; readonly name: string; readonly at: number }
+  | { readonly type: 'login'; readonly user: UserId; readonly name: string; readonly at: number; readonly from?: string }
   | { readonly type: 'line'; readonly user: UserId; readonly text: string; readonly at: number }
   | { readonly type: 'leave'; readonly user: UserId; readonly at: number };
 
-/** What follows from an intent: events for the bus, replies for the user alone, whether to end. */
-export interface Decision {
-  readonly events: readonly ChatEvent[];
-  /** Texts for the user alone, sent before anything the events render. */
-  readonly replies: readonly string[];
-  /** The user asked to leave: the connection closes once the replies are written. */
-  readonly quit: boolean;
-  /** A change to the user's registered name, for the session to carry out: it holds a
-   * password, so it is never an event. */
-  readonly account?: AccountRequest;
-}
+export type { Decision } from './decision';
+export { duration } from './durations';
 
-const NOTHING: Decision = { events: [], replies: [], quit: false };
-const publish = (...events: ChatEvent[]): Decision => ({ events, replies: [], quit: false });
-const answer = (...replies: string[]): Decision => ({ events: [], replies, quit: false });
-const say = (line: string): Decision => answer(text.reply(line));
 const ask = (account: AccountRequest): Decision => ({ events: [], replies: [], quit: false, account });
 
 /** Decides, from the state and an intent, what happens. Pure: same state and intent, same answer. */
 export function decide(state: ChatState, intent: Intent): Decision {
-  if (intent.type === 'login') return logIn(state, intent.user, intent.name, intent.at);
+  if (intent.type === 'login') return logIn(state, intent);
   const me = state.user(intent.user);
   if (me === undefined) return NOTHING; // not logged in, or already gone
   if (intent.type === 'leave') return publish({ type: 'left', user: me.id, nick: me.nick, room: me.room, at: intent.at });
@@ -59,24 +49,14 @@ function nameRefusal(state: ChatState, name: string, me?: UserId): string | unde
   return holder !== undefined && holder.id !== me ? `username ${holder.nick} is taken` : nameProblem(name);
 }
 
-function logIn(state: ChatState, user: UserId, typed: string, at: number): Decision {
-  const nick = typed.trim();
+/** A banned name (or lookalike) is told so and closed, before it could be asked a password. */
+function logIn(state: ChatState, { user, name, at, from }: Extract<Intent, { readonly type: 'login' }>): Decision {
+  const nick = name.trim();
   const refusal = nameRefusal(state, nick);
   if (refusal !== undefined) return answer(text.nameRefused(refusal), text.PROMPT);
-  return publish({ type: 'joined', user, nick, room: MAIN_ROOM, at });
+  if (state.moderation.banOfName(nick, at) !== undefined) return { ...answer(text.YOU_ARE_BANNED), banned: true };
+  return publish({ type: 'joined', user, nick, room: MAIN_ROOM, at, ...(from === undefined ? {} : { from }) });
 }
-
-interface Context {
-  readonly state: ChatState;
-  readonly me: User;
-  readonly args: string;
-  readonly at: number;
-}
-
-const usage = (name: CommandName): Decision => say(`usage: ${usageOf(name)}`);
-const noSuchUser = (name: string): Decision => say(`no such user: ${name}`);
-const tooLong = (what: string, max: number): Decision => say(`${what} too long (max ${max} characters)`);
-const length = (value: string): number => [...value].length;
 
 const COMMAND_HANDLERS: Record<CommandName, (context: Context) => Decision> = {
   help: () => answer(...COMMANDS.map((command) => text.reply(`${usageOf(command.name).padEnd(20)} ${command.help}`))),
@@ -158,6 +138,8 @@ const COMMAND_HANDLERS: Record<CommandName, (context: Context) => Decision> = {
   },
   unregister: ({ me, args }) => (args === '' ? usage('unregister') : ask({ kind: 'unregister', name: me.nick, password: args })),
   quit: () => ({ events: [], replies: [text.GOODBYE], quit: true }),
+  motd,
+  ...MODERATION_HANDLERS,
 };
 
 /**
@@ -189,12 +171,4 @@ function listIgnored(state: ChatState, me: User): Decision {
 function whois(user: User, now: number): string {
   const away = user.away === undefined ? '' : `, away: ${user.away}`;
   return `${user.nick}: in ${user.room}${away}, connected for ${duration(now - user.connectedAt)}, idle for ${duration(now - user.activeAt)}`;
-}
-
-/** `1h 2m 3s`, `4m 0s`, `5s`: the largest units that are not zero, down to seconds. */
-export function duration(ms: number): string {
-  const seconds = Math.max(0, Math.floor(ms / 1000));
-  const units: [number, string][] = [[Math.floor(seconds / 86400), 'd'], [Math.floor(seconds / 3600) % 24, 'h'], [Math.floor(seconds / 60) % 60, 'm'], [seconds % 60, 's']];
-  const first = units.findIndex(([value]) => value > 0);
-  return units.slice(first === -1 ? units.length - 1 : first).map(([value, unit]) => `${value}${unit}`).join(' ');
 }

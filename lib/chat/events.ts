@@ -14,7 +14,15 @@ export const nodeOf = (user: UserId): string => user.slice(0, Math.max(0, user.i
 export const MAIN_ROOM = '#main';
 
 export type ChatEvent =
-  | { readonly type: 'joined'; readonly user: UserId; readonly nick: string; readonly room: string; readonly at: number }
+  | {
+      readonly type: 'joined';
+      readonly user: UserId;
+      readonly nick: string;
+      readonly room: string;
+      readonly at: number;
+      /** The peer's address, which a ban of the user bans too; absent when not known. */
+      readonly from?: string;
+    }
   | { readonly type: 'left'; readonly user: UserId; readonly nick: string; readonly room: string; readonly at: number }
   | { readonly type: 'said'; readonly user: UserId; readonly nick: string; readonly room: string; readonly text: string; readonly at: number }
   | { readonly type: 'acted'; readonly user: UserId; readonly nick: string; readonly room: string; readonly text: string; readonly at: number }
@@ -44,7 +52,8 @@ export type ChatEvent =
   // The bus lost the other nodes: this node's users chat among themselves.
   | { readonly type: 'bus-down'; readonly node: string; readonly at: number }
   // The bus is back; `state` is the cluster's, and this node's roster follows.
-  | { readonly type: 'restored'; readonly node: string; readonly state: StateData; readonly rejoined: boolean; readonly at: number };
+  | { readonly type: 'restored'; readonly node: string; readonly state: StateData; readonly rejoined: boolean; readonly at: number }
+  | ModerationEvent;
 
 /** A user as a roster lists them. */
 export interface RosterUser {
@@ -69,6 +78,10 @@ export interface UserData {
   readonly activeAt: number;
   readonly ignores: readonly UserId[];
   readonly lastWhisperer: UserId | null;
+  /** The peer's address, for address bans; '' when not known. */
+  readonly from: string;
+  /** The key of the registered name whose password the user gave, if any. */
+  readonly identified: string | null;
 }
 
 export interface RoomData {
@@ -76,6 +89,54 @@ export interface RoomData {
   readonly topic: string | null;
   readonly history: readonly HistoryEvent[];
 }
+
+
+/** A ban: of a name (and its lookalikes) and, when it was known, the address it came from. */
+export interface Ban {
+  readonly name: string;
+  /** '' when the name was banned while nobody held it. */
+  readonly address: string;
+  /** When it ends, in ms; null when it does not. */
+  readonly until: number | null;
+  /** The operator's name. */
+  readonly by: string;
+  /** '' when none was given. */
+  readonly reason: string;
+}
+
+/**
+ * Who moderates, and what they did. `user` and `nick` are the operator's. Names are as typed or
+ * as held: a state keys them by `nameKey`, so lookalikes share one. A node starts from what
+ * was saved (`moderation-loaded`): the names that are operators (`fixedOps` by configuration,
+ * `ops` by `/op`), the bans and the message of the day.
+ */
+export type ModerationEvent =
+  | { readonly type: 'identified'; readonly user: UserId; readonly nick: string; readonly at: number }
+  | { readonly type: 'opped'; readonly user: UserId; readonly nick: string; readonly name: string; readonly at: number }
+  | { readonly type: 'deopped'; readonly user: UserId; readonly nick: string; readonly name: string; readonly at: number }
+  | {
+      readonly type: 'kicked';
+      readonly user: UserId;
+      readonly nick: string;
+      readonly target: UserId;
+      readonly targetNick: string;
+      readonly room: string;
+      readonly reason: string;
+      readonly at: number;
+    }
+  | { readonly type: 'banned'; readonly user: UserId; readonly nick: string; readonly ban: Ban; readonly at: number }
+  | { readonly type: 'unbanned'; readonly user: UserId; readonly nick: string; readonly target: string; readonly at: number }
+  | { readonly type: 'muted'; readonly user: UserId; readonly nick: string; readonly name: string; readonly until: number; readonly at: number }
+  | { readonly type: 'unmuted'; readonly user: UserId; readonly nick: string; readonly name: string; readonly at: number }
+  | { readonly type: 'motd'; readonly user: UserId; readonly nick: string; readonly text: string; readonly at: number }
+  | {
+      readonly type: 'moderation-loaded';
+      readonly fixedOps: readonly string[];
+      readonly ops: readonly string[];
+      readonly bans: readonly Ban[];
+      readonly motd: string;
+      readonly at: number;
+    };
 
 /** A line of a room's history: what was said in it, kept for those who join later. */
 export type HistoryEvent = Extract<ChatEvent, { readonly type: 'said' | 'acted' }>;
@@ -100,10 +161,21 @@ const WIRE_FIELDS: Record<string, Record<string, FieldType>> = {
   topic: { user: S, nick: S, room: S, topic: S, at: N },
   'node-lost': { node: S, at: N },
   roster: { node: S, at: N },
+  identified: { user: S, nick: S, at: N },
+  opped: { user: S, nick: S, name: S, at: N },
+  deopped: { user: S, nick: S, name: S, at: N },
+  kicked: { user: S, nick: S, target: S, targetNick: S, room: S, reason: S, at: N },
+  banned: { user: S, nick: S, at: N },
+  unbanned: { user: S, nick: S, target: S, at: N },
+  muted: { user: S, nick: S, name: S, until: N, at: N },
+  unmuted: { user: S, nick: S, name: S, at: N },
+  motd: { user: S, nick: S, text: S, at: N },
 };
 
+const BAN_FIELDS: Record<string, FieldType> = { name: S, address: S, by: S, reason: S };
+
 const ROSTER_USER_FIELDS: Record<string, FieldType> = { id: S, nick: S, room: S, connectedAt: N };
-const USER_DATA_FIELDS: Record<string, FieldType> = { id: S, nick: S, room: S, connectedAt: N, activeAt: N };
+const USER_DATA_FIELDS: Record<string, FieldType> = { id: S, nick: S, room: S, connectedAt: N, activeAt: N, from: S };
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -116,14 +188,18 @@ const isArrayOf = (value: unknown, check: (item: unknown) => boolean): value is 
 
 /**
  * True when `value` is an event that may travel on a bus: a known type with every field of the
- * right type. The events a node makes for itself (`returned`, `bus-down`, `restored`) never do.
+ * right type. The events a node makes for itself (`returned`, `bus-down`, `restored`,
+ * `moderation-loaded`) never do.
  */
 export function isChatEvent(value: unknown): value is ChatEvent {
   if (!isRecord(value) || typeof value['type'] !== 'string') return false;
   const fields = WIRE_FIELDS[value['type']];
   if (fields === undefined || !hasFields(value, fields)) return false;
+  if (value['type'] === 'banned') return isBan(value['ban']);
   return value['type'] !== 'roster' || isArrayOf(value['users'], (user) => hasFields(user, ROSTER_USER_FIELDS));
 }
+
+const isBan = (value: unknown): boolean => hasFields(value, BAN_FIELDS) && (value['until'] === null || typeof value['until'] === 'number');
 
 const isHistoryEvent = (value: unknown): boolean =>
   isChatEvent(value) && (value.type === 'said' || value.type === 'acted');
@@ -132,6 +208,7 @@ const isUserData = (value: unknown): boolean =>
   hasFields(value, USER_DATA_FIELDS) &&
   isStringOrNull(value['away']) &&
   isStringOrNull(value['lastWhisperer']) &&
+  isStringOrNull(value['identified']) &&
   isArrayOf(value['ignores'], (id) => typeof id === 'string');
 
 const isRoomData = (value: unknown): boolean =>

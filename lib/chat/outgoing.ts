@@ -27,6 +27,7 @@ export type Outgoing =
 
 /**
  * Why the chat closes a connection: the user's `/quit`, no valid username in time, wrong
- * passwords, or too many refused usernames or bytes before login.
+ * passwords, too many refused usernames or bytes before login, an operator's `/kick`, or a ban
+ * (by `/ban`, or of the name given at login).
  */
-export type CloseReason = 'quit' | 'login_timeout' | 'wrong_password' | 'login_limit';
+export type CloseReason = 'quit' | 'login_timeout' | 'wrong_password' | 'login_limit' | 'kick' | 'banned';

@@ -1,4 +1,4 @@
-import type { ChatEvent, HistoryEvent, UserId } from './events';
+import type { ChatEvent, HistoryEvent, ModerationEvent, UserId } from './events';
 import type { Outgoing } from './outgoing';
 import type { ChatState } from './state';
 import * as text from './texts';
@@ -32,11 +32,12 @@ function entering(state: ChatState, user: UserId, nick: string, room: string, be
 export function render(event: ChatEvent, state: ChatState): Outgoing[] {
   switch (event.type) {
     case 'joined':
-      return state.user(event.user)?.nick === event.nick ? entering(state, event.user, event.nick, event.room, text.welcome(event.nick)) : [];
+      return state.user(event.user)?.nick === event.nick ? entering(state, event.user, event.nick, event.room, welcome(state, event.nick)) : [];
     case 'left':
       return [{ kind: 'exit', to: event.user }, broadcast(event.room, text.left(event.nick))];
     case 'said':
     case 'acted':
+      if (state.isMuted(event.user, event.at)) return [send(event.user, historyLine(event))];
       return [broadcast(event.room, historyLine(event), state.ignorersIn(event.room, event.user))];
     case 'renamed': // not applied when another node's user took the name first
       return state.user(event.user)?.nick === event.nick ? [broadcast(event.room, text.renamed(event.from, event.nick))] : [];
@@ -66,12 +67,75 @@ export function render(event: ChatEvent, state: ChatState): Outgoing[] {
     case 'node-lost': // the chat renders these as the user events they stand for
     case 'roster':
       return [];
+    default:
+      return moderation(event, state);
   }
+}
+
+/** `Welcome, NAME`, then the message of the day if there is one. */
+const welcome = (state: ChatState, nick: string): string => {
+  const motd = state.moderation.motd;
+  return text.welcome(nick) + (motd === '' ? '' : text.motdLine(motd));
+};
+
+/** What moderation shows: the room is told of kicks and bans, a mute is told to no one but the operator. */
+function moderation(event: ModerationEvent, state: ChatState): Outgoing[] {
+  switch (event.type) {
+    case 'identified':
+      return state.isOperator(event.user) ? [send(event.user, text.YOU_ARE_AN_OPERATOR)] : [];
+    case 'opped':
+      return toHolder(state, event, text.madeOperator(event.nick), text.nowOperator(event.name));
+    case 'deopped':
+      return toHolder(state, event, text.unmadeOperator(event.nick), text.noLongerOperator(event.name));
+    case 'kicked':
+      return removed(state, event, event.target, text.kicked(event.targetNick, event.nick, event.reason), text.youWereKicked(event.nick, event.reason));
+    case 'banned':
+      return banned(event, state);
+    case 'unbanned':
+      return [send(event.user, text.unbanned(event.target))];
+    case 'muted':
+      return [send(event.user, text.muted(event.name, event.until))];
+    case 'unmuted':
+      return [send(event.user, text.unmuted(event.name))];
+    case 'motd':
+      return [send(event.user, event.text === '' ? text.MOTD_CLEARED : text.MOTD_SET)];
+    case 'moderation-loaded':
+      return [];
+  }
+}
+
+/** `line` to whoever holds the name now, if anyone but the operator does, then `reply` to the operator. */
+function toHolder(state: ChatState, event: Extract<ModerationEvent, { readonly type: 'opped' | 'deopped' }>, line: string, reply: string): Outgoing[] {
+  const holder = state.userNamed(event.name);
+  const seen = holder === undefined || holder.id === event.user ? [] : [send(holder.id, line)];
+  return [...seen, send(event.user, reply)];
+}
+
+/**
+ * A user put out: their room told `roomLine` (the operator too, wherever they are), the user
+ * told `ownLine`, then their connection closed.
+ */
+function removed(state: ChatState, event: Extract<ModerationEvent, { readonly type: 'kicked' | 'banned' }>, target: UserId, roomLine: string, ownLine: string): Outgoing[] {
+  const room = state.user(target)?.room;
+  if (room === undefined) return [];
+  const seen: Outgoing[] = [broadcast(room, roomLine, [target])];
+  if (state.user(event.user)?.room !== room) seen.push(send(event.user, roomLine));
+  seen.push(send(target, ownLine), { kind: 'close', to: target, reason: event.type === 'kicked' ? 'kick' : 'banned' });
+  return seen;
+}
+
+/** The operator gets the ban as `/bans` lists it; a banned user online is put out. */
+function banned(event: Extract<ModerationEvent, { readonly type: 'banned' }>, state: ChatState): Outgoing[] {
+  const { name, address, until, by, reason } = event.ban;
+  const seen = [send(event.user, text.ban(name, address, until, by, reason))];
+  const holder = state.userNamed(name);
+  if (holder === undefined) return seen;
+  return [...seen, ...removed(state, event, holder.id, text.bannedFromRoom(holder.nick, by, reason), text.YOU_ARE_BANNED)];
 }
 
 function whispered(event: Extract<ChatEvent, { type: 'whispered' }>, state: ChatState): Outgoing[] {
   const seen: Outgoing[] = [];
-  if (!state.ignores(event.to, event.user)) seen.push(send(event.to, text.whisperFrom(event.nick, event.text)));
+  if (!state.ignores(event.to, event.user) && !state.isMuted(event.user, event.at)) seen.push(send(event.to, text.whisperFrom(event.nick, event.text)));
   seen.push(send(event.user, text.whisperTo(event.toNick, event.text)));
   const away = state.user(event.to)?.away;
   if (away !== undefined) seen.push(send(event.user, text.isAway(event.toNick, away)));

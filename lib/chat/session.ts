@@ -224,7 +224,8 @@ class Session implements Observer<Input>, PaceSink<Paced> {
   }
 
   private loginDecision(name: string): Decision {
-    return decide(this.seat.state, { type: 'login', user: this.id, name, at: this.scheduler.now() });
+    const from = this.connection.from;
+    return decide(this.seat.state, { type: 'login', user: this.id, name, at: this.scheduler.now(), ...(from === undefined ? {} : { from }) });
   }
 
   /**
@@ -312,8 +313,14 @@ class Session implements Observer<Input>, PaceSink<Paced> {
   private passwordGiven(nick: string): void {
     this.awaitingPassword = undefined;
     const decision = this.loginDecision(nick);
-    if (decision.events.length > 0) this.identified = nameKey(nick);
     this.admit(decision);
+    if (decision.events.length > 0) this.identify(nick);
+  }
+
+  /** The user gave `nick`'s password: the chat learns it, and makes them an operator if `nick` is one's. */
+  private identify(nick: string): void {
+    this.identified = nameKey(nick);
+    this.seat.bus.publish({ type: 'identified', user: this.id, nick, at: this.scheduler.now() });
   }
 
   /** Runs `handle` with the one value of `answer$`, after this session's other work: the
@@ -336,14 +343,15 @@ class Session implements Observer<Input>, PaceSink<Paced> {
     if (this.pending !== undefined) return this.send(text.ACCOUNT_BUSY);
     if (!this.passwordsAllowed()) return this.send(text.PASSWORDS_NEED_TLS);
     this.await(this.accounts.change(request, this.connection.from ?? ''), (outcome) => {
-      if (outcome === 'done') this.identified = request.kind === 'unregister' ? undefined : nameKey(request.name);
+      if (outcome === 'done' && request.kind === 'register') this.identify(request.name);
+      else if (outcome === 'done') this.identified = request.kind === 'unregister' ? undefined : nameKey(request.name);
       this.send(text.accountOutcome(request.kind, outcome, request.name));
     });
   }
 
   /** Replies first, then the events, whose renderings come back through the bus. */
   private carryOut(decision: Decision): void {
-    const { replies, events, quit, account } = decision;
+    const { replies, events, quit, account, banned } = decision;
     const renamed = events.find((event) => event.type === 'renamed');
     if (renamed !== undefined && this.accounts.registered(renamed.nick) && nameKey(renamed.nick) !== this.identified) {
       return this.send(text.nameRegistered(renamed.nick));
@@ -352,6 +360,7 @@ class Session implements Observer<Input>, PaceSink<Paced> {
     for (const event of events) this.seat.bus.publish(event);
     if (account !== undefined) this.changeAccount(account);
     if (quit) this.close('quit');
+    else if (banned === true) this.close('banned');
   }
 
   private timeOut(): void {

@@ -1,4 +1,5 @@
 import { type ChatEvent, type HistoryEvent, nodeOf, type StateData, type UserId } from './events';
+import { Moderation, type ModerationView } from './moderation';
 import { nameKey } from './names';
 
 /** Default for the chat and `/me` lines a room keeps for those who join it. */
@@ -22,6 +23,8 @@ interface UserRecord {
   activeAt: number;
   ignores: Set<UserId> | undefined; // made at the first /ignore: most users never ignore anyone
   lastWhisperer: UserId | undefined;
+  readonly from: string; // the peer's address; '' when not known
+  identified: string | undefined; // the key of the registered name whose password they gave
 }
 
 /** What a lookup returns: a copy, taken now, of what the state knows of a user. */
@@ -33,6 +36,8 @@ export interface User {
   readonly connectedAt: number;
   readonly activeAt: number;
   readonly lastWhisperer: UserId | undefined;
+  /** The peer's address; '' when not known. */
+  readonly from: string;
 }
 
 interface RoomRecord {
@@ -48,8 +53,8 @@ export interface RoomSummary {
   readonly topic: string | undefined;
 }
 
-const snapshot = ({ id, nick, room, away, connectedAt, activeAt, lastWhisperer }: UserRecord): User =>
-  ({ id, nick, room, away, connectedAt, activeAt, lastWhisperer });
+const snapshot = ({ id, nick, room, away, connectedAt, activeAt, lastWhisperer, from }: UserRecord): User =>
+  ({ id, nick, room, away, connectedAt, activeAt, lastWhisperer, from });
 
 /**
  * The chat's state: who is online, in which room, away, whom they ignore; each room's topic and
@@ -64,6 +69,7 @@ export class ChatState {
   private readonly roomRecords = new Map<string, RoomRecord>();
   private readonly ignorers = new Set<UserId>(); // users who ignore anyone, so a departure forgets it fast
   private changed = false;
+  private readonly sanctions = new Moderation();
 
   /** `startedAt`: when this node's chat began, in ms, as its clock reads; `/uptime` counts from it. */
   constructor(
@@ -97,6 +103,7 @@ export class ChatState {
       away: user.away ?? null,
       lastWhisperer: user.lastWhisperer ?? null,
       ignores: [...(user.ignores ?? [])],
+      identified: user.identified ?? null,
     }));
     const rooms = [...this.roomRecords].map(([room, record]) => ({ room, topic: record.topic ?? null, history: [...record.history] }));
     return { users, rooms };
@@ -104,7 +111,8 @@ export class ChatState {
 
   private change(event: ChatEvent): boolean {
     switch (event.type) {
-      case 'joined': case 'returned': return this.join(event.user, event.nick, event.room, event.at);
+      case 'joined': return this.join(event.user, event.nick, event.room, event.at, event.from ?? '');
+      case 'returned': return this.join(event.user, event.nick, event.room, event.at, '');
       case 'left': return this.leave(event.user);
       case 'said': case 'acted': return this.record(event);
       case 'renamed': return this.rename(event.user, event.nick, event.at);
@@ -118,7 +126,35 @@ export class ChatState {
       case 'bus-down': return this.keepNode(event.node);
       case 'restored': return this.restore(event.state);
       case 'node-lost': case 'roster': return false; // the chat applies them as the user events they stand for
+      case 'identified': return this.update(event.user, (user) => { user.identified = nameKey(event.nick); });
+      case 'kicked': return this.users.has(event.target); // the user leaves when their connection, which the kick closes, ends
+      default:
+        this.sanctions.apply(event);
+        return true; // bans, mutes and the rest hold for names, online or not
     }
+  }
+
+  /** Operators' names, bans, mutes and the message of the day. */
+  get moderation(): ModerationView {
+    return this.sanctions;
+  }
+
+  /** True when the user logged in with the password of their name, and it is an operator's. */
+  isOperator(id: UserId): boolean {
+    const user = this.users.get(id);
+    return user !== undefined && this.isIdentified(id) && this.sanctions.isOpName(user.nick);
+  }
+
+  /** True when the user gave the password of the registered name they hold now. */
+  isIdentified(id: UserId): boolean {
+    const user = this.users.get(id);
+    return user !== undefined && user.identified === user.key;
+  }
+
+  /** True when the user's lines reach only themselves at `now`. */
+  isMuted(id: UserId, now: number): boolean {
+    const user = this.users.get(id);
+    return user !== undefined && this.sanctions.mutedUntil(user.nick, now) !== undefined;
   }
 
   /** The user, or undefined when nobody with that id is logged in. */
@@ -180,10 +216,11 @@ export class ChatState {
     return found;
   }
 
-  private join(id: UserId, nick: string, room: string, at: number): boolean {
+  private join(id: UserId, nick: string, room: string, at: number, from: string): boolean {
     const key = nameKey(nick);
     if (this.users.has(id) || this.keys.has(key)) return false; // the name's first claim wins, on every node
-    this.users.set(id, { id, nick, key, room, away: undefined, connectedAt: at, activeAt: at, ignores: undefined, lastWhisperer: undefined });
+    const record: UserRecord = { id, nick, key, room, away: undefined, connectedAt: at, activeAt: at, ignores: undefined, lastWhisperer: undefined, from, identified: undefined };
+    this.users.set(id, record);
     this.keys.set(key, id);
     this.enter(room);
     return true;
@@ -207,6 +244,7 @@ export class ChatState {
     if (user === undefined || (holder !== undefined && holder !== id)) return false;
     this.keys.delete(user.key);
     this.keys.set(key, id);
+    this.sanctions.renamed(user.key, key);
     user.nick = nick;
     user.key = key;
     user.activeAt = at;
@@ -225,6 +263,7 @@ export class ChatState {
 
   private record(event: HistoryEvent): boolean {
     if (!this.update(event.user, (user) => { user.activeAt = event.at; })) return false;
+    if (this.isMuted(event.user, event.at)) return true; // a muted line reaches its sender alone, and no one who joins later
     const room = this.roomRecords.get(event.room);
     if (room === undefined || this.historyLines === 0) return true;
     room.history.push(event);
@@ -269,8 +308,9 @@ export class ChatState {
       this.roomRecords.set(room, { count: 0, topic: topic ?? undefined, history: this.historyLines === 0 ? [] : history.slice(-this.historyLines) });
     }
     for (const user of data.users) {
-      if (!this.join(user.id, user.nick, user.room, user.connectedAt)) continue;
+      if (!this.join(user.id, user.nick, user.room, user.connectedAt, user.from)) continue;
       this.update(user.id, (record) => {
+        record.identified = user.identified ?? undefined;
         record.away = user.away ?? undefined;
         record.activeAt = user.activeAt;
         record.lastWhisperer = user.lastWhisperer ?? undefined;

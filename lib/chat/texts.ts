@@ -116,3 +116,55 @@ export const BUS_UP = '*** the other servers are back; this is one chat again\n'
 
 /** To a user whose name another server's user took while the servers were apart. */
 export const renamedOnReturn = (was: string, nick: string): string => `*** username ${was} was taken on another server meanwhile; you are now ${nick}\n`;
+
+/** A banned address at connect, or a banned name at login; the connection closes. */
+export const YOU_ARE_BANNED = '*** you are banned\n';
+
+/** Once a user gives the password of an operator's name. */
+export const YOU_ARE_AN_OPERATOR = '*** you are an operator\n';
+
+/** The message of the day, after `Welcome, NAME`. */
+export const motdLine = (text: string): string => `*** MOTD: ${text}\n`;
+
+/** An operator command from a user who is not one: the one line they get. */
+export const operatorsOnly = (command: string): string => `*** only operators may use /${command}\n`;
+
+export const madeOperator = (by: string): string => `*** ${by} made you an operator\n`;
+
+export const nowOperator = (name: string): string => `*** ${name} is now an operator\n`;
+
+export const unmadeOperator = (by: string): string => `*** ${by} took back your operator status\n`;
+
+export const noLongerOperator = (name: string): string => `*** ${name} is no longer an operator\n`;
+
+const because = (reason: string): string => (reason === '' ? '' : `: ${reason}`);
+
+/** To the kicked user's room, and to the operator wherever they are. */
+export const kicked = (nick: string, by: string, reason: string): string => `*** ${nick} was kicked by ${by}${because(reason)}\n`;
+
+/** To the kicked user, before their connection closes. */
+export const youWereKicked = (by: string, reason: string): string => `*** you were kicked by ${by}${because(reason)}\n`;
+
+/** To the banned user's room. */
+export const bannedFromRoom = (nick: string, by: string, reason: string): string => `*** ${nick} was banned by ${by}${because(reason)}\n`;
+
+const banTerm = (until: number | null): string => (until === null ? 'for good' : `until ${new Date(until).toISOString()}`);
+
+/** A ban as the operator who made it and `/bans` show it. */
+export const ban = (name: string, address: string, until: number | null, by: string, reason: string): string =>
+  `*** ${name}${address === '' ? '' : ` (${address})`} is banned ${banTerm(until)} by ${by}${because(reason)}\n`;
+
+export const NO_BANS = '*** nobody is banned\n';
+
+export const unbanned = (target: string): string => `*** ${target} is no longer banned\n`;
+
+/** To the operator alone: the muted user is not told. */
+export const muted = (name: string, until: number): string => `*** ${name} is muted until ${new Date(until).toISOString()}: their lines reach only them\n`;
+
+export const unmuted = (name: string): string => `*** ${name} is no longer muted\n`;
+
+export const MOTD_SET = '*** message of the day set\n';
+
+export const MOTD_CLEARED = '*** message of the day cleared\n';
+
+export const NO_MOTD = '*** there is no message of the day\n';

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import { DISCONNECT_REASONS, type Figures, statsText } from './figures';
+import { DISCONNECT_REASONS, type Figures, REFUSAL_REASONS, statsText } from './figures';
 
 /** Where the metrics endpoint listens. */
 export interface MetricsAddress {
@@ -65,7 +65,7 @@ export class PrometheusFigures {
     this.connections.set({ state: 'before_login' }, figures.beforeLogin);
     this.connections.set({ state: 'logged_in' }, figures.loggedIn);
     setTotal(this.accepted, figures.accepted);
-    setTotal(this.refused, figures.refused.full, { reason: 'full' });
+    for (const reason of REFUSAL_REASONS) setTotal(this.refused, figures.refused[reason], { reason });
     for (const reason of DISCONNECT_REASONS) setTotal(this.disconnects, figures.disconnects[reason], { reason });
     setTotal(this.received, figures.linesReceived);
     setTotal(this.delivered, figures.linesDelivered);

@@ -2,7 +2,7 @@ import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { defer, from, type Observable, of, timer, catchError, map, mergeMap } from 'rxjs';
 import type { AccountOutcome, AccountRequest, Accounts } from '../chat/accounts';
 import { nameKey } from '../chat/names';
-import type { AccountRecord, Store, StoreData } from './store';
+import type { AccountRecord, DataKeeper } from './store';
 
 /** scrypt's cost (N) for new hashes: Node's default, about 50 ms of one core per hash. */
 export const SCRYPT_COST = 16_384;
@@ -49,14 +49,14 @@ async function matches(record: AccountRecord, password: string): Promise<boolean
 }
 
 /**
- * Registered names kept in `store`, starting from `data` (what it loaded). Passwords are
+ * Registered names kept through `keeper`, starting from its data. Passwords are
  * hashed with scrypt and a salt per name. Wrong passwords from an address make its next
  * checks wait, twice as long each time up to MAX_WRONG_PASSWORD_DELAY_MS; a right one resets
  * it. A change takes effect once it is saved; one that cannot be saved changes nothing.
  */
-export function registry(store: Store, data: StoreData, overrides: Partial<RegistryOptions> = {}): Accounts {
+export function registry(keeper: DataKeeper, overrides: Partial<RegistryOptions> = {}): Accounts {
   const { cost, delayMs, report } = { ...DEFAULT_OPTIONS, ...overrides };
-  let accounts: Readonly<Record<string, AccountRecord>> = data.accounts;
+  let accounts: Readonly<Record<string, AccountRecord>> = keeper.data.accounts;
   const wrongTries = new Map<string, number>(); // by address, the longest-quiet first
 
   const delayFor = (address: string): number => {
@@ -86,7 +86,7 @@ export function registry(store: Store, data: StoreData, overrides: Partial<Regis
     );
   const commit = async (next: Record<string, AccountRecord>, change: AccountChange): Promise<AccountOutcome> => {
     try {
-      await store.save({ ...data, accounts: next });
+      await keeper.update((data) => ({ ...data, accounts: next }));
     } catch (err) {
       report({ kind: 'save-failed', error: err instanceof Error ? err : new Error(String(err)) });
       return 'failed';

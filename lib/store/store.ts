@@ -1,3 +1,6 @@
+import type { Ban } from '../chat/events';
+import type { ModerationData } from '../chat/moderation';
+
 /**
  * What chatd keeps across restarts, and the small interface a place to keep it implements
  * (a file now; Redis, shared by every node, later). Registration records live here, never in
@@ -16,12 +19,12 @@ export interface AccountRecord {
   readonly cost: number;
 }
 
-/** Everything kept: registered names by their name key (lookalikes share one). */
-export interface StoreData {
+/** Everything kept: registered names by their name key (lookalikes share one), and moderation's. */
+export interface StoreData extends ModerationData {
   readonly accounts: Readonly<Record<string, AccountRecord>>;
 }
 
-export const EMPTY_DATA: StoreData = { accounts: {} };
+export const EMPTY_DATA: StoreData = { accounts: {}, ops: [], bans: [], motd: '' };
 
 /** Where the data is kept. `save` replaces the whole of it, so what `load` finds is one save's. */
 export interface Store {
@@ -52,6 +55,24 @@ function accountRecord(value: unknown): AccountRecord | undefined {
   return { name, salt, hash, cost };
 }
 
+function ban(value: unknown): Ban | undefined {
+  if (!isRecord(value)) return undefined;
+  const { name, address, until, by, reason } = value;
+  if (typeof name !== 'string' || typeof address !== 'string' || typeof by !== 'string' || typeof reason !== 'string') return undefined;
+  return until === null || typeof until === 'number' ? { name, address, until, by, reason } : undefined;
+}
+
+/** Moderation's part, each field absent in a file saved before there was moderation. */
+function moderationData(json: Record<string, unknown>): ModerationData | string {
+  const { ops = [], bans = [], motd = '' } = json;
+  if (!Array.isArray(ops) || !ops.every((name) => typeof name === 'string')) return '"ops" is not a list of names';
+  if (!Array.isArray(bans)) return '"bans" is not a list';
+  const read = bans.map(ban);
+  if (read.some((each) => each === undefined)) return 'a ban is not a name, address, until, by and reason';
+  if (typeof motd !== 'string') return '"motd" is not text';
+  return { ops, bans: read.flatMap((each) => each ?? []), motd };
+}
+
 /** Reads parsed JSON as StoreData; the problem, as text, when it is not. */
 export function readData(json: unknown): StoreData | string {
   if (!isRecord(json) || !isRecord(json['accounts'])) return 'no "accounts" object';
@@ -61,7 +82,43 @@ export function readData(json: unknown): StoreData | string {
     if (record === undefined) return `account ${JSON.stringify(key)} is not a name, salt, hash and cost`;
     accounts[key] = record;
   }
-  return { accounts };
+  const moderation = moderationData(json);
+  return typeof moderation === 'string' ? moderation : { accounts, ...moderation };
+}
+
+/**
+ * The data as last saved, and the one way to change it: `update` applies a change to what the
+ * update before it saved, once that one is done, so the registry and moderation never save over
+ * each other's part with what they read earlier.
+ */
+export interface DataKeeper {
+  readonly data: StoreData;
+  /** Saves `change(data)`; rejects with StoreError, the data left as it was. */
+  update(change: (data: StoreData) => StoreData): Promise<void>;
+  /** Resolves once every update asked for so far is saved or has failed. */
+  settled(): Promise<void>;
+}
+
+/** Keeps `store`'s data, starting from `loaded` (what it loaded). */
+export function dataKeeper(store: Store, loaded: StoreData): DataKeeper {
+  let data = loaded;
+  let updating: Promise<void> = Promise.resolve();
+  const update = (change: (current: StoreData) => StoreData): Promise<void> => {
+    const updated = updating.then(async () => {
+      const next = change(data);
+      await store.save(next);
+      data = next;
+    });
+    updating = updated.catch(() => {}); // one failed save must not fail the ones after it
+    return updated;
+  };
+  return {
+    get data() {
+      return data;
+    },
+    update,
+    settled: () => updating,
+  };
 }
 
 /** A store in memory, for a server whose registrations may end with it. */

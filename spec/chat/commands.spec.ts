@@ -82,7 +82,8 @@ describe('COMMANDS', () => {
     const words = COMMANDS.flatMap(({ name, aliases }) => [name, ...aliases]);
     expect(new Set(words).size).toBe(words.length);
     expect(COMMANDS.map(({ name }) => name)).toEqual([
-      'help', 'who', 'nick', 'me', 'msg', 'reply', 'away', 'back', 'ignore', 'unignore', 'join', 'rooms', 'topic', 'whois', 'uptime', 'register', 'password', 'unregister', 'quit',
+      'help', 'who', 'nick', 'me', 'msg', 'reply', 'away', 'back', 'ignore', 'unignore', 'join', 'rooms', 'topic', 'whois', 'uptime', 'register', 'password', 'unregister',
+      'motd', 'op', 'deop', 'kick', 'ban', 'unban', 'bans', 'mute', 'unmute', 'quit',
     ]);
   });
 });

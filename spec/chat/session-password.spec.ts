@@ -35,12 +35,16 @@ function observed(input$: Observable<Input>, seat: Seat, secure = false, session
 }
 
 describe('session with registered names', () => {
-  it('asks a registered name for its password, warning a plain connection once, and joins once it is right', () => {
+  it('asks a registered name for its password, warning a plain connection once, then joins it from its address and tells the chat it gave the password', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold<Input>(' ----a-----b---------c', { a: 'ann', b: 'wrong-one', c: 'right-one' });
       const seat = { state: new ChatState(), bus: memoryBus(), accounts: accounts(2, cold) };
-      const expected = '          (gp)(wq)----(xq)------j';
-      expectObservable(observed(input, seat)).toBe(expected, { ...out, j: { type: 'joined', user: '7', nick: 'ann', room: '#main', at: 22 } });
+      const expected = '          (gp)(wq)----(xq)------(ji)';
+      expectObservable(observed(input, seat)).toBe(expected, {
+        ...out,
+        j: { type: 'joined', user: '7', nick: 'ann', room: '#main', at: 22, from: '10.0.0.1' },
+        i: { type: 'identified', user: '7', nick: 'ann', at: 22 },
+      });
       expectSubscriptions(input.subscriptions).toBe('^');
     });
   });

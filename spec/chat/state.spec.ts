@@ -63,7 +63,7 @@ describe('ChatState', () => {
 
     it('keeps when a user connected, and starts them active then, in #main with nothing else set', () => {
       expect(stateAfter(joined('u1', 'ann', '#main', 5000)).user('u1')).toEqual({
-        id: 'u1', nick: 'ann', room: '#main', away: undefined, connectedAt: 5000, activeAt: 5000, lastWhisperer: undefined,
+        id: 'u1', nick: 'ann', room: '#main', away: undefined, connectedAt: 5000, activeAt: 5000, lastWhisperer: undefined, from: '',
       });
     });
   });

@@ -2,11 +2,11 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DATA_FILE_NAME, fileStore } from '../../lib/store/file';
-import { EMPTY_DATA, type StoreData } from '../../lib/store/store';
+import { dataKeeper, EMPTY_DATA, type StoreData } from '../../lib/store/store';
 
 let dir: string;
-const ann: StoreData = { accounts: { ann: { name: 'Ann', salt: 'c2FsdA==', hash: 'aGFzaA==', cost: 16384 } } };
-const bob: StoreData = { accounts: { bob: { name: 'bob', salt: 'c2FsdA==', hash: 'aGFzaA==', cost: 16384 } } };
+const ann: StoreData = { ...EMPTY_DATA, accounts: { ann: { name: 'Ann', salt: 'c2FsdA==', hash: 'aGFzaA==', cost: 16384 } } };
+const bob: StoreData = { ...EMPTY_DATA, accounts: { bob: { name: 'bob', salt: 'c2FsdA==', hash: 'aGFzaA==', cost: 16384 } } };
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'chatd-store-'));
@@ -48,10 +48,42 @@ describe('fileStore', () => {
     expect(await fileStore(dir).load()).toEqual(bob);
   });
 
+  it('keeps moderation’s part, reads a file saved before it as having none, and refuses a bad ban', async () => {
+    const moderated: StoreData = { ...ann, ops: ['bob'], bans: [{ name: 'dan', address: '10.0.0.2', until: null, by: 'ann', reason: '' }], motd: 'hi' };
+    await fileStore(dir).save(moderated);
+    expect(await fileStore(dir).load()).toEqual(moderated);
+    await writeFile(join(dir, DATA_FILE_NAME), JSON.stringify({ accounts: ann.accounts }));
+    expect(await fileStore(dir).load()).toEqual(ann);
+    await writeFile(join(dir, DATA_FILE_NAME), JSON.stringify({ accounts: {}, bans: [{ name: 'dan' }] }));
+    await expect(fileStore(dir).load()).rejects.toThrow('a ban is not a name, address, until, by and reason');
+  });
+
   it('loads the last whole save when a crash left a half-written temporary file', async () => {
     await fileStore(dir).save(ann);
     await writeFile(join(dir, `${DATA_FILE_NAME}.tmp`), '{"accounts": {"bo');
     expect(await fileStore(dir).load()).toEqual(ann);
     expect(JSON.parse(await readFile(join(dir, DATA_FILE_NAME), 'utf8'))).toEqual(ann);
+  });
+});
+
+describe('dataKeeper', () => {
+  it('applies each update to what the one before it saved, even when two are asked for at once', async () => {
+    const keeper = dataKeeper(fileStore(dir), EMPTY_DATA);
+    const opped = keeper.update((data) => ({ ...data, ops: [...data.ops, 'bob'] }));
+    const registered = keeper.update((data) => ({ ...data, accounts: ann.accounts }));
+    await Promise.all([opped, registered]);
+    expect(await fileStore(dir).load()).toEqual({ ...ann, ops: ['bob'] });
+    expect(keeper.data).toEqual({ ...ann, ops: ['bob'] });
+  });
+
+  it('keeps the data as it was when a save fails, and saves the next update', async () => {
+    await mkdir(join(dir, `${DATA_FILE_NAME}.tmp`));
+    const keeper = dataKeeper(fileStore(dir), EMPTY_DATA);
+    await expect(keeper.update(() => ann)).rejects.toThrow(expect.objectContaining({ code: 'CHAT_STORE_UNWRITABLE' }));
+    expect(keeper.data).toEqual(EMPTY_DATA);
+    await rm(join(dir, `${DATA_FILE_NAME}.tmp`), { recursive: true });
+    await keeper.update((data) => ({ ...data, motd: 'hi' }));
+    await keeper.settled();
+    expect(keeper.data).toEqual({ ...EMPTY_DATA, motd: 'hi' });
   });
 });

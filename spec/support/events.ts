@@ -28,3 +28,7 @@ export const topic = (user: UserId, nick: string, text: string, room = MAIN_ROOM
 /** A new state with `events` applied, in order. */
 export const stateAfter = (...events: readonly ChatEvent[]): ChatState =>
   events.reduce((state, event) => state.apply(event), new ChatState());
+
+export const identified = (user: UserId, nick: string, at = 0): Of<'identified'> => ({ type: 'identified', user, nick, at });
+export const restored = (fixedOps: readonly string[], more: Partial<Omit<Of<'moderation-loaded'>, 'type' | 'fixedOps'>> = {}): Of<'moderation-loaded'> =>
+  ({ type: 'moderation-loaded', fixedOps, ops: [], bans: [], motd: '', at: 0, ...more });

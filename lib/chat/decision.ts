@@ -1,0 +1,37 @@
+import type { AccountRequest } from './accounts';
+import { type CommandName, usageOf } from './commands';
+import type { ChatEvent } from './events';
+import type { ChatState, User } from './state';
+import * as text from './texts';
+
+/** What follows from an intent: events for the bus, replies for the user alone, whether to end. */
+export interface Decision {
+  readonly events: readonly ChatEvent[];
+  /** Texts for the user alone, sent before anything the events render. */
+  readonly replies: readonly string[];
+  /** The user asked to leave: the connection closes once the replies are written. */
+  readonly quit: boolean;
+  /** A change to the user's registered name, for the session to carry out: it holds a
+   * password, so it is never an event. */
+  readonly account?: AccountRequest;
+  /** The name is banned: the connection closes once the replies are written. */
+  readonly banned?: true;
+}
+
+/** A command as its handler sees it: the state, its sender, its arguments, when. */
+export interface Context {
+  readonly state: ChatState;
+  readonly me: User;
+  readonly args: string;
+  readonly at: number;
+}
+
+export const NOTHING: Decision = { events: [], replies: [], quit: false };
+export const publish = (...events: ChatEvent[]): Decision => ({ events, replies: [], quit: false });
+export const answer = (...replies: string[]): Decision => ({ events: [], replies, quit: false });
+export const say = (line: string): Decision => answer(text.reply(line));
+export const usage = (name: CommandName): Decision => say(`usage: ${usageOf(name)}`);
+export const noSuchUser = (name: string): Decision => say(`no such user: ${name}`);
+export const tooLong = (what: string, max: number): Decision => say(`${what} too long (max ${max} characters)`);
+/** Length in characters, not UTF-16 units. */
+export const length = (value: string): number => [...value].length;

@@ -1,0 +1,167 @@
+import type { Ban, ChatEvent, ModerationEvent } from './events';
+import { nameKey } from './names';
+
+/** The most bans kept at once; past it `/ban` is refused until some expire or are lifted. */
+export const MAX_BANS = 10_000;
+
+/** What moderation keeps across restarts: the names made operators by `/op`, the bans, the
+ * message of the day ('' for none). */
+export interface ModerationData {
+  readonly ops: readonly string[];
+  readonly bans: readonly Ban[];
+  readonly motd: string;
+}
+
+/** Moderation as the rest of the chat reads it; `now` is in ms, against which bans and mutes expire. */
+export interface ModerationView {
+  /** True when logging in with `name`'s password makes an operator (by configuration or `/op`). */
+  isOpName(name: string): boolean;
+  /** True when `name` is an operator by configuration, which `/deop` cannot change. */
+  isFixedOp(name: string): boolean;
+  /** The ban of `name` (or a lookalike) in force at `now`, if any. */
+  banOfName(name: string, now: number): Ban | undefined;
+  /** The ban of `address` in force at `now`, if any. */
+  banOfAddress(address: string, now: number): Ban | undefined;
+  /** The bans in force at `now`, oldest first. */
+  bans(now: number): Ban[];
+  /** When `name`'s mute ends, or undefined when it is not muted at `now`. */
+  mutedUntil(name: string, now: number): number | undefined;
+  readonly motd: string;
+  /** What is kept across restarts, as of `now`: expired bans are left out. */
+  saved(now: number): ModerationData;
+}
+
+const inForce = (ban: Ban, now: number): boolean => ban.until === null || ban.until > now;
+
+/**
+ * Operators' names, bans, mutes and the message of the day, for ChatState, which applies the
+ * events that change them. Names are held by their key, so lookalikes share one.
+ */
+export class Moderation implements ModerationView {
+  private readonly fixedOps = new Set<string>();
+  private readonly ops = new Map<string, string>(); // key -> the name as it was opped
+  private readonly banned = new Map<string, Ban>(); // name key -> its ban, the oldest first
+  private readonly mutes = new Map<string, number>(); // key -> when it ends
+  private message = '';
+
+  apply(event: Exclude<ModerationEvent, { readonly type: 'identified' | 'kicked' }>): void {
+    switch (event.type) {
+      case 'opped': this.ops.set(nameKey(event.name), event.name); break;
+      case 'deopped': this.ops.delete(nameKey(event.name)); break;
+      case 'banned': this.ban(event.ban, event.at); break;
+      case 'unbanned': this.unban(event.target); break;
+      case 'muted': this.mute(nameKey(event.name), event.until, event.at); break;
+      case 'unmuted': this.mutes.delete(nameKey(event.name)); break;
+      case 'motd': this.message = event.text; break;
+      case 'moderation-loaded': this.restore(event); break;
+    }
+  }
+
+  /** A mute follows its user to a new name. */
+  renamed(from: string, to: string): void {
+    const until = this.mutes.get(from);
+    if (until === undefined) return;
+    this.mutes.delete(from);
+    this.mutes.set(to, until);
+  }
+
+  isOpName(name: string): boolean {
+    const key = nameKey(name);
+    return this.fixedOps.has(key) || this.ops.has(key);
+  }
+
+  isFixedOp(name: string): boolean {
+    return this.fixedOps.has(nameKey(name));
+  }
+
+  banOfName(name: string, now: number): Ban | undefined {
+    const ban = this.banned.get(nameKey(name));
+    return ban !== undefined && inForce(ban, now) ? ban : undefined;
+  }
+
+  banOfAddress(address: string, now: number): Ban | undefined {
+    if (address === '') return undefined;
+    for (const ban of this.banned.values()) if (ban.address === address && inForce(ban, now)) return ban;
+    return undefined;
+  }
+
+  bans(now: number): Ban[] {
+    return [...this.banned.values()].filter((ban) => inForce(ban, now));
+  }
+
+  mutedUntil(name: string, now: number): number | undefined {
+    const until = this.mutes.get(nameKey(name));
+    return until !== undefined && until > now ? until : undefined;
+  }
+
+  get motd(): string {
+    return this.message;
+  }
+
+  saved(now: number): ModerationData {
+    return { ops: [...this.ops.values()], bans: this.bans(now), motd: this.message };
+  }
+
+  /** A new ban of a name replaces the one before it; expired ones go. */
+  private ban(ban: Ban, now: number): void {
+    for (const [key, kept] of this.banned) if (!inForce(kept, now)) this.banned.delete(key);
+    const key = nameKey(ban.name);
+    this.banned.delete(key); // to the end: the newest
+    this.banned.set(key, ban);
+  }
+
+  /** `target` is a name (or lookalike) or an address. */
+  private unban(target: string): void {
+    this.banned.delete(nameKey(target));
+    for (const [key, ban] of this.banned) if (ban.address === target) this.banned.delete(key);
+  }
+
+  /** Expired mutes go as a new one comes, so they stay as few as those in force. */
+  private mute(key: string, until: number, now: number): void {
+    for (const [kept, ends] of this.mutes) if (ends <= now) this.mutes.delete(kept);
+    this.mutes.set(key, until);
+  }
+
+  private restore({ fixedOps, ops, bans, motd }: Extract<ModerationEvent, { readonly type: 'moderation-loaded' }>): void {
+    this.fixedOps.clear();
+    for (const name of fixedOps) this.fixedOps.add(nameKey(name));
+    this.ops.clear();
+    for (const name of ops) this.ops.set(nameKey(name), name);
+    this.banned.clear();
+    for (const ban of bans) this.banned.set(nameKey(ban.name), ban);
+    this.message = motd;
+  }
+}
+
+/** An operator's action as a log reports it: what, by whom, on whom, and its details. */
+export interface ModerationAction {
+  readonly action: 'op' | 'deop' | 'kick' | 'ban' | 'unban' | 'mute' | 'unmute' | 'motd';
+  readonly by: string;
+  /** A name, or an address (`unban`); '' for `motd`. */
+  readonly target: string;
+  /** The reason, the term, the address or the text; '' when there is none. */
+  readonly detail: string;
+}
+
+const until = (ms: number | null): string => (ms === null ? 'for good' : `until ${new Date(ms).toISOString()}`);
+
+/** The action `event` records, or undefined when it is not an operator's. */
+export function moderationAction(event: ChatEvent): ModerationAction | undefined {
+  switch (event.type) {
+    case 'opped': return { action: 'op', by: event.nick, target: event.name, detail: '' };
+    case 'deopped': return { action: 'deop', by: event.nick, target: event.name, detail: '' };
+    case 'kicked': return { action: 'kick', by: event.nick, target: event.targetNick, detail: event.reason };
+    case 'banned': {
+      const { name, address, reason } = event.ban;
+      return { action: 'ban', by: event.nick, target: name, detail: [address, until(event.ban.until), reason].filter((part) => part !== '').join(', ') };
+    }
+    case 'unbanned': return { action: 'unban', by: event.nick, target: event.target, detail: '' };
+    case 'muted': return { action: 'mute', by: event.nick, target: event.name, detail: until(event.until) };
+    case 'unmuted': return { action: 'unmute', by: event.nick, target: event.name, detail: '' };
+    case 'motd': return { action: 'motd', by: event.nick, target: '', detail: event.text };
+    default: return undefined;
+  }
+}
+
+/** Actions whose outcome is kept across restarts (mutes are not). */
+export const SAVED_ACTIONS: ReadonlySet<ModerationAction['action']> = new Set(['op', 'deop', 'ban', 'unban', 'motd']);

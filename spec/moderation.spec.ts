@@ -1,0 +1,271 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ChatServerOptions, ServerEvent } from '../lib/server';
+import { type Client, type Harness, readingClient, startHarness } from './support/client';
+
+let harness: Harness;
+let events: ServerEvent[];
+let dataDir: string;
+const others: Client[] = [];
+
+const SECRET = 'correct-horse';
+const rateLimits = { linesPerSecond: 1e6, burstLines: 1e6, maxQueuedLines: 1e6 };
+/** Where a spec's second machine connects from: Linux answers for all of 127.0.0.0/8. */
+const OTHER_ADDRESS = '127.0.0.2';
+
+const start = async (overrides: Partial<ChatServerOptions> = {}): Promise<Harness> =>
+  startHarness({ rateLimits, dataDir, ops: ['ann'], wrongPasswordDelayMs: 10, onEvent: (event) => events.push(event), ...overrides });
+
+beforeEach(async () => {
+  events = [];
+  dataDir = await mkdtemp(join(tmpdir(), 'chatd-moderation-'));
+  harness = await start();
+});
+
+afterEach(async () => {
+  for (const { socket } of others.splice(0)) socket.destroy();
+  await harness.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** Starts the server again on the same data, as a restart would. */
+async function restart(): Promise<void> {
+  await harness.stop();
+  harness = await start();
+}
+
+/** Logs in as `nick`, registers it with SECRET, and leaves. */
+async function register(nick: string): Promise<void> {
+  const client = await harness.join(nick);
+  client.say(`/register ${SECRET}`);
+  await client.until('is registered to you; logging in with it will ask for your password\n');
+  client.say('/quit');
+  await client.rest();
+}
+
+/** Logs in as the registered `nick` with its password; reads through the join line. */
+async function withPassword(nick: string): Promise<Client> {
+  const client = await harness.visit();
+  client.say(nick);
+  await client.until('Password: ');
+  client.say(SECRET);
+  await client.until(`*** ${nick} just joined the chatroom\n`);
+  return client;
+}
+
+/** ann, logged in with her password: an operator by --ops. */
+async function operator(): Promise<Client> {
+  await register('ann');
+  const ann = await withPassword('ann');
+  await ann.until('*** you are an operator\n');
+  return ann;
+}
+
+/** Connects from OTHER_ADDRESS and reads nothing yet. */
+async function fromOtherAddress(): Promise<Client> {
+  const client = await readingClient(connect({ port: harness.port, host: '127.0.0.1', localAddress: OTHER_ADDRESS }), 'connect');
+  others.push(client);
+  return client;
+}
+
+/** The last line of `text`, with its newline. */
+const lastLine = (text: string): string => /[^\n]*\n$/.exec(text)?.[0] ?? '';
+
+const moderation = (): unknown[] => events.flatMap((event) => (event.kind === 'moderation' ? [event.action] : []));
+
+describe('operators', () => {
+  it('makes a --ops name an operator once it logs in with its password, and nobody else', async () => {
+    await register('ann');
+    const ann = await withPassword('ann');
+    expect(await ann.until('\n')).toBe('*** you are an operator\n');
+    await register('bob');
+    const bob = await withPassword('bob');
+    bob.say('/bans');
+    expect(await bob.until('\n')).toBe('*** only operators may use /bans\n');
+    ann.say('/bans');
+    await ann.until('*** nobody is banned\n');
+  });
+
+  it.each([
+    ['/op ann'], ['/deop ann'], ['/kick ann'], ['/ban ann 1h'], ['/unban ann'], ['/bans'], ['/mute ann'], ['/unmute ann'], ['/motd hi'],
+  ])('refuses %s from a user who is not an operator with one line', async (line) => {
+    const bob = await harness.join('bob');
+    bob.say(line);
+    bob.say('/motd');
+    const command = line.slice(1).split(' ')[0] ?? '';
+    expect(await bob.until('*** there is no message of the day\n')).toBe(
+      `*** only operators may use /${command}\n*** there is no message of the day\n`,
+    );
+  });
+
+  it('/op makes a user who gave their password an operator, kept across a restart; /deop takes it back', async () => {
+    const ann = await operator();
+    await register('bob');
+    const bob = await withPassword('bob');
+    const cat = await harness.join('cat');
+    ann.say('/op cat');
+    await ann.until('*** cat has not logged in with the password of a registered name\n');
+    ann.say('/op bob');
+    expect(await ann.until('\n')).toBe('*** bob is now an operator\n');
+    await bob.until('*** ann made you an operator\n');
+    bob.say('/kick cat');
+    await cat.until('*** you were kicked by bob\n');
+    await restart();
+    const bobAgain = await withPassword('bob');
+    expect(await bobAgain.until('\n')).toBe('*** you are an operator\n');
+    bobAgain.say('/deop ann');
+    expect(await bobAgain.until('\n')).toBe('*** ann is an operator by configuration (--ops)\n');
+    bobAgain.say('/deop bob');
+    expect(await bobAgain.until('\n')).toBe('*** bob is no longer an operator\n');
+    bobAgain.say('/bans');
+    expect(await bobAgain.until('\n')).toBe('*** only operators may use /bans\n');
+    expect(moderation()).toEqual([
+      { action: 'op', by: 'ann', target: 'bob', detail: '' },
+      { action: 'kick', by: 'bob', target: 'cat', detail: '' },
+      { action: 'deop', by: 'bob', target: 'bob', detail: '' },
+    ]);
+  });
+});
+
+describe('/kick', () => {
+  it('disconnects the user, tells their room why, and counts it as a kick', async () => {
+    const ann = await operator();
+    const bob = await harness.join('bob');
+    const cat = await harness.join('cat');
+    ann.say('/kick bob spamming the room');
+    expect(await bob.rest()).toBe('*** cat just joined the chatroom\n*** you were kicked by ann: spamming the room\n');
+    expect(await cat.until('disconnected\n')).toBe('*** bob was kicked by ann: spamming the room\n*** bob has disconnected\n');
+    ann.say('/kick ann');
+    expect(await ann.until('yourself\n')).toContain('*** you cannot kick yourself\n');
+    expect(events).toContainEqual({ kind: 'disconnect', id: expect.any(String), reason: 'kick', error: undefined });
+    expect(moderation()).toEqual([{ action: 'kick', by: 'ann', target: 'bob', detail: 'spamming the room' }]);
+  });
+});
+
+describe('/ban', () => {
+  it('disconnects the user and refuses their name (and lookalikes) at login until /unban', async () => {
+    const ann = await operator();
+    const bob = await harness.join('bob');
+    ann.say('/ban bob 1h spam');
+    expect(await bob.rest()).toBe('*** you are banned\n');
+    // bob connects from ann's own address, so the ban is of his name alone
+    expect(await ann.until('*** bob was banned by ann: spam\n')).toMatch(/\*\*\* bob is banned until \S+ by ann: spam\n\*\*\* bob was banned by ann: spam\n$/);
+    const again = await harness.visit();
+    again.say('BOB');
+    expect(await again.rest()).toBe('*** you are banned\n');
+    expect(events).toContainEqual({ kind: 'disconnect', id: expect.any(String), reason: 'banned', error: undefined });
+    ann.say('/bans');
+    expect(lastLine(await ann.until('by ann: spam\n'))).toMatch(/^\*\*\* bob is banned until \S+ by ann: spam\n$/);
+    ann.say('/unban bob');
+    expect(await ann.until('no longer banned\n')).toContain('*** bob is no longer banned\n');
+    await harness.join('bob');
+  });
+
+  it('bans a name nobody holds, for good, kept across a restart', async () => {
+    const ann = await operator();
+    ann.say('/ban dave');
+    await ann.until('*** dave is banned for good by ann\n');
+    await restart();
+    const dave = await harness.visit();
+    dave.say('dave');
+    expect(await dave.rest()).toBe('*** you are banned\n');
+    const annAgain = await withPassword('ann');
+    annAgain.say('/bans');
+    expect(await annAgain.until('by ann\n')).toContain('*** dave is banned for good by ann\n');
+  });
+
+  it('refuses the address of a banned user at connect until the ban expires', async () => {
+    const ann = await operator();
+    const bob = await fromOtherAddress();
+    await bob.until('username: ');
+    bob.say('bob');
+    await bob.until('*** bob just joined the chatroom\n');
+    const bannedAt = Date.now();
+    ann.say('/ban bob 1s flooding');
+    expect(lastLine(await ann.until('by ann: flooding\n'))).toMatch(/^\*\*\* bob \(127\.0\.0\.2\) is banned until \S+ by ann: flooding\n$/);
+    expect(await bob.rest()).toBe('*** you are banned\n');
+    const refused = await fromOtherAddress();
+    expect(await refused.rest()).toBe('*** you are banned\n');
+    expect(events).toContainEqual({ kind: 'banned', from: expect.stringMatching(/^127\.0\.0\.2:\d+$/) });
+    await delay(1000 - (Date.now() - bannedAt) + 50); // the ban's own term: no socket event marks it
+    const welcome = await fromOtherAddress();
+    await welcome.until('username: ');
+    welcome.say('bob');
+    await welcome.until('*** bob just joined the chatroom\n');
+  });
+
+  it('lifts an address ban with /unban ADDRESS', async () => {
+    const ann = await operator();
+    const bob = await fromOtherAddress();
+    await bob.until('username: ');
+    bob.say('bob');
+    await bob.until('chatroom\n');
+    ann.say('/ban bob');
+    await bob.rest();
+    ann.say(`/unban ${OTHER_ADDRESS}`);
+    expect(await ann.until(`${OTHER_ADDRESS} is no longer banned\n`)).toContain(`*** ${OTHER_ADDRESS} is no longer banned\n`);
+    await (await fromOtherAddress()).until('username: ');
+  });
+});
+
+describe('/mute', () => {
+  it('lets a muted user’s lines reach only themselves until /unmute', async () => {
+    const ann = await operator();
+    const bob = await harness.join('bob');
+    const cat = await harness.join('cat');
+    ann.say('/mute bob');
+    expect(lastLine(await ann.until('only them\n'))).toMatch(/^\*\*\* bob is muted until \S+: their lines reach only them\n$/);
+    bob.say('buy my stuff');
+    bob.say('/me waves');
+    bob.say('/msg cat psst');
+    expect(await bob.until('psst\n')).toBe('*** cat just joined the chatroom\n[bob] buy my stuff\n* bob waves\n[PM to cat] psst\n');
+    ann.say('/unmute bob');
+    expect(await ann.until('muted\n')).toContain('*** bob is no longer muted\n');
+    bob.say('sorry');
+    expect(await cat.until('[bob] sorry\n')).toBe('[bob] sorry\n');
+    expect(moderation()).toEqual([
+      { action: 'mute', by: 'ann', target: 'bob', detail: expect.stringMatching(/^until /) },
+      { action: 'unmute', by: 'ann', target: 'bob', detail: '' },
+    ]);
+  });
+
+  it('ends a mute when its time is up', async () => {
+    const ann = await operator();
+    const bob = await harness.join('bob');
+    const cat = await harness.join('cat');
+    const mutedAt = Date.now();
+    ann.say('/mute bob 1s');
+    await ann.until('their lines reach only them\n');
+    bob.say('still muted');
+    await bob.until('[bob] still muted\n');
+    await delay(1000 - (Date.now() - mutedAt) + 50); // the mute's own term: no socket event marks it
+    bob.say('heard again');
+    expect(await cat.until('[bob] heard again\n')).toBe('[bob] heard again\n');
+  });
+});
+
+describe('/motd', () => {
+  it('is shown after Welcome, to anyone who asks, and kept across a restart; - clears it', async () => {
+    const ann = await operator();
+    ann.say('/motd Be kind; no spam.');
+    expect(await ann.until('\n')).toBe('*** message of the day set\n');
+    const bob = await harness.visit();
+    bob.say('bob');
+    expect(await bob.until('chatroom\n')).toBe('Welcome, bob\n*** MOTD: Be kind; no spam.\n*** bob just joined the chatroom\n');
+    bob.say('/motd');
+    expect(await bob.until('\n')).toBe('*** MOTD: Be kind; no spam.\n');
+    await restart();
+    const cat = await harness.visit();
+    cat.say('cat');
+    expect(await cat.until('chatroom\n')).toBe('Welcome, cat\n*** MOTD: Be kind; no spam.\n*** cat just joined the chatroom\n');
+    const annAgain = await withPassword('ann');
+    annAgain.say('/motd -');
+    expect(await annAgain.until('cleared\n')).toContain('*** message of the day cleared\n');
+    const dan = await harness.visit();
+    dan.say('dan');
+    expect(await dan.until('chatroom\n')).toBe('Welcome, dan\n*** dan just joined the chatroom\n');
+  });
+});
