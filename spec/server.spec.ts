@@ -139,9 +139,19 @@ describe('chat over real sockets', () => {
     await ann.until('*** bob just joined the chatroom\n');
     bob.socket.end('last words, no newline');
     expect(await ann.until('disconnected\n')).toBe('[bob] last words, no newline\n*** bob has disconnected\n');
-    await bob.rest(); // the server closes its side too
+    expect(await bob.rest()).toBe('[bob] last words, no newline\n'); // its own line reaches it, then the server closes
     await stillChatting({ client: ann, nick: 'ann' }, [ann]);
     await newcomerJoins([ann]);
+  });
+
+  it('gives a client that logs in, speaks and half-closes in one write all it is owed before closing', async () => {
+    const witness = await harness.join('witness');
+    const zed = await harness.open();
+    zed.socket.end('zed\nhello\n');
+    expect(await zed.rest()).toBe(
+      "Welcome to Jen's chat server!\nPlease enter your username: Welcome, zed\n*** zed just joined the chatroom\n[zed] hello\n",
+    );
+    expect(await witness.until('disconnected\n')).toBe('*** zed just joined the chatroom\n[zed] hello\n*** zed has disconnected\n');
   });
 
   it('says goodbye once for a client that vanishes while a broadcast is being written to it', async () => {

@@ -26,8 +26,8 @@ export type Outgoing =
   | { readonly kind: 'close'; readonly to: UserId; readonly reason: CloseReason };
 
 /**
- * Why the chat closes a connection: the user's `/quit`, no valid username in time, wrong
- * passwords, too many refused usernames or bytes before login, an operator's `/kick`, or a ban
- * (by `/ban`, or of the name given at login).
+ * Why the chat closes a connection: the peer's input ended (and whatever it was owed is out),
+ * the user's `/quit`, no valid username in time, wrong passwords, too many refused usernames or
+ * bytes before login, an operator's `/kick`, or a ban (by `/ban`, or of the name given at login).
  */
-export type CloseReason = 'quit' | 'login_timeout' | 'wrong_password' | 'login_limit' | 'kick' | 'banned';
+export type CloseReason = 'eof' | 'quit' | 'login_timeout' | 'wrong_password' | 'login_limit' | 'kick' | 'banned';

@@ -183,7 +183,7 @@ class Session implements Observer<Input>, PaceSink<Paced> {
 
   complete(): void {
     if (this.joining !== undefined) this.endedWhileJoining = true;
-    else if (this.pace === undefined) this.out.complete();
+    else if (this.pace === undefined) this.close('eof');
     else this.pace.end();
   }
 
@@ -198,7 +198,7 @@ class Session implements Observer<Input>, PaceSink<Paced> {
   }
 
   drained(): void {
-    this.out.complete();
+    this.close('eof');
   }
 
   dropped(): void {
@@ -259,7 +259,7 @@ class Session implements Observer<Input>, PaceSink<Paced> {
     if (!applied) {
       this.joining = undefined;
       this.refuse({ events: [], replies: [text.nameRefused(`username ${nick} is taken`), text.PROMPT], quit: false });
-      if (this.endedWhileJoining) this.out.complete();
+      if (this.endedWhileJoining) this.close('eof');
       return;
     }
     this.scheduler.schedule(() => {

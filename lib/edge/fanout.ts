@@ -215,8 +215,10 @@ export function localFanout(
     } else if (out.kind === 'enter') enter(member, out.room);
     else if (out.kind === 'exit') exit(member);
     else {
-      closing.set(out.to, out.reason);
-      farewell(member.socket, graceMs); // its last line was the `send` before it
+      if (!closing.has(out.to)) closing.set(out.to, out.reason); // the first reason: a kick, not the end it caused
+      settleExited(member); // what it is owed of the held batches goes before the end
+      settle(member.socket, member.room);
+      farewell(member.socket, graceMs);
     }
   };
   const detach = (id: UserId) => {

@@ -13,8 +13,7 @@ const leaving = new WeakSet<Socket>();
  * unread makes the kernel answer with a reset, and a peer that gets a reset drops what it had not
  * yet read: our last line with it. Whoever reads the socket's input must stop (a session's end
  * does); a socket not read from yet is drained too (a full receive window would hold the peer's
- * close back). The socket closes by itself once the peer's end arrives and our output is out,
- * as a socket of a net.Server made without allowHalfOpen does.
+ * close back). The socket closes by itself once the peer's end arrives and our output is out.
  */
 export function farewell(socket: Socket, graceMs: number, last?: string): void {
   if (leaving.has(socket) || socket.destroyed) return;

@@ -87,14 +87,16 @@ const peerKey = (socket: Socket): string => `${socket.remoteAddress}:${socket.re
  */
 export function listeners(options: ListenerOptions, handlers: ListenerHandlers): Listeners {
   const plainPort = options.port === 'off' ? undefined : options.port;
-  const plain = plainPort === undefined ? undefined : createServer((socket) => handlers.accept(socket, false));
+  // Half-open: a peer's end does not end our side, so what it is still owed (its own last
+  // lines, batched for the turn's end) goes out before the chat closes the connection.
+  const plain = plainPort === undefined ? undefined : createServer({ allowHalfOpen: true }, (socket) => handlers.accept(socket, false));
   let tls: TlsServer | undefined;
   // Raw sockets of handshakes not yet done, by peer (unique per listener): close() drops them,
   // since a listener's 'close' waits for every connection, and a handshake may take its timeout.
   const handshaking = new Map<string, Socket>();
 
   const makeTlsServer = (cert: Buffer, key: Buffer): TlsServer => {
-    const server = createTlsServer({ cert, key, minVersion: MIN_TLS_VERSION, handshakeTimeout: options.handshakeTimeoutMs });
+    const server = createTlsServer({ cert, key, minVersion: MIN_TLS_VERSION, handshakeTimeout: options.handshakeTimeoutMs, allowHalfOpen: true });
     server.on('connection', (raw: Socket) => {
       raw.on('error', () => {}); // the TLS socket reports the error; a late reset must not crash chatd
       const key = peerKey(raw);

@@ -18,10 +18,10 @@ const broadcast = (line: string, room = '#main', hiddenFrom: string[] = []): Out
 const out = {
   G: send('1', text.greeting(text.DEFAULT_BANNER)), P: send('1', text.PROMPT), W: send('1', text.welcome('ann')),
   E: { kind: 'enter', to: '1', room: '#main' }, J: broadcast(text.joined('ann')), H: broadcast(text.said('ann', 'hi')),
-  X: { kind: 'exit', to: '1' }, L: broadcast(text.left('ann')),
+  X: { kind: 'exit', to: '1' }, L: broadcast(text.left('ann')), Q: { kind: 'close', to: '1', reason: 'eof' },
   g: send('2', text.greeting(text.DEFAULT_BANNER)), p: send('2', text.PROMPT), w: send('2', text.welcome('bob')),
   e: { kind: 'enter', to: '2', room: '#main' }, j: broadcast(text.joined('bob')), y: broadcast(text.said('bob', 'yo')),
-  x: { kind: 'exit', to: '2' }, l: broadcast(text.left('bob')),
+  x: { kind: 'exit', to: '2' }, l: broadcast(text.left('bob')), q: { kind: 'close', to: '2', reason: 'eof' },
 } satisfies Record<string, Outgoing>;
 
 const connections = (ann: Connection['input$'], bob?: Connection['input$']) => ({
@@ -34,7 +34,7 @@ describe('chat', () => {
       const ann = cold<Input>('    ----a----h------------------------------|', { a: 'ann', h: 'hi' });
       const bob = cold<Input>('                        ----b----y----#', { b: 'bob', y: 'yo' }, new Error('ECONNRESET'));
       const joins = hot<Connection>('1-------------------2', connections(ann, bob));
-      expectObservable(chat(joins, seat(), options)).toBe('(GP)(WEJ)H----------(gp)(wej)y----(xl)--(XL)', {
+      expectObservable(chat(joins, seat(), options)).toBe('(GP)(WEJ)H----------(gp)(wej)y----(xl)--(QXL)', {
         ...out, w: send('2', `${text.welcome('bob')}${text.said('ann', 'hi')}`), // the room's history
       });
       expectSubscriptions(ann.subscriptions).toBe('^---------------------------------------!'); // read once
@@ -52,13 +52,13 @@ describe('chat', () => {
     });
   });
 
-  it('says nothing for a connection that closes before logging in', () => {
+  it('says nothing to the room for a connection that closes before logging in, and closes it', () => {
     scheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
       const ann = cold<Input>('    ----a----------', { a: 'ann' });
-      const bob = cold<Input>('             ---|');
+      const bob = cold<Input>('             -----|');
       const joins = hot<Connection>('1--------2', connections(ann, bob));
-      expectObservable(chat(joins, seat(), options)).toBe('(GP)(WEJ)(gp)--', out);
-      expectSubscriptions(bob.subscriptions).toBe('---------^--!');
+      expectObservable(chat(joins, seat(), options)).toBe('(GP)(WEJ)(gp)-q', out);
+      expectSubscriptions(bob.subscriptions).toBe('---------^----!');
     });
   });
 
@@ -67,7 +67,7 @@ describe('chat', () => {
       const ann = cold<Input>('    ----a-----|', { a: 'ann' });
       const again = cold<Input>('                   ----a', { a: 'Ann' });
       const joins = hot<Connection>('1------------------2', connections(ann, again));
-      expectObservable(chat(joins, seat(), options)).toBe('(GP)(WEJ)-(XL)-----(gp)(wej)', {
+      expectObservable(chat(joins, seat(), options)).toBe('(GP)(WEJ)-(QXL)----(gp)(wej)', {
         ...out, w: send('2', text.welcome('Ann')), j: broadcast(text.joined('Ann')),
       });
     });

@@ -17,7 +17,7 @@ const refused = (reason: string) => send(text.nameRefused(reason));
 const joined = (nick: string, at: number): ChatEvent => ({ type: 'joined', user: '7', nick, room: '#main', at });
 const said = (line: string, at: number): ChatEvent => ({ type: 'said', user: '7', nick: 'ann', room: '#main', text: line, at });
 const out = {
-  g: send(text.greeting(options.banner)), p: send(text.PROMPT), j: joined('ann', 4), c: { kind: 'close', to: '7', reason: 'login_timeout' },
+  g: send(text.greeting(options.banner)), p: send(text.PROMPT), j: joined('ann', 4), c: { kind: 'close', to: '7', reason: 'login_timeout' }, e: { kind: 'close', to: '7', reason: 'eof' },
 } satisfies Record<string, Outgoing | ChatEvent>;
 
 /** A chat where bob is logged in, as the session's seat; the state applies what the session publishes. */
@@ -65,13 +65,13 @@ describe('session', () => {
   it('stops its login timer once logged in', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>('----a 200ms |', { a: 'ann' });
-      expectObservable(session({ id: '7', input$: input }, seat(), options)).toBe('(gp) 201ms |', out);
+      expectObservable(session({ id: '7', input$: input }, seat(), options)).toBe('(gp) 201ms (e|)', out);
     });
   });
 
-  it('completes quietly, and stops its timer, when the input ends before a login', () => {
+  it('asks for the connection to be closed, and stops its timer, when the input ends before a login', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      expectObservable(session({ id: '7', input$: cold<Input>('----|') }, seat(), options)).toBe('(gp)|', out);
+      expectObservable(session({ id: '7', input$: cold<Input>('----|') }, seat(), options)).toBe('(gp)(e|)', out);
     });
   });
 
@@ -81,10 +81,10 @@ describe('session', () => {
     });
   });
 
-  it('completes once its delayed lines are out when the input ends', () => {
+  it('asks for the connection to be closed, and completes, once its delayed lines are out when the input ends', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>('----a----(xy|)', { a: 'ann', x: 'x', y: 'y' });
-      expectObservable(session({ id: '7', input$: input }, seat(), options)).toBe('(gp)------ 9ms |', out);
+      expectObservable(session({ id: '7', input$: input }, seat(), options)).toBe('(gp)------ 9ms (e|)', out);
     });
   });
 
@@ -116,7 +116,7 @@ describe('session', () => {
   it('decides on cleaned lines, skips blank ones, and paces them', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>('----a----(xbyo|)', { a: 'ann', x: 'x\x07', b: ' ', y: 'y', o: OVERLONG_LINE });
-      expectObservable(observed(input)).toBe('(gp)j----(xs) 6ms y', {
+      expectObservable(observed(input)).toBe('(gp)j----(xs) 6ms (ye)', {
         ...out, x: said('x', 9), y: said('y', 19), s: send(text.SLOW_DOWN),
       });
     });
