@@ -15,7 +15,7 @@ import { InputTally } from './chat/tally';
 import { SERVER_FULL, SHUTTING_DOWN, YOU_ARE_BANNED } from './chat/texts';
 import { FAREWELL_GRACE_MS, farewell } from './edge/farewell';
 import { LOGIN_BATCH_MS, localFanout, MAX_SEND_QUEUE_BYTES } from './edge/fanout';
-import { ConnectionTally, type DisconnectReason, disconnectReason, type RefusalReason } from './edge/figures';
+import { ConnectionTally, type DisconnectReason, disconnectReason, type RefusalReason, statsText } from './edge/figures';
 import { socketLines } from './edge/lines';
 import { listeners, type TlsSettings } from './edge/listeners';
 import { boundAddress, closeScrapes, listenForScrapes, type MetricsAddress } from './edge/metrics';
@@ -239,7 +239,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     keeper = dataKeeper(store, data);
     state.apply({ type: 'moderation-loaded', fixedOps: options.ops, ops: data.ops, bans: data.bans, motd: data.motd, at: Date.now() });
     const accounts = registry(keeper, { delayMs: options.wrongPasswordDelayMs, report: (change) => report({ kind: 'account', change }) });
-    start({ tally: input, accounts }); // first: a cluster's node takes no one in before it has the cluster's state
+    start({ tally: input, accounts, stats: () => statsText(figures()).trimEnd().split('\n') }); // first: a cluster's node takes no one in before it has the cluster's state
     try {
       await cluster?.ready;
       // The endpoint before the chat: once the chat listens, it serves at once.

@@ -91,6 +91,7 @@ describe('/help', () => {
       '*** /bans                (operators) list the bans',
       "*** /mute NAME [DURATION] (operators) NAME's lines reach only them (10m if not given)",
       '*** /unmute NAME         (operators) lift a mute',
+      "*** /stats               (operators) the server's figures: connections, disconnects, lines, bytes",
       '*** /quit [MESSAGE]      leave the chat; your room sees the usual leave line, not MESSAGE',
       '',
     ].join('\n'));

@@ -6,7 +6,7 @@ export type CommandName =
   | 'motd' | ModerationCommand;
 
 /** The commands for operators alone. */
-export type ModerationCommand = 'op' | 'deop' | 'kick' | 'ban' | 'unban' | 'bans' | 'mute' | 'unmute';
+export type ModerationCommand = 'op' | 'deop' | 'kick' | 'ban' | 'unban' | 'bans' | 'mute' | 'unmute' | 'stats';
 
 interface CommandInfo {
   readonly name: CommandName;
@@ -45,6 +45,7 @@ export const COMMANDS: readonly CommandInfo[] = [
   { name: 'bans', aliases: [], args: '', help: '(operators) list the bans' },
   { name: 'mute', aliases: [], args: 'NAME [DURATION]', help: "(operators) NAME's lines reach only them (10m if not given)" },
   { name: 'unmute', aliases: [], args: 'NAME', help: '(operators) lift a mute' },
+  { name: 'stats', aliases: [], args: '', help: "(operators) the server's figures: connections, disconnects, lines, bytes" },
   { name: 'quit', aliases: [], args: '[MESSAGE]', help: 'leave the chat; your room sees the usual leave line, not MESSAGE' },
 ];
 

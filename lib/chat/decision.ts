@@ -16,6 +16,8 @@ export interface Decision {
   readonly account?: AccountRequest;
   /** The name is banned: the connection closes once the replies are written. */
   readonly banned?: true;
+  /** An operator asked for the server's figures, which only the edge knows. */
+  readonly stats?: true;
 }
 
 /** A command as its handler sees it: the state, its sender, its arguments, when. */

@@ -148,4 +148,5 @@ export const MODERATION_HANDLERS: Record<ModerationCommand, Handler> = {
   bans: forOperators('bans', bans),
   mute: forOperators('mute', mute),
   unmute: forOperators('unmute', unmute),
+  stats: forOperators('stats', () => ({ events: [], replies: [], quit: false, stats: true })),
 };

@@ -84,6 +84,8 @@ export interface Seat {
   readonly tally?: InputTally;
   readonly accounts?: Accounts;
   readonly joins?: Joins;
+  /** The node's figures, for an operator's `/stats`, as lines of text. */
+  readonly stats?: () => readonly string[];
 }
 
 /**
@@ -351,7 +353,7 @@ class Session implements Observer<Input>, PaceSink<Paced> {
 
   /** Replies first, then the events, whose renderings come back through the bus. */
   private carryOut(decision: Decision): void {
-    const { replies, events, quit, account, banned } = decision;
+    const { replies, events, quit, account, banned, stats } = decision;
     const renamed = events.find((event) => event.type === 'renamed');
     if (renamed !== undefined && this.accounts.registered(renamed.nick) && nameKey(renamed.nick) !== this.identified) {
       return this.send(text.nameRegistered(renamed.nick));
@@ -359,6 +361,7 @@ class Session implements Observer<Input>, PaceSink<Paced> {
     for (const reply of replies) this.send(reply);
     for (const event of events) this.seat.bus.publish(event);
     if (account !== undefined) this.changeAccount(account);
+    if (stats === true) for (const line of this.seat.stats?.() ?? ['no figures on this server']) this.send(text.reply(line));
     if (quit) this.close('quit');
     else if (banned === true) this.close('banned');
   }
