@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { Subject } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 import { type ChatEvent, isChatEvent, isStateData, type StateData } from '../chat/events';
 import type { Bus } from './bus';
 
@@ -39,6 +39,13 @@ export interface RedisBusOptions {
 export interface RedisBus extends Bus {
   /** Resolves once the node has the cluster's state, or has waited FIRST_CONNECT_WAIT_MS for it. */
   readonly ready: Promise<void>;
+  /**
+   * Says on the bus that this node's users leave with it, as a node-lost of its own, so that the
+   * rooms they empty keep their history. For a node about to stop, before its sessions end (their
+   * own departures then change nothing). While Redis is out of reach nobody would hear it, and
+   * this node must not: it does nothing.
+   */
+  leave(): void;
   /** Writes what was published, stops heartbeats, leaves the cluster; resolves once disconnected. */
   close(): Promise<void>;
 }
@@ -97,6 +104,17 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   let savedId = '0-0';
   let generation = 0; // a recovery moves the read position; a read begun before it is void
   let lastWrite: Promise<unknown> = Promise.resolve();
+  // The snapshot is the state of whoever reads `events$`: with no reader (a node closing) that
+  // state no longer follows the stream, and saved with the stream's position it would be wrong.
+  let readers = 0;
+  const events$ = new Observable<ChatEvent>((subscriber) => {
+    readers += 1;
+    const reading = events.subscribe(subscriber);
+    return () => {
+      readers -= 1;
+      reading.unsubscribe();
+    };
+  });
   let joined = () => {};
   const ready = new Promise<void>((resolve) => {
     const wait = setTimeout(resolve, FIRST_CONNECT_WAIT_MS);
@@ -187,7 +205,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   };
 
   const saveSnapshot = async () => {
-    if (lastId === savedId) return;
+    if (lastId === savedId || readers === 0) return;
     const id = lastId;
     await commands.eval(SAVE_SNAPSHOT, 2, keys.snapshot, keys.stream, id, JSON.stringify(options.snapshot()));
     savedId = id;
@@ -213,6 +231,10 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   const timers = [every(HEARTBEAT_MS, heartbeat), every(REAP_EVERY_MS, reap), every(SNAPSHOT_EVERY_MS, saveSnapshot)];
   void read();
 
+  const leave = () => {
+    if (up) publish({ type: 'node-lost', node: nodeId, at: Date.now() });
+  };
+
   const close = async () => {
     joined();
     timers.forEach(clearInterval);
@@ -224,5 +246,5 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     await commands.quit().catch(() => commands.disconnect());
   };
 
-  return { publish, events$: events.asObservable(), ready, close };
+  return { publish, events$, ready, leave, close };
 }
