@@ -193,7 +193,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   };
 
   const figures = () =>
-    tally.figures({ sockets, state, input, attached: fanout.size, linesWritten: fanout.linesWritten, now: Date.now() });
+    tally.figures({ sockets, state, input, attached: fanout.size, linesWritten: fanout.linesWritten, now: Date.now(), cluster: cluster?.health() });
 
   const server = listeners(
     { host: options.host, port: options.port, tls: options.tls, handshakeTimeoutMs: options.loginTimeoutMs },

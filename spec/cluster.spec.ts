@@ -2,6 +2,7 @@ import { HEARTBEAT_MS, NODE_TTL_MS } from '../lib/bus/redis';
 import { BUS_DOWN, BUS_UP, SHUTTING_DOWN } from '../lib/chat/texts';
 import { killAll, listeningPort, type Run, start } from './support/chatd';
 import { type Client, type Harness, startHarness, visitorsOf } from './support/client';
+import { sample, scrape } from './support/scrape';
 import { describeWithRedis, type RedisServer, startRedis, uniquePrefix } from './support/redis';
 
 const UNPACED = { linesPerSecond: 1000, burstLines: 1000, maxQueuedLines: 1000 };
@@ -92,6 +93,23 @@ describeWithRedis('a cluster of chatd nodes on one Redis', () => {
     const loser = results[0] === 'in' ? two : one;
     loser.say('bobby');
     await loser.until('*** bobby just joined the chatroom\n');
+  });
+
+  it('counts the cluster\'s live nodes and says whether the bus is up, in /metrics and /stats', async () => {
+    const prefix = uniquePrefix();
+    await node(prefix);
+    const b = await startHarness({ redis: redis.url, redisPrefix: prefix, metricsListen: { host: '127.0.0.1', port: 0 } });
+    nodes.push(b);
+    const port = b.server.metricsAddress()?.port ?? 0;
+    const figure = async (series: string) => sample((await scrape(port, '/metrics')).body, series);
+    expect(await figure('chatd_bus_up')).toBe(1);
+    expect(await figure('chatd_cluster_nodes')).toBe(2); // a node looks at the others before it serves
+    expect((await scrape(port, '/stats')).body).toContain('\ncluster: bus up, 2 nodes alive\n');
+    const ann = await b.join('ann');
+    await redis.kill();
+    await ann.until(BUS_DOWN);
+    expect(await figure('chatd_bus_up')).toBe(0);
+    expect(await figure('chatd_cluster_nodes')).toBe(1);
   });
 
   it('keeps what a user types between their name and its return', async () => {

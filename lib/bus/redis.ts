@@ -35,8 +35,18 @@ export interface RedisBusOptions {
   readonly log: (message: string) => void;
 }
 
+/** How a node sees its cluster, for the metrics. */
+export interface ClusterHealth {
+  /** True while Redis answers and this node is one with the others. */
+  readonly busUp: boolean;
+  /** The nodes alive at the last look, this one included: 1 while Redis is out of reach. */
+  readonly nodes: number;
+}
+
 /** A bus on Redis, which a node closes on shutdown once its last events are written. */
 export interface RedisBus extends Bus {
+  /** How this node sees the cluster now. */
+  health(): ClusterHealth;
   /** Resolves once the node has the cluster's state, or has waited FIRST_CONNECT_WAIT_MS for it. */
   readonly ready: Promise<void>;
   /**
@@ -98,6 +108,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   const reader = connect(); // a blocking read holds its connection
   const events = new Subject<ChatEvent>();
   let up = false;
+  let nodesAlive = 1;
   let everUp = false;
   let closed = false;
   let lastId = '0-0';
@@ -177,6 +188,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
       events.next({ type: 'restored', node: nodeId, state: snapshot.state, rejoined: everUp, at: Date.now() });
       if (everUp) log('bus: Redis is back');
       everUp = true;
+      await reap().catch((err: unknown) => log(`bus: ${errorText(err)}`)); // now, not at the next tick: a ready node knows its cluster
       joined();
     } catch (err) {
       log(`bus: could not rejoin the cluster yet: ${errorText(err)}`);
@@ -186,6 +198,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   const goDown = () => {
     if (!up) return;
     up = false;
+    nodesAlive = 1;
     log('bus: Redis is out of reach; serving this node alone');
     events.next({ type: 'bus-down', node: nodeId, at: Date.now() });
   };
@@ -196,12 +209,18 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   };
 
   const reap = async () => {
+    let alive = 1; // this node
     for (const node of await commands.smembers(keys.nodes)) {
-      if (node === nodeId || (await commands.exists(keys.node(node))) === 1) continue;
+      if (node === nodeId) continue;
+      if ((await commands.exists(keys.node(node))) === 1) {
+        alive += 1;
+        continue;
+      }
       const claimed = await commands.set(keys.reaped(node), '1', 'EX', REAPED_TTL_SECONDS, 'NX');
       await commands.srem(keys.nodes, node);
       if (claimed === 'OK') publish({ type: 'node-lost', node, at: Date.now() });
     }
+    if (up) nodesAlive = alive;
   };
 
   const saveSnapshot = async () => {
@@ -246,5 +265,5 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     await commands.quit().catch(() => commands.disconnect());
   };
 
-  return { publish, events$, ready, leave, close };
+  return { publish, events$, ready, health: () => ({ busUp: up, nodes: nodesAlive }), leave, close };
 }
