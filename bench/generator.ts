@@ -76,6 +76,8 @@ class LatencyRecorder {
 interface User {
   readonly index: number;
   readonly name: string;
+  /** Which of the ports it logged in on. */
+  readonly node: number;
   readonly socket: Socket;
   /** Counted users must read every line; the slow reader is not counted. */
   readonly counted: boolean;
@@ -112,6 +114,7 @@ interface Phase {
   sentInWindow: number;
   orderErrors: number;
   readonly latency: LatencyRecorder;
+  readonly crossLatency: LatencyRecorder;
 }
 
 const users: User[] = [];
@@ -177,6 +180,7 @@ function delivered(user: User, sender: number, seq: number, sentAtUs: number, at
   if (phase?.measuring === true) {
     phase.delivered += 1;
     phase.latency.record(atUs - sentAtUs);
+    if (book.senders[sender]?.node !== user.node) phase.crossLatency.record(atUs - sentAtUs);
   }
   if (left === 0 && seq === book.oldest[sender]) advance(book, sender);
 }
@@ -248,7 +252,9 @@ function greet(user: User, chunk: Buffer, welcomed: () => void): void {
 const readBuffer = Buffer.allocUnsafe(256 * 1024);
 
 /** Connects one user and sends its name; resolves once the server has welcomed it. */
-function logInUser(port: number, index: number, counted: boolean, senders: number): Promise<User> {
+function logInUser(ports: readonly number[], index: number, counted: boolean, senders: number): Promise<User> {
+  const node = index % ports.length;
+  const port = ports[node] ?? 0;
   return new Promise<User>((resolve) => {
     const onRead = (length: number): boolean => {
       const chunk = readBuffer.subarray(0, length);
@@ -258,7 +264,7 @@ function logInUser(port: number, index: number, counted: boolean, senders: numbe
     };
     const socket = connect({ port, host: '127.0.0.1', noDelay: true, onread: { buffer: readBuffer, callback: onRead } });
     const user: User = {
-      index, name: `u${index}`, socket, counted, loggedIn: false, greeting: '', carry: undefined,
+      index, name: `u${index}`, node, socket, counted, loggedIn: false, greeting: '', carry: undefined,
       expected: new Int32Array(senders), syncs: 0, reading: true, closed: false,
     };
     socket.on('error', (err) => noteError(`${user.name}: ${err.message}`)); // 'close' follows
@@ -328,7 +334,7 @@ async function logIn(spec: LoginSpec): Promise<LoginResult> {
   const started = performance.now();
   let next = 0;
   const worker = async () => {
-    while (next < spec.users) await logInUser(spec.port, next++, true, spec.senders).then((user) => users.push(user));
+    while (next < spec.users) await logInUser(spec.ports, next++, true, spec.senders).then((user) => users.push(user));
   };
   const workers = Array.from({ length: Math.min(spec.concurrency, spec.users) }, worker);
   await within(Promise.all(workers), spec.timeoutMs, `logging in ${spec.users} users`);
@@ -348,7 +354,7 @@ async function logIn(spec: LoginSpec): Promise<LoginResult> {
 async function addSlowReader(): Promise<void> {
   const port = users[0]?.socket.remotePort;
   if (port === undefined) throw new Error('log the others in first');
-  slowReader = await within(logInUser(port, users.length, false, 0), 10_000, 'logging in the slow reader');
+  slowReader = await within(logInUser([port], users.length, false, 0), 10_000, 'logging in the slow reader');
 }
 
 /** Writes `count` lines of one sender in one write, numbered on from its last. */
@@ -422,7 +428,7 @@ async function load(spec: LoadSpec): Promise<LoadResult> {
   if (book === undefined) throw new Error('log the users in first');
   const current: Phase = {
     spec, padding: 'x'.repeat(Math.max(1, spec.lineBytes - 30)), running: true, measuring: false,
-    delivered: 0, sentInWindow: 0, orderErrors: 0, latency: new LatencyRecorder(),
+    delivered: 0, sentInWindow: 0, orderErrors: 0, latency: new LatencyRecorder(), crossLatency: new LatencyRecorder(),
   };
   phase = current;
   book.senders.forEach((_, sender) => (spec.mode === 'saturate' ? pump(book, sender, current) : pace(book, sender, current)));
@@ -443,6 +449,7 @@ async function load(spec: LoadSpec): Promise<LoadResult> {
     deliveredPerSecond: current.delivered / seconds,
     sentPerSecond: current.sentInWindow / seconds,
     latency: current.latency.summary(),
+    crossLatency: current.crossLatency.summary(),
     generatorCpuPercent: ((cpu.user + cpu.system) / 1e6 / seconds) * 100,
     orderErrors: current.orderErrors,
     lostLines: lostLines(book),

@@ -5,9 +5,9 @@
  * Prints a table of medians, then one line of JSON. Exits 1 on any lost or reordered line, any
  * crash or any timeout; a missed target is reported, not a failure.
  */
-import { type ChildProcess, execFileSync, fork } from 'node:child_process';
-import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
@@ -32,12 +32,14 @@ interface Plan {
   readonly deadlineMs: number;
 }
 
-const USAGE = 'usage: npm run bench [-- [--quick] [--metrics] [--runs N] [--connections N] [--plot FILE.svg]]';
+const USAGE = 'usage: npm run bench [-- [--quick] [--metrics | --cluster] [--runs N] [--connections N] [--plot FILE.svg]]';
 
 interface Flags {
   readonly quick: boolean;
   /** chatd with its metrics endpoint on is measured against chatd with it off, in place of the baseline. */
   readonly metrics: boolean;
+  /** Two chatd nodes on one Redis, half the users on each, are measured against one chatd with them all. */
+  readonly cluster: boolean;
   readonly runs: string | undefined;
   readonly connections: string | undefined;
   /** Where to write the chart of the figures, if anywhere. */
@@ -58,7 +60,10 @@ function checkWritable(file: string): void {
 function readFlags(): Flags {
   try {
     const { values } = parseArgs({
-      options: { quick: { type: 'boolean' }, metrics: { type: 'boolean' }, runs: { type: 'string' }, connections: { type: 'string' }, plot: { type: 'string' } },
+      options: {
+        quick: { type: 'boolean' }, metrics: { type: 'boolean' }, cluster: { type: 'boolean' },
+        runs: { type: 'string' }, connections: { type: 'string' }, plot: { type: 'string' },
+      },
       strict: true,
     });
     const counts: readonly ('runs' | 'connections')[] = ['runs', 'connections'];
@@ -67,7 +72,11 @@ function readFlags(): Flags {
       if (value !== undefined && !/^[1-9]\d*$/.test(value)) throw new Error(`--${name} must be a whole number above 0, not '${value}'`);
     }
     if (values.plot !== undefined) checkWritable(values.plot);
-    return { quick: values.quick === true, metrics: values.metrics === true, runs: values.runs, connections: values.connections, plot: values.plot };
+    if (values.cluster === true && (values.metrics === true || values.plot !== undefined)) throw new Error('--cluster goes with neither --metrics nor --plot');
+    return {
+      quick: values.quick === true, metrics: values.metrics === true, cluster: values.cluster === true,
+      runs: values.runs, connections: values.connections, plot: values.plot,
+    };
   } catch (err) {
     process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
     process.exit(2);
@@ -222,12 +231,13 @@ interface LoggedIn {
   readonly result: LoginResult;
 }
 
-/** Starts a generator and logs its users in; the caller stops the generator. */
-async function logIn(server: Server, users: number, senders: number, started: Child[]): Promise<LoggedIn> {
-  const generator = Child.start(`generator for ${server.child.name}`, 'generator.js', [], []);
+/** Starts a generator and logs its users in, spread over the servers; the caller stops the generator. */
+async function logIn(server: Server | readonly Server[], users: number, senders: number, started: Child[]): Promise<LoggedIn> {
+  const servers = Array.isArray(server) ? server : [server];
+  const generator = Child.start(`generator for ${servers.map((each) => each.child.name).join(', ')}`, 'generator.js', [], []);
   started.push(generator);
   const timeoutMs = loginTimeoutMs(users);
-  const spec = { port: server.port, users, senders, concurrency: LOGIN_CONCURRENCY, timeoutMs };
+  const spec = { ports: servers.map((each) => each.port), users, senders, concurrency: LOGIN_CONCURRENCY, timeoutMs };
   const { result } = await generator.request({ type: 'login', spec }, 'logged-in', timeoutMs * 2 + 10_000);
   return { generator, result };
 }
@@ -238,16 +248,19 @@ interface Measured {
   readonly peakRss: number;
 }
 
-/** One load phase; samples the server's RSS throughout and its CPU over the measured window. */
-async function runLoad(server: Server, generator: Child, spec: LoadSpec): Promise<Measured> {
-  const pid = server.child.pid;
-  let peakRss = rssBytes(pid);
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssBytes(pid))), 20);
+/** One load phase; samples the servers' RSS throughout and their CPU over the measured window, each summed. */
+async function runLoad(server: Server | readonly Server[], generator: Child, spec: LoadSpec): Promise<Measured> {
+  const servers = Array.isArray(server) ? server : [server];
+  const pids = servers.map((each) => each.child.pid);
+  const total = (of: (pid: number) => number) => pids.reduce((sum, pid) => sum + of(pid), 0);
+  const name = servers.map((each) => each.child.name).join(', ');
+  let peakRss = total(rssBytes);
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, total(rssBytes))), 20);
   let windowStart = { cpu: 0, at: 0 };
   let serverCpuPercent = 0;
   const onWindow = (message: unknown) => {
     if (!isMessage(message, 'window')) return;
-    const now = { cpu: cpuSeconds(pid), at: performance.now() };
+    const now = { cpu: total(cpuSeconds), at: performance.now() };
     if (message.edge === 'start') windowStart = now;
     else serverCpuPercent = ((now.cpu - windowStart.cpu) / ((now.at - windowStart.at) / 1000)) * 100;
   };
@@ -257,9 +270,9 @@ async function runLoad(server: Server, generator: Child, spec: LoadSpec): Promis
     const { result } = await generator.request({ type: 'load', spec }, 'loaded', timeoutMs);
     if (result.lostLines > 0 || result.orderErrors > 0) {
       const examples = result.errorExamples.join('; ');
-      throw new BenchFailure(`${server.child.name}: ${result.lostLines} deliveries lost, ${result.orderErrors} out of order (${examples})`);
+      throw new BenchFailure(`${name}: ${result.lostLines} deliveries lost, ${result.orderErrors} out of order (${examples})`);
     }
-    return { result, serverCpuPercent, peakRss: Math.max(peakRss, rssBytes(pid)) };
+    return { result, serverCpuPercent, peakRss: Math.max(peakRss, total(rssBytes)) };
   } finally {
     clearInterval(sampler);
     generator.process.off('message', onWindow);
@@ -604,6 +617,123 @@ async function runAll(): Promise<void> {
   report(summarize(runs), (performance.now() - started) / 1000);
 }
 
+/** `--cluster`: the users, split over two nodes, and the paced rate of the fan-out at 1000. */
+const CLUSTER_USERS = 1000;
+const CLUSTER_PACED_LINES_PER_SECOND = 50;
+
+interface RedisProcess {
+  readonly socket: string;
+  stop(): Promise<void>;
+}
+
+/** A redis-server of the bench's own: a unix socket in a temporary folder, nothing kept on disk. */
+async function startRedis(): Promise<RedisProcess> {
+  const folder = mkdtempSync(join(tmpdir(), 'chatd-bench-redis-'));
+  const socket = join(folder, 'redis.sock');
+  const child = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.once('exit', () => children.delete(child));
+  await new Promise<void>((resolve, reject) => {
+    let seen = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      seen += chunk;
+      if (/ready to accept connections/i.test(seen)) resolve();
+    });
+    child.once('error', (err) => reject(new BenchFailure(`redis-server: ${err.message} (apt-get install redis-server)`)));
+    child.once('exit', () => reject(new BenchFailure(`redis-server exited: ${seen.slice(-300)}`)));
+  });
+  child.stdout.resume(); // its log is read, never let fill the pipe
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await exited;
+    rmSync(folder, { recursive: true, force: true });
+  };
+  return { socket, stop };
+}
+
+/** One chatd (nodes 1), or `nodes` chatd processes on a Redis of their own, loaded alike. */
+async function clusterLoad(nodes: number, into: Figures): Promise<void> {
+  const redis = nodes > 1 ? await startRedis() : undefined;
+  const started: Child[] = [];
+  try {
+    const args = redis === undefined ? ['chatd'] : ['chatd', `redis=${redis.socket}`];
+    const servers: Server[] = [];
+    for (let node = 0; node < nodes; node += 1) { // one after the other: each starts from the others' state
+      const child = Child.start(`chatd node ${node + 1} of ${nodes}`, 'serve.js', args, []);
+      started.push(child);
+      servers.push({ child, port: (await child.request(undefined, 'listening', 15_000)).port });
+    }
+    const { generator } = await logIn(servers, CLUSTER_USERS, PLAN.senders, started);
+    const saturated = await runLoad(servers, generator, loadSpec('saturate', 0));
+    const paced = await runLoad(servers, generator, loadSpec('paced', CLUSTER_PACED_LINES_PER_SECOND));
+    into.set('cluster.throughput', saturated.result.deliveredPerSecond);
+    into.set('cluster.saturatedP99', saturated.result.latency.p99);
+    into.set('cluster.p50', paced.result.latency.p50);
+    into.set('cluster.p99', paced.result.latency.p99);
+    into.set('cluster.crossP50', paced.result.crossLatency.count > 0 ? paced.result.crossLatency.p50 : Number.NaN);
+    into.set('cluster.crossP99', paced.result.crossLatency.count > 0 ? paced.result.crossLatency.p99 : Number.NaN);
+    into.set('cluster.saturated.generatorCpu', saturated.result.generatorCpuPercent);
+    into.set('cluster.saturated.serverCpu', saturated.serverCpuPercent);
+  } finally {
+    await Promise.all(started.map((child) => child.stop()));
+    await redis?.stop();
+  }
+}
+
+const CLUSTER_METRICS: readonly Metric[] = [
+  metric('cluster.throughput', `${CLUSTER_USERS} users: lines delivered, saturated`, 'lines/s', 0, 'higher'),
+  metric('cluster.saturatedP99', `${CLUSTER_USERS} users: p99 latency, saturated`, 'ms', 2, 'lower'),
+  metric('cluster.p50', `${CLUSTER_USERS} users: p50 latency at ${CLUSTER_PACED_LINES_PER_SECOND} lines/s in`, 'ms', 3, 'lower'),
+  metric('cluster.p99', `${CLUSTER_USERS} users: p99 latency at ${CLUSTER_PACED_LINES_PER_SECOND} lines/s in`, 'ms', 3, 'lower'),
+  metric('cluster.crossP50', '  of which read on the other node: p50', 'ms', 3, undefined),
+  metric('cluster.crossP99', '  of which read on the other node: p99', 'ms', 3, undefined),
+  metric('cluster.saturated.serverCpu', 'server CPU, saturated, all nodes (Redis not counted)', '%', 0, undefined),
+  metric('cluster.saturated.generatorCpu', 'generator CPU, saturated', '%', 0, undefined),
+];
+
+/** The issue's aims for the cluster, against one node: the ratio two nodes / one node. */
+function clusterVerdicts(summary: Summary): string[] {
+  const ratio = (key: string) => summary.get(key)?.ratio ?? Number.NaN;
+  const crossOverOne = median((summary.get('cluster.crossP99')?.chatdRuns ?? []).map((cross, run) => cross / (summary.get('cluster.p99')?.baselineRuns[run] ?? Number.NaN)));
+  const aims: [string, boolean][] = [
+    ['two nodes deliver >= 0.8x what one node does, saturated', ratio('cluster.throughput') >= 0.8],
+    ['p99 at the paced rate < 2x one node\'s', ratio('cluster.p99') < 2],
+    [`cross-node p99 at the paced rate < 2x one node's p99 (${format(crossOverOne, 2)}x)`, crossOverOne < 2],
+    ['nothing lost or reordered at any receiver (checked in every phase; a loss fails the run)', true],
+  ];
+  return aims.map(([name, met]) => `  ${met ? 'met ' : 'MISS'}  ${name}`);
+}
+
+async function runCluster(): Promise<void> {
+  const started = performance.now();
+  const runs: [Figures, Figures][] = [];
+  for (let run = 0; run < PLAN.runs; run += 1) {
+    const two = new Map<string, number>();
+    const one = new Map<string, number>();
+    const order: [string, () => Promise<void>][] = [['two nodes', () => clusterLoad(2, two)], ['one node', () => clusterLoad(1, one)]];
+    for (const [name, scenario] of run % 2 === 0 ? order : [...order].reverse()) {
+      const at = performance.now();
+      await scenario();
+      process.stderr.write(`run ${run + 1}/${PLAN.runs} cluster, ${name}: ${format((performance.now() - at) / 1000, 1)} s\n`);
+    }
+    runs.push([two, one]);
+  }
+  const summary = summarize(runs);
+  const rows = CLUSTER_METRICS.map(({ key, label, unit, digits }) => {
+    const row = summary.get(key);
+    return [label, unit, format(row?.chatd ?? Number.NaN, digits), format(row?.baseline ?? Number.NaN, digits), format(row?.ratio ?? Number.NaN, 2)];
+  });
+  process.stdout.write(
+    `\ntwo chatd nodes on one Redis (${CLUSTER_USERS / 2} users each) vs one chatd (${CLUSTER_USERS}); ${QUICK ? 'quick' : 'full'}; ` +
+      `median of ${PLAN.runs} run${PLAN.runs === 1 ? '' : 's'}; ratio = median of per-run two/one\n\n` +
+      `${table([['figure', 'unit', 'two nodes', 'one node', 'ratio'], ...rows])}\n\n` +
+      `aims\n${clusterVerdicts(summary).join('\n')}\n\nbenchmark took ${format((performance.now() - started) / 1000, 0)} s\n`,
+  );
+  const json = { mode: `cluster-${QUICK ? 'quick' : 'full'}`, runs: PLAN.runs, figures: Object.fromEntries(summary) };
+  process.stdout.write(`${JSON.stringify(json)}\n`);
+}
+
 function abort(message: string): void {
   for (const child of children) child.kill('SIGKILL');
   process.stderr.write(`bench FAILED: ${message}\n`);
@@ -614,4 +744,4 @@ process.once('exit', () => children.forEach((child) => child.kill('SIGKILL')));
 process.once('SIGINT', () => abort('interrupted'));
 process.once('SIGTERM', () => abort('terminated'));
 setTimeout(() => abort(`still running after ${PLAN.deadlineMs / 1000} s`), PLAN.deadlineMs).unref();
-runAll().catch((err: unknown) => abort(err instanceof Error ? err.message : String(err)));
+(flags.cluster ? runCluster() : runAll()).catch((err: unknown) => abort(err instanceof Error ? err.message : String(err)));

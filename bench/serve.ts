@@ -14,9 +14,17 @@ export const BENCH_RATE_LIMITS = { linesPerSecond: 1e9, burstLines: 1e9, maxQueu
 /** Above the connection test's users, so chatd never answers "server full". */
 export const BENCH_MAX_CLIENTS = 20_000;
 
-async function startChatd(metrics: boolean): Promise<number> {
+/** How chatd is started: `metrics` turns the endpoint on, `redis=PATH` makes it a node of the cluster on that Redis. */
+interface ChatdFlags {
+  readonly metrics: boolean;
+  readonly redis: string | undefined;
+}
+
+async function startChatd({ metrics, redis }: ChatdFlags): Promise<number> {
   const metricsListen = metrics ? { host: '127.0.0.1', port: 0 } : undefined;
-  const server = createChatServer({ host: '127.0.0.1', port: 0, rateLimits: BENCH_RATE_LIMITS, maxClients: BENCH_MAX_CLIENTS, metricsListen });
+  const server = createChatServer({
+    host: '127.0.0.1', port: 0, rateLimits: BENCH_RATE_LIMITS, maxClients: BENCH_MAX_CLIENTS, metricsListen, redis, redisPrefix: 'bench:',
+  });
   const { port } = await server.listen();
   return port;
 }
@@ -67,15 +75,16 @@ function serveRequests(): void {
   });
 }
 
-async function main(kind: string | undefined, metrics: boolean): Promise<void> {
-  if (kind !== 'chatd' && kind !== 'baseline') throw new Error(`usage: serve chatd|baseline [metrics], not ${kind}`);
-  const port = kind === 'chatd' ? await startChatd(metrics) : await startBaseline();
+async function main(kind: string | undefined, flags: readonly string[]): Promise<void> {
+  if (kind !== 'chatd' && kind !== 'baseline') throw new Error(`usage: serve chatd|baseline [metrics] [redis=PATH], not ${kind}`);
+  const redis = flags.find((flag) => flag.startsWith('redis='))?.slice('redis='.length);
+  const port = kind === 'chatd' ? await startChatd({ metrics: flags.includes('metrics'), redis }) : await startBaseline();
   serveRequests();
   process.on('disconnect', () => process.exit(0)); // the orchestrator is gone: do not outlive it
   sendToParent<'listening'>({ type: 'listening', port });
 }
 
-main(process.argv[2], process.argv[3] === 'metrics').catch((err: unknown) => {
+main(process.argv[2], process.argv.slice(3)).catch((err: unknown) => {
   process.stderr.write(`serve: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

@@ -36,6 +36,8 @@ export interface LoadResult {
   /** Lines the senders wrote in the measured window, per second. */
   readonly sentPerSecond: number;
   readonly latency: Latency;
+  /** The same, of lines read on another node than their sender's; count 0 on one node. */
+  readonly crossLatency: Latency;
   /** The generator's CPU time over the window, in percent of one core. */
   readonly generatorCpuPercent: number;
   /** Lines that came out of order, twice, or never (after the drain). */
@@ -46,7 +48,8 @@ export interface LoadResult {
 }
 
 export interface LoginSpec {
-  readonly port: number;
+  /** The nodes' ports: user N logs in on the port at N modulo their number, so the senders are spread too. */
+  readonly ports: readonly number[];
   readonly users: number;
   readonly senders: number;
   /** Logins in flight at once. */

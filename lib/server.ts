@@ -193,7 +193,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   };
 
   const figures = () =>
-    tally.figures({ sockets, state, input, attached: fanout.size, linesWritten: fanout.linesWritten, now: Date.now() });
+    tally.figures({ sockets, state, input, attached: fanout.size, linesWritten: fanout.linesWritten, now: Date.now(), cluster: cluster?.health() });
 
   const server = listeners(
     { host: options.host, port: options.port, tls: options.tls, handshakeTimeoutMs: options.loginTimeoutMs },
@@ -264,8 +264,11 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     // The server's 'close' can come before the last socket's 'close' listeners have run.
     const socketsClosed = [...sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
     shuttingDown = true;
+    // On a cluster's bus the node says first that its users go with it: the other nodes see each
+    // leave once, and the rooms they empty keep their history for when the nodes come back.
+    cluster?.leave();
     // The room goes quiet first: no leave lines after the notice. Each session's departure is
-    // still published, so on a cluster's bus the other nodes see this node's users leave.
+    // still published: alone, the in-memory bus has no one else to tell.
     subscription?.unsubscribe();
     connections.complete();
     fanout.flush(); // what the room said before it went quiet comes before the notice

@@ -1,6 +1,8 @@
-import { BUS_DOWN, BUS_UP } from '../lib/chat/texts';
+import { HEARTBEAT_MS, NODE_TTL_MS } from '../lib/bus/redis';
+import { BUS_DOWN, BUS_UP, SHUTTING_DOWN } from '../lib/chat/texts';
 import { killAll, listeningPort, type Run, start } from './support/chatd';
 import { type Client, type Harness, startHarness, visitorsOf } from './support/client';
+import { sample, scrape } from './support/scrape';
 import { describeWithRedis, type RedisServer, startRedis, uniquePrefix } from './support/redis';
 
 const UNPACED = { linesPerSecond: 1000, burstLines: 1000, maxQueuedLines: 1000 };
@@ -60,8 +62,12 @@ describeWithRedis('a cluster of chatd nodes on one Redis', () => {
     for (const client of clients.slice(0, 2)) await client.until('*** u2 just joined the chatroom\n');
     for (let line = 0; line < 30; line++) clients.forEach((client, n) => client.say(`${n}.${line}`));
     const seen = await Promise.all(clients.map(async (client) => {
-      const text = await client.until('[u2] 2.29\n');
-      return text.split('\n').filter((line) => line.startsWith('[u'));
+      const lines: string[] = []; // the nodes' last lines may come in any order: all 90 are awaited
+      while (lines.length < 90) {
+        const line = (await client.until('\n')).slice(0, -1);
+        if (line.startsWith('[u')) lines.push(line);
+      }
+      return lines;
     }));
     expect(seen[1]).toEqual(seen[0]);
     expect(seen[2]).toEqual(seen[0]);
@@ -89,6 +95,23 @@ describeWithRedis('a cluster of chatd nodes on one Redis', () => {
     await loser.until('*** bobby just joined the chatroom\n');
   });
 
+  it('counts the cluster\'s live nodes and says whether the bus is up, in /metrics and /stats', async () => {
+    const prefix = uniquePrefix();
+    await node(prefix);
+    const b = await startHarness({ redis: redis.url, redisPrefix: prefix, metricsListen: { host: '127.0.0.1', port: 0 } });
+    nodes.push(b);
+    const port = b.server.metricsAddress()?.port ?? 0;
+    const figure = async (series: string) => sample((await scrape(port, '/metrics')).body, series);
+    expect(await figure('chatd_bus_up')).toBe(1);
+    expect(await figure('chatd_cluster_nodes')).toBe(2); // a node looks at the others before it serves
+    expect((await scrape(port, '/stats')).body).toContain('\ncluster: bus up, 2 nodes alive\n');
+    const ann = await b.join('ann');
+    await redis.kill();
+    await ann.until(BUS_DOWN);
+    expect(await figure('chatd_bus_up')).toBe(0);
+    expect(await figure('chatd_cluster_nodes')).toBe(1);
+  });
+
   it('keeps what a user types between their name and its return', async () => {
     const [a] = [await node(uniquePrefix())];
     const ann = await a.visit();
@@ -110,7 +133,29 @@ describeWithRedis('a cluster of chatd nodes on one Redis', () => {
     expect(await bob.until('*** bob just joined the chatroom\n')).toContain('[ann] one\n[ann] two\n');
   });
 
-  it('tells each node\'s users when Redis is lost and back, keeps local chat, and renames a name taken on both meanwhile', async () => {
+  it('replays each room\'s last lines to a joiner after every node stopped and a new one started', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = [await node(prefix), await node(prefix)];
+    const ann = await a.join('ann');
+    const bob = await b.join('bob');
+    await ann.until('*** bob just joined the chatroom\n');
+    ann.say('one');
+    await bob.until('[ann] one\n');
+    bob.say('two');
+    bob.say('/join #side');
+    await bob.until('*** bob just joined #side\n');
+    bob.say('three');
+    await bob.until('[bob] three\n');
+    await Promise.all([a.server.close(), b.server.close()]); // as SIGTERM stops them, users still on
+    const c = await node(prefix);
+    const cat = await c.visit();
+    cat.say('cat');
+    expect(await cat.until('*** cat just joined the chatroom\n')).toContain('[ann] one\n[bob] two\n*** cat just joined');
+    cat.say('/join #side');
+    expect(await cat.until('*** cat just joined #side\n')).toContain('[bob] three\n*** cat just joined #side');
+  });
+
+  it('tells each node\'s users when Redis is lost and back, keeps local chat, and renames the later of two who took a name meanwhile', async () => {
     const prefix = uniquePrefix();
     const [a, b] = [await node(prefix), await node(prefix)];
     const ann = await a.join('ann');
@@ -123,19 +168,43 @@ describeWithRedis('a cluster of chatd nodes on one Redis', () => {
     await ann.until('*** zed just joined the chatroom\n');
     zedA.say('alone on a');
     await ann.until('[zed] alone on a\n');
-    const zedB = await b.join('zed');
+    const zedB = await b.join('zed'); // the later login: whichever node's roster comes first, this one is renamed
     await redis.restart();
     await ann.until(BUS_UP);
     await bob.until(BUS_UP);
-    const renamed = await Promise.race([
-      zedA.until('you are now zed_2\n').then(() => zedA),
-      zedB.until('you are now zed_2\n').then(() => zedB),
-    ]);
-    expect([zedA, zedB]).toContain(renamed);
+    await zedB.until('*** username zed was taken on another server meanwhile; you are now zed_2\n');
     ann.say('together again');
     await bob.until('[ann] together again\n');
+    zedA.say('still zed');
+    await bob.until('[zed] still zed\n');
+    expect(await zedA.until('[zed] still zed\n')).not.toContain('you are now');
     bob.say('/who');
     await bob.until('*** 4 in #main: ');
+  }, 30_000);
+
+  it('sees the users of a node stopped with SIGTERM leave at once, told by that node, once each', async () => {
+    const prefix = uniquePrefix();
+    const runs: Run[] = [0, 1].map(() => start(['--host', '127.0.0.1', '--port', '0', '--redis', redis.url, '--redis-prefix', prefix]));
+    const [portA, portB] = await Promise.all(runs.map(listeningPort));
+    const [a, b] = [visitorsOf(portA ?? 0), visitorsOf(portB ?? 0)];
+    try {
+      const ann = await a.join('ann');
+      const bob = await b.join('bob');
+      await b.join('cat');
+      await ann.until('*** cat just joined the chatroom\n');
+      const stopped = Date.now();
+      runs[1]?.child.kill('SIGTERM');
+      await bob.until(SHUTTING_DOWN);
+      const seen = await ann.until('*** cat has disconnected\n');
+      expect(Date.now() - stopped).toBeLessThan(NODE_TTL_MS - HEARTBEAT_MS); // sooner than any reaper could
+      expect(seen.match(/bob has disconnected/g)).toHaveLength(1);
+      expect((await runs[1]?.exited)?.code).toBe(0);
+      ann.say('/who');
+      expect(await ann.until('\n')).toBe('*** 1 in #main: ann\n'); // and no departure twice before it
+    } finally {
+      a.closeAll();
+      b.closeAll();
+    }
   }, 30_000);
 
   it('sees a SIGKILLed node\'s users leave within 15 s, once each, and frees their names', async () => {

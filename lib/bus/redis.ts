@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { Subject } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 import { type ChatEvent, isChatEvent, isStateData, type StateData } from '../chat/events';
 import type { Bus } from './bus';
 
@@ -35,10 +35,27 @@ export interface RedisBusOptions {
   readonly log: (message: string) => void;
 }
 
+/** How a node sees its cluster, for the metrics. */
+export interface ClusterHealth {
+  /** True while Redis answers and this node is one with the others. */
+  readonly busUp: boolean;
+  /** The nodes alive at the last look, this one included: 1 while Redis is out of reach. */
+  readonly nodes: number;
+}
+
 /** A bus on Redis, which a node closes on shutdown once its last events are written. */
 export interface RedisBus extends Bus {
+  /** How this node sees the cluster now. */
+  health(): ClusterHealth;
   /** Resolves once the node has the cluster's state, or has waited FIRST_CONNECT_WAIT_MS for it. */
   readonly ready: Promise<void>;
+  /**
+   * Says on the bus that this node's users leave with it, as a node-lost of its own, so that the
+   * rooms they empty keep their history. For a node about to stop, before its sessions end (their
+   * own departures then change nothing). While Redis is out of reach nobody would hear it, and
+   * this node must not: it does nothing.
+   */
+  leave(): void;
   /** Writes what was published, stops heartbeats, leaves the cluster; resolves once disconnected. */
   close(): Promise<void>;
 }
@@ -91,12 +108,24 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   const reader = connect(); // a blocking read holds its connection
   const events = new Subject<ChatEvent>();
   let up = false;
+  let nodesAlive = 1;
   let everUp = false;
   let closed = false;
   let lastId = '0-0';
   let savedId = '0-0';
   let generation = 0; // a recovery moves the read position; a read begun before it is void
   let lastWrite: Promise<unknown> = Promise.resolve();
+  // The snapshot is the state of whoever reads `events$`: with no reader (a node closing) that
+  // state no longer follows the stream, and saved with the stream's position it would be wrong.
+  let readers = 0;
+  const events$ = new Observable<ChatEvent>((subscriber) => {
+    readers += 1;
+    const reading = events.subscribe(subscriber);
+    return () => {
+      readers -= 1;
+      reading.unsubscribe();
+    };
+  });
   let joined = () => {};
   const ready = new Promise<void>((resolve) => {
     const wait = setTimeout(resolve, FIRST_CONNECT_WAIT_MS);
@@ -159,6 +188,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
       events.next({ type: 'restored', node: nodeId, state: snapshot.state, rejoined: everUp, at: Date.now() });
       if (everUp) log('bus: Redis is back');
       everUp = true;
+      await reap().catch((err: unknown) => log(`bus: ${errorText(err)}`)); // now, not at the next tick: a ready node knows its cluster
       joined();
     } catch (err) {
       log(`bus: could not rejoin the cluster yet: ${errorText(err)}`);
@@ -168,6 +198,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   const goDown = () => {
     if (!up) return;
     up = false;
+    nodesAlive = 1;
     log('bus: Redis is out of reach; serving this node alone');
     events.next({ type: 'bus-down', node: nodeId, at: Date.now() });
   };
@@ -178,16 +209,22 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   };
 
   const reap = async () => {
+    let alive = 1; // this node
     for (const node of await commands.smembers(keys.nodes)) {
-      if (node === nodeId || (await commands.exists(keys.node(node))) === 1) continue;
+      if (node === nodeId) continue;
+      if ((await commands.exists(keys.node(node))) === 1) {
+        alive += 1;
+        continue;
+      }
       const claimed = await commands.set(keys.reaped(node), '1', 'EX', REAPED_TTL_SECONDS, 'NX');
       await commands.srem(keys.nodes, node);
       if (claimed === 'OK') publish({ type: 'node-lost', node, at: Date.now() });
     }
+    if (up) nodesAlive = alive;
   };
 
   const saveSnapshot = async () => {
-    if (lastId === savedId) return;
+    if (lastId === savedId || readers === 0) return;
     const id = lastId;
     await commands.eval(SAVE_SNAPSHOT, 2, keys.snapshot, keys.stream, id, JSON.stringify(options.snapshot()));
     savedId = id;
@@ -213,6 +250,10 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   const timers = [every(HEARTBEAT_MS, heartbeat), every(REAP_EVERY_MS, reap), every(SNAPSHOT_EVERY_MS, saveSnapshot)];
   void read();
 
+  const leave = () => {
+    if (up) publish({ type: 'node-lost', node: nodeId, at: Date.now() });
+  };
+
   const close = async () => {
     joined();
     timers.forEach(clearInterval);
@@ -224,5 +265,5 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     await commands.quit().catch(() => commands.disconnect());
   };
 
-  return { publish, events$: events.asObservable(), ready, close };
+  return { publish, events$, ready, health: () => ({ busUp: up, nodes: nodesAlive }), leave, close };
 }

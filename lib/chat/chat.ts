@@ -27,7 +27,9 @@ export function chat(
   return defer(() => {
     const { state, bus } = seat;
     const joins: Joins = new Map(); // sessions whose join has not come back from the bus yet
+    let rejoining: string | undefined; // this node, back from an outage, until its roster comes back
     const take = (event: ChatEvent): Outgoing[] => {
+      if (event.type === 'roster' && event.node === rejoining) return [...rejoined(event), ...expand(event, state).flatMap(take)];
       if (event.type === 'node-lost' || event.type === 'roster') return expand(event, state).flatMap(take);
       if (event.type === 'restored') return restore(event);
       const shown = state.apply(event).applied ? render(event, state) : [];
@@ -47,8 +49,14 @@ export function chat(
       if (mine.length > 0 || held) {
         const users = mine.map(({ id, nick, room, connectedAt }) => ({ id, nick, room, connectedAt }));
         bus.publish({ type: 'roster', node: event.node, users, at: scheduler.now() });
+        rejoining = event.rejoined ? event.node : undefined;
       }
-      const rooms = event.rejoined ? new Set(mine.map((user) => user.room)) : [];
+      return [];
+    };
+    // Told once they are back in the state: what they type from then on reaches the cluster.
+    const rejoined = (event: Extract<ChatEvent, { type: 'roster' }>): Outgoing[] => {
+      rejoining = undefined;
+      const rooms = new Set(event.users.map((user) => user.room));
       return [...rooms].map((room) => ({ kind: 'broadcast', room, text: BUS_UP, hiddenFrom: [] }));
     };
     const leave = (user: UserId) => {

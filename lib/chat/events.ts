@@ -23,10 +23,27 @@ export type ChatEvent =
       /** The peer's address, which a ban of the user bans too; absent when not known. */
       readonly from?: string;
     }
-  | { readonly type: 'left'; readonly user: UserId; readonly nick: string; readonly room: string; readonly at: number }
+  | {
+      readonly type: 'left';
+      readonly user: UserId;
+      readonly nick: string;
+      readonly room: string;
+      readonly at: number;
+      /** They left because their node stopped or died, not by choice: a room they empty keeps its history for their return. */
+      readonly nodeGone?: true;
+    }
   | { readonly type: 'said'; readonly user: UserId; readonly nick: string; readonly room: string; readonly text: string; readonly at: number }
   | { readonly type: 'acted'; readonly user: UserId; readonly nick: string; readonly room: string; readonly text: string; readonly at: number }
-  | { readonly type: 'renamed'; readonly user: UserId; readonly from: string; readonly nick: string; readonly room: string; readonly at: number }
+  | {
+      readonly type: 'renamed';
+      readonly user: UserId;
+      readonly from: string;
+      readonly nick: string;
+      readonly room: string;
+      readonly at: number;
+      /** The chat renamed them: an earlier login on another node took the name during an outage. */
+      readonly displaced?: true;
+    }
   | { readonly type: 'moved'; readonly user: UserId; readonly nick: string; readonly from: string; readonly room: string; readonly at: number }
   | {
       readonly type: 'whispered';
@@ -42,13 +59,21 @@ export type ChatEvent =
   | { readonly type: 'ignored'; readonly user: UserId; readonly target: UserId; readonly targetNick: string; readonly at: number }
   | { readonly type: 'unignored'; readonly user: UserId; readonly target: UserId; readonly targetNick: string; readonly at: number }
   | { readonly type: 'topic'; readonly user: UserId; readonly nick: string; readonly room: string; readonly topic: string; readonly at: number }
-  // A node found dead: every user of it leaves, each with a leave line.
+  // A node found dead, or stopping: every user of it leaves, each with a leave line.
   | { readonly type: 'node-lost'; readonly node: string; readonly at: number }
   // A node back from an outage says who its users are: those it lost leave, the others are (re)joined.
   | { readonly type: 'roster'; readonly node: string; readonly users: readonly RosterUser[]; readonly at: number }
   // The events below never travel: a node makes them for itself.
   // A user of a roster the chat did not hold; `was` is the name they had, taken meanwhile when it differs.
-  | { readonly type: 'returned'; readonly user: UserId; readonly nick: string; readonly was: string; readonly room: string; readonly at: number }
+  | {
+      readonly type: 'returned';
+      readonly user: UserId;
+      readonly nick: string;
+      readonly was: string;
+      readonly room: string;
+      readonly connectedAt: number;
+      readonly at: number;
+    }
   // The bus lost the other nodes: this node's users chat among themselves.
   | { readonly type: 'bus-down'; readonly node: string; readonly at: number }
   // The bus is back; `state` is the cluster's, and this node's roster follows.

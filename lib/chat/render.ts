@@ -39,8 +39,8 @@ export function render(event: ChatEvent, state: ChatState): Outgoing[] {
     case 'acted':
       if (state.isMuted(event.user, event.at)) return [send(event.user, historyLine(event))];
       return [broadcast(event.room, historyLine(event), state.ignorersIn(event.room, event.user))];
-    case 'renamed': // not applied when another node's user took the name first
-      return state.user(event.user)?.nick === event.nick ? [broadcast(event.room, text.renamed(event.from, event.nick))] : [];
+    case 'renamed':
+      return renamed(event, state);
     case 'moved':
       return [
         broadcast(event.from, text.movedTo(event.nick, event.room)),
@@ -139,6 +139,13 @@ function whispered(event: Extract<ChatEvent, { type: 'whispered' }>, state: Chat
   seen.push(send(event.user, text.whisperTo(event.toNick, event.text)));
   const away = state.user(event.to)?.away;
   if (away !== undefined) seen.push(send(event.user, text.isAway(event.toNick, away)));
+  return seen;
+}
+
+function renamed(event: Extract<ChatEvent, { type: 'renamed' }>, state: ChatState): Outgoing[] {
+  if (state.user(event.user)?.nick !== event.nick) return []; // not applied: another node's user took the name first
+  const seen = [broadcast(event.room, text.renamed(event.from, event.nick))];
+  if (event.displaced === true) seen.push(send(event.user, text.renamedOnReturn(event.from, event.nick)));
   return seen;
 }
 

@@ -1,40 +1,83 @@
-import { type ChatEvent, nodeOf, type RosterUser } from './events';
+import { type ChatEvent, nodeOf, type RosterUser, type UserId } from './events';
 import { MAX_NAME_LENGTH, nameKey } from './names';
-import type { ChatState } from './state';
+import type { ChatState, User } from './state';
 
 type NodeEvent = Extract<ChatEvent, { readonly type: 'node-lost' | 'roster' }>;
 
 /**
  * The user events a node-level event stands for, decided against the state before it. Every
  * node holds the same state at the same point of the bus, so every node makes the same events:
- * a dead node's users leave; a roster's users the chat lost leave, those it does not hold come
- * back, under a free variant of their name when someone took it meanwhile.
+ * a dead or stopping node's users leave, and the rooms they empty keep their history; a roster's
+ * users the chat lost leave, those it does not hold come back. A name two users took apart
+ * during an outage goes to the earlier login; the later one gets a free variant of it, and is told.
  */
 export function expand(event: NodeEvent, state: ChatState): ChatEvent[] {
   const held = state.members().filter((user) => nodeOf(user.id) === event.node);
-  const listed = new Set(event.type === 'roster' ? event.users.map((user) => user.id) : []);
-  const departures: ChatEvent[] = held
-    .filter((user) => !listed.has(user.id))
-    .map((user) => ({ type: 'left', user: user.id, nick: user.nick, room: user.room, at: event.at }));
-  if (event.type === 'node-lost') return departures;
-  const claimed = new Set<string>();
+  if (event.type === 'node-lost') return held.map((user) => departure(user, event.at, true));
+  const listed = new Set(event.users.map((user) => user.id));
+  const leaving = held.filter((user) => !listed.has(user.id));
+  const names = new Names(state, new Set(leaving.map((user) => user.id)));
   const returns = event.users
     .filter((user) => nodeOf(user.id) === event.node && state.user(user.id) === undefined)
-    .map((user): ChatEvent => returned(user, freeName(state, user.nick, claimed), event.at));
-  return [...departures, ...returns];
+    .flatMap((user) => comeBack(user, names, event.at));
+  return [...leaving.map((user) => departure(user, event.at, false)), ...returns];
 }
 
-const returned = (user: RosterUser, nick: string, at: number): ChatEvent =>
-  ({ type: 'returned', user: user.id, nick, was: user.nick, room: user.room, at });
+function departure(user: User, at: number, nodeGone: boolean): ChatEvent {
+  const left = { type: 'left', user: user.id, nick: user.nick, room: user.room, at } as const;
+  return nodeGone ? { ...left, nodeGone } : left;
+}
 
-/** `nick`, or the first of `nick_2`, `nick_3`... that nobody holds or claimed in this roster. */
-function freeName(state: ChatState, nick: string, claimed: Set<string>): string {
-  const isFree = (name: string) => state.userNamed(name) === undefined && !claimed.has(nameKey(name));
-  let name = nick;
-  for (let n = 2; !isFree(name); n++) {
-    const suffix = `_${n}`;
-    name = [...nick].slice(0, MAX_NAME_LENGTH - suffix.length).join('') + suffix;
+/** A roster's user back: under their name when it is free or they logged in before its holder, who is then renamed. */
+function comeBack(user: RosterUser, names: Names, at: number): ChatEvent[] {
+  const holder = names.holder(user.nick);
+  if (holder === undefined || !isEarlier(user, holder)) return [returned(user, names.claim(user.nick), at)];
+  const nick = names.claim(holder.nick);
+  names.release(holder.id);
+  names.claim(user.nick);
+  return [
+    { type: 'renamed', user: holder.id, from: holder.nick, nick, room: holder.room, at, displaced: true },
+    returned(user, user.nick, at),
+  ];
+}
+
+/** Login order, the same on every node: by connection time, then by id. */
+const isEarlier = (user: RosterUser, other: User): boolean =>
+  user.connectedAt < other.connectedAt || (user.connectedAt === other.connectedAt && user.id < other.id);
+
+const returned = (user: RosterUser, nick: string, at: number): ChatEvent =>
+  ({ type: 'returned', user: user.id, nick, was: user.nick, room: user.room, connectedAt: user.connectedAt, at });
+
+/** The names a roster hands out, over the state before it: those its departures free are free. */
+class Names {
+  private readonly claimed = new Set<string>(); // name keys this roster handed out
+
+  constructor(
+    private readonly state: ChatState,
+    private readonly freed: Set<UserId>, // users whose name this roster takes away
+  ) {}
+
+  /** Who holds `name` and keeps it unless displaced: a user of the state this roster neither removed nor renamed. */
+  holder(name: string): User | undefined {
+    if (this.claimed.has(nameKey(name))) return undefined;
+    const holder = this.state.userNamed(name);
+    return holder === undefined || this.freed.has(holder.id) ? undefined : holder;
   }
-  claimed.add(nameKey(name));
-  return name;
+
+  /** `nick`, or the first of `nick_2`, `nick_3`... that nobody holds, now handed out. */
+  claim(nick: string): string {
+    const isFree = (name: string) => !this.claimed.has(nameKey(name)) && this.holder(name) === undefined;
+    let name = nick;
+    for (let n = 2; !isFree(name); n++) {
+      const suffix = `_${n}`;
+      name = [...nick].slice(0, MAX_NAME_LENGTH - suffix.length).join('') + suffix;
+    }
+    this.claimed.add(nameKey(name));
+    return name;
+  }
+
+  /** `user` gives up the name they hold, for one they were handed. */
+  release(user: UserId): void {
+    this.freed.add(user);
+  }
 }

@@ -112,8 +112,8 @@ export class ChatState {
   private change(event: ChatEvent): boolean {
     switch (event.type) {
       case 'joined': return this.join(event.user, event.nick, event.room, event.at, event.from ?? '');
-      case 'returned': return this.join(event.user, event.nick, event.room, event.at, '');
-      case 'left': return this.leave(event.user);
+      case 'returned': return this.join(event.user, event.nick, event.room, event.connectedAt, ''); // logged in then, for whoever keeps a name
+      case 'left': return this.leave(event.user, event.nodeGone === true);
       case 'said': case 'acted': return this.record(event);
       case 'renamed': return this.rename(event.user, event.nick, event.at);
       case 'moved': return this.move(event.user, event.room, event.at);
@@ -226,14 +226,14 @@ export class ChatState {
     return true;
   }
 
-  private leave(id: UserId): boolean {
+  private leave(id: UserId, nodeGone = false): boolean {
     const user = this.users.get(id);
     if (user === undefined) return false;
     this.users.delete(id);
     this.keys.delete(user.key);
     this.ignorers.delete(id);
     for (const ignorer of this.ignorers) this.users.get(ignorer)?.ignores?.delete(id);
-    this.exit(user.room);
+    this.exit(user.room, nodeGone);
     return true;
   }
 
@@ -333,11 +333,15 @@ export class ChatState {
     if (oldestEmpty !== undefined) this.roomRecords.delete(oldestEmpty[0]);
   }
 
-  /** A room with nobody in it and no topic is gone, its history with it. */
-  private exit(room: string): void {
+  /**
+   * A room with nobody in it and no topic is gone, its history with it; but for a room emptied by
+   * a node that went, whose users may be back (every node restarted, say) and find what was said.
+   */
+  private exit(room: string, nodeGone = false): void {
     const record = this.roomRecords.get(room);
     if (record === undefined) return;
     record.count -= 1;
-    if (record.count === 0 && record.topic === undefined) this.roomRecords.delete(room);
+    const keep = record.topic !== undefined || (nodeGone && record.history.length > 0);
+    if (record.count === 0 && !keep) this.roomRecords.delete(room);
   }
 }

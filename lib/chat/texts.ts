@@ -114,7 +114,7 @@ export const BUS_DOWN = "*** the other servers are out of reach; you are chattin
 /** To every user of a node whose bus is back. */
 export const BUS_UP = '*** the other servers are back; this is one chat again\n';
 
-/** To a user whose name another server's user took while the servers were apart. */
+/** To a user whose name another server's user, logged in earlier, took while the servers were apart. */
 export const renamedOnReturn = (was: string, nick: string): string => `*** username ${was} was taken on another server meanwhile; you are now ${nick}\n`;
 
 /** A banned address at connect, or a banned name at login; the connection closes. */

@@ -3,6 +3,7 @@ import { duration } from '../chat/durations';
 import type { CloseReason } from '../chat/outgoing';
 import type { ChatState } from '../chat/state';
 import type { InputTally } from '../chat/tally';
+import type { ClusterHealth } from '../bus/redis';
 import { SendQueueFullError } from './fanout';
 
 /** Why a connection ended, as the metrics label it. */
@@ -44,6 +45,8 @@ export interface Figures {
   readonly bytesOut: number;
   readonly largestSendQueueBytes: number;
   readonly rooms: number;
+  /** How this node sees its cluster; undefined when it serves alone. */
+  readonly cluster: ClusterHealth | undefined;
 }
 
 /** What the figures need of the server, read at each look. */
@@ -54,6 +57,7 @@ export interface FigureSources {
   readonly attached: number;
   readonly linesWritten: number;
   readonly now: number;
+  readonly cluster: ClusterHealth | undefined;
 }
 
 /**
@@ -85,7 +89,7 @@ export class ConnectionTally {
   }
 
   /** The figures now, from these counts and `sources`. */
-  figures({ sockets, state, input, attached, linesWritten, now }: FigureSources): Figures {
+  figures({ sockets, state, input, attached, linesWritten, now, cluster }: FigureSources): Figures {
     let bytesIn = this.closedBytesIn;
     let bytesOut = this.closedBytesOut;
     let largestSendQueueBytes = 0;
@@ -109,6 +113,7 @@ export class ConnectionTally {
       bytesOut,
       largestSendQueueBytes,
       rooms: state.rooms().length,
+      cluster,
     };
   }
 }
@@ -124,6 +129,10 @@ export function statsText(figures: Figures): string {
     `lines: ${figures.linesReceived} received, ${figures.linesDelivered} delivered; dropped ${figures.linesOverlong} over long, ${figures.linesFlooded} flooding`,
     `bytes: ${figures.bytesIn} in, ${figures.bytesOut} out; largest send queue ${figures.largestSendQueueBytes} bytes`,
     `rooms: ${figures.rooms}`,
+    ...(figures.cluster === undefined ? [] : [clusterLine(figures.cluster)]),
     '',
   ].join('\n');
 }
+
+const clusterLine = ({ busUp, nodes }: ClusterHealth): string =>
+  `cluster: bus ${busUp ? 'up' : 'down'}, ${nodes} ${nodes === 1 ? 'node' : 'nodes'} alive`;

@@ -55,6 +55,7 @@ export class PrometheusFigures {
   private readonly sendQueue = gauge(this.registry, 'chatd_send_queue_largest_bytes', 'The most bytes queued unread for one connection now');
   private readonly rooms = gauge(this.registry, 'chatd_rooms', 'Rooms that exist now');
   private readonly uptime = gauge(this.registry, 'chatd_uptime_seconds', 'Seconds since the chat started');
+  private cluster: { readonly busUp: Gauge; readonly nodes: Gauge } | undefined; // registered on a cluster's node alone
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -76,6 +77,14 @@ export class PrometheusFigures {
     this.sendQueue.set(figures.largestSendQueueBytes);
     this.rooms.set(figures.rooms);
     this.uptime.set(figures.uptimeSeconds);
+    if (figures.cluster !== undefined) {
+      this.cluster ??= {
+        busUp: gauge(this.registry, 'chatd_bus_up', '1 while Redis answers and this node is one with the others, else 0'),
+        nodes: gauge(this.registry, 'chatd_cluster_nodes', 'Cluster nodes alive at the last look, this one included'),
+      };
+      this.cluster.busUp.set(figures.cluster.busUp ? 1 : 0);
+      this.cluster.nodes.set(figures.cluster.nodes);
+    }
     return this.registry.metrics();
   }
 }

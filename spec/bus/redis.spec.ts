@@ -46,6 +46,22 @@ describeWithRedis('redisBus', () => {
     expect(from('b')).toEqual([...Array(20).keys()].map(String));
   });
 
+  it('tells the other nodes on leave() that this node\'s users go with it, and nobody while Redis is away', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = [await open(prefix), await open(prefix)];
+    if (a === undefined || b === undefined) throw new Error('no bus');
+    const heard = firstValueFrom(b.events$);
+    a.leave();
+    expect(await heard).toMatchObject({ type: 'node-lost', node: 'n0' });
+    const down = firstValueFrom(a.events$.pipe(filter((event) => event.type === 'bus-down')));
+    await redis.kill();
+    await down;
+    const next = firstValueFrom(a.events$);
+    a.leave();
+    a.publish(said('a', 'after'));
+    expect(await next).toEqual(said('a', 'after'));
+  });
+
   it('logs and skips entries that are not events, and events of unknown types', async () => {
     const prefix = uniquePrefix();
     const bus = await open(prefix);

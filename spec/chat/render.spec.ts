@@ -99,6 +99,13 @@ describe('render', () => {
     it('shows nothing when the state did not apply the rename: another user holds the name', () => {
       expect(seen(chat(), renamed('u1', 'ann', 'Bob'))).toEqual([]);
     });
+
+    it('tells a user the chat renamed why, besides the room', () => {
+      expect(seen(chat(), { ...renamed('u1', 'ann', 'ann_2'), displaced: true })).toEqual([
+        broadcast('#main', '*** ann is now known as ann_2\n'),
+        send('u1', '*** username ann was taken on another server meanwhile; you are now ann_2\n'),
+      ]);
+    });
   });
 
   describe('moved', () => {

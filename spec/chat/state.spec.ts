@@ -183,6 +183,22 @@ describe('ChatState', () => {
       expect(state.history('#games')).toEqual([said('u1', 'ann', 'e4', '#games')]);
     });
 
+    it('keeps a room its users left with their node, history and all, until a user leaves it by choice', () => {
+      const gone = (user: string, nick: string) => ({ ...left(user, nick, '#games'), nodeGone: true } as const);
+      scheduler().run(({ cold, expectObservable }) => {
+        const events = {
+          a: joined('n1:1', 'ann', '#games'), s: said('n1:1', 'ann', 'e4', '#games'), l: gone('n1:1', 'ann'),
+          b: joined('n2:1', 'bob', '#games'), m: left('n2:1', 'bob', '#games'),
+        };
+        const events$ = cold('a-s-l-b-m', events);
+        const expected = '    u-v-w-x-y';
+        expectObservable(after(events$, (state) => [state.rooms().map(({ room, count }) => `${room} ${count}`), state.history('#games').length])).toBe(expected, {
+          u: [['#games 1'], 0], v: [['#games 1'], 1], w: [['#games 0'], 1], x: [['#games 1'], 1], y: [[], 0],
+        });
+      });
+      expect(stateAfter(joined('n1:1', 'ann', '#games'), gone('n1:1', 'ann')).rooms()).toEqual([]); // nothing said: nothing kept
+    });
+
     it('moves the user, makes them active, and ignores a move to where they are or of nobody', () => {
       scheduler().run(({ cold, expectObservable }) => {
         const events = {

@@ -19,6 +19,7 @@ describe('statsText', () => {
       uptimeSeconds: 3723, beforeLogin: 1, loggedIn: 2, accepted: 9, refused: { full: 1, banned: 2 },
       disconnects: { eof: 1, error: 2, login_timeout: 1, login_limit: 0, wrong_password: 0, send_queue: 1, quit: 1, kick: 2, banned: 1, shutdown: 0 },
       linesReceived: 40, linesDelivered: 80, linesOverlong: 1, linesFlooded: 3, bytesIn: 500, bytesOut: 900, largestSendQueueBytes: 64, rooms: 2,
+      cluster: undefined,
     };
     expect(statsText(figures)).toBe([
       'up for 1h 2m 3s',
@@ -29,5 +30,6 @@ describe('statsText', () => {
       'rooms: 2',
       '',
     ].join('\n'));
+    expect(statsText({ ...figures, cluster: { busUp: true, nodes: 2 } })).toMatch(/\nrooms: 2\ncluster: bus up, 2 nodes alive\n$/);
   });
 });

@@ -154,6 +154,7 @@ describe('listenForScrapes', () => {
     uptimeSeconds: 1, beforeLogin: 0, loggedIn: 0, accepted: 0, refused: { full: 0, banned: 0 },
     disconnects: { eof: 0, error: 0, login_timeout: 0, login_limit: 0, wrong_password: 0, send_queue: 0, quit: 0, kick: 0, banned: 0, shutdown: 0 },
     linesReceived: 0, linesDelivered: 0, linesOverlong: 0, linesFlooded: 0, bytesIn: 0, bytesOut: 0, largestSendQueueBytes: 0, rooms: 0,
+    cluster: undefined,
   };
 
   it('answers /healthz with 503 once the server no longer accepts', async () => {
@@ -163,6 +164,26 @@ describe('listenForScrapes', () => {
     expect((await scrape(port, '/healthz')).status).toBe(200);
     accepting = false;
     expect(await scrape(port, '/healthz')).toMatchObject({ status: 503, body: 'closing\n' });
+  });
+
+  it('shows the bus and the cluster\'s nodes on a cluster\'s node alone', async () => {
+    let cluster: Figures['cluster'] = { busUp: true, nodes: 3 };
+    endpoint = await listenForScrapes({ host: '127.0.0.1', port: 0 }, { figures: () => ({ ...figures, cluster }), accepting: () => true });
+    const alone = await listenForScrapes({ host: '127.0.0.1', port: 0 }, { figures: () => figures, accepting: () => true });
+    try {
+      const { port } = boundAddress(endpoint);
+      expect(sample((await scrape(port, '/metrics')).body, 'chatd_bus_up')).toBe(1);
+      expect(sample((await scrape(port, '/metrics')).body, 'chatd_cluster_nodes')).toBe(3);
+      cluster = { busUp: false, nodes: 1 };
+      expect(sample((await scrape(port, '/metrics')).body, 'chatd_bus_up')).toBe(0);
+      expect(sample((await scrape(port, '/metrics')).body, 'chatd_cluster_nodes')).toBe(1);
+      expect((await scrape(port, '/stats')).body).toContain('\ncluster: bus down, 1 node alive\n');
+      const single = await scrape(boundAddress(alone).port, '/metrics');
+      expect(single.body).not.toContain('chatd_bus_up');
+      expect(single.body).not.toContain('chatd_cluster_nodes');
+    } finally {
+      await closeScrapes(alone);
+    }
   });
 
   it('keeps two registries apart: two endpoints in one process both serve', async () => {

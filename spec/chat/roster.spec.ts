@@ -1,0 +1,75 @@
+import type { ChatEvent, RosterUser } from '../../lib/chat/events';
+import { expand } from '../../lib/chat/roster';
+import type { ChatState } from '../../lib/chat/state';
+import { joined, said, stateAfter } from '../support/events';
+
+const roster = (node: string, users: readonly RosterUser[], at = 50): Extract<ChatEvent, { type: 'roster' }> => ({ type: 'roster', node, users, at });
+const user = (id: string, nick: string, connectedAt: number): RosterUser => ({ id, nick, room: '#main', connectedAt });
+
+/** Expands `event` and applies what it stands for, as the chat does. */
+const applyExpanded = (state: ChatState, event: Extract<ChatEvent, { type: 'roster' | 'node-lost' }>): ChatEvent[] => {
+  const events = expand(event, state);
+  for (const one of events) state.apply(one);
+  return events;
+};
+
+describe('expand', () => {
+  it('makes a lost node\'s users leave, each marked as gone with their node', () => {
+    const state = stateAfter(joined('a:1', 'ann', '#main', 1), joined('b:1', 'bob', '#side', 2), joined('b:2', 'cat', '#main', 3));
+    expect(expand({ type: 'node-lost', node: 'b', at: 9 }, state)).toEqual([
+      { type: 'left', user: 'b:1', nick: 'bob', room: '#side', at: 9, nodeGone: true },
+      { type: 'left', user: 'b:2', nick: 'cat', room: '#main', at: 9, nodeGone: true },
+    ]);
+  });
+
+  it('keeps the history of a room a stopped node emptied, for the next one to join', () => {
+    const state = stateAfter(joined('b:1', 'bob', '#side', 2), said('b:1', 'bob', 'remember me', '#side'));
+    applyExpanded(state, { type: 'node-lost', node: 'b', at: 9 });
+    expect(state.online).toBe(0);
+    expect(state.history('#side')).toEqual([said('b:1', 'bob', 'remember me', '#side')]);
+  });
+
+  it('lets a roster\'s users the chat lost leave, as a choice of theirs, and brings back those it does not hold', () => {
+    const state = stateAfter(joined('b:1', 'bob', '#main', 2), joined('b:2', 'cat', '#main', 3));
+    expect(expand(roster('b', [user('b:2', 'cat', 3), user('b:3', 'dan', 4)]), state)).toEqual([
+      { type: 'left', user: 'b:1', nick: 'bob', room: '#main', at: 50 },
+      { type: 'returned', user: 'b:3', nick: 'dan', was: 'dan', room: '#main', connectedAt: 4, at: 50 },
+    ]);
+  });
+
+  it('gives a name taken on two nodes during an outage to the earlier login, whichever roster comes first', () => {
+    const [early, late] = [user('a:1', 'zed', 10), user('b:1', 'Zed', 20)];
+    for (const [first, second] of [[early, late], [late, early]] as const) {
+      const state = stateAfter();
+      applyExpanded(state, roster(first.id.slice(0, 1), [first]));
+      applyExpanded(state, roster(second.id.slice(0, 1), [second]));
+      expect(state.user('a:1')?.nick).toBe('zed');
+      expect(state.user('b:1')?.nick).toBe('Zed_2');
+    }
+  });
+
+  it('renames a later holder and tells them, then brings back the earlier login under its name', () => {
+    const state = stateAfter(joined('b:1', 'zed', '#main', 20), joined('b:2', 'zed_2', '#main', 21));
+    expect(expand(roster('a', [user('a:1', 'ZED', 10)]), state)).toEqual([
+      { type: 'renamed', user: 'b:1', from: 'zed', nick: 'zed_3', room: '#main', at: 50, displaced: true },
+      { type: 'returned', user: 'a:1', nick: 'ZED', was: 'ZED', room: '#main', connectedAt: 10, at: 50 },
+    ]);
+  });
+
+  it('breaks a tie of login times by id, the same on every node', () => {
+    const state = stateAfter(joined('b:1', 'zed', '#main', 10));
+    expect(expand(roster('a', [user('a:1', 'zed', 10)]), state)).toContainEqual(expect.objectContaining({ type: 'renamed', user: 'b:1' }));
+    const other = stateAfter(joined('a:1', 'zed', '#main', 10));
+    expect(expand(roster('b', [user('b:1', 'zed', 10)]), other)).toEqual([
+      { type: 'returned', user: 'b:1', nick: 'zed_2', was: 'zed', room: '#main', connectedAt: 10, at: 50 },
+    ]);
+  });
+
+  it('frees the name of a user the roster removes, for a user of the same node who took it', () => {
+    const state = stateAfter(joined('b:1', 'zed', '#main', 10));
+    expect(expand(roster('b', [user('b:2', 'zed', 30)]), state)).toEqual([
+      { type: 'left', user: 'b:1', nick: 'zed', room: '#main', at: 50 },
+      { type: 'returned', user: 'b:2', nick: 'zed', was: 'zed', room: '#main', connectedAt: 30, at: 50 },
+    ]);
+  });
+});
