@@ -284,7 +284,8 @@ function accountEntry(change: AccountChange): LogEntry {
     case 'unregistered': return entry('info', 'unregister', `unregister ${change.name} from ${change.from}`, { name: change.name, from: change.from });
     case 'wrong-password':
       return entry('warn', 'wrong-password', `wrong password for ${change.name} from ${change.from}`, { name: change.name, from: change.from });
-    case 'save-failed': return entry('error', 'error', `error: ${change.error.message}`, { message: change.error.message });
+    case 'save-failed':
+    case 'read-failed': return entry('error', 'error', `error: ${change.error.message}`, { message: change.error.message });
   }
 }
 
