@@ -11,6 +11,8 @@ export interface RedisStoreOptions {
   readonly url: string;
   /** Put before every key, so that clusters share one Redis. */
   readonly prefix: string;
+  /** How long `load` waits for Redis to answer; STORE_CONNECT_WAIT_MS unless told. */
+  readonly connectWaitMs?: number;
 }
 
 /** The keys (and the channel) of a cluster's data under `prefix`. */
@@ -102,6 +104,7 @@ const isHash = (value: unknown): value is Record<string, string> =>
  */
 export function redisStore(options: RedisStoreOptions): Store {
   const keys = redisStoreKeys(options.prefix);
+  const connectWaitMs = options.connectWaitMs ?? STORE_CONNECT_WAIT_MS;
   const connect = () => {
     const redis = new Redis(options.url, {
       enableOfflineQueue: false, // while Redis is away a change fails at once, rather than waiting in a queue
@@ -122,8 +125,11 @@ export function redisStore(options: RedisStoreOptions): Store {
   };
   const unreachable = (err: unknown) => new StoreError('CHAT_STORE_UNREACHABLE', `cannot reach Redis at ${options.url}: ${errorText(err)}`);
 
+  let everReady = false;
+  commands.once('ready', () => (everReady = true));
+  /** Resolves once Redis first answers: a node's first read waits for it; later ones fail at once while it is away. */
   const connected = (): Promise<void> =>
-    commands.status === 'ready'
+    everReady
       ? Promise.resolve()
       : new Promise((resolve, reject) => {
           const onReady = () => {
@@ -132,8 +138,8 @@ export function redisStore(options: RedisStoreOptions): Store {
           };
           const wait = setTimeout(() => {
             commands.off('ready', onReady);
-            reject(unreachable(`no answer in ${STORE_CONNECT_WAIT_MS} ms`));
-          }, STORE_CONNECT_WAIT_MS);
+            reject(unreachable(`no answer in ${connectWaitMs} ms`));
+          }, connectWaitMs);
           commands.once('ready', onReady);
         });
 
@@ -151,6 +157,7 @@ export function redisStore(options: RedisStoreOptions): Store {
   };
 
   const account = async (key: string): Promise<AccountRecord | undefined> => {
+    await connected();
     const text = await commands.hget(keys.accounts, key).catch((err: unknown) => {
       throw isWrongType(err) ? new StoreError('CHAT_STORE_CORRUPT', `Redis ${keys.accounts} is not a hash`) : unreachable(err);
     });
@@ -162,6 +169,7 @@ export function redisStore(options: RedisStoreOptions): Store {
 
   /** The one write that makes `change`; resolves with whether it was made. */
   const write = async (change: StoreChange): Promise<boolean> => {
+    await connected();
     switch (change.type) {
       case 'account': {
         const record = change.record === null ? '' : JSON.stringify(change.record);
@@ -199,7 +207,8 @@ export function redisStore(options: RedisStoreOptions): Store {
 
   const close = async () => {
     await Promise.allSettled([...pending]);
-    await commands.quit().catch(() => commands.disconnect());
+    if (commands.status === 'ready') await commands.quit().catch(() => commands.disconnect());
+    else commands.disconnect(); // a quit would wait for a connection that may never come
   };
 
   return { load, account, change, accountsChanged$, close };
