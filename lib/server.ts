@@ -247,13 +247,10 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
 
   const listen = async (): Promise<AddressInfo> => {
     const kept = (store = openStore());
-    let data;
-    try {
-      data = await kept.load();
-    } catch (err) {
-      await kept.close();
+    const data = await kept.load().catch(async (err: unknown) => {
+      await kept.close(); // a Redis store would go on trying to connect
       throw err;
-    }
+    });
     state.apply({ type: 'moderation-loaded', fixedOps: options.ops, ops: data.ops, bans: data.bans, motd: data.motd, at: Date.now() });
     const accounts = registry(kept, data.accounts, { delayMs: options.wrongPasswordDelayMs, report: (change) => report({ kind: 'account', change }) });
     start({ tally: input }, accounts, kept); // first: a cluster's node takes no one in before it has the cluster's state

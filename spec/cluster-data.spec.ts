@@ -15,6 +15,7 @@ describeWithRedis('a cluster\'s data in Redis', () => {
   let redis: RedisServer;
   let nodes: Harness[] = [];
   const others: Client[] = [];
+  let readers = 0;
   const node = async (prefix: string, overrides: Partial<ChatServerOptions> = {}) => {
     const harness = await startHarness({ redis: redis.url, redisPrefix: prefix, rateLimits: UNPACED, ops: ['ann'], wrongPasswordDelayMs: 10, ...overrides });
     nodes.push(harness);
@@ -47,6 +48,15 @@ describeWithRedis('a cluster\'s data in Redis', () => {
     await client.until(last);
     return client;
   };
+  /**
+   * Resolves once `harness` (a node started later, say) has applied every event so far, the
+   * departures among them: a new user of it reads a line `speaker` says now.
+   */
+  const caughtUp = async (harness: Harness, speaker: Client, speakerNick: string): Promise<void> => {
+    const reader = await harness.join(`reader${++readers}`);
+    speaker.say('caught up?');
+    await reader.until(`[${speakerNick}] caught up?\n`);
+  };
   /** Connects to `harness` from OTHER_ADDRESS and reads nothing yet. */
   const fromOtherAddress = async (harness: Harness): Promise<Client> => {
     const client = await readingClient(connect({ port: harness.port, host: '127.0.0.1', localAddress: OTHER_ADDRESS }), 'connect');
@@ -61,6 +71,7 @@ describeWithRedis('a cluster\'s data in Redis', () => {
     const ann = await register(a, 'ann');
     ann.say('/quit');
     await watcher.until('*** ann has disconnected\n');
+    await caughtUp(b, watcher, 'eve');
     await withPassword(b, 'ann');
     const [cat, dan] = [await a.join('cat'), await b.join('dan')];
     cat.say(`/register ${SECRET}`);
@@ -70,11 +81,13 @@ describeWithRedis('a cluster\'s data in Redis', () => {
     await watcher.until('*** cat has disconnected\n');
     dan.say('/quit');
     await watcher.until('*** dan has disconnected\n');
+    await caughtUp(b, watcher, 'eve');
     const [onA, onB] = [await a.visit(), await b.visit()];
     onA.say('dan');
     onB.say('cat');
     await Promise.all([onA.until('Password: '), onB.until('Password: ')]);
     const later = await node(prefix);
+    await caughtUp(later, watcher, 'eve');
     await withPassword(later, 'cat');
     await withPassword(later, 'dan');
   });
@@ -90,6 +103,7 @@ describeWithRedis('a cluster\'s data in Redis', () => {
     await bob.until('username: ');
     bob.say('bob');
     await bob.until('*** bob just joined the chatroom\n');
+    await op.until('*** bob just joined the chatroom\n'); // on ann's node too
     op.say('/ban bob spam');
     expect(await bob.rest()).toBe('*** you are banned\n');
     await op.until('*** bob was banned by ann: spam\n');
@@ -116,11 +130,14 @@ describeWithRedis('a cluster\'s data in Redis', () => {
     }
     const op = await withPassword(a, 'ann', '*** you are an operator\n');
     const bob = await withPassword(a, 'bob');
+    bob.say('here'); // published after bob's password was taken, so /op finds him identified
+    await op.until('[bob] here\n');
     op.say('/op bob');
     await bob.until('*** ann made you an operator\n');
     bob.say('/quit');
     await watcher.until('*** bob has disconnected\n');
     const later = await node(prefix);
+    await caughtUp(later, watcher, 'eve');
     await withPassword(later, 'bob', '*** you are an operator\n');
   });
 
