@@ -134,13 +134,13 @@ const SETTINGS: readonly Setting<Draft>[] = [
     apply: (v, o) => { o.keepAliveIdleMs = count('keepalive', v, 1) * 1000; } },
   { flag: 'history', env: 'CHATD_HISTORY', help: 'chat lines a room replays to those who join it; 0 for none', fallback: String(defaults.historyLines),
     apply: (v, o) => { o.historyLines = count('history', v, 0, MAX_HISTORY_LINES); } },
-  { flag: 'data-dir', env: 'CHATD_DATA_DIR', help: 'folder of the data file (registered names)', fallback: DEFAULT_DATA_DIR,
+  { flag: 'data-dir', env: 'CHATD_DATA_DIR', help: 'folder of the data file (registered names, operators, bans, motd); unused with --redis', fallback: DEFAULT_DATA_DIR,
     apply: (v, o) => { o.dataDir = v; } },
   { flag: 'ops', env: 'CHATD_OPS', help: 'registered names, comma-separated, that are operators once they give their password', fallback: 'none',
     apply: (v, o) => { o.ops = names('ops', v); } },
   { flag: 'require-tls-for-passwords', env: 'CHATD_REQUIRE_TLS_FOR_PASSWORDS', help: 'refuse passwords over plain connections', fallback: 'off', toggle: true,
     apply: (v, o) => { o.requireTlsForPasswords = toggle('require-tls-for-passwords', v); } },
-  { flag: 'redis', env: 'CHATD_REDIS', help: 'Redis URL (or unix socket path) to run a cluster on', fallback: 'none: serve alone',
+  { flag: 'redis', env: 'CHATD_REDIS', help: 'Redis URL (or unix socket path) to run a cluster on, which keeps its data too', fallback: 'none: serve alone',
     apply: (v, o) => { o.redis = v; } },
   { flag: 'redis-prefix', env: 'CHATD_REDIS_PREFIX', help: "prefix of the cluster's Redis keys", fallback: defaults.redisPrefix,
     apply: (v, o) => { o.redisPrefix = v; } },
@@ -284,7 +284,8 @@ function accountEntry(change: AccountChange): LogEntry {
     case 'unregistered': return entry('info', 'unregister', `unregister ${change.name} from ${change.from}`, { name: change.name, from: change.from });
     case 'wrong-password':
       return entry('warn', 'wrong-password', `wrong password for ${change.name} from ${change.from}`, { name: change.name, from: change.from });
-    case 'save-failed': return entry('error', 'error', `error: ${change.error.message}`, { message: change.error.message });
+    case 'save-failed':
+    case 'read-failed': return entry('error', 'error', `error: ${change.error.message}`, { message: change.error.message });
   }
 }
 

@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { ignoreElements, merge, Subject, type Subscription, tap } from 'rxjs';
+import { concatMap, ignoreElements, merge, Subject, type Subscription, tap } from 'rxjs';
 import type { Bus } from './bus/bus';
 import { memoryBus } from './bus/memory';
 import { type RedisBus, redisBus } from './bus/redis';
 import { chat } from './chat/chat';
-import type { ChatEvent, UserId } from './chat/events';
+import { type ChatEvent, nodeOf, type UserId } from './chat/events';
 import type { Connection } from './chat/outgoing';
 import { DEFAULT_SESSION_OPTIONS, type Seat, type SessionOptions } from './chat/session';
-import { type ModerationAction, moderationAction, SAVED_ACTIONS } from './chat/moderation';
+import { isSavedModeration, type ModerationAction, moderationAction, type SavedModerationEvent } from './chat/moderation';
 import { ChatState, HISTORY_LINES } from './chat/state';
 import { InputTally } from './chat/tally';
 import { SERVER_FULL, SHUTTING_DOWN, YOU_ARE_BANNED } from './chat/texts';
@@ -20,8 +20,9 @@ import { socketLines } from './edge/lines';
 import { listeners, type TlsSettings } from './edge/listeners';
 import { boundAddress, closeScrapes, listenForScrapes, type MetricsAddress } from './edge/metrics';
 import { fileStore } from './store/file';
-import { type AccountChange, registry, WRONG_PASSWORD_DELAY_MS } from './store/registry';
-import { dataKeeper, type DataKeeper, memoryStore } from './store/store';
+import { redisStore } from './store/redis';
+import { type AccountChange, type Registry, registry, WRONG_PASSWORD_DELAY_MS } from './store/registry';
+import { dataKeeper, memoryStore, type Store } from './store/store';
 
 export type { ChatEvent, UserId } from './chat/events';
 
@@ -67,14 +68,16 @@ export interface ChatServerOptions extends SessionOptions {
   readonly metricsListen: MetricsAddress | undefined;
   /** Reports what users say (`said` events, with the text); off, no chat text is reported. */
   readonly logChat: boolean;
-  /** Where registered names are kept; undefined keeps them in memory, for this server's life. */
+  /** Where registered names, operators, bans and the message of the day are kept, without `redis`;
+   * undefined keeps them in memory, for this server's life. With `redis` they are kept in Redis. */
   readonly dataDir: string | undefined;
   /** Registered names that are operators once they log in with their password; `/deop` cannot change them. */
   readonly ops: readonly string[];
   /** The wait after a wrong password from an address; it doubles with each more. */
   readonly wrongPasswordDelayMs: number;
   readonly onEvent: (event: ServerEvent) => void;
-  /** Redis to run the bus on (`redis://host:port` or a unix socket's path), making this node one of a cluster; undefined serves alone. */
+  /** Redis to run the bus on and keep the data in (`redis://host:port` or a unix socket's path),
+   * making this node one of a cluster; undefined serves alone. */
   readonly redis: string | undefined;
   /** Put before every Redis key, so that several clusters can share one Redis. */
   readonly redisPrefix: string;
@@ -157,7 +160,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   let subscription: Subscription | undefined;
   let shuttingDown = false;
   let scrapes: Server | undefined;
-  let keeper: DataKeeper | undefined;
+  let store: Store | undefined;
 
   /** Tells the peer why, and closes. */
   const refuse = (socket: Socket, reason: RefusalReason, notice: string) => {
@@ -212,34 +215,46 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     const action = moderationAction(event);
     if (action === undefined) return;
     report({ kind: 'moderation', action });
-    if (SAVED_ACTIONS.has(action.action)) persist();
+    if (isSavedModeration(event) && madeHere(event)) persist(event);
   };
 
-  /** Saves moderation's part of the data as the state has it: the chat applied the event before
-   * this log saw it, since `start` subscribes the chat to the bus first. */
-  const persist = () => {
-    const saved = state.moderation.saved(Date.now());
-    keeper?.update((data) => ({ ...data, ...saved })).catch((err: unknown) => {
+  /** True when this node's user made `event`: of a cluster's nodes, that one alone keeps it. */
+  const madeHere = (event: SavedModerationEvent): boolean => cluster === undefined || nodeOf(event.user) === nodeId;
+
+  /** Keeps a moderation change, as every node has applied it or will. */
+  const persist = (event: SavedModerationEvent) => {
+    store?.change(event).catch((err: unknown) => {
       report({ kind: 'error', error: err instanceof Error ? err : new Error(String(err)) });
     });
   };
 
-  const start = (seat: Omit<Seat, 'bus' | 'state'>) => {
+  const start = (seat: Omit<Seat, 'bus' | 'state' | 'accounts'>, accounts: Registry, kept: Store) => {
     if (options.redis !== undefined) {
       const log = (message: string) => report({ kind: 'bus', message });
       bus = cluster = redisBus({ url: options.redis, prefix: options.redisPrefix, nodeId, snapshot: () => state.toJSON(), log });
     }
     const logged$ = bus.events$.pipe(tap(logEvent), ignoreElements());
-    subscription = merge(chat(connections, { ...seat, state, bus }, options), logged$).subscribe((out) => fanout.deliver(out));
+    // Names registered or dropped on another node: `registered` answers at once, from what the registry knows.
+    const refreshed$ = kept.accountsChanged$.pipe(concatMap((changed) => accounts.refresh(changed)), ignoreElements());
+    const chat$ = chat(connections, { ...seat, accounts, state, bus }, options);
+    subscription = merge(chat$, logged$, refreshed$).subscribe((out) => fanout.deliver(out));
+  };
+
+  const openStore = (): Store => {
+    if (options.redis !== undefined) return redisStore({ url: options.redis, prefix: options.redisPrefix });
+    return dataKeeper(options.dataDir === undefined ? memoryStore() : fileStore(options.dataDir));
   };
 
   const listen = async (): Promise<AddressInfo> => {
-    const store = options.dataDir === undefined ? memoryStore() : fileStore(options.dataDir);
-    const data = await store.load();
-    keeper = dataKeeper(store, data);
+    const kept = (store = openStore());
+    const data = await kept.load().catch(async (err: unknown) => {
+      await kept.close(); // a Redis store would go on trying to connect
+      throw err;
+    });
     state.apply({ type: 'moderation-loaded', fixedOps: options.ops, ops: data.ops, bans: data.bans, motd: data.motd, at: Date.now() });
-    const accounts = registry(keeper, { delayMs: options.wrongPasswordDelayMs, report: (change) => report({ kind: 'account', change }) });
-    start({ tally: input, accounts, stats: () => statsText(figures()).trimEnd().split('\n') }); // first: a cluster's node takes no one in before it has the cluster's state
+    const accounts = registry(kept, data.accounts, { delayMs: options.wrongPasswordDelayMs, report: (change) => report({ kind: 'account', change }) });
+    const stats = () => statsText(figures()).trimEnd().split('\n');
+    start({ tally: input, stats }, accounts, kept); // first: a cluster's node takes no one in before it has the cluster's state
     try {
       await cluster?.ready;
       // The endpoint before the chat: once the chat listens, it serves at once.
@@ -249,6 +264,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     } catch (err) {
       subscription?.unsubscribe();
       await cluster?.close();
+      await kept.close();
       if (scrapes !== undefined) await closeScrapes(scrapes); // a half-started server would hold its port
       scrapes = undefined;
       throw err;
@@ -276,7 +292,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     // closing (timed out, say) keeps its own farewell and deadline.
     for (const socket of sockets) farewell(socket, options.shutdownGraceMs, SHUTTING_DOWN);
     await Promise.all([serverClosed, ...socketsClosed, cluster?.close()]); // the departures written first
-    await keeper?.settled(); // a ban or a motd set just before the end is kept
+    await store?.close(); // a ban or a motd set just before the end is kept
     if (scrapes !== undefined) await closeScrapes(scrapes); // last: /healthz says 503 while the users go
     scrapes = undefined;
   };

@@ -163,5 +163,10 @@ export function moderationAction(event: ChatEvent): ModerationAction | undefined
   }
 }
 
-/** Actions whose outcome is kept across restarts (mutes are not). */
-export const SAVED_ACTIONS: ReadonlySet<ModerationAction['action']> = new Set(['op', 'deop', 'ban', 'unban', 'motd']);
+/** The events whose outcome is kept across restarts (mutes and kicks are not). */
+export type SavedModerationEvent = Extract<ModerationEvent, { readonly type: 'opped' | 'deopped' | 'banned' | 'unbanned' | 'motd' }>;
+
+const SAVED_EVENTS: ReadonlySet<ChatEvent['type']> = new Set(['opped', 'deopped', 'banned', 'unbanned', 'motd']);
+
+/** True when `event`'s outcome is kept across restarts. */
+export const isSavedModeration = (event: ChatEvent): event is SavedModerationEvent => SAVED_EVENTS.has(event.type);

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { EMPTY_DATA, readData, type Store, type StoreData, StoreError } from './store';
+import { EMPTY_DATA, readData, type StoreData, StoreError, type WholeStore } from './store';
 
 /** The file in the data folder that holds everything. */
 export const DATA_FILE_NAME = 'chatd.json';
@@ -39,7 +39,7 @@ async function checkWritable(dir: string): Promise<void> {
  * a temporary file beside it, syncs it, and renames it over the old one, so a crash at any
  * point leaves either the old file or the new one whole. Saves run one at a time, in order.
  */
-export function fileStore(dir: string): Store {
+export function fileStore(dir: string): WholeStore {
   const file = join(dir, DATA_FILE_NAME);
   const temporary = `${file}.tmp`;
   let saving: Promise<void> = Promise.resolve();

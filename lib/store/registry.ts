@@ -2,7 +2,7 @@ import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { defer, from, type Observable, of, timer, catchError, map, mergeMap } from 'rxjs';
 import type { AccountOutcome, AccountRequest, Accounts } from '../chat/accounts';
 import { nameKey } from '../chat/names';
-import type { AccountRecord, DataKeeper } from './store';
+import type { AccountRecord, AccountsChanged, Store, StoreData } from './store';
 
 /** scrypt's cost (N) for new hashes: Node's default, about 50 ms of one core per hash. */
 export const SCRYPT_COST = 16_384;
@@ -19,7 +19,7 @@ export const MAX_TRACKED_ADDRESSES = 10_000;
 export type AccountChange =
   | { readonly kind: 'registered' | 'password-changed' | 'unregistered'; readonly name: string; readonly from: string }
   | { readonly kind: 'wrong-password'; readonly name: string; readonly from: string }
-  | { readonly kind: 'save-failed'; readonly error: Error };
+  | { readonly kind: 'save-failed' | 'read-failed'; readonly error: Error };
 
 export interface RegistryOptions {
   readonly cost: number;
@@ -48,15 +48,24 @@ async function matches(record: AccountRecord, password: string): Promise<boolean
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
+/** Registered names, which the server tells when they change elsewhere. */
+export interface Registry extends Accounts {
+  /** Reads again what `changed` names, from the store; resolves once done, or failed (reported). */
+  refresh(changed: AccountsChanged): Promise<void>;
+}
+
 /**
- * Registered names kept through `keeper`, starting from its data. Passwords are
- * hashed with scrypt and a salt per name. Wrong passwords from an address make its next
- * checks wait, twice as long each time up to MAX_WRONG_PASSWORD_DELAY_MS; a right one resets
- * it. A change takes effect once it is saved; one that cannot be saved changes nothing.
+ * Registered names kept in `store`, starting from `loaded` (what it loaded); it keeps the
+ * accounts it knows, so that `registered` answers at once, and reads an account again from the
+ * store at each check (another node may have changed it), falling back on the one it knows when
+ * the store cannot answer. Passwords are hashed with scrypt and a salt per name. Wrong passwords
+ * from an address make its next checks wait, twice as long each time up to
+ * MAX_WRONG_PASSWORD_DELAY_MS; a right one resets it. A change takes effect once it is saved;
+ * one that cannot be saved changes nothing.
  */
-export function registry(keeper: DataKeeper, overrides: Partial<RegistryOptions> = {}): Accounts {
+export function registry(store: Store, loaded: StoreData['accounts'], overrides: Partial<RegistryOptions> = {}): Registry {
   const { cost, delayMs, report } = { ...DEFAULT_OPTIONS, ...overrides };
-  let accounts: Readonly<Record<string, AccountRecord>> = keeper.data.accounts;
+  const accounts = new Map(Object.entries(loaded)); // by name key
   const wrongTries = new Map<string, number>(); // by address, the longest-quiet first
 
   const delayFor = (address: string): number => {
@@ -72,39 +81,56 @@ export function registry(keeper: DataKeeper, overrides: Partial<RegistryOptions>
     const oldest = wrongTries.keys().next();
     if (wrongTries.size > MAX_TRACKED_ADDRESSES && oldest.done !== true) wrongTries.delete(oldest.value);
   };
+  const keep = (key: string, record: AccountRecord | undefined | null) => {
+    if (record === undefined || record === null) accounts.delete(key);
+    else accounts.set(key, record);
+  };
+  /** The account under `key` as the store has it now; the one known here when it cannot answer. */
+  const current = async (key: string): Promise<AccountRecord | undefined> => {
+    try {
+      const record = await store.account(key);
+      keep(key, record);
+      return record;
+    } catch {
+      return accounts.get(key);
+    }
+  };
   /** Whether `password` is `name`'s, after the address's wait; undefined when `name` is not registered. */
   const check = (name: string, password: string, address: string): Observable<boolean | undefined> =>
     timer(delayFor(address)).pipe(
-      mergeMap(() => {
-        const record = accounts[nameKey(name)];
-        return record === undefined ? of(undefined) : from(matches(record, password));
-      }),
+      mergeMap(() => from(current(nameKey(name)))),
+      mergeMap((record) => (record === undefined ? of(undefined) : from(matches(record, password)))),
       map((right) => {
         if (right !== undefined) remember(address, right, name);
         return right;
       }),
     );
-  const commit = async (next: Record<string, AccountRecord>, change: AccountChange): Promise<AccountOutcome> => {
+  const commit = async (key: string, record: AccountRecord | null, expected: AccountRecord | undefined, change: AccountChange): Promise<AccountOutcome> => {
+    let done: boolean;
     try {
-      await keeper.update((data) => ({ ...data, accounts: next }));
+      done = await store.change({ type: 'account', key, record, expected: expected?.hash ?? null });
     } catch (err) {
       report({ kind: 'save-failed', error: err instanceof Error ? err : new Error(String(err)) });
       return 'failed';
     }
-    accounts = next;
+    if (!done) {
+      await current(key); // changed elsewhere meanwhile
+      return expected === undefined ? 'taken' : 'failed';
+    }
+    keep(key, record);
     report(change);
     return 'done';
   };
   const apply = async (request: AccountRequest, from: string): Promise<AccountOutcome> => {
     const key = nameKey(request.name);
-    const { [key]: current, ...others } = accounts;
+    const kept = await current(key);
     if (request.kind === 'register') {
-      if (current !== undefined) return 'taken';
-      return commit({ ...accounts, [key]: await newRecord(request.name, request.password, cost) }, { kind: 'registered', name: request.name, from });
+      if (kept !== undefined) return 'taken';
+      return commit(key, await newRecord(request.name, request.password, cost), kept, { kind: 'registered', name: request.name, from });
     }
-    if (current === undefined) return 'not-registered'; // unregistered while its password was checked
-    if (request.kind === 'unregister') return commit(others, { kind: 'unregistered', name: current.name, from });
-    return commit({ ...others, [key]: await newRecord(current.name, request.newPassword, cost) }, { kind: 'password-changed', name: current.name, from });
+    if (kept === undefined) return 'not-registered'; // unregistered while its password was checked
+    if (request.kind === 'unregister') return commit(key, null, kept, { kind: 'unregistered', name: kept.name, from });
+    return commit(key, await newRecord(kept.name, request.newPassword, cost), kept, { kind: 'password-changed', name: kept.name, from });
   };
   // Changes run one at a time: each reads what the one before it saved.
   let changing: Promise<unknown> = Promise.resolve();
@@ -113,9 +139,19 @@ export function registry(keeper: DataKeeper, overrides: Partial<RegistryOptions>
     changing = applied.catch(() => {});
     return applied;
   };
+  const refresh = async (changed: AccountsChanged): Promise<void> => {
+    if (changed !== 'all') return void (await current(changed.key));
+    try {
+      const { accounts: all } = await store.load();
+      accounts.clear();
+      for (const [key, record] of Object.entries(all)) accounts.set(key, record);
+    } catch (err) {
+      report({ kind: 'read-failed', error: err instanceof Error ? err : new Error(String(err)) });
+    }
+  };
 
   return {
-    registered: (name) => accounts[nameKey(name)] !== undefined,
+    registered: (name) => accounts.has(nameKey(name)),
     verify: (name, password, address) => check(name, password, address).pipe(map((right) => right === true)),
     change: (request, address) =>
       (request.kind === 'register' ? of(true) : check(request.name, request.password, address)).pipe(
@@ -125,5 +161,6 @@ export function registry(keeper: DataKeeper, overrides: Partial<RegistryOptions>
         }),
         catchError(() => of<AccountOutcome>('failed')),
       ),
+    refresh,
   };
 }

@@ -1,9 +1,10 @@
+import { NEVER, type Observable } from 'rxjs';
 import type { Ban } from '../chat/events';
-import type { ModerationData } from '../chat/moderation';
+import { Moderation, type ModerationData, type SavedModerationEvent } from '../chat/moderation';
 
 /**
  * What chatd keeps across restarts, and the small interface a place to keep it implements
- * (a file now; Redis, shared by every node, later). Registration records live here, never in
+ * (a file through the data keeper; Redis, shared by every node). Registration records live here, never in
  * the chat's state or its events: events travel on the bus, and a hash has no business there.
  */
 
@@ -26,17 +27,45 @@ export interface StoreData extends ModerationData {
 
 export const EMPTY_DATA: StoreData = { accounts: {}, ops: [], bans: [], motd: '' };
 
-/** Where the data is kept. `save` replaces the whole of it, so what `load` finds is one save's. */
-export interface Store {
+/** A place that keeps the data whole: `save` replaces all of it, so what `load` finds is one save's. */
+export interface WholeStore {
   /** What was saved last; EMPTY_DATA when nothing ever was. Rejects with StoreError. */
   load(): Promise<StoreData>;
   /** Replaces what is kept, all at once; rejects with StoreError, what was kept left as it was. */
   save(data: StoreData): Promise<void>;
 }
 
-export type StoreErrorCode = 'CHAT_STORE_CORRUPT' | 'CHAT_STORE_UNWRITABLE';
+/**
+ * One change to what is kept: an account set (or removed, `record` null) only if the one kept
+ * has the hash `expected` (null: none is kept), or a kept moderation event. A change touches one
+ * part, so changes made at once (on two nodes of a cluster) both stay.
+ */
+export type StoreChange =
+  | { readonly type: 'account'; readonly key: string; readonly record: AccountRecord | null; readonly expected: string | null }
+  | SavedModerationEvent;
 
-/** The data cannot be read as chatd's, or cannot be written; the message names the place. */
+/** Which registered names changed elsewhere (on another node): one name key, or any of them. */
+export type AccountsChanged = { readonly key: string } | 'all';
+
+/** Where the data is kept, changed a part at a time. */
+export interface Store {
+  /** Everything kept now; EMPTY_DATA when nothing ever was. Rejects with StoreError. */
+  load(): Promise<StoreData>;
+  /** The account kept under `key` now. Rejects with StoreError. */
+  account(key: string): Promise<AccountRecord | undefined>;
+  /** Makes `change`: true once it is kept; false, changing nothing, when an account change's
+   * `expected` is not the kept one's. Rejects with StoreError, nothing changed. */
+  change(change: StoreChange): Promise<boolean>;
+  /** Accounts changed by someone else; never errors or completes. Its subscription holds what
+   * listens for them (a Redis connection); 'all' comes once listening starts, and after an outage. */
+  readonly accountsChanged$: Observable<AccountsChanged>;
+  /** Resolves once every change asked for so far is made or has failed, and the store lets go of what it holds. */
+  close(): Promise<void>;
+}
+
+export type StoreErrorCode = 'CHAT_STORE_CORRUPT' | 'CHAT_STORE_UNWRITABLE' | 'CHAT_STORE_UNREACHABLE';
+
+/** The data cannot be read as chatd's, cannot be written, or its place cannot be reached; the message names the place. */
 export class StoreError extends Error {
   constructor(
     readonly code: StoreErrorCode,
@@ -48,7 +77,8 @@ export class StoreError extends Error {
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-function accountRecord(value: unknown): AccountRecord | undefined {
+/** `value` as an account, or undefined when it is not one. */
+export function accountRecord(value: unknown): AccountRecord | undefined {
   if (!isRecord(value)) return undefined;
   const { name, salt, hash, cost } = value;
   if (typeof name !== 'string' || typeof salt !== 'string' || typeof hash !== 'string' || typeof cost !== 'number') return undefined;
@@ -86,43 +116,50 @@ export function readData(json: unknown): StoreData | string {
   return typeof moderation === 'string' ? moderation : { accounts, ...moderation };
 }
 
-/**
- * The data as last saved, and the one way to change it: `update` applies a change to what the
- * update before it saved, once that one is done, so the registry and moderation never save over
- * each other's part with what they read earlier.
- */
-export interface DataKeeper {
-  readonly data: StoreData;
-  /** Saves `change(data)`; rejects with StoreError, the data left as it was. */
-  update(change: (data: StoreData) => StoreData): Promise<void>;
-  /** Resolves once every update asked for so far is saved or has failed. */
-  settled(): Promise<void>;
+/** `data` with `change` made, or undefined when an account change's `expected` is not the kept one's. */
+export function changed(data: StoreData, change: StoreChange): StoreData | undefined {
+  if (change.type !== 'account') {
+    const moderation = new Moderation(); // the chat's own reducer, so the data keeps what the state keeps
+    moderation.apply({ type: 'moderation-loaded', fixedOps: [], ops: data.ops, bans: data.bans, motd: data.motd, at: change.at });
+    moderation.apply(change);
+    return { ...data, ...moderation.saved(change.at) };
+  }
+  const { [change.key]: kept, ...others } = data.accounts;
+  if ((kept?.hash ?? null) !== change.expected) return undefined;
+  return { ...data, accounts: change.record === null ? others : { ...others, [change.key]: change.record } };
 }
 
-/** Keeps `store`'s data, starting from `loaded` (what it loaded). */
-export function dataKeeper(store: Store, loaded: StoreData): DataKeeper {
-  let data = loaded;
-  let updating: Promise<void> = Promise.resolve();
-  const update = (change: (current: StoreData) => StoreData): Promise<void> => {
+/**
+ * A Store over a WholeStore: the data is held here as last saved, and each change, made to it in
+ * turn once the one before is saved, saves the whole. For one process, which alone writes it.
+ */
+export function dataKeeper(whole: WholeStore): Store {
+  let data = EMPTY_DATA;
+  let updating: Promise<unknown> = Promise.resolve();
+  const change = (next: StoreChange): Promise<boolean> => {
     const updated = updating.then(async () => {
-      const next = change(data);
-      await store.save(next);
-      data = next;
+      const result = changed(data, next);
+      if (result === undefined) return false;
+      await whole.save(result);
+      data = result;
+      return true;
     });
     updating = updated.catch(() => {}); // one failed save must not fail the ones after it
     return updated;
   };
   return {
-    get data() {
-      return data;
+    load: async () => (data = await whole.load()),
+    account: async (key) => data.accounts[key],
+    change,
+    accountsChanged$: NEVER,
+    close: async () => {
+      await updating;
     },
-    update,
-    settled: () => updating,
   };
 }
 
 /** A store in memory, for a server whose registrations may end with it. */
-export function memoryStore(): Store {
+export function memoryStore(): WholeStore {
   let kept: string = JSON.stringify(EMPTY_DATA);
   return {
     load: async () => {

@@ -67,23 +67,49 @@ describe('fileStore', () => {
 });
 
 describe('dataKeeper', () => {
-  it('applies each update to what the one before it saved, even when two are asked for at once', async () => {
-    const keeper = dataKeeper(fileStore(dir), EMPTY_DATA);
-    const opped = keeper.update((data) => ({ ...data, ops: [...data.ops, 'bob'] }));
-    const registered = keeper.update((data) => ({ ...data, accounts: ann.accounts }));
-    await Promise.all([opped, registered]);
+  const annRecord = ann.accounts['ann'];
+  const opped = { type: 'opped', user: '1', nick: 'ann', name: 'bob', at: 1 } as const;
+
+  it('makes each change to what the one before it saved, even when two are asked for at once', async () => {
+    const keeper = dataKeeper(fileStore(dir));
+    await keeper.load();
+    const changes = [keeper.change(opped), keeper.change({ type: 'account', key: 'ann', record: annRecord ?? null, expected: null })];
+    expect(await Promise.all(changes)).toEqual([true, true]);
     expect(await fileStore(dir).load()).toEqual({ ...ann, ops: ['bob'] });
-    expect(keeper.data).toEqual({ ...ann, ops: ['bob'] });
+    expect(await keeper.account('ann')).toEqual(annRecord);
   });
 
-  it('keeps the data as it was when a save fails, and saves the next update', async () => {
+  it('changes an account only when the kept one is the one expected', async () => {
+    const keeper = dataKeeper(fileStore(dir));
+    await keeper.load();
+    await keeper.change({ type: 'account', key: 'ann', record: annRecord ?? null, expected: null });
+    expect(await keeper.change({ type: 'account', key: 'ann', record: null, expected: null })).toBe(false);
+    expect(await keeper.change({ type: 'account', key: 'ann', record: null, expected: 'c29tZXRoaW5nIGVsc2U=' })).toBe(false);
+    expect(await keeper.change({ type: 'account', key: 'ann', record: null, expected: annRecord?.hash ?? '' })).toBe(true);
+    expect(await fileStore(dir).load()).toEqual(EMPTY_DATA);
+  });
+
+  it('keeps bans, /op names and the motd as the chat\'s state does', async () => {
+    const keeper = dataKeeper(fileStore(dir));
+    await keeper.load();
+    const ban = (name: string, address: string) => ({ type: 'banned', user: '1', nick: 'ann', ban: { name, address, until: null, by: 'ann', reason: '' }, at: 1 }) as const;
+    for (const change of [opped, ban('dan', '10.0.0.2'), ban('eve', '10.0.0.2'), ban('fay', '10.0.0.3')]) await keeper.change(change);
+    await keeper.change({ type: 'unbanned', user: '1', nick: 'ann', target: '10.0.0.2', at: 2 });
+    await keeper.change({ type: 'motd', user: '1', nick: 'ann', text: 'hi', at: 3 });
+    await keeper.change({ type: 'deopped', user: '1', nick: 'ann', name: 'bob', at: 4 });
+    expect(await fileStore(dir).load()).toEqual({ ...EMPTY_DATA, bans: [ban('fay', '10.0.0.3').ban], motd: 'hi' });
+  });
+
+  it('keeps the data as it was when a save fails, and saves the next change', async () => {
     await mkdir(join(dir, `${DATA_FILE_NAME}.tmp`));
-    const keeper = dataKeeper(fileStore(dir), EMPTY_DATA);
-    await expect(keeper.update(() => ann)).rejects.toThrow(expect.objectContaining({ code: 'CHAT_STORE_UNWRITABLE' }));
-    expect(keeper.data).toEqual(EMPTY_DATA);
+    const keeper = dataKeeper(fileStore(dir));
+    await keeper.load();
+    const register = { type: 'account', key: 'ann', record: annRecord ?? null, expected: null } as const;
+    await expect(keeper.change(register)).rejects.toThrow(expect.objectContaining({ code: 'CHAT_STORE_UNWRITABLE' }));
+    expect(await keeper.account('ann')).toBeUndefined();
     await rm(join(dir, `${DATA_FILE_NAME}.tmp`), { recursive: true });
-    await keeper.update((data) => ({ ...data, motd: 'hi' }));
-    await keeper.settled();
-    expect(keeper.data).toEqual({ ...EMPTY_DATA, motd: 'hi' });
+    await keeper.change({ type: 'motd', user: '1', nick: 'ann', text: 'hi', at: 1 });
+    await keeper.close();
+    expect(await fileStore(dir).load()).toEqual({ ...EMPTY_DATA, motd: 'hi' });
   });
 });

@@ -1,0 +1,215 @@
+import Redis from 'ioredis';
+import { Observable } from 'rxjs';
+import { nameKey } from '../chat/names';
+import { type AccountRecord, type AccountsChanged, accountRecord, readData, type Store, type StoreChange, type StoreData, StoreError } from './store';
+
+/** How long a starting node waits for Redis before it gives up: without it, no registered name would be known. */
+export const STORE_CONNECT_WAIT_MS = 5_000;
+
+export interface RedisStoreOptions {
+  /** `redis://host:port`, or the path of a unix socket. */
+  readonly url: string;
+  /** Put before every key, so that clusters share one Redis. */
+  readonly prefix: string;
+  /** How long `load` waits for Redis to answer; STORE_CONNECT_WAIT_MS unless told. */
+  readonly connectWaitMs?: number;
+}
+
+/** The keys (and the channel) of a cluster's data under `prefix`. */
+export function redisStoreKeys(prefix: string) {
+  return {
+    /** Hash: name key -> the account as JSON. */
+    accounts: `${prefix}accounts`,
+    /** Hash: name key -> the name as `/op` gave it. */
+    ops: `${prefix}ops`,
+    /** Hash: name key -> the ban as JSON, with `at`, when it was made, which orders them. */
+    bans: `${prefix}bans`,
+    /** String: the message of the day. */
+    motd: `${prefix}motd`,
+    /** Channel: the name key of each account changed, and nothing else. */
+    accountsChanged: `${prefix}accounts-changed`,
+  };
+}
+
+// Sets (or, with no record, removes) an account only if the kept one's hash is the expected one
+// ('' for none), and says so on the channel, in one step: two nodes registering one name at once
+// cannot both win.
+const SET_ACCOUNT = `
+local kept = redis.call('HGET', KEYS[1], ARGV[1])
+local hash = ''
+if kept then
+  local ok, record = pcall(cjson.decode, kept)
+  hash = (ok and type(record) == 'table' and type(record.hash) == 'string') and record.hash or '?'
+end
+if hash ~= ARGV[2] then return 0 end
+if ARGV[3] == '' then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end
+redis.call('PUBLISH', ARGV[4], ARGV[1])
+return 1`;
+
+// A ban replaces the name's ban before it, and expired ones go, as in the chat's state.
+const BAN = `
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  local ok, ban = pcall(cjson.decode, all[i + 1])
+  if ok and type(ban) == 'table' and type(ban['until']) == 'number' and ban['until'] <= tonumber(ARGV[3]) then redis.call('HDEL', KEYS[1], all[i]) end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1`;
+
+// An unban's target is a name (its key) or an address, which lifts every ban from it.
+const UNBAN = `
+redis.call('HDEL', KEYS[1], ARGV[1])
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  local ok, ban = pcall(cjson.decode, all[i + 1])
+  if ok and type(ban) == 'table' and ban.address == ARGV[2] then redis.call('HDEL', KEYS[1], all[i]) end
+end
+return 1`;
+
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+const isWrongType = (err: unknown): boolean => errorText(err).startsWith('WRONGTYPE');
+const atOf = (value: unknown): number =>
+  typeof value === 'object' && value !== null && 'at' in value && typeof value.at === 'number' ? value.at : 0;
+
+/** A hash's field read as JSON. */
+function jsonField(key: string, field: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new StoreError('CHAT_STORE_CORRUPT', `Redis ${key} is corrupt: ${JSON.stringify(field)} is not JSON`);
+  }
+}
+
+/** Each field of a hash read as JSON, in the hash's order. */
+const jsonFields = (key: string, hash: Record<string, string>): [string, unknown][] =>
+  Object.entries(hash).map(([field, text]) => [field, jsonField(key, field, text)]);
+
+/** Replies of a MULTI, each checked, in order. */
+function replies(key: string, results: [Error | null, unknown][] | null): unknown[] {
+  if (results === null) throw new StoreError('CHAT_STORE_UNREACHABLE', 'Redis dropped a read of the data');
+  return results.map(([err, value]) => {
+    if (err === null) return value;
+    throw new StoreError('CHAT_STORE_CORRUPT', `Redis data under ${key} is corrupt: ${err.message}`);
+  });
+}
+
+const isHash = (value: unknown): value is Record<string, string> =>
+  typeof value === 'object' && value !== null && Object.values(value).every((field) => typeof field === 'string');
+
+/**
+ * The data in Redis, shared by every node of a cluster: each account, `/op` name and ban in a
+ * field of its own, so that changes made at once on two nodes both stay; an account changes only
+ * if it is still the one its change was checked against. Each account change is announced on a
+ * channel by its name key alone (never a hash), which `accountsChanged$` listens to.
+ */
+export function redisStore(options: RedisStoreOptions): Store {
+  const keys = redisStoreKeys(options.prefix);
+  const connectWaitMs = options.connectWaitMs ?? STORE_CONNECT_WAIT_MS;
+  const connect = () => {
+    const redis = new Redis(options.url, {
+      enableOfflineQueue: false, // while Redis is away a change fails at once, rather than waiting in a queue
+      maxRetriesPerRequest: 0,
+      autoResubscribe: false, // `accountsChanged$` subscribes at each 'ready', and reads everything again
+      retryStrategy: (times) => Math.min(times * 100, 1_000),
+    });
+    redis.on('error', () => {}); // a failed command says what went wrong; ioredis reconnects by itself
+    return redis;
+  };
+  const commands = connect();
+  const pending = new Set<Promise<unknown>>();
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    pending.add(work);
+    const done = () => pending.delete(work);
+    work.then(done, done);
+    return work;
+  };
+  const unreachable = (err: unknown) => new StoreError('CHAT_STORE_UNREACHABLE', `cannot reach Redis at ${options.url}: ${errorText(err)}`);
+
+  let everReady = false;
+  commands.once('ready', () => (everReady = true));
+  /** Resolves once Redis first answers: a node's first read waits for it; later ones fail at once while it is away. */
+  const connected = (): Promise<void> =>
+    everReady
+      ? Promise.resolve()
+      : new Promise((resolve, reject) => {
+          const onReady = () => {
+            clearTimeout(wait);
+            resolve();
+          };
+          const wait = setTimeout(() => {
+            commands.off('ready', onReady);
+            reject(unreachable(`no answer in ${connectWaitMs} ms`));
+          }, connectWaitMs);
+          commands.once('ready', onReady);
+        });
+
+  const load = async (): Promise<StoreData> => {
+    await connected();
+    const read = await commands.multi().hgetall(keys.accounts).hgetall(keys.ops).hgetall(keys.bans).get(keys.motd).exec().catch((err: unknown) => {
+      throw unreachable(err);
+    });
+    const [accounts, ops, bans, motd] = replies(options.prefix, read);
+    if (!isHash(accounts) || !isHash(ops) || !isHash(bans)) throw new StoreError('CHAT_STORE_CORRUPT', `Redis data under ${options.prefix} is not chatd's`);
+    const banList = jsonFields(keys.bans, bans).map(([, ban]) => ban).sort((a, b) => atOf(a) - atOf(b));
+    const data = readData({ accounts: Object.fromEntries(jsonFields(keys.accounts, accounts)), ops: Object.values(ops), bans: banList, motd: motd ?? '' });
+    if (typeof data === 'string') throw new StoreError('CHAT_STORE_CORRUPT', `Redis data under ${options.prefix} is corrupt: ${data}`);
+    return data;
+  };
+
+  const account = async (key: string): Promise<AccountRecord | undefined> => {
+    await connected();
+    const text = await commands.hget(keys.accounts, key).catch((err: unknown) => {
+      throw isWrongType(err) ? new StoreError('CHAT_STORE_CORRUPT', `Redis ${keys.accounts} is not a hash`) : unreachable(err);
+    });
+    if (text === null) return undefined;
+    const record = accountRecord(jsonField(keys.accounts, key, text));
+    if (record === undefined) throw new StoreError('CHAT_STORE_CORRUPT', `Redis ${keys.accounts} is corrupt: account ${JSON.stringify(key)} is not a name, salt, hash and cost`);
+    return record;
+  };
+
+  /** The one write that makes `change`; resolves with whether it was made. */
+  const write = async (change: StoreChange): Promise<boolean> => {
+    await connected();
+    switch (change.type) {
+      case 'account': {
+        const record = change.record === null ? '' : JSON.stringify(change.record);
+        return (await commands.eval(SET_ACCOUNT, 1, keys.accounts, change.key, change.expected ?? '', record, keys.accountsChanged)) === 1;
+      }
+      case 'opped': await commands.hset(keys.ops, nameKey(change.name), change.name); break;
+      case 'deopped': await commands.hdel(keys.ops, nameKey(change.name)); break;
+      case 'banned': await commands.eval(BAN, 1, keys.bans, nameKey(change.ban.name), JSON.stringify({ ...change.ban, at: change.at }), change.at); break;
+      case 'unbanned': await commands.eval(UNBAN, 1, keys.bans, nameKey(change.target), change.target); break;
+      case 'motd': await commands.set(keys.motd, change.text); break;
+    }
+    return true;
+  };
+
+  const change = (next: StoreChange): Promise<boolean> =>
+    track(
+      write(next).catch((err: unknown) => {
+        const code = isWrongType(err) ? 'CHAT_STORE_CORRUPT' : 'CHAT_STORE_UNWRITABLE';
+        throw new StoreError(code, `cannot write ${next.type} to Redis at ${options.url}: ${errorText(err)}`);
+      }),
+    );
+
+  const accountsChanged$ = new Observable<AccountsChanged>((subscriber) => {
+    const listener = connect(); // a subscribed connection takes no other commands
+    const onReady = () => {
+      listener.subscribe(keys.accountsChanged).then(
+        () => subscriber.next('all'), // what changed before, or while away, was not heard
+        () => {}, // the connection went again; its next 'ready' tries again
+      );
+    };
+    const onMessage = (_channel: string, key: string) => subscriber.next({ key });
+    listener.on('ready', onReady).on('message', onMessage);
+    return () => listener.disconnect();
+  });
+
+  const close = async () => {
+    await Promise.allSettled([...pending]);
+    if (commands.status === 'ready') await commands.quit().catch(() => commands.disconnect());
+    else commands.disconnect(); // a quit would wait for a connection that may never come
+  };
+
+  return { load, account, change, accountsChanged$, close };
+}

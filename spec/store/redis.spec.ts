@@ -1,0 +1,116 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { firstValueFrom, share, take, toArray } from 'rxjs';
+import type { Ban } from '../../lib/chat/events';
+import { redisStore, redisStoreKeys } from '../../lib/store/redis';
+import { type AccountRecord, EMPTY_DATA, type Store } from '../../lib/store/store';
+import { describeWithRedis, type RedisServer, startRedis, uniquePrefix } from '../support/redis';
+
+const record = (name: string, hash = 'aGFzaA=='): AccountRecord => ({ name, salt: 'c2FsdA==', hash, cost: 16384 });
+const register = (store: Store, key: string, kept: AccountRecord = record(key)) => store.change({ type: 'account', key, record: kept, expected: null });
+const ban = (name: string, address: string, until: number | null = null): Ban => ({ name, address, until, by: 'ann', reason: '' });
+const banned = (banOf: Ban, at: number) => ({ type: 'banned', user: 'n:1', nick: 'ann', ban: banOf, at }) as const;
+
+describeWithRedis('redisStore', () => {
+  let redis: RedisServer;
+  let raw: Redis;
+  let stores: Store[];
+  const open = (prefix: string): Store => {
+    const store = redisStore({ url: redis.url, prefix });
+    stores.push(store);
+    return store;
+  };
+
+  beforeEach(async () => {
+    redis = await startRedis();
+    raw = new Redis(redis.url);
+    stores = [];
+  });
+  afterEach(async () => {
+    await Promise.all(stores.map((store) => store.close()));
+    raw.disconnect();
+    await redis.stop();
+  });
+
+  it('loads nothing at first, then what any node changed, each account in a field of its own', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = [open(prefix), open(prefix)];
+    expect(await a.load()).toEqual(EMPTY_DATA);
+    expect(await Promise.all([register(a, 'ann'), register(b, 'bob')])).toEqual([true, true]);
+    expect((await open(prefix).load()).accounts).toEqual({ ann: record('ann'), bob: record('bob') });
+    expect(await b.account('ann')).toEqual(record('ann'));
+    expect(await raw.hkeys(redisStoreKeys(prefix).accounts)).toEqual(['ann', 'bob']);
+  });
+
+  it('lets one of two nodes registering one name at once have it, and changes an account only as expected', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = [open(prefix), open(prefix)];
+    await a.load();
+    const won = await Promise.all([register(a, 'ann', record('ann', 'YQ==')), register(b, 'ann', record('ann', 'Yg=='))]);
+    expect([...won].sort()).toEqual([false, true]);
+    const kept = await b.account('ann');
+    expect(await a.change({ type: 'account', key: 'ann', record: null, expected: 'c29tZXRoaW5nIGVsc2U=' })).toBe(false);
+    expect(await a.change({ type: 'account', key: 'ann', record: null, expected: kept?.hash ?? '' })).toBe(true);
+    expect(await b.account('ann')).toBeUndefined();
+  });
+
+  it('tells every other listener which name key changed, and nothing more', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = [open(prefix), open(prefix)];
+    await a.load();
+    const changes$ = b.accountsChanged$.pipe(share()); // one connection for the two readers below
+    const heard = firstValueFrom(changes$.pipe(take(3), toArray()));
+    await firstValueFrom(changes$); // 'all': listening
+    await register(a, 'ann');
+    await a.change({ type: 'account', key: 'ann', record: null, expected: record('ann').hash });
+    expect(await heard).toEqual(['all', { key: 'ann' }, { key: 'ann' }]);
+  });
+
+  it('keeps /op names, bans (oldest first, expired ones dropped at the next) and the motd', async () => {
+    const prefix = uniquePrefix();
+    const store = open(prefix);
+    await store.load();
+    const at = Date.now();
+    await store.change({ type: 'opped', user: 'n:1', nick: 'ann', name: 'bob', at });
+    await store.change({ type: 'opped', user: 'n:1', nick: 'ann', name: 'cat', at });
+    await store.change({ type: 'deopped', user: 'n:1', nick: 'ann', name: 'bob', at });
+    await store.change(banned(ban('old', '', at - 1), at - 10));
+    for (const [n, each] of [ban('dan', '10.0.0.2'), ban('eve', '10.0.0.2'), ban('fay', '10.0.0.3'), ban('gus', '')].entries()) {
+      await store.change(banned(each, at + n));
+    }
+    await store.change({ type: 'unbanned', user: 'n:1', nick: 'ann', target: '10.0.0.2', at });
+    await store.change({ type: 'unbanned', user: 'n:1', nick: 'ann', target: 'gus', at });
+    await store.change({ type: 'motd', user: 'n:1', nick: 'ann', text: 'hello', at });
+    expect(await open(prefix).load()).toEqual({ accounts: {}, ops: ['cat'], bans: [ban('fay', '10.0.0.3')], motd: 'hello' });
+  });
+
+  it('refuses corrupt data with CHAT_STORE_CORRUPT, naming the key', async () => {
+    const prefix = uniquePrefix();
+    const keys = redisStoreKeys(prefix);
+    await raw.hset(keys.accounts, 'ann', '{"name": "ann"');
+    await expect(open(prefix).load()).rejects.toThrow(expect.objectContaining({ code: 'CHAT_STORE_CORRUPT', message: `Redis ${keys.accounts} is corrupt: "ann" is not JSON` }));
+    await raw.hset(keys.accounts, 'ann', '{"name": 1}');
+    await expect(open(prefix).load()).rejects.toThrow('account "ann" is not a name, salt, hash and cost');
+    await expect(open(prefix).account('ann')).rejects.toThrow(expect.objectContaining({ code: 'CHAT_STORE_CORRUPT' }));
+    await raw.del(keys.accounts);
+    await raw.hset(keys.bans, 'dan', '{"name": "dan"}');
+    await expect(open(prefix).load()).rejects.toThrow('a ban is not a name, address, until, by and reason');
+    await raw.del(keys.bans);
+    await raw.set(keys.ops, 'ann');
+    await expect(open(prefix).load()).rejects.toThrow(expect.objectContaining({ code: 'CHAT_STORE_CORRUPT', message: expect.stringContaining('WRONGTYPE') }));
+  });
+
+  it('refuses with CHAT_STORE_UNREACHABLE when Redis does not answer, and fails a change at once while it is away', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'chatd-no-redis-'));
+    try {
+      const nowhere = redisStore({ url: join(folder, 'none.sock'), prefix: uniquePrefix(), connectWaitMs: 200 });
+      stores.push(nowhere);
+      await expect(nowhere.load()).rejects.toThrow(expect.objectContaining({ code: 'CHAT_STORE_UNREACHABLE' }));
+      await expect(register(nowhere, 'ann')).rejects.toThrow(expect.objectContaining({ code: 'CHAT_STORE_UNWRITABLE' }));
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+});
