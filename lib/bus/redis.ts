@@ -17,7 +17,11 @@ export const READ_BATCH_EVENTS = 1_000;
 const READ_BLOCK_MS = 1_000;
 /** How long the reader waits before trying again while Redis is out of reach. */
 const RETRY_MS = 100;
-/** How long a starting node waits for Redis before it serves alone (until Redis comes). */
+/**
+ * How long a starting node's bus waits for the cluster's state before it serves alone (until
+ * Redis comes). The data store has reached Redis by then (a node does not start without it), so
+ * this bounds only a Redis lost in between.
+ */
 export const FIRST_CONNECT_WAIT_MS = 5_000;
 /** How long a dead node's reaping is claimed: the one node that claims it announces the departures. */
 const REAPED_TTL_SECONDS = 60;
