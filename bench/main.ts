@@ -32,7 +32,13 @@ interface Plan {
   readonly deadlineMs: number;
 }
 
-const USAGE = 'usage: npm run bench [-- [--quick] [--metrics] [--runs N] [--connections N] [--plot FILE.svg]]';
+const USAGE = 'usage: npm run bench [-- [--quick] [--metrics] [--only SCENARIO] [--runs N] [--connections N] [--plot FILE.svg]]';
+
+/** The scenarios, in the order they run; `--only` picks one. */
+const SCENARIOS = ['fan-out', 'connections', 'slow-reader'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const isScenario = (name: string): name is Scenario => SCENARIOS.some((scenario) => scenario === name);
 
 interface Flags {
   readonly quick: boolean;
@@ -40,6 +46,8 @@ interface Flags {
   readonly metrics: boolean;
   readonly runs: string | undefined;
   readonly connections: string | undefined;
+  /** The one scenario to run; every scenario when undefined. */
+  readonly only: Scenario | undefined;
   /** Where to write the chart of the figures, if anywhere. */
   readonly plot: string | undefined;
 }
@@ -58,16 +66,24 @@ function checkWritable(file: string): void {
 function readFlags(): Flags {
   try {
     const { values } = parseArgs({
-      options: { quick: { type: 'boolean' }, metrics: { type: 'boolean' }, runs: { type: 'string' }, connections: { type: 'string' }, plot: { type: 'string' } },
+      options: {
+        quick: { type: 'boolean' }, metrics: { type: 'boolean' }, only: { type: 'string' },
+        runs: { type: 'string' }, connections: { type: 'string' }, plot: { type: 'string' },
+      },
       strict: true,
     });
+    const { only } = values;
+    if (only !== undefined && !isScenario(only)) throw new Error(`--only takes one of ${SCENARIOS.join(', ')}, not '${only}'`);
     const counts: readonly ('runs' | 'connections')[] = ['runs', 'connections'];
     for (const name of counts) {
       const value = values[name];
       if (value !== undefined && !/^[1-9]\d*$/.test(value)) throw new Error(`--${name} must be a whole number above 0, not '${value}'`);
     }
     if (values.plot !== undefined) checkWritable(values.plot);
-    return { quick: values.quick === true, metrics: values.metrics === true, runs: values.runs, connections: values.connections, plot: values.plot };
+    return {
+      quick: values.quick === true, metrics: values.metrics === true, only,
+      runs: values.runs, connections: values.connections, plot: values.plot,
+    };
   } catch (err) {
     process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
     process.exit(2);
@@ -517,11 +533,13 @@ function limit(generatorPercent: number, serverPercent: number): string {
 }
 
 function report(summary: Summary, seconds: number): void {
-  const figureRows = metrics().map(({ key, label, unit, digits }) => {
+  // Figures of scenarios that did not run (--only) are left out.
+  const figureRows = metrics().flatMap(({ key, label, unit, digits }) => {
     const row = summary.get(key);
-    return [label, unit, format(row?.chatd ?? Number.NaN, digits), format(row?.baseline ?? Number.NaN, digits), format(row?.ratio ?? Number.NaN, 2)];
+    if (row === undefined) return [];
+    return [[label, unit, format(row.chatd, digits), format(row.baseline, digits), format(row.ratio, 2)]];
   });
-  const cpuRows = CPU_PHASES.flatMap(({ key, label }) =>
+  const cpuRows = CPU_PHASES.filter(({ key }) => summary.has(`${key}.serverCpu`)).flatMap(({ key, label }) =>
     KINDS.map((kind) => {
       const generator = summary.get(`${key}.generatorCpu`)?.[kind] ?? Number.NaN;
       const server = summary.get(`${key}.serverCpu`)?.[kind] ?? Number.NaN;
@@ -586,13 +604,13 @@ async function runAll(): Promise<void> {
     const figures = { chatd: new Map<string, number>(), baseline: new Map<string, number>() };
     // Alternating who goes first keeps a warming or cooling machine from favouring one side.
     const order = run % 2 === 0 ? KINDS : [...KINDS].reverse();
-    const scenarios: [string, (kind: Kind) => Promise<void>][] = [
-      ...PLAN.fanOut.map(({ users, pacedLinesPerSecond }): [string, (kind: Kind) => Promise<void>] =>
-        [`fan-out ${users}`, (kind) => fanOut(kind, users, pacedLinesPerSecond, figures[kind])]),
-      ['connections', (kind) => connections(kind, figures[kind])],
-      ['slow reader', (kind) => slowReader(kind, figures[kind])],
+    const scenarios: [Scenario, string, (kind: Kind) => Promise<void>][] = [
+      ...PLAN.fanOut.map(({ users, pacedLinesPerSecond }): [Scenario, string, (kind: Kind) => Promise<void>] =>
+        ['fan-out', `fan-out ${users}`, (kind) => fanOut(kind, users, pacedLinesPerSecond, figures[kind])]),
+      ['connections', 'connections', (kind) => connections(kind, figures[kind])],
+      ['slow-reader', 'slow reader', (kind) => slowReader(kind, figures[kind])],
     ];
-    for (const [name, scenario] of scenarios) {
+    for (const [, name, scenario] of scenarios.filter(([picked]) => flags.only === undefined || picked === flags.only)) {
       for (const kind of order) {
         const at = performance.now();
         await scenario(kind);
