@@ -1,7 +1,7 @@
 import type { Readable, Transform } from 'node:stream';
 import { Observable } from 'rxjs';
 import split2 from 'split2';
-import { TelnetFilter } from './telnet';
+import { hasTelnetCommand, TelnetFilter } from './telnet';
 
 /** Default for the longest line a client may send, in bytes, its line ending excluded. */
 export const MAX_LINE_BYTES = 4096;
@@ -74,11 +74,13 @@ function giveBack(splitter: Splitter): void {
  * dropped lines included) past `budgetBytes`, before that chunk's lines: a line that never ends
  * spends the budget as it arrives.
  * Completes when the peer ends the connection (after its unterminated last line, if any) or
- * the socket closes; errors when the socket errors.
+ * the socket closes; errors when the socket closes with an error. It adds no 'error' listener
+ * (one per connection, held for its whole stay) but reads `errored` at the close: the caller
+ * keeps its own on the socket, as the server does on every socket from the start.
  */
 export function socketLines(socket: Readable, maxLineBytes = MAX_LINE_BYTES, budgetBytes = Infinity): Observable<Input> {
   return new Observable<Input>((subscriber) => {
-    const telnet = new TelnetFilter();
+    let telnet: TelnetFilter | undefined; // made at the first telnet command: nc sends none
     let budget = budgetBytes; // what is left of it; below 0 once spent
     let splitter: Splitter | undefined; // held while a line is unfinished: split2 keeps its start
     let skipping = false;
@@ -89,7 +91,8 @@ export function socketLines(socket: Readable, maxLineBytes = MAX_LINE_BYTES, bud
     };
     const onData = (chunk: Buffer) => {
       if (budget >= 0 && (budget -= chunk.length) < 0) subscriber.next(BUDGET_SPENT);
-      const text = telnet.strip(chunk);
+      if (telnet === undefined && hasTelnetCommand(chunk)) telnet = new TelnetFilter();
+      const text = telnet === undefined ? chunk : telnet.strip(chunk);
       if (text.length === 0 || subscriber.closed) return; // closed: the budget's end ended the reading
       const wasSkipping = skipping;
       const skipEnded = wasSkipping && text.includes(LINE_FEED); // the next line may overflow at once
@@ -113,11 +116,11 @@ export function socketLines(socket: Readable, maxLineBytes = MAX_LINE_BYTES, bud
       if (splitter === undefined) return subscriber.complete();
       splitter.stream.once('finish', () => subscriber.complete()).end(); // its flush emits the last line
     };
-    const onError = (err: Error) => subscriber.error(err);
-    const onClose = () => subscriber.complete(); // 'close' also covers a reset, which has no 'end'
-    socket.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+    // 'close' also covers a reset, which has no 'end'; an error comes just before it.
+    const onClose = () => (socket.errored === null ? subscriber.complete() : subscriber.error(socket.errored));
+    socket.on('data', onData).on('end', onEnd).on('close', onClose);
     return () => {
-      socket.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      socket.off('data', onData).off('end', onEnd).off('close', onClose);
       splitter?.stream.destroy();
       splitter = undefined;
     };

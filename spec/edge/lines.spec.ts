@@ -64,11 +64,18 @@ describe('socketLines', () => {
   });
 
   it('errors when the socket errors, and removes its listeners when unsubscribed', async () => {
-    const socket = new PassThrough();
+    const socket = new PassThrough().on('error', () => {}); // the owner's, as the server's on every socket
     const lines = lastValueFrom(socketLines(socket));
     socket.destroy(Object.assign(new Error('reset'), { code: 'ECONNRESET' }));
     await expect(lines).rejects.toMatchObject({ code: 'ECONNRESET' });
     expect(socket.listenerCount('data') + socket.listenerCount('close') + socket.listenerCount('end')).toBe(0);
+  });
+
+  it("adds no 'error' listener: the socket's owner keeps one, and the error is read at the close", () => {
+    const socket = new PassThrough();
+    const subscription = socketLines(socket).subscribe();
+    expect(socket.listenerCount('error')).toBe(0);
+    subscription.unsubscribe();
   });
 
   describe('with the split2 streams that readers share', () => {
