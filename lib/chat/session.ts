@@ -1,4 +1,4 @@
-import { asyncScheduler, Observable, type Observer, type SchedulerLike, type Subscriber, type Subscription, take } from 'rxjs';
+import { asyncScheduler, Observable, type Observer, type SchedulerLike, type Subscriber, type Subscription, take, type TeardownLogic } from 'rxjs';
 import type { Bus } from '../bus/bus';
 import { BUDGET_SPENT, type Input, MAX_LINE_BYTES, OVERLONG_LINE } from '../edge/lines';
 import { type AccountRequest, type Accounts, MAX_PASSWORD_TRIES, NO_ACCOUNTS } from './accounts';
@@ -24,6 +24,9 @@ export const MAX_LOGIN_BYTES = 64 * 1024;
 
 /** `Session.refusals` once the user is logged in. */
 const LOGGED_IN = -1;
+
+/** `Session.input` once the session reads its input no more. */
+const STOPPED = Symbol('stopped reading');
 
 const NAME_TOO_LONG: Decision = {
   events: [],
@@ -162,11 +165,17 @@ class Occasional {
  * A session's state and handlers in one object, written below the operators it would
  * otherwise be made of: one lives for every connection, idle or not (bench/README.md has what
  * an operator chain per user cost). It holds no more than an idle logged-in user needs.
+ *
+ * It is its input's subscriber itself: an observer that is also a subscription (closed, add,
+ * remove, unsubscribe) is one to RxJS's subscribe, which then makes no SafeSubscriber, observer
+ * and finalizer array for the connection. So it keeps a subscriber's promises to its input: it
+ * takes nothing after the input's end or its own, and then runs the input's teardown.
  */
 class Session implements Observer<Input>, PaceSink<Paced> {
   // The usernames refused so far, LOGGED_IN once one is taken: one field for both.
   private refusals = 0;
-  private input: Subscription | undefined;
+  // The input's teardown, STOPPED once it ran.
+  private input: (() => void) | typeof STOPPED | undefined;
   // Made for the user's first line: a full bucket then is what one made at login would hold,
   // and an idle user, the most common kind, holds none.
   private pace: Pace<Paced> | undefined;
@@ -184,18 +193,57 @@ class Session implements Observer<Input>, PaceSink<Paced> {
     this.send(text.PROMPT);
     this.occasional = new Occasional(from);
     this.occasional.deadline = this.scheduler.schedule(() => this.timeOut(), this.options.loginTimeoutMs);
-    this.input = input$.subscribe(this); // an operator's inner subscription: unsubscribe() ends it
+    input$.subscribe(this); // as its own subscriber: unsubscribe() ends the reading with the rest
   }
 
   /** Teardown: whichever way the session ends, it stops reading, timing and pacing. */
   unsubscribe(): void {
     this.occasional?.deadline?.unsubscribe();
-    this.input?.unsubscribe();
+    this.stopReading();
     this.occasional?.pending?.unsubscribe();
     this.pace?.stop();
   }
 
+  /** True once the session reads its input no more. */
+  get closed(): boolean {
+    return this.input === STOPPED;
+  }
+
+  /** Keeps a teardown of the input, run when the session stops reading it (at once if it has). */
+  add(teardown: TeardownLogic): void {
+    if (teardown === undefined || teardown === this) return;
+    const stop = typeof teardown === 'function' ? teardown : () => teardown.unsubscribe();
+    const before = this.input;
+    if (before === STOPPED) stop();
+    else this.input = before === undefined ? stop : () => { before(); stop(); };
+  }
+
+  /** A subscriber's: the session holds no subscription that could be taken out. */
+  remove(): void {}
+
   next(input: Input): void {
+    if (!this.closed) this.read(input);
+  }
+
+  error(): void {
+    if (this.closed) return;
+    this.stopReading();
+    this.out.complete();
+  }
+
+  complete(): void {
+    if (this.closed) return;
+    this.stopReading();
+    this.inputEnded();
+  }
+
+  private stopReading(): void {
+    const stop = this.input;
+    this.input = STOPPED;
+    if (typeof stop === 'function') stop();
+  }
+
+  private read(input: Input): void {
     this.seat.tally?.count(input);
     try {
       const joining = this.occasional?.joining;
@@ -213,11 +261,7 @@ class Session implements Observer<Input>, PaceSink<Paced> {
     }
   }
 
-  error(): void {
-    this.out.complete();
-  }
-
-  complete(): void {
+  private inputEnded(): void {
     const occasional = this.occasional;
     if (occasional?.joining !== undefined) occasional.endedWhileJoining = true;
     else if (this.pace === undefined) this.out.complete();
@@ -325,8 +369,8 @@ class Session implements Observer<Input>, PaceSink<Paced> {
       const ended = aside.endedWhileJoining;
       aside.joining = undefined;
       this.enter();
-      for (const input of typed) this.next(input);
-      if (ended) this.complete();
+      for (const input of typed) this.read(input);
+      if (ended) this.inputEnded();
     });
   }
 
