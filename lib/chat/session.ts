@@ -1,4 +1,4 @@
-import { asyncScheduler, Observable, type Observer, type SchedulerLike, type Subscriber, type Subscription, take, type TeardownLogic } from 'rxjs';
+import { asyncScheduler, Observable, type Observer, type SchedulerLike, type Subscriber, type Subscription, take, type TeardownLogic, type Unsubscribable } from 'rxjs';
 import type { Bus } from '../bus/bus';
 import { BUDGET_SPENT, type Input, MAX_LINE_BYTES, OVERLONG_LINE } from '../edge/lines';
 import { type AccountRequest, type Accounts, MAX_PASSWORD_TRIES, NO_ACCOUNTS } from './accounts';
@@ -27,6 +27,11 @@ const LOGGED_IN = -1;
 
 /** `Session.input` once the session reads its input no more. */
 const STOPPED = Symbol('stopped reading');
+
+/** What ends the reading of a session's input. */
+type Teardown = Unsubscribable | (() => void);
+
+const tearDown = (teardown: Teardown): void => (typeof teardown === 'function' ? teardown() : teardown.unsubscribe());
 
 const NAME_TOO_LONG: Decision = {
   events: [],
@@ -175,7 +180,7 @@ class Session implements Observer<Input>, PaceSink<Paced> {
   // The usernames refused so far, LOGGED_IN once one is taken: one field for both.
   private refusals = 0;
   // The input's teardown, STOPPED once it ran.
-  private input: (() => void) | typeof STOPPED | undefined;
+  private input: Teardown | typeof STOPPED | undefined;
   // Made for the user's first line: a full bucket then is what one made at login would hold,
   // and an idle user, the most common kind, holds none.
   private pace: Pace<Paced> | undefined;
@@ -212,10 +217,9 @@ class Session implements Observer<Input>, PaceSink<Paced> {
   /** Keeps a teardown of the input, run when the session stops reading it (at once if it has). */
   add(teardown: TeardownLogic): void {
     if (teardown === undefined || teardown === this) return;
-    const stop = typeof teardown === 'function' ? teardown : () => teardown.unsubscribe();
     const before = this.input;
-    if (before === STOPPED) stop();
-    else this.input = before === undefined ? stop : () => { before(); stop(); };
+    if (before === STOPPED) tearDown(teardown);
+    else this.input = before === undefined ? teardown : () => { tearDown(before); tearDown(teardown); };
   }
 
   /** A subscriber's: the session holds no subscription that could be taken out. */
@@ -238,9 +242,9 @@ class Session implements Observer<Input>, PaceSink<Paced> {
   }
 
   private stopReading(): void {
-    const stop = this.input;
+    const teardown = this.input;
     this.input = STOPPED;
-    if (typeof stop === 'function') stop();
+    if (teardown !== undefined && teardown !== STOPPED) tearDown(teardown);
   }
 
   private read(input: Input): void {
