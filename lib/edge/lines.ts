@@ -87,15 +87,36 @@ export function socketLines(socket: Readable, maxLineBytes = MAX_LINE_BYTES, bud
   return new Observable<Input>((subscriber) => new LineReader(socket, subscriber, maxLineBytes, budgetBytes));
 }
 
+/** The last reader to subscribe to each socket being read; the others follow it (`LineReader.next`). */
+const readers = new WeakMap<Readable, LineReader>();
+
+// One set of listeners for every socket, rather than closures for each connection: each finds
+// the socket's readers, `this` being the socket. A reader that subscribes while they are called
+// comes first in the chain, so it is given nothing that arrived before it.
+function onData(this: Readable, chunk: Buffer): void {
+  for (let reader = readers.get(this); reader !== undefined; reader = reader.next) reader.data(chunk);
+}
+
+function onEnd(this: Readable): void {
+  for (let reader = readers.get(this); reader !== undefined; reader = reader.next) reader.end();
+}
+
+function onClose(this: Readable): void {
+  for (let reader = readers.get(this); reader !== undefined; reader = reader.next) reader.close();
+}
+
 /**
- * One subscription's reading of a socket: the state kept between its chunks, and its listeners.
- * An object rather than closures over that state, since one lives for every connection: its
- * listeners share it, and it is the splitter's receiver and the subscription's teardown.
+ * One subscription's reading of a socket: the state kept between its chunks. An object rather
+ * than closures over that state, since one lives for every connection: it is the splitter's
+ * receiver and the subscription's teardown, and the listeners find it by its socket.
  */
 class LineReader implements LineReceiver, Unsubscribable {
   private splitter: Splitter | undefined; // held while a line is unfinished: split2 keeps its start
   private skipping = false;
   private telnet: TelnetFilter | undefined; // made at the first telnet command: nc sends none
+  /** The socket's reader that subscribed before this one; it stays set once this one is taken
+   * out, so that listeners going through the chain at that moment still reach the rest. */
+  next: LineReader | undefined;
 
   constructor(
     private readonly socket: Readable,
@@ -103,7 +124,9 @@ class LineReader implements LineReceiver, Unsubscribable {
     private readonly maxLineBytes: number,
     private budget: number, // what is left of it; below 0 once spent
   ) {
-    socket.on('data', this.onData).on('end', this.onEnd).on('close', this.onClose);
+    this.next = readers.get(socket);
+    readers.set(socket, this);
+    if (this.next === undefined) socket.on('data', onData).on('end', onEnd).on('close', onClose);
   }
 
   line(text: string): void {
@@ -112,13 +135,14 @@ class LineReader implements LineReceiver, Unsubscribable {
   }
 
   unsubscribe(): void {
-    this.socket.off('data', this.onData).off('end', this.onEnd).off('close', this.onClose);
+    this.leaveChain();
     this.splitter?.stream.destroy();
     this.splitter = undefined;
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  data(chunk: Buffer): void {
     const { subscriber } = this;
+    if (subscriber.closed) return; // taken out of the chain while the listener went through it
     if (this.budget >= 0 && (this.budget -= chunk.length) < 0) subscriber.next(BUDGET_SPENT);
     if (this.telnet === undefined && hasTelnetCommand(chunk)) this.telnet = new TelnetFilter();
     const text = this.telnet === undefined ? chunk : this.telnet.strip(chunk);
@@ -140,18 +164,34 @@ class LineReader implements LineReceiver, Unsubscribable {
       this.splitter = undefined;
       giveBack(current);
     }
-  };
+  }
 
-  private readonly onEnd = (): void => {
+  end(): void {
     const { splitter, subscriber } = this;
     if (splitter === undefined) return subscriber.complete();
     splitter.stream.once('finish', () => subscriber.complete()).end(); // its flush emits the last line
-  };
+  }
 
   // 'close' also covers a reset, which has no 'end'; an error comes just before it.
-  private readonly onClose = (): void => {
+  close(): void {
     const { errored } = this.socket;
     if (errored === null) this.subscriber.complete();
     else this.subscriber.error(errored);
-  };
+  }
+
+  /** Takes this reader out of its socket's chain; the last one out removes the listeners. */
+  private leaveChain(): void {
+    const { socket } = this;
+    const first = readers.get(socket);
+    if (first === this) {
+      if (this.next === undefined) {
+        readers.delete(socket);
+        socket.off('data', onData).off('end', onEnd).off('close', onClose);
+      } else readers.set(socket, this.next);
+      return;
+    }
+    let before = first;
+    while (before !== undefined && before.next !== this) before = before.next;
+    if (before !== undefined) before.next = this.next;
+  }
 }

@@ -78,6 +78,22 @@ describe('socketLines', () => {
     subscription.unsubscribe();
   });
 
+  it('gives two readers of one socket each line, and removes the listeners with the last of them', () => {
+    const socket = new PassThrough();
+    const first: Input[] = [];
+    const second: Input[] = [];
+    const one = socketLines(socket).subscribe((line) => first.push(line));
+    const two = socketLines(socket).subscribe((line) => second.push(line));
+    socket.emit('data', Buffer.from('a\nb'));
+    one.unsubscribe();
+    socket.emit('data', Buffer.from('\nc\n'));
+    expect(first).toEqual(['a']);
+    expect(second).toEqual(['a', 'b', 'c']);
+    expect(socket.listenerCount('data')).toBe(1);
+    two.unsubscribe();
+    expect(socket.listenerCount('data') + socket.listenerCount('close') + socket.listenerCount('end')).toBe(0);
+  });
+
   describe('with the split2 streams that readers share', () => {
     /** A socket stand-in whose chunks arrive the moment they are emitted, so two can interleave. */
     function reader(maxLineBytes = MAX_LINE_BYTES) {
