@@ -32,7 +32,13 @@ interface Plan {
   readonly deadlineMs: number;
 }
 
-const USAGE = 'usage: npm run bench [-- [--quick] [--metrics | --cluster] [--runs N] [--connections N] [--plot FILE.svg]]';
+const USAGE = 'usage: npm run bench [-- [--quick] [--metrics | --cluster] [--only SCENARIO] [--runs N] [--connections N] [--plot FILE.svg]]';
+
+/** The scenarios, in the order they run; `--only` picks one. */
+const SCENARIOS = ['fan-out', 'connections', 'slow-reader'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const isScenario = (name: string): name is Scenario => SCENARIOS.some((scenario) => scenario === name);
 
 interface Flags {
   readonly quick: boolean;
@@ -42,6 +48,8 @@ interface Flags {
   readonly cluster: boolean;
   readonly runs: string | undefined;
   readonly connections: string | undefined;
+  /** The one scenario to run; every scenario when undefined. */
+  readonly only: Scenario | undefined;
   /** Where to write the chart of the figures, if anywhere. */
   readonly plot: string | undefined;
 }
@@ -61,20 +69,24 @@ function readFlags(): Flags {
   try {
     const { values } = parseArgs({
       options: {
-        quick: { type: 'boolean' }, metrics: { type: 'boolean' }, cluster: { type: 'boolean' },
+        quick: { type: 'boolean' }, metrics: { type: 'boolean' }, cluster: { type: 'boolean' }, only: { type: 'string' },
         runs: { type: 'string' }, connections: { type: 'string' }, plot: { type: 'string' },
       },
       strict: true,
     });
+    const { only } = values;
+    if (only !== undefined && !isScenario(only)) throw new Error(`--only takes one of ${SCENARIOS.join(', ')}, not '${only}'`);
     const counts: readonly ('runs' | 'connections')[] = ['runs', 'connections'];
     for (const name of counts) {
       const value = values[name];
       if (value !== undefined && !/^[1-9]\d*$/.test(value)) throw new Error(`--${name} must be a whole number above 0, not '${value}'`);
     }
     if (values.plot !== undefined) checkWritable(values.plot);
-    if (values.cluster === true && (values.metrics === true || values.plot !== undefined)) throw new Error('--cluster goes with neither --metrics nor --plot');
+    if (values.cluster === true && (values.metrics === true || values.plot !== undefined || values.only !== undefined)) {
+      throw new Error('--cluster goes with none of --metrics, --only and --plot');
+    }
     return {
-      quick: values.quick === true, metrics: values.metrics === true, cluster: values.cluster === true,
+      quick: values.quick === true, metrics: values.metrics === true, cluster: values.cluster === true, only,
       runs: values.runs, connections: values.connections, plot: values.plot,
     };
   } catch (err) {
@@ -530,11 +542,13 @@ function limit(generatorPercent: number, serverPercent: number): string {
 }
 
 function report(summary: Summary, seconds: number): void {
-  const figureRows = metrics().map(({ key, label, unit, digits }) => {
+  // Figures of scenarios that did not run (--only) are left out.
+  const figureRows = metrics().flatMap(({ key, label, unit, digits }) => {
     const row = summary.get(key);
-    return [label, unit, format(row?.chatd ?? Number.NaN, digits), format(row?.baseline ?? Number.NaN, digits), format(row?.ratio ?? Number.NaN, 2)];
+    if (row === undefined) return [];
+    return [[label, unit, format(row.chatd, digits), format(row.baseline, digits), format(row.ratio, 2)]];
   });
-  const cpuRows = CPU_PHASES.flatMap(({ key, label }) =>
+  const cpuRows = CPU_PHASES.filter(({ key }) => summary.has(`${key}.serverCpu`)).flatMap(({ key, label }) =>
     KINDS.map((kind) => {
       const generator = summary.get(`${key}.generatorCpu`)?.[kind] ?? Number.NaN;
       const server = summary.get(`${key}.serverCpu`)?.[kind] ?? Number.NaN;
@@ -599,13 +613,13 @@ async function runAll(): Promise<void> {
     const figures = { chatd: new Map<string, number>(), baseline: new Map<string, number>() };
     // Alternating who goes first keeps a warming or cooling machine from favouring one side.
     const order = run % 2 === 0 ? KINDS : [...KINDS].reverse();
-    const scenarios: [string, (kind: Kind) => Promise<void>][] = [
-      ...PLAN.fanOut.map(({ users, pacedLinesPerSecond }): [string, (kind: Kind) => Promise<void>] =>
-        [`fan-out ${users}`, (kind) => fanOut(kind, users, pacedLinesPerSecond, figures[kind])]),
-      ['connections', (kind) => connections(kind, figures[kind])],
-      ['slow reader', (kind) => slowReader(kind, figures[kind])],
+    const scenarios: [Scenario, string, (kind: Kind) => Promise<void>][] = [
+      ...PLAN.fanOut.map(({ users, pacedLinesPerSecond }): [Scenario, string, (kind: Kind) => Promise<void>] =>
+        ['fan-out', `fan-out ${users}`, (kind) => fanOut(kind, users, pacedLinesPerSecond, figures[kind])]),
+      ['connections', 'connections', (kind) => connections(kind, figures[kind])],
+      ['slow-reader', 'slow reader', (kind) => slowReader(kind, figures[kind])],
     ];
-    for (const [name, scenario] of scenarios) {
+    for (const [, name, scenario] of scenarios.filter(([picked]) => flags.only === undefined || picked === flags.only)) {
       for (const kind of order) {
         const at = performance.now();
         await scenario(kind);

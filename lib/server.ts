@@ -147,7 +147,7 @@ const ignoreError = (): void => {};
 export function createChatServer(overrides: Partial<ChatServerOptions> = {}): ChatServer {
   const options: ChatServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...overrides };
   const report = options.onEvent;
-  const sockets = new Set<Socket>();
+  const sockets = new Map<Socket, UserId | undefined>(); // each with its user's id, none when refused
   const fanout = localFanout(options.maxSendQueueBytes, LOGIN_BATCH_MS, options.shutdownGraceMs);
   const connections = new Subject<Connection>();
   const state = new ChatState(options.historyLines, Date.now());
@@ -162,41 +162,43 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   let scrapes: Server | undefined;
   let store: Store | undefined;
 
+  /** Every socket's bookkeeping at its close, `this` being the socket: one function for all
+   * sockets, where a closure for each would be held for each user's whole stay. */
+  function closed(this: Socket): void {
+    const id = sockets.get(this);
+    sockets.delete(this);
+    if (id === undefined) return tally.closed(this);
+    const reason = disconnectReason(this.errored, fanout.detach(id), shuttingDown);
+    tally.closed(this, reason);
+    report({ kind: 'disconnect', id, reason, error: errorOf(this.errored) });
+  }
+
   /** Tells the peer why, and closes. */
   const refuse = (socket: Socket, reason: RefusalReason, notice: string) => {
-    socket.on('close', () => {
-      sockets.delete(socket);
-      tally.closed(socket);
-    });
     tally.refusedOne(reason);
     report({ kind: reason, from: peerName(socket) });
     farewell(socket, options.shutdownGraceMs, notice);
   };
 
   const accept = (socket: Socket, secure: boolean) => {
-    socket.on('error', ignoreError);
-    sockets.add(socket);
+    socket.on('error', ignoreError).on('close', closed);
+    sockets.set(socket, undefined);
     if (fanout.size >= options.maxClients) return refuse(socket, 'full', SERVER_FULL);
-    if (state.moderation.banOfAddress(peerAddress(socket), Date.now()) !== undefined) return refuse(socket, 'banned', YOU_ARE_BANNED);
+    const from = peerAddress(socket);
+    if (state.moderation.banOfAddress(from, Date.now()) !== undefined) return refuse(socket, 'banned', YOU_ARE_BANNED);
     const id = cluster === undefined ? String(nextId++) : `${nodeId}:${nextId++}`;
+    sockets.set(socket, id);
     socket.setNoDelay(true); // writes are coalesced per event-loop turn; Nagle would add latency
     socket.setKeepAlive(true, options.keepAliveIdleMs);
-    // One 'close' listener for all of the socket's bookkeeping: each listener is held for a user's whole stay.
-    socket.on('close', () => {
-      sockets.delete(socket);
-      const reason = disconnectReason(socket.errored, fanout.detach(id), shuttingDown);
-      tally.closed(socket, reason);
-      report({ kind: 'disconnect', id, reason, error: errorOf(socket.errored) });
-    });
     tally.acceptedOne();
     fanout.attach(id, socket);
     report({ kind: 'connect', id, from: peerName(socket), tls: secure });
     const input$ = socketLines(socket, options.maxLineBytes, options.maxLoginBytes);
-    connections.next({ id, input$, secure, from: peerAddress(socket) });
+    connections.next({ id, input$, secure, from });
   };
 
   const figures = () =>
-    tally.figures({ sockets, state, input, attached: fanout.size, linesWritten: fanout.linesWritten, now: Date.now(), cluster: cluster?.health() });
+    tally.figures({ sockets: sockets.keys(), state, input, attached: fanout.size, linesWritten: fanout.linesWritten, now: Date.now(), cluster: cluster?.health() });
 
   const server = listeners(
     { host: options.host, port: options.port, tls: options.tls, handshakeTimeoutMs: options.loginTimeoutMs },
@@ -278,7 +280,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     if (!server.listening) return;
     const serverClosed = server.close(); // stop accepting
     // The server's 'close' can come before the last socket's 'close' listeners have run.
-    const socketsClosed = [...sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
+    const socketsClosed = [...sockets.keys()].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
     shuttingDown = true;
     // On a cluster's bus the node says first that its users go with it: the other nodes see each
     // leave once, and the rooms they empty keep their history for when the nodes come back.
@@ -290,7 +292,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     fanout.flush(); // what the room said before it went quiet comes before the notice
     // The notice ends each socket's output, so no chat line can follow it; a socket already
     // closing (timed out, say) keeps its own farewell and deadline.
-    for (const socket of sockets) farewell(socket, options.shutdownGraceMs, SHUTTING_DOWN);
+    for (const socket of sockets.keys()) farewell(socket, options.shutdownGraceMs, SHUTTING_DOWN);
     await Promise.all([serverClosed, ...socketsClosed, cluster?.close()]); // the departures written first
     await store?.close(); // a ban or a motd set just before the end is kept
     if (scrapes !== undefined) await closeScrapes(scrapes); // last: /healthz says 503 while the users go

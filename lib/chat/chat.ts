@@ -4,7 +4,7 @@ import { type ChatEvent, nodeOf, type UserId } from './events';
 import type { Connection, Outgoing } from './outgoing';
 import { render } from './render';
 import { expand } from './roster';
-import { type Joins, type Seat, session, type SessionOptions } from './session';
+import { type Joins, type Seat, type SessionOptions, sessions } from './session';
 import { BUS_UP } from './texts';
 
 /**
@@ -63,9 +63,11 @@ export function chat(
       if (joins.has(user)) joins.set(user, (applied) => applied && leave(user)); // gone before its join came back
       else for (const event of decide(state, { type: 'leave', user, at: scheduler.now() }).events) bus.publish(event);
     };
-    const sessionSeat: Seat = { ...seat, joins }; // one for all sessions: each holds it for its whole stay
-    const follow = (connection: Connection) =>
-      session(connection, sessionSeat, options, scheduler).pipe(finalize(() => leave(connection.id)));
+    const open = sessions({ ...seat, joins }, options, scheduler);
+    const follow = (connection: Connection) => {
+      const { id } = connection; // the departure holds the id alone, not the connection and its input$
+      return open(connection).pipe(finalize(() => leave(id)));
+    };
     return merge(bus.events$.pipe(mergeMap(take)), connections$.pipe(mergeMap(follow))); // the state applies before any session reads it
   });
 }

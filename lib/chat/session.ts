@@ -1,4 +1,4 @@
-import { asyncScheduler, Observable, type Observer, type SchedulerLike, type Subscriber, type Subscription, take } from 'rxjs';
+import { asyncScheduler, Observable, type Observer, type SchedulerLike, type Subscriber, type Subscription, take, type TeardownLogic, type Unsubscribable } from 'rxjs';
 import type { Bus } from '../bus/bus';
 import { BUDGET_SPENT, type Input, MAX_LINE_BYTES, OVERLONG_LINE } from '../edge/lines';
 import { type AccountRequest, type Accounts, MAX_PASSWORD_TRIES, NO_ACCOUNTS } from './accounts';
@@ -24,6 +24,14 @@ export const MAX_LOGIN_BYTES = 64 * 1024;
 
 /** `Session.refusals` once the user is logged in. */
 const LOGGED_IN = -1;
+
+/** `Session.input` once the session reads its input no more. */
+const STOPPED = Symbol('stopped reading');
+
+/** What ends the reading of a session's input. */
+type Teardown = Unsubscribable | (() => void);
+
+const tearDown = (teardown: Teardown): void => (typeof teardown === 'function' ? teardown() : teardown.unsubscribe());
 
 const NAME_TOO_LONG: Decision = {
   events: [],
@@ -103,70 +111,150 @@ export function session(
   options: SessionOptions,
   scheduler: SchedulerLike = asyncScheduler,
 ): Observable<Outgoing> {
-  return new Observable<Outgoing>((subscriber) => {
-    const life = new Session(connection, seat, options, subscriber, scheduler);
-    life.start(connection.input$);
-    return life;
-  });
+  return sessions(seat, options, scheduler)(connection);
+}
+
+/** `session` for each connection of one chat: what they share is held once, not by each session. */
+export function sessions(
+  seat: Seat,
+  options: SessionOptions,
+  scheduler: SchedulerLike = asyncScheduler,
+): (connection: Connection) => Observable<Outgoing> {
+  const ground: Ground = { seat, options, scheduler };
+  return ({ id, input$, secure, from }) =>
+    new Observable<Outgoing>((subscriber) => {
+      const life = new Session(id, secure === true, ground, subscriber);
+      life.start(input$, from ?? '');
+      return life;
+    });
+}
+
+/** What every session of a chat shares. */
+interface Ground {
+  readonly seat: Seat;
+  readonly options: SessionOptions;
+  readonly scheduler: SchedulerLike;
+}
+
+/**
+ * What a session holds only at times: its login (deadline, address, the join on its way), a
+ * registered name's password prompt, an account change under way, a password given. One object,
+ * made when needed and let go once logged in with none of it left, since most sessions idle
+ * logged in without any of it.
+ */
+class Occasional {
+  deadline: Subscription | undefined;
+  // Lines typed while the user's join is on the bus, and whether the input ended meanwhile.
+  joining: Input[] | undefined;
+  endedWhileJoining = false;
+  // The name given at login that waits for its password, the wrong ones so far, whether the
+  // plain-text warning was sent, the key of the name whose password this user gave (they may
+  // take it back with /nick), and the check or change under way.
+  awaitingPassword: string | undefined;
+  wrongPasswords = 0;
+  warned = false;
+  identified: string | undefined;
+  pending: Subscription | undefined;
+
+  /** `from`: the peer's address, which wrong passwords slow down. */
+  constructor(readonly from: string) {}
+
+  /** Holds nothing a logged-in session needs. */
+  get spent(): boolean {
+    return (
+      this.deadline === undefined && this.joining === undefined && this.awaitingPassword === undefined &&
+      !this.warned && this.identified === undefined && this.pending === undefined
+    );
+  }
 }
 
 /**
  * A session's state and handlers in one object, written below the operators it would
  * otherwise be made of: one lives for every connection, idle or not (bench/README.md has what
- * an operator chain per user cost).
+ * an operator chain per user cost). It holds no more than an idle logged-in user needs.
+ *
+ * It is its input's subscriber itself: an observer that is also a subscription (closed, add,
+ * remove, unsubscribe) is one to RxJS's subscribe, which then makes no SafeSubscriber, observer
+ * and finalizer array for the connection. So it keeps a subscriber's promises to its input: it
+ * takes nothing after the input's end or its own, and then runs the input's teardown.
  */
 class Session implements Observer<Input>, PaceSink<Paced> {
-  // The usernames refused so far, LOGGED_IN once one is taken: one field for both, since a
-  // session lives for every connection.
+  // The usernames refused so far, LOGGED_IN once one is taken: one field for both.
   private refusals = 0;
-  // Lines typed while the user's join is on the bus, and whether the input ended meanwhile.
-  private joining: Input[] | undefined;
-  private endedWhileJoining = false;
-  private deadline: Subscription | undefined;
-  private input: Subscription | undefined;
+  // The input's teardown, STOPPED once it ran.
+  private input: Teardown | typeof STOPPED | undefined;
   // Made for the user's first line: a full bucket then is what one made at login would hold,
   // and an idle user, the most common kind, holds none.
   private pace: Pace<Paced> | undefined;
-  private readonly id: string;
-  // Registered names: the name given at login that waits for its password, the wrong ones so
-  // far, whether the plain-text warning was sent, the key of the name whose password this user
-  // gave (they may take it back with /nick), and the check or change under way.
-  private awaitingPassword: string | undefined;
-  private wrongPasswords = 0;
-  private warned = false;
-  private identified: string | undefined;
-  private pending: Subscription | undefined;
+  private occasional: Occasional | undefined;
 
   constructor(
-    private readonly connection: Connection,
-    private readonly seat: Seat,
-    private readonly options: SessionOptions,
+    private readonly id: UserId,
+    private readonly secure: boolean,
+    private readonly ground: Ground,
     private readonly out: Subscriber<Outgoing>,
-    private readonly scheduler: SchedulerLike,
-  ) {
-    this.id = connection.id;
-  }
+  ) {}
 
-  start(input$: Observable<Input>): void {
+  start(input$: Observable<Input>, from: string): void {
     this.send(text.greeting(this.options.banner));
     this.send(text.PROMPT);
-    this.deadline = this.scheduler.schedule(() => this.timeOut(), this.options.loginTimeoutMs);
-    this.input = input$.subscribe(this); // an operator's inner subscription: unsubscribe() ends it
+    this.occasional = new Occasional(from);
+    this.occasional.deadline = this.scheduler.schedule(() => this.timeOut(), this.options.loginTimeoutMs);
+    input$.subscribe(this); // as its own subscriber: unsubscribe() ends the reading with the rest
   }
 
   /** Teardown: whichever way the session ends, it stops reading, timing and pacing. */
   unsubscribe(): void {
-    this.deadline?.unsubscribe();
-    this.input?.unsubscribe();
-    this.pending?.unsubscribe();
+    this.occasional?.deadline?.unsubscribe();
+    this.stopReading();
+    this.occasional?.pending?.unsubscribe();
     this.pace?.stop();
   }
 
+  /** True once the session reads its input no more. */
+  get closed(): boolean {
+    return this.input === STOPPED;
+  }
+
+  /** Keeps a teardown of the input, run when the session stops reading it (at once if it has). */
+  add(teardown: TeardownLogic): void {
+    if (teardown === undefined || teardown === this) return;
+    const before = this.input;
+    if (before === STOPPED) tearDown(teardown);
+    else this.input = before === undefined ? teardown : () => { tearDown(before); tearDown(teardown); };
+  }
+
+  /** A subscriber's: the session holds no subscription that could be taken out. */
+  remove(): void {}
+
   next(input: Input): void {
+    if (!this.closed) this.read(input);
+  }
+
+  error(): void {
+    if (this.closed) return;
+    this.stopReading();
+    this.out.complete();
+  }
+
+  complete(): void {
+    if (this.closed) return;
+    this.stopReading();
+    this.inputEnded();
+  }
+
+  private stopReading(): void {
+    const teardown = this.input;
+    this.input = STOPPED;
+    if (teardown !== undefined && teardown !== STOPPED) tearDown(teardown);
+  }
+
+  private read(input: Input): void {
     this.seat.tally?.count(input);
     try {
-      if (this.joining !== undefined) {
-        if (this.joining.length < MAX_LINES_WHILE_JOINING) this.joining.push(input);
+      const joining = this.occasional?.joining;
+      if (joining !== undefined) {
+        if (joining.length < MAX_LINES_WHILE_JOINING) joining.push(input);
       } else if (this.refusals !== LOGGED_IN) this.logIn(input);
       else if (input === BUDGET_SPENT) return; // the budget binds before login alone
       else if (input === OVERLONG_LINE) this.pacing().push(input);
@@ -179,12 +267,9 @@ class Session implements Observer<Input>, PaceSink<Paced> {
     }
   }
 
-  error(): void {
-    this.out.complete();
-  }
-
-  complete(): void {
-    if (this.joining !== undefined) this.endedWhileJoining = true;
+  private inputEnded(): void {
+    const occasional = this.occasional;
+    if (occasional?.joining !== undefined) occasional.endedWhileJoining = true;
     else if (this.pace === undefined) this.close('eof');
     else this.pace.end();
   }
@@ -207,18 +292,36 @@ class Session implements Observer<Input>, PaceSink<Paced> {
     if (this.seat.tally !== undefined) this.seat.tally.flooded += 1;
   }
 
-  private pacing(): Pace<Paced> {
-    return (this.pace ??= new Pace(this.options.rateLimits, this, this.scheduler));
+  private get seat(): Seat {
+    return this.ground.seat;
+  }
+
+  private get options(): SessionOptions {
+    return this.ground.options;
+  }
+
+  private get scheduler(): SchedulerLike {
+    return this.ground.scheduler;
   }
 
   private get accounts(): Accounts {
     return this.seat.accounts ?? NO_ACCOUNTS;
   }
 
+  /** The occasional state, made again for a logged-in user: their address is the chat's record of it. */
+  private aside(): Occasional {
+    return (this.occasional ??= new Occasional(this.seat.state.user(this.id)?.from ?? ''));
+  }
+
+  private pacing(): Pace<Paced> {
+    return (this.pace ??= new Pace(this.options.rateLimits, this, this.scheduler));
+  }
+
   private logIn(input: Input): void {
     if (input === BUDGET_SPENT) return this.close('login_limit', text.tooMuchLoginInput(this.options.maxLoginBytes));
-    if (this.pending !== undefined) return; // typed before the password's check answered
-    if (this.awaitingPassword !== undefined) return this.checkPassword(this.awaitingPassword, input);
+    const aside = this.aside();
+    if (aside.pending !== undefined) return; // typed before the password's check answered
+    if (aside.awaitingPassword !== undefined) return this.checkPassword(aside.awaitingPassword, input);
     const decision = input === OVERLONG_LINE ? NAME_TOO_LONG : this.loginDecision(input);
     const joined = decision.events[0];
     if (joined?.type === 'joined' && this.accounts.registered(joined.nick)) this.askPassword(joined.nick);
@@ -226,8 +329,8 @@ class Session implements Observer<Input>, PaceSink<Paced> {
   }
 
   private loginDecision(name: string): Decision {
-    const from = this.connection.from;
-    return decide(this.seat.state, { type: 'login', user: this.id, name, at: this.scheduler.now(), ...(from === undefined ? {} : { from }) });
+    const { from } = this.aside();
+    return decide(this.seat.state, { type: 'login', user: this.id, name, at: this.scheduler.now(), ...(from === '' ? {} : { from }) });
   }
 
   /**
@@ -241,14 +344,16 @@ class Session implements Observer<Input>, PaceSink<Paced> {
     const { joins } = this.seat;
     if (joins === undefined || this.seat.state.user(this.id) !== undefined) this.enter();
     else {
-      this.joining = [];
+      this.aside().joining = [];
       joins.set(this.id, (applied) => this.settle(applied, joined.nick));
     }
   }
 
   private enter(): void {
-    this.deadline?.unsubscribe();
-    this.deadline = undefined; // the spent timer would stay reachable for the user's whole stay
+    const aside = this.aside();
+    aside.deadline?.unsubscribe();
+    aside.deadline = undefined; // the spent timer would stay reachable for the user's whole stay
+    if (aside.spent) this.occasional = undefined;
     this.refusals = LOGGED_IN;
   }
 
@@ -258,18 +363,20 @@ class Session implements Observer<Input>, PaceSink<Paced> {
    * elsewhere and they are asked again.
    */
   private settle(applied: boolean, nick: string): void {
+    const aside = this.aside();
     if (!applied) {
-      this.joining = undefined;
+      aside.joining = undefined;
       this.refuse({ events: [], replies: [text.nameRefused(`username ${nick} is taken`), text.PROMPT], quit: false });
-      if (this.endedWhileJoining) this.close('eof');
+      if (aside.endedWhileJoining) this.close('eof');
       return;
     }
     this.scheduler.schedule(() => {
-      const typed = this.joining ?? [];
-      this.joining = undefined;
+      const typed = aside.joining ?? [];
+      const ended = aside.endedWhileJoining;
+      aside.joining = undefined;
       this.enter();
-      for (const input of typed) this.next(input);
-      if (this.endedWhileJoining) this.complete();
+      for (const input of typed) this.read(input);
+      if (ended) this.inputEnded();
     });
   }
 
@@ -286,34 +393,36 @@ class Session implements Observer<Input>, PaceSink<Paced> {
       this.send(text.PROMPT);
       return;
     }
-    this.awaitingPassword = nick;
+    this.aside().awaitingPassword = nick;
     this.send(text.PASSWORD_PROMPT);
   }
 
   /** False, with no warning, when passwords need TLS and this connection is plain; else warns
    * a plain connection once. */
   private passwordsAllowed(): boolean {
-    if (this.connection.secure === true) return true;
+    if (this.secure) return true;
     if (this.options.requireTlsForPasswords) return false;
-    if (!this.warned) this.send(text.PASSWORD_IN_CLEAR);
-    this.warned = true;
+    const aside = this.aside();
+    if (!aside.warned) this.send(text.PASSWORD_IN_CLEAR);
+    aside.warned = true;
     return true;
   }
 
   private checkPassword(nick: string, input: Paced): void {
     const password = input === OVERLONG_LINE ? '' : cleanText(input).trim();
-    this.await(this.accounts.verify(nick, password, this.connection.from ?? ''), (right) => {
+    const aside = this.aside();
+    this.await(this.accounts.verify(nick, password, aside.from), (right) => {
       if (right) return this.passwordGiven(nick);
-      this.wrongPasswords += 1;
+      aside.wrongPasswords += 1;
       this.send(text.WRONG_PASSWORD);
-      if (this.wrongPasswords < MAX_PASSWORD_TRIES) this.send(text.PASSWORD_PROMPT);
+      if (aside.wrongPasswords < MAX_PASSWORD_TRIES) this.send(text.PASSWORD_PROMPT);
       else this.close('wrong_password');
     });
   }
 
   /** The name may have been taken while its password was checked: then the prompt again. */
   private passwordGiven(nick: string): void {
-    this.awaitingPassword = undefined;
+    this.aside().awaitingPassword = undefined;
     const decision = this.loginDecision(nick);
     this.admit(decision);
     if (decision.events.length > 0) this.identify(nick);
@@ -321,32 +430,33 @@ class Session implements Observer<Input>, PaceSink<Paced> {
 
   /** The user gave `nick`'s password: the chat learns it, and makes them an operator if `nick` is one's. */
   private identify(nick: string): void {
-    this.identified = nameKey(nick);
+    this.aside().identified = nameKey(nick);
     this.seat.bus.publish({ type: 'identified', user: this.id, nick, at: this.scheduler.now() });
   }
 
   /** Runs `handle` with the one value of `answer$`, after this session's other work: the
    * session reads no line meanwhile (at login) or takes no other account change. */
   private await<T>(answer$: Observable<T>, handle: (value: T) => void): void {
+    const aside = this.aside();
     let answered = false;
     const subscription = answer$.pipe(take(1)).subscribe((value) => {
       answered = true;
-      this.pending = undefined;
+      aside.pending = undefined;
       try {
         handle(value);
       } catch {
         this.out.complete(); // as in next(): the answer comes from a timer or a promise
       }
     });
-    if (!answered) this.pending = subscription;
+    if (!answered) aside.pending = subscription;
   }
 
   private changeAccount(request: AccountRequest): void {
-    if (this.pending !== undefined) return this.send(text.ACCOUNT_BUSY);
+    if (this.occasional?.pending !== undefined) return this.send(text.ACCOUNT_BUSY);
     if (!this.passwordsAllowed()) return this.send(text.PASSWORDS_NEED_TLS);
-    this.await(this.accounts.change(request, this.connection.from ?? ''), (outcome) => {
+    this.await(this.accounts.change(request, this.aside().from), (outcome) => {
       if (outcome === 'done' && request.kind === 'register') this.identify(request.name);
-      else if (outcome === 'done') this.identified = request.kind === 'unregister' ? undefined : nameKey(request.name);
+      else if (outcome === 'done') this.aside().identified = request.kind === 'unregister' ? undefined : nameKey(request.name);
       this.send(text.accountOutcome(request.kind, outcome, request.name));
     });
   }
@@ -355,7 +465,7 @@ class Session implements Observer<Input>, PaceSink<Paced> {
   private carryOut(decision: Decision): void {
     const { replies, events, quit, account, banned, stats } = decision;
     const renamed = events.find((event) => event.type === 'renamed');
-    if (renamed !== undefined && this.accounts.registered(renamed.nick) && nameKey(renamed.nick) !== this.identified) {
+    if (renamed !== undefined && this.accounts.registered(renamed.nick) && nameKey(renamed.nick) !== this.occasional?.identified) {
       return this.send(text.nameRegistered(renamed.nick));
     }
     for (const reply of replies) this.send(reply);

@@ -18,14 +18,24 @@ interface UserRecord {
   nick: string;
   key: string;
   room: string;
-  away: string | undefined;
   readonly connectedAt: number;
   activeAt: number;
+  readonly from: string; // the peer's address; '' when not known
+  // Made at the user's first /away, /ignore, private message received or password given: one
+  // record lives for every user, and most idle ones have none of it.
+  extras: UserExtras | undefined;
+}
+
+/** What a user has only once they used it. */
+interface UserExtras {
+  away: string | undefined;
   ignores: Set<UserId> | undefined; // made at the first /ignore: most users never ignore anyone
   lastWhisperer: UserId | undefined;
-  readonly from: string; // the peer's address; '' when not known
   identified: string | undefined; // the key of the registered name whose password they gave
 }
+
+const extrasOf = (user: UserRecord): UserExtras =>
+  (user.extras ??= { away: undefined, ignores: undefined, lastWhisperer: undefined, identified: undefined });
 
 /** What a lookup returns: a copy, taken now, of what the state knows of a user. */
 export interface User {
@@ -53,8 +63,8 @@ export interface RoomSummary {
   readonly topic: string | undefined;
 }
 
-const snapshot = ({ id, nick, room, away, connectedAt, activeAt, lastWhisperer, from }: UserRecord): User =>
-  ({ id, nick, room, away, connectedAt, activeAt, lastWhisperer, from });
+const snapshot = ({ id, nick, room, connectedAt, activeAt, from, extras }: UserRecord): User =>
+  ({ id, nick, room, away: extras?.away, connectedAt, activeAt, lastWhisperer: extras?.lastWhisperer, from });
 
 /**
  * The chat's state: who is online, in which room, away, whom they ignore; each room's topic and
@@ -100,10 +110,10 @@ export class ChatState {
   toJSON(): StateData {
     const users = [...this.users.values()].map((user) => ({
       ...snapshot(user),
-      away: user.away ?? null,
-      lastWhisperer: user.lastWhisperer ?? null,
-      ignores: [...(user.ignores ?? [])],
-      identified: user.identified ?? null,
+      away: user.extras?.away ?? null,
+      lastWhisperer: user.extras?.lastWhisperer ?? null,
+      ignores: [...(user.extras?.ignores ?? [])],
+      identified: user.extras?.identified ?? null,
     }));
     const rooms = [...this.roomRecords].map(([room, record]) => ({ room, topic: record.topic ?? null, history: [...record.history] }));
     return { users, rooms };
@@ -118,15 +128,15 @@ export class ChatState {
       case 'renamed': return this.rename(event.user, event.nick, event.at);
       case 'moved': return this.move(event.user, event.room, event.at);
       case 'whispered': return this.whisper(event.user, event.to, event.at);
-      case 'away': return this.update(event.user, (user) => { user.away = event.reason; });
-      case 'back': return this.update(event.user, (user) => { user.away = undefined; });
+      case 'away': return this.update(event.user, (user) => { extrasOf(user).away = event.reason; });
+      case 'back': return this.update(event.user, (user) => { if (user.extras !== undefined) user.extras.away = undefined; });
       case 'ignored': return this.ignore(event.user, event.target);
-      case 'unignored': return this.update(event.user, (user) => { user.ignores?.delete(event.target); });
+      case 'unignored': return this.update(event.user, (user) => { user.extras?.ignores?.delete(event.target); });
       case 'topic': return this.setTopic(event.room, event.topic);
       case 'bus-down': return this.keepNode(event.node);
       case 'restored': return this.restore(event.state);
       case 'node-lost': case 'roster': return false; // the chat applies them as the user events they stand for
-      case 'identified': return this.update(event.user, (user) => { user.identified = nameKey(event.nick); });
+      case 'identified': return this.update(event.user, (user) => { extrasOf(user).identified = nameKey(event.nick); });
       case 'kicked': return this.users.has(event.target); // the user leaves when their connection, which the kick closes, ends
       default:
         this.sanctions.apply(event);
@@ -148,7 +158,7 @@ export class ChatState {
   /** True when the user gave the password of the registered name they hold now. */
   isIdentified(id: UserId): boolean {
     const user = this.users.get(id);
-    return user !== undefined && user.identified === user.key;
+    return user !== undefined && user.extras?.identified === user.key;
   }
 
   /** True when the user's lines reach only themselves at `now`. */
@@ -198,12 +208,12 @@ export class ChatState {
 
   /** The ids `viewer` ignores. */
   ignoredBy(viewer: UserId): UserId[] {
-    return [...(this.users.get(viewer)?.ignores ?? [])];
+    return [...(this.users.get(viewer)?.extras?.ignores ?? [])];
   }
 
   /** True when `viewer` ignores `sender`. */
   ignores(viewer: UserId, sender: UserId): boolean {
-    return this.users.get(viewer)?.ignores?.has(sender) === true;
+    return this.users.get(viewer)?.extras?.ignores?.has(sender) === true;
   }
 
   /** The users in `room` who ignore `sender`: those a line of theirs is hidden from. */
@@ -211,7 +221,7 @@ export class ChatState {
     const found: UserId[] = [];
     for (const id of this.ignorers) {
       const viewer = this.users.get(id);
-      if (viewer?.room === room && viewer.ignores?.has(sender) === true) found.push(id);
+      if (viewer?.room === room && viewer.extras?.ignores?.has(sender) === true) found.push(id);
     }
     return found;
   }
@@ -219,7 +229,7 @@ export class ChatState {
   private join(id: UserId, nick: string, room: string, at: number, from: string): boolean {
     const key = nameKey(nick);
     if (this.users.has(id) || this.keys.has(key)) return false; // the name's first claim wins, on every node
-    const record: UserRecord = { id, nick, key, room, away: undefined, connectedAt: at, activeAt: at, ignores: undefined, lastWhisperer: undefined, from, identified: undefined };
+    const record: UserRecord = { id, nick, key, room, connectedAt: at, activeAt: at, from, extras: undefined };
     this.users.set(id, record);
     this.keys.set(key, id);
     this.enter(room);
@@ -232,7 +242,7 @@ export class ChatState {
     this.users.delete(id);
     this.keys.delete(user.key);
     this.ignorers.delete(id);
-    for (const ignorer of this.ignorers) this.users.get(ignorer)?.ignores?.delete(id);
+    for (const ignorer of this.ignorers) this.users.get(ignorer)?.extras?.ignores?.delete(id);
     this.exit(user.room, nodeGone);
     return true;
   }
@@ -272,12 +282,12 @@ export class ChatState {
   }
 
   private whisper(from: UserId, to: UserId, at: number): boolean {
-    this.update(to, (user) => { user.lastWhisperer = from; });
+    this.update(to, (user) => { extrasOf(user).lastWhisperer = from; });
     return this.update(from, (user) => { user.activeAt = at; });
   }
 
   private ignore(id: UserId, target: UserId): boolean {
-    if (!this.users.has(target) || !this.update(id, (user) => { (user.ignores ??= new Set()).add(target); })) return false;
+    if (!this.users.has(target) || !this.update(id, (user) => { (extrasOf(user).ignores ??= new Set()).add(target); })) return false;
     this.ignorers.add(id);
     return true;
   }
@@ -310,11 +320,15 @@ export class ChatState {
     for (const user of data.users) {
       if (!this.join(user.id, user.nick, user.room, user.connectedAt, user.from)) continue;
       this.update(user.id, (record) => {
-        record.identified = user.identified ?? undefined;
-        record.away = user.away ?? undefined;
         record.activeAt = user.activeAt;
-        record.lastWhisperer = user.lastWhisperer ?? undefined;
-        if (user.ignores.length > 0) record.ignores = new Set(user.ignores);
+        const { identified, away, lastWhisperer, ignores } = user;
+        if (identified === null && away === null && lastWhisperer === null && ignores.length === 0) return;
+        record.extras = {
+          identified: identified ?? undefined,
+          away: away ?? undefined,
+          lastWhisperer: lastWhisperer ?? undefined,
+          ignores: ignores.length > 0 ? new Set(ignores) : undefined,
+        };
       });
       if (user.ignores.length > 0) this.ignorers.add(user.id);
     }

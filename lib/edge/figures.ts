@@ -51,7 +51,7 @@ export interface Figures {
 
 /** What the figures need of the server, read at each look. */
 export interface FigureSources {
-  readonly sockets: ReadonlySet<Socket>;
+  readonly sockets: Iterable<Socket>;
   readonly state: ChatState;
   readonly input: InputTally;
   readonly attached: number;

@@ -1,7 +1,7 @@
 import type { Readable, Transform } from 'node:stream';
-import { Observable } from 'rxjs';
+import { Observable, type Subscriber, type Unsubscribable } from 'rxjs';
 import split2 from 'split2';
-import { TelnetFilter } from './telnet';
+import { hasTelnetCommand, TelnetFilter } from './telnet';
 
 /** Default for the longest line a client may send, in bytes, its line ending excluded. */
 export const MAX_LINE_BYTES = 4096;
@@ -18,7 +18,12 @@ export type Input = string | typeof OVERLONG_LINE | typeof BUDGET_SPENT;
 
 const LINE_FEED = 0x0a;
 
-const ignoreLine = (): void => {};
+/** Where a splitter's lines go: the reader that holds it. */
+interface LineReceiver {
+  line(text: string): void;
+}
+
+const IGNORING: LineReceiver = { line: () => {} };
 
 /** Spare splitters kept per line limit. One is enough while lines arrive whole; more are made
  * while many sockets have a line unfinished at once, and past this many they are let go. */
@@ -30,7 +35,7 @@ const MAX_SPARE_SPLITTERS = 8;
  * waits on the stream's readable side.
  */
 class Splitter {
-  receive: (line: string) => void = ignoreLine;
+  receiver: LineReceiver = IGNORING;
   readonly stream: Transform;
 
   constructor(readonly maxLineBytes: number) {
@@ -39,7 +44,7 @@ class Splitter {
     // bytes. One character more than the limit leaves room for the "\r" of a line exactly at
     // the limit whose "\n" comes in the next chunk.
     const bounds = { maxLength: maxLineBytes + 1, skipOverflow: true }; // @types/split2 lacks skipOverflow
-    this.stream = split2(/\r?\n/, (line: string) => this.receive(line), bounds);
+    this.stream = split2(/\r?\n/, (line: string) => this.receiver.line(line), bounds);
   }
 
   /** True while split2 skips a line over the limit. split2 4.2 sets `overflow` then and reports
@@ -60,7 +65,7 @@ const takeSplitter = (maxLineBytes: number): Splitter =>
   spareSplitters.get(maxLineBytes)?.pop() ?? new Splitter(maxLineBytes);
 
 function giveBack(splitter: Splitter): void {
-  splitter.receive = ignoreLine;
+  splitter.receiver = IGNORING;
   const spares = spareSplitters.get(splitter.maxLineBytes);
   if (spares === undefined) spareSplitters.set(splitter.maxLineBytes, [splitter]);
   else if (spares.length < MAX_SPARE_SPLITTERS) spares.push(splitter);
@@ -74,52 +79,119 @@ function giveBack(splitter: Splitter): void {
  * dropped lines included) past `budgetBytes`, before that chunk's lines: a line that never ends
  * spends the budget as it arrives.
  * Completes when the peer ends the connection (after its unterminated last line, if any) or
- * the socket closes; errors when the socket errors.
+ * the socket closes; errors when the socket closes with an error. It adds no 'error' listener
+ * (one per connection, held for its whole stay) but reads `errored` at the close: the caller
+ * keeps its own on the socket, as the server does on every socket from the start.
  */
 export function socketLines(socket: Readable, maxLineBytes = MAX_LINE_BYTES, budgetBytes = Infinity): Observable<Input> {
-  return new Observable<Input>((subscriber) => {
-    const telnet = new TelnetFilter();
-    let budget = budgetBytes; // what is left of it; below 0 once spent
-    let splitter: Splitter | undefined; // held while a line is unfinished: split2 keeps its start
-    let skipping = false;
-    let endsLine = false; // the last chunk written ended in a line feed
-    const onLine = (line: string) => {
-      if (splitter?.overflowing === true) return; // at the end of input, split2 flushes the skipped line's tail
-      subscriber.next(Buffer.byteLength(line) > maxLineBytes ? OVERLONG_LINE : line);
-    };
-    const onData = (chunk: Buffer) => {
-      if (budget >= 0 && (budget -= chunk.length) < 0) subscriber.next(BUDGET_SPENT);
-      const text = telnet.strip(chunk);
-      if (text.length === 0 || subscriber.closed) return; // closed: the budget's end ended the reading
-      const wasSkipping = skipping;
-      const skipEnded = wasSkipping && text.includes(LINE_FEED); // the next line may overflow at once
-      const current = (splitter ??= takeSplitter(maxLineBytes));
-      current.receive = onLine;
-      endsLine = text[text.length - 1] === LINE_FEED;
-      current.stream.write(text);
-      skipping = current.overflowing;
-      if (skipping && (!wasSkipping || skipEnded)) subscriber.next(OVERLONG_LINE);
-      // A chunk that ends in a line feed leaves split2 nothing: no tail, no partial character.
-      // Kept instead: a stream the subscription's end destroyed (`splitter` is unset then), one
-      // that input's end ended, or one with a chunk still queued; the last two happen only when
-      // a line's delivery makes this socket emit again, which a net.Socket never does.
-      const { writableLength, writableEnded } = current.stream;
-      if (endsLine && splitter === current && writableLength === 0 && !writableEnded) {
-        splitter = undefined;
-        giveBack(current);
-      }
-    };
-    const onEnd = () => {
-      if (splitter === undefined) return subscriber.complete();
-      splitter.stream.once('finish', () => subscriber.complete()).end(); // its flush emits the last line
-    };
-    const onError = (err: Error) => subscriber.error(err);
-    const onClose = () => subscriber.complete(); // 'close' also covers a reset, which has no 'end'
-    socket.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
-    return () => {
-      socket.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
-      splitter?.stream.destroy();
-      splitter = undefined;
-    };
-  });
+  return new Observable<Input>((subscriber) => new LineReader(socket, subscriber, maxLineBytes, budgetBytes));
+}
+
+/** The last reader to subscribe to each socket being read; the others follow it (`LineReader.next`). */
+const readers = new WeakMap<Readable, LineReader>();
+
+// One set of listeners for every socket, rather than closures for each connection: each finds
+// the socket's readers, `this` being the socket. A reader that subscribes while they are called
+// comes first in the chain, so it is given nothing that arrived before it.
+function onData(this: Readable, chunk: Buffer): void {
+  for (let reader = readers.get(this); reader !== undefined; reader = reader.next) reader.data(chunk);
+}
+
+function onEnd(this: Readable): void {
+  for (let reader = readers.get(this); reader !== undefined; reader = reader.next) reader.end();
+}
+
+function onClose(this: Readable): void {
+  for (let reader = readers.get(this); reader !== undefined; reader = reader.next) reader.close();
+}
+
+/**
+ * One subscription's reading of a socket: the state kept between its chunks. An object rather
+ * than closures over that state, since one lives for every connection: it is the splitter's
+ * receiver and the subscription's teardown, and the listeners find it by its socket.
+ */
+class LineReader implements LineReceiver, Unsubscribable {
+  private splitter: Splitter | undefined; // held while a line is unfinished: split2 keeps its start
+  private skipping = false;
+  private telnet: TelnetFilter | undefined; // made at the first telnet command: nc sends none
+  /** The socket's reader that subscribed before this one; it stays set once this one is taken
+   * out, so that listeners going through the chain at that moment still reach the rest. */
+  next: LineReader | undefined;
+
+  constructor(
+    private readonly socket: Readable,
+    private readonly subscriber: Subscriber<Input>,
+    private readonly maxLineBytes: number,
+    private budget: number, // what is left of it; below 0 once spent
+  ) {
+    this.next = readers.get(socket);
+    readers.set(socket, this);
+    if (this.next === undefined) socket.on('data', onData).on('end', onEnd).on('close', onClose);
+  }
+
+  line(text: string): void {
+    if (this.splitter?.overflowing === true) return; // at the end of input, split2 flushes the skipped line's tail
+    this.subscriber.next(Buffer.byteLength(text) > this.maxLineBytes ? OVERLONG_LINE : text);
+  }
+
+  unsubscribe(): void {
+    this.leaveChain();
+    this.splitter?.stream.destroy();
+    this.splitter = undefined;
+  }
+
+  data(chunk: Buffer): void {
+    const { subscriber } = this;
+    if (subscriber.closed) return; // taken out of the chain while the listener went through it
+    if (this.budget >= 0 && (this.budget -= chunk.length) < 0) subscriber.next(BUDGET_SPENT);
+    if (this.telnet === undefined && hasTelnetCommand(chunk)) this.telnet = new TelnetFilter();
+    const text = this.telnet === undefined ? chunk : this.telnet.strip(chunk);
+    if (text.length === 0 || subscriber.closed) return; // closed: the budget's end ended the reading
+    const wasSkipping = this.skipping;
+    const skipEnded = wasSkipping && text.includes(LINE_FEED); // the next line may overflow at once
+    const current = (this.splitter ??= takeSplitter(this.maxLineBytes));
+    current.receiver = this;
+    const endsLine = text[text.length - 1] === LINE_FEED;
+    current.stream.write(text);
+    this.skipping = current.overflowing;
+    if (this.skipping && (!wasSkipping || skipEnded)) subscriber.next(OVERLONG_LINE);
+    // A chunk that ends in a line feed leaves split2 nothing: no tail, no partial character.
+    // Kept instead: a stream the subscription's end destroyed (`splitter` is unset then), one
+    // that input's end ended, or one with a chunk still queued; the last two happen only when
+    // a line's delivery makes this socket emit again, which a net.Socket never does.
+    const { writableLength, writableEnded } = current.stream;
+    if (endsLine && this.splitter === current && writableLength === 0 && !writableEnded) {
+      this.splitter = undefined;
+      giveBack(current);
+    }
+  }
+
+  end(): void {
+    const { splitter, subscriber } = this;
+    if (splitter === undefined) return subscriber.complete();
+    splitter.stream.once('finish', () => subscriber.complete()).end(); // its flush emits the last line
+  }
+
+  // 'close' also covers a reset, which has no 'end'; an error comes just before it.
+  close(): void {
+    const { errored } = this.socket;
+    if (errored === null) this.subscriber.complete();
+    else this.subscriber.error(errored);
+  }
+
+  /** Takes this reader out of its socket's chain; the last one out removes the listeners. */
+  private leaveChain(): void {
+    const { socket } = this;
+    const first = readers.get(socket);
+    if (first === this) {
+      if (this.next === undefined) {
+        readers.delete(socket);
+        socket.off('data', onData).off('end', onEnd).off('close', onClose);
+      } else readers.set(socket, this.next);
+      return;
+    }
+    let before = first;
+    while (before !== undefined && before.next !== this) before = before.next;
+    if (before !== undefined) before.next = this.next;
+  }
 }

@@ -16,11 +16,14 @@ enum State {
   SubnegotiationCommand, // after IAC inside a subnegotiation
 }
 
+/** Whether a chunk holds a telnet command (IAC), which needs a filter; nc sends none. */
+export const hasTelnetCommand = (chunk: Buffer): boolean => chunk.includes(IAC);
+
 /**
  * A telnet filter for one connection: `strip` takes each chunk in order and returns its text
  * bytes. It keeps state between chunks, so a sequence split across two reads is still removed
- * whole. IAC IAC is the escaped data byte 0xff. An object, not a closure: one lives for every
- * connection, and an object with one field is the smallest way to keep that state.
+ * whole. IAC IAC is the escaped data byte 0xff. An object, not a closure: an object with one
+ * field is the smallest way to keep that state, for each connection that sends telnet commands.
  */
 export class TelnetFilter {
   private state = State.Data;

@@ -1,4 +1,4 @@
-import { merge, type Observable, tap } from 'rxjs';
+import { merge, Observable, Subscriber, tap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { memoryBus } from '../../lib/bus/memory';
 import type { ChatEvent } from '../../lib/chat/events';
@@ -129,6 +129,46 @@ describe('session', () => {
         ...out, n: send(text.reply('you are not away')), q: send(text.GOODBYE), c: { kind: 'close', to: '7', reason: 'quit' },
       });
       expectSubscriptions(input.subscriptions).toBe('^ 29ms !');
+    });
+  });
+
+  describe('as its input\'s own subscriber', () => {
+    /** An input that keeps the subscriber it is given and counts its teardowns. */
+    function input() {
+      const seen: { reader?: Subscriber<Input>; teardowns: number } = { teardowns: 0 };
+      const input$ = new Observable<Input>((subscriber) => {
+        seen.reader = subscriber;
+        return () => (seen.teardowns += 1);
+      });
+      return { input$, seen };
+    }
+
+    it('is given no Subscriber of RxJS between its input and itself', () => {
+      const { input$, seen } = input();
+      session({ id: '7', input$ }, seat(), options).subscribe().unsubscribe();
+      expect(seen.reader).toBeDefined();
+      expect(seen.reader).not.toBeInstanceOf(Subscriber);
+    });
+
+    it('runs the input\'s teardown once when the input ends, and reads nothing after', () => {
+      const { input$, seen } = input();
+      const replies: Outgoing[] = [];
+      let completed = false;
+      session({ id: '7', input$ }, seat(), options).subscribe({ next: (reply) => replies.push(reply), complete: () => (completed = true) });
+      seen.reader?.complete();
+      seen.reader?.next('ann');
+      seen.reader?.complete();
+      expect(seen.teardowns).toBe(1);
+      expect(seen.reader?.closed).toBe(true);
+      expect(replies).toEqual([out.g, out.p, out.e]); // the end of input asks for the close
+      expect(completed).toBe(true);
+    });
+
+    it('runs the input\'s teardown once when the session ends', () => {
+      const { input$, seen } = input();
+      session({ id: '7', input$ }, seat(), options).subscribe().unsubscribe();
+      seen.reader?.error(new Error('ECONNRESET'));
+      expect(seen.teardowns).toBe(1);
     });
   });
 });

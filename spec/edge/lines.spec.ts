@@ -64,10 +64,33 @@ describe('socketLines', () => {
   });
 
   it('errors when the socket errors, and removes its listeners when unsubscribed', async () => {
-    const socket = new PassThrough();
+    const socket = new PassThrough().on('error', () => {}); // the owner's, as the server's on every socket
     const lines = lastValueFrom(socketLines(socket));
     socket.destroy(Object.assign(new Error('reset'), { code: 'ECONNRESET' }));
     await expect(lines).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(socket.listenerCount('data') + socket.listenerCount('close') + socket.listenerCount('end')).toBe(0);
+  });
+
+  it("adds no 'error' listener: the socket's owner keeps one, and the error is read at the close", () => {
+    const socket = new PassThrough();
+    const subscription = socketLines(socket).subscribe();
+    expect(socket.listenerCount('error')).toBe(0);
+    subscription.unsubscribe();
+  });
+
+  it('gives two readers of one socket each line, and removes the listeners with the last of them', () => {
+    const socket = new PassThrough();
+    const first: Input[] = [];
+    const second: Input[] = [];
+    const one = socketLines(socket).subscribe((line) => first.push(line));
+    const two = socketLines(socket).subscribe((line) => second.push(line));
+    socket.emit('data', Buffer.from('a\nb'));
+    one.unsubscribe();
+    socket.emit('data', Buffer.from('\nc\n'));
+    expect(first).toEqual(['a']);
+    expect(second).toEqual(['a', 'b', 'c']);
+    expect(socket.listenerCount('data')).toBe(1);
+    two.unsubscribe();
     expect(socket.listenerCount('data') + socket.listenerCount('close') + socket.listenerCount('end')).toBe(0);
   });
 
