@@ -145,6 +145,22 @@ describe('/kick', () => {
   });
 });
 
+describe('a kicked user', () => {
+  it('counts for nothing what they type while their connection closes', async () => {
+    const ann = await operator();
+    // Half-open: this client can still write after the server has ended its side.
+    const bob = await readingClient(connect({ port: harness.port, host: '127.0.0.1', allowHalfOpen: true }), 'connect');
+    others.push(bob);
+    await bob.until('username: ');
+    bob.say('bob');
+    await ann.until('*** bob just joined the chatroom\n');
+    ann.say('/kick bob');
+    await bob.until('*** you were kicked by ann\n');
+    bob.socket.end('still here\n');
+    expect(await ann.until('*** bob has disconnected\n')).toBe('*** bob was kicked by ann\n*** bob has disconnected\n');
+  });
+});
+
 describe('/ban', () => {
   it('disconnects the user and refuses their name (and lookalikes) at login until /unban', async () => {
     const ann = await operator();

@@ -31,6 +31,7 @@ export function decide(state: ChatState, intent: Intent): Decision {
   const me = state.user(intent.user);
   if (me === undefined) return NOTHING; // not logged in, or already gone
   if (intent.type === 'leave') return publish({ type: 'left', user: me.id, nick: me.nick, room: me.room, at: intent.at });
+  if (state.isKicked(me.id)) return NOTHING; // their connection is closing
   const typed = readLine(intent.text);
   switch (typed.kind) {
     case 'chat': return publish({ type: 'said', user: me.id, nick: me.nick, room: me.room, text: typed.text, at: intent.at });

@@ -32,10 +32,11 @@ interface UserExtras {
   ignores: Set<UserId> | undefined; // made at the first /ignore: most users never ignore anyone
   lastWhisperer: UserId | undefined;
   identified: string | undefined; // the key of the registered name whose password they gave
+  kicked: boolean; // kicked, their connection closing: nothing more they type counts
 }
 
 const extrasOf = (user: UserRecord): UserExtras =>
-  (user.extras ??= { away: undefined, ignores: undefined, lastWhisperer: undefined, identified: undefined });
+  (user.extras ??= { away: undefined, ignores: undefined, lastWhisperer: undefined, identified: undefined, kicked: false });
 
 /** What a lookup returns: a copy, taken now, of what the state knows of a user. */
 export interface User {
@@ -137,7 +138,9 @@ export class ChatState {
       case 'restored': return this.restore(event.state);
       case 'node-lost': case 'roster': return false; // the chat applies them as the user events they stand for
       case 'identified': return this.update(event.user, (user) => { extrasOf(user).identified = nameKey(event.nick); });
-      case 'kicked': return this.users.has(event.target); // the user leaves when their connection, which the kick closes, ends
+      // The user leaves when their connection, which the kick closes, ends; until then (the
+      // close waits for their peer, up to the grace) nothing they type counts.
+      case 'kicked': return this.update(event.target, (user) => { extrasOf(user).kicked = true; });
       default:
         this.sanctions.apply(event);
         return true; // bans, mutes and the rest hold for names, online or not
@@ -153,6 +156,11 @@ export class ChatState {
   isOperator(id: UserId): boolean {
     const user = this.users.get(id);
     return user !== undefined && this.isIdentified(id) && this.sanctions.isOpName(user.nick);
+  }
+
+  /** True when the user was kicked and their connection is closing. */
+  isKicked(id: UserId): boolean {
+    return this.users.get(id)?.extras?.kicked === true;
   }
 
   /** True when the user gave the password of the registered name they hold now. */
@@ -328,6 +336,7 @@ export class ChatState {
           away: away ?? undefined,
           lastWhisperer: lastWhisperer ?? undefined,
           ignores: ignores.length > 0 ? new Set(ignores) : undefined,
+          kicked: false, // a kicked user's connection is closing on their node, which left the snapshot
         };
       });
       if (user.ignores.length > 0) this.ignorers.add(user.id);
