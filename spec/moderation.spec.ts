@@ -145,7 +145,7 @@ describe('/kick', () => {
   });
 });
 
-describe('a kicked user', () => {
+describe('a kicked or banned user', () => {
   it('counts for nothing what they type while their connection closes', async () => {
     const ann = await operator();
     // Half-open: this client can still write after the server has ended its side.
@@ -158,6 +158,19 @@ describe('a kicked user', () => {
     await bob.until('*** you were kicked by ann\n');
     bob.socket.end('still here\n');
     expect(await ann.until('*** bob has disconnected\n')).toBe('*** bob was kicked by ann\n*** bob has disconnected\n');
+  });
+
+  it('counts for nothing what a banned user types while their connection closes', async () => {
+    const ann = await operator();
+    const bob = await readingClient(connect({ port: harness.port, host: '127.0.0.1', allowHalfOpen: true }), 'connect');
+    others.push(bob);
+    await bob.until('username: ');
+    bob.say('bob');
+    await ann.until('*** bob just joined the chatroom\n');
+    ann.say('/ban bob');
+    await bob.until('*** you are banned\n');
+    bob.socket.end('still here\n');
+    expect(await ann.until('*** bob has disconnected\n')).not.toContain('[bob] still here');
   });
 });
 

@@ -32,7 +32,7 @@ interface UserExtras {
   ignores: Set<UserId> | undefined; // made at the first /ignore: most users never ignore anyone
   lastWhisperer: UserId | undefined;
   identified: string | undefined; // the key of the registered name whose password they gave
-  kicked: boolean; // kicked, their connection closing: nothing more they type counts
+  kicked: boolean; // kicked or banned, their connection closing: nothing more they type counts
 }
 
 const extrasOf = (user: UserRecord): UserExtras =>
@@ -141,6 +141,10 @@ export class ChatState {
       // The user leaves when their connection, which the kick closes, ends; until then (the
       // close waits for their peer, up to the grace) nothing they type counts.
       case 'kicked': return this.update(event.target, (user) => { extrasOf(user).kicked = true; });
+      case 'banned': // a banned user online is on their way out, as a kicked one is
+        this.update(this.keys.get(nameKey(event.ban.name)) ?? '', (user) => { extrasOf(user).kicked = true; });
+        this.sanctions.apply(event);
+        return true;
       default:
         this.sanctions.apply(event);
         return true; // bans, mutes and the rest hold for names, online or not
@@ -158,7 +162,7 @@ export class ChatState {
     return user !== undefined && this.isIdentified(id) && this.sanctions.isOpName(user.nick);
   }
 
-  /** True when the user was kicked and their connection is closing. */
+  /** True when the user was kicked or banned and their connection is closing. */
   isKicked(id: UserId): boolean {
     return this.users.get(id)?.extras?.kicked === true;
   }
