@@ -1,5 +1,5 @@
 import { HEARTBEAT_MS, NODE_TTL_MS } from '../lib/bus/redis';
-import { BUS_DOWN, BUS_UP, SHUTTING_DOWN } from '../lib/chat/texts';
+import { BUS_DOWN, SHUTTING_DOWN } from '../lib/chat/texts';
 import { killAll, listeningPort, type Run, start } from './support/chatd';
 import { type Client, type Harness, startHarness, visitorsOf } from './support/client';
 import { sample, scrape } from './support/scrape';
@@ -154,33 +154,6 @@ describeWithRedis('a cluster of chatd nodes on one Redis', () => {
     cat.say('/join #side');
     expect(await cat.until('*** cat just joined #side\n')).toContain('[bob] three\n*** cat just joined #side');
   });
-
-  it('tells each node\'s users when Redis is lost and back, keeps local chat, and renames the later of two who took a name meanwhile', async () => {
-    const prefix = uniquePrefix();
-    const [a, b] = [await node(prefix), await node(prefix)];
-    const ann = await a.join('ann');
-    const bob = await b.join('bob');
-    await ann.until('*** bob just joined the chatroom\n');
-    await redis.kill();
-    await ann.until(BUS_DOWN);
-    await bob.until(BUS_DOWN);
-    const zedA = await a.join('zed');
-    await ann.until('*** zed just joined the chatroom\n');
-    zedA.say('alone on a');
-    await ann.until('[zed] alone on a\n');
-    const zedB = await b.join('zed'); // the later login: whichever node's roster comes first, this one is renamed
-    await redis.restart();
-    await ann.until(BUS_UP);
-    await bob.until(BUS_UP);
-    await zedB.until('*** username zed was taken on another server meanwhile; you are now zed_2\n');
-    ann.say('together again');
-    await bob.until('[ann] together again\n');
-    zedA.say('still zed');
-    await bob.until('[zed] still zed\n');
-    expect(await zedA.until('[zed] still zed\n')).not.toContain('you are now');
-    bob.say('/who');
-    await bob.until('*** 4 in #main: ');
-  }, 30_000);
 
   it('sees the users of a node stopped with SIGTERM leave at once, told by that node, once each', async () => {
     const prefix = uniquePrefix();
