@@ -118,6 +118,8 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   let lastId = '0-0';
   let savedId = '0-0';
   let generation = 0; // a recovery moves the read position; a read begun before it is void
+  let recovering = false;
+  let readyAgain = false;
   let lastWrite: Promise<unknown> = Promise.resolve();
   // The snapshot is the state of whoever reads `events$`: with no reader (a node closing) that
   // state no longer follows the stream, and saved with the stream's position it would be wrong.
@@ -180,7 +182,15 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   };
 
   const recover = async () => {
+    // One at a time: a 'ready' that comes while a recovery awaits (a close and a quick
+    // reconnect) would otherwise restore the state twice and publish two rosters. It is kept
+    // for after, in case this one fails on the connection that closed.
     if (closed || up) return;
+    if (recovering) {
+      readyAgain = true;
+      return;
+    }
+    recovering = true;
     try {
       await heartbeat();
       await commands.del(keys.reaped(nodeId)); // reaped while away: a later death must be reaped again
@@ -196,6 +206,12 @@ export function redisBus(options: RedisBusOptions): RedisBus {
       joined();
     } catch (err) {
       log(`bus: could not rejoin the cluster yet: ${errorText(err)}`);
+    } finally {
+      recovering = false;
+      if (readyAgain) {
+        readyAgain = false;
+        void recover();
+      }
     }
   };
 
