@@ -1,22 +1,11 @@
-import { copyFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { DEFAULT_LOG_OPTIONS, parseCommand, usage } from '../lib/cli';
 import { type Client, connectClient } from './support/client';
 import { killAll, listeningPort, type Run, start } from './support/chatd';
-import { certificateFolder, type CertificateFiles, connectTlsClient, makeCertificate, peerName } from './support/tls';
+import { type CertificateFiles, connectTlsClient, peerName, useCertificates } from './support/tls';
 
-let folder: Awaited<ReturnType<typeof certificateFolder>>;
-let first: CertificateFiles;
-let second: CertificateFiles;
+const certificates = useCertificates();
 const clients: Client[] = [];
-
-beforeAll(async () => {
-  folder = await certificateFolder();
-  [first, second] = await Promise.all([makeCertificate(folder.dir, 'first', 'first'), makeCertificate(folder.dir, 'second', 'second')]);
-});
-
-afterAll(async () => {
-  await folder.remove();
-});
 
 afterEach(async () => {
   for (const { socket } of clients.splice(0)) socket.destroy();
@@ -37,8 +26,8 @@ async function tlsPort(run: Run): Promise<number> {
 
 /** Starts bin/chatd serving TLS from copies of `first` that a spec may overwrite. */
 async function startTls(args: string[] = []): Promise<{ run: Run; live: CertificateFiles }> {
-  const live = { certFile: `${folder.dir}/live.crt`, keyFile: `${folder.dir}/live.key` };
-  await Promise.all([copyFile(first.certFile, live.certFile), copyFile(first.keyFile, live.keyFile)]);
+  const live = { certFile: `${certificates.dir()}/live.crt`, keyFile: `${certificates.dir()}/live.key` };
+  await certificates.install(certificates.first(), live);
   const run = start(['--host', '127.0.0.1', '--port', '0', '--tls-port', '0', '--tls-cert', live.certFile, '--tls-key', live.keyFile, ...args]);
   return { run, live };
 }
@@ -58,7 +47,7 @@ describe('bin/chatd with TLS', () => {
     await ann.until('*** bob just joined the chatroom\n');
     bob.say('hello from the clear');
     expect(await ann.until('clear\n')).toBe('[bob] hello from the clear\n');
-    await Promise.all([copyFile(second.certFile, live.certFile), copyFile(second.keyFile, live.keyFile)]);
+    await certificates.install(certificates.second(), live);
     run.child.kill('SIGHUP');
     await run.waitFor(/SIGHUP: reloaded the TLS certificate and key\n/);
     const carl = await tlsClient(tls);
@@ -97,8 +86,8 @@ describe('bin/chatd with TLS', () => {
   });
 
   it('exits 1 with one line when the certificate cannot be read', async () => {
-    const missing = `${folder.dir}/missing.crt`;
-    const { code, stderr } = await start(['--port', '0', '--tls-port', '0', '--tls-cert', missing, '--tls-key', first.keyFile]).exited;
+    const missing = `${certificates.dir()}/missing.crt`;
+    const { code, stderr } = await start(['--port', '0', '--tls-port', '0', '--tls-cert', missing, '--tls-key', certificates.first().keyFile]).exited;
     expect(code).toBe(1);
     expect(stderr).toMatch(new RegExp(`^chatd: cannot read TLS certificate ${missing}: ENOENT.*\\n$`));
   });

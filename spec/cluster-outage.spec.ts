@@ -1,8 +1,5 @@
 import { BUS_DOWN, BUS_UP } from '../lib/chat/texts';
-import { type Harness, startHarness } from './support/client';
-import { describeWithRedis, type RedisServer, startRedis, uniquePrefix } from './support/redis';
-
-const UNPACED = { linesPerSecond: 1000, burstLines: 1000, maxQueuedLines: 1000 };
+import { describeWithRedis, uniquePrefix, useCluster } from './support/redis';
 
 // Known race, not yet found: about one full `npm test` in five under heavy CPU load, this spec
 // hung at zedB's rename line after both nodes had read their own roster back; alone, or in
@@ -12,21 +9,8 @@ const UNPACED = { linesPerSecond: 1000, burstLines: 1000, maxQueuedLines: 1000 }
 jest.retryTimes(1, { logErrorsBeforeRetry: true });
 
 describeWithRedis('a cluster of chatd nodes through a Redis outage', () => {
-  let redis: RedisServer;
-  let nodes: Harness[] = [];
-  const node = async (prefix: string) => {
-    const harness = await startHarness({ redis: redis.url, redisPrefix: prefix, rateLimits: UNPACED });
-    nodes.push(harness);
-    return harness;
-  };
-
-  beforeEach(async () => {
-    redis = await startRedis();
-  });
-  afterEach(async () => {
-    await Promise.all(nodes.splice(0).map((harness) => harness.stop()));
-    await redis.stop();
-  });
+  const cluster = useCluster();
+  const { node } = cluster;
 
   it('tells each node\'s users when Redis is lost and back, keeps local chat, and renames the later of two who took a name meanwhile', async () => {
     const prefix = uniquePrefix();
@@ -34,7 +18,7 @@ describeWithRedis('a cluster of chatd nodes through a Redis outage', () => {
     const ann = await a.join('ann');
     const bob = await b.join('bob');
     await ann.until('*** bob just joined the chatroom\n');
-    await redis.kill();
+    await cluster.redis().kill();
     await ann.until(BUS_DOWN);
     await bob.until(BUS_DOWN);
     const zedA = await a.join('zed');
@@ -42,7 +26,7 @@ describeWithRedis('a cluster of chatd nodes through a Redis outage', () => {
     zedA.say('alone on a');
     await ann.until('[zed] alone on a\n');
     const zedB = await b.join('zed'); // the later login: whichever node's roster comes first, this one is renamed
-    await redis.restart();
+    await cluster.redis().restart();
     await ann.until(BUS_UP);
     await bob.until(BUS_UP);
     await zedB.until('*** username zed was taken on another server meanwhile; you are now zed_2\n');

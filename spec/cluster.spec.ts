@@ -1,29 +1,14 @@
 import { HEARTBEAT_MS, NODE_TTL_MS } from '../lib/bus/redis';
 import { BUS_DOWN, SHUTTING_DOWN } from '../lib/chat/texts';
 import { killAll, listeningPort, type Run, start } from './support/chatd';
-import { type Client, type Harness, startHarness, visitorsOf } from './support/client';
+import { type Client, visitorsOf } from './support/client';
 import { sample, scrape } from './support/scrape';
-import { describeWithRedis, type RedisServer, startRedis, uniquePrefix } from './support/redis';
-
-const UNPACED = { linesPerSecond: 1000, burstLines: 1000, maxQueuedLines: 1000 };
+import { describeWithRedis, uniquePrefix, useCluster } from './support/redis';
 
 describeWithRedis('a cluster of chatd nodes on one Redis', () => {
-  let redis: RedisServer;
-  let nodes: Harness[] = [];
-  const node = async (prefix: string) => {
-    const harness = await startHarness({ redis: redis.url, redisPrefix: prefix, rateLimits: UNPACED });
-    nodes.push(harness);
-    return harness;
-  };
-
-  beforeEach(async () => {
-    redis = await startRedis();
-  });
-  afterEach(async () => {
-    await Promise.all(nodes.splice(0).map((harness) => harness.stop()));
-    await killAll();
-    await redis.stop();
-  });
+  const cluster = useCluster();
+  const { node } = cluster;
+  afterEach(killAll); // the bin/chatd nodes some specs spawn
 
   it('is one chat: joins, lines, /who, /msg, /reply, /whois, /nick, /join, /rooms and topics across nodes', async () => {
     const prefix = uniquePrefix();
@@ -98,15 +83,14 @@ describeWithRedis('a cluster of chatd nodes on one Redis', () => {
   it('counts the cluster\'s live nodes and says whether the bus is up, in /metrics and /stats', async () => {
     const prefix = uniquePrefix();
     await node(prefix);
-    const b = await startHarness({ redis: redis.url, redisPrefix: prefix, metricsListen: { host: '127.0.0.1', port: 0 } });
-    nodes.push(b);
+    const b = await node(prefix, { metricsListen: { host: '127.0.0.1', port: 0 } });
     const port = b.server.metricsAddress()?.port ?? 0;
     const figure = async (series: string) => sample((await scrape(port, '/metrics')).body, series);
     expect(await figure('chatd_bus_up')).toBe(1);
     expect(await figure('chatd_cluster_nodes')).toBe(2); // a node looks at the others before it serves
     expect((await scrape(port, '/stats')).body).toContain('\ncluster: bus up, 2 nodes alive\n');
     const ann = await b.join('ann');
-    await redis.kill();
+    await cluster.redis().kill();
     await ann.until(BUS_DOWN);
     expect(await figure('chatd_bus_up')).toBe(0);
     expect(await figure('chatd_cluster_nodes')).toBe(1);
@@ -157,7 +141,7 @@ describeWithRedis('a cluster of chatd nodes on one Redis', () => {
 
   it('sees the users of a node stopped with SIGTERM leave at once, told by that node, once each', async () => {
     const prefix = uniquePrefix();
-    const runs: Run[] = [0, 1].map(() => start(['--host', '127.0.0.1', '--port', '0', '--redis', redis.url, '--redis-prefix', prefix]));
+    const runs: Run[] = [0, 1].map(() => start(['--host', '127.0.0.1', '--port', '0', '--redis', cluster.redis().url, '--redis-prefix', prefix]));
     const [portA, portB] = await Promise.all(runs.map(listeningPort));
     const [a, b] = [visitorsOf(portA ?? 0), visitorsOf(portB ?? 0)];
     try {
@@ -182,7 +166,7 @@ describeWithRedis('a cluster of chatd nodes on one Redis', () => {
 
   it('sees a SIGKILLed node\'s users leave within 15 s, once each, and frees their names', async () => {
     const prefix = uniquePrefix();
-    const runs: Run[] = [0, 1].map(() => start(['--host', '127.0.0.1', '--port', '0', '--redis', redis.url, '--redis-prefix', prefix]));
+    const runs: Run[] = [0, 1].map(() => start(['--host', '127.0.0.1', '--port', '0', '--redis', cluster.redis().url, '--redis-prefix', prefix]));
     const [portA, portB] = await Promise.all(runs.map(listeningPort));
     const [a, b] = [visitorsOf(portA ?? 0), visitorsOf(portB ?? 0)];
     try {

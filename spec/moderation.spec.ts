@@ -146,14 +146,19 @@ describe('/kick', () => {
 });
 
 describe('a kicked or banned user', () => {
-  it('counts for nothing what they type while their connection closes', async () => {
-    const ann = await operator();
-    // Half-open: this client can still write after the server has ended its side.
+  /** bob, logged in on a half-open connection: it can still write after the server has ended its side. */
+  async function halfOpenBob(ann: Client): Promise<Client> {
     const bob = await readingClient(connect({ port: harness.port, host: '127.0.0.1', allowHalfOpen: true }), 'connect');
     others.push(bob);
     await bob.until('username: ');
     bob.say('bob');
     await ann.until('*** bob just joined the chatroom\n');
+    return bob;
+  }
+
+  it('counts for nothing what they type while their connection closes', async () => {
+    const ann = await operator();
+    const bob = await halfOpenBob(ann);
     ann.say('/kick bob');
     await bob.until('*** you were kicked by ann\n');
     bob.socket.end('still here\n');
@@ -162,11 +167,7 @@ describe('a kicked or banned user', () => {
 
   it('counts for nothing what a banned user types while their connection closes', async () => {
     const ann = await operator();
-    const bob = await readingClient(connect({ port: harness.port, host: '127.0.0.1', allowHalfOpen: true }), 'connect');
-    others.push(bob);
-    await bob.until('username: ');
-    bob.say('bob');
-    await ann.until('*** bob just joined the chatroom\n');
+    const bob = await halfOpenBob(ann);
     ann.say('/ban bob');
     await bob.until('*** you are banned\n');
     bob.socket.end('still here\n');

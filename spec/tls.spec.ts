@@ -5,29 +5,18 @@ import { connect as connectTls } from 'node:tls';
 import { TlsFilesError } from '../lib/edge/listeners';
 import { type ChatServer, createChatServer, type ServerEvent } from '../lib/server';
 import { type Client, connectClient } from './support/client';
-import { certificateFolder, type CertificateFiles, connectTlsClient, makeCertificate, peerName } from './support/tls';
+import { type CertificateFiles, connectTlsClient, peerName, useCertificates } from './support/tls';
 
-let folder: Awaited<ReturnType<typeof certificateFolder>>;
-let first: CertificateFiles;
-let second: CertificateFiles;
+const certificates = useCertificates();
 let live: CertificateFiles; // the files the server reads: `first` copied, until a spec swaps them
 let server: ChatServer | undefined;
 let events: ServerEvent[];
 let reported: (event: ServerEvent) => void;
 const clients: Client[] = [];
 
-beforeAll(async () => {
-  folder = await certificateFolder();
-  [first, second] = await Promise.all([makeCertificate(folder.dir, 'first', 'first'), makeCertificate(folder.dir, 'second', 'second')]);
-});
-
-afterAll(async () => {
-  await folder.remove();
-});
-
 beforeEach(async () => {
-  live = { certFile: `${folder.dir}/live.crt`, keyFile: `${folder.dir}/live.key` };
-  await Promise.all([copyFile(first.certFile, live.certFile), copyFile(first.keyFile, live.keyFile)]);
+  live = { certFile: `${certificates.dir()}/live.crt`, keyFile: `${certificates.dir()}/live.key` };
+  await certificates.install(certificates.first(), live);
   events = [];
   reported = () => {};
 });
@@ -144,7 +133,7 @@ describe('TLS', () => {
     expect(peerName(ann.socket)).toBe('first');
     ann.say('ann');
     await ann.until('chatroom\n');
-    await Promise.all([copyFile(second.certFile, live.certFile), copyFile(second.keyFile, live.keyFile)]);
+    await certificates.install(certificates.second(), live);
     await server?.reloadTls();
     const bob = await tlsClient(ports.tls);
     expect(peerName(bob.socket)).toBe('second');
@@ -158,11 +147,11 @@ describe('TLS', () => {
     const ports = await startTls();
     await writeFile(live.certFile, 'not a certificate');
     await expect(server?.reloadTls()).rejects.toThrow(expect.objectContaining({ code: 'CHAT_TLS_FILES' }));
-    await copyFile(first.certFile, live.certFile);
-    await copyFile(second.keyFile, live.keyFile);
+    await copyFile(certificates.first().certFile, live.certFile);
+    await copyFile(certificates.second().keyFile, live.keyFile);
     await expect(server?.reloadTls()).rejects.toThrow(TlsFilesError);
-    await expect(createChatServer({ port: 0, tls: { port: 0, certFile: `${folder.dir}/none.crt`, keyFile: live.keyFile } }).listen())
-      .rejects.toThrow(`cannot read TLS certificate ${folder.dir}/none.crt`);
+    await expect(createChatServer({ port: 0, tls: { port: 0, certFile: `${certificates.dir()}/none.crt`, keyFile: live.keyFile } }).listen())
+      .rejects.toThrow(`cannot read TLS certificate ${certificates.dir()}/none.crt`);
     const ann = await tlsClient(ports.tls);
     expect(peerName(ann.socket)).toBe('first');
   });

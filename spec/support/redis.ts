@@ -3,6 +3,8 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ChatServerOptions } from '../../lib/server';
+import { type Harness, startHarness } from './client';
 
 /** A redis-server of a spec's own, on a unix socket in a temporary folder, keeping nothing on disk. */
 export interface RedisServer {
@@ -73,3 +75,37 @@ let prefixes = 0;
 
 /** A key prefix no other spec in this process uses. */
 export const uniquePrefix = (): string => `spec${process.pid}-${++prefixes}:`;
+
+/** Flood limits out of the way for cluster specs, which send faster than a person types. */
+const UNPACED = { linesPerSecond: 1000, burstLines: 1000, maxQueuedLines: 1000 };
+
+/** A Redis for each spec of the enclosing describe, and chatd nodes on it, all stopped after each. */
+export interface ClusterFixture {
+  /** This spec's Redis. */
+  readonly redis: () => RedisServer;
+  /** A chatd node in this process on this spec's Redis, under `prefix`, with any other options. */
+  readonly node: (prefix: string, options?: Partial<ChatServerOptions>) => Promise<Harness>;
+}
+
+/** Registers, in the enclosing describe, the hooks that start and stop a ClusterFixture. */
+export function useCluster(): ClusterFixture {
+  let redis: RedisServer | undefined;
+  const nodes: Harness[] = [];
+  const current = (): RedisServer => {
+    if (redis === undefined) throw new Error('no Redis outside a spec');
+    return redis;
+  };
+  beforeEach(async () => {
+    redis = await startRedis();
+  });
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((harness) => harness.stop()));
+    await redis?.stop();
+  });
+  const node = async (prefix: string, options: Partial<ChatServerOptions> = {}): Promise<Harness> => {
+    const harness = await startHarness({ redis: current().url, redisPrefix: prefix, rateLimits: UNPACED, ...options });
+    nodes.push(harness);
+    return harness;
+  };
+  return { redis: current, node };
+}

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
@@ -41,4 +41,38 @@ export async function connectTlsClient(port: number, options: ConnectionOptions 
 export function peerName(socket: TLSSocket): string | undefined {
   const name = socket.getPeerCertificate().subject.CN;
   return typeof name === 'string' ? name : undefined;
+}
+
+/** Two certificates, `first` and `second`, made once for a spec file in a folder removed after it. */
+export interface Certificates {
+  readonly dir: () => string;
+  readonly first: () => CertificateFiles;
+  readonly second: () => CertificateFiles;
+  /** Copies `pair` over `target`, as a renewal would. */
+  readonly install: (pair: CertificateFiles, target: CertificateFiles) => Promise<void>;
+}
+
+/** Registers, in the enclosing file or describe, the hooks that make and remove Certificates. */
+export function useCertificates(): Certificates {
+  let folder: Awaited<ReturnType<typeof certificateFolder>> | undefined;
+  let pairs: readonly [CertificateFiles, CertificateFiles] | undefined;
+  beforeAll(async () => {
+    folder = await certificateFolder();
+    pairs = await Promise.all([makeCertificate(folder.dir, 'first', 'first'), makeCertificate(folder.dir, 'second', 'second')]);
+  });
+  afterAll(async () => {
+    await folder?.remove();
+  });
+  const made = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('no certificates outside the specs');
+    return value;
+  };
+  return {
+    dir: () => made(folder).dir,
+    first: () => made(pairs)[0],
+    second: () => made(pairs)[1],
+    install: async (pair, target) => {
+      await Promise.all([copyFile(pair.certFile, target.certFile), copyFile(pair.keyFile, target.keyFile)]);
+    },
+  };
 }
