@@ -11,8 +11,14 @@ export const NODE_TTL_MS = 10_000;
 export const REAP_EVERY_MS = 2_000;
 /** How often a node offers a snapshot of the state, when events came since the last one. */
 export const SNAPSHOT_EVERY_MS = 5_000;
-/** Events one read of the stream takes at most. */
-export const READ_BATCH_EVENTS = 1_000;
+/** Stream entries one read takes at most: with ENTRY_EVENTS, what one turn of a catching-up node hands out. */
+export const READ_BATCH_ENTRIES = 100;
+/**
+ * Events one stream entry holds at most. A node writes what it published in one turn of the
+ * event loop as one entry: one command, one entry id and one parse for the whole turn, where an
+ * entry per event made each node's cost grow with every line of the cluster.
+ */
+export const ENTRY_EVENTS = 500;
 /** How long one blocking read of the stream waits for an event. */
 const READ_BLOCK_MS = 1_000;
 /** How long the reader waits before trying again while Redis is out of reach. */
@@ -141,15 +147,21 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     };
   });
 
+  const skip = (id: string, text: string) => log(`bus: skipped entry ${id}, not an event this node knows: ${text.slice(0, 200)}`);
+
+  // An entry holds an array of events, or (from a node before batching) one event.
   const hand = (id: string, fields: string[]) => {
+    const text = fields[1] ?? '';
     let value: unknown;
     try {
-      value = JSON.parse(fields[1] ?? '');
+      value = JSON.parse(text);
     } catch {
       value = undefined;
     }
-    if (isChatEvent(value)) events.next(value);
-    else log(`bus: skipped entry ${id}, not an event this node knows: ${(fields[1] ?? '').slice(0, 200)}`);
+    for (const event of Array.isArray(value) ? value : [value]) {
+      if (isChatEvent(event)) events.next(event);
+      else skip(id, JSON.stringify(event) ?? text);
+    }
   };
 
   const read = async () => {
@@ -160,7 +172,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
       }
       const from = generation;
       try {
-        const reply = await reader.xread('COUNT', READ_BATCH_EVENTS, 'BLOCK', READ_BLOCK_MS, 'STREAMS', keys.stream, lastId);
+        const reply = await reader.xread('COUNT', READ_BATCH_ENTRIES, 'BLOCK', READ_BLOCK_MS, 'STREAMS', keys.stream, lastId);
         if (from !== generation || closed) continue;
         for (const [, entries] of reply ?? []) for (const [id, fields] of entries) {
           lastId = id;
@@ -219,6 +231,9 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     if (!up) return;
     up = false;
     nodesAlive = 1;
+    const unwritten = pending;
+    pending = []; // the write queued for them finds nothing: they go round this node alone
+    for (const event of unwritten) events.next(event);
     log('bus: Redis is out of reach; serving this node alone');
     events.next({ type: 'bus-down', node: nodeId, at: Date.now() });
   };
@@ -255,14 +270,26 @@ export function redisBus(options: RedisBusOptions): RedisBus {
       if (up) task().catch((err: unknown) => log(`bus: ${errorText(err)}`));
     }, ms);
 
+  let pending: ChatEvent[] = []; // published this turn, written as one entry at its end
+
+  const write = () => {
+    const batch = pending;
+    pending = [];
+    for (let start = 0; start < batch.length; start += ENTRY_EVENTS) {
+      const entry = batch.slice(start, start + ENTRY_EVENTS);
+      lastWrite = commands.xadd(keys.stream, '*', 'e', JSON.stringify(entry)).catch((err: unknown) => {
+        log(`bus: lost ${entry.length} events (${entry[0]?.type} first): ${errorText(err)}`);
+      });
+    }
+  };
+
   const publish = (event: ChatEvent) => {
     if (!up) {
       events.next(event);
       return;
     }
-    lastWrite = commands.xadd(keys.stream, '*', 'e', JSON.stringify(event)).catch((err: unknown) => {
-      log(`bus: lost a ${event.type} event: ${errorText(err)}`);
-    });
+    if (pending.length === 0) setImmediate(write);
+    pending.push(event);
   };
 
   commands.on('ready', () => void recover());
@@ -277,6 +304,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   const close = async () => {
     joined();
     timers.forEach(clearInterval);
+    write();
     await lastWrite;
     if (up) await Promise.allSettled([commands.del(keys.node(nodeId)), commands.srem(keys.nodes, nodeId)]);
     closed = true;

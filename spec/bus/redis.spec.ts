@@ -62,18 +62,30 @@ describeWithRedis('redisBus', () => {
     expect(await next).toEqual(said('a', 'after'));
   });
 
-  it('logs and skips entries that are not events, and events of unknown types', async () => {
+  it('logs and skips entries that are not events, and events of unknown types, keeping the good events of an entry', async () => {
     const prefix = uniquePrefix();
     const bus = await open(prefix);
-    const next = firstValueFrom(bus.events$);
+    const next = firstValueFrom(bus.events$.pipe(take(2), toArray()));
     const raw = new Redis(redis.url);
     await raw.xadd(`${prefix}events`, '*', 'e', '{not json');
     await raw.xadd(`${prefix}events`, '*', 'e', JSON.stringify({ type: 'teleported', user: 'x', at: 0 }));
     await raw.xadd(`${prefix}events`, '*', 'e', JSON.stringify({ type: 'said', user: 'x' }));
+    await raw.xadd(`${prefix}events`, '*', 'e', JSON.stringify([{ type: 'teleported', user: 'x', at: 0 }, said('x', 'kept')]));
     raw.disconnect();
     bus.publish(said('a', 'still here'));
-    expect(await next).toEqual(said('a', 'still here'));
-    expect(logs.filter((line) => line.includes('skipped entry'))).toHaveLength(3);
+    expect(await next).toEqual([said('x', 'kept'), said('a', 'still here')]);
+    expect(logs.filter((line) => line.includes('skipped entry'))).toHaveLength(4);
+  });
+
+  it('writes what a node publishes in one turn as one entry, and hands its events back in order', async () => {
+    const prefix = uniquePrefix();
+    const bus = await open(prefix);
+    const back = firstValueFrom(bus.events$.pipe(take(3), toArray()));
+    ['one', 'two', 'three'].forEach((text) => bus.publish(said('a', text)));
+    expect(await back).toEqual(['one', 'two', 'three'].map((text) => said('a', text)));
+    const raw = new Redis(redis.url);
+    expect(await raw.xlen(`${prefix}events`)).toBe(1);
+    raw.disconnect();
   });
 
   it('says the bus is down when Redis dies, delivers locally meanwhile, and restores when it is back', async () => {
