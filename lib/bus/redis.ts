@@ -110,6 +110,9 @@ export function redisBus(options: RedisBusOptions): RedisBus {
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 0,
       retryStrategy: (times) => Math.min(times * 100, 1_000),
+      // Closing a connection whose Redis died, ioredis waits this long for a 'close' that already
+      // came (2 s by default), holding a stopping process open.
+      disconnectTimeout: 100,
     });
     redis.on('error', () => {}); // the 'close' below is what counts; ioredis reconnects by itself
     return redis;
@@ -310,7 +313,8 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     closed = true;
     up = false;
     reader.disconnect();
-    await commands.quit().catch(() => commands.disconnect());
+    if (commands.status === 'ready') await commands.quit().catch(() => commands.disconnect());
+    else commands.disconnect(); // a quit would fail at once: Redis is out of reach
   };
 
   return { publish, events$, ready, health: () => ({ busUp: up, nodes: nodesAlive }), leave, close };

@@ -111,6 +111,9 @@ export function redisStore(options: RedisStoreOptions): Store {
       maxRetriesPerRequest: 0,
       autoResubscribe: false, // `accountsChanged$` subscribes at each 'ready', and reads everything again
       retryStrategy: (times) => Math.min(times * 100, 1_000),
+      // Closing a connection whose Redis died, ioredis waits this long for a 'close' that already
+      // came (2 s by default), holding a stopping process open.
+      disconnectTimeout: 100,
     });
     redis.on('error', () => {}); // a failed command says what went wrong; ioredis reconnects by itself
     return redis;

@@ -58,17 +58,15 @@ export async function startRedis(): Promise<RedisServer> {
 }
 
 /**
- * `describe` for specs that need redis-server. Without it they are skipped, saying so in one line;
- * with CI set, a missing redis-server fails the run instead.
+ * `describe` for specs that need redis-server. Without it they are skipped (the run's global
+ * setup, redis-check.ts, says so once for them all); with CI set, a missing redis-server fails
+ * the run instead.
  */
 export function describeWithRedis(title: string, specs: () => void): void {
   if (available) describe(title, specs);
   else if (process.env['CI'] !== undefined) {
     describe(title, () => it('has redis-server to run on', () => { throw new Error('redis-server is missing, and CI is set'); }));
-  } else {
-    process.stderr.write(`skipped "${title}": redis-server is not installed (apt-get install redis-server)\n`);
-    describe.skip(title, specs);
-  }
+  } else describe.skip(title, specs);
 }
 
 let prefixes = 0;
