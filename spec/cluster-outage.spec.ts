@@ -41,3 +41,41 @@ describeWithRedis('a cluster of chatd nodes through a Redis outage', () => {
     await bob.until('*** 4 in #main: ');
   }, 30_000);
 });
+
+describeWithRedis('a cluster of chatd nodes through a Redis outage, Redis keeping its data', () => {
+  const cluster = useCluster('kept');
+  const { node } = cluster;
+
+  it('shows nothing twice once Redis is back, and makes every node agree on who is where', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = [await node(prefix), await node(prefix)];
+    const ann = await a.join('ann');
+    const eve = await a.join('eve');
+    const bob = await b.join('bob');
+    const carl = await b.join('carl');
+    await ann.until('*** carl just joined the chatroom\n');
+    ann.say('before');
+    await bob.until('[ann] before\n');
+    await ann.until('[ann] before\n');
+    await cluster.redis().kill();
+    await ann.until(BUS_DOWN);
+    await bob.until(BUS_DOWN);
+    carl.say('/join #games');
+    await bob.until('*** carl moved to #games\n');
+    eve.say('/quit');
+    await ann.until('*** eve has disconnected\n');
+    await cluster.redis().restart();
+    const annAfter = await ann.until(BUS_UP);
+    await bob.until(BUS_UP);
+    ann.say('after');
+    const bobAfter = await bob.until('[ann] after\n');
+    expect(annAfter + (await ann.until('[ann] after\n'))).not.toMatch(/before|just joined/);
+    expect(bobAfter).not.toMatch(/before|just joined/);
+    for (const watcher of [ann, bob]) {
+      watcher.say('/who');
+      expect(await watcher.until('\n')).toMatch(/^\*\*\* 2 in #main: (ann, bob|bob, ann)\n$/);
+      watcher.say('/rooms');
+      expect(await watcher.until('\n')).toMatch(/^\*\*\* rooms: .*#games \(1\)/);
+    }
+  }, 30_000);
+});

@@ -85,6 +85,13 @@ if prev then redis.call('XTRIM', KEYS[2], 'MINID', prev) end
 return 1`;
 
 const EMPTY_STATE: StateData = { users: [], rooms: [] };
+/** True when stream entry id `a` comes before `b`. */
+const isBefore = (a: string, b: string): boolean => {
+  const [aMs = 0, aSeq = 0] = a.split('-').map(Number);
+  const [bMs = 0, bSeq = 0] = b.split('-').map(Number);
+  return aMs < bMs || (aMs === bMs && aSeq < bSeq);
+};
+const later = (a: string, b: string): string => (isBefore(a, b) ? b : a);
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -126,6 +133,8 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   let closed = false;
   let lastId = '0-0';
   let savedId = '0-0';
+  let shownUpTo = '0-0'; // the last entry handed out before an outage: what this node's users saw
+  let replayUntil: string | undefined; // after a recovery, until read: entries shown before it
   let generation = 0; // a recovery moves the read position; a read begun before it is void
   let recovering = false;
   let readyAgain = false;
@@ -178,13 +187,28 @@ export function redisBus(options: RedisBusOptions): RedisBus {
         const reply = await reader.xread('COUNT', READ_BATCH_ENTRIES, 'BLOCK', READ_BLOCK_MS, 'STREAMS', keys.stream, lastId);
         if (from !== generation || closed) continue;
         for (const [, entries] of reply ?? []) for (const [id, fields] of entries) {
+          if (replayUntil !== undefined && isBefore(replayUntil, id)) catchUp();
           lastId = id;
           hand(id, fields);
         }
+        if (replayUntil !== undefined && (reply === null || lastId === replayUntil)) catchUp();
       } catch {
         if (!closed) await pause(RETRY_MS);
       }
     }
+  };
+
+  const catchUp = () => {
+    replayUntil = undefined;
+    events.next({ type: 'caught-up', node: nodeId, at: Date.now() });
+  };
+
+  // What this node showed after the snapshot it rejoins from comes again, to rebuild the state, and
+  // is not shown twice. Not when the stream lost it (a Redis restarted empty): what comes is new.
+  const replayFrom = async (snapshotId: string): Promise<string | undefined> => {
+    if (!isBefore(snapshotId, shownUpTo)) return undefined;
+    const kept = await commands.xrange(keys.stream, shownUpTo, shownUpTo);
+    return kept.length > 0 ? shownUpTo : undefined;
   };
 
   const loadSnapshot = async (): Promise<{ id: string; state: StateData }> => {
@@ -210,11 +234,13 @@ export function redisBus(options: RedisBusOptions): RedisBus {
       await heartbeat();
       await commands.del(keys.reaped(nodeId)); // reaped while away: a later death must be reaped again
       const snapshot = await loadSnapshot();
+      const replaying = await replayFrom(snapshot.id);
       generation += 1;
       lastId = snapshot.id;
       savedId = snapshot.id;
+      replayUntil = replaying;
       up = true;
-      events.next({ type: 'restored', node: nodeId, state: snapshot.state, rejoined: everUp, at: Date.now() });
+      events.next({ type: 'restored', node: nodeId, state: snapshot.state, rejoined: everUp, replaying: replaying !== undefined, at: Date.now() });
       if (everUp) log('bus: Redis is back');
       everUp = true;
       await reap().catch((err: unknown) => log(`bus: ${errorText(err)}`)); // now, not at the next tick: a ready node knows its cluster
@@ -234,9 +260,11 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     if (!up) return;
     up = false;
     nodesAlive = 1;
-    const unwritten = pending;
-    pending = []; // the write queued for them finds nothing: they go round this node alone
-    for (const event of unwritten) events.next(event);
+    shownUpTo = later(shownUpTo, lastId);
+    replayUntil = undefined;
+    const queued = pending;
+    pending = []; // the write queued for them finds nothing
+    unwritten(queued);
     log('bus: Redis is out of reach; serving this node alone');
     events.next({ type: 'bus-down', node: nodeId, at: Date.now() });
   };
@@ -275,13 +303,23 @@ export function redisBus(options: RedisBusOptions): RedisBus {
 
   let pending: ChatEvent[] = []; // published this turn, written as one entry at its end
 
+  // Users' events Redis did not take still happen here, as during an outage, rather than being
+  // lost (a departure lost would leave a ghost); a roster or a node's loss speaks to the others
+  // alone. A Redis that refused them while connected is left and rejoined, so that the roster of
+  // the rejoin makes the cluster whole again.
+  const unwritten = (entry: readonly ChatEvent[]) => {
+    for (const event of entry) if (event.type !== 'roster' && event.type !== 'node-lost') events.next(event);
+    if (up && commands.status === 'ready') commands.disconnect(true);
+  };
+
   const write = () => {
     const batch = pending;
     pending = [];
     for (let start = 0; start < batch.length; start += ENTRY_EVENTS) {
       const entry = batch.slice(start, start + ENTRY_EVENTS);
       lastWrite = commands.xadd(keys.stream, '*', 'e', JSON.stringify(entry)).catch((err: unknown) => {
-        log(`bus: lost ${entry.length} events (${entry[0]?.type} first): ${errorText(err)}`);
+        log(`bus: could not write ${entry.length} events (${entry[0]?.type} first), so they reach this node alone: ${errorText(err)}`);
+        unwritten(entry);
       });
     }
   };

@@ -2,7 +2,7 @@ import { asyncScheduler, defer, finalize, merge, mergeMap, type Observable, type
 import { decide } from './decide';
 import { type ChatEvent, nodeOf, type UserId } from './events';
 import type { Connection, Outgoing } from './outgoing';
-import { render } from './render';
+import { render, renderForOwnNode } from './render';
 import { expand } from './roster';
 import { type Joins, type Seat, type SessionOptions, sessions } from './session';
 import { BUS_UP } from './texts';
@@ -27,22 +27,45 @@ export function chat(
   return defer(() => {
     const { state, bus } = seat;
     const joins: Joins = new Map(); // sessions whose join has not come back from the bus yet
+    let node: string | undefined; // this node, as its bus names it in `restored`
     let rejoining: string | undefined; // this node, back from an outage, until its roster comes back
+    let replaying = false; // events this node showed before an outage, again: applied, not shown
+    let apart = false; // this node's users were told the other nodes are out of reach, not yet that they are back
     const take = (event: ChatEvent): Outgoing[] => {
-      if (event.type === 'roster' && event.node === rejoining) return [...rejoined(event), ...expand(event, state).flatMap(take)];
-      if (event.type === 'node-lost' || event.type === 'roster') return expand(event, state).flatMap(take);
-      if (event.type === 'restored') return restore(event);
-      const shown = state.apply(event).applied ? render(event, state) : [];
-      if (event.type === 'joined') settle(event.user, state.applied);
-      return shown;
+      const shown = happen(event);
+      return replaying ? [] : shown;
+    };
+    const happen = (event: ChatEvent): Outgoing[] => {
+      switch (event.type) {
+        case 'restored': return restore(event);
+        case 'caught-up': replaying = false; return [];
+        case 'roster': return event.node === node ? ownRoster(event) : expand(event, state).flatMap(take);
+        case 'node-lost': return expand(event, state).flatMap(take);
+        case 'bus-down': return busDown(event);
+        default: {
+          const shown = state.apply(event).applied ? render(event, state) : [];
+          if (event.type === 'joined') settle(event.user, state.applied);
+          return shown;
+        }
+      }
     };
     const settle = (user: UserId, applied: boolean) => {
       const waiting = joins.get(user);
       joins.delete(user);
       waiting?.(applied);
     };
+    // Once per outage: a connection to Redis that comes and goes does not repeat the notice.
+    const busDown = (event: Extract<ChatEvent, { type: 'bus-down' }>): Outgoing[] => {
+      replaying = false; // what comes now is this node's alone, and new
+      state.apply(event);
+      const told = apart;
+      apart = true;
+      return told ? [] : render(event, state);
+    };
     // The cluster's state replaces this node's; its users are put back by a roster on the bus.
     const restore = (event: Extract<ChatEvent, { type: 'restored' }>): Outgoing[] => {
+      node = event.node;
+      replaying = event.replaying;
       const mine = state.members().filter((user) => nodeOf(user.id) === event.node);
       state.apply(event);
       const held = state.members().some((user) => nodeOf(user.id) === event.node);
@@ -53,9 +76,16 @@ export function chat(
       }
       return [];
     };
+    // This node's users saw its joins and departures happen: its own roster shows them only the
+    // names it changed, and, the first time after an outage, that the chat is one again.
+    const ownRoster = (event: Extract<ChatEvent, { type: 'roster' }>): Outgoing[] => {
+      const back = event.node === rejoining && !replaying ? rejoined(event) : [];
+      return [...back, ...expand(event, state).flatMap((each) => (state.apply(each).applied ? renderForOwnNode(each, state) : []))];
+    };
     // Told once they are back in the state: what they type from then on reaches the cluster.
     const rejoined = (event: Extract<ChatEvent, { type: 'roster' }>): Outgoing[] => {
       rejoining = undefined;
+      apart = false;
       const rooms = new Set(event.users.map((user) => user.room));
       return [...rooms].map((room) => ({ kind: 'broadcast', room, text: BUS_UP, hiddenFrom: [] }));
     };

@@ -66,6 +66,7 @@ export function render(event: ChatEvent, state: ChatState): Outgoing[] {
     case 'restored': // the chat tells its users, who may not be in the restored state yet
     case 'node-lost': // the chat renders these as the user events they stand for
     case 'roster':
+    case 'caught-up':
       return [];
     default:
       return moderation(event, state);
@@ -153,4 +154,14 @@ function returned(event: Extract<ChatEvent, { type: 'returned' }>): Outgoing[] {
   const seen = [broadcast(event.room, text.joined(event.nick, event.room))];
   if (event.was !== event.nick) seen.push(send(event.user, text.renamedOnReturn(event.was, event.nick)));
   return seen;
+}
+
+/**
+ * What a user event from a node's own roster shows on that node, whose users saw those joins and
+ * departures as they happened: only a name changed to settle a clash with another node's user.
+ */
+export function renderForOwnNode(event: ChatEvent, state: ChatState): Outgoing[] {
+  if (event.type === 'renamed') return renamed(event, state);
+  if (event.type !== 'returned' || event.was === event.nick) return [];
+  return [broadcast(event.room, text.renamed(event.was, event.nick)), send(event.user, text.renamedOnReturn(event.was, event.nick))];
 }

@@ -10,6 +10,7 @@ type NodeEvent = Extract<ChatEvent, { readonly type: 'node-lost' | 'roster' }>;
  * a dead or stopping node's users leave, and the rooms they empty keep their history; a roster's
  * users the chat lost leave, those it does not hold come back. A name two users took apart
  * during an outage goes to the earlier login; the later one gets a free variant of it, and is told.
+ * A user the chat holds under another name or in another room than their roster's takes those.
  */
 export function expand(event: NodeEvent, state: ChatState): ChatEvent[] {
   const held = state.members().filter((user) => nodeOf(user.id) === event.node);
@@ -17,10 +18,29 @@ export function expand(event: NodeEvent, state: ChatState): ChatEvent[] {
   const listed = new Set(event.users.map((user) => user.id));
   const leaving = held.filter((user) => !listed.has(user.id));
   const names = new Names(state, new Set(leaving.map((user) => user.id)));
-  const returns = event.users
-    .filter((user) => nodeOf(user.id) === event.node && state.user(user.id) === undefined)
-    .flatMap((user) => comeBack(user, names, event.at));
-  return [...leaving.map((user) => departure(user, event.at, false)), ...returns];
+  const own = event.users.filter((user) => nodeOf(user.id) === event.node);
+  const changes = own.flatMap((user) => {
+    const holder = state.user(user.id);
+    return holder === undefined ? [] : catchUp(holder, user, names, event.at);
+  });
+  const returns = own.filter((user) => state.user(user.id) === undefined).flatMap((user) => comeBack(user, names, event.at));
+  return [...leaving.map((user) => departure(user, event.at, false)), ...changes, ...returns];
+}
+
+/**
+ * A user the chat holds, as their node says they are now: the name and room they took while the
+ * nodes were apart, the name as free as the roster finds it.
+ */
+function catchUp(held: User, user: RosterUser, names: Names, at: number): ChatEvent[] {
+  const changes: ChatEvent[] = [];
+  let nick = held.nick;
+  if (user.nick !== held.nick) {
+    names.release(held.id);
+    nick = names.claim(user.nick);
+    changes.push({ type: 'renamed', user: held.id, from: held.nick, nick, room: held.room, at });
+  }
+  if (user.room !== held.room) changes.push({ type: 'moved', user: held.id, nick, from: held.room, room: user.room, at });
+  return changes;
 }
 
 function departure(user: User, at: number, nodeGone: boolean): ChatEvent {

@@ -1,3 +1,4 @@
+import { NEVER, Subject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { memoryBus } from '../../lib/bus/memory';
 import { chat } from '../../lib/chat/chat';
@@ -5,7 +6,9 @@ import type { Connection, Outgoing } from '../../lib/chat/outgoing';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../../lib/chat/session';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
+import type { ChatEvent } from '../../lib/chat/events';
 import type { Input } from '../../lib/edge/lines';
+import { joined, said, stateAfter } from '../support/events';
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, loginTimeoutMs: 50 };
@@ -116,6 +119,60 @@ describe('chat', () => {
       expectObservable(chat(joins, seat(), options), '^-------------------!').toBe('(GP)(WEJ)(gp)', out);
       expectSubscriptions(ann.subscriptions).toBe('^-------------------!');
       expectSubscriptions(bob.subscriptions).toBe('---------^----------!');
+    });
+  });
+
+  describe('on a node of a cluster', () => {
+    // Node a holds ann (a:1); bob (b:1) is on node b. The bus is driven by hand, as Redis would.
+    const onNodeA = () => {
+      const events = new Subject<ChatEvent>();
+      const published: ChatEvent[] = [];
+      const shown: Outgoing[] = [];
+      const state = new ChatState();
+      chat(NEVER, { state, bus: { publish: (event) => published.push(event), events$: events } }, options).subscribe((out) => shown.push(out));
+      const hand = (event: ChatEvent): Outgoing[] => {
+        shown.length = 0;
+        events.next(event);
+        return [...shown];
+      };
+      return { hand, published, state };
+    };
+    const both = stateAfter(joined('a:1', 'ann'), joined('b:1', 'bob')).toJSON();
+    const restored = (replaying: boolean): ChatEvent => ({ type: 'restored', node: 'a', state: both, rejoined: true, replaying, at: 0 });
+    const roster = (nick: string, connectedAt = 0): ChatEvent => ({ type: 'roster', node: 'a', users: [{ id: 'a:1', nick, room: '#main', connectedAt }], at: 0 });
+
+    it('tells its users once per outage, however often the bus drops, and once that the chat is whole again', () => {
+      const { hand } = onNodeA();
+      hand({ type: 'restored', node: 'a', state: both, rejoined: false, replaying: false, at: 0 });
+      expect(hand({ type: 'bus-down', node: 'a', at: 1 })).toEqual([broadcast(text.BUS_DOWN)]);
+      hand(restored(false));
+      expect(hand({ type: 'bus-down', node: 'a', at: 2 })).toEqual([]);
+      hand(restored(false));
+      expect(hand(roster('ann'))).toEqual([broadcast(text.BUS_UP)]);
+      expect(hand({ type: 'bus-down', node: 'a', at: 3 })).toEqual([broadcast(text.BUS_DOWN)]);
+    });
+
+    it('applies and does not show what it showed before the outage, until caught up', () => {
+      const { hand, state } = onNodeA();
+      hand({ type: 'bus-down', node: 'a', at: 1 });
+      hand(restored(true));
+      expect(hand(said('b:1', 'bob', 'seen before'))).toEqual([]);
+      expect(state.history('#main')).toEqual([said('b:1', 'bob', 'seen before')]);
+      expect(hand({ type: 'caught-up', node: 'a', at: 2 })).toEqual([]);
+      expect(hand(said('b:1', 'bob', 'new'))).toEqual([broadcast(text.said('bob', 'new'))]);
+    });
+
+    it('publishes its users in a roster, and shows of its own roster only the names it changed', () => {
+      const { hand, published } = onNodeA();
+      hand({ type: 'restored', node: 'a', state: stateAfter(joined('a:1', 'ann', '#main', 5)).toJSON(), rejoined: false, replaying: false, at: 0 });
+      hand({ type: 'bus-down', node: 'a', at: 1 });
+      hand({ type: 'restored', node: 'a', state: stateAfter(joined('b:1', 'ann', '#main', 0)).toJSON(), rejoined: true, replaying: false, at: 2 });
+      expect(published.at(-1)).toEqual({ ...roster('ann', 5), at: expect.any(Number) });
+      expect(hand(roster('ann', 5))).toEqual([
+        broadcast(text.BUS_UP),
+        broadcast(text.renamed('ann', 'ann_2')),
+        send('a:1', text.renamedOnReturn('ann', 'ann_2')),
+      ]);
     });
   });
 });

@@ -72,4 +72,20 @@ describe('expand', () => {
       { type: 'returned', user: 'b:2', nick: 'zed', was: 'zed', room: '#main', connectedAt: 30, at: 50 },
     ]);
   });
+
+  it('moves and renames a user the chat holds to the room and name their roster gives, a taken name to a free variant', () => {
+    const state = stateAfter(joined('b:1', 'bob', '#main', 10), joined('b:2', 'cat', '#main', 11), joined('a:1', 'dan', '#main', 12));
+    const users = [{ ...user('b:1', 'bob', 10), room: '#games' }, user('b:2', 'dan', 11)];
+    expect(applyExpanded(state, roster('b', users))).toEqual([
+      { type: 'moved', user: 'b:1', nick: 'bob', from: '#main', room: '#games', at: 50 },
+      { type: 'renamed', user: 'b:2', from: 'cat', nick: 'dan_2', room: '#main', at: 50 },
+    ]);
+    expect(state.user('b:1')?.room).toBe('#games');
+    expect(state.user('b:2')?.nick).toBe('dan_2');
+  });
+
+  it('changes nothing for a user the chat holds as their roster lists them', () => {
+    const state = stateAfter(joined('b:1', 'bob', '#main', 10));
+    expect(expand(roster('b', [user('b:1', 'bob', 10)]), state)).toEqual([]);
+  });
 });

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ChatServerOptions } from '../../lib/server';
 import { type Harness, startHarness } from './client';
 
@@ -12,7 +12,7 @@ export interface RedisServer {
   readonly url: string;
   /** SIGKILLs it, as a crash would; resolves once it has exited. */
   kill(): Promise<void>;
-  /** Starts it again on the same socket, empty. */
+  /** Starts it again on the same socket: empty, or with what it had if started to keep its data. */
   restart(): Promise<void>;
   /** Kills it and removes its folder. */
   stop(): Promise<void>;
@@ -20,8 +20,12 @@ export interface RedisServer {
 
 const available = spawnSync('redis-server', ['--version']).error === undefined;
 
-async function launch(socket: string): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Whether a restarted Redis starts empty, or with every write made before it died, as a Redis with an append-only file does. */
+export type RedisData = 'lost' | 'kept';
+
+async function launch(socket: string, data: RedisData): Promise<ChildProcess> {
+  const persistence = data === 'kept' ? ['--dir', dirname(socket), '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const child = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--save', '', ...persistence], { stdio: ['ignore', 'pipe', 'inherit'] });
   let seen = '';
   child.stdout?.setEncoding('utf8');
   await new Promise<void>((resolve, reject) => {
@@ -35,10 +39,10 @@ async function launch(socket: string): Promise<ChildProcess> {
   return child;
 }
 
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(data: RedisData = 'lost'): Promise<RedisServer> {
   const folder = mkdtempSync(join(tmpdir(), 'chatd-redis-'));
   const url = join(folder, 'redis.sock');
-  let child = await launch(url);
+  let child = await launch(url, data);
   const kill = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
@@ -48,7 +52,7 @@ export async function startRedis(): Promise<RedisServer> {
   const restart = async () => {
     await kill();
     rmSync(url, { force: true });
-    child = await launch(url);
+    child = await launch(url, data);
   };
   const stop = async () => {
     await kill();
@@ -86,7 +90,7 @@ export interface ClusterFixture {
 }
 
 /** Registers, in the enclosing describe, the hooks that start and stop a ClusterFixture. */
-export function useCluster(): ClusterFixture {
+export function useCluster(data: RedisData = 'lost'): ClusterFixture {
   let redis: RedisServer | undefined;
   const nodes: Harness[] = [];
   const current = (): RedisServer => {
@@ -94,7 +98,7 @@ export function useCluster(): ClusterFixture {
     return redis;
   };
   beforeEach(async () => {
-    redis = await startRedis();
+    redis = await startRedis(data);
   });
   afterEach(async () => {
     await Promise.all(nodes.splice(0).map((harness) => harness.stop()));
