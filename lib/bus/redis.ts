@@ -86,8 +86,9 @@ const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * The bus of a cluster: events are appended to one Redis Stream, which gives them one order, and
  * come back to every node (this one too) from a blocking read of it. A node that starts or gets
  * Redis back begins from the latest snapshot (`restored`) and reads on from there. While Redis is
- * out of reach, `bus-down` is handed out and events go round this node alone. Entries that are
- * not events are logged and skipped. `events$` never errors or completes.
+ * out of reach, `bus-down` is handed out and events go round this node alone; an event Redis
+ * would not take is handed back as `unsent`. Entries that are not events are logged and skipped.
+ * `events$` never errors or completes.
  */
 export function redisBus(options: RedisBusOptions): RedisBus {
   const { prefix, nodeId, log } = options;
@@ -262,6 +263,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     }
     lastWrite = commands.xadd(keys.stream, '*', 'e', JSON.stringify(event)).catch((err: unknown) => {
       log(`bus: lost a ${event.type} event: ${errorText(err)}`);
+      if (!closed) events.next({ type: 'unsent', event, at: Date.now() }); // whoever waits for it waits no more
     });
   };
 

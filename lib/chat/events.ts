@@ -78,7 +78,30 @@ export type ChatEvent =
   | { readonly type: 'bus-down'; readonly node: string; readonly at: number }
   // The bus is back; `state` is the cluster's, and this node's roster follows.
   | { readonly type: 'restored'; readonly node: string; readonly state: StateData; readonly rejoined: boolean; readonly at: number }
+  // The bus could not take `event` (Redis refused the write): it will never come back.
+  | { readonly type: 'unsent'; readonly event: ChatEvent; readonly at: number }
   | ModerationEvent;
+
+/**
+ * The events a user's commands publish whose effect a later line of theirs may read: their
+ * login, room, name, away reason, whom they ignore, their room's topic, what they did as an
+ * operator. A session decides nothing more of its user's until such an event of theirs is back
+ * from the bus; their lines (said, acted, whispered) change nothing a later line reads, so they
+ * are never waited for.
+ */
+const OWN_CHANGE_TYPES = [
+  'joined', 'moved', 'renamed', 'away', 'back', 'ignored', 'unignored', 'topic',
+  'opped', 'deopped', 'kicked', 'banned', 'unbanned', 'muted', 'unmuted', 'motd',
+] as const satisfies readonly ChatEvent['type'][];
+
+const OWN_CHANGES: ReadonlySet<string> = new Set(OWN_CHANGE_TYPES);
+
+/** An event of OWN_CHANGE_TYPES; its `user` made it. */
+export type OwnChange = Extract<ChatEvent, { readonly type: (typeof OWN_CHANGE_TYPES)[number] }>;
+
+/** True when `event` is one its user's later lines wait for; a rename the chat made on its own (`displaced`) is not. */
+export const isOwnChange = (event: ChatEvent): event is OwnChange =>
+  OWN_CHANGES.has(event.type) && !(event.type === 'renamed' && event.displaced === true);
 
 /** A user as a roster lists them. */
 export interface RosterUser {
@@ -213,7 +236,7 @@ const isArrayOf = (value: unknown, check: (item: unknown) => boolean): value is 
 
 /**
  * True when `value` is an event that may travel on a bus: a known type with every field of the
- * right type. The events a node makes for itself (`returned`, `bus-down`, `restored`,
+ * right type. The events a node makes for itself (`returned`, `bus-down`, `restored`, `unsent`,
  * `moderation-loaded`) never do.
  */
 export function isChatEvent(value: unknown): value is ChatEvent {

@@ -76,6 +76,21 @@ describeWithRedis('redisBus', () => {
     expect(logs.filter((line) => line.includes('skipped entry'))).toHaveLength(3);
   });
 
+  it('hands back as unsent an event Redis will not take, logged, and goes on with the next', async () => {
+    const bus = await open(uniquePrefix());
+    const raw = new Redis(redis.url);
+    await raw.call('ACL', 'SETUSER', 'default', '-xadd'); // as a full disk or memory would refuse writes
+    const refused = firstValueFrom(bus.events$);
+    bus.publish(said('a', 'refused'));
+    expect(await refused).toMatchObject({ type: 'unsent', event: said('a', 'refused') });
+    expect(logs).toContainEqual(expect.stringContaining('bus: lost a said event'));
+    await raw.call('ACL', 'SETUSER', 'default', '+xadd');
+    raw.disconnect();
+    const taken = firstValueFrom(bus.events$);
+    bus.publish(said('a', 'taken'));
+    expect(await taken).toEqual(said('a', 'taken'));
+  });
+
   it('says the bus is down when Redis dies, delivers locally meanwhile, and restores when it is back', async () => {
     const bus = await open(uniquePrefix());
     const down = firstValueFrom(bus.events$.pipe(filter((event) => event.type === 'bus-down')));
