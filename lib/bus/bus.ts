@@ -7,4 +7,6 @@ export interface Bus {
   publish(event: ChatEvent): void;
   /** All events, in the bus's order. Never errors: an outage is an event of its own. */
   readonly events$: Observable<ChatEvent>;
+  /** On a cluster's bus, this node: the prefix of its users' ids. None on the bus of one process. */
+  readonly node?: string;
 }

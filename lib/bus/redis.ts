@@ -99,8 +99,9 @@ const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * The bus of a cluster: events are appended to one Redis Stream, which gives them one order, and
  * come back to every node (this one too) from a blocking read of it. A node that starts or gets
  * Redis back begins from the latest snapshot (`restored`) and reads on from there. While Redis is
- * out of reach, `bus-down` is handed out and events go round this node alone. Entries that are
- * not events are logged and skipped. `events$` never errors or completes.
+ * out of reach, `bus-down` is handed out and events go round this node alone, as do those Redis
+ * would not take. Entries that are not events are logged and skipped. `events$` never errors or
+ * completes.
  */
 export function redisBus(options: RedisBusOptions): RedisBus {
   const { prefix, nodeId, log } = options;
@@ -355,5 +356,5 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     else commands.disconnect(); // a quit would fail at once: Redis is out of reach
   };
 
-  return { publish, events$, ready, health: () => ({ busUp: up, nodes: nodesAlive }), leave, close };
+  return { publish, events$, node: nodeId, ready, health: () => ({ busUp: up, nodes: nodesAlive }), leave, close };
 }

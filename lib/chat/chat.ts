@@ -1,10 +1,10 @@
 import { asyncScheduler, defer, finalize, merge, mergeMap, type Observable, type SchedulerLike } from 'rxjs';
 import { decide } from './decide';
-import { type ChatEvent, nodeOf, type UserId } from './events';
+import { type ChatEvent, isOwnChange, nodeOf, type RosterUser, type UserId } from './events';
 import type { Connection, Outgoing } from './outgoing';
 import { render, renderForOwnNode } from './render';
 import { expand } from './roster';
-import { type Joins, type Seat, type SessionOptions, sessions } from './session';
+import { type Landing, type Seat, type SessionOptions, sessions, type Waiter, type Waits } from './session';
 import { BUS_UP } from './texts';
 
 /**
@@ -13,7 +13,10 @@ import { BUS_UP } from './texts';
  * changes nothing (a name claimed first elsewhere, a departure already seen) shows nothing. When
  * a logged-in user's session ends (input ended or errored, `/quit`, a failed write ends it too),
  * its `finalize` publishes the departure, whichever way it ended, and the state lets them go
- * when it comes back. `state` must be new and used by this subscription alone.
+ * when it comes back. A session whose user's own change (a login, `/join`, `/nick`...) is on its
+ * way waits in `waits` until it is back, or the bus goes down or restores this node; a departure
+ * meanwhile is decided once it is over, on the state it left.
+ * `state` must be new and used by this subscription alone.
  * Never completes by itself, since a leave can come as long as anyone is connected: the server
  * ends it by unsubscribing, which stops every session; their departures then reach no one
  * here. Never errors on a user's behalf.
@@ -26,11 +29,16 @@ export function chat(
 ): Observable<Outgoing> {
   return defer(() => {
     const { state, bus } = seat;
-    const joins: Joins = new Map(); // sessions whose join has not come back from the bus yet
-    let node: string | undefined; // this node, as its bus names it in `restored`
-    let rejoining: string | undefined; // this node, back from an outage, until its roster comes back
+    const waits: Waits = new Map(); // who waits for an own change of their user to come back
+    const node = bus.node; // on a cluster, this node
+    let rejoining = false; // back from an outage, until this node's roster comes back
     let replaying = false; // events this node showed before an outage, again: applied, not shown
     let apart = false; // this node's users were told the other nodes are out of reach, not yet that they are back
+    // On a cluster, this node's connections, and its logged-in users as they are here: what its
+    // roster says. The state, once restored from a snapshot, may hold some who left since, or
+    // not hold some, and their own events may be lost with Redis.
+    const served = new Set<UserId>();
+    const locals = new Map<UserId, RosterUser>();
     const take = (event: ChatEvent): Outgoing[] => {
       const shown = happen(event);
       return replaying ? [] : shown;
@@ -44,60 +52,88 @@ export function chat(
         case 'bus-down': return busDown(event);
         default: {
           const shown = state.apply(event).applied ? render(event, state) : [];
-          if (event.type === 'joined') settle(event.user, state.applied);
+          if (node !== undefined && state.applied && !replaying) follow(event);
+          if (waits.size > 0 && isOwnChange(event)) land(event.user, state.applied ? 'applied' : 'unapplied');
           return shown;
         }
       }
     };
-    const settle = (user: UserId, applied: boolean) => {
-      const waiting = joins.get(user);
-      joins.delete(user);
-      waiting?.(applied);
+    // Keeps `locals` as this node's sessions see themselves; replayed events were seen already.
+    const follow = (event: ChatEvent) => {
+      if (event.type === 'joined' && served.has(event.user)) {
+        locals.set(event.user, { id: event.user, nick: event.nick, room: event.room, connectedAt: event.at });
+        return;
+      }
+      const local = 'user' in event ? locals.get(event.user) : undefined;
+      if (local === undefined) return;
+      if (event.type === 'renamed' || event.type === 'returned') locals.set(local.id, { ...local, nick: event.nick });
+      else if (event.type === 'moved') locals.set(local.id, { ...local, room: event.room });
+    };
+    const land = (user: UserId, landing: Landing) => {
+      const waiter = waits.get(user);
+      waits.delete(user);
+      waiter?.landed(landing);
+    };
+    const releaseAll = () => {
+      const waiting = [...waits.values()];
+      waits.clear();
+      for (const waiter of waiting) waiter.landed('unheard');
     };
     // Once per outage: a connection to Redis that comes and goes does not repeat the notice.
     const busDown = (event: Extract<ChatEvent, { type: 'bus-down' }>): Outgoing[] => {
       replaying = false; // what comes now is this node's alone, and new
       state.apply(event);
+      releaseAll(); // what was on its way may never come back
       const told = apart;
       apart = true;
       return told ? [] : render(event, state);
     };
     // The cluster's state replaces this node's; its users are put back by a roster on the bus.
     const restore = (event: Extract<ChatEvent, { type: 'restored' }>): Outgoing[] => {
-      node = event.node;
       replaying = event.replaying;
-      const mine = state.members().filter((user) => nodeOf(user.id) === event.node);
       state.apply(event);
       const held = state.members().some((user) => nodeOf(user.id) === event.node);
-      if (mine.length > 0 || held) {
-        const users = mine.map(({ id, nick, room, connectedAt }) => ({ id, nick, room, connectedAt }));
-        bus.publish({ type: 'roster', node: event.node, users, at: scheduler.now() });
-        rejoining = event.rejoined ? event.node : undefined;
+      if (locals.size > 0 || held) {
+        bus.publish({ type: 'roster', node: event.node, users: [...locals.values()], at: scheduler.now() });
+        rejoining = event.rejoined;
       }
+      releaseAll(); // read from the snapshot on: what was on its way may be behind it
       return [];
     };
     // This node's users saw its joins and departures happen: its own roster shows them only the
     // names it changed, and, the first time after an outage, that the chat is one again.
     const ownRoster = (event: Extract<ChatEvent, { type: 'roster' }>): Outgoing[] => {
-      const back = event.node === rejoining && !replaying ? rejoined(event) : [];
+      const back = rejoining && !replaying ? rejoined(event) : [];
       return [...back, ...expand(event, state).flatMap((each) => (state.apply(each).applied ? renderForOwnNode(each, state) : []))];
     };
     // Told once they are back in the state: what they type from then on reaches the cluster.
     const rejoined = (event: Extract<ChatEvent, { type: 'roster' }>): Outgoing[] => {
-      rejoining = undefined;
+      rejoining = false;
       apart = false;
       const rooms = new Set(event.users.map((user) => user.room));
       return [...rooms].map((room) => ({ kind: 'broadcast', room, text: BUS_UP, hiddenFrom: [] }));
     };
     const leave = (user: UserId) => {
-      if (joins.has(user)) joins.set(user, (applied) => applied && leave(user)); // gone before its join came back
-      else for (const event of decide(state, { type: 'leave', user, at: scheduler.now() }).events) bus.publish(event);
+      served.delete(user);
+      if (waits.has(user)) {
+        waits.set(user, departure(user)); // its user's own change is on its way: its room and name are the change's
+        return;
+      }
+      const local = locals.get(user);
+      locals.delete(user);
+      const at = scheduler.now();
+      const { events } = decide(state, { type: 'leave', user, at });
+      // Not in the state yet, they are in a roster on its way back: they leave after it.
+      if (events.length === 0 && local !== undefined) bus.publish({ type: 'left', user, nick: local.nick, room: local.room, at });
+      for (const event of events) bus.publish(event);
     };
-    const open = sessions({ ...seat, joins }, options, scheduler);
-    const follow = (connection: Connection) => {
+    const departure = (user: UserId): Waiter => ({ landed: () => leave(user) }); // decided then: nothing if the join never applied
+    const open = sessions({ ...seat, waits }, options, scheduler);
+    const serve = (connection: Connection) => {
       const { id } = connection; // the departure holds the id alone, not the connection and its input$
+      if (node !== undefined) served.add(id);
       return open(connection).pipe(finalize(() => leave(id)));
     };
-    return merge(bus.events$.pipe(mergeMap(take)), connections$.pipe(mergeMap(follow))); // the state applies before any session reads it
+    return merge(bus.events$.pipe(mergeMap(take)), connections$.pipe(mergeMap(serve))); // the state applies before any session reads it
   });
 }

@@ -83,6 +83,27 @@ export type ChatEvent =
   | { readonly type: 'caught-up'; readonly node: string; readonly at: number }
   | ModerationEvent;
 
+/**
+ * The events a user's commands publish whose effect a later line of theirs may read: their
+ * login, room, name, away reason, whom they ignore, their room's topic, what they did as an
+ * operator. A session decides nothing more of its user's until such an event of theirs is back
+ * from the bus; their lines (said, acted, whispered) change nothing a later line reads, so they
+ * are never waited for.
+ */
+const OWN_CHANGE_TYPES = [
+  'joined', 'moved', 'renamed', 'away', 'back', 'ignored', 'unignored', 'topic',
+  'opped', 'deopped', 'kicked', 'banned', 'unbanned', 'muted', 'unmuted', 'motd',
+] as const satisfies readonly ChatEvent['type'][];
+
+const OWN_CHANGES: ReadonlySet<string> = new Set(OWN_CHANGE_TYPES);
+
+/** An event of OWN_CHANGE_TYPES; its `user` made it. */
+export type OwnChange = Extract<ChatEvent, { readonly type: (typeof OWN_CHANGE_TYPES)[number] }>;
+
+/** True when `event` is one its user's later lines wait for; a rename the chat made on its own (`displaced`) is not. */
+export const isOwnChange = (event: ChatEvent): event is OwnChange =>
+  OWN_CHANGES.has(event.type) && !(event.type === 'renamed' && event.displaced === true);
+
 /** A user as a roster lists them. */
 export interface RosterUser {
   readonly id: UserId;

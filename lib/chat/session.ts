@@ -8,7 +8,7 @@ import { MAX_NAME_LENGTH, nameKey } from './names';
 import type { CloseReason, Connection, Outgoing } from './outgoing';
 import { DEFAULT_RATE_LIMITS, LINES_DROPPED, Pace, type PaceSink, type RateLimits } from './pace';
 import { cleanText } from './sanitize';
-import type { UserId } from './events';
+import { type ChatEvent, isOwnChange, type UserId } from './events';
 import type { ChatState } from './state';
 import type { InputTally } from './tally';
 import * as text from './texts';
@@ -42,6 +42,9 @@ const NAME_TOO_LONG: Decision = {
 /** What the pacing holds: the lines of a logged-in user. */
 type Paced = string | typeof OVERLONG_LINE;
 
+/** What waits for an own change to come back: input as typed before login, paced lines after. */
+type Held = Input | typeof LINES_DROPPED;
+
 /**
  * A line cleaned of what could act on a terminal, but for `/nick`: a name is judged as typed, and
  * refused with the reason, as at login; cleaned, it renamed its sender to what was left of it.
@@ -74,36 +77,48 @@ export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
   requireTlsForPasswords: false,
 };
 
-/** Sessions waiting for their join to come back from the bus, told whether it applied. */
-export type Joins = Map<UserId, (applied: boolean) => void>;
+/**
+ * How an event someone waits for turned out: back and applied, back and not applied (a name
+ * claimed first elsewhere), or never to be back (the bus went down, or would not take it).
+ */
+export type Landing = 'applied' | 'unapplied' | 'unheard';
 
-/** Lines a user may type while their join is on its way; more are dropped. */
-export const MAX_LINES_WHILE_JOINING = 100;
+/** Who waits for an own change of their user (isOwnChange) to come back from the bus. */
+export interface Waiter {
+  landed(landing: Landing): void;
+}
+
+/** Who waits for their user's own change, by user: an entry only while it is on its way. */
+export type Waits = Map<UserId, Waiter>;
+
+/** Lines a user may type while an own change of theirs (login, `/join`, `/nick`...) is on its way; more are dropped. */
+export const MAX_HELD_LINES = 100;
 
 /**
  * The chat as a session sees it: the state to decide from, the bus its events go to, where it
  * counts its input for the node's metrics, and the registered names (none when not given). On a
- * bus that hands events back later (Redis), `joins` is where a session waits to learn whether
- * its name was claimed first elsewhere.
+ * bus that hands events back later (Redis), `waits` is where a session waits for an own change
+ * of its user to come back (a login: was the name claimed first elsewhere?) before it decides
+ * their next line; without it, a session waits for nothing.
  */
 export interface Seat {
   readonly state: ChatState;
   readonly bus: Bus;
   readonly tally?: InputTally;
   readonly accounts?: Accounts;
-  readonly joins?: Joins;
+  readonly waits?: Waits;
   /** The node's figures, for an operator's `/stats`, as lines of text. */
   readonly stats?: () => readonly string[];
 }
 
 /**
- * One connection from greeting to its end. Before login each line is a username attempt; after
- * it, every non-blank line is cleaned, paced, and decided on (chat or command). The decision's
- * replies are this Observable's values; its events go to the bus, and come back rendered.
- * Completes when the input ends (once the user's delayed lines are out), when it errors (a
- * user's error is their disconnect, not the room's), at `/quit`, at the login deadline, at the
- * last refused username or wrong password, or at the input's BUDGET_SPENT before login; never
- * errors. The departure is the chat's: it sees the completion.
+ * One connection from greeting to its end. Before login each line is a username attempt; after it,
+ * every non-blank line is cleaned, paced, and decided on (chat or command). The decision's replies
+ * are this Observable's values; its events go to the bus, and come back rendered. Completes when
+ * the input ends (once the user's delayed lines, and those held for an own change of theirs, are
+ * out), when it errors (a user's error is their disconnect, not the room's), at `/quit`, at the
+ * login deadline, at the last refused username or wrong password, or at the input's BUDGET_SPENT
+ * before login; never errors. The departure is the chat's: it sees the completion.
  */
 export function session(
   connection: Connection,
@@ -137,16 +152,18 @@ interface Ground {
 }
 
 /**
- * What a session holds only at times: its login (deadline, address, the join on its way), a
- * registered name's password prompt, an account change under way, a password given. One object,
- * made when needed and let go once logged in with none of it left, since most sessions idle
- * logged in without any of it.
+ * What a session holds only at times: its login (deadline, address), an own change of its user
+ * on its way on the bus and the lines held for it, a registered name's password prompt, an
+ * account change under way, a password given. One object, made when needed and let go once
+ * logged in with none of it left, since most sessions idle logged in without any of it.
  */
 class Occasional {
   deadline: Subscription | undefined;
-  // Lines typed while the user's join is on the bus, and whether the input ended meanwhile.
-  joining: Input[] | undefined;
-  endedWhileJoining = false;
+  // While an own change of the user is on the bus: what they typed meanwhile, whether their
+  // input ended meanwhile, and, when the change is their login, the name they gave.
+  held: Held[] | undefined;
+  heldEnded = false;
+  joining: string | undefined;
   // The name given at login that waits for its password, the wrong ones so far, whether the
   // plain-text warning was sent, the key of the name whose password this user gave (they may
   // take it back with /nick), and the check or change under way.
@@ -162,7 +179,7 @@ class Occasional {
   /** Holds nothing a logged-in session needs. */
   get spent(): boolean {
     return (
-      this.deadline === undefined && this.joining === undefined && this.awaitingPassword === undefined &&
+      this.deadline === undefined && this.held === undefined && this.awaitingPassword === undefined &&
       !this.warned && this.identified === undefined && this.pending === undefined
     );
   }
@@ -178,7 +195,7 @@ class Occasional {
  * and finalizer array for the connection. So it keeps a subscriber's promises to its input: it
  * takes nothing after the input's end or its own, and then runs the input's teardown.
  */
-class Session implements Observer<Input>, PaceSink<Paced> {
+class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
   // The usernames refused so far, LOGGED_IN once one is taken: one field for both.
   private refusals = 0;
   // The input's teardown, STOPPED once it ran.
@@ -228,7 +245,9 @@ class Session implements Observer<Input>, PaceSink<Paced> {
   remove(): void {}
 
   next(input: Input): void {
-    if (!this.closed) this.read(input);
+    if (this.closed) return;
+    this.seat.tally?.count(input); // here, not in read(): input held for a login is read again later
+    this.read(input);
   }
 
   error(): void {
@@ -250,12 +269,10 @@ class Session implements Observer<Input>, PaceSink<Paced> {
   }
 
   private read(input: Input): void {
-    this.seat.tally?.count(input);
     try {
-      const joining = this.occasional?.joining;
-      if (joining !== undefined) {
-        if (joining.length < MAX_LINES_WHILE_JOINING) joining.push(input);
-      } else if (this.refusals !== LOGGED_IN) this.logIn(input);
+      const occasional = this.occasional;
+      if (occasional?.joining !== undefined) this.hold(occasional, input);
+      else if (this.refusals !== LOGGED_IN) this.logIn(input);
       else if (input === BUDGET_SPENT) return; // the budget binds before login alone
       else if (input === OVERLONG_LINE) this.pacing().push(input);
       else {
@@ -269,12 +286,21 @@ class Session implements Observer<Input>, PaceSink<Paced> {
 
   private inputEnded(): void {
     const occasional = this.occasional;
-    if (occasional?.joining !== undefined) occasional.endedWhileJoining = true;
+    if (occasional?.joining !== undefined) occasional.heldEnded = true;
     else if (this.pace === undefined) this.close('eof');
     else this.pace.end();
   }
 
+  /** Keeps `input` for when the user's own change is back; past MAX_HELD_LINES, drops it. */
+  private hold(occasional: Occasional, input: Held): void {
+    const held = (occasional.held ??= []);
+    if (held.length < MAX_HELD_LINES) held.push(input);
+    else this.dropped();
+  }
+
   paced(input: Paced | typeof LINES_DROPPED): void {
+    const occasional = this.occasional;
+    if (occasional?.held !== undefined) return this.hold(occasional, input); // decided once the user's own change is back
     try {
       if (input === OVERLONG_LINE) this.send(text.lineTooLong(this.options.maxLineBytes));
       else if (input === LINES_DROPPED) this.send(text.SLOW_DOWN);
@@ -285,7 +311,9 @@ class Session implements Observer<Input>, PaceSink<Paced> {
   }
 
   drained(): void {
-    this.close('eof');
+    const occasional = this.occasional;
+    if (occasional?.held !== undefined) occasional.heldEnded = true; // closed once the held lines are out
+    else this.close('eof');
   }
 
   dropped(): void {
@@ -341,12 +369,9 @@ class Session implements Observer<Input>, PaceSink<Paced> {
     const joined = decision.events[0];
     if (joined?.type !== 'joined') return this.refuse(decision);
     this.carryOut(decision);
-    const { joins } = this.seat;
-    if (joins === undefined || this.seat.state.user(this.id) !== undefined) this.enter();
-    else {
-      this.aside().joining = [];
-      joins.set(this.id, (applied) => this.settle(applied, joined.nick));
-    }
+    const aside = this.aside();
+    if (aside.held === undefined) this.enter();
+    else aside.joining = joined.nick;
   }
 
   private enter(): void {
@@ -358,26 +383,51 @@ class Session implements Observer<Input>, PaceSink<Paced> {
   }
 
   /**
-   * The user's join came back: either they are in, and what they typed meanwhile is decided
-   * on the next turn (after the welcome the join renders), or their name was claimed first
-   * elsewhere and they are asked again.
+   * The chat's call: the own change this session waits for is back, or never will be. What the
+   * user typed meanwhile is taken up on the next turn (after what the change renders), but for
+   * a login that did not apply: its name was claimed first elsewhere, or it never came back,
+   * and the user is asked again.
    */
-  private settle(applied: boolean, nick: string): void {
-    const aside = this.aside();
-    if (!applied) {
-      aside.joining = undefined;
-      this.refuse({ events: [], replies: [text.nameRefused(`username ${nick} is taken`), text.PROMPT], quit: false });
-      if (aside.endedWhileJoining) this.close('eof');
-      return;
+  landed(landing: Landing): void {
+    const aside = this.occasional;
+    if (aside?.held === undefined) return; // back inside publish: nothing waited
+    const nick = aside.joining;
+    // Any other change, applied or not (a /nick whose name went elsewhere first), lets them go on.
+    if (nick === undefined || landing === 'applied') this.scheduler.schedule(() => this.resume());
+    else if (landing === 'unapplied') this.askAgain(aside, text.nameRefused(`username ${nick} is taken`));
+    else this.askAgain(aside, text.LOGIN_LOST);
+  }
+
+  /** The user's login did not apply: what they typed meanwhile goes, and they are asked again. */
+  private askAgain(aside: Occasional, why: string): void {
+    const ended = aside.heldEnded;
+    aside.held = undefined;
+    aside.heldEnded = false;
+    aside.joining = undefined;
+    this.refuse({ events: [], replies: [why, text.PROMPT], quit: false });
+    if (ended) this.close('eof');
+  }
+
+  /** Takes up, in order, what the user typed while their own change was on its way; the first line that holds them again holds the rest. */
+  private resume(): void {
+    const aside = this.occasional;
+    const held = aside?.held;
+    if (aside === undefined || held === undefined || this.out.closed) return;
+    const { heldEnded, joining } = aside;
+    aside.held = undefined;
+    aside.heldEnded = false;
+    aside.joining = undefined;
+    if (joining !== undefined) this.enter(); // lets go of what the login held
+    else if (aside.spent) this.occasional = undefined;
+    // Typed before login, input is read as if typed now; paced after, it is decided now, or held
+    // again behind a line that holds the user again. Neither holds the other's symbol.
+    for (const input of held) {
+      if (this.out.closed) return;
+      if (joining !== undefined) {
+        if (input !== LINES_DROPPED) this.read(input);
+      } else if (input !== BUDGET_SPENT) this.paced(input);
     }
-    this.scheduler.schedule(() => {
-      const typed = aside.joining ?? [];
-      const ended = aside.endedWhileJoining;
-      aside.joining = undefined;
-      this.enter();
-      for (const input of typed) this.read(input);
-      if (ended) this.inputEnded();
-    });
+    if (heldEnded) this.inputEnded();
   }
 
   /** A refused username: the reason and the prompt again, or at the last attempt the reason and the close. */
@@ -469,11 +519,23 @@ class Session implements Observer<Input>, PaceSink<Paced> {
       return this.send(text.nameRegistered(renamed.nick));
     }
     for (const reply of replies) this.send(reply);
-    for (const event of events) this.seat.bus.publish(event);
+    for (const event of events) this.publish(event);
     if (account !== undefined) this.changeAccount(account);
     if (stats === true) for (const line of this.seat.stats?.() ?? ['no figures on this server']) this.send(text.reply(line));
     if (quit) this.close('quit');
     else if (banned === true) this.close('banned');
+  }
+
+  /**
+   * Publishes `event`. An own change of the user (isOwnChange) that does not come back inside
+   * `publish` holds their later lines until it does: they are decided on the state it makes.
+   */
+  private publish(event: ChatEvent): void {
+    const { bus, waits } = this.seat;
+    if (waits === undefined || !isOwnChange(event)) return bus.publish(event);
+    waits.set(this.id, this);
+    bus.publish(event);
+    if (waits.get(this.id) === this) this.aside().held ??= [];
   }
 
   private timeOut(): void {

@@ -88,6 +88,22 @@ describeWithRedis('redisBus', () => {
     raw.disconnect();
   });
 
+  it('hands an event Redis will not take to this node alone, logged, and rejoins the cluster, whose roster makes it whole', async () => {
+    const bus = await open(uniquePrefix());
+    const raw = new Redis(redis.url);
+    await raw.call('ACL', 'SETUSER', 'default', '-xadd'); // as a full disk or memory would refuse writes
+    const handed = firstValueFrom(bus.events$.pipe(take(2), toArray()));
+    bus.publish(said('a', 'refused'));
+    expect(await handed).toEqual([said('a', 'refused'), expect.objectContaining({ type: 'bus-down' })]);
+    expect(logs).toContainEqual(expect.stringContaining('bus: could not write 1 events (said first)'));
+    await raw.call('ACL', 'SETUSER', 'default', '+xadd');
+    raw.disconnect();
+    await restoredOf(bus);
+    const taken = firstValueFrom(bus.events$);
+    bus.publish(said('a', 'taken'));
+    expect(await taken).toEqual(said('a', 'taken'));
+  });
+
   it('says the bus is down when Redis dies, delivers locally meanwhile, and restores when it is back', async () => {
     const bus = await open(uniquePrefix());
     const down = firstValueFrom(bus.events$.pipe(filter((event) => event.type === 'bus-down')));

@@ -1,4 +1,4 @@
-import { NEVER, Subject } from 'rxjs';
+import { NEVER, type Observable, of, Subject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { memoryBus } from '../../lib/bus/memory';
 import { chat } from '../../lib/chat/chat';
@@ -124,12 +124,13 @@ describe('chat', () => {
 
   describe('on a node of a cluster', () => {
     // Node a holds ann (a:1); bob (b:1) is on node b. The bus is driven by hand, as Redis would.
-    const onNodeA = () => {
+    const onNodeA = (connections$: Observable<Connection> = NEVER) => {
       const events = new Subject<ChatEvent>();
       const published: ChatEvent[] = [];
       const shown: Outgoing[] = [];
       const state = new ChatState();
-      chat(NEVER, { state, bus: { publish: (event) => published.push(event), events$: events } }, options).subscribe((out) => shown.push(out));
+      const bus = { publish: (event: ChatEvent) => published.push(event), events$: events, node: 'a' };
+      chat(connections$, { state, bus }, options).subscribe((out) => shown.push(out));
       const hand = (event: ChatEvent): Outgoing[] => {
         shown.length = 0;
         events.next(event);
@@ -162,17 +163,25 @@ describe('chat', () => {
       expect(hand(said('b:1', 'bob', 'new'))).toEqual([broadcast(text.said('bob', 'new'))]);
     });
 
-    it('publishes its users in a roster, and shows of its own roster only the names it changed', () => {
-      const { hand, published } = onNodeA();
-      hand({ type: 'restored', node: 'a', state: stateAfter(joined('a:1', 'ann', '#main', 5)).toJSON(), rejoined: false, replaying: false, at: 0 });
+    it('publishes its logged-in users in a roster, and shows of its own roster only the names it changed', () => {
+      const typed = new Subject<Input>();
+      const { hand, published } = onNodeA(of({ id: 'a:1', input$: typed }));
+      hand({ type: 'restored', node: 'a', state: stateAfter().toJSON(), rejoined: false, replaying: false, at: 0 });
+      typed.next('ann');
+      const login = published.find((event) => event.type === 'joined');
+      if (login === undefined) throw new Error('no login published');
+      hand(login);
       hand({ type: 'bus-down', node: 'a', at: 1 });
-      hand({ type: 'restored', node: 'a', state: stateAfter(joined('b:1', 'ann', '#main', 0)).toJSON(), rejoined: true, replaying: false, at: 2 });
-      expect(published.at(-1)).toEqual({ ...roster('ann', 5), at: expect.any(Number) });
-      expect(hand(roster('ann', 5))).toEqual([
+      const earlier = stateAfter(joined('b:1', 'ann', '#main', login.at - 1)).toJSON(); // another node's ann, logged in first
+      hand({ type: 'restored', node: 'a', state: earlier, rejoined: true, replaying: false, at: 2 });
+      const listed = published.at(-1);
+      expect(listed).toEqual({ ...roster('ann', login.at), at: expect.any(Number) });
+      expect(hand(listed ?? login)).toEqual([
         broadcast(text.BUS_UP),
         broadcast(text.renamed('ann', 'ann_2')),
         send('a:1', text.renamedOnReturn('ann', 'ann_2')),
       ]);
+      typed.complete();
     });
   });
 });

@@ -1,0 +1,180 @@
+import { asyncScheduler, concat, filter, map, merge, mergeMap, NEVER, type Observable, of, Subject, Subscription, tap, timer } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import type { Bus } from '../../lib/bus/bus';
+import { memoryBus } from '../../lib/bus/memory';
+import { chat } from '../../lib/chat/chat';
+import type { ChatEvent } from '../../lib/chat/events';
+import type { Connection, Outgoing } from '../../lib/chat/outgoing';
+import { DEFAULT_SESSION_OPTIONS, MAX_HELD_LINES, type SessionOptions } from '../../lib/chat/session';
+import { ChatState } from '../../lib/chat/state';
+import { InputTally } from '../../lib/chat/tally';
+import * as text from '../../lib/chat/texts';
+import type { Input } from '../../lib/edge/lines';
+import { joined } from '../support/events';
+
+const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, rateLimits: { linesPerSecond: 1000, burstLines: 1000, maxQueuedLines: 1000 } };
+
+/** How long the cluster's bus takes to hand an event back, in frames (ms): a round trip to Redis. */
+const ROUND_TRIP = 10;
+
+/**
+ * A cluster's bus as one node sees it: each event this node publishes comes back ROUND_TRIP
+ * later. `others$` are what the other nodes and the bus itself hand out; at a `bus-down` among
+ * them, what is on its way is lost and events go round this node alone, at once.
+ */
+function clusterBus(others$: Observable<ChatEvent> = NEVER): Bus {
+  const events = new Subject<ChatEvent>();
+  const onTheirWay = new Subscription();
+  let up = true;
+  const publish = (event: ChatEvent) => {
+    if (up) onTheirWay.add(asyncScheduler.schedule(() => events.next(event), ROUND_TRIP));
+    else events.next(event);
+  };
+  const cut = (event: ChatEvent) => {
+    if (event.type !== 'bus-down') return;
+    up = false;
+    onTheirWay.unsubscribe();
+  };
+  return { publish, events$: merge(events, others$.pipe(tap(cut))), node: '' }; // the node of users '1', '2'...
+}
+
+/** What users read, as `room text` for a room and `id text` for one user; the greeting, prompts and welcomes left out. */
+const seen = (outgoing: Outgoing): string =>
+  outgoing.kind === 'broadcast' ? `${outgoing.room} ${outgoing.text}` : outgoing.kind === 'send' ? `${outgoing.to} ${outgoing.text}` : '';
+const shown = (chat$: Observable<Outgoing>): Observable<string> =>
+  chat$.pipe(map(seen), filter((line) => line.startsWith('#') || line.includes(' ***')));
+
+/** ann's connection, id 1, at frame 0. */
+const ann = (input$: Observable<Input>): Observable<Connection> => of({ id: '1', input$ });
+
+const lines = {
+  J: `#main ${text.joined('ann')}`, M: `#main ${text.movedTo('ann', '#games')}`, K: `#games ${text.joined('ann', '#games')}`,
+  H: `#games ${text.said('ann', 'hello')}`, h: `#main ${text.said('ann', 'hello')}`, X: `#main ${text.said('ann', 'x')}`,
+  Y: `#main ${text.said('ann', 'y')}`, W: `1 ${text.reply('1 in #games: ann')}`, R: `#main ${text.renamed('ann', 'ann2')}`,
+  I: `#main ${text.said('ann2', 'hi')}`, i: `#main ${text.said('ann', 'hi')}`, B: `#main ${text.joined('bob')}`,
+  D: `#main ${text.BUS_DOWN}`, L: `#games ${text.left('ann')}`, l: `1 ${text.LOGIN_LOST}`, U: `#main ${text.BUS_UP}`,
+  T: `1 ${text.nameRefused('username ann is taken')}`, A: `#main ${text.joined('ann', '#main')}`, Z: `#main ${text.left('ann')}`,
+};
+
+describe('a user\'s own change on a bus that hands it back later', () => {
+  it('pipelines chat lines, and decides what follows a /join (a command too) once the move is back', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const input = cold<Input>('a 11ms (xyjwh)', { a: 'ann', x: 'x', y: 'y', j: '/join #games', w: '/who', h: 'hello' });
+      const expected = '         10ms J 11ms (XYMKW) 3ms H';
+      expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus() }, options))).toBe(expected, lines);
+    });
+  });
+
+  it('decides what follows a /nick once the rename is back', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const input = cold<Input>('a 11ms (nh)', { a: 'ann', n: '/nick ann2', h: 'hi' });
+      const expected = '         10ms J 11ms R 9ms I';
+      expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus() }, options))).toBe(expected, lines);
+    });
+  });
+
+  it('lets the lines go on under the old name when another node\'s user took the new one first', () => {
+    scheduler().run(({ cold, hot, expectObservable }) => {
+      const input = cold<Input>('a 11ms (nh)', { a: 'ann', n: '/nick bob', h: 'hi' });
+      const others = hot<ChatEvent>('15ms b', { b: joined('x:1', 'bob') });
+      const expected = '         10ms J 4ms B 16ms i';
+      expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus(others) }, options))).toBe(expected, lines);
+    });
+  });
+
+  it('lets the lines go, on this node alone, when the bus goes down with the move on its way', () => {
+    scheduler().run(({ cold, hot, expectObservable }) => {
+      const input = cold<Input>('a 11ms (jh)', { a: 'ann', j: '/join #games', h: 'hello' });
+      const others = hot<ChatEvent>('15ms d', { d: { type: 'bus-down', node: '', at: 0 } });
+      const expected = '         10ms J 4ms (Dh)';
+      expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus(others) }, options))).toBe(expected, lines);
+    });
+  });
+
+  it('lets the lines go when the bus restores this node from the cluster\'s state, the move still on its way', () => {
+    scheduler().run(({ cold, hot, expectObservable }) => {
+      const input = cold<Input>('a 11ms (jh)', { a: 'ann', j: '/join #games', h: 'hello' });
+      const cluster = new ChatState().apply(joined('1', 'ann')).toJSON();
+      const others = hot<ChatEvent>('17ms r', { r: { type: 'restored', node: '', state: cluster, rejoined: true, replaying: false, at: 0 } });
+      const expected = '         10ms J 11ms (MK) 1ms (Uh)';
+      expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus(others) }, options))).toBe(expected, lines);
+    });
+  });
+
+  it('says the lines typed before the input ended, then the goodbye, in the room moved to', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const input = cold<Input>('a 11ms (jh|)', { a: 'ann', j: '/join #games', h: 'hello' });
+      const expected = '         10ms J 11ms (MK) 6ms (HL)';
+      expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus() }, options))).toBe(expected, lines);
+    });
+  });
+
+  it('says goodbye in the room moved to when the connection fails with the move on its way', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const input = cold<Input>('a 11ms (jh#)', { a: 'ann', j: '/join #games', h: 'hello' }, new Error('ECONNRESET'));
+      const expected = '         10ms J 11ms (MK) 6ms L';
+      expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus() }, options))).toBe(expected, lines);
+    });
+  });
+
+  it('asks for the name again when the bus goes down with the login on its way', () => {
+    scheduler().run(({ cold, hot, expectObservable }) => {
+      const input = cold<Input>('a 3ms a', { a: 'ann' });
+      const others = hot<ChatEvent>('2ms d', { d: { type: 'bus-down', node: '', at: 0 } });
+      const expected = '         2ms l 1ms J';
+      expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus(others) }, options))).toBe(expected, lines);
+    });
+  });
+
+  it(`keeps ${MAX_HELD_LINES} lines typed while the move is on its way, and drops the rest as a flood`, () => {
+    scheduler().run(({ flush }) => {
+      const typed = ['/join #games', ...Array.from({ length: MAX_HELD_LINES + 5 }, (_, n) => `${n}`)];
+      const input = concat(of('ann'), timer(12).pipe(mergeMap(() => typed))); // in one frame, once logged in
+      const tally = new InputTally();
+      const said: string[] = [];
+      shown(chat(ann(input), { state: new ChatState(), bus: clusterBus(), tally }, options)).subscribe((line) => said.push(line));
+      flush();
+      const games = said.filter((line) => line.startsWith('#games ['));
+      expect(games).toEqual(Array.from({ length: MAX_HELD_LINES }, (_, n) => `#games ${text.said('ann', `${n}`)}`));
+      expect(tally.flooded).toBe(5);
+    });
+  });
+
+  it('reads what was typed while the login was on its way once it is back, a /join holding the rest in turn', () => {
+    scheduler().run(({ cold, expectObservable, flush }) => {
+      const input = cold<Input>('(ajh)', { a: 'ann', j: '/join #games', h: 'hello' });
+      const expected = '         10ms J 9ms (MK) 6ms H';
+      const tally = new InputTally();
+      expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus(), tally }, options))).toBe(expected, lines);
+      flush();
+      expect(tally.received).toBe(3); // once each, not again when read after the login
+    });
+  });
+
+  it('asks for another name when another node\'s user took it first, and drops what was typed meanwhile', () => {
+    scheduler().run(({ cold, hot, expectObservable }) => {
+      const input = cold<Input>('(ah) 19ms b', { a: 'ann', h: 'hello', b: 'bob' });
+      const others = hot<ChatEvent>('5ms x', { x: joined('x:1', 'ann') });
+      const expected = '         5ms A 4ms T 22ms B';
+      expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus(others) }, options))).toBe(expected, lines);
+    });
+  });
+
+  it('says the goodbye of a user gone before their login came back, once it is back', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const input = cold<Input>('(a|)', { a: 'ann' });
+      const expected = '         10ms J 9ms Z';
+      expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus() }, options))).toBe(expected, lines);
+    });
+  });
+
+  it('holds nothing on a bus that hands events back at once: the line after /join is in the new room in the same frame', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const input = cold<Input>('a 11ms (jh)', { a: 'ann', j: '/join #games', h: 'hello' });
+      const expected = '         J 11ms (MKH)';
+      expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: memoryBus() }, options))).toBe(expected, lines);
+    });
+  });
+});
+
