@@ -1,5 +1,13 @@
-import { BUS_DOWN, BUS_UP } from '../lib/chat/texts';
+import { connect } from 'node:net';
+import { BUS_DOWN, BUS_UP, YOU_ARE_AN_OPERATOR } from '../lib/chat/texts';
+import { type Client, type Harness, readingClient } from './support/client';
 import { describeWithRedis, uniquePrefix, useCluster } from './support/redis';
+
+const SECRET = 'correct-horse';
+/** Where a spec's second machine connects from: Linux answers for all of 127.0.0.0/8. */
+const OTHER_ADDRESS = '127.0.0.2';
+/** Operators by configuration, once they give their password. */
+const OPS = { ops: ['ann'] };
 
 /**
  * Resolves once the wall clock has passed `time`: a login after this is later than one seen
@@ -12,6 +20,24 @@ async function clockPassed(time: number): Promise<void> {
 describeWithRedis('a cluster of chatd nodes through a Redis outage', () => {
   const cluster = useCluster();
   const { node } = cluster;
+  const others: Client[] = [];
+  afterEach(() => {
+    for (const { socket } of others.splice(0)) socket.destroy();
+  });
+
+  /** Connects to `harness` from OTHER_ADDRESS and reads nothing yet. */
+  const fromOtherAddress = async (harness: Harness): Promise<Client> => {
+    const client = await readingClient(connect({ port: harness.port, host: '127.0.0.1', localAddress: OTHER_ADDRESS }), 'connect');
+    others.push(client);
+    return client;
+  };
+  /** Logs in to `harness` as `nick`, registers it with SECRET and reads until `last`. */
+  const register = async (harness: Harness, nick: string, last = 'logging in with it will ask for your password\n'): Promise<Client> => {
+    const client = await harness.join(nick);
+    client.say(`/register ${SECRET}`);
+    await client.until(last);
+    return client;
+  };
 
   it('tells each node\'s users when Redis is lost and back, keeps local chat, and renames the later of two who took a name meanwhile', async () => {
     const prefix = uniquePrefix();
@@ -39,5 +65,28 @@ describeWithRedis('a cluster of chatd nodes through a Redis outage', () => {
     expect(await zedA.until('[zed] still zed\n')).not.toContain('you are now');
     bob.say('/who');
     await bob.until('*** 4 in #main: ');
+  }, 30_000);
+
+  it('bans the address of a user who came back from an outage with their server\'s roster, puts them out, and refuses the address at every node', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = [await node(prefix, OPS), await node(prefix, OPS)];
+    const eve = await a.join('eve');
+    const cat = await b.join('cat');
+    await eve.until('*** cat just joined the chatroom\n');
+    await cluster.redis().kill();
+    await eve.until(BUS_DOWN);
+    await cat.until(BUS_DOWN);
+    const bob = await fromOtherAddress(b); // logs in while b is alone: only b's roster brings him back
+    await bob.until('username: ');
+    bob.say('bob');
+    await bob.until('*** bob just joined the chatroom\n');
+    await cluster.redis().restart();
+    await eve.until('*** bob just joined the chatroom\n');
+    const ann = await register(a, 'ann', YOU_ARE_AN_OPERATOR); // Redis came back empty: no account outlived it
+    ann.say('/ban bob spam');
+    await ann.until(`*** bob (${OTHER_ADDRESS}) is banned for good by ann: spam\n`);
+    expect(await bob.rest()).toMatch(/\*\*\* you are banned\n$/);
+    expect(await (await fromOtherAddress(b)).rest()).toBe('*** you are banned\n');
+    expect(await (await fromOtherAddress(a)).rest()).toBe('*** you are banned\n');
   }, 30_000);
 });

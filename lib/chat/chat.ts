@@ -47,7 +47,7 @@ export function chat(
       state.apply(event);
       const held = state.members().some((user) => nodeOf(user.id) === event.node);
       if (mine.length > 0 || held) {
-        const users = mine.map(({ id, nick, room, connectedAt }) => ({ id, nick, room, connectedAt }));
+        const users = mine.map(({ id, nick, room, connectedAt, from }) => ({ id, nick, room, connectedAt, from }));
         bus.publish({ type: 'roster', node: event.node, users, at: scheduler.now() });
         rejoining = event.rejoined ? event.node : undefined;
       }

@@ -123,7 +123,7 @@ export class ChatState {
   private change(event: ChatEvent): boolean {
     switch (event.type) {
       case 'joined': return this.join(event.user, event.nick, event.room, event.at, event.from ?? '');
-      case 'returned': return this.join(event.user, event.nick, event.room, event.connectedAt, ''); // logged in then, for whoever keeps a name
+      case 'returned': return this.join(event.user, event.nick, event.room, event.connectedAt, event.from); // logged in then, for whoever keeps a name
       case 'left': return this.leave(event.user, event.nodeGone === true);
       case 'said': case 'acted': return this.record(event);
       case 'renamed': return this.rename(event.user, event.nick, event.at);

@@ -140,6 +140,11 @@ describe('/ban', () => {
     expect(typed(chat(), `/ban bob ${'x'.repeat(MAX_REASON_LENGTH + 1)}`)).toEqual(replies(`reason too long (max ${MAX_REASON_LENGTH} characters)`));
   });
 
+  it('bans the address of a user back from an outage as their roster gave it', () => {
+    const dan: ChatEvent = { type: 'returned', user: 'b:4', nick: 'dan', was: 'dan', room: '#main', connectedAt: 0, from: '10.0.0.4', at: 0 };
+    expect(typed(chat().apply(dan), '/ban dan')).toEqual(events(banned(ban('dan', { address: '10.0.0.4' }))));
+  });
+
   it('refuses past MAX_BANS, but for a new term of a name already banned', () => {
     const state = chat();
     for (let i = 0; i < MAX_BANS; i++) state.apply(banned(ban(`u${i}`)));

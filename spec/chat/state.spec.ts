@@ -317,6 +317,16 @@ describe('ChatState', () => {
     });
   });
 
+  describe('a cluster\'s events', () => {
+    const returned = (from: string): ChatEvent => ({ type: 'returned', user: 'b:1', nick: 'bob', was: 'bob', room: '#main', connectedAt: 3, from, at: 9 });
+
+    it('takes back a user from a roster with the address it gave, logged in when they first did', () => {
+      const bob = stateAfter(returned('10.0.0.2')).user('b:1');
+      expect(bob).toMatchObject({ nick: 'bob', from: '10.0.0.2', connectedAt: 3 });
+      expect(stateAfter(returned('')).toJSON().users[0]?.from).toBe('');
+    });
+  });
+
   describe('events as values', () => {
     const all: ChatEvent[] = [
       joined('u1', 'ann', '#main', 1), joined('u2', 'bob', '#main', 2), joined('u3', 'cat', '#main', 3),
