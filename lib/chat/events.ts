@@ -167,6 +167,9 @@ export type ModerationEvent =
       readonly at: number;
     };
 
+/** What a node loads moderation from: what was saved, and the operators by configuration. */
+export type ModerationLoaded = Extract<ModerationEvent, { readonly type: 'moderation-loaded' }>;
+
 /** A line of a room's history: what was said in it, kept for those who join later. */
 export type HistoryEvent = Extract<ChatEvent, { readonly type: 'said' | 'acted' }>;
 

@@ -325,6 +325,17 @@ describe('ChatState', () => {
       expect(bob).toMatchObject({ nick: 'bob', from: '10.0.0.2', connectedAt: 3 });
       expect(stateAfter(returned('')).toJSON().users[0]?.from).toBe('');
     });
+
+    it('is cut off from the cluster from bus-down until restored, keeping only its own node\'s users meanwhile', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const events = {
+          a: joined('a:1', 'ann'), b: joined('b:1', 'bob'), d: { type: 'bus-down', node: 'a', at: 1 } satisfies ChatEvent,
+          r: { type: 'restored', node: 'a', state: { users: [], rooms: [] }, rejoined: true, at: 2 } satisfies ChatEvent,
+        };
+        const look = (state: ChatState) => `${state.cutOff ? 'apart' : 'one'}:${state.nicks().join(',')}`;
+        expectObservable(after(cold('abdr', events), look)).toBe('abdr', { a: 'one:ann', b: 'one:ann,bob', d: 'apart:ann', r: 'one:' });
+      });
+    });
   });
 
   describe('events as values', () => {
