@@ -6,13 +6,13 @@ import type { Bus } from './bus/bus';
 import { memoryBus } from './bus/memory';
 import { type RedisBus, redisBus } from './bus/redis';
 import { chat } from './chat/chat';
-import { type ChatEvent, nodeOf, type UserId } from './chat/events';
+import { type ChatEvent, type ModerationLoaded, nodeOf, type UserId } from './chat/events';
 import type { Connection } from './chat/outgoing';
 import { DEFAULT_SESSION_OPTIONS, type Seat, type SessionOptions } from './chat/session';
-import { isSavedModeration, type ModerationAction, moderationAction, type SavedModerationEvent } from './chat/moderation';
+import { isSavedModeration, type ModerationAction, moderationAction, type ModerationData, type SavedModerationEvent } from './chat/moderation';
 import { ChatState, HISTORY_LINES } from './chat/state';
 import { InputTally } from './chat/tally';
-import { SERVER_FULL, SHUTTING_DOWN, YOU_ARE_BANNED } from './chat/texts';
+import { NOT_SAVED, SERVER_FULL, SHUTTING_DOWN, YOU_ARE_BANNED } from './chat/texts';
 import { FAREWELL_GRACE_MS, farewell } from './edge/farewell';
 import { LOGIN_BATCH_MS, localFanout, MAX_SEND_QUEUE_BYTES } from './edge/fanout';
 import { ConnectionTally, type DisconnectReason, disconnectReason, type RefusalReason, statsText } from './edge/figures';
@@ -223,17 +223,24 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   /** True when this node's user made `event`: of a cluster's nodes, that one alone keeps it. */
   const madeHere = (event: SavedModerationEvent): boolean => cluster === undefined || nodeOf(event.user) === nodeId;
 
-  /** Keeps a moderation change, as every node has applied it or will. */
+  /** Keeps a moderation change, as every node has applied it or will; its operator learns if it could not be. */
   const persist = (event: SavedModerationEvent) => {
     store?.change(event).catch((err: unknown) => {
       report({ kind: 'error', error: err instanceof Error ? err : new Error(String(err)) });
+      fanout.deliver({ kind: 'send', to: event.user, text: NOT_SAVED });
     });
   };
+
+  /** The event that loads what the store keeps of moderation, the configured operators with it. */
+  const moderationLoaded = ({ ops, bans, motd }: ModerationData): ModerationLoaded =>
+    ({ type: 'moderation-loaded', fixedOps: options.ops, ops, bans, motd, at: Date.now() });
 
   const start = (seat: Omit<Seat, 'bus' | 'state' | 'accounts'>, accounts: Registry, kept: Store) => {
     if (options.redis !== undefined) {
       const log = (message: string) => report({ kind: 'bus', message });
-      bus = cluster = redisBus({ url: options.redis, prefix: options.redisPrefix, nodeId, snapshot: () => state.toJSON(), log });
+      // Each recovery loads moderation again: changes made on other nodes meanwhile are not all on the stream after the snapshot.
+      const reload = async () => moderationLoaded(await kept.load());
+      bus = cluster = redisBus({ url: options.redis, prefix: options.redisPrefix, nodeId, snapshot: () => state.toJSON(), reload, log });
     }
     const logged$ = bus.events$.pipe(tap(logEvent), ignoreElements());
     // Names registered or dropped on another node: `registered` answers at once, from what the registry knows.
@@ -253,7 +260,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       await kept.close(); // a Redis store would go on trying to connect
       throw err;
     });
-    state.apply({ type: 'moderation-loaded', fixedOps: options.ops, ops: data.ops, bans: data.bans, motd: data.motd, at: Date.now() });
+    state.apply(moderationLoaded(data));
     const accounts = registry(kept, data.accounts, { delayMs: options.wrongPasswordDelayMs, report: (change) => report({ kind: 'account', change }) });
     const stats = () => statsText(figures()).trimEnd().split('\n');
     start({ tally: input, stats }, accounts, kept); // first: a cluster's node takes no one in before it has the cluster's state

@@ -1,5 +1,15 @@
-import { BUS_DOWN, BUS_UP } from '../lib/chat/texts';
+import { connect } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import Redis from 'ioredis';
+import { BUS_DOWN, BUS_UP, NOT_SAVED_APART, YOU_ARE_AN_OPERATOR } from '../lib/chat/texts';
+import { type Client, type Harness, readingClient } from './support/client';
 import { describeWithRedis, uniquePrefix, useCluster } from './support/redis';
+
+const SECRET = 'correct-horse';
+/** Where a spec's second machine connects from: Linux answers for all of 127.0.0.0/8. */
+const OTHER_ADDRESS = '127.0.0.2';
+/** Operators by configuration, once they give their password. */
+const OPS = { ops: ['ann', 'bea'] };
 
 /**
  * Resolves once the wall clock has passed `time`: a login after this is later than one seen
@@ -9,9 +19,51 @@ async function clockPassed(time: number): Promise<void> {
   while (Date.now() <= time) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
+/** A Redis Stream id's order: milliseconds, then sequence. */
+const streamOrder = (id: string): [number, number] => {
+  const [ms = 0, seq = 0] = id.split('-').map(Number);
+  return [ms, seq];
+};
+const atOrAfter = (id: string, other: string): boolean => {
+  const [[ms, seq], [otherMs, otherSeq]] = [streamOrder(id), streamOrder(other)];
+  return ms > otherMs || (ms === otherMs && seq >= otherSeq);
+};
+
 describeWithRedis('a cluster of chatd nodes through a Redis outage', () => {
   const cluster = useCluster();
   const { node } = cluster;
+  const others: Client[] = [];
+  afterEach(() => {
+    for (const { socket } of others.splice(0)) socket.destroy();
+  });
+
+  /** Connects to `harness` from OTHER_ADDRESS and reads nothing yet. */
+  const fromOtherAddress = async (harness: Harness): Promise<Client> => {
+    const client = await readingClient(connect({ port: harness.port, host: '127.0.0.1', localAddress: OTHER_ADDRESS }), 'connect');
+    others.push(client);
+    return client;
+  };
+  /** Logs in to `harness` as `nick`, registers it with SECRET and reads until `last`. */
+  const register = async (harness: Harness, nick: string, last = 'logging in with it will ask for your password\n'): Promise<Client> => {
+    const client = await harness.join(nick);
+    client.say(`/register ${SECRET}`);
+    await client.until(last);
+    return client;
+  };
+  /**
+   * Resolves once the snapshot in Redis is at or after the stream's last event: a node that
+   * restores from it then reads none of the events before, and knows their changes only from the
+   * store. Snapshots come every few seconds, so this polls.
+   */
+  const snapshotPassesStream = async (prefix: string): Promise<void> => {
+    const raw = new Redis(cluster.redis().url);
+    try {
+      const [[last = '0-0'] = []] = await raw.xrevrange(`${prefix}events`, '+', '-', 'COUNT', 1);
+      while (!atOrAfter((await raw.hget(`${prefix}snapshot`, 'id')) ?? '0-0', last)) await delay(100);
+    } finally {
+      raw.disconnect();
+    }
+  };
 
   it('tells each node\'s users when Redis is lost and back, keeps local chat, and renames the later of two who took a name meanwhile', async () => {
     const prefix = uniquePrefix();
@@ -39,6 +91,69 @@ describeWithRedis('a cluster of chatd nodes through a Redis outage', () => {
     expect(await zedA.until('[zed] still zed\n')).not.toContain('you are now');
     bob.say('/who');
     await bob.until('*** 4 in #main: ');
+  }, 30_000);
+
+  it('bans the address of a user who came back from an outage with their server\'s roster, puts them out, and refuses the address at every node', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = [await node(prefix, OPS), await node(prefix, OPS)];
+    const eve = await a.join('eve');
+    const cat = await b.join('cat');
+    await eve.until('*** cat just joined the chatroom\n');
+    await cluster.redis().kill();
+    await eve.until(BUS_DOWN);
+    await cat.until(BUS_DOWN);
+    const bob = await fromOtherAddress(b); // logs in while b is alone: only b's roster brings him back
+    await bob.until('username: ');
+    bob.say('bob');
+    await bob.until('*** bob just joined the chatroom\n');
+    await cluster.redis().restart();
+    await eve.until('*** bob just joined the chatroom\n');
+    const ann = await register(a, 'ann', YOU_ARE_AN_OPERATOR); // Redis came back empty: no account outlived it
+    ann.say('/ban bob spam');
+    await ann.until(`*** bob (${OTHER_ADDRESS}) is banned for good by ann: spam\n`);
+    expect(await bob.rest()).toMatch(/\*\*\* you are banned\n$/);
+    expect(await (await fromOtherAddress(b)).rest()).toBe('*** you are banned\n');
+    expect(await (await fromOtherAddress(a)).rest()).toBe('*** you are banned\n');
+  }, 30_000);
+
+  it('refuses an operator\'s change with one line on a node cut off from Redis, and gives it the bans, operators and motd changed elsewhere meanwhile once it is back', async () => {
+    const prefix = uniquePrefix();
+    const link = await cluster.proxy();
+    const [a, b] = [await node(prefix, OPS), await node(prefix, { ...OPS, redis: link.url })];
+    const ann = await register(a, 'ann', YOU_ARE_AN_OPERATOR);
+    const cat = await register(a, 'cat');
+    const bea = await register(b, 'bea', YOU_ARE_AN_OPERATOR);
+    const dan = await b.join('dan');
+    await bea.until('*** dan just joined the chatroom\n');
+    link.cut(); // b alone loses Redis, as in a network partition; a keeps it
+    await bea.until(BUS_DOWN);
+    bea.say('/ban dan');
+    await bea.until(NOT_SAVED_APART);
+    bea.say('/motd set on b alone');
+    await bea.until(NOT_SAVED_APART);
+    dan.say('still here');
+    await bea.until('[dan] still here\n');
+    ann.say('/op cat');
+    await cat.until('*** ann made you an operator\n');
+    cat.say('/quit');
+    await ann.until('*** cat has disconnected\n');
+    ann.say('/motd set on a meanwhile');
+    await ann.until('*** message of the day set\n');
+    ann.say('/ban zed');
+    await ann.until('*** zed is banned for good by ann\n');
+    await snapshotPassesStream(prefix); // so b cannot learn them from the stream
+    link.mend();
+    await bea.until(BUS_UP);
+    bea.say('/motd');
+    await bea.until('*** MOTD: set on a meanwhile\n');
+    const zed = await b.visit();
+    zed.say('zed');
+    expect(await zed.rest()).toBe('*** you are banned\n');
+    const catOnB = await b.visit();
+    catOnB.say('cat');
+    await catOnB.until('Password: ');
+    catOnB.say(SECRET);
+    await catOnB.until(YOU_ARE_AN_OPERATOR);
   }, 30_000);
 });
 

@@ -1,9 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import * as text from '../lib/chat/texts';
 import type { ChatServerOptions, ServerEvent } from '../lib/server';
+import { DATA_FILE_NAME } from '../lib/store/file';
 import { type Client, type Harness, readingClient, startHarness } from './support/client';
 
 let harness: Harness;
@@ -297,6 +299,14 @@ describe('/motd', () => {
     const dan = await harness.visit();
     dan.say('dan');
     expect(await dan.until('chatroom\n')).toBe('Welcome, dan\n*** dan just joined the chatroom\n');
+  });
+
+  it('tells the operator in one line when it holds but could not be saved', async () => {
+    const ann = await operator();
+    await mkdir(join(dataDir, `${DATA_FILE_NAME}.tmp`)); // where the next save writes first: it fails
+    ann.say('/motd not kept');
+    expect(await ann.until(text.NOT_SAVED)).toBe(`*** message of the day set\n${text.NOT_SAVED}`);
+    expect(events).toContainEqual({ kind: 'error', error: expect.objectContaining({ code: 'CHAT_STORE_UNWRITABLE' }) });
   });
 });
 

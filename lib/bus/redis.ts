@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { Observable, Subject } from 'rxjs';
-import { type ChatEvent, isChatEvent, isStateData, type StateData } from '../chat/events';
+import { type ChatEvent, isChatEvent, isStateData, type ModerationLoaded, type StateData } from '../chat/events';
 import type { Bus } from './bus';
 
 /** How often a node says it is alive. */
@@ -41,6 +41,13 @@ export interface RedisBusOptions {
   readonly nodeId: string;
   /** The state as of the last event handed out: what a snapshot holds. */
   readonly snapshot: () => StateData;
+  /**
+   * Reads again the cluster's data that the snapshot does not hold (moderation's, from the store),
+   * as the event that loads it: handed out just after `restored`, before the stream's events that
+   * follow the snapshot, so a change another node made meanwhile holds here too. Rejecting keeps
+   * this node's as it was, and is logged.
+   */
+  readonly reload: () => Promise<ModerationLoaded>;
   /** Where the bus says what went wrong (bad entries, lost writes, outages). */
   readonly log: (message: string) => void;
 }
@@ -221,6 +228,15 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     return { id: '0-0', state: EMPTY_STATE };
   };
 
+  const reload = async (): Promise<ModerationLoaded | undefined> => {
+    try {
+      return await options.reload();
+    } catch (err) {
+      log(`bus: kept this node's moderation, could not reload it: ${errorText(err)}`);
+      return undefined;
+    }
+  };
+
   const recover = async () => {
     // One at a time: a 'ready' that comes while a recovery awaits (a close and a quick
     // reconnect) would otherwise restore the state twice and publish two rosters. It is kept
@@ -236,12 +252,18 @@ export function redisBus(options: RedisBusOptions): RedisBus {
       await commands.del(keys.reaped(nodeId)); // reaped while away: a later death must be reaped again
       const snapshot = await loadSnapshot();
       const replaying = await replayFrom(snapshot.id);
+      // Read after the snapshot: the store then holds the changes whose events are before it (each
+      // saved as its maker applied it, bar one still on its way), and those after are read again.
+      const loaded = await reload();
+      // The reload may wait for the store's own connection; lost again meanwhile, the next 'ready' recovers.
+      if (closed || commands.status !== 'ready') return;
       generation += 1;
       lastId = snapshot.id;
       savedId = snapshot.id;
       replayUntil = replaying;
       up = true;
       events.next({ type: 'restored', node: nodeId, state: snapshot.state, rejoined: everUp, replaying: replaying !== undefined, at: Date.now() });
+      if (loaded !== undefined) events.next(loaded);
       if (everUp) log('bus: Redis is back');
       everUp = true;
       await reap().catch((err: unknown) => log(`bus: ${errorText(err)}`)); // now, not at the next tick: a ready node knows its cluster

@@ -61,7 +61,8 @@ export function chat(
     // Keeps `locals` as this node's sessions see themselves; replayed events were seen already.
     const follow = (event: ChatEvent) => {
       if (event.type === 'joined' && served.has(event.user)) {
-        locals.set(event.user, { id: event.user, nick: event.nick, room: event.room, connectedAt: event.at });
+        const { user: id, nick, room, at: connectedAt, from } = event;
+        locals.set(id, from === undefined ? { id, nick, room, connectedAt } : { id, nick, room, connectedAt, from });
         return;
       }
       const local = 'user' in event ? locals.get(event.user) : undefined;

@@ -72,6 +72,8 @@ export type ChatEvent =
       readonly was: string;
       readonly room: string;
       readonly connectedAt: number;
+      /** The peer's address, as the roster gave it; '' when it did not (a node of an older version). */
+      readonly from: string;
       readonly at: number;
     }
   // The bus lost the other nodes: this node's users chat among themselves.
@@ -110,6 +112,8 @@ export interface RosterUser {
   readonly nick: string;
   readonly room: string;
   readonly connectedAt: number;
+  /** The peer's address, for address bans; '' when not known, absent from an older node's roster. */
+  readonly from?: string;
 }
 
 /** The chat's state as plain data, for a snapshot: `ChatState.toJSON` makes it, `ChatState.restore` reads it. */
@@ -187,6 +191,9 @@ export type ModerationEvent =
       readonly at: number;
     };
 
+/** What a node loads moderation from: what was saved, and the operators by configuration. */
+export type ModerationLoaded = Extract<ModerationEvent, { readonly type: 'moderation-loaded' }>;
+
 /** A line of a room's history: what was said in it, kept for those who join later. */
 export type HistoryEvent = Extract<ChatEvent, { readonly type: 'said' | 'acted' }>;
 
@@ -224,6 +231,13 @@ const WIRE_FIELDS: Record<string, Record<string, FieldType>> = {
 const BAN_FIELDS: Record<string, FieldType> = { name: S, address: S, by: S, reason: S };
 
 const ROSTER_USER_FIELDS: Record<string, FieldType> = { id: S, nick: S, room: S, connectedAt: N };
+// Fields that may be absent, and are of their type when present: `from`, the peer's address, of a
+// joined and of a roster's user. A roster's is optional on the wire because a node of the version
+// before sends none, and a roster refused for it would lose a whole node's users on every newer
+// node (those it lost would never leave, the others never come back); such a user returns with
+// no address known, as before. One of the wrong type is no older node's: the entry is skipped,
+// as for any field of the wrong type.
+const OPTIONAL_FIELDS: Record<string, FieldType> = { from: S };
 const USER_DATA_FIELDS: Record<string, FieldType> = { id: S, nick: S, room: S, connectedAt: N, activeAt: N, from: S };
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -231,6 +245,10 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 function hasFields(value: unknown, fields: Record<string, FieldType>): value is Record<string, unknown> {
   return isRecord(value) && Object.entries(fields).every(([field, type]) => typeof value[field] === type);
 }
+
+/** True when each optional field `value` has is of its type. */
+const optionalsFit = (value: Record<string, unknown>): boolean =>
+  Object.entries(OPTIONAL_FIELDS).every(([field, type]) => value[field] === undefined || typeof value[field] === type);
 
 const isStringOrNull = (value: unknown): boolean => value === null || typeof value === 'string';
 const isArrayOf = (value: unknown, check: (item: unknown) => boolean): value is unknown[] => Array.isArray(value) && value.every(check);
@@ -243,9 +261,9 @@ const isArrayOf = (value: unknown, check: (item: unknown) => boolean): value is 
 export function isChatEvent(value: unknown): value is ChatEvent {
   if (!isRecord(value) || typeof value['type'] !== 'string') return false;
   const fields = WIRE_FIELDS[value['type']];
-  if (fields === undefined || !hasFields(value, fields)) return false;
+  if (fields === undefined || !hasFields(value, fields) || !optionalsFit(value)) return false;
   if (value['type'] === 'banned') return isBan(value['ban']);
-  return value['type'] !== 'roster' || isArrayOf(value['users'], (user) => hasFields(user, ROSTER_USER_FIELDS));
+  return value['type'] !== 'roster' || isArrayOf(value['users'], (user) => hasFields(user, ROSTER_USER_FIELDS) && optionalsFit(user));
 }
 
 const isBan = (value: unknown): boolean => hasFields(value, BAN_FIELDS) && (value['until'] === null || typeof value['until'] === 'number');

@@ -1,7 +1,7 @@
 import { type CommandName, firstWord, type ModerationCommand } from './commands';
 import { answer, type Context, type Decision, length, noSuchUser, publish, say, tooLong, usage } from './decision';
 import { looksLikeDuration, parseDuration } from './durations';
-import { MAX_BANS } from './moderation';
+import { isSavedModeration, MAX_BANS } from './moderation';
 import { nameProblem } from './names';
 import type { User } from './state';
 import * as text from './texts';
@@ -26,6 +26,16 @@ const refuse = (decision: Decision): Refusal => ({ refusal: decision });
 const forOperators = (name: CommandName, handler: Handler): Handler => (context) =>
   context.state.isOperator(context.me.id) ? handler(context) : answer(text.operatorsOnly(name));
 
+/**
+ * Refuses, with one line, a change that would be saved (ops, bans, the message of the day) while
+ * the node is cut off from the cluster: it could be saved nowhere and reach no other node, so it
+ * would hold here alone, until the data is loaded again when the cluster is back.
+ */
+const savable = (handler: Handler): Handler => (context) => {
+  const decision = handler(context);
+  return context.state.cutOff && decision.events.some(isSavedModeration) ? answer(text.NOT_SAVED_APART) : decision;
+};
+
 /** The online user `name` names, unless they are the sender or an operator. */
 function targetOf({ state, me }: Context, name: string, verb: string): User | Refusal {
   const target = state.userNamed(name);
@@ -44,13 +54,13 @@ function leadingDuration(rest: string): { readonly ms: number | undefined; reado
 }
 
 /** `/motd` shows the message of the day to anyone; setting it is for operators. */
-export const motd: Handler = (context) => {
+export const motd: Handler = savable((context) => {
   const { state, me, args, at } = context;
   if (args === '') return state.moderation.motd === '' ? answer(text.NO_MOTD) : answer(text.motdLine(state.moderation.motd));
   if (!state.isOperator(me.id)) return answer(text.operatorsOnly('motd'));
   if (length(args) > MAX_MOTD_LENGTH) return tooLong('message of the day', MAX_MOTD_LENGTH);
   return publish({ type: 'motd', user: me.id, nick: me.nick, text: args === CLEAR_MOTD ? '' : args, at });
-};
+});
 
 const op: Handler = ({ state, me, args, at }) => {
   if (args === '') return usage('op');
@@ -140,11 +150,11 @@ const unmute: Handler = ({ state, me, args, at }) => {
 
 /** Every operator command's handler, each refusing anyone but an operator with one line. */
 export const MODERATION_HANDLERS: Record<ModerationCommand, Handler> = {
-  op: forOperators('op', op),
-  deop: forOperators('deop', deop),
+  op: forOperators('op', savable(op)),
+  deop: forOperators('deop', savable(deop)),
   kick: forOperators('kick', kick),
-  ban: forOperators('ban', ban),
-  unban: forOperators('unban', unban),
+  ban: forOperators('ban', savable(ban)),
+  unban: forOperators('unban', savable(unban)),
   bans: forOperators('bans', bans),
   mute: forOperators('mute', mute),
   unmute: forOperators('unmute', unmute),

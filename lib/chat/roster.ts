@@ -66,7 +66,7 @@ const isEarlier = (user: RosterUser, other: User): boolean =>
   user.connectedAt < other.connectedAt || (user.connectedAt === other.connectedAt && user.id < other.id);
 
 const returned = (user: RosterUser, nick: string, at: number): ChatEvent =>
-  ({ type: 'returned', user: user.id, nick, was: user.nick, room: user.room, connectedAt: user.connectedAt, at });
+  ({ type: 'returned', user: user.id, nick, was: user.nick, room: user.room, connectedAt: user.connectedAt, from: user.from ?? '', at });
 
 /** The names a roster hands out, over the state before it: those its departures free are free. */
 class Names {

@@ -80,6 +80,7 @@ export class ChatState {
   private readonly roomRecords = new Map<string, RoomRecord>();
   private readonly ignorers = new Set<UserId>(); // users who ignore anyone, so a departure forgets it fast
   private changed = false;
+  private apart = false;
   private readonly sanctions = new Moderation();
 
   /** `startedAt`: when this node's chat began, in ms, as its clock reads; `/uptime` counts from it. */
@@ -107,6 +108,15 @@ export class ChatState {
     return this.changed;
   }
 
+  /**
+   * True from the bus's word that the other nodes are out of reach (`bus-down`) until it hands
+   * back the cluster's state (`restored`): a change made now reaches no other node, and the
+   * cluster's data, which is kept where its bus runs (Redis), cannot be saved.
+   */
+  get cutOff(): boolean {
+    return this.apart;
+  }
+
   /** The whole state as plain data, which `restored` events carry back in. */
   toJSON(): StateData {
     const users = [...this.users.values()].map((user) => ({
@@ -123,7 +133,7 @@ export class ChatState {
   private change(event: ChatEvent): boolean {
     switch (event.type) {
       case 'joined': return this.join(event.user, event.nick, event.room, event.at, event.from ?? '');
-      case 'returned': return this.join(event.user, event.nick, event.room, event.connectedAt, ''); // logged in then, for whoever keeps a name
+      case 'returned': return this.join(event.user, event.nick, event.room, event.connectedAt, event.from); // logged in then, for whoever keeps a name
       case 'left': return this.leave(event.user, event.nodeGone === true);
       case 'said': case 'acted': return this.record(event);
       case 'renamed': return this.rename(event.user, event.nick, event.at);
@@ -319,12 +329,14 @@ export class ChatState {
 
   /** Only `node`'s users stay, without a word: the others are out of reach, not gone. */
   private keepNode(node: string): boolean {
+    this.apart = true;
     for (const user of [...this.users.values()]) if (nodeOf(user.id) !== node) this.leave(user.id);
     return true;
   }
 
   /** Becomes the state `data` describes, history and all. */
   private restore(data: StateData): boolean {
+    this.apart = false;
     for (const id of [...this.users.keys()]) this.leave(id);
     this.roomRecords.clear();
     for (const { room, topic, history } of data.rooms) {

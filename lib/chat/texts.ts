@@ -117,6 +117,12 @@ export const BUS_DOWN = "*** the other servers are out of reach; you are chattin
 /** To every user of a node whose bus is back. */
 export const BUS_UP = '*** the other servers are back; this is one chat again\n';
 
+/** To an operator whose /op, /deop, /ban, /unban or /motd TEXT came while the other servers were out of reach. */
+export const NOT_SAVED_APART = '*** not saved, nothing changed: the other servers are out of reach; try again once they are back\n';
+
+/** To an operator whose change every server holds, but which could not be saved. */
+export const NOT_SAVED = '*** done, but not saved: it will not outlast a restart\n';
+
 /** To a user whose name another server's user, logged in earlier, took while the servers were apart. */
 export const renamedOnReturn = (was: string, nick: string): string => `*** username ${was} was taken on another server meanwhile; you are now ${nick}\n`;
 

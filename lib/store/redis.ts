@@ -3,7 +3,8 @@ import { Observable } from 'rxjs';
 import { nameKey } from '../chat/names';
 import { type AccountRecord, type AccountsChanged, accountRecord, readData, type Store, type StoreChange, type StoreData, StoreError } from './store';
 
-/** How long a starting node waits for Redis before it gives up: without it, no registered name would be known. */
+/** How long a load waits for Redis before it gives up: at start (without it no registered name would
+ * be known), and as the bus gets Redis back (the node serves alone meanwhile). */
 export const STORE_CONNECT_WAIT_MS = 5_000;
 
 export interface RedisStoreOptions {
@@ -130,9 +131,13 @@ export function redisStore(options: RedisStoreOptions): Store {
 
   let everReady = false;
   commands.once('ready', () => (everReady = true));
-  /** Resolves once Redis first answers: a node's first read waits for it; later ones fail at once while it is away. */
-  const connected = (): Promise<void> =>
-    everReady
+  /**
+   * Resolves once Redis answers. A node's first command waits for it, and so does every load (the
+   * bus reloads as Redis comes back, and this connection may come back a little later than its);
+   * other commands fail at once while it is away.
+   */
+  const connected = (always = false): Promise<void> =>
+    commands.status === 'ready' || (everReady && !always)
       ? Promise.resolve()
       : new Promise((resolve, reject) => {
           const onReady = () => {
@@ -147,7 +152,7 @@ export function redisStore(options: RedisStoreOptions): Store {
         });
 
   const load = async (): Promise<StoreData> => {
-    await connected();
+    await connected(true);
     const read = await commands.multi().hgetall(keys.accounts).hgetall(keys.ops).hgetall(keys.bans).get(keys.motd).exec().catch((err: unknown) => {
       throw unreachable(err);
     });

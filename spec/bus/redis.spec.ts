@@ -1,10 +1,11 @@
 import Redis from 'ioredis';
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import { type RedisBus, redisBus } from '../../lib/bus/redis';
-import type { ChatEvent } from '../../lib/chat/events';
+import type { ChatEvent, ModerationLoaded } from '../../lib/chat/events';
 import { describeWithRedis, type RedisServer, startRedis, uniquePrefix } from '../support/redis';
 
 const said = (user: string, text: string): ChatEvent => ({ type: 'said', user, nick: user, room: '#main', text, at: 0 });
+const loaded = (motd: string): ModerationLoaded => ({ type: 'moderation-loaded', fixedOps: [], ops: [], bans: [], motd, at: 0 });
 const isSaid = (event: ChatEvent) => event.type === 'said';
 const restoredOf = (bus: RedisBus) => firstValueFrom(bus.events$.pipe(filter((event) => event.type === 'restored')));
 
@@ -12,9 +13,13 @@ describeWithRedis('redisBus', () => {
   let redis: RedisServer;
   let buses: RedisBus[] = [];
   let logs: string[];
-  const open = async (prefix: string) => {
-    const bus = redisBus({ url: redis.url, prefix, nodeId: `n${buses.length}`, snapshot: () => ({ users: [], rooms: [] }), log: (line) => logs.push(line) });
+  const start = (prefix: string, reload = async () => loaded('')) => {
+    const bus = redisBus({ url: redis.url, prefix, nodeId: `n${buses.length}`, snapshot: () => ({ users: [], rooms: [] }), reload, log: (line) => logs.push(line) });
     buses.push(bus);
+    return bus;
+  };
+  const open = async (prefix: string) => {
+    const bus = start(prefix);
     await restoredOf(bus);
     return bus;
   };
@@ -118,5 +123,30 @@ describeWithRedis('redisBus', () => {
     const after = firstValueFrom(bus.events$);
     bus.publish(said('a', 'together'));
     expect(await after).toEqual(said('a', 'together'));
+  });
+
+  it('hands out what it reloads just after each restored, before the stream goes on, and restores without it when the reload fails', async () => {
+    const motds = ['at start', 'once back'];
+    const bus = start(uniquePrefix(), async () => {
+      const motd = motds.shift();
+      if (motd === undefined) throw new Error('store away');
+      return loaded(motd);
+    });
+    const next = (count: number) => firstValueFrom(bus.events$.pipe(take(count), toArray()));
+    const restored = expect.objectContaining({ type: 'restored' });
+    expect(await next(2)).toEqual([restored, loaded('at start')]);
+    for (const expected of [[restored, loaded('once back')], [restored, said('a', 'after')]]) {
+      const down = firstValueFrom(bus.events$.pipe(filter((event) => event.type === 'bus-down')));
+      await redis.kill();
+      await down;
+      const back = next(2);
+      const restoring = restoredOf(bus);
+      await redis.restart();
+      await restoring;
+      bus.publish(said('a', 'after'));
+      expect((await back)[0]).toEqual(restored);
+      expect(await back).toEqual(expected);
+    }
+    expect(logs).toContainEqual(expect.stringContaining("kept this node's moderation, could not reload it: store away"));
   });
 });

@@ -1,12 +1,13 @@
-import { NEVER, type Observable, of, Subject } from 'rxjs';
+import { delay, merge, NEVER, type Observable, of, Subject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
+import type { Bus } from '../../lib/bus/bus';
 import { memoryBus } from '../../lib/bus/memory';
 import { chat } from '../../lib/chat/chat';
+import type { ChatEvent } from '../../lib/chat/events';
 import type { Connection, Outgoing } from '../../lib/chat/outgoing';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../../lib/chat/session';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
-import type { ChatEvent } from '../../lib/chat/events';
 import type { Input } from '../../lib/edge/lines';
 import { joined, said, stateAfter } from '../support/events';
 
@@ -108,6 +109,28 @@ describe('chat', () => {
         t: send('1', text.LOGIN_TIMED_OUT), c: { kind: 'close', to: '1', reason: 'login_timeout' },
       });
       expectSubscriptions(ann.subscriptions).toBe('^ 49ms !');
+    });
+  });
+
+  it('says who this node\'s users are, with their addresses, once the bus is back, and takes them back from that roster', () => {
+    scheduler().run(({ cold, hot, expectObservable, flush }) => {
+      const ann = cold<Input>('    ----a', { a: 'ann' });
+      const room = new Subject<ChatEvent>();
+      const published: ChatEvent[] = [];
+      const back: ChatEvent = { type: 'restored', node: 'n', state: { users: [], rooms: [] }, rejoined: true, replaying: false, at: 9 };
+      // Events come back a frame later, as from Redis: the roster after the restore that sent it.
+      const bus: Bus = { publish: (event) => { published.push(event); room.next(event); }, events$: merge(hot('---------r', { r: back }), room.pipe(delay(1))), node: 'n' };
+      const state = new ChatState();
+      const joins = hot<Connection>('1', { 1: { id: 'n:1', input$: ann, from: '10.0.0.1' } });
+      expectObservable(chat(joins, { state, bus }, options)).toBe('(GP)-(WEJ)U', { // ann's return: no news to this node
+        ...out, G: send('n:1', text.greeting(text.DEFAULT_BANNER)), P: send('n:1', text.PROMPT), W: send('n:1', text.welcome('ann')),
+        E: { kind: 'enter', to: 'n:1', room: '#main' }, U: broadcast(text.BUS_UP),
+      });
+      flush();
+      expect(published.filter((event) => event.type === 'roster')).toEqual([
+        { type: 'roster', node: 'n', users: [{ id: 'n:1', nick: 'ann', room: '#main', connectedAt: 4, from: '10.0.0.1' }], at: 9 },
+      ]);
+      expect(state.user('n:1')?.from).toBe('10.0.0.1');
     });
   });
 

@@ -8,6 +8,7 @@ import { MAX_BANS, moderationAction } from '../../lib/chat/moderation';
 import type { Outgoing } from '../../lib/chat/outgoing';
 import { render } from '../../lib/chat/render';
 import { ChatState } from '../../lib/chat/state';
+import * as text from '../../lib/chat/texts';
 import { identified, joined, left, renamed, restored, said, stateAfter } from '../support/events';
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
@@ -140,6 +141,11 @@ describe('/ban', () => {
     expect(typed(chat(), `/ban bob ${'x'.repeat(MAX_REASON_LENGTH + 1)}`)).toEqual(replies(`reason too long (max ${MAX_REASON_LENGTH} characters)`));
   });
 
+  it('bans the address of a user back from an outage as their roster gave it', () => {
+    const dan: ChatEvent = { type: 'returned', user: 'b:4', nick: 'dan', was: 'dan', room: '#main', connectedAt: 0, from: '10.0.0.4', at: 0 };
+    expect(typed(chat().apply(dan), '/ban dan')).toEqual(events(banned(ban('dan', { address: '10.0.0.4' }))));
+  });
+
   it('refuses past MAX_BANS, but for a new term of a name already banned', () => {
     const state = chat();
     for (let i = 0; i < MAX_BANS; i++) state.apply(banned(ban(`u${i}`)));
@@ -234,6 +240,33 @@ describe('/motd', () => {
   });
 });
 
+describe('a node cut off from the cluster', () => {
+  const cutOff = (state: ChatState): ChatState => state.apply({ type: 'bus-down', node: '', at: 0 });
+
+  it('refuses with one line, changing nothing, what would be saved: /op, /deop, /ban, /unban, /motd TEXT', () => {
+    const state = chat().apply(identified('u2', 'bob')).apply({ type: 'opped', user: 'u1', nick: 'ann', name: 'cat', at: 0 }).apply(banned(ban('dan')));
+    for (const line of ['/op bob', '/deop cat', '/ban bob', '/ban eve 1h', '/unban dan', '/motd hi', `/motd ${CLEAR_MOTD}`]) {
+      expect(typed(cutOff(state), line)).toEqual({ events: [], replies: [text.NOT_SAVED_APART], quit: false });
+    }
+  });
+
+  it('still answers what changes nothing saved: /kick, /mute, /bans, /motd, and each usage or refusal as before', () => {
+    const state = cutOff(chat());
+    expect(typed(state, '/kick bob').events).toHaveLength(1);
+    expect(typed(state, '/mute bob').events).toHaveLength(1);
+    expect(typed(state, '/bans')).toEqual({ events: [], replies: ['*** nobody is banned\n'], quit: false });
+    expect(typed(state, '/motd')).toEqual({ events: [], replies: ['*** there is no message of the day\n'], quit: false });
+    expect(typed(state, '/ban')).toEqual(replies('usage: /ban NAME [DURATION] [REASON]'));
+    expect(typed(state, '/op bob')).toEqual(replies('bob has not logged in with the password of a registered name'));
+    expect(typed(state, '/ban bob', 'u2')).toEqual({ events: [], replies: ['*** only operators may use /ban\n'], quit: false });
+  });
+
+  it('saves again once the cluster\'s state is back', () => {
+    const state = cutOff(chat()).apply({ type: 'restored', node: '', state: chat().toJSON(), rejoined: true, replaying: false, at: 0 });
+    expect(typed(state, '/ban bob')).toEqual(events(banned(ban('bob', { address: '10.0.0.2' }))));
+  });
+});
+
 describe('moderation-loaded', () => {
   it('starts a state from what was saved, and JSON round-trips every moderation event', () => {
     const event = restored(['ann'], { ops: ['bob'], bans: [ban('dan', { until: 5 })], motd: 'hi' });
@@ -242,6 +275,13 @@ describe('moderation-loaded', () => {
     expect(state.moderation.saved(0)).toEqual({ ops: ['bob'], bans: [ban('dan', { until: 5 })], motd: 'hi' });
     expect(state.moderation.isFixedOp('ANN')).toBe(true);
     expect(render(event, state)).toEqual([]);
+  });
+
+  it('replaces what was saved when loaded again, as a node back from an outage does, and keeps the mutes, which are never saved', () => {
+    const state = chat().apply(banned(ban('bob'))).apply({ type: 'muted', user: 'u1', nick: 'ann', name: 'cat', until: 10, at: 0 });
+    state.apply(restored(['ann'], { ops: ['dan'], bans: [ban('eve')], motd: 'meanwhile' }));
+    expect(state.moderation.saved(0)).toEqual({ ops: ['dan'], bans: [ban('eve')], motd: 'meanwhile' });
+    expect(state.isMuted('u3', 9)).toBe(true);
   });
 });
 

@@ -4,7 +4,7 @@ import type { ChatState } from '../../lib/chat/state';
 import { joined, said, stateAfter } from '../support/events';
 
 const roster = (node: string, users: readonly RosterUser[], at = 50): Extract<ChatEvent, { type: 'roster' }> => ({ type: 'roster', node, users, at });
-const user = (id: string, nick: string, connectedAt: number): RosterUser => ({ id, nick, room: '#main', connectedAt });
+const user = (id: string, nick: string, connectedAt: number, from = ''): RosterUser => ({ id, nick, room: '#main', connectedAt, from });
 
 /** Expands `event` and applies what it stands for, as the chat does. */
 const applyExpanded = (state: ChatState, event: Extract<ChatEvent, { type: 'roster' | 'node-lost' }>): ChatEvent[] => {
@@ -33,8 +33,15 @@ describe('expand', () => {
     const state = stateAfter(joined('b:1', 'bob', '#main', 2), joined('b:2', 'cat', '#main', 3));
     expect(expand(roster('b', [user('b:2', 'cat', 3), user('b:3', 'dan', 4)]), state)).toEqual([
       { type: 'left', user: 'b:1', nick: 'bob', room: '#main', at: 50 },
-      { type: 'returned', user: 'b:3', nick: 'dan', was: 'dan', room: '#main', connectedAt: 4, at: 50 },
+      { type: 'returned', user: 'b:3', nick: 'dan', was: 'dan', room: '#main', connectedAt: 4, from: '', at: 50 },
     ]);
+  });
+
+  it('brings back each user with the address their roster gives, and with none known from an older node\'s roster, which gives none', () => {
+    const fromNewer = expand(roster('b', [user('b:1', 'bob', 2, '10.0.0.2')]), stateAfter());
+    expect(fromNewer).toEqual([{ type: 'returned', user: 'b:1', nick: 'bob', was: 'bob', room: '#main', connectedAt: 2, from: '10.0.0.2', at: 50 }]);
+    const fromOlder = expand(roster('b', [{ id: 'b:1', nick: 'bob', room: '#main', connectedAt: 2 }]), stateAfter());
+    expect(fromOlder).toEqual([{ type: 'returned', user: 'b:1', nick: 'bob', was: 'bob', room: '#main', connectedAt: 2, from: '', at: 50 }]);
   });
 
   it('gives a name taken on two nodes during an outage to the earlier login, whichever roster comes first', () => {
@@ -52,7 +59,7 @@ describe('expand', () => {
     const state = stateAfter(joined('b:1', 'zed', '#main', 20), joined('b:2', 'zed_2', '#main', 21));
     expect(expand(roster('a', [user('a:1', 'ZED', 10)]), state)).toEqual([
       { type: 'renamed', user: 'b:1', from: 'zed', nick: 'zed_3', room: '#main', at: 50, displaced: true },
-      { type: 'returned', user: 'a:1', nick: 'ZED', was: 'ZED', room: '#main', connectedAt: 10, at: 50 },
+      { type: 'returned', user: 'a:1', nick: 'ZED', was: 'ZED', room: '#main', connectedAt: 10, from: '', at: 50 },
     ]);
   });
 
@@ -61,7 +68,7 @@ describe('expand', () => {
     expect(expand(roster('a', [user('a:1', 'zed', 10)]), state)).toContainEqual(expect.objectContaining({ type: 'renamed', user: 'b:1' }));
     const other = stateAfter(joined('a:1', 'zed', '#main', 10));
     expect(expand(roster('b', [user('b:1', 'zed', 10)]), other)).toEqual([
-      { type: 'returned', user: 'b:1', nick: 'zed_2', was: 'zed', room: '#main', connectedAt: 10, at: 50 },
+      { type: 'returned', user: 'b:1', nick: 'zed_2', was: 'zed', room: '#main', connectedAt: 10, from: '', at: 50 },
     ]);
   });
 
@@ -69,7 +76,7 @@ describe('expand', () => {
     const state = stateAfter(joined('b:1', 'zed', '#main', 10));
     expect(expand(roster('b', [user('b:2', 'zed', 30)]), state)).toEqual([
       { type: 'left', user: 'b:1', nick: 'zed', room: '#main', at: 50 },
-      { type: 'returned', user: 'b:2', nick: 'zed', was: 'zed', room: '#main', connectedAt: 30, at: 50 },
+      { type: 'returned', user: 'b:2', nick: 'zed', was: 'zed', room: '#main', connectedAt: 30, from: '', at: 50 },
     ]);
   });
 

@@ -317,6 +317,27 @@ describe('ChatState', () => {
     });
   });
 
+  describe('a cluster\'s events', () => {
+    const returned = (from: string): ChatEvent => ({ type: 'returned', user: 'b:1', nick: 'bob', was: 'bob', room: '#main', connectedAt: 3, from, at: 9 });
+
+    it('takes back a user from a roster with the address it gave, logged in when they first did', () => {
+      const bob = stateAfter(returned('10.0.0.2')).user('b:1');
+      expect(bob).toMatchObject({ nick: 'bob', from: '10.0.0.2', connectedAt: 3 });
+      expect(stateAfter(returned('')).toJSON().users[0]?.from).toBe('');
+    });
+
+    it('is cut off from the cluster from bus-down until restored, keeping only its own node\'s users meanwhile', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const events = {
+          a: joined('a:1', 'ann'), b: joined('b:1', 'bob'), d: { type: 'bus-down', node: 'a', at: 1 } satisfies ChatEvent,
+          r: { type: 'restored', node: 'a', state: { users: [], rooms: [] }, rejoined: true, replaying: false, at: 2 } satisfies ChatEvent,
+        };
+        const look = (state: ChatState) => `${state.cutOff ? 'apart' : 'one'}:${state.nicks().join(',')}`;
+        expectObservable(after(cold('abdr', events), look)).toBe('abdr', { a: 'one:ann', b: 'one:ann,bob', d: 'apart:ann', r: 'one:' });
+      });
+    });
+  });
+
   describe('events as values', () => {
     const all: ChatEvent[] = [
       joined('u1', 'ann', '#main', 1), joined('u2', 'bob', '#main', 2), joined('u3', 'cat', '#main', 3),

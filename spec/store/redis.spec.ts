@@ -44,6 +44,17 @@ describeWithRedis('redisStore', () => {
     expect(await raw.hkeys(redisStoreKeys(prefix).accounts)).toEqual(['ann', 'bob']);
   });
 
+  it('fails a change at once while Redis is away, but has a load wait for it to be back', async () => {
+    const store = open(uniquePrefix());
+    await store.load();
+    await redis.kill();
+    await expect(register(store, 'ann')).rejects.toThrow(expect.objectContaining({ code: 'CHAT_STORE_UNWRITABLE' }));
+    const loading = store.load();
+    await redis.restart();
+    expect(await loading).toEqual(EMPTY_DATA);
+    expect(await register(store, 'ann')).toBe(true);
+  });
+
   it('lets one of two nodes registering one name at once have it, and changes an account only as expected', async () => {
     const prefix = uniquePrefix();
     const [a, b] = [open(prefix), open(prefix)];

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { connect, createServer, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -73,6 +74,54 @@ export function describeWithRedis(title: string, specs: () => void): void {
   } else describe.skip(title, specs);
 }
 
+/** A way to a Redis that a spec can cut, as a network partition cuts one node off while the others keep Redis. */
+export interface RedisProxy {
+  /** A unix socket's path that leads to the Redis while the way is not cut. */
+  readonly url: string;
+  /** Ends every connection through it, and ends each new one at once, until `mend`. */
+  cut(): void;
+  /** Lets new connections through again. */
+  mend(): void;
+  /** Stops listening, ends every connection and removes its folder. */
+  close(): Promise<void>;
+}
+
+/** A RedisProxy to the Redis at `target` (a unix socket's path). */
+export async function redisProxy(target: string): Promise<RedisProxy> {
+  const folder = mkdtempSync(join(tmpdir(), 'chatd-proxy-'));
+  const url = join(folder, 'proxy.sock');
+  const sockets = new Set<Socket>();
+  let open = true;
+  const track = (socket: Socket): Socket => {
+    sockets.add(socket);
+    socket.on('error', () => {}).once('close', () => sockets.delete(socket));
+    return socket;
+  };
+  const server = createServer((client) => {
+    track(client);
+    if (!open) {
+      client.destroy();
+      return;
+    }
+    const upstream = track(connect(target));
+    client.pipe(upstream).pipe(client);
+    client.once('close', () => upstream.destroy());
+    upstream.once('close', () => client.destroy());
+  });
+  server.listen(url);
+  await once(server, 'listening');
+  const cut = () => {
+    open = false;
+    for (const socket of sockets) socket.destroy();
+  };
+  const close = async () => {
+    cut();
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(folder, { recursive: true, force: true });
+  };
+  return { url, cut, mend: () => (open = true), close };
+}
+
 let prefixes = 0;
 
 /** A key prefix no other spec in this process uses. */
@@ -87,12 +136,15 @@ export interface ClusterFixture {
   readonly redis: () => RedisServer;
   /** A chatd node in this process on this spec's Redis, under `prefix`, with any other options. */
   readonly node: (prefix: string, options?: Partial<ChatServerOptions>) => Promise<Harness>;
+  /** A way to this spec's Redis that the spec can cut (a node given its `url` as `redis`), closed after the nodes. */
+  readonly proxy: () => Promise<RedisProxy>;
 }
 
 /** Registers, in the enclosing describe, the hooks that start and stop a ClusterFixture. */
 export function useCluster(data: RedisData = 'lost'): ClusterFixture {
   let redis: RedisServer | undefined;
   const nodes: Harness[] = [];
+  const proxies: RedisProxy[] = [];
   const current = (): RedisServer => {
     if (redis === undefined) throw new Error('no Redis outside a spec');
     return redis;
@@ -102,6 +154,7 @@ export function useCluster(data: RedisData = 'lost'): ClusterFixture {
   });
   afterEach(async () => {
     await Promise.all(nodes.splice(0).map((harness) => harness.stop()));
+    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
     await redis?.stop();
   });
   const node = async (prefix: string, options: Partial<ChatServerOptions> = {}): Promise<Harness> => {
@@ -109,5 +162,10 @@ export function useCluster(data: RedisData = 'lost'): ClusterFixture {
     nodes.push(harness);
     return harness;
   };
-  return { redis: current, node };
+  const proxy = async (): Promise<RedisProxy> => {
+    const made = await redisProxy(current().url);
+    proxies.push(made);
+    return made;
+  };
+  return { redis: current, node, proxy };
 }
