@@ -34,8 +34,8 @@ function flood(users: readonly Client[]): () => void {
   return () => clearInterval(typing);
 }
 
-describeWithRedis('a cluster of chatd nodes flooded through Redis outages', () => {
-  const cluster = useCluster();
+for (const data of ['lost', 'kept'] as const) describeWithRedis(`a cluster of chatd nodes flooded through Redis outages, Redis's data ${data}`, () => {
+  const cluster = useCluster(data);
   const { node } = cluster;
 
   it('ends with every node agreeing on who is left, whoever came and went around and during the outages', async () => {
