@@ -155,6 +155,23 @@ describeWithRedis('a cluster of chatd nodes through a Redis outage', () => {
     catOnB.say(SECRET);
     await catOnB.until(YOU_ARE_AN_OPERATOR);
   }, 30_000);
+
+  it('takes a Redis that stops answering, closing nothing, as out of reach, and is one chat again once it answers', async () => {
+    const prefix = uniquePrefix();
+    const link = await cluster.proxy();
+    const [a, b] = [await node(prefix), await node(prefix, { redis: link.url })];
+    const ann = await a.join('ann');
+    const bob = await b.join('bob');
+    await ann.until('*** bob just joined the chatroom\n');
+    link.freeze(); // b's packets to Redis are dropped, as by a broken network: nothing closes
+    await bob.until(BUS_DOWN); // nobody typed: b's heartbeat went unanswered
+    bob.say('into the void');
+    await bob.until('[bob] into the void\n');
+    link.thaw();
+    await bob.until(BUS_UP);
+    bob.say('out of the void');
+    expect(await ann.until('[bob] out of the void\n')).not.toContain('into the void');
+  }, 30_000);
 });
 
 describeWithRedis('a cluster of chatd nodes through a Redis outage, Redis keeping its data', () => {

@@ -21,6 +21,11 @@ export const READ_BATCH_ENTRIES = 100;
 export const ENTRY_EVENTS = 500;
 /** How long one blocking read of the stream waits for an event. */
 const READ_BLOCK_MS = 1_000;
+/**
+ * How long Redis has to answer a command before this node takes it as out of reach: a network
+ * that drops packets closes nothing, and without this the node would wait on it for ever.
+ */
+export const COMMAND_TIMEOUT_MS = 2_000;
 /** How long the reader waits before trying again while Redis is out of reach. */
 const RETRY_MS = 100;
 /**
@@ -119,8 +124,9 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     node: (node: string) => `${prefix}node:${node}`,
     reaped: (node: string) => `${prefix}reaped:${node}`,
   };
-  const connect = () => {
+  const connect = (commandTimeout: number) => {
     const redis = new Redis(options.url, {
+      commandTimeout,
       enableOfflineQueue: false, // while Redis is away events go round this node, never into a queue
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 0,
@@ -132,8 +138,8 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     redis.on('error', () => {}); // the 'close' below is what counts; ioredis reconnects by itself
     return redis;
   };
-  const commands = connect();
-  const reader = connect(); // a blocking read holds its connection
+  const commands = connect(COMMAND_TIMEOUT_MS);
+  const reader = connect(READ_BLOCK_MS + COMMAND_TIMEOUT_MS); // a blocking read holds its connection
   const events = new Subject<ChatEvent>();
   let up = false;
   let nodesAlive = 1;
@@ -319,20 +325,31 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     savedId = id;
   };
 
+  // Redis failing a command while connected (refusing it, or not answering) is left and rejoined:
+  // the rejoin's roster makes the cluster whole again.
+  const rejoin = () => {
+    if (up && commands.status === 'ready') commands.disconnect(true);
+  };
+
   const every = (ms: number, task: () => Promise<unknown>) =>
     setInterval(() => {
       if (up) task().catch((err: unknown) => log(`bus: ${errorText(err)}`));
     }, ms);
 
+  // A heartbeat unanswered says Redis is out of reach even when nobody types.
+  const beat = () => heartbeat().catch((err: unknown) => {
+    rejoin();
+    throw err;
+  });
+
   let pending: ChatEvent[] = []; // published this turn, written as one entry at its end
 
   // Users' events Redis did not take still happen here, as during an outage, rather than being
   // lost (a departure lost would leave a ghost); a roster or a node's loss speaks to the others
-  // alone. A Redis that refused them while connected is left and rejoined, so that the roster of
-  // the rejoin makes the cluster whole again.
+  // alone.
   const unwritten = (entry: readonly ChatEvent[]) => {
     for (const event of entry) if (event.type !== 'roster' && event.type !== 'node-lost') events.next(event);
-    if (up && commands.status === 'ready') commands.disconnect(true);
+    rejoin();
   };
 
   const write = () => {
@@ -358,7 +375,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
 
   commands.on('ready', () => void recover());
   commands.on('close', goDown);
-  const timers = [every(HEARTBEAT_MS, heartbeat), every(REAP_EVERY_MS, reap), every(SNAPSHOT_EVERY_MS, saveSnapshot)];
+  const timers = [every(HEARTBEAT_MS, beat), every(REAP_EVERY_MS, reap), every(SNAPSHOT_EVERY_MS, saveSnapshot)];
   void read();
 
   const leave = () => {

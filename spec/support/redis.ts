@@ -82,6 +82,10 @@ export interface RedisProxy {
   cut(): void;
   /** Lets new connections through again. */
   mend(): void;
+  /** Passes nothing either way, and closes nothing, as a network that drops every packet; until `thaw`. */
+  freeze(): void;
+  /** Passes again what waited and what comes. */
+  thaw(): void;
   /** Stops listening, ends every connection and removes its folder. */
   close(): Promise<void>;
 }
@@ -91,7 +95,14 @@ export async function redisProxy(target: string): Promise<RedisProxy> {
   const folder = mkdtempSync(join(tmpdir(), 'chatd-proxy-'));
   const url = join(folder, 'proxy.sock');
   const sockets = new Set<Socket>();
+  const links = new Set<readonly [Socket, Socket]>();
   let open = true;
+  let frozen = false;
+  const pass = ([client, upstream]: readonly [Socket, Socket]) => client.pipe(upstream).pipe(client);
+  const hold = ([client, upstream]: readonly [Socket, Socket]) => {
+    client.unpipe(upstream).pause();
+    upstream.unpipe(client).pause();
+  };
   const track = (socket: Socket): Socket => {
     sockets.add(socket);
     socket.on('error', () => {}).once('close', () => sockets.delete(socket));
@@ -103,10 +114,15 @@ export async function redisProxy(target: string): Promise<RedisProxy> {
       client.destroy();
       return;
     }
-    const upstream = track(connect(target));
-    client.pipe(upstream).pipe(client);
+    const link = [client, track(connect(target))] as const;
+    links.add(link);
+    if (!frozen) pass(link);
+    const [, upstream] = link;
     client.once('close', () => upstream.destroy());
-    upstream.once('close', () => client.destroy());
+    upstream.once('close', () => {
+      client.destroy();
+      links.delete(link);
+    });
   });
   server.listen(url);
   await once(server, 'listening');
@@ -119,7 +135,15 @@ export async function redisProxy(target: string): Promise<RedisProxy> {
     await new Promise((resolve) => server.close(resolve));
     rmSync(folder, { recursive: true, force: true });
   };
-  return { url, cut, mend: () => (open = true), close };
+  const freeze = () => {
+    frozen = true;
+    links.forEach(hold);
+  };
+  const thaw = () => {
+    frozen = false;
+    links.forEach(pass);
+  };
+  return { url, cut, mend: () => (open = true), freeze, thaw, close };
 }
 
 let prefixes = 0;
