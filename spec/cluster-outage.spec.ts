@@ -172,6 +172,26 @@ describeWithRedis('a cluster of chatd nodes through a Redis outage', () => {
     bob.say('out of the void');
     expect(await ann.until('[bob] out of the void\n')).not.toContain('into the void');
   }, 30_000);
+
+  it('shows a line whose write Redis did not answer in time once to its sender, and at most once to the others', async () => {
+    const prefix = uniquePrefix();
+    const link = await cluster.proxy();
+    const [a, b] = [await node(prefix), await node(prefix, { redis: link.url })];
+    const ann = await a.join('ann');
+    const bob = await b.join('bob');
+    await ann.until('*** bob just joined the chatroom\n');
+    link.freeze();
+    bob.say('into the void'); // its write waits on the frozen way, unanswered
+    let seenByBob = await bob.until(BUS_DOWN);
+    link.thaw(); // the write goes through late
+    seenByBob += await bob.until(BUS_UP);
+    bob.say('out of the void');
+    seenByBob += await bob.until('[bob] out of the void\n');
+    const seenByAnn = await ann.until('[bob] out of the void\n');
+    const times = (text: string) => text.split('[bob] into the void\n').length - 1;
+    expect(times(seenByBob)).toBe(1);
+    expect(times(seenByAnn)).toBeLessThanOrEqual(1);
+  }, 30_000);
 });
 
 describeWithRedis('a cluster of chatd nodes through a Redis outage, Redis keeping its data', () => {

@@ -175,9 +175,17 @@ export function redisBus(options: RedisBusOptions): RedisBus {
 
   const skip = (id: string, text: string) => log(`bus: skipped entry ${id}, not an event this node knows: ${text.slice(0, 200)}`);
 
-  // An entry holds an array of events, or (from a node before batching) one event.
+  // An entry holds an array of events (or, from a node before batching, one event), and the write
+  // that made it. One of this node's writes that failed, its events handed out here then, is
+  // applied again (the state was restored since) and not shown again.
   const hand = (id: string, fields: string[]) => {
-    const text = fields[1] ?? '';
+    const shown = settleWrite(fields[3]);
+    if (!shown) events.next({ type: 'replaying', node: nodeId, at: Date.now() });
+    handEvents(id, fields[1] ?? '');
+    if (!shown) events.next({ type: 'caught-up', node: nodeId, at: Date.now() });
+  };
+
+  const handEvents = (id: string, text: string) => {
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -268,7 +276,8 @@ export function redisBus(options: RedisBusOptions): RedisBus {
       savedId = snapshot.id;
       replayUntil = replaying;
       up = true;
-      events.next({ type: 'restored', node: nodeId, state: snapshot.state, rejoined: everUp, replaying: replaying !== undefined, at: Date.now() });
+      events.next({ type: 'restored', node: nodeId, state: snapshot.state, rejoined: everUp, at: Date.now() });
+      if (replaying !== undefined) events.next({ type: 'replaying', node: nodeId, at: Date.now() });
       if (loaded !== undefined) events.next(loaded);
       if (everUp) log('bus: Redis is back');
       everUp = true;
@@ -343,6 +352,22 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   });
 
   let pending: ChatEvent[] = []; // published this turn, written as one entry at its end
+  let writes = 0;
+  let writesRead = 0; // the last of this node's writes read back from the stream
+  // This node's writes that failed but that Redis may have carried out (it did not answer in time).
+  const unsure = new Set<number>();
+  const writeTag = (write: number) => `${nodeId}/${write}`;
+
+  // False when the entry of `tag` is a write this node took as failed; this node's later writes,
+  // read, settle the earlier ones.
+  const settleWrite = (tag: string | undefined): boolean => {
+    const [node, count] = (tag ?? '').split('/');
+    if (node !== nodeId) return true;
+    const write = Number(count);
+    writesRead = Math.max(writesRead, write);
+    for (const earlier of unsure) if (earlier < write) unsure.delete(earlier);
+    return !unsure.delete(write);
+  };
 
   // Users' events Redis did not take still happen here, as during an outage, rather than being
   // lost (a departure lost would leave a ghost); a roster or a node's loss speaks to the others
@@ -357,8 +382,14 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     pending = [];
     for (let start = 0; start < batch.length; start += ENTRY_EVENTS) {
       const entry = batch.slice(start, start + ENTRY_EVENTS);
-      lastWrite = commands.xadd(keys.stream, '*', 'e', JSON.stringify(entry)).catch((err: unknown) => {
+      const write = ++writes;
+      lastWrite = commands.xadd(keys.stream, '*', 'e', JSON.stringify(entry), 'w', writeTag(write)).catch((err: unknown) => {
+        if (write <= writesRead) {
+          rejoin(); // Redis carried it out, and it was read back: only its answer was lost
+          return;
+        }
         log(`bus: could not write ${entry.length} events (${entry[0]?.type} first), so they reach this node alone: ${errorText(err)}`);
+        unsure.add(write);
         unwritten(entry);
       });
     }

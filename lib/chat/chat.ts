@@ -46,6 +46,7 @@ export function chat(
     const happen = (event: ChatEvent): Outgoing[] => {
       switch (event.type) {
         case 'restored': return restore(event);
+        case 'replaying': replaying = true; return [];
         case 'caught-up': replaying = false; return [];
         case 'roster': return event.node === node ? ownRoster(event) : expand(event, state).flatMap(take);
         case 'node-lost': return expand(event, state).flatMap(take);
@@ -91,7 +92,6 @@ export function chat(
     };
     // The cluster's state replaces this node's; its users are put back by a roster on the bus.
     const restore = (event: Extract<ChatEvent, { type: 'restored' }>): Outgoing[] => {
-      replaying = event.replaying;
       state.apply(event);
       const held = state.members().some((user) => nodeOf(user.id) === event.node);
       if (locals.size > 0 || held) {

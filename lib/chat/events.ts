@@ -78,10 +78,11 @@ export type ChatEvent =
     }
   // The bus lost the other nodes: this node's users chat among themselves.
   | { readonly type: 'bus-down'; readonly node: string; readonly at: number }
-  // The bus is back; `state` is the cluster's, and this node's roster follows. When `replaying`,
-  // the events after `state` that this node had already shown come again first, to rebuild the
-  // state: they are applied and not shown, until `caught-up`.
-  | { readonly type: 'restored'; readonly node: string; readonly state: StateData; readonly rejoined: boolean; readonly replaying: boolean; readonly at: number }
+  // The bus is back; `state` is the cluster's, and this node's roster follows.
+  | { readonly type: 'restored'; readonly node: string; readonly state: StateData; readonly rejoined: boolean; readonly at: number }
+  // Events this node has shown already come again, to be applied and not shown, until `caught-up`:
+  // after `restored`, those after its state; or a write Redis carried out but did not answer in time.
+  | { readonly type: 'replaying'; readonly node: string; readonly at: number }
   | { readonly type: 'caught-up'; readonly node: string; readonly at: number }
   | ModerationEvent;
 
@@ -256,7 +257,7 @@ const isArrayOf = (value: unknown, check: (item: unknown) => boolean): value is 
 /**
  * True when `value` is an event that may travel on a bus: a known type with every field of the
  * right type. The events a node makes for itself (`returned`, `bus-down`, `restored`,
- * `caught-up`, `moderation-loaded`) never do.
+ * `replaying`, `caught-up`, `moderation-loaded`) never do.
  */
 export function isChatEvent(value: unknown): value is ChatEvent {
   if (!isRecord(value) || typeof value['type'] !== 'string') return false;

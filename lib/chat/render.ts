@@ -66,6 +66,7 @@ export function render(event: ChatEvent, state: ChatState): Outgoing[] {
     case 'restored': // the chat tells its users, who may not be in the restored state yet
     case 'node-lost': // the chat renders these as the user events they stand for
     case 'roster':
+    case 'replaying':
     case 'caught-up':
       return [];
     default:

@@ -147,7 +147,7 @@ export class ChatState {
       case 'bus-down': return this.keepNode(event.node);
       case 'restored': return this.restore(event.state);
       case 'node-lost': case 'roster': return false; // the chat applies them as the user events they stand for
-      case 'caught-up': return false; // tells the chat what to show, changes nothing
+      case 'replaying': case 'caught-up': return false; // tell the chat what to show, change nothing
       case 'identified': return this.update(event.user, (user) => { extrasOf(user).identified = nameKey(event.nick); });
       // The user leaves when their connection, which the kick closes, ends; until then (the
       // close waits for their peer, up to the grace) nothing they type counts.

@@ -117,7 +117,7 @@ describe('chat', () => {
       const ann = cold<Input>('    ----a', { a: 'ann' });
       const room = new Subject<ChatEvent>();
       const published: ChatEvent[] = [];
-      const back: ChatEvent = { type: 'restored', node: 'n', state: { users: [], rooms: [] }, rejoined: true, replaying: false, at: 9 };
+      const back: ChatEvent = { type: 'restored', node: 'n', state: { users: [], rooms: [] }, rejoined: true, at: 9 };
       // Events come back a frame later, as from Redis: the roster after the restore that sent it.
       const bus: Bus = { publish: (event) => { published.push(event); room.next(event); }, events$: merge(hot('---------r', { r: back }), room.pipe(delay(1))), node: 'n' };
       const state = new ChatState();
@@ -162,16 +162,16 @@ describe('chat', () => {
       return { hand, published, state };
     };
     const both = stateAfter(joined('a:1', 'ann'), joined('b:1', 'bob')).toJSON();
-    const restored = (replaying: boolean): ChatEvent => ({ type: 'restored', node: 'a', state: both, rejoined: true, replaying, at: 0 });
+    const restored: ChatEvent = { type: 'restored', node: 'a', state: both, rejoined: true, at: 0 };
     const roster = (nick: string, connectedAt = 0): ChatEvent => ({ type: 'roster', node: 'a', users: [{ id: 'a:1', nick, room: '#main', connectedAt }], at: 0 });
 
     it('tells its users once per outage, however often the bus drops, and once that the chat is whole again', () => {
       const { hand } = onNodeA();
-      hand({ type: 'restored', node: 'a', state: both, rejoined: false, replaying: false, at: 0 });
+      hand({ type: 'restored', node: 'a', state: both, rejoined: false, at: 0 });
       expect(hand({ type: 'bus-down', node: 'a', at: 1 })).toEqual([broadcast(text.BUS_DOWN)]);
-      hand(restored(false));
+      hand(restored);
       expect(hand({ type: 'bus-down', node: 'a', at: 2 })).toEqual([]);
-      hand(restored(false));
+      hand(restored);
       expect(hand(roster('ann'))).toEqual([broadcast(text.BUS_UP)]);
       expect(hand({ type: 'bus-down', node: 'a', at: 3 })).toEqual([broadcast(text.BUS_DOWN)]);
     });
@@ -179,7 +179,8 @@ describe('chat', () => {
     it('applies and does not show what it showed before the outage, until caught up', () => {
       const { hand, state } = onNodeA();
       hand({ type: 'bus-down', node: 'a', at: 1 });
-      hand(restored(true));
+      hand(restored);
+      hand({ type: 'replaying', node: 'a', at: 1 });
       expect(hand(said('b:1', 'bob', 'seen before'))).toEqual([]);
       expect(state.history('#main')).toEqual([said('b:1', 'bob', 'seen before')]);
       expect(hand({ type: 'caught-up', node: 'a', at: 2 })).toEqual([]);
@@ -189,14 +190,14 @@ describe('chat', () => {
     it('publishes its logged-in users in a roster, and shows of its own roster only the names it changed', () => {
       const typed = new Subject<Input>();
       const { hand, published } = onNodeA(of({ id: 'a:1', input$: typed }));
-      hand({ type: 'restored', node: 'a', state: stateAfter().toJSON(), rejoined: false, replaying: false, at: 0 });
+      hand({ type: 'restored', node: 'a', state: stateAfter().toJSON(), rejoined: false, at: 0 });
       typed.next('ann');
       const login = published.find((event) => event.type === 'joined');
       if (login === undefined) throw new Error('no login published');
       hand(login);
       hand({ type: 'bus-down', node: 'a', at: 1 });
       const earlier = stateAfter(joined('b:1', 'ann', '#main', login.at - 1)).toJSON(); // another node's ann, logged in first
-      hand({ type: 'restored', node: 'a', state: earlier, rejoined: true, replaying: false, at: 2 });
+      hand({ type: 'restored', node: 'a', state: earlier, rejoined: true, at: 2 });
       const listed = published.at(-1);
       expect(listed).toEqual({ ...roster('ann', login.at), at: expect.any(Number) });
       expect(hand(listed ?? login)).toEqual([

@@ -262,7 +262,7 @@ describe('a node cut off from the cluster', () => {
   });
 
   it('saves again once the cluster\'s state is back', () => {
-    const state = cutOff(chat()).apply({ type: 'restored', node: '', state: chat().toJSON(), rejoined: true, replaying: false, at: 0 });
+    const state = cutOff(chat()).apply({ type: 'restored', node: '', state: chat().toJSON(), rejoined: true, at: 0 });
     expect(typed(state, '/ban bob')).toEqual(events(banned(ban('bob', { address: '10.0.0.2' }))));
   });
 });

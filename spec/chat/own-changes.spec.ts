@@ -96,7 +96,7 @@ describe('a user\'s own change on a bus that hands it back later', () => {
     scheduler().run(({ cold, hot, expectObservable }) => {
       const input = cold<Input>('a 11ms (jh)', { a: 'ann', j: '/join #games', h: 'hello' });
       const cluster = new ChatState().apply(joined('1', 'ann')).toJSON();
-      const others = hot<ChatEvent>('17ms r', { r: { type: 'restored', node: '', state: cluster, rejoined: true, replaying: false, at: 0 } });
+      const others = hot<ChatEvent>('17ms r', { r: { type: 'restored', node: '', state: cluster, rejoined: true, at: 0 } });
       const expected = '         10ms J 11ms (MK) 1ms (Uh)';
       expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus(others) }, options))).toBe(expected, lines);
     });

@@ -330,7 +330,7 @@ describe('ChatState', () => {
       scheduler().run(({ cold, expectObservable }) => {
         const events = {
           a: joined('a:1', 'ann'), b: joined('b:1', 'bob'), d: { type: 'bus-down', node: 'a', at: 1 } satisfies ChatEvent,
-          r: { type: 'restored', node: 'a', state: { users: [], rooms: [] }, rejoined: true, replaying: false, at: 2 } satisfies ChatEvent,
+          r: { type: 'restored', node: 'a', state: { users: [], rooms: [] }, rejoined: true, at: 2 } satisfies ChatEvent,
         };
         const look = (state: ChatState) => `${state.cutOff ? 'apart' : 'one'}:${state.nicks().join(',')}`;
         expectObservable(after(cold('abdr', events), look)).toBe('abdr', { a: 'one:ann', b: 'one:ann,bob', d: 'apart:ann', r: 'one:' });
