@@ -156,13 +156,19 @@ describeWithRedis('a cluster of chatd nodes through a Redis outage', () => {
     await catOnB.until(YOU_ARE_AN_OPERATOR);
   }, 30_000);
 
-  it('takes a Redis that stops answering, closing nothing, as out of reach, and is one chat again once it answers', async () => {
+  /** Ann on a node on Redis, bob on a node whose way to Redis a spec can freeze. */
+  const bobBehindProxy = async () => {
     const prefix = uniquePrefix();
     const link = await cluster.proxy();
     const [a, b] = [await node(prefix), await node(prefix, { redis: link.url })];
     const ann = await a.join('ann');
     const bob = await b.join('bob');
     await ann.until('*** bob just joined the chatroom\n');
+    return { link, ann, bob };
+  };
+
+  it('takes a Redis that stops answering, closing nothing, as out of reach, and is one chat again once it answers', async () => {
+    const { link, ann, bob } = await bobBehindProxy();
     link.freeze(); // b's packets to Redis are dropped, as by a broken network: nothing closes
     await bob.until(BUS_DOWN); // nobody typed: b's heartbeat went unanswered
     bob.say('into the void');
@@ -174,12 +180,7 @@ describeWithRedis('a cluster of chatd nodes through a Redis outage', () => {
   }, 30_000);
 
   it('shows a line whose write Redis did not answer in time once to its sender, and at most once to the others', async () => {
-    const prefix = uniquePrefix();
-    const link = await cluster.proxy();
-    const [a, b] = [await node(prefix), await node(prefix, { redis: link.url })];
-    const ann = await a.join('ann');
-    const bob = await b.join('bob');
-    await ann.until('*** bob just joined the chatroom\n');
+    const { link, ann, bob } = await bobBehindProxy();
     link.freeze();
     bob.say('into the void'); // its write waits on the frozen way, unanswered
     let seenByBob = await bob.until(BUS_DOWN);
