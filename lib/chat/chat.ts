@@ -2,7 +2,7 @@ import { asyncScheduler, defer, finalize, merge, mergeMap, type Observable, type
 import { decide } from './decide';
 import { type ChatEvent, isOwnChange, nodeOf, type RosterUser, type UserId } from './events';
 import type { Connection, Outgoing } from './outgoing';
-import { render, renderForOwnNode } from './render';
+import { render, renderForOwnNode, renderUnapplied } from './render';
 import { expand } from './roster';
 import { type Landing, type Seat, type SessionOptions, sessions, type Waiter, type Waits } from './session';
 import { BUS_UP } from './texts';
@@ -52,7 +52,7 @@ export function chat(
         case 'node-lost': return expand(event, state).flatMap(take);
         case 'bus-down': return busDown(event);
         default: {
-          const shown = state.apply(event).applied ? render(event, state) : [];
+          const shown = state.apply(event).applied ? render(event, state) : renderUnapplied(event, state);
           if (node !== undefined && state.applied && !replaying) follow(event);
           if (waits.size > 0 && isOwnChange(event)) land(event.user, state.applied ? 'applied' : 'unapplied');
           return shown;

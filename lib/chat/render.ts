@@ -158,6 +158,16 @@ function returned(event: Extract<ChatEvent, { type: 'returned' }>): Outgoing[] {
 }
 
 /**
+ * What an event that did not apply shows: a `/nick` whose name another node's user took first
+ * is refused to the one who asked, as one node refuses it. Nothing else is news to anyone.
+ */
+export function renderUnapplied(event: ChatEvent, state: ChatState): Outgoing[] {
+  if (event.type !== 'renamed' || event.displaced === true) return [];
+  const holder = state.userNamed(event.nick);
+  return holder === undefined ? [] : [send(event.user, text.reply(`username ${holder.nick} is taken`))];
+}
+
+/**
  * What a user event from a node's own roster shows on that node, whose users saw those joins and
  * departures as they happened: only a name changed to settle a clash with another node's user.
  */

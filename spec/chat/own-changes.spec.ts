@@ -54,7 +54,7 @@ const lines = {
   Y: `#main ${text.said('ann', 'y')}`, W: `1 ${text.reply('1 in #games: ann')}`, R: `#main ${text.renamed('ann', 'ann2')}`,
   I: `#main ${text.said('ann2', 'hi')}`, i: `#main ${text.said('ann', 'hi')}`, B: `#main ${text.joined('bob')}`,
   D: `#main ${text.BUS_DOWN}`, L: `#games ${text.left('ann')}`, l: `1 ${text.LOGIN_LOST}`, U: `#main ${text.BUS_UP}`,
-  T: `1 ${text.nameRefused('username ann is taken')}`, A: `#main ${text.joined('ann', '#main')}`, Z: `#main ${text.left('ann')}`,
+  T: `1 ${text.nameRefused('username ann is taken')}`, t: `1 ${text.reply('username bob is taken')}`, A: `#main ${text.joined('ann', '#main')}`, Z: `#main ${text.left('ann')}`,
 };
 
 describe('a user\'s own change on a bus that hands it back later', () => {
@@ -74,11 +74,11 @@ describe('a user\'s own change on a bus that hands it back later', () => {
     });
   });
 
-  it('lets the lines go on under the old name when another node\'s user took the new one first', () => {
+  it('tells a user whose new name another node\'s user took first, and lets their lines go on under the old one', () => {
     scheduler().run(({ cold, hot, expectObservable }) => {
       const input = cold<Input>('a 11ms (nh)', { a: 'ann', n: '/nick bob', h: 'hi' });
       const others = hot<ChatEvent>('15ms b', { b: joined('x:1', 'bob') });
-      const expected = '         10ms J 4ms B 16ms i';
+      const expected = '         10ms J 4ms B 6ms t 9ms i';
       expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus(others) }, options))).toBe(expected, lines);
     });
   });
