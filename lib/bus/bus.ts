@@ -3,7 +3,10 @@ import type { ChatEvent } from '../chat/events';
 
 /** Where every process's events meet, in one order that every process reads alike. */
 export interface Bus {
-  /** Offers an event; it takes effect when it comes back on `events$`, here as on every node. */
+  /**
+   * Offers an event; it takes effect when it comes back on `events$`, here as on every node. Every
+   * event comes back: in the bus's order, or, when the bus cannot carry it, on this node alone.
+   */
   publish(event: ChatEvent): void;
   /** All events, in the bus's order. Never errors: an outage is an event of its own. */
   readonly events$: Observable<ChatEvent>;

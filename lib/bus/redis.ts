@@ -26,6 +26,8 @@ const READ_BLOCK_MS = 1_000;
  * that drops packets closes nothing, and without this the node would wait on it for ever.
  */
 export const COMMAND_TIMEOUT_MS = 2_000;
+/** How long a node whose rejoining failed, its connection still up, waits before trying again. */
+const RECOVER_RETRY_MS = 1_000;
 /** How long the reader waits before trying again while Redis is out of reach. */
 const RETRY_MS = 100;
 /**
@@ -151,6 +153,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   let replayUntil: string | undefined; // after a recovery, until read: entries shown before it
   let generation = 0; // a recovery moves the read position; a read begun before it is void
   let recovering = false;
+  let retry: NodeJS.Timeout | undefined;
   let readyAgain = false;
   let lastWrite: Promise<unknown> = Promise.resolve();
   // The snapshot is the state of whoever reads `events$`: with no reader (a node closing) that
@@ -207,7 +210,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
       const from = generation;
       try {
         const reply = await reader.xread('COUNT', READ_BATCH_ENTRIES, 'BLOCK', READ_BLOCK_MS, 'STREAMS', keys.stream, lastId);
-        if (from !== generation || closed) continue;
+        if (from !== generation || closed || !up) continue; // begun before an outage: read again after it
         for (const [, entries] of reply ?? []) for (const [id, fields] of entries) {
           if (replayUntil !== undefined && isBefore(replayUntil, id)) catchUp();
           lastId = id;
@@ -264,6 +267,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     try {
       await heartbeat();
       await commands.del(keys.reaped(nodeId)); // reaped while away: a later death must be reaped again
+      await reapAgain();
       const snapshot = await loadSnapshot();
       const replaying = await replayFrom(snapshot.id);
       // Read after the snapshot: the store then holds the changes whose events are before it (each
@@ -285,6 +289,8 @@ export function redisBus(options: RedisBusOptions): RedisBus {
       joined();
     } catch (err) {
       log(`bus: could not rejoin the cluster yet: ${errorText(err)}`);
+      // No other 'ready' may come (Redis answered the connection, not the commands): try again.
+      if (!closed && commands.status === 'ready') retry = setTimeout(() => void recover(), RECOVER_RETRY_MS);
     } finally {
       recovering = false;
       if (readyAgain) {
@@ -297,19 +303,28 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   const goDown = () => {
     if (!up) return;
     up = false;
+    generation += 1;
     nodesAlive = 1;
     shownUpTo = later(shownUpTo, lastId);
     replayUntil = undefined;
     const queued = pending;
     pending = []; // the write queued for them finds nothing
-    unwritten(queued);
     log('bus: Redis is out of reach; serving this node alone');
     events.next({ type: 'bus-down', node: nodeId, at: Date.now() });
+    unwritten(queued); // after the notice: from it on, the chat shows what happens here alone
   };
 
   const heartbeat = async () => {
     await commands.set(keys.node(nodeId), '1', 'PX', NODE_TTL_MS);
     await commands.sadd(keys.nodes, nodeId);
+  };
+
+  const reapAgain = async () => {
+    for (const node of unreaped) {
+      await commands.del(keys.reaped(node));
+      await commands.sadd(keys.nodes, node);
+      unreaped.delete(node);
+    }
   };
 
   const reap = async () => {
@@ -352,6 +367,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   });
 
   let pending: ChatEvent[] = []; // published this turn, written as one entry at its end
+  const unreaped = new Set<string>(); // dead nodes whose loss was not written: reaped again on rejoining
   let writes = 0;
   let writesRead = 0; // the last of this node's writes read back from the stream
   // This node's writes that failed but that Redis may have carried out (it did not answer in time).
@@ -373,7 +389,11 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   // lost (a departure lost would leave a ghost); a roster or a node's loss speaks to the others
   // alone.
   const unwritten = (entry: readonly ChatEvent[]) => {
-    for (const event of entry) if (event.type !== 'roster' && event.type !== 'node-lost') events.next(event);
+    if (replayUntil !== undefined) catchUp(); // they are new: shown, whatever the replay has left
+    for (const event of entry) {
+      if (event.type === 'node-lost' && event.node !== nodeId) unreaped.add(event.node);
+      else if (event.type !== 'roster' && event.type !== 'node-lost') events.next(event);
+    }
     rejoin();
   };
 
@@ -416,6 +436,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   const close = async () => {
     joined();
     timers.forEach(clearInterval);
+    clearTimeout(retry);
     write();
     await lastWrite;
     if (up) await Promise.allSettled([commands.del(keys.node(nodeId)), commands.srem(keys.nodes, nodeId)]);

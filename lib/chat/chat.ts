@@ -14,8 +14,8 @@ import { BUS_UP } from './texts';
  * a logged-in user's session ends (input ended or errored, `/quit`, a failed write ends it too),
  * its `finalize` publishes the departure, whichever way it ended, and the state lets them go
  * when it comes back. A session whose user's own change (a login, `/join`, `/nick`...) is on its
- * way waits in `waits` until it is back, or the bus goes down or restores this node; a departure
- * meanwhile is decided once it is over, on the state it left.
+ * way waits in `waits` until it is back (every event is, from the bus or, when it cannot carry
+ * it, from this node alone); a departure meanwhile is decided once it is over, on the state it left.
  * `state` must be new and used by this subscription alone.
  * Never completes by itself, since a leave can come as long as anyone is connected: the server
  * ends it by unsubscribing, which stops every session; their departures then reach no one
@@ -54,7 +54,7 @@ export function chat(
         default: {
           const shown = state.apply(event).applied ? render(event, state) : renderUnapplied(event, state);
           if (node !== undefined && state.applied && !replaying) follow(event);
-          if (waits.size > 0 && isOwnChange(event)) land(event.user, state.applied ? 'applied' : 'unapplied');
+          if (waits.size > 0 && isOwnChange(event) && !replaying) land(event.user, state.applied ? 'applied' : 'unapplied');
           return shown;
         }
       }
@@ -76,16 +76,10 @@ export function chat(
       waits.delete(user);
       waiter?.landed(landing);
     };
-    const releaseAll = () => {
-      const waiting = [...waits.values()];
-      waits.clear();
-      for (const waiter of waiting) waiter.landed('unheard');
-    };
     // Once per outage: a connection to Redis that comes and goes does not repeat the notice.
     const busDown = (event: Extract<ChatEvent, { type: 'bus-down' }>): Outgoing[] => {
       replaying = false; // what comes now is this node's alone, and new
-      state.apply(event);
-      releaseAll(); // what was on its way may never come back
+      state.apply(event); // what was on its way still comes back: from Redis, or from this node alone
       const told = apart;
       apart = true;
       return told ? [] : render(event, state);
@@ -97,15 +91,21 @@ export function chat(
       if (locals.size > 0 || held) {
         bus.publish({ type: 'roster', node: event.node, users: [...locals.values()], at: scheduler.now() });
         rejoining = event.rejoined;
+      } else {
+        rejoining = false; // nobody here to tell: whoever comes next is in the one chat
+        apart = false;
       }
-      releaseAll(); // read from the snapshot on: what was on its way may be behind it
       return [];
     };
     // This node's users saw its joins and departures happen: its own roster shows them only the
     // names it changed, and, the first time after an outage, that the chat is one again.
     const ownRoster = (event: Extract<ChatEvent, { type: 'roster' }>): Outgoing[] => {
       const back = rejoining && !replaying ? rejoined(event) : [];
-      return [...back, ...expand(event, state).flatMap((each) => (state.apply(each).applied ? renderForOwnNode(each, state) : []))];
+      return [...back, ...expand(event, state).flatMap((each) => {
+        if (!state.apply(each).applied) return [];
+        follow(each);
+        return renderForOwnNode(each, state);
+      })];
     };
     // Told once they are back in the state: what they type from then on reaches the cluster.
     const rejoined = (event: Extract<ChatEvent, { type: 'roster' }>): Outgoing[] => {

@@ -172,7 +172,7 @@ export function renderUnapplied(event: ChatEvent, state: ChatState): Outgoing[] 
  * departures as they happened: only a name changed to settle a clash with another node's user.
  */
 export function renderForOwnNode(event: ChatEvent, state: ChatState): Outgoing[] {
-  if (event.type === 'renamed') return renamed(event, state);
+  if (event.type === 'renamed') return event.displaced === true ? renamed(event, state) : [];
   if (event.type !== 'returned' || event.was === event.nick) return [];
   return [broadcast(event.room, text.renamed(event.was, event.nick)), send(event.user, text.renamedOnReturn(event.was, event.nick))];
 }

@@ -37,7 +37,8 @@ function catchUp(held: User, user: RosterUser, names: Names, at: number): ChatEv
   if (user.nick !== held.nick) {
     names.release(held.id);
     nick = names.claim(user.nick);
-    changes.push({ type: 'renamed', user: held.id, from: held.nick, nick, room: held.room, at });
+    const renamed = { type: 'renamed', user: held.id, from: held.nick, nick, room: held.room, at } as const;
+    changes.push(nick === user.nick ? renamed : { ...renamed, displaced: true }); // someone took it meanwhile
   }
   if (user.room !== held.room) changes.push({ type: 'moved', user: held.id, nick, from: held.room, room: user.room, at });
   return changes;

@@ -77,11 +77,8 @@ export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
   requireTlsForPasswords: false,
 };
 
-/**
- * How an event someone waits for turned out: back and applied, back and not applied (a name
- * claimed first elsewhere), or never to be back (the bus went down, or would not take it).
- */
-export type Landing = 'applied' | 'unapplied' | 'unheard';
+/** How an event someone waits for turned out once back: applied, or not (a name claimed first elsewhere). */
+export type Landing = 'applied' | 'unapplied';
 
 /** Who waits for an own change of their user (isOwnChange) to come back from the bus. */
 export interface Waiter {
@@ -383,10 +380,9 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
   }
 
   /**
-   * The chat's call: the own change this session waits for is back, or never will be. What the
-   * user typed meanwhile is taken up on the next turn (after what the change renders), but for
-   * a login that did not apply: its name was claimed first elsewhere, or it never came back,
-   * and the user is asked again.
+   * The chat's call: the own change this session waits for is back. What the user typed
+   * meanwhile is taken up on the next turn (after what the change renders), but for a login that
+   * did not apply: its name was claimed first elsewhere, and the user is asked again.
    */
   landed(landing: Landing): void {
     const aside = this.occasional;
@@ -394,8 +390,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     const nick = aside.joining;
     // Any other change, applied or not (a /nick whose name went elsewhere first), lets them go on.
     if (nick === undefined || landing === 'applied') this.scheduler.schedule(() => this.resume());
-    else if (landing === 'unapplied') this.askAgain(aside, text.nameRefused(`username ${nick} is taken`));
-    else this.askAgain(aside, text.LOGIN_LOST);
+    else this.askAgain(aside, text.nameRefused(`username ${nick} is taken`));
   }
 
   /** The user's login did not apply: what they typed meanwhile goes, and they are asked again. */

@@ -64,9 +64,6 @@ export const lineTooLong = (maxLineBytes: number): string => `*** line too long 
 
 export const LOGIN_TIMED_OUT = '*** login timed out\n';
 
-/** A login that never came back from the other servers (they went out of reach meanwhile); the prompt follows. */
-export const LOGIN_LOST = '*** could not log you in just now; try again\n';
-
 /** After the reason for the last refusal a connection may have; then it is closed. */
 export const TOO_MANY_NAME_ATTEMPTS = '*** too many refused usernames\n';
 

@@ -109,6 +109,19 @@ describeWithRedis('redisBus', () => {
     expect(await taken).toEqual(said('a', 'taken'));
   });
 
+  it('tries again to rejoin when Redis takes the connection back but not yet the commands, as in a failover', async () => {
+    const bus = await open(uniquePrefix());
+    const down = firstValueFrom(bus.events$.pipe(filter((event) => event.type === 'bus-down')));
+    const raw = new Redis(redis.url);
+    await raw.call('CLIENT', 'PAUSE', '3000', 'WRITE'); // the rejoin's first writes wait, unanswered, past the command timeout
+    await raw.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    raw.disconnect();
+    await down;
+    await restoredOf(bus);
+    expect(logs).toContainEqual(expect.stringContaining('could not rejoin the cluster yet'));
+    expect(bus.health().busUp).toBe(true);
+  }, 15_000);
+
   it('says the bus is down when Redis dies, delivers locally meanwhile, and restores when it is back', async () => {
     const bus = await open(uniquePrefix());
     const down = firstValueFrom(bus.events$.pipe(filter((event) => event.type === 'bus-down')));

@@ -85,7 +85,7 @@ describe('expand', () => {
     const users = [{ ...user('b:1', 'bob', 10), room: '#games' }, user('b:2', 'dan', 11)];
     expect(applyExpanded(state, roster('b', users))).toEqual([
       { type: 'moved', user: 'b:1', nick: 'bob', from: '#main', room: '#games', at: 50 },
-      { type: 'renamed', user: 'b:2', from: 'cat', nick: 'dan_2', room: '#main', at: 50 },
+      { type: 'renamed', user: 'b:2', from: 'cat', nick: 'dan_2', room: '#main', at: 50, displaced: true },
     ]);
     expect(state.user('b:1')?.room).toBe('#games');
     expect(state.user('b:2')?.nick).toBe('dan_2');
