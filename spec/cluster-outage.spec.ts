@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import Redis from 'ioredis';
-import { BUS_DOWN, BUS_UP, NOT_SAVED_APART, YOU_ARE_AN_OPERATOR } from '../lib/chat/texts';
+import { BUS_DOWN, BUS_UP, NOT_SAVED_APART, YOU_ARE_AN_OPERATOR, youWereKicked } from '../lib/chat/texts';
 import { type Client, type Harness, readingClient } from './support/client';
 import { describeWithRedis, uniquePrefix, useCluster } from './support/redis';
 
@@ -114,6 +114,27 @@ describeWithRedis('a cluster of chatd nodes through a Redis outage', () => {
     expect(await bob.rest()).toMatch(/\*\*\* you are banned\n$/);
     expect(await (await fromOtherAddress(b)).rest()).toBe('*** you are banned\n');
     expect(await (await fromOtherAddress(a)).rest()).toBe('*** you are banned\n');
+  }, 30_000);
+
+  it('keeps an operator who gave their password during the outage an operator once Redis is back', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = [await node(prefix, OPS), await node(prefix, OPS)];
+    const early = await register(b, 'bea', YOU_ARE_AN_OPERATOR);
+    early.say('/quit');
+    await early.rest();
+    const dan = await a.join('dan');
+    await cluster.redis().kill();
+    await dan.until(BUS_DOWN);
+    const bea = await b.visit();
+    bea.say('bea');
+    await bea.until('Password: ');
+    bea.say(SECRET); // checked against the account this node knows: Redis is away
+    await bea.until(YOU_ARE_AN_OPERATOR);
+    await cluster.redis().restart();
+    await bea.until(BUS_UP);
+    await dan.until('*** bea just joined the chatroom\n'); // back on node a too
+    bea.say('/kick dan');
+    await dan.until(youWereKicked('bea', ''));
   }, 30_000);
 
   it('refuses an operator\'s change with one line on a node cut off from Redis, and gives it the bans, operators and motd changed elsewhere meanwhile once it is back', async () => {

@@ -3,6 +3,7 @@ import { decide } from './decide';
 import { type ChatEvent, isOwnChange, nodeOf, type RosterUser, type UserId } from './events';
 import type { Connection, Outgoing } from './outgoing';
 import { render, renderForOwnNode, renderUnapplied } from './render';
+import { nameKey } from './names';
 import { expand } from './roster';
 import { type Landing, type Seat, type SessionOptions, sessions, type Waiter, type Waits } from './session';
 import { BUS_UP } from './texts';
@@ -70,6 +71,7 @@ export function chat(
       if (local === undefined) return;
       if (event.type === 'renamed' || event.type === 'returned') locals.set(local.id, { ...local, nick: event.nick });
       else if (event.type === 'moved') locals.set(local.id, { ...local, room: event.room });
+      else if (event.type === 'identified') locals.set(local.id, { ...local, identified: nameKey(event.nick) });
     };
     const land = (user: UserId, landing: Landing) => {
       const waiter = waits.get(user);

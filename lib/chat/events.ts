@@ -74,6 +74,8 @@ export type ChatEvent =
       readonly connectedAt: number;
       /** The peer's address, as the roster gave it; '' when it did not (a node of an older version). */
       readonly from: string;
+      /** The key of the registered name whose password they gave, as the roster gave it. */
+      readonly identified?: string;
       readonly at: number;
     }
   // The bus lost the other nodes: this node's users chat among themselves.
@@ -115,6 +117,8 @@ export interface RosterUser {
   readonly connectedAt: number;
   /** The peer's address, for address bans; '' when not known, absent from an older node's roster. */
   readonly from?: string;
+  /** The key of the registered name whose password they gave; absent when they gave none. */
+  readonly identified?: string;
 }
 
 /** The chat's state as plain data, for a snapshot: `ChatState.toJSON` makes it, `ChatState.restore` reads it. */
@@ -237,8 +241,9 @@ const ROSTER_USER_FIELDS: Record<string, FieldType> = { id: S, nick: S, room: S,
 // before sends none, and a roster refused for it would lose a whole node's users on every newer
 // node (those it lost would never leave, the others never come back); such a user returns with
 // no address known, as before. One of the wrong type is no older node's: the entry is skipped,
-// as for any field of the wrong type.
-const OPTIONAL_FIELDS: Record<string, FieldType> = { from: S };
+// as for any field of the wrong type. `identified`, a roster's user's password login, is absent
+// when they gave none.
+const OPTIONAL_FIELDS: Record<string, FieldType> = { from: S, identified: S };
 const USER_DATA_FIELDS: Record<string, FieldType> = { id: S, nick: S, room: S, connectedAt: N, activeAt: N, from: S };
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);

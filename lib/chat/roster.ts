@@ -66,8 +66,10 @@ function comeBack(user: RosterUser, names: Names, at: number): ChatEvent[] {
 const isEarlier = (user: RosterUser, other: User): boolean =>
   user.connectedAt < other.connectedAt || (user.connectedAt === other.connectedAt && user.id < other.id);
 
-const returned = (user: RosterUser, nick: string, at: number): ChatEvent =>
-  ({ type: 'returned', user: user.id, nick, was: user.nick, room: user.room, connectedAt: user.connectedAt, from: user.from ?? '', at });
+const returned = (user: RosterUser, nick: string, at: number): ChatEvent => {
+  const back = { type: 'returned', user: user.id, nick, was: user.nick, room: user.room, connectedAt: user.connectedAt, from: user.from ?? '', at } as const;
+  return user.identified === undefined ? back : { ...back, identified: user.identified };
+};
 
 /** The names a roster hands out, over the state before it: those its departures free are free. */
 class Names {

@@ -133,7 +133,7 @@ export class ChatState {
   private change(event: ChatEvent): boolean {
     switch (event.type) {
       case 'joined': return this.join(event.user, event.nick, event.room, event.at, event.from ?? '');
-      case 'returned': return this.join(event.user, event.nick, event.room, event.connectedAt, event.from); // logged in then, for whoever keeps a name
+      case 'returned': return this.comeBack(event);
       case 'left': return this.leave(event.user, event.nodeGone === true);
       case 'said': case 'acted': return this.record(event);
       case 'renamed': return this.rename(event.user, event.nick, event.at);
@@ -256,6 +256,13 @@ export class ChatState {
     this.users.set(id, record);
     this.keys.set(key, id);
     this.enter(room);
+    return true;
+  }
+
+  /** A roster's user back as they logged in then (for whoever keeps a name), password given or not. */
+  private comeBack(event: Extract<ChatEvent, { type: 'returned' }>): boolean {
+    if (!this.join(event.user, event.nick, event.room, event.connectedAt, event.from)) return false;
+    if (event.identified !== undefined) this.update(event.user, (user) => { extrasOf(user).identified = event.identified; });
     return true;
   }
 

@@ -4,6 +4,7 @@ import type { Bus } from '../../lib/bus/bus';
 import { memoryBus } from '../../lib/bus/memory';
 import { chat } from '../../lib/chat/chat';
 import type { ChatEvent } from '../../lib/chat/events';
+import { nameKey } from '../../lib/chat/names';
 import type { Connection, Outgoing } from '../../lib/chat/outgoing';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../../lib/chat/session';
 import { ChatState } from '../../lib/chat/state';
@@ -185,6 +186,24 @@ describe('chat', () => {
       expect(state.history('#main')).toEqual([said('b:1', 'bob', 'seen before')]);
       expect(hand({ type: 'caught-up', node: 'a', at: 2 })).toEqual([]);
       expect(hand(said('b:1', 'bob', 'new'))).toEqual([broadcast(text.said('bob', 'new'))]);
+    });
+
+    it('keeps a user\'s password login through an outage: its roster says it, and their return keeps it', () => {
+      const typed = new Subject<Input>();
+      const { hand, published, state } = onNodeA(of({ id: 'a:1', input$: typed }));
+      hand({ type: 'restored', node: 'a', state: stateAfter().toJSON(), rejoined: false, at: 0 });
+      typed.next('ann');
+      const login = published.find((event) => event.type === 'joined');
+      if (login === undefined) throw new Error('no login published');
+      hand(login);
+      hand({ type: 'identified', user: 'a:1', nick: 'ann', at: 1 });
+      hand({ type: 'bus-down', node: 'a', at: 2 });
+      hand({ type: 'restored', node: 'a', state: stateAfter().toJSON(), rejoined: true, at: 3 }); // a Redis back empty
+      const listed = published.at(-1);
+      expect(listed).toEqual({ type: 'roster', node: 'a', users: [{ id: 'a:1', nick: 'ann', room: '#main', connectedAt: login.at, identified: nameKey('ann') }], at: expect.any(Number) });
+      hand(listed ?? login);
+      expect(state.toJSON().users.map((user) => user.identified)).toEqual([nameKey('ann')]);
+      typed.complete();
     });
 
     it('publishes its logged-in users in a roster, and shows of its own roster only the names it changed', () => {

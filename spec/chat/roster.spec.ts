@@ -95,4 +95,10 @@ describe('expand', () => {
     const state = stateAfter(joined('b:1', 'bob', '#main', 10));
     expect(expand(roster('b', [user('b:1', 'bob', 10)]), state)).toEqual([]);
   });
+
+  it('brings a roster\'s user back with the password login it lists', () => {
+    const state = stateAfter();
+    applyExpanded(state, roster('b', [{ ...user('b:1', 'bob', 10), identified: 'bob' }]));
+    expect(state.toJSON().users.map(({ id, identified }) => [id, identified])).toEqual([['b:1', 'bob']]);
+  });
 });
