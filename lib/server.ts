@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { concatMap, ignoreElements, merge, Subject, type Subscription, tap } from 'rxjs';
+import { concatMap, ignoreElements, merge, Subject, type Subscription } from 'rxjs';
 import type { Bus } from './bus/bus';
 import { memoryBus } from './bus/memory';
 import { type RedisBus, redisBus } from './bus/redis';
@@ -242,11 +242,10 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       const reload = async () => moderationLoaded(await kept.load());
       bus = cluster = redisBus({ url: options.redis, prefix: options.redisPrefix, nodeId, snapshot: () => state.toJSON(), reload, log });
     }
-    const logged$ = bus.events$.pipe(tap(logEvent), ignoreElements());
     // Names registered or dropped on another node: `registered` answers at once, from what the registry knows.
     const refreshed$ = kept.accountsChanged$.pipe(concatMap((changed) => accounts.refresh(changed)), ignoreElements());
-    const chat$ = chat(connections, { ...seat, accounts, state, bus }, options);
-    subscription = merge(chat$, logged$, refreshed$).subscribe((out) => fanout.deliver(out));
+    const chat$ = chat(connections, { ...seat, accounts, state, bus, applied: logEvent }, options);
+    subscription = merge(chat$, refreshed$).subscribe((out) => fanout.deliver(out));
   };
 
   const openStore = (): Store => {

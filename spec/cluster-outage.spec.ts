@@ -1,5 +1,5 @@
+import { once } from 'node:events';
 import { connect } from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { BUS_DOWN, BUS_UP, NOT_SAVED_APART, YOU_ARE_AN_OPERATOR, youWereKicked } from '../lib/chat/texts';
 import { type Client, type Harness, readingClient } from './support/client';
@@ -53,24 +53,26 @@ describeWithRedis('a cluster of chatd nodes through a Redis outage', () => {
   /**
    * Resolves once the snapshot in Redis is at or after the stream's last event: a node that
    * restores from it then reads none of the events before, and knows their changes only from the
-   * store. Snapshots come every few seconds, so this polls.
+   * store. Redis tells of each write of the snapshot (keyspace notifications), and each is looked at.
    */
   const snapshotPassesStream = async (prefix: string): Promise<void> => {
-    const raw = new Redis(cluster.redis().url);
+    const [raw, listener] = [new Redis(cluster.redis().url), new Redis(cluster.redis().url)];
     try {
+      await raw.config('SET', 'notify-keyspace-events', 'Kh');
+      const written = once(listener, 'message');
+      await listener.subscribe(`__keyspace@0__:${prefix}snapshot`);
       const [[last = '0-0'] = []] = await raw.xrevrange(`${prefix}events`, '+', '-', 'COUNT', 1);
-      while (!atOrAfter((await raw.hget(`${prefix}snapshot`, 'id')) ?? '0-0', last)) await delay(100);
+      const passed = async () => atOrAfter((await raw.hget(`${prefix}snapshot`, 'id')) ?? '0-0', last);
+      for (let next = written; !(await passed()); next = once(listener, 'message')) await next;
     } finally {
       raw.disconnect();
+      listener.disconnect();
     }
   };
 
   it('tells each node\'s users when Redis is lost and back, keeps local chat, and renames the later of two who took a name meanwhile', async () => {
     const prefix = uniquePrefix();
-    const [a, b] = [await node(prefix), await node(prefix)];
-    const ann = await a.join('ann');
-    const bob = await b.join('bob');
-    await ann.until('*** bob just joined the chatroom\n');
+    const { a, b, ann, bob } = await cluster.annAndBob(prefix);
     await cluster.redis().kill();
     await ann.until(BUS_DOWN);
     await bob.until(BUS_DOWN);
@@ -179,12 +181,8 @@ describeWithRedis('a cluster of chatd nodes through a Redis outage', () => {
 
   /** Ann on a node on Redis, bob on a node whose way to Redis a spec can freeze. */
   const bobBehindProxy = async () => {
-    const prefix = uniquePrefix();
     const link = await cluster.proxy();
-    const [a, b] = [await node(prefix), await node(prefix, { redis: link.url })];
-    const ann = await a.join('ann');
-    const bob = await b.join('bob');
-    await ann.until('*** bob just joined the chatroom\n');
+    const { ann, bob } = await cluster.annAndBob(uniquePrefix(), { redis: link.url });
     return { link, ann, bob };
   };
 

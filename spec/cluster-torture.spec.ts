@@ -1,5 +1,6 @@
 import { once } from 'node:events';
-import type { ChatServer } from '../lib/server';
+import { filter, firstValueFrom, type Observable, startWith, Subject, throwError, timeout } from 'rxjs';
+import type { ChatServer, ServerEvent } from '../lib/server';
 import { BUS_DOWN, BUS_UP } from '../lib/chat/texts';
 import type { Client } from './support/client';
 import { describeWithRedis, uniquePrefix, useCluster } from './support/redis';
@@ -8,20 +9,23 @@ const USERS = 24;
 const OUTAGES = 3;
 /** How often every user types a line: a flood that a Redis dying always catches mid-write. */
 const TYPE_EVERY_MS = 10;
-/** How long the nodes have to agree once everyone has gone: a roster and the departures, with room to spare. */
+/** How long the nodes have to agree once everyone has gone, at most: a roster and the departures, with room to spare. */
 const SETTLE_MS = 15_000;
 
 /** What the users type in turn: every command that changes who is where, and chat around them. */
 const lines = (user: number, turn: number): string =>
   ['hello', '/join #games', `/nick n${user}_${turn % 50}`, '/away busy', '/join #main', '/back', '/me waves', '/topic x', `/msg u${(user + 1) % USERS} hi`][turn % 9] ?? '';
 
-/** Resolves once `agreed()` holds, looked at every few milliseconds; rejects after `withinMs`, saying what `seen()` says. */
-async function settled(agreed: () => boolean, withinMs: number, seen: () => string): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!agreed()) {
-    if (Date.now() > deadline) throw new Error(`not settled within ${withinMs} ms: ${seen()}`);
-    await new Promise<void>((resolve) => setTimeout(resolve, 20));
-  }
+/**
+ * Resolves once `agreed()` holds, looked at now and at each departure a node reports (the last
+ * change that can make it hold); rejects after `withinMs`, saying what `seen()` says.
+ */
+async function settled(departures: Observable<string>, agreed: () => boolean, withinMs: number, seen: () => string): Promise<void> {
+  await firstValueFrom(departures.pipe(
+    startWith('now'),
+    filter(() => agreed()),
+    timeout({ first: withinMs, with: () => throwError(() => new Error(`not settled within ${withinMs} ms: ${seen()}`)) }),
+  ));
 }
 
 /** Every user in `users` (which may change) types a line each TYPE_EVERY_MS until the returned function is called. */
@@ -40,7 +44,9 @@ for (const data of ['lost', 'kept'] as const) describeWithRedis(`a cluster of ch
 
   it('ends with every node agreeing on who is left, whoever came and went around and during the outages', async () => {
     const prefix = uniquePrefix();
-    const nodes = [await node(prefix), await node(prefix)] as const;
+    const departures = new Subject<string>(); // the ids of those the nodes see leave
+    const onEvent = (event: ServerEvent) => event.kind === 'logout' && departures.next(event.id);
+    const nodes = [await node(prefix, { onEvent }), await node(prefix, { onEvent })] as const;
     const [watchA, watchB] = [await nodes[0].join('wa'), await nodes[1].join('wb')];
     const typing: Client[] = [];
     let arrivals = 0;
@@ -71,6 +77,6 @@ for (const data of ['lost', 'kept'] as const) describeWithRedis(`a cluster of ch
     await Promise.all(leaving);
     const onlyWatchers = (server: ChatServer) => server.users().sort().join() === 'wa,wb';
     const seen = () => nodes.map((each, index) => `node ${index} holds ${each.server.users().join(', ')}`).join('; ');
-    await settled(() => nodes.every((each) => onlyWatchers(each.server)), SETTLE_MS, seen);
+    await settled(departures, () => nodes.every((each) => onlyWatchers(each.server)), SETTLE_MS, seen);
   }, 60_000);
 });

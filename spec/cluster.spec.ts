@@ -12,10 +12,7 @@ describeWithRedis('a cluster of chatd nodes on one Redis', () => {
 
   it('is one chat: joins, lines, /who, /msg, /reply, /whois, /nick, /join, /rooms and topics across nodes', async () => {
     const prefix = uniquePrefix();
-    const [a, b] = [await node(prefix), await node(prefix)];
-    const ann = await a.join('ann');
-    const bob = await b.join('bob');
-    await ann.until('*** bob just joined the chatroom\n');
+    const { ann, bob } = await cluster.annAndBob(prefix);
     ann.say('hello from a');
     await bob.until('[ann] hello from a\n');
     bob.say('/who');
@@ -119,10 +116,7 @@ describeWithRedis('a cluster of chatd nodes on one Redis', () => {
 
   it('replays each room\'s last lines to a joiner after every node stopped and a new one started', async () => {
     const prefix = uniquePrefix();
-    const [a, b] = [await node(prefix), await node(prefix)];
-    const ann = await a.join('ann');
-    const bob = await b.join('bob');
-    await ann.until('*** bob just joined the chatroom\n');
+    const { a, b, ann, bob } = await cluster.annAndBob(prefix);
     ann.say('one');
     await bob.until('[ann] one\n');
     bob.say('two');

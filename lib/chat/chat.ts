@@ -54,13 +54,19 @@ export function chat(
         case 'bus-down': return busDown(event);
         default: {
           const shown = state.apply(event).applied ? render(event, state) : renderUnapplied(event, state);
-          if (node !== undefined && state.applied && !replaying) follow(event);
+          if (state.applied) took(event);
           if (waits.size > 0 && isOwnChange(event) && !replaying) land(event.user, state.applied ? 'applied' : 'unapplied');
           return shown;
         }
       }
     };
-    // Keeps `locals` as this node's sessions see themselves; replayed events were seen already.
+    // What the state took is told once: replayed events were told already.
+    const took = (event: ChatEvent) => {
+      if (replaying) return;
+      seat.applied?.(event);
+      if (node !== undefined) follow(event);
+    };
+    // Keeps `locals` as this node's sessions see themselves.
     const follow = (event: ChatEvent) => {
       if (event.type === 'joined' && served.has(event.user)) {
         const { user: id, nick, room, at: connectedAt, from } = event;
@@ -105,7 +111,7 @@ export function chat(
       const back = rejoining && !replaying ? rejoined(event) : [];
       return [...back, ...expand(event, state).flatMap((each) => {
         if (!state.apply(each).applied) return [];
-        follow(each);
+        took(each);
         return renderForOwnNode(each, state);
       })];
     };

@@ -106,6 +106,11 @@ export interface Seat {
   readonly waits?: Waits;
   /** The node's figures, for an operator's `/stats`, as lines of text. */
   readonly stats?: () => readonly string[];
+  /**
+   * Told of each event once the state took it, the user events a roster or a lost node stands for
+   * included, and not again when a replay after an outage applies it anew: what a log shows.
+   */
+  readonly applied?: (event: ChatEvent) => void;
 }
 
 /**

@@ -153,14 +153,15 @@ describe('chat', () => {
       const published: ChatEvent[] = [];
       const shown: Outgoing[] = [];
       const state = new ChatState();
+      const told: ChatEvent[] = [];
       const bus = { publish: (event: ChatEvent) => published.push(event), events$: events, node: 'a' };
-      chat(connections$, { state, bus }, options).subscribe((out) => shown.push(out));
+      chat(connections$, { state, bus, applied: (event) => told.push(event) }, options).subscribe((out) => shown.push(out));
       const hand = (event: ChatEvent): Outgoing[] => {
         shown.length = 0;
         events.next(event);
         return [...shown];
       };
-      return { hand, published, state };
+      return { hand, published, state, told };
     };
     const both = stateAfter(joined('a:1', 'ann'), joined('b:1', 'bob')).toJSON();
     const restored: ChatEvent = { type: 'restored', node: 'a', state: both, rejoined: true, at: 0 };
@@ -186,6 +187,20 @@ describe('chat', () => {
       expect(state.history('#main')).toEqual([said('b:1', 'bob', 'seen before')]);
       expect(hand({ type: 'caught-up', node: 'a', at: 2 })).toEqual([]);
       expect(hand(said('b:1', 'bob', 'new'))).toEqual([broadcast(text.said('bob', 'new'))]);
+    });
+
+    it('tells what the state took once: a lost node\'s departures too, not a rename it refused, not a replay', () => {
+      const { hand, told } = onNodeA();
+      hand({ type: 'restored', node: 'a', state: stateAfter(joined('a:1', 'ann')).toJSON(), rejoined: false, at: 0 });
+      const bob = joined('b:1', 'bob');
+      hand(bob);
+      hand({ type: 'renamed', user: 'b:1', from: 'bob', nick: 'ann', room: '#main', at: 1 }); // ann holds it
+      hand({ type: 'node-lost', node: 'b', at: 2 });
+      hand({ type: 'replaying', node: 'a', at: 3 });
+      hand(said('a:1', 'ann', 'seen before'));
+      hand({ type: 'caught-up', node: 'a', at: 4 });
+      hand(said('a:1', 'ann', 'new'));
+      expect(told).toEqual([bob, { type: 'left', user: 'b:1', nick: 'bob', room: '#main', at: 2, nodeGone: true }, said('a:1', 'ann', 'new')]);
     });
 
     it('keeps a user\'s password login through an outage: its roster says it, and their return keeps it', () => {

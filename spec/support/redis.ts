@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ChatServerOptions } from '../../lib/server';
-import { type Harness, startHarness } from './client';
+import { type Client, type Harness, startHarness } from './client';
 
 /** A redis-server of a spec's own, on a unix socket in a temporary folder, keeping nothing on disk. */
 export interface RedisServer {
@@ -162,6 +162,15 @@ export interface ClusterFixture {
   readonly node: (prefix: string, options?: Partial<ChatServerOptions>) => Promise<Harness>;
   /** A way to this spec's Redis that the spec can cut (a node given its `url` as `redis`), closed after the nodes. */
   readonly proxy: () => Promise<RedisProxy>;
+  /** Two nodes under `prefix` (the second with `options`), ann logged in on the first and bob on the second, each seen by the other's node. */
+  readonly annAndBob: (prefix: string, options?: Partial<ChatServerOptions>) => Promise<AnnAndBob>;
+}
+
+export interface AnnAndBob {
+  readonly a: Harness;
+  readonly b: Harness;
+  readonly ann: Client;
+  readonly bob: Client;
 }
 
 /** Registers, in the enclosing describe, the hooks that start and stop a ClusterFixture. */
@@ -191,5 +200,12 @@ export function useCluster(data: RedisData = 'lost'): ClusterFixture {
     proxies.push(made);
     return made;
   };
-  return { redis: current, node, proxy };
+  const annAndBob = async (prefix: string, options: Partial<ChatServerOptions> = {}): Promise<AnnAndBob> => {
+    const [a, b] = [await node(prefix), await node(prefix, options)];
+    const ann = await a.join('ann');
+    const bob = await b.join('bob');
+    await ann.until('*** bob just joined the chatroom\n');
+    return { a, b, ann, bob };
+  };
+  return { redis: current, node, proxy, annAndBob };
 }
