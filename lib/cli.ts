@@ -286,6 +286,8 @@ function accountEntry(change: AccountChange): LogEntry {
       return entry('warn', 'wrong-password', `wrong password for ${change.name} from ${change.from}`, { name: change.name, from: change.from });
     case 'save-failed':
     case 'read-failed': return entry('error', 'error', `error: ${change.error.message}`, { message: change.error.message });
+    case 'check-failed':
+      return entry('error', 'check-failed', `could not check a password or make an account change: ${change.error.message}`, { message: change.error.message });
   }
 }
 

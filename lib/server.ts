@@ -225,7 +225,8 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
 
   /** Keeps a moderation change, as every node has applied it or will; its operator learns if it could not be. */
   const persist = (event: SavedModerationEvent) => {
-    store?.change(event).catch((err: unknown) => {
+    // A store that throws at once fails this change alone, as one that rejects does.
+    Promise.resolve().then(() => store?.change(event)).catch((err: unknown) => {
       report({ kind: 'error', error: err instanceof Error ? err : new Error(String(err)) });
       fanout.deliver({ kind: 'send', to: event.user, text: NOT_SAVED });
     });

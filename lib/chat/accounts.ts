@@ -17,6 +17,12 @@ export type AccountRequest =
 export type AccountOutcome = 'done' | 'wrong-password' | 'not-registered' | 'taken' | 'failed';
 
 /**
+ * How a password check ended: right, wrong, or not made (the store or the hash failed, told to
+ * the user as such, never as a wrong password).
+ */
+export type Verdict = 'right' | 'wrong' | 'failed';
+
+/**
  * Registered names as the core sees them: whether a name is registered, now; and checks and
  * changes, whose answers come later (hashing and saving take time), each as an Observable
  * that emits once, then completes, and never errors. `from` is the peer's address, which a
@@ -24,14 +30,14 @@ export type AccountOutcome = 'done' | 'wrong-password' | 'not-registered' | 'tak
  */
 export interface Accounts {
   registered(name: string): boolean;
-  verify(name: string, password: string, from: string): Observable<boolean>;
+  verify(name: string, password: string, from: string): Observable<Verdict>;
   change(request: AccountRequest, from: string): Observable<AccountOutcome>;
 }
 
 /** No name is registered, and none can be. */
 export const NO_ACCOUNTS: Accounts = {
   registered: () => false,
-  verify: () => of(false),
+  verify: () => of('wrong'),
   change: () => of('failed'),
 };
 

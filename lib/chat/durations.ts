@@ -3,7 +3,7 @@
 /** The longest a ban or a mute may be given for, in seconds: a year. */
 export const MAX_DURATION_SECONDS = 365 * 86_400;
 
-const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+const UNIT_SECONDS: ReadonlyMap<string, number> = new Map(Object.entries({ s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }));
 
 /** True when `word` has the form of a duration (`30s`, `10m`, `2h`, `1d`, `1w`), in range or not. */
 export const looksLikeDuration = (word: string): boolean => /^\d+[smhdw]$/iu.test(word);
@@ -14,7 +14,7 @@ export const looksLikeDuration = (word: string): boolean => /^\d+[smhdw]$/iu.tes
  */
 export function parseDuration(word: string): number | string {
   const [, digits = '', unit = ''] = /^(\d+)([smhdw])$/iu.exec(word) ?? [];
-  const seconds = Number(digits) * (UNIT_SECONDS[unit.toLowerCase()] ?? 0);
+  const seconds = Number(digits) * (UNIT_SECONDS.get(unit.toLowerCase()) ?? 0);
   if (!(seconds >= 1 && seconds <= MAX_DURATION_SECONDS)) {
     return `a duration is a number and s, m, h, d or w, from 1s to ${MAX_DURATION_SECONDS / 86_400}d`;
   }

@@ -206,8 +206,9 @@ type FieldType = 'string' | 'number';
 const S = 'string';
 const N = 'number';
 
-/** The fields of each event type that travels on a bus, and their types. */
-const WIRE_FIELDS: Record<string, Record<string, FieldType>> = {
+/** The fields of each event type that travels on a bus, and their types. A Map: the type is
+ * read from the bus, and `constructor` must not find Object's own. */
+const WIRE_FIELDS = new Map<string, Record<string, FieldType>>(Object.entries({
   joined: { user: S, nick: S, room: S, at: N },
   left: { user: S, nick: S, room: S, at: N },
   said: { user: S, nick: S, room: S, text: S, at: N },
@@ -231,7 +232,7 @@ const WIRE_FIELDS: Record<string, Record<string, FieldType>> = {
   muted: { user: S, nick: S, name: S, until: N, at: N },
   unmuted: { user: S, nick: S, name: S, at: N },
   motd: { user: S, nick: S, text: S, at: N },
-};
+}));
 
 const BAN_FIELDS: Record<string, FieldType> = { name: S, address: S, by: S, reason: S };
 
@@ -266,7 +267,7 @@ const isArrayOf = (value: unknown, check: (item: unknown) => boolean): value is 
  */
 export function isChatEvent(value: unknown): value is ChatEvent {
   if (!isRecord(value) || typeof value['type'] !== 'string') return false;
-  const fields = WIRE_FIELDS[value['type']];
+  const fields = WIRE_FIELDS.get(value['type']);
   if (fields === undefined || !hasFields(value, fields) || !optionalsFit(value)) return false;
   if (value['type'] === 'banned') return isBan(value['ban']);
   return value['type'] !== 'roster' || isArrayOf(value['users'], (user) => hasFields(user, ROSTER_USER_FIELDS) && optionalsFit(user));

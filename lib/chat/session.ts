@@ -1,4 +1,4 @@
-import { asyncScheduler, Observable, type Observer, type SchedulerLike, type Subscriber, type Subscription, take, type TeardownLogic, type Unsubscribable } from 'rxjs';
+import { asyncScheduler, catchError, Observable, type Observer, of, type SchedulerLike, type Subscriber, type Subscription, take, type TeardownLogic, type Unsubscribable } from 'rxjs';
 import type { Bus } from '../bus/bus';
 import { BUDGET_SPENT, type Input, MAX_LINE_BYTES, OVERLONG_LINE } from '../edge/lines';
 import { type AccountRequest, type Accounts, MAX_PASSWORD_TRIES, NO_ACCOUNTS } from './accounts';
@@ -461,13 +461,20 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
   private checkPassword(nick: string, input: Paced): void {
     const password = input === OVERLONG_LINE ? '' : cleanText(input).trim();
     const aside = this.aside();
-    this.await(this.accounts.verify(nick, password, aside.from), (right) => {
-      if (right) return this.passwordGiven(nick);
+    this.await(this.accounts.verify(nick, password, aside.from), 'failed', (verdict) => {
+      if (verdict === 'right') return this.passwordGiven(nick);
+      if (verdict === 'failed') return this.checkFailed(aside);
       aside.wrongPasswords += 1;
       this.send(text.WRONG_PASSWORD);
       if (aside.wrongPasswords < MAX_PASSWORD_TRIES) this.send(text.PASSWORD_PROMPT);
       else this.close('wrong_password');
     });
+  }
+
+  /** The password could not be checked: the user may try again, as after a refused username. */
+  private checkFailed(aside: Occasional): void {
+    aside.awaitingPassword = undefined;
+    this.refuse({ events: [], replies: [text.CHECK_FAILED, text.PROMPT], quit: false });
   }
 
   /** The name may have been taken while its password was checked: then the prompt again. */
@@ -484,12 +491,13 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     this.seat.bus.publish({ type: 'identified', user: this.id, nick, at: this.scheduler.now() });
   }
 
-  /** Runs `handle` with the one value of `answer$`, after this session's other work: the
-   * session reads no line meanwhile (at login) or takes no other account change. */
-  private await<T>(answer$: Observable<T>, handle: (value: T) => void): void {
+  /** Runs `handle` with the one value of `answer$` (`failed` if it errors), after this session's
+   * other work: the session reads no line meanwhile (at login) or takes no other account change. */
+  private await<T>(answer$: Observable<T>, failed: T, handle: (value: T) => void): void {
     const aside = this.aside();
     let answered = false;
-    const subscription = answer$.pipe(take(1)).subscribe((value) => {
+    // An error left unhandled in a subscription is thrown from a timer, which ends the process.
+    const subscription = answer$.pipe(take(1), catchError(() => of(failed))).subscribe((value) => {
       answered = true;
       aside.pending = undefined;
       try {
@@ -504,7 +512,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
   private changeAccount(request: AccountRequest): void {
     if (this.occasional?.pending !== undefined) return this.send(text.ACCOUNT_BUSY);
     if (!this.passwordsAllowed()) return this.send(text.PASSWORDS_NEED_TLS);
-    this.await(this.accounts.change(request, this.aside().from), (outcome) => {
+    this.await(this.accounts.change(request, this.aside().from), 'failed', (outcome) => {
       if (outcome === 'done' && request.kind === 'register') this.identify(request.name);
       else if (outcome === 'done') this.aside().identified = request.kind === 'unregister' ? undefined : nameKey(request.name);
       this.send(text.accountOutcome(request.kind, outcome, request.name));

@@ -92,6 +92,9 @@ export const PASSWORDS_NEED_TLS = '*** passwords are accepted over TLS only\n';
 
 export const WRONG_PASSWORD = '*** wrong password\n';
 
+/** To a user whose password could not be checked (the store or the hash failed); they are asked for a username again. */
+export const CHECK_FAILED = '*** could not check your password, try again later\n';
+
 /** `/nick` to a name registered by someone else. */
 export const nameRegistered = (nick: string): string => `*** username ${nick} is registered\n`;
 

@@ -1,6 +1,6 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { defer, from, type Observable, of, timer, catchError, map, mergeMap } from 'rxjs';
-import type { AccountOutcome, AccountRequest, Accounts } from '../chat/accounts';
+import { defer, from, type Observable, of, type OperatorFunction, timer, catchError, map, mergeMap } from 'rxjs';
+import type { AccountOutcome, AccountRequest, Accounts, Verdict } from '../chat/accounts';
 import { nameKey } from '../chat/names';
 import type { AccountRecord, AccountsChanged, Store, StoreData } from './store';
 
@@ -19,7 +19,7 @@ export const MAX_TRACKED_ADDRESSES = 10_000;
 export type AccountChange =
   | { readonly kind: 'registered' | 'password-changed' | 'unregistered'; readonly name: string; readonly from: string }
   | { readonly kind: 'wrong-password'; readonly name: string; readonly from: string }
-  | { readonly kind: 'save-failed' | 'read-failed'; readonly error: Error };
+  | { readonly kind: 'save-failed' | 'read-failed' | 'check-failed'; readonly error: Error };
 
 export interface RegistryOptions {
   readonly cost: number;
@@ -150,16 +150,27 @@ export function registry(store: Store, loaded: StoreData['accounts'], overrides:
     }
   };
 
+  /** `failed`, once the error is reported: a check or a change that throws costs its user that one answer. */
+  const failing = <T>(failed: T): OperatorFunction<T, T> =>
+    catchError((err: unknown) => {
+      report({ kind: 'check-failed', error: err instanceof Error ? err : new Error(String(err)) });
+      return of(failed);
+    });
+
   return {
     registered: (name) => accounts.has(nameKey(name)),
-    verify: (name, password, address) => check(name, password, address).pipe(map((right) => right === true)),
+    verify: (name, password, address) =>
+      check(name, password, address).pipe(
+        map((right): Verdict => (right === true ? 'right' : 'wrong')),
+        failing<Verdict>('failed'),
+      ),
     change: (request, address) =>
       (request.kind === 'register' ? of(true) : check(request.name, request.password, address)).pipe(
         mergeMap((right) => {
           if (right === undefined) return of<AccountOutcome>('not-registered');
           return right ? defer(() => applyInTurn(request, address)) : of<AccountOutcome>('wrong-password');
         }),
-        catchError(() => of<AccountOutcome>('failed')),
+        failing<AccountOutcome>('failed'),
       ),
     refresh,
   };

@@ -20,12 +20,29 @@ export interface AccountRecord {
   readonly cost: number;
 }
 
-/** Everything kept: registered names by their name key (lookalikes share one), and moderation's. */
-export interface StoreData extends ModerationData {
-  readonly accounts: Readonly<Record<string, AccountRecord>>;
+/** Accounts by name key, in an object with no prototype (see accountTable), as JSON keeps them. */
+export type AccountTable = Readonly<Record<string, AccountRecord>>;
+
+/**
+ * A new AccountTable of `entries`. Its keys are names users typed: in an object with a
+ * prototype, `constructor` would be found registered, and `__proto__` would not be kept.
+ */
+export function accountTable(entries: Iterable<readonly [string, AccountRecord]> = []): Record<string, AccountRecord> {
+  const table: Record<string, AccountRecord> = Object.create(null);
+  for (const [key, record] of entries) table[key] = record;
+  return table;
 }
 
-export const EMPTY_DATA: StoreData = { accounts: {}, ops: [], bans: [], motd: '' };
+/** The account kept under `key`: an own entry of `accounts` only, whatever object it is. */
+export const accountAt = (accounts: AccountTable, key: string): AccountRecord | undefined =>
+  Object.hasOwn(accounts, key) ? accounts[key] : undefined;
+
+/** Everything kept: registered names by their name key (lookalikes share one), and moderation's. */
+export interface StoreData extends ModerationData {
+  readonly accounts: AccountTable;
+}
+
+export const EMPTY_DATA: StoreData = { accounts: accountTable(), ops: [], bans: [], motd: '' };
 
 /** A place that keeps the data whole: `save` replaces all of it, so what `load` finds is one save's. */
 export interface WholeStore {
@@ -106,7 +123,7 @@ function moderationData(json: Record<string, unknown>): ModerationData | string 
 /** Reads parsed JSON as StoreData; the problem, as text, when it is not. */
 export function readData(json: unknown): StoreData | string {
   if (!isRecord(json) || !isRecord(json['accounts'])) return 'no "accounts" object';
-  const accounts: Record<string, AccountRecord> = {};
+  const accounts = accountTable();
   for (const [key, value] of Object.entries(json['accounts'])) {
     const record = accountRecord(value);
     if (record === undefined) return `account ${JSON.stringify(key)} is not a name, salt, hash and cost`;
@@ -124,9 +141,10 @@ export function changed(data: StoreData, change: StoreChange): StoreData | undef
     moderation.apply(change);
     return { ...data, ...moderation.saved(change.at) };
   }
-  const { [change.key]: kept, ...others } = data.accounts;
-  if ((kept?.hash ?? null) !== change.expected) return undefined;
-  return { ...data, accounts: change.record === null ? others : { ...others, [change.key]: change.record } };
+  const { key, record } = change;
+  if ((accountAt(data.accounts, key)?.hash ?? null) !== change.expected) return undefined;
+  const others = Object.entries(data.accounts).filter(([kept]) => kept !== key);
+  return { ...data, accounts: accountTable(record === null ? others : [...others, [key, record]]) };
 }
 
 /**
@@ -149,7 +167,7 @@ export function dataKeeper(whole: WholeStore): Store {
   };
   return {
     load: async () => (data = await whole.load()),
-    account: async (key) => data.accounts[key],
+    account: async (key) => accountAt(data.accounts, key),
     change,
     accountsChanged$: NEVER,
     close: async () => {

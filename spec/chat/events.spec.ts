@@ -21,4 +21,8 @@ describe('isChatEvent', () => {
     expect(isChatEvent(joined)).toBe(true);
     expect(isChatEvent({ ...joined, from: ['10.0.0.2'] })).toBe(false);
   });
+
+  it('skips an entry whose type is a name Object.prototype has (constructor, __proto__, toString...)', () => {
+    for (const type of Object.getOwnPropertyNames(Object.prototype)) expect([type, isChatEvent({ ...joined, type })]).toEqual([type, false]);
+  });
 });

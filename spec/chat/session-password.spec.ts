@@ -1,7 +1,7 @@
-import { merge, type Observable, of, tap } from 'rxjs';
+import { EMPTY, merge, type Observable, of, tap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { memoryBus } from '../../lib/bus/memory';
-import { type Accounts, MAX_PASSWORD_TRIES } from '../../lib/chat/accounts';
+import { type AccountOutcome, type Accounts, MAX_PASSWORD_TRIES, type Verdict } from '../../lib/chat/accounts';
 import type { ChatEvent } from '../../lib/chat/events';
 import type { Outgoing } from '../../lib/chat/outgoing';
 import { DEFAULT_SESSION_OPTIONS, type Seat, session, type SessionOptions } from '../../lib/chat/session';
@@ -21,10 +21,10 @@ const out = {
 /** Registered names where only ann is registered, her password 'right-one', each check taking
  * `checkFrames` frames. */
 function accounts(checkFrames: number, cold: TestScheduler['createColdObservable']): Accounts {
-  const answer = (right: boolean) => cold(`${'-'.repeat(checkFrames)}(r|)`, { r: right });
+  const answer = (verdict: Verdict) => cold(`${'-'.repeat(checkFrames)}(r|)`, { r: verdict });
   return {
     registered: (name) => name === 'ann',
-    verify: (_name, password) => answer(password === 'right-one'),
+    verify: (_name, password) => answer(password === 'right-one' ? 'right' : 'wrong'),
     change: () => of('failed'),
   };
 }
@@ -61,10 +61,36 @@ describe('session with registered names', () => {
   it('drops lines typed while the password is checked, and the check when the session ends', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold<Input>('----abc', { a: 'ann', b: 'right-one', c: 'typed ahead' });
-      const check = cold('50ms (r|)', { r: true });
+      const check = cold<Verdict>('50ms (r|)', { r: 'right' });
       const seat = { state: new ChatState(), bus: memoryBus(), accounts: { ...accounts(0, cold), verify: () => check } };
       expectObservable(observed(input, seat, true), '^---------!').toBe('(gp)q', out);
       expectSubscriptions(check.subscriptions).toBe('-----^----!');
+    });
+  });
+
+  it('says a check that failed or errored is not made, and asks for a username again, without counting a wrong password', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const input = cold<Input>(' ----a-b---c-d---e', { a: 'ann', b: 'right-one', c: 'ann', d: 'right-one', e: 'bob' });
+      const verdicts = [cold<Verdict>('(r|)', { r: 'failed' }), cold<Verdict>('#', {}, new TypeError('ERR_INVALID_ARG_TYPE'))];
+      const seat = { state: new ChatState(), bus: memoryBus(), accounts: { ...accounts(0, cold), verify: () => verdicts.shift() ?? EMPTY } };
+      expectObservable(observed(input, seat, true), '^-----------------!').toBe('(gp)q-(fp)q-(fp)j', {
+        ...out,
+        f: send(text.CHECK_FAILED),
+        j: { type: 'joined', user: '7', nick: 'bob', room: '#main', at: 16, from: '10.0.0.1' },
+      });
+    });
+  });
+
+  it('tells the user an account change that errored was not saved, and goes on', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const input = cold<Input>(' ----a-b-c', { a: 'bob', b: '/register right-one', c: 'hi' });
+      const seat = { state: new ChatState(), bus: memoryBus(), accounts: { ...accounts(0, cold), change: () => cold<AccountOutcome>('#') } };
+      expectObservable(observed(input, seat, true), '^---------!').toBe('(gp)j-n-s', {
+        ...out,
+        j: { type: 'joined', user: '7', nick: 'bob', room: '#main', at: 4, from: '10.0.0.1' },
+        n: send(text.accountOutcome('register', 'failed', 'bob')),
+        s: { type: 'said', user: '7', nick: 'bob', room: '#main', text: 'hi', at: 8 },
+      });
     });
   });
 
