@@ -50,9 +50,16 @@ function scriptProblem(name: string): string | undefined {
 /**
  * The key under which two names are one user: the UTS #39 confusables skeleton of the name,
  * NFKC-normalized and case-folded, so `Bob`, `ｂｏｂ` and `bоb` (Cyrillic о) are all `bob`.
- * Only compared, never shown to users: `m` becomes `rn`.
+ * Folding case first hides what a capital passes for: the skeleton is folded and taken again
+ * (a 0 passes for a capital O, so `B0B` is `bob`), and `i` is `l`, since a capital I passes
+ * for an l: `aIice` is `aiice` by case and `alice` by look, so all three are one name. Only
+ * compared, never shown to users: `m` becomes `rn`. Keys an older chatd kept are moved at start
+ * (lib/store/rekey.ts).
  */
-export const nameKey = (name: string): string => skeleton(caseFold(name.normalize('NFKC')));
+export const nameKey = (name: string): string => skeleton(caseFold(skeleton(caseFold(name.normalize('NFKC'))))).replaceAll(SMALL_I, 'l');
+
+// After the skeleton every i-like letter (ı, ι, і, ｉ) is this one, any accent apart (NFD).
+const SMALL_I = 'i';
 
 // JavaScript has no full case folding; upper then lower case is the nearest it has: it also
 // makes `ß` and `ss` one, and `ΟΔΟΣ` and `οδοσ` (the final sigma).

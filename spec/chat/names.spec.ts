@@ -1,3 +1,4 @@
+import unhomoglyph from 'unhomoglyph';
 import { MAX_NAME_LENGTH, nameKey, nameProblem } from '../../lib/chat/names';
 
 const INVISIBLE = 'username must not contain invisible characters';
@@ -88,6 +89,33 @@ describe('nameKey', () => {
     ['capitalized', 'Bob'],
   ])('gives bob %s the key of bob', (_label, name) => {
     expect(nameKey(name)).toBe(nameKey('bob'));
+  });
+
+  it.each([
+    ['aIice', 'alice', 'a capital I for the l'],
+    ['AIICE', 'alice', 'capitals, the Ls as Is'],
+    ['a1ice', 'alice', 'a one for the l'],
+    ['B0B', 'bob', 'zeros for the Os'],
+    ['b0b', 'BOB', 'a zero, against capitals'],
+    ['\u0410\u0406\u0406\u0421\u0415', 'alice', 'Cyrillic capitals, Іs for the Ls'],
+  ])('gives %s the key of %s: %s, a lookalike that folding case first hid', (name, twin) => {
+    expect(nameKey(name)).toBe(nameKey(twin));
+  });
+
+  it('counts i and l as one letter, as a capital I passes for an l: kai and kal are one name', () => {
+    expect(nameKey('kai')).toBe(nameKey('kal'));
+  });
+
+  const NAME_ASCII = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-'];
+
+  it('gives each ASCII letter one key in either case', () => {
+    for (const letter of NAME_ASCII) expect([letter, nameKey(`x${letter.toUpperCase()}y`)]).toEqual([letter, nameKey(`x${letter.toLowerCase()}y`)]);
+  });
+
+  it('gives each ASCII name character, as typed, the key of what confusables.txt says it passes for', () => {
+    const passing = NAME_ASCII.filter((character) => unhomoglyph(character) !== character);
+    expect(passing.map((character) => [character, unhomoglyph(character)])).toEqual([['I', 'l'], ['m', 'rn'], ['0', 'O'], ['1', 'l']]);
+    for (const character of passing) expect([character, nameKey(`x${character}y`)]).toEqual([character, nameKey(`x${unhomoglyph(character)}y`)]);
   });
 
   it('gives rn and m one key, as confusables.txt maps m to rn', () => {
