@@ -20,6 +20,7 @@ import { socketLines } from './edge/lines';
 import { listeners, type TlsSettings } from './edge/listeners';
 import { boundAddress, closeScrapes, listenForScrapes, type MetricsAddress } from './edge/metrics';
 import { fileStore } from './store/file';
+import { rekeying } from './store/rekey';
 import { redisStore } from './store/redis';
 import { type AccountChange, type Registry, registry, WRONG_PASSWORD_DELAY_MS } from './store/registry';
 import { dataKeeper, memoryStore, type Store } from './store/store';
@@ -251,7 +252,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
 
   const openStore = (): Store => {
     if (options.redis !== undefined) return redisStore({ url: options.redis, prefix: options.redisPrefix });
-    return dataKeeper(options.dataDir === undefined ? memoryStore() : fileStore(options.dataDir));
+    return dataKeeper(options.dataDir === undefined ? memoryStore() : rekeying(fileStore(options.dataDir)));
   };
 
   const listen = async (): Promise<AddressInfo> => {
@@ -261,7 +262,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       throw err;
     });
     state.apply(moderationLoaded(data));
-    const accounts = registry(kept, data.accounts, { delayMs: options.wrongPasswordDelayMs, report: (change) => report({ kind: 'account', change }) });
+    const accounts = registry(kept, data, { delayMs: options.wrongPasswordDelayMs, report: (change) => report({ kind: 'account', change }) });
     const stats = () => statsText(figures()).trimEnd().split('\n');
     start({ tally: input, stats }, accounts, kept); // first: a cluster's node takes no one in before it has the cluster's state
     try {

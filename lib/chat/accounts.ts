@@ -17,10 +17,11 @@ export type AccountRequest =
 export type AccountOutcome = 'done' | 'wrong-password' | 'not-registered' | 'taken' | 'failed';
 
 /**
- * How a password check ended: right, wrong, or not made (the store or the hash failed, told to
- * the user as such, never as a wrong password).
+ * How a password check ended: right, wrong, not made (the store or the hash failed, told to the
+ * user as such, never as a wrong password), or right for an account that lost the name to an
+ * older lookalike when name keys changed (its owner is told).
  */
-export type Verdict = 'right' | 'wrong' | 'failed';
+export type Verdict = 'right' | 'wrong' | 'failed' | 'displaced';
 
 /**
  * Registered names as the core sees them: whether a name is registered, now; and checks and

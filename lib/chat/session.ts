@@ -463,7 +463,8 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     const aside = this.aside();
     this.await(this.accounts.verify(nick, password, aside.from), 'failed', (verdict) => {
       if (verdict === 'right') return this.passwordGiven(nick);
-      if (verdict === 'failed') return this.checkFailed(aside);
+      if (verdict === 'failed') return this.askName(aside, text.CHECK_FAILED);
+      if (verdict === 'displaced') return this.askName(aside, text.nameDisplaced(nick));
       aside.wrongPasswords += 1;
       this.send(text.WRONG_PASSWORD);
       if (aside.wrongPasswords < MAX_PASSWORD_TRIES) this.send(text.PASSWORD_PROMPT);
@@ -471,10 +472,11 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     });
   }
 
-  /** The password could not be checked: the user may try again, as after a refused username. */
-  private checkFailed(aside: Occasional): void {
+  /** The password could not be checked, or is that of an account that lost the name: `why`, and
+   * the user may give a username again, as after a refused one. */
+  private askName(aside: Occasional, why: string): void {
     aside.awaitingPassword = undefined;
-    this.refuse({ events: [], replies: [text.CHECK_FAILED, text.PROMPT], quit: false });
+    this.refuse({ events: [], replies: [why, text.PROMPT], quit: false });
   }
 
   /** The name may have been taken while its password was checked: then the prompt again. */

@@ -95,6 +95,10 @@ export const WRONG_PASSWORD = '*** wrong password\n';
 /** To a user whose password could not be checked (the store or the hash failed); they are asked for a username again. */
 export const CHECK_FAILED = '*** could not check your password, try again later\n';
 
+/** To the owner of an account that lost its name to an older lookalike when chatd came to see them as one name. */
+export const nameDisplaced = (nick: string): string =>
+  `*** ${nick} was registered to you, but now counts as the same name as one registered before it, which keeps it; pick another name\n`;
+
 /** `/nick` to a name registered by someone else. */
 export const nameRegistered = (nick: string): string => `*** username ${nick} is registered\n`;
 

@@ -1,7 +1,8 @@
 import Redis from 'ioredis';
 import { Observable } from 'rxjs';
 import { nameKey } from '../chat/names';
-import { type AccountRecord, type AccountsChanged, accountRecord, readData, type Store, type StoreChange, type StoreData, StoreError } from './store';
+import { rekeyAccounts } from './rekey';
+import { type AccountRecord, type AccountsChanged, type AccountTable, accountAt, accountRecord, readData, type Store, type StoreChange, type StoreData, StoreError } from './store';
 
 /** How long a load waits for Redis before it gives up: at start (without it no registered name would
  * be known), and as the bus gets Redis back (the node serves alone meanwhile). */
@@ -29,6 +30,8 @@ export function redisStoreKeys(prefix: string) {
     motd: `${prefix}motd`,
     /** Channel: the name key of each account changed, and nothing else. */
     accountsChanged: `${prefix}accounts-changed`,
+    /** Hash: the key an account was kept under -> the account, as JSON, that lost its name to an older lookalike (rekey.ts). */
+    displaced: `${prefix}displaced`,
   };
 }
 
@@ -66,6 +69,81 @@ for i = 1, #all, 2 do
   if ok and type(ban) == 'table' and ban.address == ARGV[2] then redis.call('HDEL', KEYS[1], all[i]) end
 end
 return 1`;
+
+// Moves fields from key to key in one step, if each checked one is still as read. ARGV is the
+// channel of account changes, then, for each field: its hash (an index into KEYS; the first is
+// the accounts), the field, its text as read ('' for none, ANY for unchecked) and the text to put
+// ('' to remove it). Returns 0, changing nothing, when a checked field changed since it was read.
+const ANY = '*'; // no account, ban (JSON) or name (which may not start with *) is this
+const MOVE_KEYS = `
+for i = 2, #ARGV, 4 do
+  local kept = redis.call('HGET', KEYS[tonumber(ARGV[i])], ARGV[i + 1]) or ''
+  if ARGV[i + 2] ~= '${ANY}' and kept ~= ARGV[i + 2] then return 0 end
+end
+for i = 2, #ARGV, 4 do
+  local hash, field, put = KEYS[tonumber(ARGV[i])], ARGV[i + 1], ARGV[i + 3]
+  if put == '' then redis.call('HDEL', hash, field) else redis.call('HSET', hash, field, put) end
+  if ARGV[i] == '1' then redis.call('PUBLISH', ARGV[1], field) end
+end
+return 1`;
+
+/** How many times a load moves keys before it gives up on data that keeps changing under it. */
+const MAX_MOVE_ATTEMPTS = 3;
+
+/** The hashes whose fields are name keys, as read. */
+interface KeptHashes {
+  readonly accounts: Record<string, string>;
+  readonly ops: Record<string, string>;
+  readonly bans: Record<string, string>;
+}
+
+/** One field to set or remove in a hash, if it is still as read (`kept`; none: unchecked). */
+interface KeyMove {
+  readonly hash: 'accounts' | 'displaced' | 'ops' | 'bans';
+  readonly field: string;
+  readonly kept: string | undefined;
+  readonly put: string | undefined;
+}
+
+/**
+ * What moves every account, `/op` name and ban to the key nameKey gives it now (rekey.ts): an
+ * account that comes to share one with an older account goes to the displaced; of two bans, the
+ * later stays. Removals first, so that a field one of them frees can be set again.
+ */
+function keyMoves(hashes: KeptHashes, accounts: AccountTable): KeyMove[] {
+  const rekeyed = rekeyAccounts(accounts);
+  const accountMoves = rekeyed.changedKeys.map((field): KeyMove => {
+    const record = accountAt(rekeyed.accounts, field);
+    return { hash: 'accounts', field, kept: ownField(hashes.accounts, field) ?? '', put: record === undefined ? undefined : JSON.stringify(record) };
+  });
+  const displaced = rekeyed.displaced.map(([field, record]): KeyMove => ({ hash: 'displaced', field, kept: undefined, put: JSON.stringify(record) }));
+  const ops = Object.entries(hashes.ops).flatMap(([field, name]) => moved('ops', field, nameKey(name), name));
+  const bans = Object.entries(hashes.bans)
+    .map(([field, text]) => ({ field, text, ban: jsonOf(text) }))
+    .sort((a, b) => atOf(a.ban) - atOf(b.ban)) // the later one put last
+    .flatMap(({ field, text, ban }) => (isNamed(ban) ? moved('bans', field, nameKey(ban.name), text) : []));
+  const all = [...accountMoves, ...displaced, ...ops, ...bans];
+  return [...all.filter((move) => move.put === undefined), ...all.filter((move) => move.put !== undefined)];
+}
+
+/** Moving `text` from `field` to `key`, when they differ. */
+const moved = (hash: 'ops' | 'bans', field: string, key: string, text: string): KeyMove[] =>
+  key === field ? [] : [{ hash, field, kept: text, put: undefined }, { hash, field: key, kept: undefined, put: text }];
+
+/** A hash's own field: never one an object inherits. */
+const ownField = (hash: Record<string, string>, field: string): string | undefined => (Object.hasOwn(hash, field) ? hash[field] : undefined);
+
+/** `text` parsed, or undefined when it is not JSON (a load has refused it already). */
+function jsonOf(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+const isNamed = (value: unknown): value is { readonly name: string } =>
+  typeof value === 'object' && value !== null && 'name' in value && typeof value.name === 'string';
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const isWrongType = (err: unknown): boolean => errorText(err).startsWith('WRONGTYPE');
@@ -151,17 +229,40 @@ export function redisStore(options: RedisStoreOptions): Store {
           commands.once('ready', onReady);
         });
 
-  const load = async (): Promise<StoreData> => {
-    await connected(true);
-    const read = await commands.multi().hgetall(keys.accounts).hgetall(keys.ops).hgetall(keys.bans).get(keys.motd).exec().catch((err: unknown) => {
+  /** Everything kept, as read, and as StoreData. */
+  const readAll = async (): Promise<{ readonly hashes: KeptHashes; readonly data: StoreData }> => {
+    const read = await commands.multi().hgetall(keys.accounts).hgetall(keys.ops).hgetall(keys.bans).get(keys.motd).hgetall(keys.displaced).exec().catch((err: unknown) => {
       throw unreachable(err);
     });
-    const [accounts, ops, bans, motd] = replies(options.prefix, read);
-    if (!isHash(accounts) || !isHash(ops) || !isHash(bans)) throw new StoreError('CHAT_STORE_CORRUPT', `Redis data under ${options.prefix} is not chatd's`);
+    const [accounts, ops, bans, motd, displaced] = replies(options.prefix, read);
+    if (!isHash(accounts) || !isHash(ops) || !isHash(bans) || !isHash(displaced)) throw new StoreError('CHAT_STORE_CORRUPT', `Redis data under ${options.prefix} is not chatd's`);
     const banList = jsonFields(keys.bans, bans).map(([, ban]) => ban).sort((a, b) => atOf(a) - atOf(b));
-    const data = readData({ accounts: Object.fromEntries(jsonFields(keys.accounts, accounts)), ops: Object.values(ops), bans: banList, motd: motd ?? '' });
+    const data = readData({
+      accounts: Object.fromEntries(jsonFields(keys.accounts, accounts)),
+      displaced: jsonFields(keys.displaced, displaced).map(([, record]) => record),
+      ops: Object.values(ops),
+      bans: banList,
+      motd: motd ?? '',
+    });
     if (typeof data === 'string') throw new StoreError('CHAT_STORE_CORRUPT', `Redis data under ${options.prefix} is corrupt: ${data}`);
-    return data;
+    return { hashes: { accounts, ops, bans }, data };
+  };
+
+  /** Moves what an older chatd kept under other name keys (rekey.ts), and reads everything again,
+   * until nothing is left to move: two nodes that start at once move it once. */
+  const load = async (): Promise<StoreData> => {
+    await connected(true);
+    for (let attempt = 1; ; attempt++) {
+      const { hashes, data } = await readAll();
+      const moves = keyMoves(hashes, data.accounts);
+      if (moves.length === 0) return data;
+      if (attempt > MAX_MOVE_ATTEMPTS) throw new StoreError('CHAT_STORE_UNWRITABLE', `could not move the name keys under ${options.prefix}: they kept changing`);
+      const hashKeys = [keys.accounts, keys.displaced, keys.ops, keys.bans];
+      const args = moves.flatMap(({ hash, field, kept, put }) => [String(hashKeys.indexOf(keys[hash]) + 1), field, kept ?? ANY, put ?? '']);
+      await commands.eval(MOVE_KEYS, hashKeys.length, ...hashKeys, keys.accountsChanged, ...args).catch((err: unknown) => {
+        throw unreachable(err);
+      });
+    }
   };
 
   const account = async (key: string): Promise<AccountRecord | undefined> => {

@@ -35,10 +35,11 @@ function hashOf(password: string, salt: Buffer, cost: number): Promise<Buffer> {
   });
 }
 
-async function newRecord(name: string, password: string, cost: number): Promise<AccountRecord> {
+/** A record of `password` for `name`, registered at `registeredAt` (now, for a new one). */
+async function newRecord(name: string, password: string, cost: number, registeredAt: number | undefined = Date.now()): Promise<AccountRecord> {
   const salt = randomBytes(SALT_BYTES);
   const hash = await hashOf(password, salt, cost);
-  return { name, salt: salt.toString('base64'), hash: hash.toString('base64'), cost };
+  return { name, salt: salt.toString('base64'), hash: hash.toString('base64'), cost, ...(registeredAt === undefined ? {} : { registeredAt }) };
 }
 
 /** True when `password` hashes to the record's hash; compared in constant time. */
@@ -63,9 +64,23 @@ export interface Registry extends Accounts {
  * MAX_WRONG_PASSWORD_DELAY_MS; a right one resets it. A change takes effect once it is saved;
  * one that cannot be saved changes nothing.
  */
-export function registry(store: Store, loaded: StoreData['accounts'], overrides: Partial<RegistryOptions> = {}): Registry {
+export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'displaced'>, overrides: Partial<RegistryOptions> = {}): Registry {
   const { cost, delayMs, report } = { ...DEFAULT_OPTIONS, ...overrides };
-  const accounts = new Map(Object.entries(loaded)); // by name key
+  const accounts = new Map(Object.entries(loaded.accounts)); // by name key
+  const displaced = new Map<string, AccountRecord[]>(); // by name key: the accounts that lost it to an older lookalike
+  const keepDisplaced = (records: readonly AccountRecord[]) => {
+    displaced.clear();
+    for (const record of records) {
+      const key = nameKey(record.name);
+      displaced.set(key, [...(displaced.get(key) ?? []), record]);
+    }
+  };
+  keepDisplaced(loaded.displaced);
+  /** Whether `password` is that of an account `name` lost to an older lookalike. */
+  const lostTo = async (name: string, password: string): Promise<boolean> => {
+    for (const record of displaced.get(nameKey(name)) ?? []) if (await matches(record, password)) return true;
+    return false;
+  };
   const wrongTries = new Map<string, number>(); // by address, the longest-quiet first
 
   const delayFor = (address: string): number => {
@@ -130,7 +145,7 @@ export function registry(store: Store, loaded: StoreData['accounts'], overrides:
     }
     if (kept === undefined) return 'not-registered'; // unregistered while its password was checked
     if (request.kind === 'unregister') return commit(key, null, kept, { kind: 'unregistered', name: kept.name, from });
-    return commit(key, await newRecord(kept.name, request.newPassword, cost), kept, { kind: 'password-changed', name: kept.name, from });
+    return commit(key, await newRecord(kept.name, request.newPassword, cost, kept.registeredAt), kept, { kind: 'password-changed', name: kept.name, from });
   };
   // Changes run one at a time: each reads what the one before it saved.
   let changing: Promise<unknown> = Promise.resolve();
@@ -142,9 +157,10 @@ export function registry(store: Store, loaded: StoreData['accounts'], overrides:
   const refresh = async (changed: AccountsChanged): Promise<void> => {
     if (changed !== 'all') return void (await current(changed.key));
     try {
-      const { accounts: all } = await store.load();
+      const { accounts: all, displaced: lost } = await store.load();
       accounts.clear();
       for (const [key, record] of Object.entries(all)) accounts.set(key, record);
+      keepDisplaced(lost);
     } catch (err) {
       report({ kind: 'read-failed', error: err instanceof Error ? err : new Error(String(err)) });
     }
@@ -161,7 +177,7 @@ export function registry(store: Store, loaded: StoreData['accounts'], overrides:
     registered: (name) => accounts.has(nameKey(name)),
     verify: (name, password, address) =>
       check(name, password, address).pipe(
-        map((right): Verdict => (right === true ? 'right' : 'wrong')),
+        mergeMap((right) => (right === true ? of<Verdict>('right') : from(lostTo(name, password)).pipe(map((lost): Verdict => (lost ? 'displaced' : 'wrong'))))),
         failing<Verdict>('failed'),
       ),
     change: (request, address) =>

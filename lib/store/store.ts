@@ -18,6 +18,9 @@ export interface AccountRecord {
   readonly hash: string;
   /** scrypt's cost (N) when the hash was made, so a dearer cost later still checks older hashes. */
   readonly cost: number;
+  /** When the name was registered, in ms; absent in a record made before chatd kept it. Of two
+   * accounts that come to share a key (rekey.ts), the older keeps the name. */
+  readonly registeredAt?: number;
 }
 
 /** Accounts by name key, in an object with no prototype (see accountTable), as JSON keeps them. */
@@ -37,12 +40,17 @@ export function accountTable(entries: Iterable<readonly [string, AccountRecord]>
 export const accountAt = (accounts: AccountTable, key: string): AccountRecord | undefined =>
   Object.hasOwn(accounts, key) ? accounts[key] : undefined;
 
-/** Everything kept: registered names by their name key (lookalikes share one), and moderation's. */
+/**
+ * Everything kept: registered names by their name key (lookalikes share one), the accounts that
+ * lost their name to an older lookalike when name keys changed (rekey.ts; their owners are told
+ * at their next login), and moderation's.
+ */
 export interface StoreData extends ModerationData {
   readonly accounts: AccountTable;
+  readonly displaced: readonly AccountRecord[];
 }
 
-export const EMPTY_DATA: StoreData = { accounts: accountTable(), ops: [], bans: [], motd: '' };
+export const EMPTY_DATA: StoreData = { accounts: accountTable(), displaced: [], ops: [], bans: [], motd: '' };
 
 /** A place that keeps the data whole: `save` replaces all of it, so what `load` finds is one save's. */
 export interface WholeStore {
@@ -97,9 +105,10 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 /** `value` as an account, or undefined when it is not one. */
 export function accountRecord(value: unknown): AccountRecord | undefined {
   if (!isRecord(value)) return undefined;
-  const { name, salt, hash, cost } = value;
+  const { name, salt, hash, cost, registeredAt } = value;
   if (typeof name !== 'string' || typeof salt !== 'string' || typeof hash !== 'string' || typeof cost !== 'number') return undefined;
-  return { name, salt, hash, cost };
+  if (registeredAt !== undefined && typeof registeredAt !== 'number') return undefined;
+  return { name, salt, hash, cost, ...(registeredAt === undefined ? {} : { registeredAt }) };
 }
 
 function ban(value: unknown): Ban | undefined {
@@ -129,8 +138,11 @@ export function readData(json: unknown): StoreData | string {
     if (record === undefined) return `account ${JSON.stringify(key)} is not a name, salt, hash and cost`;
     accounts[key] = record;
   }
+  const { displaced = [] } = json;
+  const displacedRecords = Array.isArray(displaced) ? displaced.map(accountRecord) : [undefined];
+  if (displacedRecords.some((record) => record === undefined)) return '"displaced" is not a list of accounts';
   const moderation = moderationData(json);
-  return typeof moderation === 'string' ? moderation : { accounts, ...moderation };
+  return typeof moderation === 'string' ? moderation : { accounts, displaced: displacedRecords.flatMap((record) => record ?? []), ...moderation };
 }
 
 /** `data` with `change` made, or undefined when an account change's `expected` is not the kept one's. */

@@ -1,0 +1,65 @@
+import { nameKey } from '../chat/names';
+import { type AccountRecord, type AccountTable, accountTable, type StoreData, type WholeStore } from './store';
+
+/**
+ * Accounts kept by an older chatd, whose name keys nameKey no longer gives (it came to see that
+ * `aIice` is `alice`), moved to the keys it gives now: what a store does with them at start.
+ */
+export interface Rekeyed {
+  /** Every account under the key nameKey gives its name now. */
+  readonly accounts: AccountTable;
+  /** The accounts that now share a key with an older one, which keeps the name; each with the key it was kept under. */
+  readonly displaced: readonly (readonly [string, AccountRecord])[];
+  /** The keys whose account moved or went: none when there was nothing to move. */
+  readonly changedKeys: readonly string[];
+}
+
+/**
+ * Older first: a record without a registration time is older than one with it (it was made
+ * before chatd kept them); between equals, the one under the smaller key, so that every node
+ * that moves the same accounts picks the same one.
+ */
+function olderFirst([keyA, a]: readonly [string, AccountRecord], [keyB, b]: readonly [string, AccountRecord]): number {
+  const age = (a.registeredAt ?? -Infinity) - (b.registeredAt ?? -Infinity);
+  if (age < 0 || age > 0) return age;
+  return keyA < keyB ? -1 : keyA > keyB ? 1 : 0;
+}
+
+/** `accounts` under the keys nameKey gives their names now; of accounts that come to share one, the older keeps it. */
+export function rekeyAccounts(accounts: AccountTable): Rekeyed {
+  const byKey = new Map<string, (readonly [string, AccountRecord])[]>();
+  for (const entry of Object.entries(accounts)) {
+    const key = nameKey(entry[1].name);
+    byKey.set(key, [...(byKey.get(key) ?? []), entry]);
+  }
+  const kept: [string, AccountRecord][] = [];
+  const displaced: (readonly [string, AccountRecord])[] = [];
+  const changedKeys = new Set<string>();
+  for (const [key, sharing] of byKey) {
+    const [older, ...younger] = [...sharing].sort(olderFirst);
+    if (older === undefined) continue;
+    kept.push([key, older[1]]);
+    if (older[0] !== key) changedKeys.add(older[0]).add(key);
+    for (const entry of younger) changedKeys.add(entry[0]);
+    displaced.push(...younger);
+  }
+  return { accounts: accountTable(kept), displaced, changedKeys: [...changedKeys] };
+}
+
+/**
+ * `whole`, whose `load` moves the accounts an older chatd kept under other keys (rekeyAccounts),
+ * adds those that lost their name to the displaced, and saves that before it answers.
+ */
+export function rekeying(whole: WholeStore): WholeStore {
+  return {
+    load: async () => {
+      const loaded = await whole.load();
+      const { accounts, displaced, changedKeys } = rekeyAccounts(loaded.accounts);
+      if (changedKeys.length === 0) return loaded;
+      const data: StoreData = { ...loaded, accounts, displaced: [...loaded.displaced, ...displaced.map(([, record]) => record)] };
+      await whole.save(data);
+      return data;
+    },
+    save: (data) => whole.save(data),
+  };
+}
