@@ -94,7 +94,7 @@ describeWithRedis('redisStore', () => {
     await store.change({ type: 'unbanned', user: 'n:1', nick: 'ann', target: '10.0.0.2', at });
     await store.change({ type: 'unbanned', user: 'n:1', nick: 'ann', target: 'gus', at });
     await store.change({ type: 'motd', user: 'n:1', nick: 'ann', text: 'hello', at });
-    expect(await open(prefix).load()).toEqual({ accounts: {}, ops: ['cat'], bans: [ban('fay', '10.0.0.3')], motd: 'hello' });
+    expect(await open(prefix).load()).toEqual({ accounts: {}, displaced: [], ops: ['cat'], bans: [ban('fay', '10.0.0.3')], motd: 'hello' });
   });
 
   it('refuses corrupt data with CHAT_STORE_CORRUPT, naming the key', async () => {
