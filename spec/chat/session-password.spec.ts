@@ -81,6 +81,18 @@ describe('session with registered names', () => {
     });
   });
 
+  it('tells the owner of an account that lost the name to an older lookalike, and asks for a username again', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const input = cold<Input>(' ----a-b---c', { a: 'ann', b: 'her-old-one', c: 'anne' });
+      const seat = { state: new ChatState(), bus: memoryBus(), accounts: { ...accounts(0, cold), verify: () => of<Verdict>('displaced') } };
+      expectObservable(observed(input, seat, true), '^-----------!').toBe('(gp)q-(dp)j', {
+        ...out,
+        d: send(text.nameDisplaced('ann')),
+        j: { type: 'joined', user: '7', nick: 'anne', room: '#main', at: 10, from: '10.0.0.1' },
+      });
+    });
+  });
+
   it('tells the user an account change that errored was not saved, and goes on', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>(' ----a-b-c', { a: 'bob', b: '/register right-one', c: 'hi' });
