@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import { Observable } from 'rxjs';
 import { nameKey } from '../chat/names';
 import { rekeyAccounts } from './rekey';
-import { type AccountRecord, type AccountsChanged, type AccountTable, accountAt, accountRecord, readData, type Store, type StoreChange, type StoreData, StoreError } from './store';
+import { type AccountRecord, type AccountsChanged, type AccountTable, accountRecord, readData, type Store, type StoreChange, type StoreData, StoreError } from './store';
 
 /** How long a load waits for Redis before it gives up: at start (without it no registered name would
  * be known), and as the bus gets Redis back (the node serves alone meanwhile). */
@@ -111,9 +111,10 @@ interface KeyMove {
  * later stays. Removals first, so that a field one of them frees can be set again.
  */
 function keyMoves(hashes: KeptHashes, accounts: AccountTable): KeyMove[] {
-  const rekeyed = rekeyAccounts(accounts);
+  const rekeyed = rekeyAccounts(Object.entries(accounts));
+  const rekeyedAccounts = new Map(rekeyed.accounts);
   const accountMoves = rekeyed.changedKeys.map((field): KeyMove => {
-    const record = accountAt(rekeyed.accounts, field);
+    const record = rekeyedAccounts.get(field);
     return { hash: 'accounts', field, kept: ownField(hashes.accounts, field) ?? '', put: record === undefined ? undefined : JSON.stringify(record) };
   });
   const displaced = rekeyed.displaced.map(([field, record]): KeyMove => ({ hash: 'displaced', field, kept: undefined, put: JSON.stringify(record) }));

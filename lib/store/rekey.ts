@@ -1,13 +1,13 @@
 import { nameKey } from '../chat/names';
-import { type AccountRecord, type AccountTable, accountTable, type StoreData, type WholeStore } from './store';
+import { type AccountRecord, accountTable, type StoreData, type WholeStore } from './store';
 
 /**
  * Accounts kept by an older chatd, whose name keys nameKey no longer gives (it came to see that
  * `aIice` is `alice`), moved to the keys it gives now: what a store does with them at start.
  */
 export interface Rekeyed {
-  /** Every account under the key nameKey gives its name now. */
-  readonly accounts: AccountTable;
+  /** Every account under the key nameKey gives its name now, as entries (a table or a Map takes them). */
+  readonly accounts: readonly (readonly [string, AccountRecord])[];
   /** The accounts that now share a key with an older one, which keeps the name; each with the key it was kept under. */
   readonly displaced: readonly (readonly [string, AccountRecord])[];
   /** The keys whose account moved or went: none when there was nothing to move. */
@@ -25,10 +25,10 @@ function olderFirst([keyA, a]: readonly [string, AccountRecord], [keyB, b]: read
   return keyA < keyB ? -1 : keyA > keyB ? 1 : 0;
 }
 
-/** `accounts` under the keys nameKey gives their names now; of accounts that come to share one, the older keeps it. */
-export function rekeyAccounts(accounts: AccountTable): Rekeyed {
+/** `accounts` (key, record) under the keys nameKey gives their names now; of accounts that come to share one, the older keeps it. */
+export function rekeyAccounts(accounts: Iterable<readonly [string, AccountRecord]>): Rekeyed {
   const byKey = new Map<string, (readonly [string, AccountRecord])[]>();
-  for (const entry of Object.entries(accounts)) {
+  for (const entry of accounts) {
     const key = nameKey(entry[1].name);
     byKey.set(key, [...(byKey.get(key) ?? []), entry]);
   }
@@ -43,7 +43,7 @@ export function rekeyAccounts(accounts: AccountTable): Rekeyed {
     for (const entry of younger) changedKeys.add(entry[0]);
     displaced.push(...younger);
   }
-  return { accounts: accountTable(kept), displaced, changedKeys: [...changedKeys] };
+  return { accounts: kept, displaced, changedKeys: [...changedKeys] };
 }
 
 /**
@@ -54,9 +54,9 @@ export function rekeying(whole: WholeStore): WholeStore {
   return {
     load: async () => {
       const loaded = await whole.load();
-      const { accounts, displaced, changedKeys } = rekeyAccounts(loaded.accounts);
+      const { accounts, displaced, changedKeys } = rekeyAccounts(Object.entries(loaded.accounts));
       if (changedKeys.length === 0) return loaded;
-      const data: StoreData = { ...loaded, accounts, displaced: [...loaded.displaced, ...displaced.map(([, record]) => record)] };
+      const data: StoreData = { ...loaded, accounts: accountTable(accounts), displaced: [...loaded.displaced, ...displaced.map(([, record]) => record)] };
       await whole.save(data);
       return data;
     },
