@@ -243,7 +243,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       const log = (message: string) => report({ kind: 'bus', message });
       // Each recovery loads moderation again: changes made on other nodes meanwhile are not all on the stream after the snapshot.
       const reload = async () => moderationLoaded(await kept.load());
-      bus = cluster = redisBus({ url: options.redis, prefix: options.redisPrefix, nodeId, snapshot: () => state.toJSON(), reload, log });
+      bus = cluster = redisBus({ url: options.redis, prefix: options.redisPrefix, nodeId, snapshot: state, limits: { maxLineBytes: options.maxLineBytes }, reload, log });
     }
     // Names registered or dropped on another node: `registered` answers at once, from what the registry knows.
     const refreshed$ = kept.accountsChanged$.pipe(concatMap((changed) => accounts.refresh(changed)), ignoreElements());

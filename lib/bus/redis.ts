@@ -1,6 +1,8 @@
 import Redis from 'ioredis';
 import { Observable, Subject } from 'rxjs';
-import { type ChatEvent, isChatEvent, isStateData, type ModerationLoaded, type StateData } from '../chat/events';
+import { type ChatEvent, type HistoryEvent, isChatEvent, isStateData, type ModerationLoaded, type StateData } from '../chat/events';
+import type { HistoryChanges } from '../chat/state';
+import { eventProblem, stateProblem, type WireLimits } from '../chat/wire';
 import type { Bus } from './bus';
 
 /** How often a node says it is alive. */
@@ -11,6 +13,16 @@ export const NODE_TTL_MS = 10_000;
 export const REAP_EVERY_MS = 2_000;
 /** How often a node offers a snapshot of the state, when events came since the last one. */
 export const SNAPSHOT_EVERY_MS = 5_000;
+/**
+ * How long the lease to write snapshots holds unless renewed: one node at a time writes them, and
+ * renews it at each write; a node that died leaves it to another within this.
+ */
+export const SNAPSHOT_LEASE_MS = 3 * SNAPSHOT_EVERY_MS;
+/**
+ * History a snapshot serialises in one turn of the event loop, in characters of JSON, before it
+ * lets the chat go on: a snapshot of many rooms' histories is written in parts, never in one go.
+ */
+export const SNAPSHOT_PART_CHARS = 256 * 1024;
 /** Stream entries one read takes at most: with ENTRY_EVENTS, what one turn of a catching-up node hands out. */
 export const READ_BATCH_ENTRIES = 100;
 /**
@@ -47,7 +59,9 @@ export interface RedisBusOptions {
   /** This node, unique per process start: the prefix of its users' ids. */
   readonly nodeId: string;
   /** The state as of the last event handed out: what a snapshot holds. */
-  readonly snapshot: () => StateData;
+  readonly snapshot: SnapshotSource;
+  /** The limits set by flags that events on the bus are checked against: every node of a cluster must share them. */
+  readonly limits: WireLimits;
   /**
    * Reads again the cluster's data that the snapshot does not hold (moderation's, from the store),
    * as the event that loads it: handed out just after `restored`, before the stream's events that
@@ -57,6 +71,14 @@ export interface RedisBusOptions {
   readonly reload: () => Promise<ModerationLoaded>;
   /** Where the bus says what went wrong (bad entries, lost writes, outages). */
   readonly log: (message: string) => void;
+}
+
+/** What a snapshot is made of: the state but for its rooms' histories, and those apart, only the rooms changed. */
+export interface SnapshotSource {
+  /** The state, every room's history left out. */
+  outline(): StateData;
+  /** The rooms whose history changed after `since` (0 at first), and the version to ask from next. */
+  historyChanges(since: number): HistoryChanges;
 }
 
 /** How a node sees its cluster, for the metrics. */
@@ -84,19 +106,49 @@ export interface RedisBus extends Bus {
   close(): Promise<void>;
 }
 
-// Keeps the snapshot only if it is newer than the stored one, and trims the stream below the one
-// before: a node that read the older snapshot is still reading the events after it.
-const SAVE_SNAPSHOT = `
-local function id(text) local ms, seq = string.match(text, '(%d+)-(%d+)') return tonumber(ms), tonumber(seq) end
-local prev = redis.call('HGET', KEYS[1], 'id')
-if prev then
-  local pms, pseq = id(prev)
-  local nms, nseq = id(ARGV[1])
-  if nms < pms or (nms == pms and nseq <= pseq) then return 0 end
-end
-redis.call('HSET', KEYS[1], 'id', ARGV[1], 'state', ARGV[2])
-if prev then redis.call('XTRIM', KEYS[2], 'MINID', prev) end
+// The lease to write snapshots, taken (SET NX PX) or renewed by the node that holds it; 1 when it is this node's.
+const TAKE_LEASE = `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`;
+
+const RELEASE_LEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1`;
+
+// Keeps the snapshot only if this node holds the lease and it is newer than the stored one: the
+// state without histories, and the histories that changed (room, lines, ...), each room's in a
+// field of its own; a room not kept loses its field. Then trims the stream below the snapshot
+// before: a node that read the older one is still reading the events after it. A stored id that
+// is not one (garbage) or is past the stream's end (forged) is written over, never obeyed.
+const SAVE_SNAPSHOT = `
+if redis.call('GET', KEYS[4]) ~= ARGV[3] then return -1 end
+local function id(text) local ms, seq = string.match(text or '', '^(%d+)-(%d+)$') return tonumber(ms), tonumber(seq) end
+local function before(ams, aseq, bms, bseq) return ams < bms or (ams == bms and aseq < bseq) end
+local prev = redis.call('HGET', KEYS[1], 'id')
+local pms, pseq = id(prev)
+if pms then
+  local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
+  local lms, lseq = id(last and last[1])
+  if not lms or before(lms, lseq, pms, pseq) then pms = nil end
+end
+local nms, nseq = id(ARGV[1])
+if pms and not before(pms, pseq, nms, nseq) then return 0 end
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'state', ARGV[2], 'history', 'apart')
+for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end
+local kept = {}
+for _, room in ipairs(cjson.decode(ARGV[4])) do kept[room] = true end
+for _, room in ipairs(redis.call('HKEYS', KEYS[3])) do
+  if not kept[room] then redis.call('HDEL', KEYS[3], room) end
+end
+if pms then redis.call('XTRIM', KEYS[2], 'MINID', prev) end
+return 1`;
+
+// The snapshot and the histories beside it, read at once: a snapshot written between two reads would mix two.
+const LOAD_SNAPSHOT = `
+return { redis.call('HGET', KEYS[1], 'id'), redis.call('HGET', KEYS[1], 'state'), redis.call('HGET', KEYS[1], 'history'),
+  redis.call('HGETALL', KEYS[2]), redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1] }`;
 
 const EMPTY_STATE: StateData = { users: [], rooms: [] };
 /** True when stream entry id `a` comes before `b`. */
@@ -108,6 +160,44 @@ const isBefore = (a: string, b: string): boolean => {
 const later = (a: string, b: string): string => (isBefore(a, b) ? b : a);
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+const STREAM_ID = /^\d+-\d+$/;
+
+/** A snapshot as read, whole or skipped. */
+interface LoadedSnapshot {
+  readonly id: string;
+  readonly state: StateData;
+  /** False when its rooms' histories are not (all) beside it in Redis: the next snapshot writes every one. */
+  readonly historiesApart: boolean;
+}
+
+const NO_SNAPSHOT: LoadedSnapshot = { id: '0-0', state: EMPTY_STATE, historiesApart: false };
+
+/** A Lua reply's item as text, or undefined. */
+const textOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+const parsed = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+/** Each changed room and its lines as JSON, serialised over as many turns as SNAPSHOT_PART_CHARS asks. */
+async function serialiseHistories(changed: ReadonlyMap<string, readonly HistoryEvent[]>): Promise<string[]> {
+  const parts: string[] = [];
+  let sinceTurn = 0;
+  for (const [room, lines] of changed) {
+    const json = JSON.stringify(lines);
+    parts.push(room, json);
+    sinceTurn += json.length;
+    if (sinceTurn < SNAPSHOT_PART_CHARS) continue;
+    sinceTurn = 0;
+    await nextTurn();
+  }
+  return parts;
+}
 
 /**
  * The bus of a cluster: events are appended to one Redis Stream, which gives them one order, and
@@ -122,6 +212,8 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   const keys = {
     stream: `${prefix}events`,
     snapshot: `${prefix}snapshot`,
+    history: `${prefix}snapshot-history`,
+    lease: `${prefix}snapshot-lease`,
     nodes: `${prefix}nodes`,
     node: (node: string) => `${prefix}node:${node}`,
     reaped: (node: string) => `${prefix}reaped:${node}`,
@@ -149,6 +241,8 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   let closed = false;
   let lastId = '0-0';
   let savedId = '0-0';
+  let historySaved = 0; // the state's history version the last snapshot written here holds
+  let saving = false;
   let shownUpTo = '0-0'; // the last entry handed out before an outage: what this node's users saw
   let replayUntil: string | undefined; // after a recovery, until read: entries shown before it
   let generation = 0; // a recovery moves the read position; a read begun before it is void
@@ -176,7 +270,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     };
   });
 
-  const skip = (id: string, text: string) => log(`bus: skipped entry ${id}, not an event this node knows: ${text.slice(0, 200)}`);
+  const skip = (id: string, why: string, text: string) => log(`bus: skipped entry ${id}, ${why}: ${text.slice(0, 200)}`);
 
   // An entry holds an array of events (or, from a node before batching, one event), and the write
   // that made it. One of this node's writes that failed, its events handed out here then, is
@@ -196,8 +290,9 @@ export function redisBus(options: RedisBusOptions): RedisBus {
       value = undefined;
     }
     for (const event of Array.isArray(value) ? value : [value]) {
-      if (isChatEvent(event)) events.next(event);
-      else skip(id, JSON.stringify(event) ?? text);
+      const problem = isChatEvent(event) ? eventProblem(event, options.limits) : 'not an event this node knows';
+      if (problem !== undefined) skip(id, problem, JSON.stringify(event) ?? text);
+      else if (isChatEvent(event)) events.next(event);
     }
   };
 
@@ -236,13 +331,48 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     return kept.length > 0 ? shownUpTo : undefined;
   };
 
-  const loadSnapshot = async (): Promise<{ id: string; state: StateData }> => {
-    const [id, text] = await commands.hmget(keys.snapshot, 'id', 'state');
-    if (id === null || id === undefined || text === null || text === undefined) return { id: '0-0', state: EMPTY_STATE };
-    const state: unknown = JSON.parse(text);
-    if (isStateData(state)) return { id, state };
-    log(`bus: skipped the snapshot at ${id}, not a state this node knows`);
-    return { id: '0-0', state: EMPTY_STATE };
+  // A snapshot that is not one chatd writes (garbage, forged, of a newer node) is skipped, once, with
+  // one line: the node reads the stream from its start (what is left of it) rather than loop on it.
+  const loadSnapshot = async (): Promise<LoadedSnapshot> => {
+    const reply: unknown = await commands.eval(LOAD_SNAPSHOT, 3, keys.snapshot, keys.history, keys.stream);
+    const [id, text, apart, histories, last] = Array.isArray(reply) ? reply : [];
+    const found = textOf(id);
+    if (found === undefined && textOf(text) === undefined) return NO_SNAPSHOT;
+    const lastId = Array.isArray(last) ? textOf(last[0]) : undefined;
+    const state = snapshotState(found, textOf(text), textOf(apart) === 'apart' ? histories : undefined, lastId);
+    if (found === undefined || typeof state === 'string') {
+      log(`bus: skipped the snapshot at ${JSON.stringify(found ?? null).slice(0, 60)}, ${typeof state === 'string' ? state : 'it has no id'}; reading the stream from its start`);
+      return NO_SNAPSHOT;
+    }
+    return { id: found, state, historiesApart: textOf(apart) === 'apart' };
+  };
+
+  /** The state a snapshot holds, its histories put back in; or why it is not one. */
+  const snapshotState = (id: string | undefined, text: string | undefined, histories: unknown, lastId: string | undefined): StateData | string => {
+    if (id === undefined || !STREAM_ID.test(id)) return 'its id is not a stream id';
+    if (lastId === undefined || isBefore(lastId, id)) return 'its id is past the end of the stream';
+    const state = parsed(text ?? '');
+    if (!isStateData(state)) return 'not a state this node knows';
+    const lines = historiesOf(histories);
+    if (typeof lines === 'string') return lines;
+    const rooms = state.rooms.map((room) => ({ ...room, history: lines.get(room.room) ?? room.history }));
+    const whole = { users: state.users, rooms };
+    return stateProblem(whole, options.limits) ?? whole;
+  };
+
+  /** The histories kept beside a snapshot (a flat list of room, lines...), by room; or why they are not. */
+  const historiesOf = (flat: unknown): Map<string, readonly HistoryEvent[]> | string => {
+    const lines = new Map<string, readonly HistoryEvent[]>();
+    if (flat === undefined) return lines;
+    if (!Array.isArray(flat)) return 'its histories are not a hash';
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const room = textOf(flat[i]);
+      const history = parsed(textOf(flat[i + 1]) ?? '');
+      const data = { users: [], rooms: [{ room, topic: null, history }] };
+      if (room === undefined || !isStateData(data)) return `the history of ${JSON.stringify(room ?? null).slice(0, 40)} is not one`;
+      lines.set(room, data.rooms[0]?.history ?? []);
+    }
+    return lines;
   };
 
   const reload = async (): Promise<ModerationLoaded | undefined> => {
@@ -278,6 +408,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
       generation += 1;
       lastId = snapshot.id;
       savedId = snapshot.id;
+      if (!snapshot.historiesApart) historySaved = -1; // nothing beside it to keep: the next snapshot writes every room's
       replayUntil = replaying;
       up = true;
       events.next({ type: 'restored', node: nodeId, state: snapshot.state, rejoined: everUp, at: Date.now() });
@@ -342,11 +473,26 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     if (up) nodesAlive = alive;
   };
 
+  // One node at a time writes snapshots (the lease's holder), and only the histories that changed
+  // since its last one, serialised over several turns: the chat never waits for a whole snapshot.
   const saveSnapshot = async () => {
-    if (lastId === savedId || readers === 0) return;
-    const id = lastId;
-    await commands.eval(SAVE_SNAPSHOT, 2, keys.snapshot, keys.stream, id, JSON.stringify(options.snapshot()));
-    savedId = id;
+    if (lastId === savedId || readers === 0 || saving) return;
+    saving = true;
+    try {
+      if ((await commands.eval(TAKE_LEASE, 1, keys.lease, nodeId, SNAPSHOT_LEASE_MS)) !== 1) return;
+      const [id, from] = [lastId, generation];
+      const outline = JSON.stringify(options.snapshot.outline());
+      const changes = options.snapshot.historyChanges(historySaved);
+      const parts = await serialiseHistories(changes.changed);
+      if (from !== generation || !up) return; // the state was restored meanwhile: what was taken is void
+      const kept = JSON.stringify(changes.kept);
+      const written = await commands.eval(SAVE_SNAPSHOT, 4, keys.snapshot, keys.stream, keys.history, keys.lease, id, outline, nodeId, kept, ...parts);
+      if (written === -1) return; // the lease went to another node meanwhile: it writes them now
+      savedId = id;
+      historySaved = changes.version; // a newer snapshot another node wrote holds these changes too
+    } finally {
+      saving = false;
+    }
   };
 
   // Redis failing a command while connected (refusing it, or not answering) is left and rejoined:
@@ -439,7 +585,8 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     clearTimeout(retry);
     write();
     await lastWrite;
-    if (up) await Promise.allSettled([commands.del(keys.node(nodeId)), commands.srem(keys.nodes, nodeId)]);
+    // The lease let go: another node writes the snapshots from its next turn, not once it expires.
+    if (up) await Promise.allSettled([commands.del(keys.node(nodeId)), commands.srem(keys.nodes, nodeId), commands.eval(RELEASE_LEASE, 1, keys.lease, nodeId)]);
     closed = true;
     up = false;
     reader.disconnect();

@@ -2,6 +2,8 @@ import Redis from 'ioredis';
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import { type RedisBus, redisBus } from '../../lib/bus/redis';
 import type { ChatEvent, ModerationLoaded } from '../../lib/chat/events';
+import { ChatState } from '../../lib/chat/state';
+import { MAX_LINE_BYTES } from '../../lib/edge/lines';
 import { describeWithRedis, type RedisServer, startRedis, uniquePrefix } from '../support/redis';
 
 const said = (user: string, text: string): ChatEvent => ({ type: 'said', user, nick: user, room: '#main', text, at: 0 });
@@ -14,7 +16,7 @@ describeWithRedis('redisBus', () => {
   let buses: RedisBus[] = [];
   let logs: string[];
   const start = (prefix: string, reload = async () => loaded('')) => {
-    const bus = redisBus({ url: redis.url, prefix, nodeId: `n${buses.length}`, snapshot: () => ({ users: [], rooms: [] }), reload, log: (line) => logs.push(line) });
+    const bus = redisBus({ url: redis.url, prefix, nodeId: `n${buses.length}`, snapshot: new ChatState(), limits: { maxLineBytes: MAX_LINE_BYTES }, reload, log: (line) => logs.push(line) });
     buses.push(bus);
     return bus;
   };
