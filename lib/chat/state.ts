@@ -21,7 +21,8 @@ export const HISTORY_BYTES = 16 * 1024 * 1024;
 /** What a line costs against the history's bytes: its text and its sender's name, in UTF-8. */
 export const historyLineBytes = (line: HistoryEvent): number => utf8Bytes(line.text) + utf8Bytes(line.nick);
 
-function utf8Bytes(text: string): number {
+/** The length of `text` in UTF-8, in bytes, counted without encoding it. */
+export function utf8Bytes(text: string): number {
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);

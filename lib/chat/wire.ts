@@ -11,6 +11,7 @@ import { MAX_MOTD_LENGTH, MAX_REASON_LENGTH } from './moderate';
 import { nameProblem } from './names';
 import { roomName } from './rooms';
 import { cleanText } from './sanitize';
+import { utf8Bytes } from './state';
 
 /** The limits of the node reading the bus that are set by flags, so a cluster's nodes must share them. */
 export interface WireLimits {
@@ -23,7 +24,6 @@ export const MAX_WIRE_ID_LENGTH = 128;
 /** The users a roster may list: a node serves no more connections than this at once (`--max-clients` is lower). */
 export const MAX_ROSTER_USERS = 1_000_000;
 
-const utf8 = new TextEncoder();
 const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
 
 /**
@@ -64,8 +64,8 @@ const badText = (what: string, text: string, max: number): string | undefined =>
 
 const badLine = (what: string, text: string, limits: WireLimits): string | undefined => {
   if (cleanText(text) !== text) return `${what} holds control characters`;
-  // Characters first: a string of fewer UTF-16 units than the bound cannot pass it in bytes.
-  return text.length > limits.maxLineBytes && utf8.encode(text).length > limits.maxLineBytes
+  // A UTF-16 unit is at most three bytes of UTF-8: a short line needs no encoding to pass.
+  return text.length * 3 > limits.maxLineBytes && utf8Bytes(text) > limits.maxLineBytes
     ? `${what} is longer than ${limits.maxLineBytes} bytes`
     : undefined;
 };
