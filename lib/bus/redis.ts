@@ -19,10 +19,13 @@ export const SNAPSHOT_EVERY_MS = 5_000;
  */
 export const SNAPSHOT_LEASE_MS = 3 * SNAPSHOT_EVERY_MS;
 /**
- * History a snapshot serialises in one turn of the event loop, in characters of JSON, before it
- * lets the chat go on: a snapshot of many rooms' histories is written in parts, never in one go.
+ * History a snapshot serialises and sends in one part, in characters of JSON, before it waits for
+ * Redis's answer and lets the chat go on: many rooms' histories are written in parts, never in one
+ * go, and neither this node nor Redis is held by one.
  */
 export const SNAPSHOT_PART_CHARS = 256 * 1024;
+/** How long a part of a snapshot that was never completed (its node died, or lost the lease) stays in Redis. */
+const SNAPSHOT_PART_TTL_MS = 4 * SNAPSHOT_LEASE_MS;
 /** Stream entries one read takes at most: with ENTRY_EVENTS, what one turn of a catching-up node hands out. */
 export const READ_BATCH_ENTRIES = 100;
 /**
@@ -31,6 +34,17 @@ export const READ_BATCH_ENTRIES = 100;
  * entry per event made each node's cost grow with every line of the cluster.
  */
 export const ENTRY_EVENTS = 500;
+/**
+ * Characters of JSON one stream entry holds at most (an event longer than this has an entry to
+ * itself): entries of long lines stay small, so that what one read hands out is bounded in bytes
+ * (READ_BATCH_ENTRIES of them), not only in entries.
+ */
+export const ENTRY_CHARS = 32 * 1024;
+/**
+ * Characters of entries a node hands out in one turn of its event loop before it lets the rest of
+ * the chat (its users' input, the snapshot) have a turn: a read of long lines never holds it long.
+ */
+export const READ_TURN_CHARS = 256 * 1024;
 /** How long one blocking read of the stream waits for an event. */
 const READ_BLOCK_MS = 1_000;
 /**
@@ -117,13 +131,14 @@ const RELEASE_LEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1`;
 
-// Keeps the snapshot only if this node holds the lease and it is newer than the stored one: the
-// state without histories, and the histories that changed (room, lines, ...), each room's in a
-// field of its own; a room not kept loses its field. Then trims the stream below the snapshot
-// before: a node that read the older one is still reading the events after it. A stored id that
-// is not one (garbage) or is past the stream's end (forged) is written over, never obeyed.
+// Keeps the snapshot only if this node holds the lease and it is newer than the stored one. Each
+// room's history is in a key of its own, named for the snapshot that wrote it; the rooms that
+// changed (ARGV[6]) were written before, with an expiry that this takes off; the others keep the
+// key the stored snapshot names, and the keys no longer named go. Then trims the stream below the
+// snapshot before: a node that read the older one is still reading the events after it. A stored
+// id that is not one (garbage) or is past the stream's end (forged) is written over, never obeyed.
 const SAVE_SNAPSHOT = `
-if redis.call('GET', KEYS[4]) ~= ARGV[3] then return -1 end
+if redis.call('GET', KEYS[3]) ~= ARGV[3] then return -1 end
 local function id(text) local ms, seq = string.match(text or '', '^(%d+)-(%d+)$') return tonumber(ms), tonumber(seq) end
 local function before(ams, aseq, bms, bseq) return ams < bms or (ams == bms and aseq < bseq) end
 local prev = redis.call('HGET', KEYS[1], 'id')
@@ -135,20 +150,41 @@ if pms then
 end
 local nms, nseq = id(ARGV[1])
 if pms and not before(pms, pseq, nms, nseq) then return 0 end
-redis.call('HSET', KEYS[1], 'id', ARGV[1], 'state', ARGV[2], 'history', 'apart')
-for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end
-local kept = {}
-for _, room in ipairs(cjson.decode(ARGV[4])) do kept[room] = true end
-for _, room in ipairs(redis.call('HKEYS', KEYS[3])) do
-  if not kept[room] then redis.call('HDEL', KEYS[3], room) end
+local ok, old = pcall(cjson.decode, redis.call('HGET', KEYS[1], 'histories') or '{}')
+if not ok or type(old) ~= 'table' then old = {} end
+local changed, refs = {}, {}
+for _, room in ipairs(cjson.decode(ARGV[6])) do changed[room] = true end
+for _, room in ipairs(cjson.decode(ARGV[5])) do
+  if changed[room] then
+    refs[room] = ARGV[1]
+    redis.call('PERSIST', ARGV[4] .. room .. ':' .. ARGV[1])
+  elseif type(old[room]) == 'string' then refs[room] = old[room] end
 end
+for room, at in pairs(old) do
+  if type(room) == 'string' and type(at) == 'string' and refs[room] ~= at then redis.call('UNLINK', ARGV[4] .. room .. ':' .. at) end
+end
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'state', ARGV[2], 'histories', cjson.encode(refs))
 if pms then redis.call('XTRIM', KEYS[2], 'MINID', prev) end
 return 1`;
 
-// The snapshot and the histories beside it, read at once: a snapshot written between two reads would mix two.
+// The snapshot and the histories it names, read at once: a snapshot written between two reads would
+// mix two. Its third item says where the histories are: 'apart' (in keys of their own, the fourth
+// item: room, lines, ...), false (in the state, from a node before), or 'garbage'.
 const LOAD_SNAPSHOT = `
-return { redis.call('HGET', KEYS[1], 'id'), redis.call('HGET', KEYS[1], 'state'), redis.call('HGET', KEYS[1], 'history'),
-  redis.call('HGETALL', KEYS[2]), redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1] }`;
+local id = redis.call('HGET', KEYS[1], 'id')
+local state = redis.call('HGET', KEYS[1], 'state')
+local refs = redis.call('HGET', KEYS[1], 'histories')
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
+local lines = {}
+if not refs then return { id, state, false, lines, last } end
+local ok, decoded = pcall(cjson.decode, refs)
+if not ok or type(decoded) ~= 'table' then return { id, state, 'garbage', lines, last } end
+for room, at in pairs(decoded) do
+  if type(room) ~= 'string' or type(at) ~= 'string' then return { id, state, 'garbage', {}, last } end
+  table.insert(lines, room)
+  table.insert(lines, redis.call('GET', ARGV[1] .. room .. ':' .. at))
+end
+return { id, state, 'apart', lines, last }`;
 
 const EMPTY_STATE: StateData = { users: [], rooms: [] };
 /** True when stream entry id `a` comes before `b`. */
@@ -161,6 +197,26 @@ const later = (a: string, b: string): string => (isBefore(a, b) ? b : a);
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Events as stream entries: at most ENTRY_EVENTS and (but for one long event) ENTRY_CHARS each, in order. */
+function entriesOf(batch: readonly ChatEvent[]): { readonly events: ChatEvent[]; readonly json: string }[] {
+  const made: { events: ChatEvent[]; json: string }[] = [];
+  let events: ChatEvent[] = [];
+  let texts: string[] = [];
+  let chars = 0;
+  for (const event of batch) {
+    const text = JSON.stringify(event);
+    if (events.length >= ENTRY_EVENTS || (events.length > 0 && chars + text.length > ENTRY_CHARS)) {
+      made.push({ events, json: `[${texts.join(',')}]` });
+      [events, texts, chars] = [[], [], 0];
+    }
+    events.push(event);
+    texts.push(text);
+    chars += text.length + 1;
+  }
+  if (events.length > 0) made.push({ events, json: `[${texts.join(',')}]` });
+  return made;
+}
 const STREAM_ID = /^\d+-\d+$/;
 
 /** A snapshot as read, whole or skipped. */
@@ -184,21 +240,6 @@ const parsed = (text: string): unknown => {
   }
 };
 
-/** Each changed room and its lines as JSON, serialised over as many turns as SNAPSHOT_PART_CHARS asks. */
-async function serialiseHistories(changed: ReadonlyMap<string, readonly HistoryEvent[]>): Promise<string[]> {
-  const parts: string[] = [];
-  let sinceTurn = 0;
-  for (const [room, lines] of changed) {
-    const json = JSON.stringify(lines);
-    parts.push(room, json);
-    sinceTurn += json.length;
-    if (sinceTurn < SNAPSHOT_PART_CHARS) continue;
-    sinceTurn = 0;
-    await nextTurn();
-  }
-  return parts;
-}
-
 /**
  * The bus of a cluster: events are appended to one Redis Stream, which gives them one order, and
  * come back to every node (this one too) from a blocking read of it. A node that starts or gets
@@ -212,7 +253,9 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   const keys = {
     stream: `${prefix}events`,
     snapshot: `${prefix}snapshot`,
-    history: `${prefix}snapshot-history`,
+    /** The history of `room` as the snapshot at stream id `at` wrote it. */
+    history: (room: string, at: string) => `${prefix}history:${room}:${at}`,
+    histories: `${prefix}history:`,
     lease: `${prefix}snapshot-lease`,
     nodes: `${prefix}nodes`,
     node: (node: string) => `${prefix}node:${node}`,
@@ -306,11 +349,18 @@ export function redisBus(options: RedisBusOptions): RedisBus {
       try {
         const reply = await reader.xread('COUNT', READ_BATCH_ENTRIES, 'BLOCK', READ_BLOCK_MS, 'STREAMS', keys.stream, lastId);
         if (from !== generation || closed || !up) continue; // begun before an outage: read again after it
-        for (const [, entries] of reply ?? []) for (const [id, fields] of entries) {
+        let chars = 0;
+        for (const [id, fields] of (reply ?? []).flatMap(([, entries]) => entries)) {
           if (replayUntil !== undefined && isBefore(replayUntil, id)) catchUp();
           lastId = id;
           hand(id, fields);
+          chars += fields[1]?.length ?? 0;
+          if (chars < READ_TURN_CHARS) continue;
+          chars = 0;
+          await nextTurn();
+          if (from !== generation || closed || !up) break; // an outage meanwhile: the rest is read again after it
         }
+        if (from !== generation || closed || !up) continue;
         if (replayUntil !== undefined && (reply === null || lastId === replayUntil)) catchUp();
       } catch {
         if (!closed) await pause(RETRY_MS);
@@ -334,12 +384,14 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   // A snapshot that is not one chatd writes (garbage, forged, of a newer node) is skipped, once, with
   // one line: the node reads the stream from its start (what is left of it) rather than loop on it.
   const loadSnapshot = async (): Promise<LoadedSnapshot> => {
-    const reply: unknown = await commands.eval(LOAD_SNAPSHOT, 3, keys.snapshot, keys.history, keys.stream);
+    const reply: unknown = await commands.eval(LOAD_SNAPSHOT, 2, keys.snapshot, keys.stream, keys.histories);
     const [id, text, apart, histories, last] = Array.isArray(reply) ? reply : [];
     const found = textOf(id);
     if (found === undefined && textOf(text) === undefined) return NO_SNAPSHOT;
     const lastId = Array.isArray(last) ? textOf(last[0]) : undefined;
-    const state = snapshotState(found, textOf(text), textOf(apart) === 'apart' ? histories : undefined, lastId);
+    const state = textOf(apart) === 'garbage'
+      ? 'the histories it names are not a list'
+      : snapshotState(found, textOf(text), textOf(apart) === 'apart' ? histories : undefined, lastId);
     if (found === undefined || typeof state === 'string') {
       log(`bus: skipped the snapshot at ${JSON.stringify(found ?? null).slice(0, 60)}, ${typeof state === 'string' ? state : 'it has no id'}; reading the stream from its start`);
       return NO_SNAPSHOT;
@@ -364,7 +416,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   const historiesOf = (flat: unknown): Map<string, readonly HistoryEvent[]> | string => {
     const lines = new Map<string, readonly HistoryEvent[]>();
     if (flat === undefined) return lines;
-    if (!Array.isArray(flat)) return 'its histories are not a hash';
+    if (!Array.isArray(flat)) return 'its histories are not a list';
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const room = textOf(flat[i]);
       const history = parsed(textOf(flat[i + 1]) ?? '');
@@ -474,7 +526,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   };
 
   // One node at a time writes snapshots (the lease's holder), and only the histories that changed
-  // since its last one, serialised over several turns: the chat never waits for a whole snapshot.
+  // since its last one, in parts: neither the chat nor Redis waits for a whole snapshot.
   const saveSnapshot = async () => {
     if (lastId === savedId || readers === 0 || saving) return;
     saving = true;
@@ -483,16 +535,31 @@ export function redisBus(options: RedisBusOptions): RedisBus {
       const [id, from] = [lastId, generation];
       const outline = JSON.stringify(options.snapshot.outline());
       const changes = options.snapshot.historyChanges(historySaved);
-      const parts = await serialiseHistories(changes.changed);
+      await writeHistories(id, changes.changed);
       if (from !== generation || !up) return; // the state was restored meanwhile: what was taken is void
-      const kept = JSON.stringify(changes.kept);
-      const written = await commands.eval(SAVE_SNAPSHOT, 4, keys.snapshot, keys.stream, keys.history, keys.lease, id, outline, nodeId, kept, ...parts);
+      const [kept, changed] = [JSON.stringify(changes.kept), JSON.stringify([...changes.changed.keys()])];
+      const written = await commands.eval(SAVE_SNAPSHOT, 3, keys.snapshot, keys.stream, keys.lease, id, outline, nodeId, keys.histories, kept, changed);
       if (written === -1) return; // the lease went to another node meanwhile: it writes them now
       savedId = id;
       historySaved = changes.version; // a newer snapshot another node wrote holds these changes too
     } finally {
       saving = false;
     }
+  };
+
+  /** Each room's lines in a key of its own, SNAPSHOT_PART_CHARS at a time, each part answered before the next is made. */
+  const writeHistories = async (id: string, changed: ReadonlyMap<string, readonly HistoryEvent[]>) => {
+    let part: Promise<unknown>[] = [];
+    let chars = 0;
+    for (const [room, lines] of changed) {
+      const json = JSON.stringify(lines);
+      part.push(commands.set(keys.history(room, id), json, 'PX', SNAPSHOT_PART_TTL_MS));
+      chars += json.length;
+      if (chars < SNAPSHOT_PART_CHARS) continue;
+      await Promise.all(part);
+      [part, chars] = [[], 0];
+    }
+    await Promise.all(part);
   };
 
   // Redis failing a command while connected (refusing it, or not answering) is left and rejoined:
@@ -546,10 +613,9 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   const write = () => {
     const batch = pending;
     pending = [];
-    for (let start = 0; start < batch.length; start += ENTRY_EVENTS) {
-      const entry = batch.slice(start, start + ENTRY_EVENTS);
+    for (const { events: entry, json } of entriesOf(batch)) {
       const write = ++writes;
-      lastWrite = commands.xadd(keys.stream, '*', 'e', JSON.stringify(entry), 'w', writeTag(write)).catch((err: unknown) => {
+      lastWrite = commands.xadd(keys.stream, '*', 'e', json, 'w', writeTag(write)).catch((err: unknown) => {
         if (write <= writesRead) {
           rejoin(); // Redis carried it out, and it was read back: only its answer was lost
           return;

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import Redis from 'ioredis';
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
-import { type RedisBus, redisBus, type SnapshotSource } from '../../lib/bus/redis';
+import { ENTRY_CHARS, type RedisBus, redisBus, type SnapshotSource } from '../../lib/bus/redis';
 import type { ChatEvent, ModerationLoaded } from '../../lib/chat/events';
 import { ChatState } from '../../lib/chat/state';
 import { MAX_LINE_BYTES } from '../../lib/edge/lines';
@@ -134,6 +134,20 @@ describeWithRedis('redisBus', () => {
     raw.disconnect();
   });
 
+  it('writes long lines of one turn in entries of at most ENTRY_CHARS, and hands them back in order', async () => {
+    const prefix = uniquePrefix();
+    const bus = await open(prefix);
+    const lines = Array.from({ length: 20 }, (_, n) => said('a', `${n} ${'x'.repeat(4000)}`));
+    const back = firstValueFrom(bus.events$.pipe(take(lines.length), toArray()));
+    lines.forEach((line) => bus.publish(line));
+    expect(await back).toEqual(lines);
+    const raw = new Redis(redis.url);
+    const entries = await raw.xrange(`${prefix}events`, '-', '+');
+    raw.disconnect();
+    expect(entries.length).toBeGreaterThanOrEqual(Math.ceil((lines.length * 4000) / ENTRY_CHARS));
+    expect(entries.every(([, fields]) => (fields[1] ?? '').length <= ENTRY_CHARS)).toBe(true);
+  });
+
   it('hands an event Redis will not take to this node alone, logged, and rejoins the cluster, whose roster makes it whole', async () => {
     const bus = await open(uniquePrefix());
     const raw = new Redis(redis.url);
@@ -238,18 +252,28 @@ describeWithRedis('redisBus', () => {
     [inRoom('ann', '#one'), inRoom('bob', '#two'), line('ann', '#one', 'hi one'), line('bob', '#two', 'hi two')].forEach((event) => bus.publish(event));
     await written();
     const raw = new Redis(redis.url);
-    const histories = `${prefix}snapshot-history`;
-    expect(JSON.parse((await raw.hget(histories, '#two')) ?? '')).toEqual([line('bob', '#two', 'hi two')]);
+    /** The key holding `room`'s lines, as the snapshot names it. */
+    const historyKey = async (room: string) => {
+      const names: unknown = JSON.parse((await raw.hget(`${prefix}snapshot`, 'histories')) ?? '{}');
+      const at = typeof names === 'object' && names !== null && room in names ? Reflect.get(names, room) : undefined;
+      return `${prefix}history:${room}:${String(at)}`;
+    };
+    const twoKey = await historyKey('#two');
+    expect(JSON.parse((await raw.get(twoKey)) ?? '')).toEqual([line('bob', '#two', 'hi two')]);
+    expect(await raw.pttl(twoKey)).toBe(-1); // kept for good once the snapshot names it
     expect(JSON.parse((await raw.hget(`${prefix}snapshot`, 'state')) ?? '').rooms).toEqual([
       { room: '#one', topic: null, history: [], used: 1 }, { room: '#two', topic: null, history: [], used: 2 },
     ]);
     const planted = JSON.stringify([line('bob', '#two', 'planted')]);
-    await raw.hset(histories, '#two', planted); // a room written again would lose this
+    await raw.set(twoKey, planted); // a room written again would lose this
+    const oneKey = await historyKey('#one');
     written = await nextSnapshot(prefix);
     bus.publish(line('ann', '#one', 'again'));
     await written();
-    expect(await raw.hget(histories, '#two')).toBe(planted);
-    expect(JSON.parse((await raw.hget(histories, '#one')) ?? '')).toEqual([line('ann', '#one', 'hi one'), line('ann', '#one', 'again')]);
+    expect(await historyKey('#two')).toBe(twoKey);
+    expect(await raw.get(twoKey)).toBe(planted);
+    expect(JSON.parse((await raw.get(await historyKey('#one'))) ?? '')).toEqual([line('ann', '#one', 'hi one'), line('ann', '#one', 'again')]);
+    expect(await raw.exists(oneKey)).toBe(0); // the key of #one's history before is gone
     raw.disconnect();
   }, 30_000);
 
@@ -280,14 +304,18 @@ describeWithRedis('redisBus', () => {
     raw.disconnect();
   }, 30_000);
 
-  it('skips a snapshot whose room history is not one, or holds a line no user could say', async () => {
+  it('skips a snapshot whose room history is not one, is missing, or holds a line no user could say', async () => {
     const prefix = uniquePrefix();
     const raw = new Redis(redis.url);
     const [id] = [await raw.xadd(`${prefix}events`, '*', 'e', JSON.stringify([said('x', 'kept')]))];
     const state = JSON.stringify({ users: [], rooms: [{ room: '#main', topic: null, history: [] }] });
-    for (const history of ['{not json', JSON.stringify([said('x', 'bell\x07')])]) {
-      await raw.hset(`${prefix}snapshot`, 'id', id ?? '', 'state', state, 'history', 'apart');
-      await raw.hset(`${prefix}snapshot-history`, '#main', history);
+    const cases: [string, string | undefined][] = [
+      ['{"#main":"1-0"}', '{not json'], ['{"#main":"1-0"}', JSON.stringify([said('x', 'bell\x07')])], ['{"#main":"1-0"}', undefined], ['[1,2]', undefined], ['{not json', undefined],
+    ];
+    for (const [histories, history] of cases) {
+      await raw.hset(`${prefix}snapshot`, 'id', id ?? '', 'state', state, 'histories', histories);
+      if (history === undefined) await raw.del(`${prefix}history:#main:1-0`);
+      else await raw.set(`${prefix}history:#main:1-0`, history);
       logs = [];
       const bus = start(prefix);
       expect(await restoredOf(bus)).toMatchObject({ state: { users: [], rooms: [] } });
