@@ -831,12 +831,15 @@ async function snapshotFlood(into: Figures): Promise<void> {
   }
 }
 
-/** The bytes of the snapshot in Redis: the state and every room's history beside it. */
+/** The bytes of the snapshot in Redis: the state and every room's history it names. */
 async function snapshotBytes(socket: string): Promise<number> {
   const raw = new Redis(socket);
   try {
-    const [state, histories] = await Promise.all([raw.hstrlen('bench:snapshot', 'state'), raw.hvals('bench:snapshot-history')]);
-    return histories.reduce((sum, history) => sum + Buffer.byteLength(history), state);
+    const [state, named] = await raw.hmget('bench:snapshot', 'state', 'histories');
+    const histories: unknown = JSON.parse(named ?? '{}');
+    const keys = typeof histories === 'object' && histories !== null ? Object.entries(histories).map(([room, at]) => `bench:history:${room}:${String(at)}`) : [];
+    const sizes = await Promise.all(keys.map((key) => raw.strlen(key)));
+    return sizes.reduce((sum, size) => sum + size, Buffer.byteLength(state ?? ''));
   } finally {
     raw.disconnect();
   }
