@@ -74,6 +74,25 @@ export interface Memory {
   readonly arrayBuffers: number;
 }
 
+/** The snapshot flood: connections spread over the nodes, each in a room of its own with a topic, sending long lines, then leaving. */
+export interface FloodSpec {
+  readonly ports: readonly number[];
+  readonly connections: number;
+  /** Lines each connection sends, of `lineBytes` each. */
+  readonly lines: number;
+  readonly lineBytes: number;
+  /** The connections start evenly over this time. */
+  readonly spreadMs: number;
+  readonly timeoutMs: number;
+}
+
+export interface FloodResult {
+  /** From the first connect to the last connection's close. */
+  readonly floodMs: number;
+  /** Connections that logged in, did it all and were closed by the server after /quit. */
+  readonly completed: number;
+}
+
 export interface Messages {
   // orchestrator -> server
   gc: { readonly type: 'gc' };
@@ -99,6 +118,9 @@ export interface Messages {
   window: { readonly type: 'window'; readonly edge: 'start' | 'end' };
   loaded: { readonly type: 'loaded'; readonly result: LoadResult };
   failed: { readonly type: 'failed'; readonly message: string };
+  // orchestrator -> flooder, and back
+  flood: { readonly type: 'flood'; readonly spec: FloodSpec };
+  flooded: { readonly type: 'flooded'; readonly result: FloodResult };
 }
 
 export type MessageType = keyof Messages;

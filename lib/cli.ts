@@ -134,6 +134,8 @@ const SETTINGS: readonly Setting<Draft>[] = [
     apply: (v, o) => { o.keepAliveIdleMs = count('keepalive', v, 1) * 1000; } },
   { flag: 'history', env: 'CHATD_HISTORY', help: 'chat lines a room replays to those who join it; 0 for none', fallback: String(defaults.historyLines),
     apply: (v, o) => { o.historyLines = count('history', v, 0, MAX_HISTORY_LINES); } },
+  { flag: 'history-bytes', env: 'CHATD_HISTORY_BYTES', help: 'bytes of history all rooms keep together; the least recently used rooms lose lines first', fallback: String(defaults.historyBytes),
+    apply: (v, o) => { o.historyBytes = count('history-bytes', v, 0); } },
   { flag: 'data-dir', env: 'CHATD_DATA_DIR', help: 'folder of the data file (registered names, operators, bans, motd); unused with --redis', fallback: DEFAULT_DATA_DIR,
     apply: (v, o) => { o.dataDir = v; } },
   { flag: 'ops', env: 'CHATD_OPS', help: 'registered names, comma-separated, that are operators once they give their password', fallback: 'none',
@@ -291,10 +293,27 @@ function accountEntry(change: AccountChange): LogEntry {
   }
 }
 
+// What a text log line must not hold as it is: a control (a `\n` would start a forged line of its
+// own, an escape sequence would drive the reader's terminal), a line or paragraph separator, a
+// bidi control (it would show the line in another order), and the backslash that escapes them.
+const UNPRINTABLE = /[\\\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+const escapeOne = (character: string): string => {
+  const named: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  const code = character.charCodeAt(0);
+  return named[character] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
+};
+
+/**
+ * `text` with every control character (and backslash) written as an escape, so that a field,
+ * whatever its source (a user, a forged event on the bus), stays inside its one log line.
+ */
+export const escapeControls = (text: string): string => text.replace(UNPRINTABLE, escapeOne);
+
 /** The line for `entry` at `time`, or undefined when `options.level` leaves it out. */
 export function formatEntry(logged: LogEntry, options: LogOptions, time: Date): string | undefined {
   if (LEVELS.indexOf(logged.level) > LEVELS.indexOf(options.level)) return undefined;
-  if (options.format === 'text') return `${time.toISOString()} ${logged.text}\n`;
+  if (options.format === 'text') return `${time.toISOString()} ${escapeControls(logged.text)}\n`;
   return `${JSON.stringify({ time: time.toISOString(), level: logged.level, event: logged.event, ...logged.fields })}\n`;
 }
 

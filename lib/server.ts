@@ -10,7 +10,7 @@ import { type ChatEvent, type ModerationLoaded, nodeOf, type UserId } from './ch
 import type { Connection } from './chat/outgoing';
 import { DEFAULT_SESSION_OPTIONS, type Seat, type SessionOptions } from './chat/session';
 import { isSavedModeration, type ModerationAction, moderationAction, type ModerationData, type SavedModerationEvent } from './chat/moderation';
-import { ChatState, HISTORY_LINES } from './chat/state';
+import { ChatState, HISTORY_BYTES, HISTORY_LINES } from './chat/state';
 import { InputTally } from './chat/tally';
 import { NOT_SAVED, SERVER_FULL, SHUTTING_DOWN, YOU_ARE_BANNED } from './chat/texts';
 import { FAREWELL_GRACE_MS, farewell } from './edge/farewell';
@@ -55,6 +55,8 @@ export type ServerEvent =
 export interface ChatServerOptions extends SessionOptions {
   /** Chat and `/me` lines a room keeps for those who join it; 0 keeps none. */
   readonly historyLines: number;
+  /** Bytes of history all rooms keep together; past them the least recently used rooms' oldest lines go. */
+  readonly historyBytes: number;
   /** Interface to listen on; undefined listens on all of them. */
   readonly host: string | undefined;
   /** The plain port, or 'off' to serve TLS only. */
@@ -87,6 +89,7 @@ export interface ChatServerOptions extends SessionOptions {
 export const DEFAULT_SERVER_OPTIONS: ChatServerOptions = {
   ...DEFAULT_SESSION_OPTIONS,
   historyLines: HISTORY_LINES,
+  historyBytes: HISTORY_BYTES,
   host: undefined,
   port: DEFAULT_PORT,
   tls: undefined,
@@ -151,7 +154,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   const sockets = new Map<Socket, UserId | undefined>(); // each with its user's id, none when refused
   const fanout = localFanout(options.maxSendQueueBytes, LOGIN_BATCH_MS, options.shutdownGraceMs);
   const connections = new Subject<Connection>();
-  const state = new ChatState(options.historyLines, Date.now());
+  const state = new ChatState(options.historyLines, Date.now(), options.historyBytes);
   const nodeId = randomBytes(4).toString('hex'); // per process start: a restarted node is a new one
   let cluster: RedisBus | undefined;
   let bus: Bus = memoryBus();
@@ -242,7 +245,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       const log = (message: string) => report({ kind: 'bus', message });
       // Each recovery loads moderation again: changes made on other nodes meanwhile are not all on the stream after the snapshot.
       const reload = async () => moderationLoaded(await kept.load());
-      bus = cluster = redisBus({ url: options.redis, prefix: options.redisPrefix, nodeId, snapshot: () => state.toJSON(), reload, log });
+      bus = cluster = redisBus({ url: options.redis, prefix: options.redisPrefix, nodeId, snapshot: state, limits: { maxLineBytes: options.maxLineBytes }, reload, log });
     }
     // Names registered or dropped on another node: `registered` answers at once, from what the registry knows.
     const refreshed$ = kept.accountsChanged$.pipe(concatMap((changed) => accounts.refresh(changed)), ignoreElements());

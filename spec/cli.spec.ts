@@ -178,6 +178,18 @@ describe('formatEntry', () => {
     });
   });
 
+  it('escapes control characters in every field of a text line, so that no field can start a line of its own', () => {
+    const forged = logEntry({ kind: 'rename', id: '7', from: 'ann\n2025-01-02T03:04:05.678Z login #1 root', nick: 'x\x1b[2J\r\u2028\u202e\\n' });
+    const line = formatEntry(forged, { format: 'text', level: 'info' }, time);
+    expect(line).toBe('2025-01-02T03:04:05.678Z rename #7 ann\\n2025-01-02T03:04:05.678Z login #1 root -> x\\x1b[2J\\r\\u2028\\u202e\\\\n\n');
+    expect(line?.split('\n')).toHaveLength(2);
+    const said = formatEntry(logEntry({ kind: 'said', id: '7', room: '#main', text: 'tab\there\x85' }), { format: 'text', level: 'debug' }, time);
+    expect(said).toBe('2025-01-02T03:04:05.678Z said #7 in #main: tab\\there\\x85\n');
+    const json = formatEntry(forged, { format: 'json', level: 'info' }, time) ?? '';
+    expect(json.split('\n')).toHaveLength(2);
+    expect(JSON.parse(json)).toMatchObject({ from: 'ann\n2025-01-02T03:04:05.678Z login #1 root' });
+  });
+
   it('names why a connection ended, and its error', () => {
     const reset = logEntry({ kind: 'disconnect', id: '7', reason: 'error', error: 'ECONNRESET' });
     expect(reset.text).toBe('disconnect #7 (error: ECONNRESET)');
@@ -193,6 +205,12 @@ describe('parseCommand', () => {
       maxLineBytes: 64, loginTimeoutMs: 1500, maxNameAttempts: 3, maxLoginBytes: 512, maxSendQueueBytes: 1000, maxClients: 4, keepAliveIdleMs: 5000, shutdownGraceMs: 500,
       historyLines: 0, rateLimits: { linesPerSecond: 2, burstLines: 3, maxQueuedLines: 6 },
     }, log: DEFAULT_LOG_OPTIONS });
+  });
+
+  it('reads --history-bytes, the bytes of history all rooms keep together', () => {
+    expect(parseCommand(['--history-bytes', '1048576'], {})).toEqual({ kind: 'serve', options: { historyBytes: 1_048_576 }, log: DEFAULT_LOG_OPTIONS });
+    expect(parseCommand([], { CHATD_HISTORY_BYTES: '0' })).toEqual({ kind: 'serve', options: { historyBytes: 0 }, log: DEFAULT_LOG_OPTIONS });
+    expect(() => parseCommand(['--history-bytes', '16M'], {})).toThrow("--history-bytes must be a whole number from 0 to");
   });
 
   it('bounds --history from 0 to MAX_HISTORY_LINES', () => {
@@ -237,7 +255,7 @@ describe('parseCommand', () => {
   });
 
   it('documents every flag with its environment variable in --help', () => {
-    for (const flag of ['host', 'port', 'banner', 'max-line-bytes', 'login-timeout', 'max-name-attempts', 'max-login-bytes', 'max-send-queue', 'rate', 'burst', 'max-queued-lines', 'max-clients', 'keepalive', 'history', 'shutdown-grace', 'metrics-listen', 'ops', 'log-format', 'log-level']) {
+    for (const flag of ['host', 'port', 'banner', 'max-line-bytes', 'login-timeout', 'max-name-attempts', 'max-login-bytes', 'max-send-queue', 'rate', 'burst', 'max-queued-lines', 'max-clients', 'keepalive', 'history', 'history-bytes', 'shutdown-grace', 'metrics-listen', 'ops', 'log-format', 'log-level']) {
       expect(usage()).toMatch(new RegExp(`--${flag} <value> .*\\(env CHATD_${flag.toUpperCase().replace(/-/g, '_')}, default `));
     }
   });

@@ -1,6 +1,8 @@
 import Redis from 'ioredis';
 import { Observable, Subject } from 'rxjs';
-import { type ChatEvent, isChatEvent, isStateData, type ModerationLoaded, type StateData } from '../chat/events';
+import { type ChatEvent, type HistoryEvent, isChatEvent, isStateData, type ModerationLoaded, type StateData } from '../chat/events';
+import type { HistoryChanges } from '../chat/state';
+import { eventProblem, stateProblem, type WireLimits } from '../chat/wire';
 import type { Bus } from './bus';
 
 /** How often a node says it is alive. */
@@ -11,6 +13,19 @@ export const NODE_TTL_MS = 10_000;
 export const REAP_EVERY_MS = 2_000;
 /** How often a node offers a snapshot of the state, when events came since the last one. */
 export const SNAPSHOT_EVERY_MS = 5_000;
+/**
+ * How long the lease to write snapshots holds unless renewed: one node at a time writes them, and
+ * renews it at each write; a node that died leaves it to another within this.
+ */
+export const SNAPSHOT_LEASE_MS = 3 * SNAPSHOT_EVERY_MS;
+/**
+ * History a snapshot serialises and sends in one part, in characters of JSON, before it waits for
+ * Redis's answer and lets the chat go on: many rooms' histories are written in parts, never in one
+ * go, and neither this node nor Redis is held by one.
+ */
+export const SNAPSHOT_PART_CHARS = 256 * 1024;
+/** How long a part of a snapshot that was never completed (its node died, or lost the lease) stays in Redis. */
+const SNAPSHOT_PART_TTL_MS = 4 * SNAPSHOT_LEASE_MS;
 /** Stream entries one read takes at most: with ENTRY_EVENTS, what one turn of a catching-up node hands out. */
 export const READ_BATCH_ENTRIES = 100;
 /**
@@ -19,6 +34,17 @@ export const READ_BATCH_ENTRIES = 100;
  * entry per event made each node's cost grow with every line of the cluster.
  */
 export const ENTRY_EVENTS = 500;
+/**
+ * Characters of JSON one stream entry holds at most (an event longer than this has an entry to
+ * itself): entries of long lines stay small, so that what one read hands out is bounded in bytes
+ * (READ_BATCH_ENTRIES of them), not only in entries.
+ */
+export const ENTRY_CHARS = 32 * 1024;
+/**
+ * Characters of entries a node hands out in one turn of its event loop before it lets the rest of
+ * the chat (its users' input, the snapshot) have a turn: a read of long lines never holds it long.
+ */
+export const READ_TURN_CHARS = 256 * 1024;
 /** How long one blocking read of the stream waits for an event. */
 const READ_BLOCK_MS = 1_000;
 /**
@@ -47,7 +73,9 @@ export interface RedisBusOptions {
   /** This node, unique per process start: the prefix of its users' ids. */
   readonly nodeId: string;
   /** The state as of the last event handed out: what a snapshot holds. */
-  readonly snapshot: () => StateData;
+  readonly snapshot: SnapshotSource;
+  /** The limits set by flags that events on the bus are checked against: every node of a cluster must share them. */
+  readonly limits: WireLimits;
   /**
    * Reads again the cluster's data that the snapshot does not hold (moderation's, from the store),
    * as the event that loads it: handed out just after `restored`, before the stream's events that
@@ -57,6 +85,14 @@ export interface RedisBusOptions {
   readonly reload: () => Promise<ModerationLoaded>;
   /** Where the bus says what went wrong (bad entries, lost writes, outages). */
   readonly log: (message: string) => void;
+}
+
+/** What a snapshot is made of: the state but for its rooms' histories, and those apart, only the rooms changed. */
+export interface SnapshotSource {
+  /** The state, every room's history left out. */
+  outline(): StateData;
+  /** The rooms whose history changed after `since` (0 at first), and the version to ask from next. */
+  historyChanges(since: number): HistoryChanges;
 }
 
 /** How a node sees its cluster, for the metrics. */
@@ -84,19 +120,71 @@ export interface RedisBus extends Bus {
   close(): Promise<void>;
 }
 
-// Keeps the snapshot only if it is newer than the stored one, and trims the stream below the one
-// before: a node that read the older snapshot is still reading the events after it.
-const SAVE_SNAPSHOT = `
-local function id(text) local ms, seq = string.match(text, '(%d+)-(%d+)') return tonumber(ms), tonumber(seq) end
-local prev = redis.call('HGET', KEYS[1], 'id')
-if prev then
-  local pms, pseq = id(prev)
-  local nms, nseq = id(ARGV[1])
-  if nms < pms or (nms == pms and nseq <= pseq) then return 0 end
-end
-redis.call('HSET', KEYS[1], 'id', ARGV[1], 'state', ARGV[2])
-if prev then redis.call('XTRIM', KEYS[2], 'MINID', prev) end
+// The lease to write snapshots, taken (SET NX PX) or renewed by the node that holds it; 1 when it is this node's.
+const TAKE_LEASE = `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`;
+
+const RELEASE_LEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1`;
+
+// Keeps the snapshot only if this node holds the lease and it is newer than the stored one. Each
+// room's history is in a key of its own, named for the snapshot that wrote it; the rooms that
+// changed (ARGV[6]) were written before, with an expiry that this takes off; the others keep the
+// key the stored snapshot names, and the keys no longer named go. Then trims the stream below the
+// snapshot before: a node that read the older one is still reading the events after it. A stored
+// id that is not one (garbage) or is past the stream's end (forged) is written over, never obeyed.
+const SAVE_SNAPSHOT = `
+if redis.call('GET', KEYS[3]) ~= ARGV[3] then return -1 end
+local function id(text) local ms, seq = string.match(text or '', '^(%d+)-(%d+)$') return tonumber(ms), tonumber(seq) end
+local function before(ams, aseq, bms, bseq) return ams < bms or (ams == bms and aseq < bseq) end
+local prev = redis.call('HGET', KEYS[1], 'id')
+local pms, pseq = id(prev)
+if pms then
+  local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
+  local lms, lseq = id(last and last[1])
+  if not lms or before(lms, lseq, pms, pseq) then pms = nil end
+end
+local nms, nseq = id(ARGV[1])
+if pms and not before(pms, pseq, nms, nseq) then return 0 end
+local ok, old = pcall(cjson.decode, redis.call('HGET', KEYS[1], 'histories') or '{}')
+if not ok or type(old) ~= 'table' then old = {} end
+local changed, refs = {}, {}
+for _, room in ipairs(cjson.decode(ARGV[6])) do changed[room] = true end
+for _, room in ipairs(cjson.decode(ARGV[5])) do
+  if changed[room] then
+    refs[room] = ARGV[1]
+    redis.call('PERSIST', ARGV[4] .. room .. ':' .. ARGV[1])
+  elseif type(old[room]) == 'string' then refs[room] = old[room] end
+end
+for room, at in pairs(old) do
+  if type(room) == 'string' and type(at) == 'string' and refs[room] ~= at then redis.call('UNLINK', ARGV[4] .. room .. ':' .. at) end
+end
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'state', ARGV[2], 'histories', cjson.encode(refs))
+if pms then redis.call('XTRIM', KEYS[2], 'MINID', prev) end
+return 1`;
+
+// The snapshot and the histories it names, read at once: a snapshot written between two reads would
+// mix two. Its third item says where the histories are: 'apart' (in keys of their own, the fourth
+// item: room, lines, ...), false (in the state, from a node before), or 'garbage'.
+const LOAD_SNAPSHOT = `
+local id = redis.call('HGET', KEYS[1], 'id')
+local state = redis.call('HGET', KEYS[1], 'state')
+local refs = redis.call('HGET', KEYS[1], 'histories')
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
+local lines = {}
+if not refs then return { id, state, false, lines, last } end
+local ok, decoded = pcall(cjson.decode, refs)
+if not ok or type(decoded) ~= 'table' then return { id, state, 'garbage', lines, last } end
+for room, at in pairs(decoded) do
+  if type(room) ~= 'string' or type(at) ~= 'string' then return { id, state, 'garbage', {}, last } end
+  table.insert(lines, room)
+  table.insert(lines, redis.call('GET', ARGV[1] .. room .. ':' .. at))
+end
+return { id, state, 'apart', lines, last }`;
 
 const EMPTY_STATE: StateData = { users: [], rooms: [] };
 /** True when stream entry id `a` comes before `b`. */
@@ -108,6 +196,49 @@ const isBefore = (a: string, b: string): boolean => {
 const later = (a: string, b: string): string => (isBefore(a, b) ? b : a);
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Events as stream entries: at most ENTRY_EVENTS and (but for one long event) ENTRY_CHARS each, in order. */
+function entriesOf(batch: readonly ChatEvent[]): { readonly events: ChatEvent[]; readonly json: string }[] {
+  const made: { events: ChatEvent[]; json: string }[] = [];
+  let events: ChatEvent[] = [];
+  let texts: string[] = [];
+  let chars = 0;
+  for (const event of batch) {
+    const text = JSON.stringify(event);
+    if (events.length >= ENTRY_EVENTS || (events.length > 0 && chars + text.length > ENTRY_CHARS)) {
+      made.push({ events, json: `[${texts.join(',')}]` });
+      [events, texts, chars] = [[], [], 0];
+    }
+    events.push(event);
+    texts.push(text);
+    chars += text.length + 1;
+  }
+  if (events.length > 0) made.push({ events, json: `[${texts.join(',')}]` });
+  return made;
+}
+const STREAM_ID = /^\d+-\d+$/;
+
+/** A snapshot as read, whole or skipped. */
+interface LoadedSnapshot {
+  readonly id: string;
+  readonly state: StateData;
+  /** False when its rooms' histories are not (all) beside it in Redis: the next snapshot writes every one. */
+  readonly historiesApart: boolean;
+}
+
+const NO_SNAPSHOT: LoadedSnapshot = { id: '0-0', state: EMPTY_STATE, historiesApart: false };
+
+/** A Lua reply's item as text, or undefined. */
+const textOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+const parsed = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
 
 /**
  * The bus of a cluster: events are appended to one Redis Stream, which gives them one order, and
@@ -122,6 +253,10 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   const keys = {
     stream: `${prefix}events`,
     snapshot: `${prefix}snapshot`,
+    /** The history of `room` as the snapshot at stream id `at` wrote it. */
+    history: (room: string, at: string) => `${prefix}history:${room}:${at}`,
+    histories: `${prefix}history:`,
+    lease: `${prefix}snapshot-lease`,
     nodes: `${prefix}nodes`,
     node: (node: string) => `${prefix}node:${node}`,
     reaped: (node: string) => `${prefix}reaped:${node}`,
@@ -149,6 +284,8 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   let closed = false;
   let lastId = '0-0';
   let savedId = '0-0';
+  let historySaved = 0; // the state's history version the last snapshot written here holds
+  let saving = false;
   let shownUpTo = '0-0'; // the last entry handed out before an outage: what this node's users saw
   let replayUntil: string | undefined; // after a recovery, until read: entries shown before it
   let generation = 0; // a recovery moves the read position; a read begun before it is void
@@ -176,7 +313,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     };
   });
 
-  const skip = (id: string, text: string) => log(`bus: skipped entry ${id}, not an event this node knows: ${text.slice(0, 200)}`);
+  const skip = (id: string, why: string, text: string) => log(`bus: skipped entry ${id}, ${why}: ${text.slice(0, 200)}`);
 
   // An entry holds an array of events (or, from a node before batching, one event), and the write
   // that made it. One of this node's writes that failed, its events handed out here then, is
@@ -196,8 +333,9 @@ export function redisBus(options: RedisBusOptions): RedisBus {
       value = undefined;
     }
     for (const event of Array.isArray(value) ? value : [value]) {
-      if (isChatEvent(event)) events.next(event);
-      else skip(id, JSON.stringify(event) ?? text);
+      const problem = isChatEvent(event) ? eventProblem(event, options.limits) : 'not an event this node knows';
+      if (problem !== undefined) skip(id, problem, JSON.stringify(event) ?? text);
+      else if (isChatEvent(event)) events.next(event);
     }
   };
 
@@ -211,11 +349,18 @@ export function redisBus(options: RedisBusOptions): RedisBus {
       try {
         const reply = await reader.xread('COUNT', READ_BATCH_ENTRIES, 'BLOCK', READ_BLOCK_MS, 'STREAMS', keys.stream, lastId);
         if (from !== generation || closed || !up) continue; // begun before an outage: read again after it
-        for (const [, entries] of reply ?? []) for (const [id, fields] of entries) {
+        let chars = 0;
+        for (const [id, fields] of (reply ?? []).flatMap(([, entries]) => entries)) {
           if (replayUntil !== undefined && isBefore(replayUntil, id)) catchUp();
           lastId = id;
           hand(id, fields);
+          chars += fields[1]?.length ?? 0;
+          if (chars < READ_TURN_CHARS) continue;
+          chars = 0;
+          await nextTurn();
+          if (from !== generation || closed || !up) break; // an outage meanwhile: the rest is read again after it
         }
+        if (from !== generation || closed || !up) continue;
         if (replayUntil !== undefined && (reply === null || lastId === replayUntil)) catchUp();
       } catch {
         if (!closed) await pause(RETRY_MS);
@@ -236,13 +381,50 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     return kept.length > 0 ? shownUpTo : undefined;
   };
 
-  const loadSnapshot = async (): Promise<{ id: string; state: StateData }> => {
-    const [id, text] = await commands.hmget(keys.snapshot, 'id', 'state');
-    if (id === null || id === undefined || text === null || text === undefined) return { id: '0-0', state: EMPTY_STATE };
-    const state: unknown = JSON.parse(text);
-    if (isStateData(state)) return { id, state };
-    log(`bus: skipped the snapshot at ${id}, not a state this node knows`);
-    return { id: '0-0', state: EMPTY_STATE };
+  // A snapshot that is not one chatd writes (garbage, forged, of a newer node) is skipped, once, with
+  // one line: the node reads the stream from its start (what is left of it) rather than loop on it.
+  const loadSnapshot = async (): Promise<LoadedSnapshot> => {
+    const reply: unknown = await commands.eval(LOAD_SNAPSHOT, 2, keys.snapshot, keys.stream, keys.histories);
+    const [id, text, apart, histories, last] = Array.isArray(reply) ? reply : [];
+    const found = textOf(id);
+    if (found === undefined && textOf(text) === undefined) return NO_SNAPSHOT;
+    const lastId = Array.isArray(last) ? textOf(last[0]) : undefined;
+    const state = textOf(apart) === 'garbage'
+      ? 'the histories it names are not a list'
+      : snapshotState(found, textOf(text), textOf(apart) === 'apart' ? histories : undefined, lastId);
+    if (found === undefined || typeof state === 'string') {
+      log(`bus: skipped the snapshot at ${JSON.stringify(found ?? null).slice(0, 60)}, ${typeof state === 'string' ? state : 'it has no id'}; reading the stream from its start`);
+      return NO_SNAPSHOT;
+    }
+    return { id: found, state, historiesApart: textOf(apart) === 'apart' };
+  };
+
+  /** The state a snapshot holds, its histories put back in; or why it is not one. */
+  const snapshotState = (id: string | undefined, text: string | undefined, histories: unknown, lastId: string | undefined): StateData | string => {
+    if (id === undefined || !STREAM_ID.test(id)) return 'its id is not a stream id';
+    if (lastId === undefined || isBefore(lastId, id)) return 'its id is past the end of the stream';
+    const state = parsed(text ?? '');
+    if (!isStateData(state)) return 'not a state this node knows';
+    const lines = historiesOf(histories);
+    if (typeof lines === 'string') return lines;
+    const rooms = state.rooms.map((room) => ({ ...room, history: lines.get(room.room) ?? room.history }));
+    const whole = { users: state.users, rooms };
+    return stateProblem(whole, options.limits) ?? whole;
+  };
+
+  /** The histories kept beside a snapshot (a flat list of room, lines...), by room; or why they are not. */
+  const historiesOf = (flat: unknown): Map<string, readonly HistoryEvent[]> | string => {
+    const lines = new Map<string, readonly HistoryEvent[]>();
+    if (flat === undefined) return lines;
+    if (!Array.isArray(flat)) return 'its histories are not a list';
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const room = textOf(flat[i]);
+      const history = parsed(textOf(flat[i + 1]) ?? '');
+      const data = { users: [], rooms: [{ room, topic: null, history }] };
+      if (room === undefined || !isStateData(data)) return `the history of ${JSON.stringify(room ?? null).slice(0, 40)} is not one`;
+      lines.set(room, data.rooms[0]?.history ?? []);
+    }
+    return lines;
   };
 
   const reload = async (): Promise<ModerationLoaded | undefined> => {
@@ -278,6 +460,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
       generation += 1;
       lastId = snapshot.id;
       savedId = snapshot.id;
+      if (!snapshot.historiesApart) historySaved = -1; // nothing beside it to keep: the next snapshot writes every room's
       replayUntil = replaying;
       up = true;
       events.next({ type: 'restored', node: nodeId, state: snapshot.state, rejoined: everUp, at: Date.now() });
@@ -342,11 +525,41 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     if (up) nodesAlive = alive;
   };
 
+  // One node at a time writes snapshots (the lease's holder), and only the histories that changed
+  // since its last one, in parts: neither the chat nor Redis waits for a whole snapshot.
   const saveSnapshot = async () => {
-    if (lastId === savedId || readers === 0) return;
-    const id = lastId;
-    await commands.eval(SAVE_SNAPSHOT, 2, keys.snapshot, keys.stream, id, JSON.stringify(options.snapshot()));
-    savedId = id;
+    if (lastId === savedId || readers === 0 || saving) return;
+    saving = true;
+    try {
+      if ((await commands.eval(TAKE_LEASE, 1, keys.lease, nodeId, SNAPSHOT_LEASE_MS)) !== 1) return;
+      const [id, from] = [lastId, generation];
+      const outline = JSON.stringify(options.snapshot.outline());
+      const changes = options.snapshot.historyChanges(historySaved);
+      await writeHistories(id, changes.changed);
+      if (from !== generation || !up) return; // the state was restored meanwhile: what was taken is void
+      const [kept, changed] = [JSON.stringify(changes.kept), JSON.stringify([...changes.changed.keys()])];
+      const written = await commands.eval(SAVE_SNAPSHOT, 3, keys.snapshot, keys.stream, keys.lease, id, outline, nodeId, keys.histories, kept, changed);
+      if (written === -1) return; // the lease went to another node meanwhile: it writes them now
+      savedId = id;
+      historySaved = changes.version; // a newer snapshot another node wrote holds these changes too
+    } finally {
+      saving = false;
+    }
+  };
+
+  /** Each room's lines in a key of its own, SNAPSHOT_PART_CHARS at a time, each part answered before the next is made. */
+  const writeHistories = async (id: string, changed: ReadonlyMap<string, readonly HistoryEvent[]>) => {
+    let part: Promise<unknown>[] = [];
+    let chars = 0;
+    for (const [room, lines] of changed) {
+      const json = JSON.stringify(lines);
+      part.push(commands.set(keys.history(room, id), json, 'PX', SNAPSHOT_PART_TTL_MS));
+      chars += json.length;
+      if (chars < SNAPSHOT_PART_CHARS) continue;
+      await Promise.all(part);
+      [part, chars] = [[], 0];
+    }
+    await Promise.all(part);
   };
 
   // Redis failing a command while connected (refusing it, or not answering) is left and rejoined:
@@ -400,10 +613,9 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   const write = () => {
     const batch = pending;
     pending = [];
-    for (let start = 0; start < batch.length; start += ENTRY_EVENTS) {
-      const entry = batch.slice(start, start + ENTRY_EVENTS);
+    for (const { events: entry, json } of entriesOf(batch)) {
       const write = ++writes;
-      lastWrite = commands.xadd(keys.stream, '*', 'e', JSON.stringify(entry), 'w', writeTag(write)).catch((err: unknown) => {
+      lastWrite = commands.xadd(keys.stream, '*', 'e', json, 'w', writeTag(write)).catch((err: unknown) => {
         if (write <= writesRead) {
           rejoin(); // Redis carried it out, and it was read back: only its answer was lost
           return;
@@ -439,7 +651,8 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     clearTimeout(retry);
     write();
     await lastWrite;
-    if (up) await Promise.allSettled([commands.del(keys.node(nodeId)), commands.srem(keys.nodes, nodeId)]);
+    // The lease let go: another node writes the snapshots from its next turn, not once it expires.
+    if (up) await Promise.allSettled([commands.del(keys.node(nodeId)), commands.srem(keys.nodes, nodeId), commands.eval(RELEASE_LEASE, 1, keys.lease, nodeId)]);
     closed = true;
     up = false;
     reader.disconnect();

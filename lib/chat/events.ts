@@ -146,6 +146,12 @@ export interface RoomData {
   readonly room: string;
   readonly topic: string | null;
   readonly history: readonly HistoryEvent[];
+  /**
+   * The room's place among the rooms with a history, least recently spoken in first (from 1), so
+   * that a restored state drops lines in the order the others do; absent when it has no history
+   * (or from a node before the history had a bound in bytes).
+   */
+  readonly used?: number;
 }
 
 
@@ -286,7 +292,8 @@ const isUserData = (value: unknown): boolean =>
   isArrayOf(value['ignores'], (id) => typeof id === 'string');
 
 const isRoomData = (value: unknown): boolean =>
-  isRecord(value) && typeof value['room'] === 'string' && isStringOrNull(value['topic']) && isArrayOf(value['history'], isHistoryEvent);
+  isRecord(value) && typeof value['room'] === 'string' && isStringOrNull(value['topic']) && isArrayOf(value['history'], isHistoryEvent) &&
+  (value['used'] === undefined || typeof value['used'] === 'number');
 
 /** True when `value` is a whole snapshot of the state, as `ChatState.toJSON` makes it. */
 export function isStateData(value: unknown): value is StateData {

@@ -11,6 +11,30 @@ export const HISTORY_LINES = 20;
 export const MAX_ROOMS = 1000;
 /** The most a room may be set to keep: each line is held in memory, in every room. */
 export const MAX_HISTORY_LINES = 1000;
+/**
+ * Default for the bytes of history all rooms keep together (each line's text and its sender's
+ * name, in UTF-8): without it a thousand rooms of long lines held hundreds of megabytes on every
+ * node, and in every snapshot.
+ */
+export const HISTORY_BYTES = 16 * 1024 * 1024;
+
+/** What a line costs against the history's bytes: its text and its sender's name, in UTF-8. */
+export const historyLineBytes = (line: HistoryEvent): number => utf8Bytes(line.text) + utf8Bytes(line.nick);
+
+/** The length of `text` in UTF-8, in bytes, counted without encoding it. */
+export function utf8Bytes(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit < 0xdc00 && i + 1 < text.length) {
+      bytes += 4; // a surrogate pair is one code point of four bytes
+      i += 1;
+    } else bytes += 3;
+  }
+  return bytes;
+}
 
 /** A logged-in user as the state holds it. */
 interface UserRecord {
@@ -55,6 +79,20 @@ interface RoomRecord {
   count: number;
   topic: string | undefined;
   readonly history: HistoryEvent[];
+  /** The history's bytes, as historyLineBytes counts them. */
+  historyBytes: number;
+  /** The state's history version when this room's history last changed; 0: as it was restored. */
+  historyVersion: number;
+}
+
+/** The rooms whose history changed since a version, for a snapshot that writes only those. */
+export interface HistoryChanges {
+  /** The version to ask from next time. */
+  readonly version: number;
+  /** Each room whose history changed, with its lines now (a copy), oldest first. */
+  readonly changed: ReadonlyMap<string, readonly HistoryEvent[]>;
+  /** Every room that has a history now: any other's history is gone. */
+  readonly kept: readonly string[];
 }
 
 /** A room as `/rooms` lists it. */
@@ -82,11 +120,20 @@ export class ChatState {
   private changed = false;
   private apart = false;
   private readonly sanctions = new Moderation();
+  // The rooms with a history, least recently spoken in first: the first to lose lines when the
+  // history's bytes are full.
+  private readonly byUse = new Map<string, RoomRecord>();
+  private historyBytes = 0;
+  private historyVersion = 0;
 
-  /** `startedAt`: when this node's chat began, in ms, as its clock reads; `/uptime` counts from it. */
+  /**
+   * `startedAt`: when this node's chat began, in ms, as its clock reads; `/uptime` counts from it.
+   * `historyLines` bounds each room's history, `historyBytes` all of them together.
+   */
   constructor(
     private readonly historyLines = HISTORY_LINES,
     readonly startedAt = 0,
+    private readonly historyBytesBound = HISTORY_BYTES,
   ) {}
 
   /** Applies one event; returns this state. `applied` then says whether it changed anything. */
@@ -126,8 +173,37 @@ export class ChatState {
       ignores: [...(user.extras?.ignores ?? [])],
       identified: user.extras?.identified ?? null,
     }));
-    const rooms = [...this.roomRecords].map(([room, record]) => ({ room, topic: record.topic ?? null, history: [...record.history] }));
+    const used = this.useRanks();
+    const rooms = [...this.roomRecords].map(([room, record]) =>
+      ({ room, topic: record.topic ?? null, history: [...record.history], ...this.rankOf(used, room) }));
     return { users, rooms };
+  }
+
+  /** The state as `toJSON` gives it, but with every room's history left out: a snapshot keeps those apart. */
+  outline(): StateData {
+    const { users, rooms } = this.toJSON();
+    return { users, rooms: rooms.map((room) => ({ ...room, history: [] })) };
+  }
+
+  /** The rooms whose history changed after `since` (a `version` this gave before; 0 for all but those restored). */
+  historyChanges(since: number): HistoryChanges {
+    const changed = new Map<string, readonly HistoryEvent[]>();
+    for (const [room, record] of this.byUse) if (record.historyVersion > since) changed.set(room, [...record.history]);
+    return { version: this.historyVersion, changed, kept: [...this.byUse.keys()] };
+  }
+
+  /** The bytes of history all rooms keep now. */
+  get historySize(): number {
+    return this.historyBytes;
+  }
+
+  private useRanks(): Map<string, number> {
+    return new Map([...this.byUse.keys()].map((room, rank) => [room, rank + 1]));
+  }
+
+  private rankOf(used: ReadonlyMap<string, number>, room: string): { used?: number } {
+    const rank = used.get(room);
+    return rank === undefined ? {} : { used: rank };
   }
 
   private change(event: ChatEvent): boolean {
@@ -306,9 +382,42 @@ export class ChatState {
     if (this.isMuted(event.user, event.at)) return true; // a muted line reaches its sender alone, and no one who joins later
     const room = this.roomRecords.get(event.room);
     if (room === undefined || this.historyLines === 0) return true;
-    room.history.push(event);
-    if (room.history.length > this.historyLines) room.history.shift();
+    this.remember(event.room, room, event);
     return true;
+  }
+
+  /** Keeps `line` in `room`, the room now the most recently used; then the bounds: lines per room, bytes in all. */
+  private remember(name: string, room: RoomRecord, line: HistoryEvent): void {
+    room.history.push(line);
+    this.changedHistory(room, historyLineBytes(line));
+    this.byUse.delete(name);
+    this.byUse.set(name, room);
+    if (room.history.length > this.historyLines) this.forgetOldest(name, room);
+    for (const [oldest, record] of this.byUse) {
+      if (this.historyBytes <= this.historyBytesBound) break;
+      while (record.history.length > 0 && this.historyBytes > this.historyBytesBound) this.forgetOldest(oldest, record);
+    }
+  }
+
+  private forgetOldest(name: string, room: RoomRecord): void {
+    const line = room.history.shift();
+    if (line !== undefined) this.changedHistory(room, -historyLineBytes(line));
+    if (room.history.length === 0) this.byUse.delete(name);
+  }
+
+  private changedHistory(room: RoomRecord, bytes: number): void {
+    room.historyBytes += bytes;
+    this.historyBytes += bytes;
+    room.historyVersion = ++this.historyVersion;
+  }
+
+  /** The room is gone, its history with it. */
+  private dropRoom(name: string): void {
+    const record = this.roomRecords.get(name);
+    if (record === undefined) return;
+    this.roomRecords.delete(name);
+    this.byUse.delete(name);
+    this.historyBytes -= record.historyBytes;
   }
 
   private whisper(from: UserId, to: UserId, at: number): boolean {
@@ -346,9 +455,10 @@ export class ChatState {
     this.apart = false;
     for (const id of [...this.users.keys()]) this.leave(id);
     this.roomRecords.clear();
-    for (const { room, topic, history } of data.rooms) {
-      this.roomRecords.set(room, { count: 0, topic: topic ?? undefined, history: this.historyLines === 0 ? [] : history.slice(-this.historyLines) });
-    }
+    this.byUse.clear();
+    this.historyBytes = 0;
+    for (const { room, topic } of data.rooms) this.roomRecords.set(room, { ...emptyRoom(), topic: topic ?? undefined });
+    this.restoreHistories(data);
     for (const user of data.users) {
       if (!this.join(user.id, user.nick, user.room, user.connectedAt, user.from)) continue;
       this.update(user.id, (record) => {
@@ -368,16 +478,32 @@ export class ChatState {
     return true;
   }
 
+  /**
+   * Each room's lines, replayed least recently used room first and line by line under this
+   * state's own bounds (a snapshot from a node with larger ones keeps what these allow), each room
+   * as restored (version 0): as the snapshot holds it.
+   */
+  private restoreHistories(data: StateData): void {
+    const byRank = data.rooms.map((room, index) => ({ room, rank: room.used ?? 0, index }));
+    byRank.sort((a, b) => a.rank - b.rank || a.index - b.index);
+    for (const { room } of byRank) {
+      const record = this.roomRecords.get(room.room);
+      if (record === undefined || this.historyLines === 0) continue;
+      for (const line of room.history) this.remember(room.room, record, line);
+    }
+    for (const record of this.roomRecords.values()) record.historyVersion = 0;
+  }
+
   private enter(room: string): void {
     const record = this.roomRecords.get(room);
     if (record !== undefined) {
       record.count += 1;
       return;
     }
-    this.roomRecords.set(room, { count: 1, topic: undefined, history: [] });
+    this.roomRecords.set(room, { ...emptyRoom(), count: 1 });
     if (this.roomRecords.size <= MAX_ROOMS) return;
     const oldestEmpty = [...this.roomRecords].find(([, { count }]) => count === 0);
-    if (oldestEmpty !== undefined) this.roomRecords.delete(oldestEmpty[0]);
+    if (oldestEmpty !== undefined) this.dropRoom(oldestEmpty[0]);
   }
 
   /**
@@ -389,6 +515,8 @@ export class ChatState {
     if (record === undefined) return;
     record.count -= 1;
     const keep = record.topic !== undefined || (nodeGone && record.history.length > 0);
-    if (record.count === 0 && !keep) this.roomRecords.delete(room);
+    if (record.count === 0 && !keep) this.dropRoom(room);
   }
 }
+
+const emptyRoom = (): RoomRecord => ({ count: 0, topic: undefined, history: [], historyBytes: 0, historyVersion: 0 });

@@ -17,6 +17,18 @@ export interface RedisStoreOptions {
   readonly connectWaitMs?: number;
 }
 
+/** A Redis URL as messages show it: a password in it (`redis://:secret@host`) is never shown. */
+export function shownRedisUrl(url: string): string {
+  if (!/^rediss?:\/\//i.test(url)) return url; // a unix socket's path
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/[^/]*@/, '//***@'); // unparseable, but the credentials, if any, stay out
+  }
+}
+
 /** The keys (and the channel) of a cluster's data under `prefix`. */
 export function redisStoreKeys(prefix: string) {
   return {
@@ -206,10 +218,12 @@ export function redisStore(options: RedisStoreOptions): Store {
     work.then(done, done);
     return work;
   };
-  const unreachable = (err: unknown) => new StoreError('CHAT_STORE_UNREACHABLE', `cannot reach Redis at ${options.url}: ${errorText(err)}`);
+  const unreachable = (err: unknown) => new StoreError('CHAT_STORE_UNREACHABLE', `cannot reach Redis at ${shownRedisUrl(options.url)}: ${errorText(err)}`);
 
   let everReady = false;
   commands.once('ready', () => (everReady = true));
+  let lastError = ''; // why Redis does not answer (a wrong password, a refused connection): said when giving up
+  commands.on('error', (err: unknown) => (lastError = errorText(err)));
   /**
    * Resolves once Redis answers. A node's first command waits for it, and so does every load (the
    * bus reloads as Redis comes back, and this connection may come back a little later than its);
@@ -225,7 +239,7 @@ export function redisStore(options: RedisStoreOptions): Store {
           };
           const wait = setTimeout(() => {
             commands.off('ready', onReady);
-            reject(unreachable(`no answer in ${connectWaitMs} ms`));
+            reject(unreachable(`no answer in ${connectWaitMs} ms${lastError === '' ? '' : ` (${lastError})`}`));
           }, connectWaitMs);
           commands.once('ready', onReady);
         });
@@ -298,7 +312,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     track(
       write(next).catch((err: unknown) => {
         const code = isWrongType(err) ? 'CHAT_STORE_CORRUPT' : 'CHAT_STORE_UNWRITABLE';
-        throw new StoreError(code, `cannot write ${next.type} to Redis at ${options.url}: ${errorText(err)}`);
+        throw new StoreError(code, `cannot write ${next.type} to Redis at ${shownRedisUrl(options.url)}: ${errorText(err)}`);
       }),
     );
 

@@ -1,7 +1,10 @@
+import { once } from 'node:events';
 import Redis from 'ioredis';
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
-import { type RedisBus, redisBus } from '../../lib/bus/redis';
+import { ENTRY_CHARS, type RedisBus, redisBus, type SnapshotSource } from '../../lib/bus/redis';
 import type { ChatEvent, ModerationLoaded } from '../../lib/chat/events';
+import { ChatState } from '../../lib/chat/state';
+import { MAX_LINE_BYTES } from '../../lib/edge/lines';
 import { describeWithRedis, type RedisServer, startRedis, uniquePrefix } from '../support/redis';
 
 const said = (user: string, text: string): ChatEvent => ({ type: 'said', user, nick: user, room: '#main', text, at: 0 });
@@ -9,14 +12,52 @@ const loaded = (motd: string): ModerationLoaded => ({ type: 'moderation-loaded',
 const isSaid = (event: ChatEvent) => event.type === 'said';
 const restoredOf = (bus: RedisBus) => firstValueFrom(bus.events$.pipe(filter((event) => event.type === 'restored')));
 
+/** A node's state following its bus, as a node's chat keeps it, counting the snapshots taken of it. */
+interface Follower extends SnapshotSource {
+  readonly state: ChatState;
+  outlines: number;
+}
+const follower = (): Follower => {
+  const state = new ChatState();
+  const source: Follower = {
+    state,
+    outlines: 0,
+    outline: () => {
+      source.outlines += 1;
+      return state.outline();
+    },
+    historyChanges: (since) => state.historyChanges(since),
+  };
+  return source;
+};
+
 describeWithRedis('redisBus', () => {
   let redis: RedisServer;
   let buses: RedisBus[] = [];
   let logs: string[];
-  const start = (prefix: string, reload = async () => loaded('')) => {
-    const bus = redisBus({ url: redis.url, prefix, nodeId: `n${buses.length}`, snapshot: () => ({ users: [], rooms: [] }), reload, log: (line) => logs.push(line) });
+  const start = (prefix: string, reload = async () => loaded(''), snapshot: SnapshotSource = new ChatState()) => {
+    const bus = redisBus({ url: redis.url, prefix, nodeId: `n${buses.length}`, snapshot, limits: { maxLineBytes: MAX_LINE_BYTES }, reload, log: (line) => logs.push(line) });
     buses.push(bus);
     return bus;
+  };
+  /** A bus whose events `source` applies, as a node's chat does; resolves once it has the cluster's state. */
+  const following = async (prefix: string, source: Follower) => {
+    const bus = start(prefix, async () => loaded(''), source);
+    const restored = restoredOf(bus);
+    bus.events$.subscribe((event) => source.state.apply(event));
+    await restored;
+    return bus;
+  };
+  /** Resolves once Redis is told of the next write of the snapshot under `prefix` (keyspace notifications). */
+  const nextSnapshot = async (prefix: string): Promise<() => Promise<void>> => {
+    const [raw, listener] = [new Redis(redis.url), new Redis(redis.url)];
+    await raw.config('SET', 'notify-keyspace-events', 'Kh');
+    raw.disconnect();
+    await listener.subscribe(`__keyspace@0__:${prefix}snapshot`);
+    return async () => {
+      await once(listener, 'message');
+      listener.disconnect();
+    };
   };
   const open = async (prefix: string) => {
     const bus = start(prefix);
@@ -93,6 +134,20 @@ describeWithRedis('redisBus', () => {
     raw.disconnect();
   });
 
+  it('writes long lines of one turn in entries of at most ENTRY_CHARS, and hands them back in order', async () => {
+    const prefix = uniquePrefix();
+    const bus = await open(prefix);
+    const lines = Array.from({ length: 20 }, (_, n) => said('a', `${n} ${'x'.repeat(4000)}`));
+    const back = firstValueFrom(bus.events$.pipe(take(lines.length), toArray()));
+    lines.forEach((line) => bus.publish(line));
+    expect(await back).toEqual(lines);
+    const raw = new Redis(redis.url);
+    const entries = await raw.xrange(`${prefix}events`, '-', '+');
+    raw.disconnect();
+    expect(entries.length).toBeGreaterThanOrEqual(Math.ceil((lines.length * 4000) / ENTRY_CHARS));
+    expect(entries.every(([, fields]) => (fields[1] ?? '').length <= ENTRY_CHARS)).toBe(true);
+  });
+
   it('hands an event Redis will not take to this node alone, logged, and rejoins the cluster, whose roster makes it whole', async () => {
     const bus = await open(uniquePrefix());
     const raw = new Redis(redis.url);
@@ -161,5 +216,139 @@ describeWithRedis('redisBus', () => {
       expect(await back).toEqual(expected);
     }
     expect(logs).toContainEqual(expect.stringContaining("kept this node's moderation, could not reload it: store away"));
+  });
+
+  it('lets one node at a time write the snapshot, by a lease, and another once that node stops', async () => {
+    const prefix = uniquePrefix();
+    const [one, two] = [follower(), follower()];
+    const [a, b] = [await following(prefix, one), await following(prefix, two)];
+    let written = await nextSnapshot(prefix);
+    a.publish(said('a', 'first'));
+    await written();
+    written = await nextSnapshot(prefix);
+    b.publish(said('b', 'second'));
+    await written(); // by then each node had a turn at the snapshot at least once
+    const raw = new Redis(redis.url);
+    const holder = await raw.get(`${prefix}snapshot-lease`);
+    const [writer, other, otherBus] = holder === 'n0' ? [one, two, b] : [two, one, a];
+    expect(writer.outlines).toBeGreaterThanOrEqual(2);
+    expect(other.outlines).toBe(0);
+    await (holder === 'n0' ? a : b).close();
+    expect(await raw.get(`${prefix}snapshot-lease`)).toBeNull();
+    raw.disconnect();
+    written = await nextSnapshot(prefix);
+    otherBus.publish(said('c', 'third'));
+    await written();
+    expect(other.outlines).toBeGreaterThanOrEqual(1);
+  }, 30_000);
+
+  it('keeps each room\'s history beside the snapshot and writes only the rooms changed since the last one', async () => {
+    const prefix = uniquePrefix();
+    const source = follower();
+    const bus = await following(prefix, source);
+    const inRoom = (user: string, room: string): ChatEvent => ({ type: 'joined', user, nick: user, room, at: 0 });
+    const line = (user: string, room: string, text: string): ChatEvent => ({ type: 'said', user, nick: user, room, text, at: 0 });
+    let written = await nextSnapshot(prefix);
+    [inRoom('ann', '#one'), inRoom('bob', '#two'), line('ann', '#one', 'hi one'), line('bob', '#two', 'hi two')].forEach((event) => bus.publish(event));
+    await written();
+    const raw = new Redis(redis.url);
+    /** The key holding `room`'s lines, as the snapshot names it. */
+    const historyKey = async (room: string) => {
+      const names: unknown = JSON.parse((await raw.hget(`${prefix}snapshot`, 'histories')) ?? '{}');
+      const at = typeof names === 'object' && names !== null && room in names ? Reflect.get(names, room) : undefined;
+      return `${prefix}history:${room}:${String(at)}`;
+    };
+    const twoKey = await historyKey('#two');
+    expect(JSON.parse((await raw.get(twoKey)) ?? '')).toEqual([line('bob', '#two', 'hi two')]);
+    expect(await raw.pttl(twoKey)).toBe(-1); // kept for good once the snapshot names it
+    expect(JSON.parse((await raw.hget(`${prefix}snapshot`, 'state')) ?? '').rooms).toEqual([
+      { room: '#one', topic: null, history: [], used: 1 }, { room: '#two', topic: null, history: [], used: 2 },
+    ]);
+    const planted = JSON.stringify([line('bob', '#two', 'planted')]);
+    await raw.set(twoKey, planted); // a room written again would lose this
+    const oneKey = await historyKey('#one');
+    written = await nextSnapshot(prefix);
+    bus.publish(line('ann', '#one', 'again'));
+    await written();
+    expect(await historyKey('#two')).toBe(twoKey);
+    expect(await raw.get(twoKey)).toBe(planted);
+    expect(JSON.parse((await raw.get(await historyKey('#one'))) ?? '')).toEqual([line('ann', '#one', 'hi one'), line('ann', '#one', 'again')]);
+    expect(await raw.exists(oneKey)).toBe(0); // the key of #one's history before is gone
+    raw.disconnect();
+  }, 30_000);
+
+  it('skips a snapshot it cannot read (garbage, an id past the stream), with one line, reads the stream from its start, and writes over it', async () => {
+    const prefix = uniquePrefix();
+    const raw = new Redis(redis.url);
+    await raw.xadd(`${prefix}events`, '*', 'e', JSON.stringify([said('x', 'kept')]));
+    const corrupt: [string, string][] = [['99999999999999-0', JSON.stringify({ users: [], rooms: [] })], ['1-0', '{not json'], ['garbage', '{}']];
+    for (const [id, state] of corrupt) {
+      await raw.hset(`${prefix}snapshot`, 'id', id, 'state', state);
+      logs = [];
+      const source = follower();
+      const bus = start(prefix, async () => loaded(''), source);
+      const restored = restoredOf(bus);
+      const first = firstValueFrom(bus.events$.pipe(filter(isSaid)));
+      expect(await restored).toMatchObject({ state: { users: [], rooms: [] } });
+      expect(await first).toEqual(said('x', 'kept'));
+      expect(logs).toEqual([expect.stringContaining('bus: skipped the snapshot at')]);
+      await bus.close();
+    }
+    const source = follower();
+    const bus = await following(prefix, source);
+    const written = await nextSnapshot(prefix);
+    bus.publish(said('a', 'after'));
+    await written();
+    expect(await raw.hget(`${prefix}snapshot`, 'id')).toMatch(/^\d+-\d+$/);
+    expect(logs.filter((line) => line.includes('could not rejoin'))).toEqual([]);
+    raw.disconnect();
+  }, 30_000);
+
+  it('skips a snapshot whose room history is not one, is missing, or holds a line no user could say', async () => {
+    const prefix = uniquePrefix();
+    const raw = new Redis(redis.url);
+    const [id] = [await raw.xadd(`${prefix}events`, '*', 'e', JSON.stringify([said('x', 'kept')]))];
+    const state = JSON.stringify({ users: [], rooms: [{ room: '#main', topic: null, history: [] }] });
+    const cases: [string, string | undefined][] = [
+      ['{"#main":"1-0"}', '{not json'], ['{"#main":"1-0"}', JSON.stringify([said('x', 'bell\x07')])], ['{"#main":"1-0"}', undefined], ['[1,2]', undefined], ['{not json', undefined],
+    ];
+    for (const [histories, history] of cases) {
+      await raw.hset(`${prefix}snapshot`, 'id', id ?? '', 'state', state, 'histories', histories);
+      if (history === undefined) await raw.del(`${prefix}history:#main:1-0`);
+      else await raw.set(`${prefix}history:#main:1-0`, history);
+      logs = [];
+      const bus = start(prefix);
+      expect(await restoredOf(bus)).toMatchObject({ state: { users: [], rooms: [] } });
+      expect(logs).toEqual([expect.stringContaining('bus: skipped the snapshot at')]);
+      await bus.close();
+    }
+    raw.disconnect();
+  });
+
+  it('skips, and logs, forged events whose fields break the rules typed input keeps', async () => {
+    const prefix = uniquePrefix();
+    const bus = await open(prefix);
+    const next = firstValueFrom(bus.events$.pipe(take(2), toArray()));
+    const forged: ChatEvent[] = [
+      { type: 'topic', user: 'x', nick: 'x', room: '#main', topic: 'y'.repeat(100_000), at: 0 },
+      { type: 'joined', user: 'x', nick: 'root\nlogin #1 root', room: '#main', at: 0 },
+      { type: 'joined', user: 'x', nick: 'eve', room: '#Not A Room', at: 0 },
+      said('x', `${'z'.repeat(MAX_LINE_BYTES)}z`),
+      said('x', 'clear\x1b[2J'),
+      { type: 'renamed', user: 'x', from: 'x', nick: '*** admin', room: '#main', at: 0 },
+      { type: 'roster', node: 'n9', users: [{ id: 'n9:1', nick: 'ann\u202e', room: '#main', connectedAt: 0 }], at: 0 },
+      { type: 'motd', user: 'x', nick: 'x', text: 'm'.repeat(401), at: 0 },
+      { type: 'said', user: 'x'.repeat(1000), nick: 'x', room: '#main', text: 'long id', at: 0 },
+    ];
+    const raw = new Redis(redis.url);
+    await raw.xadd(`${prefix}events`, '*', 'e', JSON.stringify([...forged, said('x', 'fine')]));
+    raw.disconnect();
+    bus.publish(said('a', 'still here'));
+    expect(await next).toEqual([said('x', 'fine'), said('a', 'still here')]);
+    const skipped = logs.filter((line) => line.startsWith('bus: skipped entry'));
+    expect(skipped).toHaveLength(forged.length);
+    expect(skipped[0]).toContain('topic is longer than 200 characters');
+    expect(skipped[1]).toContain('nick: username must not contain control characters');
+    expect(skipped.every((line) => line.length < 400)).toBe(true);
   });
 });

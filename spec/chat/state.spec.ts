@@ -1,7 +1,7 @@
 import { defer, map, type Observable, type OperatorFunction, scan } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { ChatEvent } from '../../lib/chat/events';
-import { ChatState, HISTORY_LINES, MAX_ROOMS } from '../../lib/chat/state';
+import { ChatState, HISTORY_BYTES, HISTORY_LINES, historyLineBytes, MAX_ROOMS } from '../../lib/chat/state';
 import {
   acted, away, back, ignored, joined, left, moved, renamed, said, stateAfter, topic, unignored, whispered,
 } from '../support/events';
@@ -11,6 +11,9 @@ const scheduler = () => new TestScheduler((actual, expected) => expect(actual).t
 /** The reducer run by `scan`; each subscription starts from an empty chat. */
 const chatState = (historyLines?: number): OperatorFunction<ChatEvent, ChatState> =>
   (events$) => defer(() => events$.pipe(scan((state, event) => state.apply(event), new ChatState(historyLines))));
+
+/** `state` with `events` applied, in order. */
+const stateAfterInto = (state: ChatState, events: readonly ChatEvent[]): ChatState => events.reduce((into, event) => into.apply(event), state);
 
 /** What `look` reads of the state after each event, as a snapshot. */
 const after = <T>(events$: Observable<ChatEvent>, look: (state: ChatState) => T, historyLines?: number): Observable<T> =>
@@ -116,6 +119,82 @@ describe('ChatState', () => {
 
     it('keeps no line for a room that does not exist', () => {
       expect(stateAfter(joined('u1', 'ann'), said('u1', 'ann', 'hi', '#gone')).rooms()).toEqual([{ room: '#main', count: 1, topic: undefined }]);
+    });
+  });
+
+  describe('the history of all rooms together', () => {
+    // Ten bytes a line: eight of text and 'an' as the sender's name.
+    const line = (room: string, n: number) => said('u1', 'an', `${room.slice(1, 2)}-line-${n}`, room);
+    const [m1, m2, m3, g1, g2, p1] = [line('#main', 1), line('#main', 2), line('#main', 3), line('#games', 1), line('#games', 2), line('#pub', 1)];
+    const inRooms = [joined('u1', 'an'), joined('u2', 'bo', '#games'), joined('u3', 'cy', '#pub')];
+    const histories = (state: ChatState) => ['#main', '#games', '#pub'].map((room) => state.history(room).map((event) => event.text));
+    const restoring = (state: ChatState): ChatEvent => ({ type: 'restored', node: 'n', state: JSON.parse(JSON.stringify(state.toJSON())), rejoined: false, at: 0 });
+
+    it('counts a line by the UTF-8 bytes of its text and its sender\'s name', () => {
+      expect(historyLineBytes(m1)).toBe(10);
+      expect(historyLineBytes(said('u1', 'é', 'a\u{1f415}\u4e2d'))).toBe(2 + 1 + 4 + 3);
+      expect(HISTORY_BYTES).toBe(16 * 1024 * 1024);
+    });
+
+    it('is bounded in bytes: past the bound the least recently used room loses its oldest lines first', () => {
+      scheduler().run(({ cold, expectObservable }) => {
+        const big = said('u1', 'an', 'x'.repeat(38));
+        const events$ = cold('abcdefg', { a: m1, b: g1, c: m2, d: p1, e: g2, f: m3, g: big });
+        const expected = '    uvwxyzZ';
+        const state$ = defer(() => events$.pipe(scan((state, event) => state.apply(event), stateAfterInto(new ChatState(HISTORY_LINES, 0, 40), inRooms))));
+        expectObservable(state$.pipe(map(histories))).toBe(expected, {
+          u: [['m-line-1'], [], []],
+          v: [['m-line-1'], ['g-line-1'], []],
+          w: [['m-line-1', 'm-line-2'], ['g-line-1'], []],
+          x: [['m-line-1', 'm-line-2'], ['g-line-1'], ['p-line-1']],
+          y: [['m-line-2'], ['g-line-1', 'g-line-2'], ['p-line-1']], // #main was the least recently used
+          z: [['m-line-2', 'm-line-3'], ['g-line-1', 'g-line-2'], []], // then #pub
+          Z: [['x'.repeat(38)], [], []], // a line of the whole bound leaves room for itself alone
+        });
+      });
+    });
+
+    it('takes whichever bound is reached first, lines per room or bytes in all', () => {
+      const state = stateAfterInto(new ChatState(2, 0, 1000), [...inRooms, m1, m2, m3, g1]);
+      expect(histories(state)).toEqual([['m-line-2', 'm-line-3'], ['g-line-1'], []]);
+      expect(state.historySize).toBe(30);
+      expect(histories(stateAfterInto(new ChatState(20, 0, 0), [...inRooms, m1, g1]))).toEqual([[], [], []]);
+    });
+
+    it('gets back the bytes of a room that goes with its history', () => {
+      const state = stateAfterInto(new ChatState(HISTORY_LINES, 0, 20), [...inRooms, g1, g2, left('u2', 'bo', '#games'), m1, m2]);
+      expect(state.historySize).toBe(20);
+      expect(histories(state)).toEqual([['m-line-1', 'm-line-2'], [], []]);
+    });
+
+    it('drops, once restored from a snapshot, the lines the state it came from drops', () => {
+      const running = stateAfterInto(new ChatState(HISTORY_LINES, 0, 40), [...inRooms, g1, m1, p1, g2]);
+      const restored = stateAfterInto(new ChatState(HISTORY_LINES, 0, 40), [restoring(running)]);
+      expect(histories(restored)).toEqual(histories(running));
+      for (const state of [running, restored]) state.apply(m2).apply(line('#pub', 2));
+      expect(histories(restored)).toEqual([['m-line-1', 'm-line-2'], ['g-line-2'], ['p-line-2']]); // #pub, then #games, were the least recently used
+      expect(histories(restored)).toEqual(histories(running));
+    });
+
+    it('keeps no more of a snapshot than its own bound allows', () => {
+      const running = stateAfterInto(new ChatState(HISTORY_LINES, 0, 1000), [...inRooms, m1, g1, m2, p1]);
+      const restored = stateAfterInto(new ChatState(HISTORY_LINES, 0, 20), [restoring(running)]);
+      expect(histories(restored)).toEqual([['m-line-2'], [], ['p-line-1']]);
+      expect(restored.historySize).toBe(20);
+    });
+
+    it('says which rooms\' histories changed since a version, none of those it restored, and every room that has one', () => {
+      const running = stateAfterInto(new ChatState(HISTORY_LINES, 0, 1000), [...inRooms, m1, g1]);
+      const restored = stateAfterInto(new ChatState(HISTORY_LINES, 0, 1000), [restoring(running)]);
+      const first = restored.historyChanges(0);
+      expect([...first.changed.keys()]).toEqual([]);
+      expect(first.kept).toEqual(['#main', '#games']);
+      restored.apply(p1).apply(g2);
+      const second = restored.historyChanges(first.version);
+      expect([...second.changed]).toEqual([['#pub', [p1]], ['#games', [g1, g2]]]);
+      restored.apply(m2);
+      expect([...restored.historyChanges(second.version).changed.keys()]).toEqual(['#main']);
+      expect(restored.outline().rooms.map((room) => room.history)).toEqual([[], [], []]);
     });
   });
 

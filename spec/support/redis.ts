@@ -27,6 +27,49 @@ export type RedisData = 'lost' | 'kept';
 async function launch(socket: string, data: RedisData): Promise<ChildProcess> {
   const persistence = data === 'kept' ? ['--dir', dirname(socket), '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   const child = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--save', '', ...persistence], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await ready(child);
+  return child;
+}
+
+/** A redis-server on TCP (loopback) that asks for a password, with a TLS port beside the plain one when given a certificate. */
+export interface GuardedRedis {
+  readonly port: number;
+  /** The TLS port; undefined without a certificate. */
+  readonly tlsPort: number | undefined;
+  /** Kills it and waits for its exit. */
+  stop(): Promise<void>;
+}
+
+/** A port the OS says is free now (redis-server cannot be told to pick one and say which). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no TCP port');
+  return address.port;
+}
+
+export async function startGuardedRedis(password: string, tls?: { readonly certFile: string; readonly keyFile: string }): Promise<GuardedRedis> {
+  const port = await freePort();
+  const tlsPort = tls === undefined ? undefined : await freePort();
+  const tlsArgs = tls === undefined || tlsPort === undefined ? []
+    : ['--tls-port', String(tlsPort), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-auth-clients', 'no'];
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '-::1', '--requirepass', password, '--save', '', '--appendonly', 'no', ...tlsArgs],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  await ready(child);
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  };
+  return { port, tlsPort, stop };
+}
+
+/** Resolves once the redis-server `child` says it is ready; rejects if it exits first. */
+async function ready(child: ChildProcess): Promise<void> {
   let seen = '';
   child.stdout?.setEncoding('utf8');
   await new Promise<void>((resolve, reject) => {
@@ -37,7 +80,6 @@ async function launch(socket: string, data: RedisData): Promise<ChildProcess> {
     child.once('exit', () => reject(new Error(`redis-server exited: ${seen}`)));
   });
   child.stdout?.resume();
-  return child;
 }
 
 export async function startRedis(data: RedisData = 'lost'): Promise<RedisServer> {
