@@ -65,7 +65,7 @@ const COMMAND_HANDLERS: Record<CommandName, (context: Context) => Decision> = {
   who: ({ state, me }) => {
     const count = state.headcount(me.room);
     const members = state.members(me.room, MAX_LISTED_NAMES).map((user) => (user.away === undefined ? user.nick : `${user.nick} (away: ${user.away})`));
-    return answer(...listing(`${count} in ${me.room}: `, members, count, MAX_LISTED_NAMES));
+    return answer(listing(`${count} in ${me.room}: `, members, count, MAX_LISTED_NAMES));
   },
   nick: ({ state, me, args, at }) => {
     if (args === '') return usage('nick');
@@ -118,7 +118,7 @@ const COMMAND_HANDLERS: Record<CommandName, (context: Context) => Decision> = {
   rooms: ({ state }) => {
     const rooms = state.rooms();
     const shown = rooms.slice(0, MAX_LISTED_ROOMS).map(({ room, count }) => `${room} (${count})`);
-    return answer(...listing('rooms: ', shown, rooms.length, MAX_LISTED_ROOMS));
+    return answer(listing('rooms: ', shown, rooms.length, MAX_LISTED_ROOMS));
   },
   topic: ({ state, me, args, at }) => {
     if (args === '') {
@@ -172,7 +172,7 @@ function whisper(me: User, to: User, message: string, at: number): Decision {
 
 function listIgnored(state: ChatState, me: User): Decision {
   const nicks = state.ignoredBy(me.id).flatMap((id) => state.user(id)?.nick ?? []);
-  return nicks.length === 0 ? say('you are ignoring nobody') : answer(...listing('you are ignoring ', nicks, nicks.length, MAX_LISTED_NAMES));
+  return nicks.length === 0 ? say('you are ignoring nobody') : answer(listing('you are ignoring ', nicks, nicks.length, MAX_LISTED_NAMES));
 }
 
 function whois(user: User, now: number): string {

@@ -17,11 +17,11 @@ const SEPARATOR = ', ';
 const REPLY_BYTES = utf8Bytes(text.reply(''));
 
 /**
- * `head` and `items`, comma-separated, as replies in lines of at most MAX_LISTING_LINE_BYTES:
- * at most `maxItems` items and MAX_LISTING_BYTES, then `... and N more` of the `total`.
- * Reads no more of `items` than it lists, and one more.
+ * `head` and `items`, comma-separated, as one reply of lines of at most MAX_LISTING_LINE_BYTES
+ * each (one text, so one write): at most `maxItems` items and MAX_LISTING_BYTES, then
+ * `... and N more` of the `total`. Reads no more of `items` than it lists, and one more.
  */
-export function listing(head: string, items: Iterable<string>, total: number, maxItems: number): string[] {
+export function listing(head: string, items: Iterable<string>, total: number, maxItems: number): string {
   const lines: string[] = [];
   let line = head;
   let lineBytes = REPLY_BYTES + utf8Bytes(head);
@@ -49,11 +49,12 @@ export function listing(head: string, items: Iterable<string>, total: number, ma
     lines.push(text.reply(line));
     listed += inLine;
   }
-  return listed < total ? [...lines, text.andMore(total - listed)] : lines;
+  if (listed < total) lines.push(text.andMore(total - listed));
+  return lines.join('');
 }
 
-/** `replies`, whole lines each, at most `maxItems` and MAX_LISTING_BYTES, then `... and N more` of the `total`. */
-export function lineByLine(replies: Iterable<string>, total: number, maxItems: number): string[] {
+/** `replies`, whole lines each, at most `maxItems` and MAX_LISTING_BYTES, then `... and N more` of the `total`, as one reply. */
+export function lineByLine(replies: Iterable<string>, total: number, maxItems: number): string {
   const lines: string[] = [];
   let written = 0;
   for (const reply of replies) {
@@ -62,5 +63,5 @@ export function lineByLine(replies: Iterable<string>, total: number, maxItems: n
     lines.push(reply);
     written += bytes;
   }
-  return lines.length < total ? [...lines, text.andMore(total - lines.length)] : lines;
+  return lines.length < total ? [...lines, text.andMore(total - lines.length)].join('') : lines.join('');
 }

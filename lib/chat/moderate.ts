@@ -129,7 +129,7 @@ const bans: Handler = ({ state, at }) => {
   const found = state.moderation.bans(at);
   if (found.length === 0) return answer(text.NO_BANS);
   const shown = found.slice(0, MAX_LISTED_BANS).map(({ name, address, until, by, reason }) => text.ban(name, address, until, by, reason));
-  return answer(...lineByLine(shown, found.length, MAX_LISTED_BANS));
+  return answer(lineByLine(shown, found.length, MAX_LISTED_BANS));
 };
 
 const mute: Handler = (context) => {

@@ -15,8 +15,11 @@ import { away, identified, ignored, joined, restored, stateAfter, topic } from '
 const bytes = (lines: readonly string[]): number => lines.reduce((sum, line) => sum + Buffer.byteLength(line), 0);
 const longest = (lines: readonly string[]): number => Math.max(...lines.map((line) => Buffer.byteLength(line)));
 const names = (count: number): string[] => Array.from({ length: count }, (_, index) => `u${index}`);
-/** What the line `/who` and the rest answer, by ann (u0), an operator. */
-const replies = (state: ChatState, line: string, user: UserId = 'u0'): readonly string[] => decide(state, { type: 'line', user, text: line, at: 1 }).replies;
+/** The lines of a text, each with its newline. */
+const linesOf = (text: string): string[] => text.split(/(?<=\n)/);
+/** The lines the line `/who` and the rest answer, typed by u0, an operator. */
+const replies = (state: ChatState, line: string, user: UserId = 'u0'): readonly string[] =>
+  linesOf(decide(state, { type: 'line', user, text: line, at: 1 }).replies.join(''));
 
 describe('limits', () => {
   it('are 200 names, 200 rooms and 100 bans a listing, lines of 1 KiB, 32 KiB a listing', () => {
@@ -33,11 +36,11 @@ describe('utf8Bytes', () => {
 
 describe('listing', () => {
   it('lists a short list on one line', () => {
-    expect(listing('3 in #main: ', ['ann', 'bob', 'cat'], 3, 10)).toEqual(['*** 3 in #main: ann, bob, cat\n']);
+    expect(listing('3 in #main: ', ['ann', 'bob', 'cat'], 3, 10)).toBe('*** 3 in #main: ann, bob, cat\n');
   });
 
   it('stops at its most items and says how many more', () => {
-    expect(listing('5 in #main: ', names(5), 5, 2)).toEqual(['*** 5 in #main: u0, u1\n', andMore(3)]);
+    expect(listing('5 in #main: ', names(5), 5, 2)).toBe(`*** 5 in #main: u0, u1\n${andMore(3)}`);
   });
 
   it('reads no more of the items than it lists, and one more', () => {
@@ -54,28 +57,32 @@ describe('listing', () => {
 
   it('breaks the list into lines of at most MAX_LISTING_LINE_BYTES, never inside an item', () => {
     const items = names(300).map((name) => `${name} ${'y'.repeat(90)}`);
-    const lines = listing('300 in #main: ', items, 300, 300);
+    const lines = linesOf(listing('300 in #main: ', items, 300, 300));
     expect(longest(lines)).toBeLessThanOrEqual(MAX_LISTING_LINE_BYTES);
     expect(lines.map((line) => line.slice(4, -1)).join(', ')).toBe(`300 in #main: ${items.join(', ')}`);
   });
 
   it('gives an item longer than a line a line of its own', () => {
     const long = 'z'.repeat(2000);
-    expect(listing('', ['a', long, 'b'], 3, 3)).toEqual(['*** a\n', `*** ${long}\n`, '*** b\n']);
+    expect(listing('', ['a', long, 'b'], 3, 3)).toBe(`*** a\n*** ${long}\n*** b\n`);
   });
 
   it('writes at most MAX_LISTING_BYTES, counted in UTF-8, then says how many more', () => {
     const items = names(MAX_LISTED_NAMES).map((name) => `${name} (away: ${'😀'.repeat(MAX_AWAY_LENGTH)})`);
-    const lines = listing(`1500 in #main: `, items, 1500, MAX_LISTED_NAMES);
+    const lines = linesOf(listing('1500 in #main: ', items, 1500, MAX_LISTED_NAMES));
     const last = lines.at(-1) ?? '';
     expect(bytes(lines.slice(0, -1))).toBeLessThanOrEqual(MAX_LISTING_BYTES);
     expect(last).toBe(andMore(1500 - (lines.length - 1)));
   });
 
+  it('answers in one text, so in one write', () => {
+    expect(decide(stateAfter(joined('u0', 'ann'), joined('u1', 'bob')), { type: 'line', user: 'u0', text: '/who', at: 0 }).replies).toEqual(['*** 2 in #main: ann, bob\n']);
+  });
+
   it('lists whole lines one a line, within the same bounds', () => {
-    expect(lineByLine(['*** a\n', '*** b\n', '*** c\n'], 5, 2)).toEqual(['*** a\n', '*** b\n', andMore(3)]);
+    expect(lineByLine(['*** a\n', '*** b\n', '*** c\n'], 5, 2)).toBe(`*** a\n*** b\n${andMore(3)}`);
     const long = names(100).map((name) => `*** ${name} ${'w'.repeat(1000)}\n`);
-    const lines = lineByLine(long, 100, 100);
+    const lines = linesOf(lineByLine(long, 100, 100));
     expect(bytes(lines.slice(0, -1))).toBeLessThanOrEqual(MAX_LISTING_BYTES);
     expect(lines.at(-1)).toBe(andMore(100 - (lines.length - 1)));
   });
