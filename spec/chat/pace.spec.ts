@@ -1,4 +1,4 @@
-import { Observable } from 'rxjs';
+import { asyncScheduler, Observable, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { LINES_DROPPED, OUTPUT_BYTES_PER_LINE, outputCost, Pace, type RateLimits } from '../../lib/chat/pace';
 
@@ -10,7 +10,7 @@ const limits: RateLimits = { linesPerSecond: 100, burstLines: 2, maxQueuedLines:
  * A Pace as an operator, so that marbles can drive it: `end` on complete, `stop` on teardown.
  * `costs` stands for what a value makes the server write: as it goes out, it charges that many lines.
  */
-const pace = (rates: RateLimits, costs: Readonly<Record<string, number>> = {}) => (source$: Observable<string>) =>
+const pace = (rates: RateLimits, costs: Readonly<Record<string, number>> = {}, scheduler: SchedulerLike = asyncScheduler) => (source$: Observable<string>) =>
   new Observable<string | typeof LINES_DROPPED>((subscriber) => {
     const paced: Pace<string> = new Pace<string>(rates, {
       paced: (value) => {
@@ -18,7 +18,7 @@ const pace = (rates: RateLimits, costs: Readonly<Record<string, number>> = {}) =
         if (typeof value === 'string') paced.charge(costs[value] ?? 0);
       },
       drained: () => subscriber.complete(),
-    });
+    }, scheduler);
     const upstream = source$.subscribe({
       next: (value) => paced.push(value),
       error: (err: unknown) => subscriber.error(err),
@@ -29,6 +29,17 @@ const pace = (rates: RateLimits, costs: Readonly<Record<string, number>> = {}) =
       paced.stop();
     };
   });
+
+/** A clock that runs on while timers fire late: an event loop that a busy turn held up. */
+class LateTimers implements SchedulerLike {
+  constructor(private readonly lagMs: number) {}
+  now(): number {
+    return asyncScheduler.now();
+  }
+  schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay = 0, state?: T): Subscription {
+    return asyncScheduler.schedule(work, delay + this.lagMs, state);
+  }
+}
 
 describe('Pace', () => {
   it('passes lines within the burst at once', () => {
@@ -89,6 +100,14 @@ describe('Pace', () => {
       flush();
       expect(sink.paced.mock.calls).toEqual([['a'], [LINES_DROPPED], ['b']]);
       expect(sink.dropped).toHaveBeenCalledTimes(3);
+    });
+  });
+
+  it('keeps the order when its timers fire late: a line never overtakes one that waits', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const late = new LateTimers(50);
+      // b waits for its token, due at 10, its timer late till 60; by 30, c's token has come, but b is first.
+      expectObservable(cold('(ab) 26ms c').pipe(pace({ ...limits, burstLines: 1 }, {}, late))).toBe('a 59ms b 59ms c');
     });
   });
 
