@@ -1,6 +1,6 @@
 /**
  * Child process: the amplification attack of #18 item 7. Logs a crowd in, each away with a long
- * reason, then has some of them send `/who` at a steady rate, reading (and dropping) every byte
+ * reason, into a room of its own, then has some of them send `/who` at a steady rate, reading (and dropping) every byte
  * the server writes back, as a real attacker would to keep its connections open. Alone in its
  * process, beside the generator that measures the chat of two other users.
  */
@@ -52,7 +52,7 @@ function until(member: Member, text: string): Promise<void> {
   });
 }
 
-async function join(port: number, index: number, reason: string): Promise<Member> {
+async function join(port: number, index: number, reason: string, room: string): Promise<Member> {
   const socket = connect({ port, host: '127.0.0.1', noDelay: true });
   const member: Member = { name: `a${index}`, socket, pending: '', tail: Buffer.alloc(0) };
   socket.on('error', () => {}); // 'close' follows, and says it
@@ -62,6 +62,9 @@ async function join(port: number, index: number, reason: string): Promise<Member
   const away = until(member, '*** you are away: ');
   socket.write(`/away ${reason}\n`);
   await away;
+  const moved = until(member, `*** ${member.name} just joined ${room}\n`);
+  socket.write(`/join ${room}\n`);
+  await moved;
   socket.on('data', (chunk: Buffer) => count(member, chunk)); // from now on, what comes is counted
   return member;
 }
@@ -70,7 +73,7 @@ async function gather(spec: CrowdSpec): Promise<void> {
   const reason = 'r'.repeat(spec.awayChars);
   let next = 0;
   const worker = async () => {
-    while (next < spec.users) crowd.push(await join(spec.port, next++, reason));
+    while (next < spec.users) crowd.push(await join(spec.port, next++, reason, spec.room));
   };
   await Promise.all(Array.from({ length: Math.min(LOGIN_CONCURRENCY, spec.users) }, worker));
 }

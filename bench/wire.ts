@@ -66,10 +66,11 @@ export interface LoginResult {
   readonly generatorCpuPercent: number;
 }
 
-/** The crowd of the amplification attack (#18 item 7): users in #main, each away with a reason. */
+/** The crowd of the amplification attack (#18 item 7): users in a room of their own, each away with a reason. */
 export interface CrowdSpec {
   readonly port: number;
   readonly users: number;
+  readonly room: string;
   /** The length of each away reason, in characters. */
   readonly awayChars: number;
 }

@@ -23,31 +23,28 @@ const REPLY_BYTES = utf8Bytes(text.reply(''));
  */
 export function listing(head: string, items: Iterable<string>, total: number, maxItems: number): string {
   const lines: string[] = [];
-  let line = head;
+  let line: string[] = []; // the items of the line being made, joined once it is full
   let lineBytes = REPLY_BYTES + utf8Bytes(head);
-  let inLine = 0; // items on `line`
   let written = 0; // bytes of `lines`
   let listed = 0; // items on `lines`
+  const reply = () => text.reply(`${lines.length === 0 ? head : ''}${line.join(SEPARATOR)}`);
   for (const item of items) {
-    if (listed + inLine === maxItems) break;
+    if (listed + line.length === maxItems) break;
     const itemBytes = utf8Bytes(item);
-    if (inLine === 0 || lineBytes + SEPARATOR.length + itemBytes <= MAX_LISTING_LINE_BYTES) {
-      line = inLine === 0 ? `${line}${item}` : `${line}${SEPARATOR}${item}`;
-      lineBytes += (inLine === 0 ? 0 : SEPARATOR.length) + itemBytes;
-      inLine += 1;
-      continue;
+    if (line.length > 0 && lineBytes + SEPARATOR.length + itemBytes > MAX_LISTING_LINE_BYTES) {
+      if (written + lineBytes > MAX_LISTING_BYTES) break;
+      lines.push(reply());
+      written += lineBytes;
+      listed += line.length;
+      line = [];
+      lineBytes = REPLY_BYTES;
     }
-    if (written + lineBytes > MAX_LISTING_BYTES) break;
-    lines.push(text.reply(line));
-    written += lineBytes;
-    listed += inLine;
-    line = item;
-    lineBytes = REPLY_BYTES + itemBytes;
-    inLine = 1;
+    lineBytes += (line.length === 0 ? 0 : SEPARATOR.length) + itemBytes;
+    line.push(item);
   }
   if (written + lineBytes <= MAX_LISTING_BYTES) {
-    lines.push(text.reply(line));
-    listed += inLine;
+    lines.push(reply());
+    listed += line.length;
   }
   if (listed < total) lines.push(text.andMore(total - listed));
   return lines.join('');

@@ -8,19 +8,21 @@ export interface RateLimits {
   readonly burstLines: number;
   /** Held-back lines past which further lines are dropped. */
   readonly maxQueuedLines: number;
+  /** Bytes written to a user alone that cost them one more line (REPLY_BYTES_PER_LINE when not given). */
+  readonly replyBytesPerLine?: number;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimits = { linesPerSecond: 5, burstLines: 10, maxQueuedLines: 100 };
 
 /**
- * What a user's line makes the server write to them alone (a command's reply, the history of a
- * room they join) counts as one more line of their pace for each whole this many bytes: a user
- * who keeps asking for big replies is slowed as a flooder is, and nobody else is.
+ * Default: what a user's line makes the server write to them alone (a command's reply, the
+ * history of a room they join) counts as one more line of their pace for each whole this many
+ * bytes: a user who keeps asking for big replies is slowed as a flooder is, and nobody else is.
  */
-export const OUTPUT_BYTES_PER_LINE = 4096;
+export const REPLY_BYTES_PER_LINE = 4096;
 
 /** The lines of pace that `bytes` written to a user cost, beyond the line that asked for them. */
-export const outputCost = (bytes: number): number => Math.floor(bytes / OUTPUT_BYTES_PER_LINE);
+export const replyCost = (bytes: number, bytesPerLine = REPLY_BYTES_PER_LINE): number => Math.floor(bytes / bytesPerLine);
 
 /** Stands in the output, once per burst, where lines start being dropped. */
 export const LINES_DROPPED = Symbol('lines dropped');

@@ -6,7 +6,7 @@ import { readLine } from './commands';
 import { type Decision, decide } from './decide';
 import { MAX_NAME_LENGTH, nameKey } from './names';
 import type { CloseReason, Connection, Outgoing } from './outgoing';
-import { DEFAULT_RATE_LIMITS, LINES_DROPPED, outputCost, Pace, type PaceSink, type RateLimits } from './pace';
+import { DEFAULT_RATE_LIMITS, LINES_DROPPED, replyCost, Pace, type PaceSink, type RateLimits } from './pace';
 import { cleanText } from './sanitize';
 import { type ChatEvent, isOwnChange, type UserId } from './events';
 import type { ChatState } from './state';
@@ -540,9 +540,9 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     return bytes;
   }
 
-  /** What a line made the server write to this user alone counts against their pace (OUTPUT_BYTES_PER_LINE). */
+  /** What a line made the server write to this user alone counts against their pace (REPLY_BYTES_PER_LINE). */
   private charge(bytes: number): void {
-    const lines = outputCost(bytes);
+    const lines = replyCost(bytes, this.options.rateLimits.replyBytesPerLine);
     if (lines > 0) this.pacing().charge(lines);
   }
 

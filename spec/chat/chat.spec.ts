@@ -7,7 +7,7 @@ import { decide } from '../../lib/chat/decide';
 import type { ChatEvent } from '../../lib/chat/events';
 import { nameKey } from '../../lib/chat/names';
 import type { Connection, Outgoing } from '../../lib/chat/outgoing';
-import { outputCost } from '../../lib/chat/pace';
+import { replyCost } from '../../lib/chat/pace';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../../lib/chat/session';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
@@ -258,7 +258,7 @@ describe('output a user\'s lines make the server write', () => {
     // 300 users away with reasons of 200 characters: each /who answers about 32 KiB.
     const crowd = Array.from({ length: 300 }, (_, index) => [joined(`p${index}`, `p${index}`), away(`p${index}`, 'r'.repeat(200))]).flat();
     const who = decide(stateAfter(...crowd, joined('1', 'ann'), joined('2', 'bob')), { type: 'line', user: '1', text: '/who', at: 0 }).replies;
-    const cost = outputCost(bytesOf(who));
+    const cost = replyCost(bytesOf(who));
     expect(cost).toBeGreaterThanOrEqual(7);
     scheduler().run(({ cold, hot, expectObservable }) => {
       const ann = cold<Input>('----a-----(www)', { a: 'ann', w: '/who' });
@@ -274,7 +274,7 @@ describe('output a user\'s lines make the server write', () => {
 
   it('counts the history a /join writes against the pace of its user', () => {
     const history = Array.from({ length: 20 }, (_, index) => said('p0', 'pat', `${index} ${'h'.repeat(4000)}`, '#games'));
-    const cost = outputCost(bytesOf(history.map((line) => text.said(line.nick, line.text))));
+    const cost = replyCost(bytesOf(history.map((line) => text.said(line.nick, line.text))));
     expect(cost).toBeGreaterThanOrEqual(19);
     scheduler().run(({ cold, hot, expectObservable }) => {
       const ann = cold<Input>('----a-----(jh)', { a: 'ann', j: '/join #games', h: 'hi' });

@@ -6,7 +6,7 @@ import {
 } from '../../lib/chat/listing';
 import { MAX_MOTD_LENGTH, MAX_REASON_LENGTH } from '../../lib/chat/moderate';
 import { MAX_BANS } from '../../lib/chat/moderation';
-import { OUTPUT_BYTES_PER_LINE } from '../../lib/chat/pace';
+import { REPLY_BYTES_PER_LINE } from '../../lib/chat/pace';
 import { type ChatState, MAX_ROOMS } from '../../lib/chat/state';
 import { andMore } from '../../lib/chat/texts';
 import { utf8Bytes } from '../../lib/chat/utf8';
@@ -148,8 +148,8 @@ describe('what one command can make the server write', () => {
     expect(lines.at(-1)).toBe(andMore(MAX_BANS - (lines.length - 1)));
   });
 
-  it('/help costs no more than a line: under OUTPUT_BYTES_PER_LINE', () => {
-    expect(bytes(replies(crowd(''), '/help'))).toBeLessThan(OUTPUT_BYTES_PER_LINE);
+  it('/help costs no more than a line: under REPLY_BYTES_PER_LINE', () => {
+    expect(bytes(replies(crowd(''), '/help'))).toBeLessThan(REPLY_BYTES_PER_LINE);
   });
 
   describe('whatever the chat holds', () => {

@@ -1,6 +1,6 @@
 import { asyncScheduler, Observable, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { LINES_DROPPED, OUTPUT_BYTES_PER_LINE, outputCost, Pace, type RateLimits } from '../../lib/chat/pace';
+import { LINES_DROPPED, REPLY_BYTES_PER_LINE, replyCost, Pace, type RateLimits } from '../../lib/chat/pace';
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 // 100 lines per second: one line every 10 frames once the burst is spent.
@@ -121,8 +121,8 @@ describe('Pace', () => {
 
   describe('charging what a line costs beyond itself', () => {
     it('counts a line token per whole 4 KiB written to the user', () => {
-      expect(OUTPUT_BYTES_PER_LINE).toBe(4096);
-      expect([0, 4095, 4096, 8191, 8192, 40_000].map(outputCost)).toEqual([0, 0, 1, 1, 2, 9]);
+      expect(REPLY_BYTES_PER_LINE).toBe(4096);
+      expect([0, 4095, 4096, 8191, 8192, 40_000].map(replyCost)).toEqual([0, 0, 1, 1, 2, 9]);
     });
 
     it('delays the next line by the lines charged, as if they had been sent', () => {
