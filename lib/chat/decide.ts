@@ -171,8 +171,10 @@ function whisper(me: User, to: User, message: string, at: number): Decision {
 }
 
 function listIgnored(state: ChatState, me: User): Decision {
-  const nicks = state.ignoredBy(me.id).flatMap((id) => state.user(id)?.nick ?? []);
-  return nicks.length === 0 ? say('you are ignoring nobody') : answer(listing('you are ignoring ', nicks, nicks.length, MAX_LISTED_NAMES));
+  const ignored = state.ignoredBy(me.id); // of users online: a departure ends every ignore of them
+  if (ignored.length === 0) return say('you are ignoring nobody');
+  const nicks = ignored.slice(0, MAX_LISTED_NAMES).flatMap((id) => state.user(id)?.nick ?? []);
+  return answer(listing('you are ignoring ', nicks, ignored.length, MAX_LISTED_NAMES));
 }
 
 function whois(user: User, now: number): string {

@@ -21,8 +21,9 @@ export const DEFAULT_RATE_LIMITS: RateLimits = { linesPerSecond: 5, burstLines: 
  */
 export const REPLY_BYTES_PER_LINE = 4096;
 
-/** The lines of pace that `bytes` written to a user cost, beyond the line that asked for them. */
-export const replyCost = (bytes: number, bytesPerLine = REPLY_BYTES_PER_LINE): number => Math.floor(bytes / bytesPerLine);
+/** The lines of pace that `bytes` written to a user cost, beyond the line that asked for them; none when `bytesPerLine` is not above 0. */
+export const replyCost = (bytes: number, bytesPerLine = REPLY_BYTES_PER_LINE): number =>
+  bytesPerLine > 0 ? Math.floor(bytes / bytesPerLine) : 0; // a library's 0 would make every answer cost forever
 
 /** Stands in the output, once per burst, where lines start being dropped. */
 export const LINES_DROPPED = Symbol('lines dropped');

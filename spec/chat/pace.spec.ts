@@ -122,7 +122,8 @@ describe('Pace', () => {
   describe('charging what a line costs beyond itself', () => {
     it('counts a line token per whole 4 KiB written to the user', () => {
       expect(REPLY_BYTES_PER_LINE).toBe(4096);
-      expect([0, 4095, 4096, 8191, 8192, 40_000].map(replyCost)).toEqual([0, 0, 1, 1, 2, 9]);
+      expect([0, 4095, 4096, 8191, 8192, 40_000].map((bytes) => replyCost(bytes))).toEqual([0, 0, 1, 1, 2, 9]);
+      expect([replyCost(5000, 1000), replyCost(5000, 0), replyCost(5000, -1)]).toEqual([5, 0, 0]);
     });
 
     it('delays the next line by the lines charged, as if they had been sent', () => {
