@@ -6,7 +6,7 @@ import { readLine } from './commands';
 import { type Decision, decide } from './decide';
 import { MAX_NAME_LENGTH, nameKey } from './names';
 import type { CloseReason, Connection, Outgoing } from './outgoing';
-import { DEFAULT_RATE_LIMITS, LINES_DROPPED, replyCost, Pace, type PaceSink, type RateLimits } from './pace';
+import { DEFAULT_RATE_LIMITS, LINES_DROPPED, Pace, type PaceSink, type RateLimits, replyCost } from './pace';
 import { cleanText } from './sanitize';
 import { type ChatEvent, isOwnChange, type UserId } from './events';
 import type { ChatState } from './state';
@@ -508,14 +508,8 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
   }
 
   private changeAccount(request: AccountRequest): void {
-    if (this.occasional?.pending !== undefined) {
-      this.send(text.ACCOUNT_BUSY);
-      return;
-    }
-    if (!this.passwordsAllowed()) {
-      this.send(text.PASSWORDS_NEED_TLS);
-      return;
-    }
+    if (this.occasional?.pending !== undefined) return this.send(text.ACCOUNT_BUSY);
+    if (!this.passwordsAllowed()) return this.send(text.PASSWORDS_NEED_TLS);
     this.await(this.accounts.change(request, this.aside().from), (outcome) => {
       if (outcome === 'done' && request.kind === 'register') this.identify(request.name);
       else if (outcome === 'done') this.aside().identified = request.kind === 'unregister' ? undefined : nameKey(request.name);
@@ -528,13 +522,22 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     const { replies, events, quit, account, banned, stats } = decision;
     const renamed = events.find((event) => event.type === 'renamed');
     if (renamed !== undefined && this.accounts.registered(renamed.nick) && nameKey(renamed.nick) !== this.occasional?.identified) {
-      return this.send(text.nameRegistered(renamed.nick));
+      this.send(text.nameRegistered(renamed.nick));
+      return 0; // one short line: it costs no more than the line that asked
     }
     let bytes = 0;
-    for (const reply of replies) bytes += this.send(reply);
+    for (const reply of replies) {
+      this.send(reply);
+      bytes += utf8Bytes(reply);
+    }
     for (const event of events) this.publish(event);
     if (account !== undefined) this.changeAccount(account);
-    if (stats === true) for (const line of this.seat.stats?.() ?? ['no figures on this server']) bytes += this.send(text.reply(line));
+    if (stats === true) {
+      for (const line of this.seat.stats?.() ?? ['no figures on this server']) {
+        this.send(text.reply(line));
+        bytes += utf8Bytes(line);
+      }
+    }
     if (quit) this.close('quit');
     else if (banned === true) this.close('banned');
     return bytes;
@@ -569,9 +572,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     this.out.complete();
   }
 
-  /** Sends `line` to this user alone; returns its bytes. */
-  private send(line: string): number {
+  private send(line: string): void {
     this.out.next({ kind: 'send', to: this.id, text: line });
-    return utf8Bytes(line);
   }
 }
