@@ -71,6 +71,7 @@ export class Pace<T> {
 
   /** Sends `value` on now, later, or never (the queue is full). */
   push(value: T): void {
+    if (this.stopped) return;
     this.refill();
     const queue = this.queue;
     if (queue === undefined || queue.length === 0) {
@@ -138,6 +139,9 @@ export class Pace<T> {
     this.sink.paced(head); // may charge, or stop this pace
     if (this.stopped) return;
     if (queue.length > 0) this.release = this.nextTurn();
-    else if (this.ended) this.sink.drained();
+    else {
+      this.queue = undefined; // a flood once over holds nothing
+      if (this.ended) this.sink.drained();
+    }
   }
 }

@@ -86,6 +86,7 @@ describe('Pace', () => {
       ['a', 'b', 'c', 'd'].forEach((value) => paced.push(value));
       paced.end();
       paced.stop();
+      paced.push('e');
       flush();
       expect(sink.paced.mock.calls).toEqual([['a'], ['b']]);
       expect(sink.drained).not.toHaveBeenCalled();
