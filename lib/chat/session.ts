@@ -83,8 +83,8 @@ export type Landing = 'applied' | 'unapplied';
 
 /** Who waits for an own change of their user (isOwnChange) to come back from the bus. */
 export interface Waiter {
-  /** `bytes`: what the change, back, wrote to its user alone (a room's history on `/join`). */
-  landed(landing: Landing, bytes: number): void;
+  /** `bytes`: what the change, back, wrote to its user alone (a room's history on `/join`); none when not given. */
+  landed(landing: Landing, bytes?: number): void;
 }
 
 /** Who waits for their user's own change, by user: an entry only while it is on its way. */
@@ -391,7 +391,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
    * meanwhile is taken up on the next turn (after what the change renders), but for a login that
    * did not apply: its name was claimed first elsewhere, and the user is asked again.
    */
-  landed(landing: Landing, bytes: number): void {
+  landed(landing: Landing, bytes = 0): void {
     const aside = this.occasional;
     if (this.refusals === LOGGED_IN && aside?.joining === undefined) this.charge(bytes); // a login's welcome is no command's
     if (aside?.held === undefined) return; // back inside publish: nothing waited
