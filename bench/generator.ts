@@ -110,6 +110,12 @@ interface Phase {
   readonly padding: string;
   running: boolean;
   measuring: boolean;
+  /**
+   * The measured window by send time, in µs: a line sent in it has its latency counted whenever
+   * it comes, in the drain too, so a server that stalls cannot hide its slowest lines.
+   */
+  windowFromUs: number;
+  windowToUs: number;
   delivered: number;
   sentInWindow: number;
   orderErrors: number;
@@ -177,8 +183,8 @@ function delivered(user: User, sender: number, seq: number, sentAtUs: number, at
   const slot = seq & RING_MASK;
   const left = (ring[slot] ?? 0) - 1;
   ring[slot] = left;
-  if (phase?.measuring === true) {
-    phase.delivered += 1;
+  if (phase?.measuring === true) phase.delivered += 1;
+  if (phase !== undefined && sentAtUs >= phase.windowFromUs && sentAtUs < phase.windowToUs) {
     phase.latency.record(atUs - sentAtUs);
     if (book.senders[sender]?.node !== user.node) phase.crossLatency.record(atUs - sentAtUs);
   }
@@ -427,7 +433,7 @@ async function load(spec: LoadSpec): Promise<LoadResult> {
   const book = ledger;
   if (book === undefined) throw new Error('log the users in first');
   const current: Phase = {
-    spec, padding: 'x'.repeat(Math.max(1, spec.lineBytes - 30)), running: true, measuring: false,
+    spec, padding: 'x'.repeat(Math.max(1, spec.lineBytes - 30)), running: true, measuring: false, windowFromUs: Number.POSITIVE_INFINITY, windowToUs: Number.POSITIVE_INFINITY,
     delivered: 0, sentInWindow: 0, orderErrors: 0, latency: new LatencyRecorder(), crossLatency: new LatencyRecorder(),
   };
   phase = current;
@@ -436,9 +442,11 @@ async function load(spec: LoadSpec): Promise<LoadResult> {
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   current.measuring = true;
+  current.windowFromUs = nowUs();
   sendToParent<'window'>({ type: 'window', edge: 'start' });
   await sleep(spec.durationMs);
   current.measuring = false;
+  current.windowToUs = nowUs();
   sendToParent<'window'>({ type: 'window', edge: 'end' });
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);

@@ -39,11 +39,14 @@ interface Plan {
 const USAGE = 'usage: npm run bench [-- [--quick] [--metrics | --cluster] [--only SCENARIO] [--runs N] [--connections N] [--plot FILE.svg]]';
 
 /** The scenarios, in the order they run; `--only` picks one. */
-const SCENARIOS = ['fan-out', 'connections', 'slow-reader'] as const;
+const SCENARIOS = ['fan-out', 'connections', 'slow-reader', 'amplification'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 /** The scenarios of `--cluster`, in the order they run; `--only` picks one. */
 const CLUSTER_SCENARIOS = ['fan-out', 'snapshot-flood'] as const;
 type ClusterScenario = (typeof CLUSTER_SCENARIOS)[number];
+/** Attacks on chatd alone (the baseline has no commands), which a run of every scenario leaves out: `--only` runs one. */
+const ATTACKS: readonly Scenario[] = ['amplification'];
+const CHATD_ALONE: readonly Kind[] = ['chatd'];
 
 const isScenario = (name: string): name is Scenario => SCENARIOS.some((scenario) => scenario === name);
 const isClusterScenario = (name: string): name is ClusterScenario => CLUSTER_SCENARIOS.some((scenario) => scenario === name);
@@ -411,6 +414,50 @@ async function slowReader(kind: Kind, into: Figures): Promise<void> {
   });
 }
 
+/**
+ * #18 item 7's attack: a crowd in a room of its own, each away with a long reason, of whom some
+ * send `/who` as fast as chatd's default pace lets a user type; meanwhile two other users chat in
+ * #main, and the generator measures their lines' latency: what the attack costs those it does not
+ * aim at (the cost of a line to 1500 readers is the fan-out scenario's). chatd runs with its own
+ * flood limits (the defence is the pace), against an attacker process of its own.
+ */
+const AMPLIFICATION = {
+  users: 1500, attackers: 600, room: '#crowd', awayChars: 200, whoPerSecond: 5, chatLinesPerSecond: 8,
+  warmupMs: QUICK ? 2000 : 5000, durationMs: QUICK ? 5000 : 20_000,
+};
+
+async function amplification(into: Figures): Promise<void> {
+  const { users, attackers, room, awayChars, whoPerSecond, chatLinesPerSecond, warmupMs, durationMs } = AMPLIFICATION;
+  const child = Child.start('chatd', 'serve.js', ['chatd', 'paced'], []);
+  const started = [child];
+  try {
+    const server: Server = { child, port: (await child.request(undefined, 'listening', 10_000)).port };
+    const attacker = Child.start('attacker', 'attacker.js', [], []);
+    started.push(attacker);
+    await attacker.request({ type: 'crowd', spec: { port: server.port, users, room, awayChars } }, 'crowd-ready', loginTimeoutMs(users));
+    const { generator } = await logIn(server, 2, 2, started);
+    // The same chat with the crowd idle first: what this machine gives, attack aside.
+    const quiet = await runLoad(server, generator, { ...loadSpec('paced', chatLinesPerSecond), durationMs });
+    await attacker.request({ type: 'attack-start', attackers, whoPerSecond }, 'attacking', 10_000);
+    const chat = await runLoad(server, generator, { ...loadSpec('paced', chatLinesPerSecond), warmupMs, durationMs });
+    const attack = await attacker.request({ type: 'attack-stop' }, 'attack-stopped', 10_000);
+    into.set('amplification.quietP50', quiet.result.latency.p50);
+    into.set('amplification.quietP99', quiet.result.latency.p99);
+    into.set('amplification.p50', chat.result.latency.p50);
+    into.set('amplification.p99', chat.result.latency.p99);
+    into.set('amplification.max', chat.result.latency.max);
+    into.set('amplification.replies', attack.replies / attack.seconds);
+    into.set('amplification.mib', attack.bytesRead / MIB / attack.seconds);
+    into.set('amplification.slowDowns', attack.slowDowns / attack.seconds);
+    into.set('amplification.closed', attack.closed);
+    into.set('amplification.serverCpu', chat.serverCpuPercent);
+    into.set('amplification.attackerCpu', attack.cpuPercent);
+    into.set('amplification.generatorCpu', chat.result.generatorCpuPercent);
+  } finally {
+    await Promise.all(started.map((each) => each.stop()));
+  }
+}
+
 /** Which way a figure is better; a figure without one (a count, a raw rate) is not plotted. */
 type Better = 'higher' | 'lower' | undefined;
 
@@ -449,6 +496,24 @@ function metrics(): Metric[] {
     metric('slow.queueAlone', 'slow reader: most queued for one user, without it', 'KiB', 1, undefined),
     metric('slow.queueSlowed', 'slow reader: most queued for one user, with it', 'KiB', 1, 'lower'),
     metric('slow.readerCutOff', 'slow reader: cut off by the server (1 = yes)', '', 1, undefined),
+    ...amplificationMetrics(),
+  ];
+}
+
+function amplificationMetrics(): Metric[] {
+  const { users, attackers, room, awayChars, whoPerSecond, chatLinesPerSecond } = AMPLIFICATION;
+  const attack = `${attackers} of ${users} in ${room}, away (${awayChars} chars), send /who at ${whoPerSecond}/s`;
+  return [
+    metric('amplification.quietP50', `amplification: ${users} idle in ${room}; chat of 2 others in #main at ${chatLinesPerSecond} lines/s: p50`, 'ms', 2, undefined),
+    metric('amplification.quietP99', 'amplification: the same, no attack: p99', 'ms', 2, undefined),
+    metric('amplification.p50', `amplification: ${attack}; the same chat: p50`, 'ms', 2, undefined),
+    metric('amplification.p99', 'amplification: chat of the 2 others: p99', 'ms', 2, undefined),
+    metric('amplification.max', 'amplification: chat of the 2 others: max', 'ms', 2, undefined),
+    metric('amplification.replies', 'amplification: /who answers the attackers read', '/s', 0, undefined),
+    metric('amplification.mib', 'amplification: bytes the attackers read', 'MiB/s', 2, undefined),
+    metric('amplification.slowDowns', 'amplification: slow-down notices (lines dropped for the pace)', '/s', 1, undefined),
+    metric('amplification.closed', 'amplification: attackers cut off by the server', '', 0, undefined),
+    metric('amplification.attackerCpu', 'amplification: attacker process CPU', '%', 0, undefined),
   ];
 }
 
@@ -465,6 +530,7 @@ const CPU_PHASES: readonly { readonly key: string; readonly label: string }[] = 
   ]),
   { key: 'connections', label: `connections, ${PLAN.connections} logins` },
   { key: 'slow.slowed', label: 'slow reader, with it' },
+  { key: 'amplification', label: 'amplification, beside the attacker' },
 ];
 
 interface Target {
@@ -497,10 +563,12 @@ const TARGETS: readonly Target[] = [
     name: `slow reader: most queued for one user <= send-queue limit (${MAX_SEND_QUEUE_BYTES / MIB} MiB) + one write (${MAX_WRITE_BYTES / 1024} KiB)`,
     met: (s) => atMost(s.get('slow.queueSlowed')?.chatd, (MAX_SEND_QUEUE_BYTES + MAX_WRITE_BYTES) / 1024),
   },
+  { name: 'amplification: chat p99 between two others < 200 ms under the /who attack', met: (s) => below(s.get('amplification.p99')?.chatd, 200) },
 ];
 
 const atLeast = (value: number | undefined, bound: number) => (value === undefined ? undefined : value >= bound);
 const atMost = (value: number | undefined, bound: number) => (value === undefined ? undefined : value <= bound);
+const below = (value: number | undefined, bound: number) => (value === undefined ? undefined : value < bound);
 
 interface Row {
   readonly chatd: number;
@@ -633,9 +701,11 @@ async function runAll(): Promise<void> {
         ['fan-out', `fan-out ${users}`, (kind) => fanOut(kind, users, pacedLinesPerSecond, figures[kind])]),
       ['connections', 'connections', (kind) => connections(kind, figures[kind])],
       ['slow-reader', 'slow reader', (kind) => slowReader(kind, figures[kind])],
+      ['amplification', 'amplification', () => amplification(figures.chatd)],
     ];
-    for (const [, name, scenario] of scenarios.filter(([picked]) => flags.only === undefined || picked === flags.only)) {
-      for (const kind of order) {
+    const picked = scenarios.filter(([which]) => (flags.only === undefined ? !ATTACKS.includes(which) : which === flags.only));
+    for (const [which, name, scenario] of picked) {
+      for (const kind of ATTACKS.includes(which) ? CHATD_ALONE : order) {
         const at = performance.now();
         await scenario(kind);
         process.stderr.write(`run ${run + 1}/${PLAN.runs} ${name} ${kind}: ${format((performance.now() - at) / 1000, 1)} s\n`);

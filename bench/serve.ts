@@ -5,6 +5,7 @@
  */
 import { once } from 'node:events';
 import { type Server, Socket } from 'node:net';
+import { DEFAULT_RATE_LIMITS } from '../lib/chat/pace';
 import { createChatServer } from '../lib/server';
 import { createBaselineServer } from './baseline';
 import { isMessage, sendToParent } from './wire';
@@ -14,16 +15,21 @@ export const BENCH_RATE_LIMITS = { linesPerSecond: 1e9, burstLines: 1e9, maxQueu
 /** Above the connection test's users, so chatd never answers "server full". */
 export const BENCH_MAX_CLIENTS = 20_000;
 
-/** How chatd is started: `metrics` turns the endpoint on, `redis=PATH` makes it a node of the cluster on that Redis. */
+/**
+ * How chatd is started: `metrics` turns the endpoint on, `redis=PATH` makes it a node of the
+ * cluster on that Redis, `paced` keeps chatd's own flood limits (an attack scenario measures them).
+ */
 interface ChatdFlags {
   readonly metrics: boolean;
   readonly redis: string | undefined;
+  readonly paced: boolean;
 }
 
-async function startChatd({ metrics, redis }: ChatdFlags): Promise<number> {
+async function startChatd({ metrics, redis, paced }: ChatdFlags): Promise<number> {
   const metricsListen = metrics ? { host: '127.0.0.1', port: 0 } : undefined;
+  const rateLimits = paced ? DEFAULT_RATE_LIMITS : BENCH_RATE_LIMITS;
   const server = createChatServer({
-    host: '127.0.0.1', port: 0, rateLimits: BENCH_RATE_LIMITS, maxClients: BENCH_MAX_CLIENTS, metricsListen, redis, redisPrefix: 'bench:',
+    host: '127.0.0.1', port: 0, rateLimits, maxClients: BENCH_MAX_CLIENTS, metricsListen, redis, redisPrefix: 'bench:',
   });
   const { port } = await server.listen();
   return port;
@@ -76,9 +82,10 @@ function serveRequests(): void {
 }
 
 async function main(kind: string | undefined, flags: readonly string[]): Promise<void> {
-  if (kind !== 'chatd' && kind !== 'baseline') throw new Error(`usage: serve chatd|baseline [metrics] [redis=PATH], not ${kind}`);
+  if (kind !== 'chatd' && kind !== 'baseline') throw new Error(`usage: serve chatd|baseline [metrics] [redis=PATH] [paced], not ${kind}`);
   const redis = flags.find((flag) => flag.startsWith('redis='))?.slice('redis='.length);
-  const port = kind === 'chatd' ? await startChatd({ metrics: flags.includes('metrics'), redis }) : await startBaseline();
+  const chatdFlags = { metrics: flags.includes('metrics'), redis, paced: flags.includes('paced') };
+  const port = kind === 'chatd' ? await startChatd(chatdFlags) : await startBaseline();
   serveRequests();
   process.on('disconnect', () => process.exit(0)); // the orchestrator is gone: do not outlive it
   sendToParent<'listening'>({ type: 'listening', port });

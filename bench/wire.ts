@@ -66,6 +66,29 @@ export interface LoginResult {
   readonly generatorCpuPercent: number;
 }
 
+/** The crowd of the amplification attack (#18 item 7): users in a room of their own, each away with a reason. */
+export interface CrowdSpec {
+  readonly port: number;
+  readonly users: number;
+  readonly room: string;
+  /** The length of each away reason, in characters. */
+  readonly awayChars: number;
+}
+
+/** What the attackers read while they attacked. */
+export interface AttackResult {
+  /** `/who` answers read whole, by the line that ends a listing cut short. */
+  readonly replies: number;
+  readonly bytesRead: number;
+  /** `*** slow down` lines read: lines the server dropped for the pace. */
+  readonly slowDowns: number;
+  /** Crowd connections the server had closed by the end. */
+  readonly closed: number;
+  readonly seconds: number;
+  /** The attacker process's CPU over the attack, in percent of one core. */
+  readonly cpuPercent: number;
+}
+
 /** A server's memory after a full collection, in bytes, from process.memoryUsage(). */
 export interface Memory {
   readonly rss: number;
@@ -111,6 +134,14 @@ export interface Messages {
   /** The slow reader reads again, to find whether the server ended its connection meanwhile. */
   'check-slow-reader': { readonly type: 'check-slow-reader' };
   load: { readonly type: 'load'; readonly spec: LoadSpec };
+  // orchestrator -> attacker, and its answers
+  crowd: { readonly type: 'crowd'; readonly spec: CrowdSpec };
+  'crowd-ready': { readonly type: 'crowd-ready' };
+  /** The first `attackers` of the crowd send `/who`, each `whoPerSecond` times a second. */
+  'attack-start': { readonly type: 'attack-start'; readonly attackers: number; readonly whoPerSecond: number };
+  attacking: { readonly type: 'attacking' };
+  'attack-stop': { readonly type: 'attack-stop' };
+  'attack-stopped': { readonly type: 'attack-stopped' } & AttackResult;
   // generator -> orchestrator
   'logged-in': { readonly type: 'logged-in'; readonly result: LoginResult };
   'slow-reader-added': { readonly type: 'slow-reader-added' };

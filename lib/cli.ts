@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import type { ModerationAction } from './chat/moderation';
 import { nameProblem } from './chat/names';
+import { REPLY_BYTES_PER_LINE } from './chat/pace';
 import { MAX_HISTORY_LINES } from './chat/state';
 import type { MetricsAddress } from './edge/metrics';
 import { type ChatServer, type ChatServerOptions, createChatServer, DEFAULT_SERVER_OPTIONS, type ServerEvent } from './server';
@@ -128,6 +129,8 @@ const SETTINGS: readonly Setting<Draft>[] = [
     apply: (v, o) => { o.rateLimits = { ...(o.rateLimits ?? defaults.rateLimits), burstLines: count('burst', v, 1) }; } },
   { flag: 'max-queued-lines', env: 'CHATD_MAX_QUEUED_LINES', help: 'lines a user may have delayed before more are dropped', fallback: String(defaults.rateLimits.maxQueuedLines),
     apply: (v, o) => { o.rateLimits = { ...(o.rateLimits ?? defaults.rateLimits), maxQueuedLines: count('max-queued-lines', v, 0) }; } },
+  { flag: 'reply-bytes-per-line', env: 'CHATD_REPLY_BYTES_PER_LINE', help: "bytes of a command's reply that cost its user one more line of their rate", fallback: String(REPLY_BYTES_PER_LINE),
+    apply: (v, o) => { o.rateLimits = { ...(o.rateLimits ?? defaults.rateLimits), replyBytesPerLine: count('reply-bytes-per-line', v, 1) }; } },
   { flag: 'max-clients', env: 'CHATD_MAX_CLIENTS', help: 'connections served at once', fallback: String(defaults.maxClients),
     apply: (v, o) => { o.maxClients = count('max-clients', v, 1); } },
   { flag: 'keepalive', env: 'CHATD_KEEPALIVE', help: 'idle seconds before TCP keepalive probes', fallback: String(defaults.keepAliveIdleMs / 1000),

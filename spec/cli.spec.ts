@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
 import { DEFAULT_LOG_OPTIONS, formatEntry, logEntry, parseCommand, usage } from '../lib/cli';
+import { DEFAULT_RATE_LIMITS } from '../lib/chat/pace';
 import { MAX_HISTORY_LINES } from '../lib/chat/state';
 import { type Client, connectClient } from './support/client';
 import { killAll, listeningPort, start } from './support/chatd';
@@ -213,6 +214,14 @@ describe('parseCommand', () => {
     expect(() => parseCommand(['--history-bytes', '16M'], {})).toThrow("--history-bytes must be a whole number from 0 to");
   });
 
+  it('reads --reply-bytes-per-line into the rate limits, a whole number of bytes from 1', () => {
+    expect(parseCommand(['--reply-bytes-per-line', '1024'], {})).toEqual({ kind: 'serve', options: { rateLimits: { ...DEFAULT_RATE_LIMITS, replyBytesPerLine: 1024 } }, log: DEFAULT_LOG_OPTIONS });
+    expect(parseCommand(['--rate', '2'], { CHATD_REPLY_BYTES_PER_LINE: '65536' })).toEqual({
+      kind: 'serve', options: { rateLimits: { ...DEFAULT_RATE_LIMITS, linesPerSecond: 2, replyBytesPerLine: 65_536 } }, log: DEFAULT_LOG_OPTIONS,
+    });
+    expect(() => parseCommand(['--reply-bytes-per-line', '0'], {})).toThrow('--reply-bytes-per-line must be a whole number from 1');
+  });
+
   it('bounds --history from 0 to MAX_HISTORY_LINES', () => {
     expect(parseCommand(['--history', String(MAX_HISTORY_LINES)], {})).toEqual({ kind: 'serve', options: { historyLines: MAX_HISTORY_LINES }, log: DEFAULT_LOG_OPTIONS });
     expect(() => parseCommand(['--history', String(MAX_HISTORY_LINES + 1)], {})).toThrow(`--history must be a whole number from 0 to ${MAX_HISTORY_LINES}`);
@@ -255,7 +264,7 @@ describe('parseCommand', () => {
   });
 
   it('documents every flag with its environment variable in --help', () => {
-    for (const flag of ['host', 'port', 'banner', 'max-line-bytes', 'login-timeout', 'max-name-attempts', 'max-login-bytes', 'max-send-queue', 'rate', 'burst', 'max-queued-lines', 'max-clients', 'keepalive', 'history', 'history-bytes', 'shutdown-grace', 'metrics-listen', 'ops', 'log-format', 'log-level']) {
+    for (const flag of ['host', 'port', 'banner', 'max-line-bytes', 'login-timeout', 'max-name-attempts', 'max-login-bytes', 'max-send-queue', 'rate', 'burst', 'max-queued-lines', 'reply-bytes-per-line', 'max-clients', 'keepalive', 'history', 'history-bytes', 'shutdown-grace', 'metrics-listen', 'ops', 'log-format', 'log-level']) {
       expect(usage()).toMatch(new RegExp(`--${flag} <value> .*\\(env CHATD_${flag.toUpperCase().replace(/-/g, '_')}, default `));
     }
   });

@@ -7,6 +7,7 @@ import { nameKey } from './names';
 import { expand } from './roster';
 import { type Landing, type Seat, type SessionOptions, sessions, type Waiter, type Waits } from './session';
 import { BUS_UP } from './texts';
+import { utf8Bytes } from './utf8';
 
 /**
  * The chat: every connection's session merged into one stream, with every event on the bus
@@ -55,7 +56,7 @@ export function chat(
         default: {
           const shown = state.apply(event).applied ? render(event, state) : renderUnapplied(event, state);
           if (state.applied) took(event);
-          if (waits.size > 0 && isOwnChange(event) && !replaying) land(event.user, state.applied ? 'applied' : 'unapplied');
+          if (waits.size > 0 && isOwnChange(event) && !replaying) land(event.user, state.applied ? 'applied' : 'unapplied', bytesTo(event.user, shown));
           return shown;
         }
       }
@@ -79,10 +80,10 @@ export function chat(
       else if (event.type === 'moved') locals.set(local.id, { ...local, room: event.room });
       else if (event.type === 'identified') locals.set(local.id, { ...local, identified: nameKey(event.nick) });
     };
-    const land = (user: UserId, landing: Landing) => {
+    const land = (user: UserId, landing: Landing, bytes: number) => {
       const waiter = waits.get(user);
       waits.delete(user);
-      waiter?.landed(landing);
+      waiter?.landed(landing, bytes);
     };
     // Once per outage: a connection to Redis that comes and goes does not repeat the notice.
     const busDown = (event: Extract<ChatEvent, { type: 'bus-down' }>): Outgoing[] => {
@@ -145,4 +146,11 @@ export function chat(
     };
     return merge(bus.events$.pipe(mergeMap(take)), connections$.pipe(mergeMap(serve))); // the state applies before any session reads it
   });
+}
+
+/** The bytes of what `shown` sends to `user` alone: what their own change cost them in output. */
+function bytesTo(user: UserId, shown: readonly Outgoing[]): number {
+  let bytes = 0;
+  for (const each of shown) if (each.kind === 'send' && each.to === user) bytes += utf8Bytes(each.text);
+  return bytes;
 }

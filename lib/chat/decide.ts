@@ -2,6 +2,7 @@ import { type AccountRequest, passwordProblem } from './accounts';
 import { COMMANDS, firstWord, readLine, usageOf, type CommandName } from './commands';
 import { answer, type Context, type Decision, length, noSuchUser, NOTHING, publish, say, tooLong, usage } from './decision';
 import { duration } from './durations';
+import { listing, MAX_LISTED_NAMES, MAX_LISTED_ROOMS } from './listing';
 import { MAIN_ROOM, type UserId } from './events';
 import { MODERATION_HANDLERS, motd } from './moderate';
 import { nameProblem } from './names';
@@ -62,8 +63,9 @@ function logIn(state: ChatState, { user, name, at, from }: Extract<Intent, { rea
 const COMMAND_HANDLERS: Record<CommandName, (context: Context) => Decision> = {
   help: () => answer(...COMMANDS.map((command) => text.reply(`${usageOf(command.name).padEnd(20)} ${command.help}`))),
   who: ({ state, me }) => {
-    const members = state.members(me.room).map((user) => (user.away === undefined ? user.nick : `${user.nick} (away: ${user.away})`));
-    return say(`${members.length} in ${me.room}: ${members.join(', ')}`);
+    const count = state.headcount(me.room);
+    const members = state.members(me.room, MAX_LISTED_NAMES).map((user) => (user.away === undefined ? user.nick : `${user.nick} (away: ${user.away})`));
+    return answer(listing(`${count} in ${me.room}: `, members, count, MAX_LISTED_NAMES));
   },
   nick: ({ state, me, args, at }) => {
     if (args === '') return usage('nick');
@@ -113,7 +115,11 @@ const COMMAND_HANDLERS: Record<CommandName, (context: Context) => Decision> = {
     if (wouldMakeTooManyRooms(state.rooms(), me.room, named.room)) return say(`too many rooms (max ${MAX_ROOMS})`);
     return publish({ type: 'moved', user: me.id, nick: me.nick, from: me.room, room: named.room, at });
   },
-  rooms: ({ state }) => say(`rooms: ${state.rooms().map(({ room, count }) => `${room} (${count})`).join(', ')}`),
+  rooms: ({ state }) => {
+    const rooms = state.rooms();
+    const shown = rooms.slice(0, MAX_LISTED_ROOMS).map(({ room, count }) => `${room} (${count})`);
+    return answer(listing('rooms: ', shown, rooms.length, MAX_LISTED_ROOMS));
+  },
   topic: ({ state, me, args, at }) => {
     if (args === '') {
       const topic = state.topic(me.room);
@@ -165,8 +171,10 @@ function whisper(me: User, to: User, message: string, at: number): Decision {
 }
 
 function listIgnored(state: ChatState, me: User): Decision {
-  const nicks = state.ignoredBy(me.id).flatMap((id) => state.user(id)?.nick ?? []);
-  return say(nicks.length === 0 ? 'you are ignoring nobody' : `you are ignoring ${nicks.join(', ')}`);
+  const ignored = state.ignoredBy(me.id); // of users online: a departure ends every ignore of them
+  if (ignored.length === 0) return say('you are ignoring nobody');
+  const nicks = ignored.slice(0, MAX_LISTED_NAMES).flatMap((id) => state.user(id)?.nick ?? []);
+  return answer(listing('you are ignoring ', nicks, ignored.length, MAX_LISTED_NAMES));
 }
 
 function whois(user: User, now: number): string {

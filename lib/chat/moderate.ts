@@ -1,6 +1,7 @@
 import { type CommandName, firstWord, type ModerationCommand } from './commands';
 import { answer, type Context, type Decision, length, noSuchUser, publish, say, tooLong, usage } from './decision';
 import { looksLikeDuration, parseDuration } from './durations';
+import { lineByLine, MAX_LISTED_BANS } from './listing';
 import { isSavedModeration, MAX_BANS } from './moderation';
 import { nameProblem } from './names';
 import type { User } from './state';
@@ -127,7 +128,8 @@ const unban: Handler = ({ state, me, args, at }) => {
 const bans: Handler = ({ state, at }) => {
   const found = state.moderation.bans(at);
   if (found.length === 0) return answer(text.NO_BANS);
-  return answer(...found.map(({ name, address, until, by, reason }) => text.ban(name, address, until, by, reason)));
+  const shown = found.slice(0, MAX_LISTED_BANS).map(({ name, address, until, by, reason }) => text.ban(name, address, until, by, reason));
+  return answer(lineByLine(shown, found.length, MAX_LISTED_BANS));
 };
 
 const mute: Handler = (context) => {

@@ -6,12 +6,13 @@ import { readLine } from './commands';
 import { type Decision, decide } from './decide';
 import { MAX_NAME_LENGTH, nameKey } from './names';
 import type { CloseReason, Connection, Outgoing } from './outgoing';
-import { DEFAULT_RATE_LIMITS, LINES_DROPPED, Pace, type PaceSink, type RateLimits } from './pace';
+import { DEFAULT_RATE_LIMITS, LINES_DROPPED, Pace, type PaceSink, type RateLimits, replyCost } from './pace';
 import { cleanText } from './sanitize';
 import { type ChatEvent, isOwnChange, type UserId } from './events';
 import type { ChatState } from './state';
 import type { InputTally } from './tally';
 import * as text from './texts';
+import { utf8Bytes } from './utf8';
 
 /** Default time a connection has to give a valid username. */
 export const LOGIN_TIMEOUT_MS = 60_000;
@@ -82,7 +83,8 @@ export type Landing = 'applied' | 'unapplied';
 
 /** Who waits for an own change of their user (isOwnChange) to come back from the bus. */
 export interface Waiter {
-  landed(landing: Landing): void;
+  /** `bytes`: what the change, back, wrote to its user alone (a room's history on `/join`); none when not given. */
+  landed(landing: Landing, bytes?: number): void;
 }
 
 /** Who waits for their user's own change, by user: an entry only while it is on its way. */
@@ -306,7 +308,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     try {
       if (input === OVERLONG_LINE) this.send(text.lineTooLong(this.options.maxLineBytes));
       else if (input === LINES_DROPPED) this.send(text.SLOW_DOWN);
-      else this.carryOut(decide(this.seat.state, { type: 'line', user: this.id, text: input, at: this.scheduler.now() }));
+      else this.charge(this.carryOut(decide(this.seat.state, { type: 'line', user: this.id, text: input, at: this.scheduler.now() })));
     } catch {
       this.out.complete(); // as in next(): a delayed line runs from a timer, where a throw would end the process
     }
@@ -389,8 +391,9 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
    * meanwhile is taken up on the next turn (after what the change renders), but for a login that
    * did not apply: its name was claimed first elsewhere, and the user is asked again.
    */
-  landed(landing: Landing): void {
+  landed(landing: Landing, bytes = 0): void {
     const aside = this.occasional;
+    if (this.refusals === LOGGED_IN && aside?.joining === undefined) this.charge(bytes); // a login's welcome is no command's
     if (aside?.held === undefined) return; // back inside publish: nothing waited
     const nick = aside.joining;
     // Any other change, applied or not (a /nick whose name went elsewhere first), lets them go on.
@@ -432,7 +435,10 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
 
   /** A refused username: the reason and the prompt again, or at the last attempt the reason and the close. */
   private refuse(decision: Decision): void {
-    if (++this.refusals < this.options.maxNameAttempts) return this.carryOut(decision);
+    if (++this.refusals < this.options.maxNameAttempts) {
+      this.carryOut(decision);
+      return;
+    }
     for (const reply of decision.replies) if (reply !== text.PROMPT) this.send(reply);
     this.close('login_limit', text.TOO_MANY_NAME_ATTEMPTS);
   }
@@ -521,19 +527,36 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     });
   }
 
-  /** Replies first, then the events, whose renderings come back through the bus. */
-  private carryOut(decision: Decision): void {
+  /** Replies first, then the events, whose renderings come back through the bus. Returns the bytes of the replies. */
+  private carryOut(decision: Decision): number {
     const { replies, events, quit, account, banned, stats } = decision;
     const renamed = events.find((event) => event.type === 'renamed');
     if (renamed !== undefined && this.accounts.registered(renamed.nick) && nameKey(renamed.nick) !== this.occasional?.identified) {
-      return this.send(text.nameRegistered(renamed.nick));
+      this.send(text.nameRegistered(renamed.nick));
+      return 0; // one short line: it costs no more than the line that asked
     }
-    for (const reply of replies) this.send(reply);
+    let bytes = 0;
+    for (const reply of replies) {
+      this.send(reply);
+      bytes += utf8Bytes(reply);
+    }
     for (const event of events) this.publish(event);
     if (account !== undefined) this.changeAccount(account);
-    if (stats === true) for (const line of this.seat.stats?.() ?? ['no figures on this server']) this.send(text.reply(line));
+    if (stats === true) {
+      for (const line of this.seat.stats?.() ?? ['no figures on this server']) {
+        this.send(text.reply(line));
+        bytes += utf8Bytes(line);
+      }
+    }
     if (quit) this.close('quit');
     else if (banned === true) this.close('banned');
+    return bytes;
+  }
+
+  /** What a line made the server write to this user alone counts against their pace (REPLY_BYTES_PER_LINE). */
+  private charge(bytes: number): void {
+    const lines = replyCost(bytes, this.options.rateLimits.replyBytesPerLine);
+    if (lines > 0) this.pacing().charge(lines);
   }
 
   /**

@@ -283,11 +283,19 @@ export class ChatState {
     return this.members(room).map((user) => user.nick);
   }
 
-  /** The users logged in, in login order; in one room when `room` is given. */
-  members(room?: string): User[] {
+  /** The users logged in, in login order; in one room when `room` is given; the first `limit` of them. */
+  members(room?: string, limit = Number.POSITIVE_INFINITY): User[] {
     const found: User[] = [];
-    for (const user of this.users.values()) if (room === undefined || user.room === room) found.push(snapshot(user));
+    for (const user of this.users.values()) {
+      if (found.length >= limit) break;
+      if (room === undefined || user.room === room) found.push(snapshot(user));
+    }
     return found;
+  }
+
+  /** How many are in `room`; 0 when it does not exist. */
+  headcount(room: string): number {
+    return this.roomRecords.get(room)?.count ?? 0;
   }
 
   /** Every room, with how many are in it and its topic. */

@@ -56,6 +56,9 @@ export const topicIs = (room: string, topic: string): string => `*** topic of ${
 /** A one-line answer to the user alone (`/who`, a refusal, a usage line). */
 export const reply = (text: string): string => `*** ${text}\n`;
 
+/** The last line of a listing cut short (`/who`, `/rooms`, `/bans`...): how many it left out. */
+export const andMore = (count: number): string => `*** ... and ${count} more\n`;
+
 /** Why a username was refused; the prompt follows on the same connection. */
 export const nameRefused = (reason: string): string => `*** ${reason}\n`;
 

@@ -1,16 +1,18 @@
-import { delay, merge, NEVER, type Observable, of, Subject } from 'rxjs';
+import { delay, filter, map, merge, NEVER, type Observable, of, Subject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { Bus } from '../../lib/bus/bus';
 import { memoryBus } from '../../lib/bus/memory';
 import { chat } from '../../lib/chat/chat';
+import { decide } from '../../lib/chat/decide';
 import type { ChatEvent } from '../../lib/chat/events';
 import { nameKey } from '../../lib/chat/names';
 import type { Connection, Outgoing } from '../../lib/chat/outgoing';
+import { replyCost } from '../../lib/chat/pace';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../../lib/chat/session';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
 import type { Input } from '../../lib/edge/lines';
-import { joined, said, stateAfter } from '../support/events';
+import { away, joined, said, stateAfter } from '../support/events';
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, loginTimeoutMs: 50 };
@@ -240,6 +242,48 @@ describe('chat', () => {
         send('a:1', text.renamedOnReturn('ann', 'ann_2')),
       ]);
       typed.complete();
+    });
+  });
+});
+
+describe('output a user\'s lines make the server write', () => {
+  // 100 lines a second: a line every 10 frames once the one-line burst is spent.
+  const paced: SessionOptions = { ...options, rateLimits: { linesPerSecond: 100, burstLines: 1, maxQueuedLines: 10 } };
+  /** A marble with `letter` at each frame of `frames`, in order. */
+  const marble = (...frames: readonly (readonly [number, string])[]): string =>
+    frames.reduce(({ text: written, next }, [frame, letter]) => ({ text: `${written} ${frame - next}ms ${letter}`, next: frame + 1 }), { text: '', next: 0 }).text;
+  const bytesOf = (lines: readonly string[]) => lines.reduce((sum, line) => sum + Buffer.byteLength(line), 0);
+
+  it('counts against its user\'s pace, a line per 4 KiB, and slows nobody else', () => {
+    // 300 users away with reasons of 200 characters: each /who answers about 32 KiB.
+    const crowd = Array.from({ length: 300 }, (_, index) => [joined(`p${index}`, `p${index}`), away(`p${index}`, 'r'.repeat(200))]).flat();
+    const who = decide(stateAfter(...crowd, joined('1', 'ann'), joined('2', 'bob')), { type: 'line', user: '1', text: '/who', at: 0 }).replies;
+    const cost = replyCost(bytesOf(who));
+    expect(cost).toBeGreaterThanOrEqual(7);
+    scheduler().run(({ cold, hot, expectObservable }) => {
+      const ann = cold<Input>('----a-----(www)', { a: 'ann', w: '/who' });
+      const bob = cold<Input>('-----b------y', { b: 'bob', y: 'yo' });
+      const seen$ = chat(hot<Connection>('(12)', connections(ann, bob)), { state: stateAfter(...crowd), bus: memoryBus() }, paced).pipe(
+        filter((each) => (each.kind === 'send' && each.to === '1' && each.text === who.at(-1)) || (each.kind === 'broadcast' && each.text === text.said('bob', 'yo'))),
+        map((each) => (each.kind === 'send' ? 'w' : 'y')),
+      );
+      const turn = (1 + cost) * 10; // each /who waits for its own line and for what the one before it cost
+      expectObservable(seen$).toBe(marble([10, 'w'], [12, 'y'], [10 + turn, 'w'], [10 + 2 * turn, 'w']));
+    });
+  });
+
+  it('counts the history a /join writes against the pace of its user', () => {
+    const history = Array.from({ length: 20 }, (_, index) => said('p0', 'pat', `${index} ${'h'.repeat(4000)}`, '#games'));
+    const cost = replyCost(bytesOf(history.map((line) => text.said(line.nick, line.text))));
+    expect(cost).toBeGreaterThanOrEqual(19);
+    scheduler().run(({ cold, hot, expectObservable }) => {
+      const ann = cold<Input>('----a-----(jh)', { a: 'ann', j: '/join #games', h: 'hi' });
+      const seat = { state: stateAfter(joined('p0', 'pat', '#games'), ...history), bus: memoryBus() };
+      const seen$ = chat(hot<Connection>('1', connections(ann)), seat, paced).pipe(
+        filter((each) => each.kind === 'broadcast' && each.text === text.said('ann', 'hi')),
+        map(() => 'h'),
+      );
+      expectObservable(seen$).toBe(marble([10 + (1 + cost) * 10, 'h']));
     });
   });
 });
