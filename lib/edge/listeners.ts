@@ -30,7 +30,8 @@ export class TlsFilesError extends Error {
 /** What the listeners tell their owner. */
 export interface ListenerHandlers {
   /** A TCP connection on either door, before anything is read from it: true lets it on (a TLS
-   * one into its handshake); false when the owner has refused it and is closing it. */
+   * one into its handshake); false when the owner has refused it and is closing it. The owner
+   * adds the socket's 'error' listener here, first. */
   readonly arrived: (raw: Socket, secure: boolean) => boolean;
   /** A connection ready for the chat: a plain one at once, a TLS one once its handshake is done. */
   readonly accept: (socket: Socket, secure: boolean) => void;
@@ -146,7 +147,8 @@ export function listeners(options: ListenerOptions, handlers: ListenerHandlers):
       handlers.accept(socket, true);
     });
     server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
-      // Its raw socket's close reports it; a reset peer is known to the raw socket alone.
+      // Its raw socket's close reports it, with this error where the TLS socket still knew its
+      // peer; one gone before (a reset) has lost it, and is reported as closed.
       const raw = handshaking.get(peerKey(socket));
       if (raw !== undefined) failures.set(raw, error);
       socket.destroy(); // with a listener here, Node leaves a timed-out handshake's socket open
