@@ -197,10 +197,16 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   };
   let refusalsClosing = 0;
 
-  /** An admitted connection's close, on either door, `this` being its TCP socket: its place is
-   * free again. Its peer was read at its arrival, and a socket keeps what it read once closed. */
+  /** An admitted connection's close, `this` being its TCP socket: its place is free again. Its
+   * peer was read at its arrival, and a socket keeps what it read once closed. */
   function released(this: Socket): void {
     admission.release(peerAddress(this));
+  }
+
+  /** A plain socket's one 'close' listener: a listener more per socket is memory per idle user. */
+  function plainClosed(this: Socket): void {
+    released.call(this);
+    closed.call(this);
   }
 
   function refusalClosed(): void {
@@ -216,7 +222,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     }
     const refused = admission.admit(peerAddress(raw));
     if (refused === undefined) {
-      raw.once('close', released);
+      if (secure) raw.once('close', released); // a handshake may fail: its TLS socket never reaches accept
       return true;
     }
     tally.refusedOne(refused.reason);
@@ -233,7 +239,8 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   };
 
   const accept = (socket: Socket, secure: boolean) => {
-    socket.on('error', ignoreError).on('close', closed);
+    // Its 'error' listener is in already: added at its arrival (plain), or by the listeners (TLS).
+    socket.on('close', secure ? closed : plainClosed);
     sockets.set(socket, undefined);
     const from = peerAddress(socket);
     if (state.moderation.banOfAddress(from, Date.now()) !== undefined) return refuse(socket, 'banned', YOU_ARE_BANNED);

@@ -33,7 +33,8 @@ export interface ListenerHandlers {
    * one into its handshake); false when the owner has refused it and is closing it. The owner
    * adds the socket's 'error' listener here, first. */
   readonly arrived: (raw: Socket, secure: boolean) => boolean;
-  /** A connection ready for the chat: a plain one at once, a TLS one once its handshake is done. */
+  /** A connection ready for the chat: a plain one at once, a TLS one once its handshake is done
+   * (with an 'error' listener of its own, which ends it on any error). */
   readonly accept: (socket: Socket, secure: boolean) => void;
   /** A TLS handshake failed, timed out or was given up by the peer: `raw`, its TCP socket, has
    * closed; `error` says why (null when the peer just closed). Not told of the handshakes that
