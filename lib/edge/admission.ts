@@ -63,11 +63,6 @@ export class Admission {
     this.exempt = new Set(limits.exemptAddresses.map(addressGroup));
   }
 
-  /** Connections admitted and not yet released. */
-  get size(): number {
-    return this.open;
-  }
-
   /** Address groups held now: those with connections open or tokens spent, and those not swept yet. */
   get addressesHeld(): number {
     return this.groups.size;
