@@ -209,6 +209,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     closed.call(this);
   }
 
+  /** A refused connection's close: one fewer held open while its peer reads why. */
   function refusalClosed(): void {
     refusalsClosing -= 1;
   }

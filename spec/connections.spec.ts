@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { CONNECTING_TOO_FAST, SERVER_FULL, tooManyConnections } from '../lib/chat/texts';
-import { type ChatServer, type ChatServerOptions, createChatServer, type ServerEvent } from '../lib/server';
+import { type ChatServer, type ChatServerOptions, createChatServer, MAX_REFUSALS_CLOSING, type ServerEvent } from '../lib/server';
 import { type Client, readingClient } from './support/client';
 import { sample, scrape } from './support/scrape';
 import { clientHello, connectTlsClient, stalledHandshake, useCertificates } from './support/tls';
@@ -158,6 +158,18 @@ describe('connections at the door', () => {
     expect(await (await plain(ports.plain)).rest()).toBe(CONNECTING_TOO_FAST);
     expect(await figure(ports.metrics, 'chatd_connections_refused_total{reason="connect_rate"}')).toBe(2);
     expect(events.filter((event) => event.kind === 'connect_rate')).toHaveLength(1);
+  });
+
+  it('tells at most MAX_REFUSALS_CLOSING refused connections at once why, and closes the next without a word', async () => {
+    const ports = await start({ maxClients: 1, tls: undefined, shutdownGraceMs: 20_000 });
+    await visit(ports.plain);
+    for (let i = 0; i < MAX_REFUSALS_CLOSING; i++) {
+      // Half-open, each reads its line and never closes: the server waits for that close.
+      const lingering = await readingClient(kept(connect({ port: ports.plain, host: '127.0.0.1', allowHalfOpen: true })), 'connect');
+      await lingering.until(SERVER_FULL);
+    }
+    expect(await (await plain(ports.plain)).rest()).toBe('');
+    expect(await figure(ports.metrics, 'chatd_connections_refused_total{reason="full"}')).toBe(MAX_REFUSALS_CLOSING + 1);
   });
 
   it('closes a TLS connection over its address\'s limit before its handshake, and logs it', async () => {
