@@ -75,11 +75,12 @@ async function visit(port: number): Promise<Client> {
   return client;
 }
 
-/** A TLS connection that the server closes before its handshake is done: how it ended. */
+/** A TLS connection that the server closes before its handshake is done: how it ended. Rejects
+ * if the handshake is done. */
 async function refusedTls(port: number): Promise<Error> {
   const socket = kept(connectTls({ port, host: '127.0.0.1', rejectUnauthorized: false }));
-  const secured = new Promise<void>((resolve) => socket.once('secureConnect', resolve));
-  const [error] = await Promise.race([once(socket, 'error'), secured.then(() => [new Error('the handshake was done')])]);
+  const secured = new Promise<never>((_, reject) => socket.once('secureConnect', () => reject(new Error('the handshake was done'))));
+  const [error] = await Promise.race([once(socket, 'error'), secured]);
   return error instanceof Error ? error : new Error(String(error));
 }
 
