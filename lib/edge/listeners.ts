@@ -122,8 +122,9 @@ export function listeners(options: ListenerOptions, handlers: ListenerHandlers):
   // and may be refused, before a TLS session is made for it.
   let tcpForTls: Server | undefined;
   let tls: TlsServer | undefined;
-  // Raw sockets of handshakes not yet done, by peer (unique per listener): close() drops them,
-  // since a listener's 'close' waits for every connection, and a handshake may take its timeout.
+  // Raw sockets of handshakes not yet done, by peer (unique per listener): counted for the
+  // figures, reported if they close still in it, and dropped by close(), since a listener's
+  // 'close' waits for every connection and a handshake may take its timeout.
   const handshaking = new Map<string, Socket>();
   const failures = new WeakMap<Socket, Error>(); // why a handshake failed, where the TLS socket said
 
