@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import type { ModerationAction } from './chat/moderation';
 import { nameProblem } from './chat/names';
@@ -92,6 +92,16 @@ function names(flag: string, value: string): string[] {
   return found;
 }
 
+/** `192.0.2.7,2001:db8::1`: IP addresses separated by commas, or `none`. */
+function addresses(flag: string, value: string): string[] {
+  if (value.trim() === 'none') return [];
+  const found = value.split(',').map((address) => address.trim()).filter((address) => address !== '');
+  const wrong = found.find((address) => isIP(address) === 0);
+  if (wrong !== undefined) throw new UsageError(`--${flag}: '${wrong}' is not an IP address`);
+  if (found.length === 0) throw new UsageError(`--${flag} needs IP addresses, comma-separated, or none`);
+  return found;
+}
+
 function positive(flag: string, value: string): number {
   const number = Number(value);
   if (value.trim() === '' || !Number.isFinite(number) || number <= 0) {
@@ -131,8 +141,18 @@ const SETTINGS: readonly Setting<Draft>[] = [
     apply: (v, o) => { o.rateLimits = { ...(o.rateLimits ?? defaults.rateLimits), maxQueuedLines: count('max-queued-lines', v, 0) }; } },
   { flag: 'reply-bytes-per-line', env: 'CHATD_REPLY_BYTES_PER_LINE', help: "bytes of a command's reply that cost its user one more line of their rate", fallback: String(REPLY_BYTES_PER_LINE),
     apply: (v, o) => { o.rateLimits = { ...(o.rateLimits ?? defaults.rateLimits), replyBytesPerLine: count('reply-bytes-per-line', v, 1) }; } },
-  { flag: 'max-clients', env: 'CHATD_MAX_CLIENTS', help: 'connections served at once', fallback: String(defaults.maxClients),
+  { flag: 'max-clients', env: 'CHATD_MAX_CLIENTS', help: 'connections open at once, TLS handshakes included', fallback: String(defaults.maxClients),
     apply: (v, o) => { o.maxClients = count('max-clients', v, 1); } },
+  { flag: 'max-connections-per-address', env: 'CHATD_MAX_CONNECTIONS_PER_ADDRESS', help: 'connections one address (IPv6: its /64) may hold at once', fallback: String(defaults.maxConnectionsPerAddress),
+    apply: (v, o) => { o.maxConnectionsPerAddress = count('max-connections-per-address', v, 1); } },
+  { flag: 'max-connects-per-second', env: 'CHATD_MAX_CONNECTS_PER_SECOND', help: 'new connections per second per address, after its burst', fallback: String(defaults.maxConnectsPerSecond),
+    apply: (v, o) => { o.maxConnectsPerSecond = positive('max-connects-per-second', v); } },
+  { flag: 'connect-burst', env: 'CHATD_CONNECT_BURST', help: 'new connections per address at once after a quiet while', fallback: String(defaults.connectBurst),
+    apply: (v, o) => { o.connectBurst = count('connect-burst', v, 1); } },
+  { flag: 'exempt-addresses', env: 'CHATD_EXEMPT_ADDRESSES', help: 'IPs the per-address limits leave alone (comma-separated, or none)', fallback: defaults.exemptAddresses.join(','),
+    apply: (v, o) => { o.exemptAddresses = addresses('exempt-addresses', v); } },
+  { flag: 'handshake-timeout', env: 'CHATD_HANDSHAKE_TIMEOUT', help: 'seconds a TLS handshake may take (login timeout at most)', fallback: String(defaults.handshakeTimeoutMs / 1000),
+    apply: (v, o) => { o.handshakeTimeoutMs = positive('handshake-timeout', v) * 1000; } },
   { flag: 'keepalive', env: 'CHATD_KEEPALIVE', help: 'idle seconds before TCP keepalive probes', fallback: String(defaults.keepAliveIdleMs / 1000),
     apply: (v, o) => { o.keepAliveIdleMs = count('keepalive', v, 1) * 1000; } },
   { flag: 'history', env: 'CHATD_HISTORY', help: 'chat lines a room replays to those who join it; 0 for none', fallback: String(defaults.historyLines),
@@ -267,6 +287,10 @@ export function logEntry(event: ServerEvent): LogEntry {
     }
     case 'full': return entry('warn', 'refused', `refused ${event.from}: server full`, { from: event.from, reason: 'full' });
     case 'banned': return entry('warn', 'refused', `refused ${event.from}: banned`, { from: event.from, reason: 'banned' });
+    case 'per_address':
+      return entry('warn', 'refused', `refused ${event.from}: too many connections from its address`, { from: event.from, reason: 'per_address' });
+    case 'connect_rate':
+      return entry('warn', 'refused', `refused ${event.from}: connecting too fast`, { from: event.from, reason: 'connect_rate' });
     case 'moderation': return moderationEntry(event.action);
     case 'account': return accountEntry(event.change);
     case 'bus': return entry('warn', 'bus', event.message, { message: event.message });

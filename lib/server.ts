@@ -12,12 +12,13 @@ import { DEFAULT_SESSION_OPTIONS, type Seat, type SessionOptions } from './chat/
 import { isSavedModeration, type ModerationAction, moderationAction, type ModerationData, type SavedModerationEvent } from './chat/moderation';
 import { ChatState, HISTORY_BYTES, HISTORY_LINES } from './chat/state';
 import { InputTally } from './chat/tally';
-import { NOT_SAVED, SERVER_FULL, SHUTTING_DOWN, YOU_ARE_BANNED } from './chat/texts';
+import { CONNECTING_TOO_FAST, NOT_SAVED, SERVER_FULL, SHUTTING_DOWN, tooManyConnections, YOU_ARE_BANNED } from './chat/texts';
+import { Admission, type AdmissionLimits, type AdmissionRefusal, CONNECT_BURST, EXEMPT_ADDRESSES, MAX_CONNECTIONS_PER_ADDRESS, MAX_CONNECTS_PER_SECOND } from './edge/admission';
 import { FAREWELL_GRACE_MS, farewell } from './edge/farewell';
 import { LOGIN_BATCH_MS, localFanout, MAX_SEND_QUEUE_BYTES } from './edge/fanout';
 import { ConnectionTally, type DisconnectReason, disconnectReason, type RefusalReason, statsText } from './edge/figures';
 import { socketLines } from './edge/lines';
-import { listeners, type TlsSettings } from './edge/listeners';
+import { HANDSHAKE_TIMEOUT_MS, listeners, type TlsSettings } from './edge/listeners';
 import { boundAddress, closeScrapes, listenForScrapes, type MetricsAddress } from './edge/metrics';
 import { fileStore } from './store/file';
 import { rekeying } from './store/rekey';
@@ -35,6 +36,9 @@ export const KEEPALIVE_IDLE_MS = 60_000;
 /** Default time a connection the server closes (a shutdown, a login timeout, `/quit`, a full
  * server) waits for its peer to read the last line and close before it is cut off. */
 export const SHUTDOWN_GRACE_MS = FAREWELL_GRACE_MS;
+/** The most refused connections told why and left to close at their peer's pace at once; past
+ * it a refused connection is closed without a word, so refusals cannot hold sockets unbounded. */
+export const MAX_REFUSALS_CLOSING = 1_000;
 
 /** What the server reports as it runs, for a log. */
 export type ServerEvent =
@@ -45,14 +49,13 @@ export type ServerEvent =
   | { readonly kind: 'logout'; readonly id: UserId; readonly nick: string }
   | { readonly kind: 'said'; readonly id: UserId; readonly room: string; readonly text: string }
   | { readonly kind: 'disconnect'; readonly id: UserId; readonly reason: DisconnectReason; readonly error: string | undefined }
-  | { readonly kind: 'full'; readonly from: string }
-  | { readonly kind: 'banned'; readonly from: string }
+  | { readonly kind: RefusalReason; readonly from: string }
   | { readonly kind: 'moderation'; readonly action: ModerationAction }
   | { readonly kind: 'account'; readonly change: AccountChange }
   | { readonly kind: 'bus'; readonly message: string }
   | { readonly kind: 'error'; readonly error: Error };
 
-export interface ChatServerOptions extends SessionOptions {
+export interface ChatServerOptions extends SessionOptions, Omit<AdmissionLimits, 'maxClients'> {
   /** Chat and `/me` lines a room keeps for those who join it; 0 keeps none. */
   readonly historyLines: number;
   /** Bytes of history all rooms keep together; past them the least recently used rooms' oldest lines go. */
@@ -63,7 +66,10 @@ export interface ChatServerOptions extends SessionOptions {
   readonly port: number | 'off';
   /** A TLS listener beside the plain one, serving the same chat; undefined for none. */
   readonly tls: TlsSettings | undefined;
+  /** Connections open at once, TLS handshakes included; one more is refused. */
   readonly maxClients: number;
+  /** How long a TLS handshake may take; the login timeout bounds it too. */
+  readonly handshakeTimeoutMs: number;
   readonly maxSendQueueBytes: number;
   readonly keepAliveIdleMs: number;
   readonly shutdownGraceMs: number;
@@ -94,6 +100,11 @@ export const DEFAULT_SERVER_OPTIONS: ChatServerOptions = {
   port: DEFAULT_PORT,
   tls: undefined,
   maxClients: MAX_CLIENTS,
+  maxConnectionsPerAddress: MAX_CONNECTIONS_PER_ADDRESS,
+  maxConnectsPerSecond: MAX_CONNECTS_PER_SECOND,
+  connectBurst: CONNECT_BURST,
+  exemptAddresses: EXEMPT_ADDRESSES,
+  handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
   maxSendQueueBytes: MAX_SEND_QUEUE_BYTES,
   keepAliveIdleMs: KEEPALIVE_IDLE_MS,
   shutdownGraceMs: SHUTDOWN_GRACE_MS,
@@ -184,10 +195,58 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     farewell(socket, options.shutdownGraceMs, notice);
   };
 
+  const admission = new Admission(options, () => performance.now());
+  const refusalTexts: Readonly<Record<AdmissionRefusal, string>> = {
+    full: SERVER_FULL, per_address: tooManyConnections(options.maxConnectionsPerAddress), connect_rate: CONNECTING_TOO_FAST,
+  };
+  let refusalsClosing = 0;
+
+  /** An admitted connection's close, `this` being its TCP socket: its place is free again. Its
+   * peer was read at its arrival, and a socket keeps what it read once closed. */
+  function released(this: Socket): void {
+    admission.release(peerAddress(this));
+  }
+
+  /** A plain socket's one 'close' listener: a listener more per socket is memory per idle user. */
+  function plainClosed(this: Socket): void {
+    released.call(this);
+    closed.call(this);
+  }
+
+  /** A refused connection's close: one fewer held open while its peer reads why. */
+  function refusalClosed(): void {
+    refusalsClosing -= 1;
+  }
+
+  /** A TCP connection on either door, counted from now on (a TLS handshake included), or refused. */
+  const arrived = (raw: Socket, secure: boolean): boolean => {
+    raw.on('error', ignoreError);
+    if (raw.remoteAddress === undefined) { // gone before we got to it
+      raw.destroy();
+      return false;
+    }
+    const refused = admission.admit(peerAddress(raw));
+    if (refused === undefined) {
+      if (secure) raw.once('close', released); // a handshake may fail: its TLS socket never reaches accept
+      return true;
+    }
+    tally.refusedOne(refused.reason);
+    if (refused.first) report({ kind: refused.reason, from: peerName(raw) }); // a flood's refusals are counted, not each logged
+    // A TLS client could not read a line before its handshake, and a handshake is what refusing spares us.
+    if (secure || refusalsClosing >= MAX_REFUSALS_CLOSING) {
+      raw.destroy();
+      return false;
+    }
+    refusalsClosing += 1;
+    raw.once('close', refusalClosed);
+    farewell(raw, options.shutdownGraceMs, refusalTexts[refused.reason]);
+    return false;
+  };
+
   const accept = (socket: Socket, secure: boolean) => {
-    socket.on('error', ignoreError).on('close', closed);
+    // Its 'error' listener is in already: added at its arrival (plain), or by the listeners (TLS).
+    socket.on('close', secure ? closed : plainClosed);
     sockets.set(socket, undefined);
-    if (fanout.size >= options.maxClients) return refuse(socket, 'full', SERVER_FULL);
     const from = peerAddress(socket);
     if (state.moderation.banOfAddress(from, Date.now()) !== undefined) return refuse(socket, 'banned', YOU_ARE_BANNED);
     const id = cluster === undefined ? String(nextId++) : `${nodeId}:${nextId++}`;
@@ -202,13 +261,17 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   };
 
   const figures = () =>
-    tally.figures({ sockets: sockets.keys(), state, input, attached: fanout.size, linesWritten: fanout.linesWritten, now: Date.now(), cluster: cluster?.health() });
+    tally.figures({ sockets: sockets.keys(), state, input, attached: fanout.size, handshakes: server.handshakes, linesWritten: fanout.linesWritten, now: Date.now(), cluster: cluster?.health() });
 
   const server = listeners(
-    { host: options.host, port: options.port, tls: options.tls, handshakeTimeoutMs: options.loginTimeoutMs },
+    { host: options.host, port: options.port, tls: options.tls, handshakeTimeoutMs: Math.min(options.handshakeTimeoutMs, options.loginTimeoutMs) },
     {
+      arrived,
       accept,
-      handshakeFailed: (socket, error) => report({ kind: 'handshake-failed', from: peerName(socket), reason: errorOf(error) ?? 'closed' }),
+      handshakeFailed: (raw, error) => {
+        tally.handshakeFailed();
+        report({ kind: 'handshake-failed', from: peerName(raw), reason: errorOf(error) ?? 'closed' });
+      },
       error: (error) => report({ kind: 'error', error }),
     },
   );

@@ -1,14 +1,17 @@
 import { writeFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { DEFAULT_LOG_OPTIONS, parseCommand, usage } from '../lib/cli';
 import { type Client, connectClient } from './support/client';
 import { killAll, listeningPort, type Run, start } from './support/chatd';
-import { type CertificateFiles, connectTlsClient, peerName, useCertificates } from './support/tls';
+import { type CertificateFiles, clientHello, connectTlsClient, peerName, stalledHandshake, useCertificates } from './support/tls';
 
 const certificates = useCertificates();
 const clients: Client[] = [];
+const stalled: Socket[] = [];
 
 afterEach(async () => {
   for (const { socket } of clients.splice(0)) socket.destroy();
+  for (const socket of stalled.splice(0)) socket.destroy();
   await killAll();
 });
 
@@ -65,6 +68,26 @@ describe('bin/chatd with TLS', () => {
     await run.waitFor(/SIGHUP: kept the TLS certificate and key in use: bad TLS certificate or key/);
     const ann = await tlsClient(tls);
     expect(peerName(ann.socket)).toBe('first');
+  });
+
+  it('logs a handshake that times out with its peer\'s address', async () => {
+    const { run } = await startTls(['--handshake-timeout', '0.3']);
+    const silent = await stalledHandshake(await tlsPort(run), await clientHello());
+    stalled.push(silent);
+    const port = silent.localPort;
+    const [line] = await run.waitFor(/TLS handshake failed from .*\n/);
+    expect(line).toBe(`TLS handshake failed from 127.0.0.1:${port} (ERR_TLS_HANDSHAKE_TIMEOUT)\n`);
+  });
+
+  it('logs nothing after "closed" for a handshake that the shutdown cuts off', async () => {
+    const { run } = await startTls();
+    const silent = await stalledHandshake(await tlsPort(run), await clientHello());
+    stalled.push(silent);
+    run.child.kill('SIGTERM');
+    const { code, stdout } = await run.exited;
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/ closed\n$/);
+    expect(stdout).not.toMatch(/handshake failed/);
   });
 
   it('serves TLS only with --port off', async () => {

@@ -191,6 +191,13 @@ describe('formatEntry', () => {
     expect(JSON.parse(json)).toMatchObject({ from: 'ann\n2025-01-02T03:04:05.678Z login #1 root' });
   });
 
+  it('logs a connection refused for its address\'s limits', () => {
+    expect(logEntry({ kind: 'per_address', from: '[2001:db8::1]:5' })).toEqual({
+      level: 'warn', event: 'refused', text: 'refused [2001:db8::1]:5: too many connections from its address', fields: { from: '[2001:db8::1]:5', reason: 'per_address' },
+    });
+    expect(logEntry({ kind: 'connect_rate', from: '10.0.0.2:5' }).text).toBe('refused 10.0.0.2:5: connecting too fast');
+  });
+
   it('names why a connection ended, and its error', () => {
     const reset = logEntry({ kind: 'disconnect', id: '7', reason: 'error', error: 'ECONNRESET' });
     expect(reset.text).toBe('disconnect #7 (error: ECONNRESET)');
@@ -234,6 +241,18 @@ describe('parseCommand', () => {
     expect(() => parseCommand(['--ops', 'ann,b\u043eb'], {})).toThrow("--ops: 'b\u043eb': username must not mix scripts (Latin and Cyrillic)");
   });
 
+  it('reads the limits per address, the addresses they leave alone, and the handshake timeout', () => {
+    const argv = ['--max-connections-per-address', '5', '--max-connects-per-second', '0.5', '--connect-burst', '8', '--exempt-addresses', '10.0.0.1, 2001:db8::1', '--handshake-timeout', '2.5'];
+    expect(parseCommand(argv, {})).toEqual({ kind: 'serve', options: {
+      maxConnectionsPerAddress: 5, maxConnectsPerSecond: 0.5, connectBurst: 8, exemptAddresses: ['10.0.0.1', '2001:db8::1'], handshakeTimeoutMs: 2500,
+    }, log: DEFAULT_LOG_OPTIONS });
+    expect(parseCommand([], { CHATD_EXEMPT_ADDRESSES: 'none' })).toEqual({ kind: 'serve', options: { exemptAddresses: [] }, log: DEFAULT_LOG_OPTIONS });
+    expect(() => parseCommand(['--exempt-addresses', 'localhost'], {})).toThrow("--exempt-addresses: 'localhost' is not an IP address");
+    expect(() => parseCommand(['--exempt-addresses', ','], {})).toThrow('--exempt-addresses needs IP addresses, comma-separated, or none');
+    expect(() => parseCommand(['--max-connections-per-address', '0'], {})).toThrow('--max-connections-per-address must be a whole number from 1');
+    expect(() => parseCommand(['--max-connects-per-second', '0'], {})).toThrow('--max-connects-per-second must be a number above 0');
+  });
+
   it('lets a flag win over its environment variable', () => {
     expect(parseCommand(['--port', '1'], { CHATD_PORT: '2', CHATD_HOST: '::1' })).toEqual({ kind: 'serve', options: { port: 1, host: '::1' }, log: DEFAULT_LOG_OPTIONS });
   });
@@ -264,7 +283,7 @@ describe('parseCommand', () => {
   });
 
   it('documents every flag with its environment variable in --help', () => {
-    for (const flag of ['host', 'port', 'banner', 'max-line-bytes', 'login-timeout', 'max-name-attempts', 'max-login-bytes', 'max-send-queue', 'rate', 'burst', 'max-queued-lines', 'reply-bytes-per-line', 'max-clients', 'keepalive', 'history', 'history-bytes', 'shutdown-grace', 'metrics-listen', 'ops', 'log-format', 'log-level']) {
+    for (const flag of ['host', 'port', 'banner', 'max-line-bytes', 'login-timeout', 'max-name-attempts', 'max-login-bytes', 'max-send-queue', 'rate', 'burst', 'max-queued-lines', 'reply-bytes-per-line', 'max-clients', 'max-connections-per-address', 'max-connects-per-second', 'connect-burst', 'exempt-addresses', 'handshake-timeout', 'keepalive', 'history', 'history-bytes', 'shutdown-grace', 'metrics-listen', 'ops', 'log-format', 'log-level']) {
       expect(usage()).toMatch(new RegExp(`--${flag} <value> .*\\(env CHATD_${flag.toUpperCase().replace(/-/g, '_')}, default `));
     }
   });

@@ -319,7 +319,7 @@ describe('/stats', () => {
     ann.say('/stats');
     const figures = await ann.until('*** rooms: 1\n');
     expect(figures).toMatch(/^(?:\*\*\* bob just joined the chatroom\n)?\*\*\* up for \d+s\n/);
-    expect(figures).toContain('*** connections: 2 logged in, 0 before login; 3 accepted, 0 refused (full), 0 refused (banned)\n');
+    expect(figures).toContain('*** connections: 2 logged in, 0 before login, 0 in TLS handshake; 3 accepted, 0 refused (full), 0 refused (banned), 0 refused (per address), 0 refused (connect rate)\n');
     expect(figures).toContain('*** disconnects: 0 eof, 0 error, 0 login timeout, 0 login limit, 0 wrong password, 0 send queue, 1 quit, 0 kick, 0 banned, 0 shutdown\n');
     expect(figures).toMatch(/\*\*\* lines: \d+ received, \d+ delivered; dropped 0 over long, 0 flooding\n/);
   });

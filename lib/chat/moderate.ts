@@ -1,5 +1,6 @@
 import { type CommandName, firstWord, type ModerationCommand } from './commands';
 import { answer, type Context, type Decision, length, noSuchUser, publish, say, tooLong, usage } from './decision';
+import { addressGroup } from './address-group';
 import { looksLikeDuration, parseDuration } from './durations';
 import { lineByLine, MAX_LISTED_BANS } from './listing';
 import { isSavedModeration, MAX_BANS } from './moderation';
@@ -91,7 +92,8 @@ const kick: Handler = (context) => {
 
 /**
  * Bans an online user's name and address, or an offline name alone. The address is left out
- * when it is the operator's own (the same machine, or one NAT): they would ban themselves.
+ * when it is in the operator's own group (the same machine, one NAT, or one IPv6 /64): they would
+ * ban themselves.
  */
 const ban: Handler = (context) => {
   const { state, me, args, at } = context;
@@ -105,7 +107,7 @@ const ban: Handler = (context) => {
   if (state.moderation.bans(at).length >= MAX_BANS && state.moderation.banOfName(target.nick, at) === undefined) {
     return say(`too many bans (max ${MAX_BANS})`);
   }
-  const address = target.from === me.from ? '' : target.from;
+  const address = addressGroup(target.from) === addressGroup(me.from) ? '' : target.from;
   const until = term.ms === undefined ? null : at + term.ms;
   return publish({ type: 'banned', user: me.id, nick: me.nick, ban: { name: target.nick, address, until, by: me.nick, reason: term.after }, at });
 };

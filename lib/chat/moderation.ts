@@ -1,3 +1,4 @@
+import { addressGroup } from './address-group';
 import type { Ban, ChatEvent, ModerationEvent } from './events';
 import { nameKey } from './names';
 
@@ -20,7 +21,7 @@ export interface ModerationView {
   isFixedOp(name: string): boolean;
   /** The ban of `name` (or a lookalike) in force at `now`, if any. */
   banOfName(name: string, now: number): Ban | undefined;
-  /** The ban of `address` in force at `now`, if any. */
+  /** The ban in force at `now` of `address`'s group (an IPv6 address's /64), if any. */
   banOfAddress(address: string, now: number): Ban | undefined;
   /** The bans in force at `now`, oldest first. */
   bans(now: number): Ban[];
@@ -41,6 +42,7 @@ export class Moderation implements ModerationView {
   private readonly fixedOps = new Set<string>();
   private readonly ops = new Map<string, string>(); // key -> the name as it was opped
   private readonly banned = new Map<string, Ban>(); // name key -> its ban, the oldest first
+  private readonly groups = new Map<string, string>(); // name key -> its ban's address group, for the bans with an address
   private readonly mutes = new Map<string, number>(); // key -> when it ends
   private message = '';
 
@@ -81,7 +83,8 @@ export class Moderation implements ModerationView {
 
   banOfAddress(address: string, now: number): Ban | undefined {
     if (address === '') return undefined;
-    for (const ban of this.banned.values()) if (ban.address === address && inForce(ban, now)) return ban;
+    const group = addressGroup(address);
+    for (const [key, ban] of this.banned) if (this.groups.get(key) === group && inForce(ban, now)) return ban;
     return undefined;
   }
 
@@ -104,16 +107,27 @@ export class Moderation implements ModerationView {
 
   /** A new ban of a name replaces the one before it; expired ones go. */
   private ban(ban: Ban, now: number): void {
-    for (const [key, kept] of this.banned) if (!inForce(kept, now)) this.banned.delete(key);
-    const key = nameKey(ban.name);
-    this.banned.delete(key); // to the end: the newest
-    this.banned.set(key, ban);
+    for (const [key, kept] of this.banned) if (!inForce(kept, now)) this.forget(key);
+    this.keep(ban);
   }
 
-  /** `target` is a name (or lookalike) or an address. */
+  /** `target` is a name (or lookalike) or an address, which lifts the bans of its whole group. */
   private unban(target: string): void {
-    this.banned.delete(nameKey(target));
-    for (const [key, ban] of this.banned) if (ban.address === target) this.banned.delete(key);
+    this.forget(nameKey(target));
+    const group = addressGroup(target);
+    for (const [key, banGroup] of this.groups) if (banGroup === group) this.forget(key);
+  }
+
+  private keep(ban: Ban): void {
+    const key = nameKey(ban.name);
+    this.forget(key); // to the end: the newest
+    this.banned.set(key, ban);
+    if (ban.address !== '') this.groups.set(key, addressGroup(ban.address));
+  }
+
+  private forget(key: string): void {
+    this.banned.delete(key);
+    this.groups.delete(key);
   }
 
   /** Expired mutes go as a new one comes, so they stay as few as those in force. */
@@ -128,7 +142,8 @@ export class Moderation implements ModerationView {
     this.ops.clear();
     for (const name of ops) this.ops.set(nameKey(name), name);
     this.banned.clear();
-    for (const ban of bans) this.banned.set(nameKey(ban.name), ban);
+    this.groups.clear();
+    for (const ban of bans) this.keep(ban);
     this.message = motd;
   }
 }

@@ -78,6 +78,12 @@ export const SLOW_DOWN = '*** slow down\n';
 
 export const SERVER_FULL = '*** server full\n';
 
+/** To a connection from an address (an IPv6 /64) that already holds the most it may; then it is closed. */
+export const tooManyConnections = (max: number): string => `*** too many connections from your address (max ${max})\n`;
+
+/** To a connection from an address that opens connections faster than it may; then it is closed. */
+export const CONNECTING_TOO_FAST = '*** too many new connections from your address; try again in a few seconds\n';
+
 export const SHUTTING_DOWN = '*** server shutting down\n';
 
 export const GOODBYE = '*** goodbye\n';

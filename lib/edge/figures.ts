@@ -4,6 +4,7 @@ import type { CloseReason } from '../chat/outgoing';
 import type { ChatState } from '../chat/state';
 import type { InputTally } from '../chat/tally';
 import type { ClusterHealth } from '../bus/redis';
+import type { AdmissionRefusal } from './admission';
 import { SendQueueFullError } from './fanout';
 
 /** Why a connection ended, as the metrics label it. */
@@ -12,11 +13,12 @@ export type DisconnectReason = 'eof' | 'error' | 'send_queue' | 'shutdown' | Clo
 /** Every DisconnectReason, in the order the figures list them. */
 export const DISCONNECT_REASONS: readonly DisconnectReason[] = ['eof', 'error', 'login_timeout', 'login_limit', 'wrong_password', 'send_queue', 'quit', 'kick', 'banned', 'shutdown'];
 
-/** Why a connection was refused at once, as the metrics label it: the server is full, or the address is banned. */
-export type RefusalReason = 'full' | 'banned';
+/** Why a connection was refused at once, as the metrics label it: the server is full, its
+ * address holds too many connections or opens them too fast, or the address is banned. */
+export type RefusalReason = AdmissionRefusal | 'banned';
 
 /** Every RefusalReason, in the order the figures list them. */
-export const REFUSAL_REASONS: readonly RefusalReason[] = ['full', 'banned'];
+export const REFUSAL_REASONS: readonly RefusalReason[] = ['full', 'banned', 'per_address', 'connect_rate'];
 
 /**
  * Why a socket closed: the send queue or the chat closing it come first, then the shutdown
@@ -32,10 +34,14 @@ export function disconnectReason(errored: Error | null, closedBy: CloseReason | 
 /** A running server's figures at one moment: what `/metrics` and `/stats` show. */
 export interface Figures {
   readonly uptimeSeconds: number;
+  /** TLS connections whose handshake is under way: they count against the clients served. */
+  readonly handshaking: number;
   readonly beforeLogin: number;
   readonly loggedIn: number;
   readonly accepted: number;
   readonly refused: Readonly<Record<RefusalReason, number>>;
+  /** TLS handshakes that failed, timed out or were given up by the peer. */
+  readonly handshakesFailed: number;
   readonly disconnects: Readonly<Record<DisconnectReason, number>>;
   readonly linesReceived: number;
   readonly linesDelivered: number;
@@ -55,6 +61,7 @@ export interface FigureSources {
   readonly state: ChatState;
   readonly input: InputTally;
   readonly attached: number;
+  readonly handshakes: number;
   readonly linesWritten: number;
   readonly now: number;
   readonly cluster: ClusterHealth | undefined;
@@ -66,7 +73,8 @@ export interface FigureSources {
  */
 export class ConnectionTally {
   private accepted = 0;
-  private readonly refused: Record<RefusalReason, number> = { full: 0, banned: 0 };
+  private readonly refused: Record<RefusalReason, number> = { full: 0, banned: 0, per_address: 0, connect_rate: 0 };
+  private handshakesFailed = 0;
   private readonly disconnects: Record<DisconnectReason, number> = {
     eof: 0, error: 0, login_timeout: 0, login_limit: 0, wrong_password: 0, send_queue: 0, quit: 0, kick: 0, banned: 0, shutdown: 0,
   };
@@ -81,6 +89,10 @@ export class ConnectionTally {
     this.refused[reason] += 1;
   }
 
+  handshakeFailed(): void {
+    this.handshakesFailed += 1;
+  }
+
   /** A socket closed, accepted (with why) or refused (without). */
   closed(socket: Socket, reason?: DisconnectReason): void {
     this.closedBytesIn += socket.bytesRead;
@@ -89,7 +101,7 @@ export class ConnectionTally {
   }
 
   /** The figures now, from these counts and `sources`. */
-  figures({ sockets, state, input, attached, linesWritten, now, cluster }: FigureSources): Figures {
+  figures({ sockets, state, input, attached, handshakes, linesWritten, now, cluster }: FigureSources): Figures {
     let bytesIn = this.closedBytesIn;
     let bytesOut = this.closedBytesOut;
     let largestSendQueueBytes = 0;
@@ -100,10 +112,12 @@ export class ConnectionTally {
     }
     return {
       uptimeSeconds: Math.max(0, (now - state.startedAt) / 1000),
+      handshaking: handshakes,
       beforeLogin: Math.max(0, attached - state.online), // a leaving user's delayed lines keep them online a while
       loggedIn: state.online,
       accepted: this.accepted,
       refused: { ...this.refused },
+      handshakesFailed: this.handshakesFailed,
       disconnects: { ...this.disconnects },
       linesReceived: input.received,
       linesDelivered: linesWritten,
@@ -121,10 +135,12 @@ export class ConnectionTally {
 /** The figures in a few lines for a person: what `/stats` shows. */
 export function statsText(figures: Figures): string {
   const { disconnects, refused } = figures;
+  const refusals = REFUSAL_REASONS.map((reason) => `${refused[reason]} refused (${reason.replaceAll('_', ' ')})`).join(', ');
   const byReason = DISCONNECT_REASONS.map((reason) => `${disconnects[reason]} ${reason.replaceAll('_', ' ')}`).join(', ');
   return [
     `up for ${duration(figures.uptimeSeconds * 1000)}`,
-    `connections: ${figures.loggedIn} logged in, ${figures.beforeLogin} before login; ${figures.accepted} accepted, ${refused.full} refused (full), ${refused.banned} refused (banned)`,
+    `connections: ${figures.loggedIn} logged in, ${figures.beforeLogin} before login, ${figures.handshaking} in TLS handshake; ${figures.accepted} accepted, ${refusals}`,
+    `TLS handshakes failed: ${figures.handshakesFailed}`,
     `disconnects: ${byReason}`,
     `lines: ${figures.linesReceived} received, ${figures.linesDelivered} delivered; dropped ${figures.linesOverlong} over long, ${figures.linesFlooded} flooding`,
     `bytes: ${figures.bytesIn} in, ${figures.bytesOut} out; largest send queue ${figures.largestSendQueueBytes} bytes`,

@@ -1,3 +1,4 @@
+import { constants } from 'node:crypto';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
@@ -5,6 +6,14 @@ import { createSecureContext, createServer as createTlsServer, type SecureVersio
 
 /** The oldest TLS version a client may speak; older ones fail the handshake. */
 export const MIN_TLS_VERSION: SecureVersion = 'TLSv1.2';
+
+/** Default time a TLS handshake may take; the login timeout bounds it too. */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** Every TLS context's settings but its certificate and key. A client may not renegotiate (TLS
+ * 1.2; 1.3 has no renegotiation): each one is a handshake it can make us do again and again on
+ * one connection, and a chat has no use for it. */
+const TLS_SETTINGS = { minVersion: MIN_TLS_VERSION, secureOptions: constants.SSL_OP_NO_RENEGOTIATION } as const;
 
 /** Where the TLS listener listens, and the PEM files of its certificate (chain) and key. */
 export interface TlsSettings {
@@ -20,10 +29,17 @@ export class TlsFilesError extends Error {
 
 /** What the listeners tell their owner. */
 export interface ListenerHandlers {
-  /** A connection ready for the chat: a plain one at once, a TLS one once its handshake is done. */
+  /** A TCP connection on either door, before anything is read from it: true lets it on (a TLS
+   * one into its handshake); false when the owner has refused it and is closing it. The owner
+   * adds the socket's 'error' listener here, first. */
+  readonly arrived: (raw: Socket, secure: boolean) => boolean;
+  /** A connection ready for the chat: a plain one at once, a TLS one once its handshake is done
+   * (with an 'error' listener of its own, which ends it on any error). */
   readonly accept: (socket: Socket, secure: boolean) => void;
-  /** A TLS handshake failed or timed out; the socket is already being destroyed. */
-  readonly handshakeFailed: (from: Socket, error: Error) => void;
+  /** A TLS handshake failed, timed out or was given up by the peer: `raw`, its TCP socket, has
+   * closed; `error` says why (null when the peer just closed). Not told of the handshakes that
+   * close() cuts off. */
+  readonly handshakeFailed: (raw: Socket, error: Error | null) => void;
   /** A listener's own error, such as EMFILE on accept; it keeps listening. */
   readonly error: (error: Error) => void;
 }
@@ -47,6 +63,8 @@ export interface Listeners {
   tlsAddress(): AddressInfo | null;
   /** Reads the TLS files again for new connections; rejects with TlsFilesError, keeping the old pair. */
   reloadTls(): Promise<void>;
+  /** TLS connections whose handshake is under way. */
+  readonly handshakes: number;
   /** Stops accepting and drops unfinished handshakes; resolves once every listener has closed,
    * which waits for the accepted sockets to close too. */
   close(): Promise<void>;
@@ -66,7 +84,7 @@ async function readPem(file: string, what: string): Promise<Buffer> {
 async function loadPair(settings: TlsSettings): Promise<{ cert: Buffer; key: Buffer }> {
   const [cert, key] = await Promise.all([readPem(settings.certFile, 'certificate'), readPem(settings.keyFile, 'key')]);
   try {
-    createSecureContext({ cert, key, minVersion: MIN_TLS_VERSION });
+    createSecureContext({ cert, key, ...TLS_SETTINGS });
   } catch (err) {
     throw new TlsFilesError(`bad TLS certificate or key (${settings.certFile}, ${settings.keyFile}): ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -80,36 +98,62 @@ const addressOf = (server: Server): AddressInfo | null => {
 
 const peerKey = (socket: Socket): string => `${socket.remoteAddress}:${socket.remotePort}`;
 
+/** A secure socket's error listener: an error it emits without closing (a renegotiation refused
+ * or attempted too often, whatever Node lets through) ends the connection, with the error. */
+function endOnError(this: TLSSocket, error: Error): void {
+  this.destroy(error);
+}
+
 /**
- * A plain `net` listener and a TLS one (TLS 1.2 at least), either of which may be absent, both
- * handing their sockets to `handlers.accept`. A TLS socket is handed over after its handshake,
+ * A plain `net` listener and a TLS one (TLS 1.2 at least, no renegotiation), either of which may
+ * be absent. Each TCP connection goes to `handlers.arrived` first, on both doors, before a TLS
+ * handshake costs anything; those let on go to `handlers.accept`, a TLS one after its handshake,
  * which `handshakeTimeoutMs` bounds; a failed handshake goes to `handlers.handshakeFailed`.
  */
 export function listeners(options: ListenerOptions, handlers: ListenerHandlers): Listeners {
   const plainPort = options.port === 'off' ? undefined : options.port;
   // Half-open: a peer's end does not end our side, so what it is still owed (its own last
   // lines, batched for the turn's end) goes out before the chat closes the connection.
-  const plain = plainPort === undefined ? undefined : createServer({ allowHalfOpen: true }, (socket) => handlers.accept(socket, false));
+  const plain = plainPort === undefined ? undefined : createServer({ allowHalfOpen: true }, (raw) => {
+    if (handlers.arrived(raw, false)) handlers.accept(raw, false);
+  });
+  // The TLS door is a TCP listener that hands what it lets on to a TLS server that never listens
+  // itself (as `'connection'` events, the way Node injects sockets): so a connection is counted,
+  // and may be refused, before a TLS session is made for it.
+  let tcpForTls: Server | undefined;
   let tls: TlsServer | undefined;
-  // Raw sockets of handshakes not yet done, by peer (unique per listener): close() drops them,
-  // since a listener's 'close' waits for every connection, and a handshake may take its timeout.
+  // Raw sockets of handshakes not yet done, by peer (unique per listener): counted for the
+  // figures, reported if they close still in it, and dropped by close(), since a listener's
+  // 'close' waits for every connection and a handshake may take its timeout.
   const handshaking = new Map<string, Socket>();
+  const failures = new WeakMap<Socket, Error>(); // why a handshake failed, where the TLS socket said
+
+  const handshake = (raw: Socket, tlsServer: TlsServer): void => {
+    if (!handlers.arrived(raw, true)) return;
+    const key = peerKey(raw); // read now: once closed, a socket no longer knows its peer
+    handshaking.set(key, raw);
+    raw.once('close', () => {
+      if (handshaking.get(key) !== raw) return; // done, or cut off by close()
+      handshaking.delete(key);
+      handlers.handshakeFailed(raw, failures.get(raw) ?? raw.errored);
+    });
+    tlsServer.emit('connection', raw);
+  };
 
   const makeTlsServer = (cert: Buffer, key: Buffer): TlsServer => {
-    const server = createTlsServer({ cert, key, minVersion: MIN_TLS_VERSION, handshakeTimeout: options.handshakeTimeoutMs, allowHalfOpen: true });
-    server.on('connection', (raw: Socket) => {
-      raw.on('error', () => {}); // the TLS socket reports the error; a late reset must not crash chatd
-      const key = peerKey(raw);
-      handshaking.set(key, raw);
-      raw.once('close', () => { if (handshaking.get(key) === raw) handshaking.delete(key); });
-    });
+    const server = createTlsServer({ cert, key, ...TLS_SETTINGS, handshakeTimeout: options.handshakeTimeoutMs });
     server.on('secureConnection', (socket: TLSSocket) => {
       handshaking.delete(peerKey(socket));
+      socket.allowHalfOpen = true; // as on the plain door, from now on
+      socket.on('error', endOnError);
       handlers.accept(socket, true);
     });
     server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
+      // Its raw socket's close reports it, with this error where the TLS socket still knew its
+      // peer; one gone before (a reset) has lost it, and is reported as closed.
+      const raw = handshaking.get(peerKey(socket));
+      if (raw !== undefined) failures.set(raw, error);
       socket.destroy(); // with a listener here, Node leaves a timed-out handshake's socket open
-      handlers.handshakeFailed(socket, error);
     });
     return server;
   };
@@ -120,16 +164,18 @@ export function listeners(options: ListenerOptions, handlers: ListenerHandlers):
     server.on('error', handlers.error); // accept errors (EMFILE) pass
   };
 
-  const servers = (): Server[] => [plain, tls].filter((server) => server !== undefined);
+  const servers = (): Server[] => [plain, tcpForTls].filter((server) => server !== undefined);
 
   const listen = async (): Promise<void> => {
     if (options.tls !== undefined) {
       const { cert, key } = await loadPair(options.tls);
-      tls = makeTlsServer(cert, key);
+      const tlsServer = (tls = makeTlsServer(cert, key));
+      // Not half-open while the handshake lasts: a peer that has ended can never finish it.
+      tcpForTls = createServer({ allowHalfOpen: false }, (raw) => handshake(raw, tlsServer));
     }
     try {
       if (plain !== undefined && plainPort !== undefined) await bind(plain, plainPort);
-      if (tls !== undefined && options.tls !== undefined) await bind(tls, options.tls.port);
+      if (tcpForTls !== undefined && options.tls !== undefined) await bind(tcpForTls, options.tls.port);
     } catch (err) {
       for (const server of servers()) if (server.listening) server.close();
       throw err;
@@ -139,15 +185,16 @@ export function listeners(options: ListenerOptions, handlers: ListenerHandlers):
   const reloadTls = async (): Promise<void> => {
     if (options.tls === undefined || tls === undefined) throw new TlsFilesError('chatd serves no TLS');
     const { cert, key } = await loadPair(options.tls);
-    tls.setSecureContext({ cert, key, minVersion: MIN_TLS_VERSION }); // new handshakes only; sessions in progress keep theirs
+    tls.setSecureContext({ cert, key, ...TLS_SETTINGS }); // new handshakes only; sessions in progress keep theirs
   };
 
   const close = async (): Promise<void> => {
     const listening = servers().filter((server) => server.listening);
     const closed = listening.map((server) => once(server, 'close'));
     for (const server of listening) server.close();
-    for (const raw of handshaking.values()) raw.destroy();
-    handshaking.clear();
+    const unfinished = [...handshaking.values()];
+    handshaking.clear(); // first: a handshake cut off by the shutdown is no failure to report
+    for (const raw of unfinished) raw.destroy();
     await Promise.all(closed);
   };
 
@@ -156,7 +203,10 @@ export function listeners(options: ListenerOptions, handlers: ListenerHandlers):
     reloadTls,
     close,
     plainAddress: () => (plain === undefined ? null : addressOf(plain)),
-    tlsAddress: () => (tls === undefined ? null : addressOf(tls)),
+    tlsAddress: () => (tcpForTls === undefined ? null : addressOf(tcpForTls)),
+    get handshakes() {
+      return handshaking.size;
+    },
     get listening() {
       return servers().some((server) => server.listening);
     },

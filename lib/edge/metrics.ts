@@ -46,6 +46,7 @@ export class PrometheusFigures {
   private readonly connections = gauge(this.registry, 'chatd_connections', 'Connections open now, by state', ['state']);
   private readonly accepted = counter(this.registry, 'chatd_connections_accepted_total', 'Connections accepted');
   private readonly refused = counter(this.registry, 'chatd_connections_refused_total', 'Connections refused at once, by reason', ['reason']);
+  private readonly handshakesFailed = counter(this.registry, 'chatd_tls_handshakes_failed_total', 'TLS handshakes that failed, timed out or were given up by the peer');
   private readonly disconnects = counter(this.registry, 'chatd_disconnects_total', 'Accepted connections that ended, by reason', ['reason']);
   private readonly received = counter(this.registry, 'chatd_lines_received_total', 'Lines read from users within the line limit');
   private readonly delivered = counter(this.registry, 'chatd_lines_delivered_total', 'Texts written to users, once per receiver');
@@ -63,10 +64,12 @@ export class PrometheusFigures {
 
   /** The exposition of `figures` and the process metrics. */
   async text(figures: Figures): Promise<string> {
+    this.connections.set({ state: 'handshake' }, figures.handshaking);
     this.connections.set({ state: 'before_login' }, figures.beforeLogin);
     this.connections.set({ state: 'logged_in' }, figures.loggedIn);
     setTotal(this.accepted, figures.accepted);
     for (const reason of REFUSAL_REASONS) setTotal(this.refused, figures.refused[reason], { reason });
+    setTotal(this.handshakesFailed, figures.handshakesFailed);
     for (const reason of DISCONNECT_REASONS) setTotal(this.disconnects, figures.disconnects[reason], { reason });
     setTotal(this.received, figures.linesReceived);
     setTotal(this.delivered, figures.linesDelivered);

@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import { Observable } from 'rxjs';
+import { addressGroup } from '../chat/address-group';
 import { nameKey } from '../chat/names';
 import { rekeyAccounts } from './rekey';
 import { type AccountRecord, type AccountsChanged, type AccountTable, accountRecord, readData, type Store, type StoreChange, type StoreData, StoreError } from './store';
@@ -72,15 +73,15 @@ end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1`;
 
-// An unban's target is a name (its key) or an address, which lifts every ban from it.
-const UNBAN = `
-redis.call('HDEL', KEYS[1], ARGV[1])
-local all = redis.call('HGETALL', KEYS[1])
-for i = 1, #all, 2 do
-  local ok, ban = pcall(cjson.decode, all[i + 1])
-  if ok and type(ban) == 'table' and ban.address == ARGV[2] then redis.call('HDEL', KEYS[1], all[i]) end
-end
-return 1`;
+/** The address of a ban kept as JSON, or '' when it has none (or cannot be read). */
+function banAddress(text: string): string {
+  try {
+    const ban: unknown = JSON.parse(text);
+    return typeof ban === 'object' && ban !== null && 'address' in ban && typeof ban.address === 'string' ? ban.address : '';
+  } catch {
+    return '';
+  }
+}
 
 // Moves fields from key to key in one step, if each checked one is still as read. ARGV is the
 // channel of account changes, then, for each field: its hash (an index into KEYS; the first is
@@ -291,6 +292,18 @@ export function redisStore(options: RedisStoreOptions): Store {
     return record;
   };
 
+  /** The fields of the bans an unban of `target` lifts, as the chat's state does: its name's, and
+   * every ban of an address in its group (an IPv6 address's /64). */
+  const liftedBy = async (target: string): Promise<string[]> => {
+    const group = addressGroup(target);
+    const bans = await commands.hgetall(keys.bans);
+    const ofGroup = Object.entries(bans).filter(([, text]) => {
+      const address = banAddress(text);
+      return address !== '' && addressGroup(address) === group;
+    });
+    return [nameKey(target), ...ofGroup.map(([field]) => field)];
+  };
+
   /** The one write that makes `change`; resolves with whether it was made. */
   const write = async (change: StoreChange): Promise<boolean> => {
     await connected();
@@ -302,7 +315,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       case 'opped': await commands.hset(keys.ops, nameKey(change.name), change.name); break;
       case 'deopped': await commands.hdel(keys.ops, nameKey(change.name)); break;
       case 'banned': await commands.eval(BAN, 1, keys.bans, nameKey(change.ban.name), JSON.stringify({ ...change.ban, at: change.at }), change.at); break;
-      case 'unbanned': await commands.eval(UNBAN, 1, keys.bans, nameKey(change.target), change.target); break;
+      case 'unbanned': await commands.hdel(keys.bans, ...(await liftedBy(change.target))); break;
       case 'motd': await commands.set(keys.motd, change.text); break;
     }
     return true;

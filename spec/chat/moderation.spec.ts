@@ -167,6 +167,21 @@ describe('/ban', () => {
     expect(state.moderation.saved(5)).toEqual({ ops: [], bans: [ban('dan')], motd: '' });
   });
 
+  it('bans an address by its group: an IPv6 address by its /64, an IPv4-mapped one as its IPv4 address; /unban of any address of it lifts it', () => {
+    const state = chat().apply(banned(ban('bob', { address: '2001:db8:0:1::2' }))).apply(banned(ban('dan', { address: '10.0.0.4' })));
+    expect(state.moderation.banOfAddress('2001:db8:0:1:ffff::9', 0)?.name).toBe('bob');
+    expect(state.moderation.banOfAddress('2001:db8:0:2::2', 0)).toBeUndefined();
+    expect(state.moderation.banOfAddress('::ffff:10.0.0.4', 0)?.name).toBe('dan');
+    expect(typed(state, '/unban 2001:db8:0:1::77', 'u1', 5)).toEqual(events({ type: 'unbanned', user: 'u1', nick: 'ann', target: '2001:db8:0:1::77', at: 5 }));
+    state.apply({ type: 'unbanned', user: 'u1', nick: 'ann', target: '2001:db8:0:1::77', at: 5 });
+    expect(state.moderation.bans(5).map(({ name }) => name)).toEqual(['dan']);
+  });
+
+  it('leaves the address out of a ban of a user in the operator\'s own /64', () => {
+    const state = stateAfter(restored(['ann']), { ...joined('u1', 'ann'), from: '2001:db8:0:1::1' }, identified('u1', 'ann'), { ...joined('u2', 'bob'), from: '2001:db8:0:1::2' });
+    expect(typed(state, '/ban bob')).toEqual(events(banned(ban('bob'))));
+  });
+
   it('refuses a banned name at login and closes, before any password', () => {
     const state = chat().apply(banned(ban('dan', { until: 10 })));
     expect(decide(state, { type: 'login', user: 'u9', name: 'DAN', at: 9 })).toEqual({ events: [], replies: ['*** you are banned\n'], quit: false, banned: true });

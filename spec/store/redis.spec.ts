@@ -97,6 +97,19 @@ describeWithRedis('redisStore', () => {
     expect(await open(prefix).load()).toEqual({ accounts: {}, displaced: [], ops: ['cat'], bans: [ban('fay', '10.0.0.3')], motd: 'hello' });
   });
 
+  it('lifts, by an unban of one address, the bans of every address of its group, as the chat\'s state does', async () => {
+    const prefix = uniquePrefix();
+    const store = open(prefix);
+    await store.load();
+    const at = Date.now();
+    for (const [n, each] of [ban('dan', '2001:db8:0:1::2'), ban('eve', '2001:db8:0:1:a::3'), ban('fay', '2001:db8:0:2::2'), ban('gus', '10.0.0.2')].entries()) {
+      await store.change(banned(each, at + n));
+    }
+    await store.change({ type: 'unbanned', user: 'n:1', nick: 'ann', target: '2001:db8:0:1::99', at });
+    await store.change({ type: 'unbanned', user: 'n:1', nick: 'ann', target: '::ffff:10.0.0.2', at });
+    expect((await open(prefix).load()).bans).toEqual([ban('fay', '2001:db8:0:2::2')]);
+  });
+
   it('refuses corrupt data with CHAT_STORE_CORRUPT, naming the key', async () => {
     const prefix = uniquePrefix();
     const keys = redisStoreKeys(prefix);

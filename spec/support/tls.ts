@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { connect as connectTcp, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
@@ -75,4 +77,38 @@ export function useCertificates(): Certificates {
       await Promise.all([copyFile(pair.certFile, target.certFile), copyFile(pair.keyFile, target.keyFile)]);
     },
   };
+}
+
+/** The first flight of a TLS client (its ClientHello), caught by a listener of our own. */
+export async function clientHello(): Promise<Buffer> {
+  const catcher = createServer();
+  catcher.listen(0, '127.0.0.1');
+  await once(catcher, 'listening');
+  const address = catcher.address();
+  if (address === null || typeof address === 'string') throw new Error('TCP only');
+  const caught = once(catcher, 'connection').then(async ([socket]: Socket[]) => {
+    if (socket === undefined) throw new Error('no connection');
+    const [hello] = await once(socket, 'data');
+    socket.destroy();
+    return Buffer.from(hello);
+  });
+  const client = connect({ port: address.port, host: '127.0.0.1', rejectUnauthorized: false });
+  client.on('error', () => {}); // we hang up on it
+  const hello = await caught;
+  client.destroy();
+  catcher.close();
+  await once(catcher, 'close');
+  return hello;
+}
+
+/** A connection to a TLS port whose handshake the server has begun (it answered the ClientHello)
+ * and which never goes on: one the server holds mid-handshake until its timeout. */
+export async function stalledHandshake(port: number, hello: Buffer): Promise<Socket> {
+  const socket = connectTcp(port, '127.0.0.1');
+  socket.on('error', () => {}); // a reset from the server is a case under test
+  await once(socket, 'connect');
+  socket.write(hello);
+  await once(socket, 'data');
+  socket.pause(); // reads nothing more, answers nothing
+  return socket;
 }
