@@ -13,18 +13,20 @@ export type AccountRequest =
   | { readonly kind: 'password'; readonly name: string; readonly password: string; readonly newPassword: string }
   | { readonly kind: 'unregister'; readonly name: string; readonly password: string };
 
-/** How a request ended: done, refused for a reason, or not saved. */
-export type AccountOutcome = 'done' | 'wrong-password' | 'not-registered' | 'taken' | 'failed';
+/** How a request ended: done, refused for a reason, its password not checked now (too many
+ * checks at once, or a check that failed), or not saved. */
+export type AccountOutcome = 'done' | 'wrong-password' | 'not-registered' | 'taken' | 'unchecked' | 'failed';
 
 /**
  * Registered names as the core sees them: whether a name is registered, now; and checks and
  * changes, whose answers come later (hashing and saving take time), each as an Observable
- * that emits once, then completes, and never errors. `from` is the peer's address, which a
- * wrong password slows down.
+ * that emits once, then completes, and never errors. `from` is the peer's address: wrong
+ * passwords slow down checks from it and of the name. `verify` answers 'unchecked' when the
+ * password could not be checked now (too many checks at once, or a check that failed).
  */
 export interface Accounts {
   registered(name: string): boolean;
-  verify(name: string, password: string, from: string): Observable<boolean>;
+  verify(name: string, password: string, from: string): Observable<boolean | 'unchecked'>;
   change(request: AccountRequest, from: string): Observable<AccountOutcome>;
 }
 
