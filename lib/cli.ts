@@ -163,6 +163,12 @@ const SETTINGS: readonly Setting<Draft>[] = [
     apply: (v, o) => { o.dataDir = v; } },
   { flag: 'ops', env: 'CHATD_OPS', help: 'registered names, comma-separated, that are operators once they give their password', fallback: 'none',
     apply: (v, o) => { o.ops = names('ops', v); } },
+  { flag: 'max-password-wait', env: 'CHATD_MAX_PASSWORD_WAIT', help: 'longest seconds a password check waits while guessing is slowed (at most half --login-timeout)',
+    fallback: String(defaults.maxPasswordWaitMs / 1000), apply: (v, o) => { o.maxPasswordWaitMs = positive('max-password-wait', v) * 1000; } },
+  { flag: 'free-password-checks', env: 'CHATD_FREE_PASSWORD_CHECKS', help: 'wrong password checks from one address, or of one name, before the next are spaced out',
+    fallback: String(defaults.freePasswordChecks), apply: (v, o) => { o.freePasswordChecks = count('free-password-checks', v, 1, 1000); } },
+  { flag: 'password-checks', env: 'CHATD_PASSWORD_CHECKS', help: 'password hashes computed at once (each takes a core about 50 ms)', fallback: String(defaults.passwordChecksAtOnce),
+    apply: (v, o) => { o.passwordChecksAtOnce = count('password-checks', v, 1, 64); } },
   { flag: 'require-tls-for-passwords', env: 'CHATD_REQUIRE_TLS_FOR_PASSWORDS', help: 'refuse passwords over plain connections', fallback: 'off', toggle: true,
     apply: (v, o) => { o.requireTlsForPasswords = toggle('require-tls-for-passwords', v); } },
   { flag: 'redis', env: 'CHATD_REDIS', help: 'Redis URL (or unix socket path) to run a cluster on, which keeps its data too', fallback: 'none: serve alone',
@@ -313,6 +319,10 @@ function accountEntry(change: AccountChange): LogEntry {
     case 'unregistered': return entry('info', 'unregister', `unregister ${change.name} from ${change.from}`, { name: change.name, from: change.from });
     case 'wrong-password':
       return entry('warn', 'wrong-password', `wrong password for ${change.name} from ${change.from}`, { name: change.name, from: change.from });
+    case 'slowed': {
+      const whose = change.what === 'address' ? `from ${change.key}` : `of name ${change.key}`;
+      return entry('warn', 'guessing-slowed', `password checks ${whose} are slowed: too many wrong ones lately`, { what: change.what, key: change.key });
+    }
     case 'save-failed':
     case 'read-failed': return entry('error', 'error', `error: ${change.error.message}`, { message: change.error.message });
     case 'check-failed':

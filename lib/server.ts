@@ -23,8 +23,10 @@ import { boundAddress, closeScrapes, listenForScrapes, type MetricsAddress } fro
 import { fileStore } from './store/file';
 import { rekeying } from './store/rekey';
 import { redisStore } from './store/redis';
-import { type AccountChange, type Registry, registry, WRONG_PASSWORD_DELAY_MS } from './store/registry';
+import { PASSWORD_CHECKS_AT_ONCE } from './store/check-queue';
+import { type AccountChange, type Registry, registry } from './store/registry';
 import { dataKeeper, memoryStore, type Store } from './store/store';
+import { FREE_WRONG_CHECKS, guessLimits, MAX_CHECK_WAIT_MS, NO_PASSWORD_FIGURES } from './store/throttle';
 
 export type { ChatEvent, UserId } from './chat/events';
 
@@ -82,8 +84,12 @@ export interface ChatServerOptions extends SessionOptions, Omit<AdmissionLimits,
   readonly dataDir: string | undefined;
   /** Registered names that are operators once they log in with their password; `/deop` cannot change them. */
   readonly ops: readonly string[];
-  /** The wait after a wrong password from an address; it doubles with each more. */
-  readonly wrongPasswordDelayMs: number;
+  /** The longest a password check waits for its turn (see GuessThrottle); never more than half the login timeout. */
+  readonly maxPasswordWaitMs: number;
+  /** scrypt hashes computed at once, for checks and new passwords alike. */
+  readonly passwordChecksAtOnce: number;
+  /** Password checks from one address (or of one name) at once or in a short while before the next are spaced out. */
+  readonly freePasswordChecks: number;
   readonly onEvent: (event: ServerEvent) => void;
   /** Redis to run the bus on and keep the data in (`redis://host:port` or a unix socket's path),
    * making this node one of a cluster; undefined serves alone. */
@@ -111,7 +117,9 @@ export const DEFAULT_SERVER_OPTIONS: ChatServerOptions = {
   metricsListen: undefined,
   logChat: false,
   dataDir: undefined,
-  wrongPasswordDelayMs: WRONG_PASSWORD_DELAY_MS,
+  maxPasswordWaitMs: MAX_CHECK_WAIT_MS,
+  passwordChecksAtOnce: PASSWORD_CHECKS_AT_ONCE,
+  freePasswordChecks: FREE_WRONG_CHECKS,
   ops: [],
   onEvent: () => {},
   redis: undefined,
@@ -176,6 +184,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   let shuttingDown = false;
   let scrapes: Server | undefined;
   let store: Store | undefined;
+  let accounts: Registry | undefined;
 
   /** Every socket's bookkeeping at its close, `this` being the socket: one function for all
    * sockets, where a closure for each would be held for each user's whole stay. */
@@ -261,7 +270,10 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   };
 
   const figures = () =>
-    tally.figures({ sockets: sockets.keys(), state, input, attached: fanout.size, handshakes: server.handshakes, linesWritten: fanout.linesWritten, now: Date.now(), cluster: cluster?.health() });
+    tally.figures({
+      sockets: sockets.keys(), state, input, attached: fanout.size, handshakes: server.handshakes, linesWritten: fanout.linesWritten, now: Date.now(), cluster: cluster?.health(),
+      passwords: accounts?.passwordFigures() ?? NO_PASSWORD_FIGURES,
+    });
 
   const server = listeners(
     { host: options.host, port: options.port, tls: options.tls, handshakeTimeoutMs: Math.min(options.handshakeTimeoutMs, options.loginTimeoutMs) },
@@ -328,7 +340,8 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       throw err;
     });
     state.apply(moderationLoaded(data));
-    const accounts = registry(kept, data, { delayMs: options.wrongPasswordDelayMs, report: (change) => report({ kind: 'account', change }) });
+    const limits = guessLimits(options.freePasswordChecks, options.maxPasswordWaitMs, options.loginTimeoutMs);
+    accounts = registry(kept, data, { limits, checksAtOnce: options.passwordChecksAtOnce, report: (change) => report({ kind: 'account', change }) });
     const stats = () => statsText(figures()).trimEnd().split('\n');
     start({ tally: input, stats }, accounts, kept); // first: a cluster's node takes no one in before it has the cluster's state
     try {

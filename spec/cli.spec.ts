@@ -253,6 +253,23 @@ describe('parseCommand', () => {
     expect(() => parseCommand(['--max-connects-per-second', '0'], {})).toThrow('--max-connects-per-second must be a number above 0');
   });
 
+  it('reads the guessing figures: the longest password wait in seconds, the hashes at once from 1 to 64, the free checks', () => {
+    expect(parseCommand(['--max-password-wait', '2.5', '--password-checks', '4', '--free-password-checks', '10'], {})).toEqual({
+      kind: 'serve', options: { maxPasswordWaitMs: 2500, passwordChecksAtOnce: 4, freePasswordChecks: 10 }, log: DEFAULT_LOG_OPTIONS,
+    });
+    expect(parseCommand([], { CHATD_MAX_PASSWORD_WAIT: '1', CHATD_PASSWORD_CHECKS: '1' })).toEqual({ kind: 'serve', options: { maxPasswordWaitMs: 1000, passwordChecksAtOnce: 1 }, log: DEFAULT_LOG_OPTIONS });
+    expect(() => parseCommand(['--max-password-wait', '0'], {})).toThrow('--max-password-wait must be a number above 0');
+    expect(() => parseCommand(['--password-checks', '65'], {})).toThrow('--password-checks must be a whole number from 1 to 64');
+    expect(() => parseCommand(['--free-password-checks', '0'], {})).toThrow('--free-password-checks must be a whole number from 1 to 1000');
+  });
+
+  it('logs once that guessing is slowed, by address or by name', () => {
+    expect(logEntry({ kind: 'account', change: { kind: 'slowed', what: 'address', key: '2001:db8::/64' } })).toEqual({
+      level: 'warn', event: 'guessing-slowed', text: 'password checks from 2001:db8::/64 are slowed: too many wrong ones lately', fields: { what: 'address', key: '2001:db8::/64' },
+    });
+    expect(logEntry({ kind: 'account', change: { kind: 'slowed', what: 'name', key: 'ann' } }).text).toBe('password checks of name ann are slowed: too many wrong ones lately');
+  });
+
   it('lets a flag win over its environment variable', () => {
     expect(parseCommand(['--port', '1'], { CHATD_PORT: '2', CHATD_HOST: '::1' })).toEqual({ kind: 'serve', options: { port: 1, host: '::1' }, log: DEFAULT_LOG_OPTIONS });
   });

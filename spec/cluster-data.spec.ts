@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import Redis from 'ioredis';
+import { PASSWORD_UNCHECKED, WRONG_PASSWORD } from '../lib/chat/texts';
 import type { ChatServerOptions } from '../lib/server';
 import { redisStoreKeys } from '../lib/store/redis';
 import { killAll, start } from './support/chatd';
@@ -17,7 +18,7 @@ describeWithRedis('a cluster\'s data in Redis', () => {
   const others: Client[] = [];
   let readers = 0;
   const node = async (prefix: string, overrides: Partial<ChatServerOptions> = {}) => {
-    const harness = await startHarness({ redis: redis.url, redisPrefix: prefix, rateLimits: UNPACED, ops: ['ann'], wrongPasswordDelayMs: 10, ...overrides });
+    const harness = await startHarness({ redis: redis.url, redisPrefix: prefix, rateLimits: UNPACED, ops: ['ann'], maxPasswordWaitMs: 10, ...overrides });
     nodes.push(harness);
     return harness;
   };
@@ -90,6 +91,31 @@ describeWithRedis('a cluster\'s data in Redis', () => {
     await caughtUp(later, watcher, 'eve');
     await withPassword(later, 'cat');
     await withPassword(later, 'dan');
+  });
+
+  it('spaces guesses at one name from many addresses over every node as if from one, and lets the owner\'s known address in at once', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = [await node(prefix, { maxPasswordWaitMs: 2000 }), await node(prefix, { maxPasswordWaitMs: 2000 })];
+    const watcher = await a.join('eve'); // sees each departure, once every node has it
+    (await register(a, 'ann')).say('/quit'); // from 127.0.0.1, which ann's account now knows
+    await watcher.until('*** ann has disconnected\n');
+    await caughtUp(b, watcher, 'eve'); // b knows ann is registered: its guessers are asked for her password
+    const guessers = await Promise.all([1, 2, 3, 4, 5, 6].map(async (host) => {
+      const client = await readingClient(connect({ port: (host % 2 === 0 ? a : b).port, host: '127.0.0.1', localAddress: `127.0.3.${host}` }), 'connect');
+      others.push(client);
+      await client.until('username: ');
+      client.say('ann');
+      await client.until('Password: ');
+      return client;
+    }));
+    for (const guesser of guessers) guesser.say('a-wrong-guess');
+    // The fourth is spaced a second out; the fifth and sixth, past two, are not checked. The first five answers:
+    const answers: string[] = [];
+    await new Promise<void>((resolve) => {
+      for (const guesser of guessers) guesser.until('\n').then((line) => answers.push(line) === 5 && resolve(), () => {});
+    });
+    expect(answers.sort()).toEqual([...Array<string>(2).fill(PASSWORD_UNCHECKED), ...Array<string>(3).fill(WRONG_PASSWORD)].sort());
+    await withPassword(b, 'ann'); // meanwhile, from the owner's address, on the other node
   });
 
   it('refuses a name and an address banned on one node at every node, one started later too, and shows the motd set on one everywhere', async () => {

@@ -19,7 +19,7 @@ const rateLimits = { linesPerSecond: 1e6, burstLines: 1e6, maxQueuedLines: 1e6 }
 const OTHER_ADDRESS = '127.0.0.2';
 
 const start = async (overrides: Partial<ChatServerOptions> = {}): Promise<Harness> =>
-  startHarness({ rateLimits, dataDir, ops: ['ann'], wrongPasswordDelayMs: 10, onEvent: (event) => events.push(event), ...overrides });
+  startHarness({ rateLimits, dataDir, ops: ['ann'], maxPasswordWaitMs: 10, onEvent: (event) => events.push(event), ...overrides });
 
 beforeEach(async () => {
   events = [];

@@ -59,7 +59,7 @@ async function expectMoved(harness: Harness): Promise<void> {
 describe('name keys kept by an older chatd, in the data file', () => {
   let dataDir: string;
   let harness: Harness;
-  const start = async () => startHarness({ rateLimits, dataDir, wrongPasswordDelayMs: 1 });
+  const start = async () => startHarness({ rateLimits, dataDir });
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'chatd-rekey-'));
@@ -111,7 +111,7 @@ describeWithRedis('name keys kept by an older chatd, in Redis', () => {
   const cluster = useCluster();
   let prefix: string;
   let raw: Redis;
-  const options: Partial<ChatServerOptions> = { wrongPasswordDelayMs: 1 };
+  const options: Partial<ChatServerOptions> = {};
 
   beforeEach(async () => {
     prefix = uniquePrefix();

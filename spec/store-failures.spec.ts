@@ -15,7 +15,7 @@ let harness: Harness;
 let events: ServerEvent[];
 
 const start = async (): Promise<void> => {
-  harness = await startHarness({ rateLimits, dataDir, ops: ['ann'], wrongPasswordDelayMs: 1, onEvent: (event) => events.push(event) });
+  harness = await startHarness({ rateLimits, dataDir, ops: ['ann'], onEvent: (event) => events.push(event) });
 };
 
 beforeEach(async () => {

@@ -13,21 +13,24 @@ export type AccountRequest =
   | { readonly kind: 'password'; readonly name: string; readonly password: string; readonly newPassword: string }
   | { readonly kind: 'unregister'; readonly name: string; readonly password: string };
 
-/** How a request ended: done, refused for a reason, or not saved. */
-export type AccountOutcome = 'done' | 'wrong-password' | 'not-registered' | 'taken' | 'failed';
+/** How a request ended: done, refused for a reason, its password not checked now (too many
+ * checks at once, or a check that failed), or not saved. */
+export type AccountOutcome = 'done' | 'wrong-password' | 'not-registered' | 'taken' | 'unchecked' | 'failed';
 
 /**
  * How a password check ended: right, wrong, not made (the store or the hash failed, told to the
- * user as such, never as a wrong password), or right for an account that lost the name to an
+ * user as such, never as a wrong password), not made now (too many checks at once from the
+ * address or of the name: they may try again), or right for an account that lost the name to an
  * older lookalike when name keys changed (its owner is told).
  */
-export type Verdict = 'right' | 'wrong' | 'failed' | 'displaced';
+export type Verdict = 'right' | 'wrong' | 'failed' | 'unchecked' | 'displaced';
 
 /**
  * Registered names as the core sees them: whether a name is registered, now; and checks and
  * changes, whose answers come later (hashing and saving take time), each as an Observable
- * that emits once, then completes, and never errors. `from` is the peer's address, which a
- * wrong password slows down.
+ * that emits once, then completes, and never errors. `from` is the peer's address: wrong
+ * passwords slow down checks from it and of the name. `verify` answers 'unchecked' when the
+ * password could not be checked now (too many checks at once, or a check that failed).
  */
 export interface Accounts {
   registered(name: string): boolean;

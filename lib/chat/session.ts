@@ -176,6 +176,8 @@ class Occasional {
   warned = false;
   identified: string | undefined;
   pending: Subscription | undefined;
+  // The login deadline passed while a password given before it was checked: the answer decides.
+  timedOut = false;
 
   /** `from`: the peer's address, which wrong passwords slow down. */
   constructor(readonly from: string) {}
@@ -471,8 +473,9 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
       if (verdict === 'right') return this.passwordGiven(nick);
       if (verdict === 'failed') return this.askName(aside, text.CHECK_FAILED);
       if (verdict === 'displaced') return this.askName(aside, text.nameDisplaced(nick));
-      aside.wrongPasswords += 1;
-      this.send(text.WRONG_PASSWORD);
+      aside.wrongPasswords += 1; // an unchecked try counts too: a connection cannot ask without end
+      this.send(verdict === 'unchecked' ? text.PASSWORD_UNCHECKED : text.WRONG_PASSWORD);
+      if (aside.timedOut) return this.timeOut();
       if (aside.wrongPasswords < MAX_PASSWORD_TRIES) this.send(text.PASSWORD_PROMPT);
       else this.close('wrong_password');
     });
@@ -491,6 +494,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     const decision = this.loginDecision(nick);
     this.admit(decision);
     if (decision.events.length > 0) this.identify(nick);
+    else if (this.occasional?.timedOut === true) this.timeOut(); // no second deadline to wait for
   }
 
   /** The user gave `nick`'s password: the chat learns it, and makes them an operator if `nick` is one's. */
@@ -572,7 +576,10 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
   }
 
   private timeOut(): void {
-    this.close('login_timeout', text.LOGIN_TIMED_OUT);
+    const aside = this.occasional;
+    // A password given in time is checked, however long guessing elsewhere makes it wait (a bounded while).
+    if (aside?.awaitingPassword !== undefined && aside.pending !== undefined) aside.timedOut = true;
+    else this.close('login_timeout', text.LOGIN_TIMED_OUT);
   }
 
   /** Says why, if there is more to say, and asks for the connection to be closed. */

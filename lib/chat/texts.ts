@@ -108,6 +108,9 @@ export const CHECK_FAILED = '*** could not check your password, try again later\
 export const nameDisplaced = (nick: string): string =>
   `*** ${nick} was registered to you, but now counts as the same name as one registered before it, which keeps it; pick another name\n`;
 
+/** A password not checked: too many checks at once from the address or of the name, or a check that failed. */
+export const PASSWORD_UNCHECKED = '*** too many password tries at once; yours was not checked, try again in a few seconds\n';
+
 /** `/nick` to a name registered by someone else. */
 export const nameRegistered = (nick: string): string => `*** username ${nick} is registered\n`;
 
@@ -117,6 +120,7 @@ export const ACCOUNT_BUSY = '*** your last account change is not done yet\n';
 /** How `/register`, `/password` or `/unregister` of `name` ended. */
 export function accountOutcome(kind: AccountRequest['kind'], outcome: AccountOutcome, name: string): string {
   if (outcome === 'wrong-password') return WRONG_PASSWORD;
+  if (outcome === 'unchecked') return PASSWORD_UNCHECKED;
   if (outcome === 'not-registered') return `*** ${name} is not registered\n`;
   if (outcome === 'taken') return `*** ${name} is already registered\n`;
   if (outcome === 'failed') return '*** could not save that; try again later\n';

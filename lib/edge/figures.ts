@@ -5,6 +5,7 @@ import type { ChatState } from '../chat/state';
 import type { InputTally } from '../chat/tally';
 import type { ClusterHealth } from '../bus/redis';
 import type { AdmissionRefusal } from './admission';
+import type { PasswordFigures } from '../store/throttle';
 import { SendQueueFullError } from './fanout';
 
 /** Why a connection ended, as the metrics label it. */
@@ -53,6 +54,8 @@ export interface Figures {
   readonly rooms: number;
   /** How this node sees its cluster; undefined when it serves alone. */
   readonly cluster: ClusterHealth | undefined;
+  /** Password checks by how they ended, and the waits imposed on them. */
+  readonly passwords: PasswordFigures;
 }
 
 /** What the figures need of the server, read at each look. */
@@ -65,6 +68,7 @@ export interface FigureSources {
   readonly linesWritten: number;
   readonly now: number;
   readonly cluster: ClusterHealth | undefined;
+  readonly passwords: PasswordFigures;
 }
 
 /**
@@ -101,7 +105,7 @@ export class ConnectionTally {
   }
 
   /** The figures now, from these counts and `sources`. */
-  figures({ sockets, state, input, attached, handshakes, linesWritten, now, cluster }: FigureSources): Figures {
+  figures({ sockets, state, input, attached, handshakes, linesWritten, now, cluster, passwords }: FigureSources): Figures {
     let bytesIn = this.closedBytesIn;
     let bytesOut = this.closedBytesOut;
     let largestSendQueueBytes = 0;
@@ -128,6 +132,7 @@ export class ConnectionTally {
       largestSendQueueBytes,
       rooms: state.rooms().length,
       cluster,
+      passwords,
     };
   }
 }
@@ -145,10 +150,14 @@ export function statsText(figures: Figures): string {
     `lines: ${figures.linesReceived} received, ${figures.linesDelivered} delivered; dropped ${figures.linesOverlong} over long, ${figures.linesFlooded} flooding`,
     `bytes: ${figures.bytesIn} in, ${figures.bytesOut} out; largest send queue ${figures.largestSendQueueBytes} bytes`,
     `rooms: ${figures.rooms}`,
+    passwordLine(figures.passwords),
     ...(figures.cluster === undefined ? [] : [clusterLine(figures.cluster)]),
     '',
   ].join('\n');
 }
+
+const passwordLine = ({ right, wrong, unchecked, failed, waits, waitSeconds }: PasswordFigures): string =>
+  `passwords: ${right} right, ${wrong} wrong, ${unchecked} not checked, ${failed} failed; ${waits} waits, ${Math.round(waitSeconds)} s in all`;
 
 const clusterLine = ({ busUp, nodes }: ClusterHealth): string =>
   `cluster: bus ${busUp ? 'up' : 'down'}, ${nodes} ${nodes === 1 ? 'node' : 'nodes'} alive`;

@@ -56,6 +56,9 @@ export class PrometheusFigures {
   private readonly sendQueue = gauge(this.registry, 'chatd_send_queue_largest_bytes', 'The most bytes queued unread for one connection now');
   private readonly rooms = gauge(this.registry, 'chatd_rooms', 'Rooms that exist now');
   private readonly uptime = gauge(this.registry, 'chatd_uptime_seconds', 'Seconds since the chat started');
+  private readonly passwordChecks = counter(this.registry, 'chatd_password_checks_total', 'Password checks by result: right, wrong, unchecked (too many at once), error', ['result']);
+  private readonly passwordWaits = counter(this.registry, 'chatd_password_waits_total', 'Password checks made to wait for their turn (guessing slowed)');
+  private readonly passwordWaitSeconds = counter(this.registry, 'chatd_password_wait_seconds_total', 'Seconds password checks were made to wait, in all');
   private cluster: { readonly busUp: Gauge; readonly nodes: Gauge } | undefined; // registered on a cluster's node alone
 
   constructor() {
@@ -80,6 +83,13 @@ export class PrometheusFigures {
     this.sendQueue.set(figures.largestSendQueueBytes);
     this.rooms.set(figures.rooms);
     this.uptime.set(figures.uptimeSeconds);
+    const { passwords } = figures;
+    setTotal(this.passwordChecks, passwords.right, { result: 'right' });
+    setTotal(this.passwordChecks, passwords.wrong, { result: 'wrong' });
+    setTotal(this.passwordChecks, passwords.unchecked, { result: 'unchecked' });
+    setTotal(this.passwordChecks, passwords.failed, { result: 'error' });
+    setTotal(this.passwordWaits, passwords.waits);
+    setTotal(this.passwordWaitSeconds, passwords.waitSeconds);
     if (figures.cluster !== undefined) {
       this.cluster ??= {
         busUp: gauge(this.registry, 'chatd_bus_up', '1 while Redis answers and this node is one with the others, else 0'),

@@ -1,9 +1,10 @@
 import Redis from 'ioredis';
-import { Observable } from 'rxjs';
+import { catchError, from, map, Observable, of } from 'rxjs';
 import { addressGroup } from '../chat/address-group';
 import { nameKey } from '../chat/names';
 import { rekeyAccounts } from './rekey';
 import { type AccountRecord, type AccountsChanged, type AccountTable, accountRecord, readData, type Store, type StoreChange, type StoreData, StoreError } from './store';
+import { Buckets, type GuessLimits, type NameBuckets, type Reservation } from './throttle';
 
 /** How long a load waits for Redis before it gives up: at start (without it no registered name would
  * be known), and as the bus gets Redis back (the node serves alone meanwhile). */
@@ -45,6 +46,8 @@ export function redisStoreKeys(prefix: string) {
     accountsChanged: `${prefix}accounts-changed`,
     /** Hash: the key an account was kept under -> the account, as JSON, that lost its name to an older lookalike (rekey.ts). */
     displaced: `${prefix}displaced`,
+    /** Hash (level, at, next) of a name's recent wrong password checks, expiring once they leaked away. */
+    guessesOf: (nameKey: string) => `${prefix}guesses:${nameKey}`,
   };
 }
 
@@ -159,6 +162,32 @@ function jsonOf(text: string): unknown {
 const isNamed = (value: unknown): value is { readonly name: string } =>
   typeof value === 'object' && value !== null && 'name' in value && typeof value.name === 'string';
 
+// A name's bucket of wrong checks, as `reserved` and `refunded` in throttle.ts compute it, in one
+// step, on Redis's clock: checks made on two nodes at once are spaced as if made on one, and a
+// node whose clock is off waits no more for it. Answers the wait before the check's turn (-1:
+// past the longest wait, not reserved) and the level. ARGV: mode, leakMs, free checks, first
+// spacing, longest wait.
+const GUESSES = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local leak, free, first, cap = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local kept = redis.call('HMGET', KEYS[1], 'level', 'at', 'next')
+local level = math.max(0, (tonumber(kept[1]) or 0) - math.max(0, now - (tonumber(kept[2]) or now)) / leak)
+local nextAt = tonumber(kept[3]) or now
+local slot = math.max(now, nextAt)
+if ARGV[1] == 'refund' then
+  level = math.max(0, level - 1)
+else
+  if slot - now > cap then return {-1, tostring(level)} end
+  level = level + 1
+  local spacing = 0
+  if math.ceil(level) >= free then spacing = math.min(cap, first * 2 ^ (level - free)) end
+  nextAt = slot + spacing
+end
+redis.call('HSET', KEYS[1], 'level', tostring(level), 'at', tostring(now), 'next', tostring(nextAt))
+redis.call('PEXPIRE', KEYS[1], math.ceil(level * leak + math.max(0, nextAt - now)) + 1000)
+return {slot - now, tostring(level)}`;
+
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const isWrongType = (err: unknown): boolean => errorText(err).startsWith('WRONGTYPE');
 const atOf = (value: unknown): number =>
@@ -231,7 +260,8 @@ export function redisStore(options: RedisStoreOptions): Store {
    * other commands fail at once while it is away.
    */
   const connected = (always = false): Promise<void> =>
-    commands.status === 'ready' || (everReady && !always)
+    // 'ready' alone is not enough: a Redis that just died leaves it set until ioredis sees the close.
+    (commands.status === 'ready' && commands.stream.writable) || (everReady && !always)
       ? Promise.resolve()
       : new Promise((resolve, reject) => {
           const onReady = () => {
@@ -348,5 +378,39 @@ export function redisStore(options: RedisStoreOptions): Store {
     else commands.disconnect(); // a quit would wait for a connection that may never come
   };
 
-  return { load, account, change, accountsChanged$, close };
+  return { load, account, change, accountsChanged$, close, nameBuckets: (limits) => redisNameBuckets(commands, keys.guessesOf, limits) };
+}
+
+/** `[wait, level]` as the GUESSES script answers it, the wait from `now` on this node's clock; a wait of -1 is no reservation. */
+function reservationOf(reply: unknown, now: number): Reservation | undefined {
+  if (!Array.isArray(reply)) throw new StoreError('CHAT_STORE_CORRUPT', 'Redis answered a guess count with no list');
+  const [wait, level] = reply;
+  if (typeof wait !== 'number' || typeof level !== 'string') throw new StoreError('CHAT_STORE_CORRUPT', 'Redis answered a guess count with no wait and level');
+  return wait < 0 ? undefined : { slot: now + wait, level: Number(level) };
+}
+
+/**
+ * Names' buckets in Redis, shared by every node: guessing one name on several nodes is as slow as
+ * on one. While Redis cannot answer, this node counts in its own memory: slowed alike, never
+ * refusing every check for want of Redis.
+ */
+function redisNameBuckets(redis: Redis, keyOf: (nameKey: string) => string, limits: GuessLimits): NameBuckets {
+  const local = new Buckets(limits);
+  const figures = [limits.leakMs, limits.freeWrongChecks, limits.firstSpacingMs, limits.maxWaitMs];
+  const run = (mode: 'reserve' | 'refund', key: string): Promise<unknown> => redis.eval(GUESSES, 1, keyOf(key), mode, ...figures);
+  return {
+    reserve: (key, now): Observable<Reservation | undefined> =>
+      from(run('reserve', key)).pipe(
+        map((reply) => reservationOf(reply, now)),
+        catchError(() => of(local.reserve(key, now))),
+      ),
+    refund: (key, now) => {
+      local.refund(key, now);
+      run('refund', key).catch(() => {});
+    },
+    reset: (key) => {
+      local.reset(key);
+      redis.del(keyOf(key)).catch(() => {});
+    },
+  };
 }

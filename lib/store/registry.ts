@@ -1,45 +1,57 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { defer, from, type Observable, of, type OperatorFunction, timer, catchError, map, mergeMap } from 'rxjs';
+import { asyncScheduler, defer, firstValueFrom, from, type Observable, of, type OperatorFunction, type SchedulerLike, catchError, map, mergeMap, throwError } from 'rxjs';
 import type { AccountOutcome, AccountRequest, Accounts, Verdict } from '../chat/accounts';
+import { addressGroup } from '../chat/address-group';
 import { nameKey } from '../chat/names';
+import { ChecksBusyError, CheckQueue, PASSWORD_CHECKS_AT_ONCE } from './check-queue';
 import type { AccountRecord, AccountsChanged, Store, StoreData } from './store';
+import { CHECK_ANSWER_GRACE_MS, DEFAULT_GUESS_LIMITS, type GuardedAnswer, type GuessLimits, GuessThrottle, memoryNameBuckets, type PasswordFigures, type Slowed } from './throttle';
 
 /** scrypt's cost (N) for new hashes: Node's default, about 50 ms of one core per hash. */
 export const SCRYPT_COST = 16_384;
 export const SCRYPT_KEY_BYTES = 64;
 export const SALT_BYTES = 16;
-/** The wait before checking a password from an address after its first wrong one; it doubles with each more. */
-export const WRONG_PASSWORD_DELAY_MS = 1_000;
-/** The longest wait a run of wrong passwords from one address comes to. */
-export const MAX_WRONG_PASSWORD_DELAY_MS = 60_000;
-/** Addresses whose wrong passwords are remembered; past this the longest-quiet one is forgotten. */
-export const MAX_TRACKED_ADDRESSES = 10_000;
+/** Address groups an account remembers as its owner's (the latest first). */
+export const MAX_KNOWN_ADDRESSES = 10;
+/** How long an address group that gave a name's password stays known to it. */
+export const KNOWN_ADDRESS_MS = 30 * 24 * 60 * 60 * 1000;
+/** How old a known address's date may grow before a login from it writes the account again:
+ * a login every minute must not rewrite the data each time. */
+export const KNOWN_ADDRESS_REFRESH_MS = 24 * 60 * 60 * 1000;
 
 /** What the registry reports for a log: never a password or a hash. */
 export type AccountChange =
   | { readonly kind: 'registered' | 'password-changed' | 'unregistered'; readonly name: string; readonly from: string }
   | { readonly kind: 'wrong-password'; readonly name: string; readonly from: string }
+  | Slowed
   | { readonly kind: 'save-failed' | 'read-failed' | 'check-failed'; readonly error: Error };
 
 export interface RegistryOptions {
   readonly cost: number;
-  readonly delayMs: number;
+  /** How wrong checks are spaced out. */
+  readonly limits: GuessLimits;
+  /** scrypt hashes computed at once. */
+  readonly checksAtOnce: number;
+  /** How long past the longest wait a login's check may take before it is answered 'unchecked'. */
+  readonly answerGraceMs: number;
+  /** The clock of the waits and of the known addresses' dates. */
+  readonly scheduler: SchedulerLike;
   readonly report: (change: AccountChange) => void;
 }
 
-const DEFAULT_OPTIONS: RegistryOptions = { cost: SCRYPT_COST, delayMs: WRONG_PASSWORD_DELAY_MS, report: () => {} };
+const DEFAULT_OPTIONS: RegistryOptions = {
+  cost: SCRYPT_COST,
+  limits: DEFAULT_GUESS_LIMITS,
+  checksAtOnce: PASSWORD_CHECKS_AT_ONCE,
+  answerGraceMs: CHECK_ANSWER_GRACE_MS,
+  scheduler: asyncScheduler,
+  report: () => {},
+};
 
 function hashOf(password: string, salt: Buffer, cost: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     scrypt(password.normalize('NFC'), salt, SCRYPT_KEY_BYTES, { N: cost, maxmem: 256 * cost * 8 }, (err, key) => (err === null ? resolve(key) : reject(err)));
   });
-}
-
-/** A record of `password` for `name`, registered at `registeredAt` (now, for a new one). */
-async function newRecord(name: string, password: string, cost: number, registeredAt: number | undefined = Date.now()): Promise<AccountRecord> {
-  const salt = randomBytes(SALT_BYTES);
-  const hash = await hashOf(password, salt, cost);
-  return { name, salt: salt.toString('base64'), hash: hash.toString('base64'), cost, ...(registeredAt === undefined ? {} : { registeredAt }) };
 }
 
 /** True when `password` hashes to the record's hash; compared in constant time. */
@@ -49,23 +61,38 @@ async function matches(record: AccountRecord, password: string): Promise<boolean
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
+const errorOf = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
+
+/** Whether `group` gave the record's password within KNOWN_ADDRESS_MS of `now`. */
+const knows = (record: AccountRecord, group: string, now: number, withinMs = KNOWN_ADDRESS_MS): boolean =>
+  record.seenFrom?.some((seen) => seen.group === group && now - seen.at < withinMs) === true;
+
+/** `record` with `group` known as of `now`, first; those gone stale or past MAX_KNOWN_ADDRESSES forgotten. */
+function seenBy(record: AccountRecord, group: string, now: number): AccountRecord {
+  const others = (record.seenFrom ?? []).filter((seen) => seen.group !== group && now - seen.at < KNOWN_ADDRESS_MS);
+  return { ...record, seenFrom: [{ group, at: now }, ...others].slice(0, MAX_KNOWN_ADDRESSES) };
+}
+
 /** Registered names, which the server tells when they change elsewhere. */
 export interface Registry extends Accounts {
   /** Reads again what `changed` names, from the store; resolves once done, or failed (reported). */
   refresh(changed: AccountsChanged): Promise<void>;
+  /** The password checks so far, by how they ended, and the waits imposed. */
+  passwordFigures(): PasswordFigures;
 }
 
 /**
  * Registered names kept in `store`, starting from `loaded` (what it loaded); it keeps the
  * accounts it knows, so that `registered` answers at once, and reads an account again from the
  * store at each check (another node may have changed it), falling back on the one it knows when
- * the store cannot answer. Passwords are hashed with scrypt and a salt per name. Wrong passwords
- * from an address make its next checks wait, twice as long each time up to
- * MAX_WRONG_PASSWORD_DELAY_MS; a right one resets it. A change takes effect once it is saved;
- * one that cannot be saved changes nothing.
+ * the store cannot answer. Passwords are hashed with scrypt and a salt per name, a few at a time
+ * (CheckQueue). Checks are spaced out per address group and per name (GuessThrottle), except
+ * that an address group that gave the name's password lately skips the name's spacing; a right
+ * password remembers its address group with the account. A change takes effect once it is
+ * saved; one that cannot be saved changes nothing.
  */
 export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'displaced'>, overrides: Partial<RegistryOptions> = {}): Registry {
-  const { cost, delayMs, report } = { ...DEFAULT_OPTIONS, ...overrides };
+  const { cost, limits, checksAtOnce, answerGraceMs, scheduler, report } = { ...DEFAULT_OPTIONS, ...overrides };
   const accounts = new Map(Object.entries(loaded.accounts)); // by name key
   const displaced = new Map<string, AccountRecord[]>(); // by name key: the accounts that lost it to an older lookalike
   const keepDisplaced = (records: readonly AccountRecord[]) => {
@@ -81,21 +108,10 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
     for (const record of displaced.get(nameKey(name)) ?? []) if (await matches(record, password)) return true;
     return false;
   };
-  const wrongTries = new Map<string, number>(); // by address, the longest-quiet first
+  const queue = new CheckQueue(checksAtOnce);
+  const names = store.nameBuckets?.(limits) ?? memoryNameBuckets(limits);
+  const throttle = new GuessThrottle(names, limits, scheduler, report, answerGraceMs);
 
-  const delayFor = (address: string): number => {
-    const tries = wrongTries.get(address) ?? 0;
-    return tries === 0 ? 0 : Math.min(MAX_WRONG_PASSWORD_DELAY_MS, delayMs * 2 ** (tries - 1));
-  };
-  const remember = (address: string, right: boolean, name: string) => {
-    const tries = wrongTries.get(address) ?? 0;
-    wrongTries.delete(address);
-    if (right) return;
-    report({ kind: 'wrong-password', name, from: address });
-    wrongTries.set(address, tries + 1);
-    const oldest = wrongTries.keys().next();
-    if (wrongTries.size > MAX_TRACKED_ADDRESSES && oldest.done !== true) wrongTries.delete(oldest.value);
-  };
   const keep = (key: string, record: AccountRecord | undefined | null) => {
     if (record === undefined || record === null) accounts.delete(key);
     else accounts.set(key, record);
@@ -110,14 +126,49 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
       return accounts.get(key);
     }
   };
-  /** Whether `password` is `name`'s, after the address's wait; undefined when `name` is not registered. */
-  const check = (name: string, password: string, address: string): Observable<boolean | undefined> =>
-    timer(delayFor(address)).pipe(
-      mergeMap(() => from(current(nameKey(name)))),
-      mergeMap((record) => (record === undefined ? of(undefined) : from(matches(record, password)))),
-      map((right) => {
-        if (right !== undefined) remember(address, right, name);
-        return right;
+  /** Remembers `group` with the account, unless it is known already and lately; resolves once
+   * written, or not (reported): the check's answer does not depend on it. */
+  const remember = async (key: string, record: AccountRecord, group: string): Promise<void> => {
+    const now = scheduler.now();
+    if (knows(record, group, now, KNOWN_ADDRESS_REFRESH_MS)) return;
+    const updated = seenBy(record, group, now);
+    try {
+      if (await store.change({ type: 'account', key, record: updated, expected: record.hash })) keep(key, updated);
+      // else changed meanwhile: the next login tries again
+    } catch (err) {
+      report({ kind: 'save-failed', error: errorOf(err) });
+    }
+  };
+  /** `work` in the hash queue's turn for `group`, ahead of others' for an `owner`. */
+  const hashInTurn = <T>(group: string, work: () => Promise<T>, owner = false): Observable<T> => queue.run(group, defer(work), owner);
+  /** Whether `password` is the account's now (read again: it may have changed during the wait). */
+  const checkNow = (key: string, password: string, group: string, owner: boolean): Observable<boolean | 'unchecked'> =>
+    hashInTurn(group, async () => {
+      const record = await current(key);
+      return record === undefined ? undefined : { record, right: await matches(record, password) };
+    }, owner).pipe(
+      mergeMap(async (checked): Promise<boolean | 'unchecked'> => {
+        if (checked === undefined) return 'unchecked'; // unregistered during the wait
+        if (checked.right) await remember(key, checked.record, group); // after the hash, its turn let go
+        return checked.right;
+      }),
+      catchError((err: unknown) => (err instanceof ChecksBusyError ? of<'unchecked'>('unchecked') : throwError(() => err))),
+    );
+  /** How the check of `password` for `name` ended, in its turn; undefined when `name` is not
+   * registered. Whether it is, and the addresses it knows, are as this node knows them (changes
+   * elsewhere are told); the check itself reads the account again. */
+  const check = (name: string, password: string, address: string): Observable<GuardedAnswer | undefined> =>
+    defer(() => {
+      const key = nameKey(name);
+      const group = addressGroup(address);
+      const record = accounts.get(key);
+      if (record === undefined) return of(undefined);
+      const known = knows(record, group, scheduler.now());
+      return throttle.guard({ group, key, known, check$: checkNow(key, password, group, known) });
+    }).pipe(
+      map((answer) => {
+        if (answer === 'wrong') report({ kind: 'wrong-password', name, from: address });
+        return answer;
       }),
     );
   const commit = async (key: string, record: AccountRecord | null, expected: AccountRecord | undefined, change: AccountChange): Promise<AccountOutcome> => {
@@ -125,7 +176,7 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
     try {
       done = await store.change({ type: 'account', key, record, expected: expected?.hash ?? null });
     } catch (err) {
-      report({ kind: 'save-failed', error: err instanceof Error ? err : new Error(String(err)) });
+      report({ kind: 'save-failed', error: errorOf(err) });
       return 'failed';
     }
     if (!done) {
@@ -136,16 +187,27 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
     report(change);
     return 'done';
   };
+  /** A new hash of `password` for `name`, made in the queue's turn; rejects when the queue is full. */
+  const newRecord = async (name: string, password: string, group: string): Promise<AccountRecord> => {
+    const salt = randomBytes(SALT_BYTES);
+    const hash = await firstValueFrom(hashInTurn(group, () => hashOf(password, salt, cost)));
+    return { name, salt: salt.toString('base64'), hash: hash.toString('base64'), cost };
+  };
   const apply = async (request: AccountRequest, from: string): Promise<AccountOutcome> => {
     const key = nameKey(request.name);
+    const group = addressGroup(from);
+    const now = scheduler.now();
     const kept = await current(key);
     if (request.kind === 'register') {
       if (kept !== undefined) return 'taken';
-      return commit(key, await newRecord(request.name, request.password, cost), kept, { kind: 'registered', name: request.name, from });
+      const made = seenBy({ ...(await newRecord(request.name, request.password, group)), registeredAt: now }, group, now);
+      return commit(key, made, kept, { kind: 'registered', name: request.name, from });
     }
     if (kept === undefined) return 'not-registered'; // unregistered while its password was checked
     if (request.kind === 'unregister') return commit(key, null, kept, { kind: 'unregistered', name: kept.name, from });
-    return commit(key, await newRecord(kept.name, request.newPassword, cost, kept.registeredAt), kept, { kind: 'password-changed', name: kept.name, from });
+    // The new password keeps what the account holds beside it (its known addresses, fields of later versions).
+    const changed = seenBy({ ...kept, ...(await newRecord(kept.name, request.newPassword, group)) }, group, now);
+    return commit(key, changed, kept, { kind: 'password-changed', name: kept.name, from });
   };
   // Changes run one at a time: each reads what the one before it saved.
   let changing: Promise<unknown> = Promise.resolve();
@@ -162,14 +224,14 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
       for (const [key, record] of Object.entries(all)) accounts.set(key, record);
       keepDisplaced(lost);
     } catch (err) {
-      report({ kind: 'read-failed', error: err instanceof Error ? err : new Error(String(err)) });
+      report({ kind: 'read-failed', error: errorOf(err) });
     }
   };
 
   /** `failed`, once the error is reported: a check or a change that throws costs its user that one answer. */
   const failing = <T>(failed: T): OperatorFunction<T, T> =>
     catchError((err: unknown) => {
-      report({ kind: 'check-failed', error: err instanceof Error ? err : new Error(String(err)) });
+      report({ kind: 'check-failed', error: errorOf(err) });
       return of(failed);
     });
 
@@ -177,17 +239,22 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
     registered: (name) => accounts.has(nameKey(name)),
     verify: (name, password, address) =>
       check(name, password, address).pipe(
-        mergeMap((right) => (right === true ? of<Verdict>('right') : from(lostTo(name, password)).pipe(map((lost): Verdict => (lost ? 'displaced' : 'wrong'))))),
+        mergeMap((answer): Observable<Verdict> => {
+          if (answer === 'unchecked' || answer === 'right') return of(answer);
+          return from(lostTo(name, password)).pipe(map((lost): Verdict => (lost ? 'displaced' : 'wrong')));
+        }),
         failing<Verdict>('failed'),
       ),
     change: (request, address) =>
-      (request.kind === 'register' ? of(true) : check(request.name, request.password, address)).pipe(
-        mergeMap((right) => {
-          if (right === undefined) return of<AccountOutcome>('not-registered');
-          return right ? defer(() => applyInTurn(request, address)) : of<AccountOutcome>('wrong-password');
+      (request.kind === 'register' ? of<GuardedAnswer>('right') : check(request.name, request.password, address)).pipe(
+        mergeMap((answer) => {
+          if (answer === undefined) return of<AccountOutcome>('not-registered');
+          if (answer === 'unchecked') return of<AccountOutcome>('unchecked');
+          return answer === 'right' ? defer(() => applyInTurn(request, address)) : of<AccountOutcome>('wrong-password');
         }),
         failing<AccountOutcome>('failed'),
       ),
     refresh,
+    passwordFigures: () => throttle.passwordFigures(),
   };
 }

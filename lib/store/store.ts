@@ -1,6 +1,7 @@
 import { NEVER, type Observable } from 'rxjs';
 import type { Ban } from '../chat/events';
 import { Moderation, type ModerationData, type SavedModerationEvent } from '../chat/moderation';
+import type { GuessLimits, NameBuckets } from './throttle';
 
 /**
  * What chatd keeps across restarts, and the small interface a place to keep it implements
@@ -21,6 +22,15 @@ export interface AccountRecord {
   /** When the name was registered, in ms; absent in a record made before chatd kept it. Of two
    * accounts that come to share a key (rekey.ts), the older keeps the name. */
   readonly registeredAt?: number;
+  /** The address groups that gave this password lately, the latest first: their checks skip the
+   * name's own spacing. Absent in a record made before there were any. */
+  readonly seenFrom?: readonly SeenFrom[];
+}
+
+/** An address group (see addressGroup) that gave a name's password, and when it last did (ms since the epoch). */
+export interface SeenFrom {
+  readonly group: string;
+  readonly at: number;
 }
 
 /** Accounts by name key, in an object with no prototype (see accountTable), as JSON keeps them. */
@@ -86,6 +96,9 @@ export interface Store {
   readonly accountsChanged$: Observable<AccountsChanged>;
   /** Resolves once every change asked for so far is made or has failed, and the store lets go of what it holds. */
   close(): Promise<void>;
+  /** Where the wrong checks of each name are counted, when every node must share them (Redis);
+   * absent, each process counts its own. */
+  nameBuckets?(limits: GuessLimits): NameBuckets;
 }
 
 export type StoreErrorCode = 'CHAT_STORE_CORRUPT' | 'CHAT_STORE_UNWRITABLE' | 'CHAT_STORE_UNREACHABLE';
@@ -102,13 +115,18 @@ export class StoreError extends Error {
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** `value` as an account, or undefined when it is not one. */
+const seenFrom = (value: unknown): SeenFrom | undefined =>
+  isRecord(value) && typeof value['group'] === 'string' && typeof value['at'] === 'number' ? { group: value['group'], at: value['at'] } : undefined;
+
+/** `value` as an account, or undefined when it is not one; fields it does not know are kept, and
+ * known addresses it cannot read are dropped (they only spare their owner a wait). */
 export function accountRecord(value: unknown): AccountRecord | undefined {
   if (!isRecord(value)) return undefined;
-  const { name, salt, hash, cost, registeredAt } = value;
+  const { name, salt, hash, cost, registeredAt, seenFrom: seen, ...unknown } = value;
   if (typeof name !== 'string' || typeof salt !== 'string' || typeof hash !== 'string' || typeof cost !== 'number') return undefined;
   if (registeredAt !== undefined && typeof registeredAt !== 'number') return undefined;
-  return { name, salt, hash, cost, ...(registeredAt === undefined ? {} : { registeredAt }) };
+  const known = Array.isArray(seen) ? seen.flatMap((each) => seenFrom(each) ?? []) : [];
+  return { ...unknown, name, salt, hash, cost, ...(registeredAt === undefined ? {} : { registeredAt }), ...(known.length === 0 ? {} : { seenFrom: known }) };
 }
 
 function ban(value: unknown): Ban | undefined {

@@ -1,4 +1,4 @@
-import { EMPTY, merge, type Observable, of, tap } from 'rxjs';
+import { EMPTY, ignoreElements, merge, type Observable, of, tap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { memoryBus } from '../../lib/bus/memory';
 import { type AccountOutcome, type Accounts, MAX_PASSWORD_TRIES, type Verdict } from '../../lib/chat/accounts';
@@ -55,6 +55,43 @@ describe('session with registered names', () => {
       const seat = { state: new ChatState(), bus: memoryBus(), accounts: accounts(0, cold) };
       expectObservable(observed(input, seat, true)).toBe('(gp)q-(xq)(xq)(xc)', out); // the bus, merged in, never completes
       expectSubscriptions(input.subscriptions).toBe('   ^-------------!');
+    });
+  });
+
+  it('says a password that could not be checked now was not checked, prompts again, and counts it as a try', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const input = cold<Input>(' ----a-b---c---d', { a: 'ann', b: 'one', c: 'two', d: 'right-one' });
+      const unchecked = { ...accounts(0, cold), verify: (_name: string, password: string) => cold('(r|)', { r: password === 'one' ? ('unchecked' as const) : ('wrong' as const) }) };
+      const seat = { state: new ChatState(), bus: memoryBus(), accounts: unchecked };
+      expectObservable(observed(input, seat, true)).toBe('(gp)q-(uq)(xq)(xc)', { ...out, u: send(text.PASSWORD_UNCHECKED) });
+    });
+  });
+
+  it('checks a password given before the login deadline even when the answer comes after it: a right one logs in, a wrong one ends the login', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const slow = { ...accounts(150, cold), registered: (name: string) => name === 'ann' || name === 'bob' };
+      const right = cold<Input>(' ----a-b', { a: 'ann', b: 'right-one' });
+      expectObservable(observed(right, { state: new ChatState(), bus: memoryBus(), accounts: slow }, true)).toBe('(gp)q- 150ms (ji)', {
+        ...out,
+        j: { type: 'joined', user: '7', nick: 'ann', room: '#main', at: 156, from: '10.0.0.1' },
+        i: { type: 'identified', user: '7', nick: 'ann', at: 156 },
+      });
+      const wrong = cold<Input>(' ----a-b', { a: 'bob', b: 'wrong-one' });
+      expectObservable(observed(wrong, { state: new ChatState(), bus: memoryBus(), accounts: slow }, true)).toBe('(gp)q- 150ms (xtc)', {
+        ...out, t: send(text.LOGIN_TIMED_OUT), c: { kind: 'close', to: '7', reason: 'login_timeout' },
+      });
+    });
+  });
+
+  it('ends the login at the right password\'s late answer when the name was taken meanwhile: the deadline has passed', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const seat = { state: new ChatState(), bus: memoryBus(), accounts: accounts(150, cold) };
+      const input = cold<Input>(' ----a-b', { a: 'ann', b: 'right-one' });
+      const taken: ChatEvent = { type: 'joined', user: '8', nick: 'ann', room: '#main', at: 50, from: '10.0.0.2' };
+      const takenMeanwhile$ = cold('50ms x').pipe(tap(() => seat.bus.publish(taken)), ignoreElements());
+      expectObservable(merge(takenMeanwhile$, observed(input, seat, true))).toBe('(gp)q- 44ms k 105ms (nptc)', {
+        ...out, k: taken, n: send(text.nameRefused('username ann is taken')), t: send(text.LOGIN_TIMED_OUT), c: { kind: 'close', to: '7', reason: 'login_timeout' },
+      });
     });
   });
 

@@ -19,7 +19,7 @@ describe('statsText', () => {
       uptimeSeconds: 3723, handshaking: 3, beforeLogin: 1, loggedIn: 2, accepted: 9, refused: { full: 1, banned: 2, per_address: 4, connect_rate: 5 }, handshakesFailed: 6,
       disconnects: { eof: 1, error: 2, login_timeout: 1, login_limit: 0, wrong_password: 0, send_queue: 1, quit: 1, kick: 2, banned: 1, shutdown: 0 },
       linesReceived: 40, linesDelivered: 80, linesOverlong: 1, linesFlooded: 3, bytesIn: 500, bytesOut: 900, largestSendQueueBytes: 64, rooms: 2,
-      cluster: undefined,
+      cluster: undefined, passwords: { right: 4, wrong: 7, unchecked: 2, failed: 1, waits: 5, waitSeconds: 12.4 },
     };
     expect(statsText(figures)).toBe([
       'up for 1h 2m 3s',
@@ -29,8 +29,9 @@ describe('statsText', () => {
       'lines: 40 received, 80 delivered; dropped 1 over long, 3 flooding',
       'bytes: 500 in, 900 out; largest send queue 64 bytes',
       'rooms: 2',
+      'passwords: 4 right, 7 wrong, 2 not checked, 1 failed; 5 waits, 12 s in all',
       '',
     ].join('\n'));
-    expect(statsText({ ...figures, cluster: { busUp: true, nodes: 2 } })).toMatch(/\nrooms: 2\ncluster: bus up, 2 nodes alive\n$/);
+    expect(statsText({ ...figures, cluster: { busUp: true, nodes: 2 } })).toMatch(/\nrooms: 2\npasswords: [^\n]*\ncluster: bus up, 2 nodes alive\n$/);
   });
 });

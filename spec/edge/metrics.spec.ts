@@ -4,6 +4,7 @@ import type { Client } from '../support/client';
 import { type Harness, startHarness } from '../support/client';
 import { type Answer, sample, scrape } from '../support/scrape';
 import type { Figures } from '../../lib/edge/figures';
+import { NO_PASSWORD_FIGURES } from '../../lib/store/throttle';
 import { boundAddress, closeScrapes, listenForScrapes } from '../../lib/edge/metrics';
 import { type ChatServerOptions, createChatServer, type ServerEvent } from '../../lib/server';
 
@@ -154,7 +155,7 @@ describe('listenForScrapes', () => {
     uptimeSeconds: 1, handshaking: 0, beforeLogin: 0, loggedIn: 0, accepted: 0, refused: { full: 0, banned: 0, per_address: 0, connect_rate: 0 }, handshakesFailed: 0,
     disconnects: { eof: 0, error: 0, login_timeout: 0, login_limit: 0, wrong_password: 0, send_queue: 0, quit: 0, kick: 0, banned: 0, shutdown: 0 },
     linesReceived: 0, linesDelivered: 0, linesOverlong: 0, linesFlooded: 0, bytesIn: 0, bytesOut: 0, largestSendQueueBytes: 0, rooms: 0,
-    cluster: undefined,
+    cluster: undefined, passwords: NO_PASSWORD_FIGURES,
   };
 
   it('answers /healthz with 503 once the server no longer accepts', async () => {

@@ -2,10 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { firstValueFrom, share, take, toArray } from 'rxjs';
+import { firstValueFrom, of, share, take, toArray } from 'rxjs';
 import type { Ban } from '../../lib/chat/events';
 import { redisStore, redisStoreKeys } from '../../lib/store/redis';
 import { type AccountRecord, EMPTY_DATA, type Store } from '../../lib/store/store';
+import { DEFAULT_GUESS_LIMITS, type GuessLimits } from '../../lib/store/throttle';
 import { describeWithRedis, type RedisServer, startRedis, uniquePrefix } from '../support/redis';
 
 const record = (name: string, hash = 'aGFzaA=='): AccountRecord => ({ name, salt: 'c2FsdA==', hash, cost: 16384 });
@@ -136,5 +137,41 @@ describeWithRedis('redisStore', () => {
     } finally {
       await rm(folder, { recursive: true, force: true });
     }
+  });
+
+  describe('name buckets', () => {
+    const limits: GuessLimits = { ...DEFAULT_GUESS_LIMITS, maxWaitMs: 5000 };
+    it("count a name's checks in Redis, on Redis's clock: one count for every node, whatever their clocks say", async () => {
+      const prefix = uniquePrefix();
+      const [a, b] = [open(prefix), open(prefix)];
+      await Promise.all([a.load(), b.load()]); // as a server does before it checks anything
+      const [onA, onB] = [a.nameBuckets?.(limits), b.nameBuckets?.(limits)];
+      if (onA === undefined || onB === undefined) throw new Error('a Redis store shares its name buckets');
+      const now = Date.now();
+      const aMinuteAhead = now + 60_000; // b's clock
+      const seen: (string | number)[] = [];
+      for (const [buckets, at] of [[onA, now], [onB, aMinuteAhead], [onA, now], [onB, aMinuteAhead], [onA, now], [onB, aMinuteAhead]] as const) {
+        const reservation = await firstValueFrom(buckets.reserve('ann', at));
+        seen.push(reservation === undefined ? 'not reserved' : `${Math.round((reservation.slot - at) / 1000)} s, level ${Math.round(reservation.level)}`);
+      }
+      expect(seen).toEqual(['0 s, level 1', '0 s, level 2', '0 s, level 3', '1 s, level 4', '3 s, level 5', 'not reserved']); // the sixth, 7 s off, is past the longest wait
+      expect(await raw.pttl(redisStoreKeys(prefix).guessesOf('ann'))).toBeGreaterThan(0); // it goes once leaked away
+      onB.refund('ann', aMinuteAhead);
+      onB.refund('ann', aMinuteAhead);
+      await b.account('nobody'); // on the same connection: after the refunds
+      const level = (await raw.hget(redisStoreKeys(prefix).guessesOf('ann'), 'level')) ?? '';
+      expect(Number(level)).toBeCloseTo(3, 1);
+      onA.reset('ann');
+      await a.account('nobody');
+      expect(await firstValueFrom(onB.reserve('ann', aMinuteAhead))).toEqual({ slot: aMinuteAhead, level: 1 });
+    });
+
+    it('count in memory while Redis is away, so that checks go on', async () => {
+      const store = open(uniquePrefix());
+      await store.load();
+      const buckets = store.nameBuckets?.(limits);
+      await redis.kill();
+      expect(await firstValueFrom(buckets?.reserve('ann', 0) ?? of(undefined))).toEqual({ slot: 0, level: 1 });
+    });
   });
 });
