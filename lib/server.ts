@@ -237,8 +237,8 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   };
 
   /** The event that loads what the store keeps of moderation, the configured operators with it. */
-  const moderationLoaded = ({ ops, bans, motd }: ModerationData): ModerationLoaded =>
-    ({ type: 'moderation-loaded', fixedOps: options.ops, ops, bans, motd, at: Date.now() });
+  const moderationLoaded = ({ ops, opAccounts, bans, motd }: ModerationData): ModerationLoaded =>
+    ({ type: 'moderation-loaded', fixedOps: options.ops, ops, opAccounts, bans, motd, at: Date.now() });
 
   const start = (seat: Omit<Seat, 'bus' | 'state' | 'accounts'>, accounts: Registry, kept: Store) => {
     if (options.redis !== undefined) {

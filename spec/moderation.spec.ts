@@ -132,6 +132,45 @@ describe('operators', () => {
   });
 });
 
+describe('an /op grant', () => {
+  it("belongs to the account it was given to: it ends with /unregister and never passes to the name's next owner", async () => {
+    const ann = await operator();
+    await register('bob');
+    const bob = await withPassword('bob');
+    ann.say('/op bob');
+    await bob.until('*** ann made you an operator\n');
+    bob.say(`/unregister ${SECRET}`);
+    await bob.until('*** bob is no longer registered\n');
+    bob.say('/bans');
+    expect(await bob.until('\n')).toBe('*** nobody is banned\n'); // an operator until he leaves, as README says
+    bob.say('/quit');
+    await bob.rest();
+    await register('bob'); // someone else takes the name and registers it
+    const stranger = await withPassword('bob');
+    stranger.say('/bans');
+    expect(await stranger.until('\n')).toBe('*** only operators may use /bans\n');
+    await restart();
+    const strangerAgain = await withPassword('bob');
+    strangerAgain.say('/bans');
+    expect(await strangerAgain.until('\n')).toBe('*** only operators may use /bans\n');
+  });
+
+  it('holds through a password change and a restart', async () => {
+    const ann = await operator();
+    await register('bob');
+    const bob = await withPassword('bob');
+    ann.say('/op bob');
+    await bob.until('*** ann made you an operator\n');
+    bob.say(`/password ${SECRET} ${SECRET}-2`);
+    await bob.until('*** password changed\n');
+    bob.say(`/password ${SECRET}-2 ${SECRET}`);
+    await bob.until('*** password changed\n');
+    await restart();
+    const bobAgain = await withPassword('bob');
+    expect(await bobAgain.until('\n')).toBe('*** you are an operator\n');
+  });
+});
+
 describe('/kick', () => {
   it('disconnects the user, tells their room why, and counts it as a kick', async () => {
     const ann = await operator();

@@ -77,7 +77,10 @@ export function chat(
       if (local === undefined) return;
       if (event.type === 'renamed' || event.type === 'returned') locals.set(local.id, { ...local, nick: event.nick });
       else if (event.type === 'moved') locals.set(local.id, { ...local, room: event.room });
-      else if (event.type === 'identified') locals.set(local.id, { ...local, identified: nameKey(event.nick) });
+      else if (event.type === 'identified') {
+        const { account, ...rest } = { ...local, identified: nameKey(event.nick), account: event.account };
+        locals.set(local.id, account === undefined ? rest : { ...rest, account });
+      }
     };
     const land = (user: UserId, landing: Landing) => {
       const waiter = waits.get(user);

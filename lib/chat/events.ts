@@ -76,6 +76,8 @@ export type ChatEvent =
       readonly from: string;
       /** The key of the registered name whose password they gave, as the roster gave it. */
       readonly identified?: string;
+      /** The id of that name's account, as the roster gave it. */
+      readonly account?: string;
       readonly at: number;
     }
   // The bus lost the other nodes: this node's users chat among themselves.
@@ -119,6 +121,8 @@ export interface RosterUser {
   readonly from?: string;
   /** The key of the registered name whose password they gave; absent when they gave none. */
   readonly identified?: string;
+  /** The id of the account whose password they gave; absent when they gave none, or from an older node. */
+  readonly account?: string;
 }
 
 /** The chat's state as plain data, for a snapshot: `ChatState.toJSON` makes it, `ChatState.restore` reads it. */
@@ -140,6 +144,8 @@ export interface UserData {
   readonly from: string;
   /** The key of the registered name whose password the user gave, if any. */
   readonly identified: string | null;
+  /** The id of that name's account; absent from an older node's snapshot. */
+  readonly account?: string | null;
 }
 
 export interface RoomData {
@@ -175,8 +181,10 @@ export interface Ban {
  * `ops` by `/op`), the bans and the message of the day.
  */
 export type ModerationEvent =
-  | { readonly type: 'identified'; readonly user: UserId; readonly nick: string; readonly at: number }
-  | { readonly type: 'opped'; readonly user: UserId; readonly nick: string; readonly name: string; readonly at: number }
+  /** `account`: the id of the account whose password the user gave (absent from an older node). */
+  | { readonly type: 'identified'; readonly user: UserId; readonly nick: string; readonly account?: string; readonly at: number }
+  /** `account`: the id of the account `name`'s holder gave the password of, which the grant goes to. */
+  | { readonly type: 'opped'; readonly user: UserId; readonly nick: string; readonly name: string; readonly account?: string; readonly at: number }
   | { readonly type: 'deopped'; readonly user: UserId; readonly nick: string; readonly name: string; readonly at: number }
   | {
       readonly type: 'kicked';
@@ -197,6 +205,8 @@ export type ModerationEvent =
       readonly type: 'moderation-loaded';
       readonly fixedOps: readonly string[];
       readonly ops: readonly string[];
+      /** Name key -> the account its `/op` was given to; absent or partial for grants saved before ids. */
+      readonly opAccounts?: Readonly<Record<string, string>>;
       readonly bans: readonly Ban[];
       readonly motd: string;
       readonly at: number;
@@ -250,7 +260,9 @@ const ROSTER_USER_FIELDS: Record<string, FieldType> = { id: S, nick: S, room: S,
 // no address known, as before. One of the wrong type is no older node's: the entry is skipped,
 // as for any field of the wrong type. `identified`, a roster's user's password login, is absent
 // when they gave none.
-const OPTIONAL_FIELDS: Record<string, FieldType> = { from: S, identified: S };
+// `account`, the account whose password was given, of an identified, an opped or a roster's user,
+// is absent from an older node's.
+const OPTIONAL_FIELDS: Record<string, FieldType> = { from: S, identified: S, account: S };
 const USER_DATA_FIELDS: Record<string, FieldType> = { id: S, nick: S, room: S, connectedAt: N, activeAt: N, from: S };
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -289,6 +301,7 @@ const isUserData = (value: unknown): boolean =>
   isStringOrNull(value['away']) &&
   isStringOrNull(value['lastWhisperer']) &&
   isStringOrNull(value['identified']) &&
+  (value['account'] === undefined || isStringOrNull(value['account'])) &&
   isArrayOf(value['ignores'], (id) => typeof id === 'string');
 
 const isRoomData = (value: unknown): boolean =>

@@ -68,7 +68,8 @@ const isEarlier = (user: RosterUser, other: User): boolean =>
 
 const returned = (user: RosterUser, nick: string, at: number): ChatEvent => {
   const back = { type: 'returned', user: user.id, nick, was: user.nick, room: user.room, connectedAt: user.connectedAt, from: user.from ?? '', at } as const;
-  return user.identified === undefined ? back : { ...back, identified: user.identified };
+  if (user.identified === undefined) return back;
+  return user.account === undefined ? { ...back, identified: user.identified } : { ...back, identified: user.identified, account: user.account };
 };
 
 /** The names a roster hands out, over the state before it: those its departures free are free. */

@@ -490,7 +490,8 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
   /** The user gave `nick`'s password: the chat learns it, and makes them an operator if `nick` is one's. */
   private identify(nick: string): void {
     this.aside().identified = nameKey(nick);
-    this.seat.bus.publish({ type: 'identified', user: this.id, nick, at: this.scheduler.now() });
+    const account = this.accounts.accountOf(nick);
+    this.seat.bus.publish({ type: 'identified', user: this.id, nick, at: this.scheduler.now(), ...(account === undefined ? {} : { account }) });
   }
 
   /** Runs `handle` with the one value of `answer$` (`failed` if it errors), after this session's

@@ -56,11 +56,12 @@ interface UserExtras {
   ignores: Set<UserId> | undefined; // made at the first /ignore: most users never ignore anyone
   lastWhisperer: UserId | undefined;
   identified: string | undefined; // the key of the registered name whose password they gave
+  account: string | undefined; // the id of that name's account, which an /op grant names
   kicked: boolean; // kicked or banned, their connection closing: nothing more they type counts
 }
 
 const extrasOf = (user: UserRecord): UserExtras =>
-  (user.extras ??= { away: undefined, ignores: undefined, lastWhisperer: undefined, identified: undefined, kicked: false });
+  (user.extras ??= { away: undefined, ignores: undefined, lastWhisperer: undefined, identified: undefined, account: undefined, kicked: false });
 
 /** What a lookup returns: a copy, taken now, of what the state knows of a user. */
 export interface User {
@@ -172,6 +173,7 @@ export class ChatState {
       lastWhisperer: user.extras?.lastWhisperer ?? null,
       ignores: [...(user.extras?.ignores ?? [])],
       identified: user.extras?.identified ?? null,
+      account: user.extras?.account ?? null,
     }));
     const used = this.useRanks();
     const rooms = [...this.roomRecords].map(([room, record]) =>
@@ -224,7 +226,7 @@ export class ChatState {
       case 'restored': return this.restore(event.state);
       case 'node-lost': case 'roster': return false; // the chat applies them as the user events they stand for
       case 'replaying': case 'caught-up': return false; // tell the chat what to show, change nothing
-      case 'identified': return this.update(event.user, (user) => { extrasOf(user).identified = nameKey(event.nick); });
+      case 'identified': return this.update(event.user, (user) => this.identify(user, nameKey(event.nick), event.account));
       // The user leaves when their connection, which the kick closes, ends; until then (the
       // close waits for their peer, up to the grace) nothing they type counts.
       case 'kicked': return this.update(event.target, (user) => { extrasOf(user).kicked = true; });
@@ -243,10 +245,16 @@ export class ChatState {
     return this.sanctions;
   }
 
-  /** True when the user logged in with the password of their name, and it is an operator's. */
+  /** True when the user logged in with the password of their name, and it is an operator's: by
+   * configuration, or by an `/op` given to the account whose password they gave. */
   isOperator(id: UserId): boolean {
     const user = this.users.get(id);
-    return user !== undefined && this.isIdentified(id) && this.sanctions.isOpName(user.nick);
+    return user !== undefined && this.isIdentified(id) && this.sanctions.isOpAccount(user.nick, user.extras?.account);
+  }
+
+  /** The id of the account whose password the user gave for the name they hold now, if they did. */
+  accountOf(id: UserId): string | undefined {
+    return this.isIdentified(id) ? this.users.get(id)?.extras?.account : undefined;
   }
 
   /** True when the user was kicked or banned and their connection is closing. */
@@ -338,7 +346,8 @@ export class ChatState {
   /** A roster's user back as they logged in then (for whoever keeps a name), password given or not. */
   private comeBack(event: Extract<ChatEvent, { type: 'returned' }>): boolean {
     if (!this.join(event.user, event.nick, event.room, event.connectedAt, event.from)) return false;
-    if (event.identified !== undefined) this.update(event.user, (user) => { extrasOf(user).identified = event.identified; });
+    const { identified } = event;
+    if (identified !== undefined) this.update(event.user, (user) => this.identify(user, identified, event.account));
     return true;
   }
 
@@ -437,6 +446,13 @@ export class ChatState {
     return record !== undefined;
   }
 
+  /** The user gave the password of the name whose key is `key`, registered as `account`. */
+  private identify(user: UserRecord, key: string, account: string | undefined): void {
+    const extras = extrasOf(user);
+    extras.identified = key;
+    extras.account = account;
+  }
+
   private update(id: UserId, change: (user: UserRecord) => void): boolean {
     const user = this.users.get(id);
     if (user !== undefined) change(user);
@@ -463,10 +479,11 @@ export class ChatState {
       if (!this.join(user.id, user.nick, user.room, user.connectedAt, user.from)) continue;
       this.update(user.id, (record) => {
         record.activeAt = user.activeAt;
-        const { identified, away, lastWhisperer, ignores } = user;
+        const { identified, away, lastWhisperer, ignores, account } = user;
         if (identified === null && away === null && lastWhisperer === null && ignores.length === 0) return;
         record.extras = {
           identified: identified ?? undefined,
+          account: account ?? undefined,
           away: away ?? undefined,
           lastWhisperer: lastWhisperer ?? undefined,
           ignores: ignores.length > 0 ? new Set(ignores) : undefined,

@@ -2,12 +2,14 @@ import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { defer, from, type Observable, of, type OperatorFunction, timer, catchError, map, mergeMap } from 'rxjs';
 import type { AccountOutcome, AccountRequest, Accounts, Verdict } from '../chat/accounts';
 import { nameKey } from '../chat/names';
-import type { AccountRecord, AccountsChanged, Store, StoreData } from './store';
+import { type AccountRecord, type AccountsChanged, accountId, type Store, type StoreData } from './store';
 
 /** scrypt's cost (N) for new hashes: Node's default, about 50 ms of one core per hash. */
 export const SCRYPT_COST = 16_384;
 export const SCRYPT_KEY_BYTES = 64;
 export const SALT_BYTES = 16;
+/** Random bytes in an account's id. */
+export const ACCOUNT_ID_BYTES = 12;
 /** The wait before checking a password from an address after its first wrong one; it doubles with each more. */
 export const WRONG_PASSWORD_DELAY_MS = 1_000;
 /** The longest wait a run of wrong passwords from one address comes to. */
@@ -35,11 +37,18 @@ function hashOf(password: string, salt: Buffer, cost: number): Promise<Buffer> {
   });
 }
 
-/** A record of `password` for `name`, registered at `registeredAt` (now, for a new one). */
-async function newRecord(name: string, password: string, cost: number, registeredAt: number | undefined = Date.now()): Promise<AccountRecord> {
+/** A record of `password` for `name`, registered at `registeredAt` (now, for a new one); `id` is
+ * the account's, kept through a password change, or a new one. */
+async function newRecord(
+  name: string,
+  password: string,
+  cost: number,
+  registeredAt: number | undefined = Date.now(),
+  id = randomBytes(ACCOUNT_ID_BYTES).toString('hex'),
+): Promise<AccountRecord> {
   const salt = randomBytes(SALT_BYTES);
   const hash = await hashOf(password, salt, cost);
-  return { name, salt: salt.toString('base64'), hash: hash.toString('base64'), cost, ...(registeredAt === undefined ? {} : { registeredAt }) };
+  return { name, salt: salt.toString('base64'), hash: hash.toString('base64'), cost, ...(registeredAt === undefined ? {} : { registeredAt }), id };
 }
 
 /** True when `password` hashes to the record's hash; compared in constant time. */
@@ -145,7 +154,7 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
     }
     if (kept === undefined) return 'not-registered'; // unregistered while its password was checked
     if (request.kind === 'unregister') return commit(key, null, kept, { kind: 'unregistered', name: kept.name, from });
-    return commit(key, await newRecord(kept.name, request.newPassword, cost, kept.registeredAt), kept, { kind: 'password-changed', name: kept.name, from });
+    return commit(key, await newRecord(kept.name, request.newPassword, cost, kept.registeredAt, accountId(kept)), kept, { kind: 'password-changed', name: kept.name, from });
   };
   // Changes run one at a time: each reads what the one before it saved.
   let changing: Promise<unknown> = Promise.resolve();
@@ -175,6 +184,10 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
 
   return {
     registered: (name) => accounts.has(nameKey(name)),
+    accountOf: (name) => {
+      const record = accounts.get(nameKey(name));
+      return record === undefined ? undefined : accountId(record);
+    },
     verify: (name, password, address) =>
       check(name, password, address).pipe(
         mergeMap((right) => (right === true ? of<Verdict>('right') : from(lostTo(name, password)).pipe(map((lost): Verdict => (lost ? 'displaced' : 'wrong'))))),

@@ -21,7 +21,16 @@ export interface AccountRecord {
   /** When the name was registered, in ms; absent in a record made before chatd kept it. Of two
    * accounts that come to share a key (rekey.ts), the older keeps the name. */
   readonly registeredAt?: number;
+  /**
+   * The account's own id, random, made at registration and kept through password changes: an
+   * operator grant names it, so that it never passes to whoever registers the name next. Absent
+   * from a record made before there were ids; `accountId` then stands in for it.
+   */
+  readonly id?: string;
 }
+
+/** The id of the account `record` is: its own, or for a record made before ids, one its first salt gives it. */
+export const accountId = (record: AccountRecord): string => record.id ?? `salt:${record.salt}`;
 
 /** Accounts by name key, in an object with no prototype (see accountTable), as JSON keeps them. */
 export type AccountTable = Readonly<Record<string, AccountRecord>>;
@@ -50,7 +59,7 @@ export interface StoreData extends ModerationData {
   readonly displaced: readonly AccountRecord[];
 }
 
-export const EMPTY_DATA: StoreData = { accounts: accountTable(), displaced: [], ops: [], bans: [], motd: '' };
+export const EMPTY_DATA: StoreData = { accounts: accountTable(), displaced: [], ops: [], opAccounts: {}, bans: [], motd: '' };
 
 /** A place that keeps the data whole: `save` replaces all of it, so what `load` finds is one save's. */
 export interface WholeStore {
@@ -105,10 +114,11 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 /** `value` as an account, or undefined when it is not one. */
 export function accountRecord(value: unknown): AccountRecord | undefined {
   if (!isRecord(value)) return undefined;
-  const { name, salt, hash, cost, registeredAt } = value;
+  const { name, salt, hash, cost, registeredAt, id } = value;
   if (typeof name !== 'string' || typeof salt !== 'string' || typeof hash !== 'string' || typeof cost !== 'number') return undefined;
   if (registeredAt !== undefined && typeof registeredAt !== 'number') return undefined;
-  return { name, salt, hash, cost, ...(registeredAt === undefined ? {} : { registeredAt }) };
+  if (id !== undefined && typeof id !== 'string') return undefined;
+  return { name, salt, hash, cost, ...(registeredAt === undefined ? {} : { registeredAt }), ...(id === undefined ? {} : { id }) };
 }
 
 function ban(value: unknown): Ban | undefined {
@@ -120,13 +130,16 @@ function ban(value: unknown): Ban | undefined {
 
 /** Moderation's part, each field absent in a file saved before there was moderation. */
 function moderationData(json: Record<string, unknown>): ModerationData | string {
-  const { ops = [], bans = [], motd = '' } = json;
+  const { ops = [], opAccounts = {}, bans = [], motd = '' } = json;
   if (!Array.isArray(ops) || !ops.every((name) => typeof name === 'string')) return '"ops" is not a list of names';
+  if (!isRecord(opAccounts) || !Object.values(opAccounts).every((id) => typeof id === 'string')) return '"opAccounts" is not a map of names to account ids';
   if (!Array.isArray(bans)) return '"bans" is not a list';
   const read = bans.map(ban);
   if (read.some((each) => each === undefined)) return 'a ban is not a name, address, until, by and reason';
   if (typeof motd !== 'string') return '"motd" is not text';
-  return { ops, bans: read.flatMap((each) => each ?? []), motd };
+  const accountOfOp: Record<string, string> = Object.create(null); // keyed by what users typed
+  for (const [key, id] of Object.entries(opAccounts)) if (typeof id === 'string') accountOfOp[key] = id;
+  return { ops, opAccounts: accountOfOp, bans: read.flatMap((each) => each ?? []), motd };
 }
 
 /** Reads parsed JSON as StoreData; the problem, as text, when it is not. */
@@ -149,7 +162,7 @@ export function readData(json: unknown): StoreData | string {
 export function changed(data: StoreData, change: StoreChange): StoreData | undefined {
   if (change.type !== 'account') {
     const moderation = new Moderation(); // the chat's own reducer, so the data keeps what the state keeps
-    moderation.apply({ type: 'moderation-loaded', fixedOps: [], ops: data.ops, bans: data.bans, motd: data.motd, at: change.at });
+    moderation.apply({ type: 'moderation-loaded', fixedOps: [], ops: data.ops, opAccounts: data.opAccounts, bans: data.bans, motd: data.motd, at: change.at });
     moderation.apply(change);
     return { ...data, ...moderation.saved(change.at) };
   }

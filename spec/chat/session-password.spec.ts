@@ -24,6 +24,7 @@ function accounts(checkFrames: number, cold: TestScheduler['createColdObservable
   const answer = (verdict: Verdict) => cold(`${'-'.repeat(checkFrames)}(r|)`, { r: verdict });
   return {
     registered: (name) => name === 'ann',
+    accountOf: (name) => (name === 'ann' ? 'ann-account' : undefined),
     verify: (_name, password) => answer(password === 'right-one' ? 'right' : 'wrong'),
     change: () => of('failed'),
   };
