@@ -248,6 +248,16 @@ describe('/ban', () => {
     expect(await annAgain.until('by ann\n')).toContain('*** dave is banned for good by ann\n');
   });
 
+  it('holds a banned name against /nick too', async () => {
+    const ann = await operator();
+    ann.say('/ban dave');
+    await ann.until('*** dave is banned for good by ann\n');
+    const bob = await harness.join('bob');
+    bob.say('/nick Dave');
+    bob.say('/who');
+    expect(await bob.until('in #main')).toBe('*** username Dave is banned\n*** 2 in #main');
+  });
+
   it('refuses the address of a banned user at connect until the ban expires', async () => {
     const ann = await operator();
     const bob = await fromOtherAddress();

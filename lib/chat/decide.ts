@@ -70,6 +70,7 @@ const COMMAND_HANDLERS: Record<CommandName, (context: Context) => Decision> = {
     if (args === me.nick) return say(`you are already ${me.nick}`);
     const refusal = nameRefusal(state, args, me.id);
     if (refusal !== undefined) return say(refusal);
+    if (state.moderation.banOfName(args, at) !== undefined) return answer(text.nameBanned(args)); // a ban holds however the name is taken
     return publish({ type: 'renamed', user: me.id, from: me.nick, nick: args, room: me.room, at });
   },
   me: ({ me, args, at }) =>

@@ -169,9 +169,11 @@ export function renderUnapplied(event: ChatEvent, state: ChatState): Outgoing[] 
 
 /**
  * What a user event from a node's own roster shows on that node, whose users saw those joins and
- * departures as they happened: only a name changed to settle a clash with another node's user.
+ * departures as they happened: only a name changed to settle a clash with another node's user,
+ * and a ban that puts out a user whose name was banned meanwhile.
  */
 export function renderForOwnNode(event: ChatEvent, state: ChatState): Outgoing[] {
+  if (event.type === 'banned') return banned(event, state); // a name banned while the nodes were apart: its holder is put out
   if (event.type === 'renamed') return event.displaced === true ? renamed(event, state) : [];
   if (event.type !== 'returned' || event.was === event.nick) return [];
   return [broadcast(event.room, text.renamed(event.was, event.nick)), send(event.user, text.renamedOnReturn(event.was, event.nick))];

@@ -24,7 +24,18 @@ export function expand(event: NodeEvent, state: ChatState): ChatEvent[] {
     return holder === undefined ? [] : catchUp(holder, user, names, event.at);
   });
   const returns = own.filter((user) => state.user(user.id) === undefined).flatMap((user) => comeBack(user, names, event.at));
-  return [...leaving.map((user) => departure(user, event.at, false)), ...changes, ...returns];
+  return [...leaving.map((user) => departure(user, event.at, false)), ...[...changes, ...returns].flatMap((each) => [each, ...putOut(each, state)])];
+}
+
+/**
+ * A ban holds however a name is taken: a user who comes back under a name banned meanwhile (on
+ * another node, while theirs was apart), or takes one, is put out as the ban puts out its holder.
+ * No operator's connection made this event: its `user` is '' (nobody), its `nick` the ban's operator.
+ */
+function putOut(event: ChatEvent, state: ChatState): ChatEvent[] {
+  if (event.type !== 'returned' && event.type !== 'renamed') return [];
+  const ban = state.moderation.banOfName(event.nick, event.at);
+  return ban === undefined ? [] : [{ type: 'banned', user: '', nick: ban.by, ban, at: event.at }];
 }
 
 /**

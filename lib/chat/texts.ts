@@ -133,6 +133,9 @@ export const renamedOnReturn = (was: string, nick: string): string => `*** usern
 /** A banned address at connect, or a banned name at login; the connection closes. */
 export const YOU_ARE_BANNED = '*** you are banned\n';
 
+/** `/nick` to a banned name (or a lookalike of one). */
+export const nameBanned = (nick: string): string => `*** username ${nick} is banned\n`;
+
 /** Once a user gives the password of an operator's name. */
 export const YOU_ARE_AN_OPERATOR = '*** you are an operator\n';
 

@@ -181,6 +181,13 @@ describe('/ban', () => {
     expect(state.moderation.saved(5)).toEqual({ ops: [], opAccounts: {}, bans: [ban('dan')], motd: '' });
   });
 
+  it('refuses /nick to a banned name or a lookalike of it, as login does', () => {
+    const state = chat().apply(banned(ban('dan', { until: 10 })));
+    expect(typed(state, '/nick DAN', 'u2', 5)).toEqual({ events: [], replies: ['*** username DAN is banned\n'], quit: false });
+    expect(typed(state, '/nick d\u0430n', 'u2', 5)).toEqual(replies('username must not mix scripts (Latin and Cyrillic)'));
+    expect(typed(state, '/nick dan', 'u2', 10)).toEqual(events(renamed('u2', 'bob', 'dan', '#main', 10)));
+  });
+
   it('refuses a banned name at login and closes, before any password', () => {
     const state = chat().apply(banned(ban('dan', { until: 10 })));
     expect(decide(state, { type: 'login', user: 'u9', name: 'DAN', at: 9 })).toEqual({ events: [], replies: ['*** you are banned\n'], quit: false, banned: true });

@@ -1,7 +1,8 @@
 import type { ChatEvent, RosterUser } from '../../lib/chat/events';
 import { expand } from '../../lib/chat/roster';
 import type { ChatState } from '../../lib/chat/state';
-import { joined, said, stateAfter } from '../support/events';
+import { renderForOwnNode } from '../../lib/chat/render';
+import { joined, restored, said, stateAfter } from '../support/events';
 
 const roster = (node: string, users: readonly RosterUser[], at = 50): Extract<ChatEvent, { type: 'roster' }> => ({ type: 'roster', node, users, at });
 const user = (id: string, nick: string, connectedAt: number, from = ''): RosterUser => ({ id, nick, room: '#main', connectedAt, from });
@@ -14,6 +15,21 @@ const applyExpanded = (state: ChatState, event: Extract<ChatEvent, { type: 'rost
 };
 
 describe('expand', () => {
+  it('puts out a roster\'s user whose name was banned while their node was apart, however they took it, and their node closes them', () => {
+    const ban = { name: 'dan', address: '', until: null, by: 'ann', reason: 'spam' };
+    const state = stateAfter(restored([], { bans: [ban] }), joined('b:1', 'bob', '#main', 2));
+    const events = applyExpanded(state, roster('b', [user('b:1', 'DAN', 2), user('b:2', 'dan', 3)]));
+    expect(events).toEqual([
+      { type: 'renamed', user: 'b:1', from: 'bob', nick: 'DAN', room: '#main', at: 50 },
+      { type: 'banned', user: '', nick: 'ann', ban, at: 50 },
+      { type: 'returned', user: 'b:2', nick: 'dan_2', was: 'dan', room: '#main', connectedAt: 3, from: '', at: 50 },
+    ]);
+    expect(state.isKicked('b:1')).toBe(true);
+    const shown = events.flatMap((each) => renderForOwnNode(each, state));
+    expect(shown).toContainEqual({ kind: 'send', to: 'b:1', text: '*** you are banned\n' });
+    expect(shown).toContainEqual({ kind: 'close', to: 'b:1', reason: 'banned' });
+  });
+
   it('makes a lost node\'s users leave, each marked as gone with their node', () => {
     const state = stateAfter(joined('a:1', 'ann', '#main', 1), joined('b:1', 'bob', '#side', 2), joined('b:2', 'cat', '#main', 3));
     expect(expand({ type: 'node-lost', node: 'b', at: 9 }, state)).toEqual([
