@@ -263,7 +263,6 @@ export function logEntry(event: ServerEvent): LogEntry {
       return entry('info', 'disconnect', `disconnect #${event.id} (${why})`, fields);
     }
     case 'full': return entry('warn', 'refused', `refused ${event.from}: server full`, { from: event.from, reason: 'full' });
-    case 'banned': return entry('warn', 'refused', `refused ${event.from}: banned`, { from: event.from, reason: 'banned' });
     case 'moderation': return moderationEntry(event.action);
     case 'account': return accountEntry(event.change);
     case 'bus': return entry('warn', 'bus', event.message, { message: event.message });

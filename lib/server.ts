@@ -12,7 +12,7 @@ import { DEFAULT_SESSION_OPTIONS, type Seat, type SessionOptions } from './chat/
 import { isSavedModeration, type ModerationAction, moderationAction, type ModerationData, type SavedModerationEvent } from './chat/moderation';
 import { ChatState, HISTORY_BYTES, HISTORY_LINES } from './chat/state';
 import { InputTally } from './chat/tally';
-import { NOT_SAVED, SERVER_FULL, SHUTTING_DOWN, YOU_ARE_BANNED } from './chat/texts';
+import { NOT_SAVED, SERVER_FULL, SHUTTING_DOWN } from './chat/texts';
 import { FAREWELL_GRACE_MS, farewell } from './edge/farewell';
 import { LOGIN_BATCH_MS, localFanout, MAX_SEND_QUEUE_BYTES } from './edge/fanout';
 import { ConnectionTally, type DisconnectReason, disconnectReason, type RefusalReason, statsText } from './edge/figures';
@@ -46,7 +46,6 @@ export type ServerEvent =
   | { readonly kind: 'said'; readonly id: UserId; readonly room: string; readonly text: string }
   | { readonly kind: 'disconnect'; readonly id: UserId; readonly reason: DisconnectReason; readonly error: string | undefined }
   | { readonly kind: 'full'; readonly from: string }
-  | { readonly kind: 'banned'; readonly from: string }
   | { readonly kind: 'moderation'; readonly action: ModerationAction }
   | { readonly kind: 'account'; readonly change: AccountChange }
   | { readonly kind: 'bus'; readonly message: string }
@@ -189,7 +188,6 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     sockets.set(socket, undefined);
     if (fanout.size >= options.maxClients) return refuse(socket, 'full', SERVER_FULL);
     const from = peerAddress(socket);
-    if (state.moderation.banOfAddress(from, Date.now()) !== undefined) return refuse(socket, 'banned', YOU_ARE_BANNED);
     const id = cluster === undefined ? String(nextId++) : `${nodeId}:${nextId++}`;
     sockets.set(socket, id);
     socket.setNoDelay(true); // writes are coalesced per event-loop turn; Nagle would add latency
@@ -214,7 +212,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   );
 
   const logEvent = (event: ChatEvent) => {
-    if (event.type === 'joined') report({ kind: 'login', id: event.user, nick: event.nick });
+    if (event.type === 'joined' || event.type === 'resumed') report({ kind: 'login', id: event.user, nick: event.nick });
     else if (event.type === 'renamed') report({ kind: 'rename', id: event.user, from: event.from, nick: event.nick });
     else if (event.type === 'left') report({ kind: 'logout', id: event.user, nick: event.nick });
     else if (event.type === 'said' && options.logChat) report({ kind: 'said', id: event.user, room: event.room, text: event.text });

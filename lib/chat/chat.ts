@@ -73,6 +73,7 @@ export function chat(
         locals.set(id, from === undefined ? { id, nick, room, connectedAt } : { id, nick, room, connectedAt, from });
         return;
       }
+      if (event.type === 'resumed') return followTakeover(event);
       const local = 'user' in event ? locals.get(event.user) : undefined;
       if (local === undefined) return;
       if (event.type === 'renamed' || event.type === 'returned') locals.set(local.id, { ...local, nick: event.nick });
@@ -81,6 +82,15 @@ export function chat(
         const { account, ...rest } = { ...local, identified: nameKey(event.nick), account: event.account };
         locals.set(local.id, account === undefined ? rest : { ...rest, account });
       }
+    };
+    // The user goes on under the new connection's id: on this node's roster if it is this node's.
+    const followTakeover = ({ user, replaced }: Extract<ChatEvent, { type: 'resumed' }>) => {
+      locals.delete(replaced);
+      const now = state.user(user);
+      if (now === undefined || !served.has(user)) return;
+      const account = state.accountOf(user);
+      const listed: RosterUser = { id: user, nick: now.nick, room: now.room, connectedAt: now.connectedAt, from: now.from };
+      locals.set(user, state.isIdentified(user) ? { ...listed, identified: nameKey(now.nick), ...(account === undefined ? {} : { account }) } : listed);
     };
     const land = (user: UserId, landing: Landing) => {
       const waiter = waits.get(user);

@@ -41,8 +41,22 @@ export type ChatEvent =
       readonly nick: string;
       readonly room: string;
       readonly at: number;
-      /** The chat renamed them: an earlier login on another node took the name during an outage. */
+      /** The chat renamed them: an earlier login on another node took the name during an outage, or its owner (`owner`). */
       readonly displaced?: true;
+      /** They held a registered name without its password, and its owner logged in with it. */
+      readonly owner?: true;
+    }
+  | {
+      // The owner of a registered name logged in with its password on a new connection (`user`)
+      // while another connection held it (`replaced`): the new one goes on as that user, in their
+      // room, away or not, ignoring whom they ignored; the old one is told and closed.
+      readonly type: 'resumed';
+      readonly user: UserId;
+      readonly replaced: UserId;
+      readonly nick: string;
+      readonly at: number;
+      /** The new connection's peer address; absent when not known. */
+      readonly from?: string;
     }
   | { readonly type: 'moved'; readonly user: UserId; readonly nick: string; readonly from: string; readonly room: string; readonly at: number }
   | {
@@ -98,7 +112,7 @@ export type ChatEvent =
  * are never waited for.
  */
 const OWN_CHANGE_TYPES = [
-  'joined', 'moved', 'renamed', 'away', 'back', 'ignored', 'unignored', 'topic',
+  'joined', 'resumed', 'moved', 'renamed', 'away', 'back', 'ignored', 'unignored', 'topic',
   'opped', 'deopped', 'kicked', 'banned', 'unbanned', 'muted', 'unmuted', 'motd',
 ] as const satisfies readonly ChatEvent['type'][];
 
@@ -230,6 +244,7 @@ const WIRE_FIELDS = new Map<string, Record<string, FieldType>>(Object.entries({
   said: { user: S, nick: S, room: S, text: S, at: N },
   acted: { user: S, nick: S, room: S, text: S, at: N },
   renamed: { user: S, from: S, nick: S, room: S, at: N },
+  resumed: { user: S, replaced: S, nick: S, at: N },
   moved: { user: S, nick: S, from: S, room: S, at: N },
   whispered: { user: S, nick: S, to: S, toNick: S, text: S, at: N },
   away: { user: S, reason: S, at: N },

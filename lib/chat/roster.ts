@@ -101,12 +101,7 @@ class Names {
 
   /** `nick`, or the first of `nick_2`, `nick_3`... that nobody holds, now handed out. */
   claim(nick: string): string {
-    const isFree = (name: string) => !this.claimed.has(nameKey(name)) && this.holder(name) === undefined;
-    let name = nick;
-    for (let n = 2; !isFree(name); n++) {
-      const suffix = `_${n}`;
-      name = [...nick].slice(0, MAX_NAME_LENGTH - suffix.length).join('') + suffix;
-    }
+    const name = firstFree(nick, (each) => !this.claimed.has(nameKey(each)) && this.holder(each) === undefined);
     this.claimed.add(nameKey(name));
     return name;
   }
@@ -116,3 +111,17 @@ class Names {
     this.freed.add(user);
   }
 }
+
+/** `nick` if `isFree` says so, else the first of `nick_2`, `nick_3`... that is, within MAX_NAME_LENGTH. */
+function firstFree(nick: string, isFree: (name: string) => boolean): string {
+  let name = nick;
+  for (let n = 2; !isFree(name); n++) {
+    const suffix = `_${n}`;
+    name = [...nick].slice(0, MAX_NAME_LENGTH - suffix.length).join('') + suffix;
+  }
+  return name;
+}
+
+/** The first of `nick_2`, `nick_3`... that nobody holds, for a holder who must give up `nick`. */
+export const freeVariant = (state: ChatState, nick: string): string =>
+  firstFree(nick, (name) => name !== nick && state.userNamed(name) === undefined);

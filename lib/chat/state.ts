@@ -38,13 +38,13 @@ export function utf8Bytes(text: string): number {
 
 /** A logged-in user as the state holds it. */
 interface UserRecord {
-  readonly id: UserId;
+  id: UserId; // a new connection that takes the user over gives them its id
   nick: string;
   key: string;
   room: string;
-  readonly connectedAt: number;
+  connectedAt: number;
   activeAt: number;
-  readonly from: string; // the peer's address; '' when not known
+  from: string; // the peer's address; '' when not known
   // Made at the user's first /away, /ignore, private message received or password given: one
   // record lives for every user, and most idle ones have none of it.
   extras: UserExtras | undefined;
@@ -212,6 +212,7 @@ export class ChatState {
     switch (event.type) {
       case 'joined': return this.join(event.user, event.nick, event.room, event.at, event.from ?? '');
       case 'returned': return this.comeBack(event);
+      case 'resumed': return this.resume(event);
       case 'left': return this.leave(event.user, event.nodeGone === true);
       case 'said': case 'acted': return this.record(event);
       case 'renamed': return this.rename(event.user, event.nick, event.at);
@@ -348,6 +349,28 @@ export class ChatState {
     if (!this.join(event.user, event.nick, event.room, event.connectedAt, event.from)) return false;
     const { identified } = event;
     if (identified !== undefined) this.update(event.user, (user) => this.identify(user, identified, event.account));
+    return true;
+  }
+
+  /**
+   * A new connection takes over the user who holds `nick` on `replaced`: the same record (room,
+   * away, ignores, password given) under the new id, at the new address; whoever ignored or last
+   * whispered to them still does. Applies only while `replaced` holds that name.
+   */
+  private resume({ user, replaced, nick, at, from }: Extract<ChatEvent, { type: 'resumed' }>): boolean {
+    const record = this.users.get(replaced);
+    if (record === undefined || record.key !== nameKey(nick) || this.users.has(user)) return false;
+    this.users.delete(replaced);
+    Object.assign(record, { id: user, connectedAt: at, activeAt: at, from: from ?? record.from });
+    if (record.extras !== undefined) record.extras.kicked = false; // the kick closed the old connection, not this one
+    this.users.set(user, record);
+    this.keys.set(record.key, user);
+    if (this.ignorers.delete(replaced)) this.ignorers.add(user);
+    for (const other of this.users.values()) {
+      const extras = other.extras;
+      if (extras?.lastWhisperer === replaced) extras.lastWhisperer = user;
+      if (extras?.ignores?.delete(replaced) === true) extras.ignores.add(user);
+    }
     return true;
   }
 

@@ -10,13 +10,14 @@ import { SendQueueFullError } from './fanout';
 export type DisconnectReason = 'eof' | 'error' | 'send_queue' | 'shutdown' | CloseReason;
 
 /** Every DisconnectReason, in the order the figures list them. */
-export const DISCONNECT_REASONS: readonly DisconnectReason[] = ['eof', 'error', 'login_timeout', 'login_limit', 'wrong_password', 'send_queue', 'quit', 'kick', 'banned', 'shutdown'];
+export const DISCONNECT_REASONS: readonly DisconnectReason[] = ['eof', 'error', 'login_timeout', 'login_limit', 'wrong_password', 'send_queue', 'quit', 'kick', 'banned', 'replaced', 'shutdown'];
 
-/** Why a connection was refused at once, as the metrics label it: the server is full, or the address is banned. */
-export type RefusalReason = 'full' | 'banned';
+/** Why a connection was refused at once, as the metrics label it: the server is full. (A banned
+ * address is refused at login, where an operator's password still lets its operator in.) */
+export type RefusalReason = 'full';
 
 /** Every RefusalReason, in the order the figures list them. */
-export const REFUSAL_REASONS: readonly RefusalReason[] = ['full', 'banned'];
+export const REFUSAL_REASONS: readonly RefusalReason[] = ['full'];
 
 /**
  * Why a socket closed: the send queue or the chat closing it come first, then the shutdown
@@ -66,9 +67,9 @@ export interface FigureSources {
  */
 export class ConnectionTally {
   private accepted = 0;
-  private readonly refused: Record<RefusalReason, number> = { full: 0, banned: 0 };
+  private readonly refused: Record<RefusalReason, number> = { full: 0 };
   private readonly disconnects: Record<DisconnectReason, number> = {
-    eof: 0, error: 0, login_timeout: 0, login_limit: 0, wrong_password: 0, send_queue: 0, quit: 0, kick: 0, banned: 0, shutdown: 0,
+    eof: 0, error: 0, login_timeout: 0, login_limit: 0, wrong_password: 0, send_queue: 0, quit: 0, kick: 0, banned: 0, replaced: 0, shutdown: 0,
   };
   private closedBytesIn = 0;
   private closedBytesOut = 0;
@@ -124,7 +125,7 @@ export function statsText(figures: Figures): string {
   const byReason = DISCONNECT_REASONS.map((reason) => `${disconnects[reason]} ${reason.replaceAll('_', ' ')}`).join(', ');
   return [
     `up for ${duration(figures.uptimeSeconds * 1000)}`,
-    `connections: ${figures.loggedIn} logged in, ${figures.beforeLogin} before login; ${figures.accepted} accepted, ${refused.full} refused (full), ${refused.banned} refused (banned)`,
+    `connections: ${figures.loggedIn} logged in, ${figures.beforeLogin} before login; ${figures.accepted} accepted, ${refused.full} refused (full)`,
     `disconnects: ${byReason}`,
     `lines: ${figures.linesReceived} received, ${figures.linesDelivered} delivered; dropped ${figures.linesOverlong} over long, ${figures.linesFlooded} flooding`,
     `bytes: ${figures.bytesIn} in, ${figures.bytesOut} out; largest send queue ${figures.largestSendQueueBytes} bytes`,

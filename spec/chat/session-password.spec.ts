@@ -44,7 +44,7 @@ describe('session with registered names', () => {
       expectObservable(observed(input, seat)).toBe(expected, {
         ...out,
         j: { type: 'joined', user: '7', nick: 'ann', room: '#main', at: 22, from: '10.0.0.1' },
-        i: { type: 'identified', user: '7', nick: 'ann', at: 22 },
+        i: { type: 'identified', user: '7', nick: 'ann', at: 22, account: 'ann-account' },
       });
       expectSubscriptions(input.subscriptions).toBe('^');
     });

@@ -16,15 +16,15 @@ describe('disconnectReason', () => {
 describe('statsText', () => {
   it('shows the figures in a few lines', () => {
     const figures: Figures = {
-      uptimeSeconds: 3723, beforeLogin: 1, loggedIn: 2, accepted: 9, refused: { full: 1, banned: 2 },
-      disconnects: { eof: 1, error: 2, login_timeout: 1, login_limit: 0, wrong_password: 0, send_queue: 1, quit: 1, kick: 2, banned: 1, shutdown: 0 },
+      uptimeSeconds: 3723, beforeLogin: 1, loggedIn: 2, accepted: 9, refused: { full: 1 },
+      disconnects: { eof: 1, error: 2, login_timeout: 1, login_limit: 0, wrong_password: 0, send_queue: 1, quit: 1, kick: 2, banned: 1, replaced: 0, shutdown: 0 },
       linesReceived: 40, linesDelivered: 80, linesOverlong: 1, linesFlooded: 3, bytesIn: 500, bytesOut: 900, largestSendQueueBytes: 64, rooms: 2,
       cluster: undefined,
     };
     expect(statsText(figures)).toBe([
       'up for 1h 2m 3s',
-      'connections: 2 logged in, 1 before login; 9 accepted, 1 refused (full), 2 refused (banned)',
-      'disconnects: 1 eof, 2 error, 1 login timeout, 0 login limit, 0 wrong password, 1 send queue, 1 quit, 2 kick, 1 banned, 0 shutdown',
+      'connections: 2 logged in, 1 before login; 9 accepted, 1 refused (full)',
+      'disconnects: 1 eof, 2 error, 1 login timeout, 0 login limit, 0 wrong password, 1 send queue, 1 quit, 2 kick, 1 banned, 0 replaced, 0 shutdown',
       'lines: 40 received, 80 delivered; dropped 1 over long, 3 flooding',
       'bytes: 500 in, 900 out; largest send queue 64 bytes',
       'rooms: 2',
