@@ -9,7 +9,8 @@ type NodeEvent = Extract<ChatEvent, { readonly type: 'node-lost' | 'roster' }>;
  * node holds the same state at the same point of the bus, so every node makes the same events:
  * a dead or stopping node's users leave, and the rooms they empty keep their history; a roster's
  * users the chat lost leave, those it does not hold come back. A name two users took apart
- * during an outage goes to the earlier login; the later one gets a free variant of it, and is told.
+ * during an outage goes to the one who gave its password, or else to the earlier login; the other
+ * gets a free variant of it, and is told.
  * A user the chat holds under another name or in another room than their roster's takes those.
  */
 export function expand(event: NodeEvent, state: ChatState): ChatEvent[] {
@@ -21,9 +22,9 @@ export function expand(event: NodeEvent, state: ChatState): ChatEvent[] {
   const own = event.users.filter((user) => nodeOf(user.id) === event.node);
   const changes = own.flatMap((user) => {
     const holder = state.user(user.id);
-    return holder === undefined ? [] : catchUp(holder, user, names, event.at);
+    return holder === undefined ? [] : catchUp(holder, user, names, state, event.at);
   });
-  const returns = own.filter((user) => state.user(user.id) === undefined).flatMap((user) => comeBack(user, names, event.at));
+  const returns = own.filter((user) => state.user(user.id) === undefined).flatMap((user) => comeBack(user, names, state, event.at));
   return [...leaving.map((user) => departure(user, event.at, false)), ...[...changes, ...returns].flatMap((each) => [each, ...putOut(each, state)])];
 }
 
@@ -40,13 +41,17 @@ function putOut(event: ChatEvent, state: ChatState): ChatEvent[] {
 
 /**
  * A user the chat holds, as their node says they are now: the name and room they took while the
- * nodes were apart, the name as free as the roster finds it.
+ * nodes were apart, the name as free as the roster finds it, unless they gave its password and
+ * its holder did not.
  */
-function catchUp(held: User, user: RosterUser, names: Names, at: number): ChatEvent[] {
+function catchUp(held: User, user: RosterUser, names: Names, state: ChatState, at: number): ChatEvent[] {
   const changes: ChatEvent[] = [];
   let nick = held.nick;
   if (user.nick !== held.nick) {
     names.release(held.id);
+    const holder = names.holder(user.nick);
+    // A name taken by /nick while apart goes to whoever holds it, but for its owner's password.
+    if (holder !== undefined && proved(user) && !state.isIdentified(holder.id)) changes.push(displace(holder, user, names, state, at));
     nick = names.claim(user.nick);
     const renamed = { type: 'renamed', user: held.id, from: held.nick, nick, room: held.room, at } as const;
     changes.push(nick === user.nick ? renamed : { ...renamed, displaced: true }); // someone took it meanwhile
@@ -60,18 +65,35 @@ function departure(user: User, at: number, nodeGone: boolean): ChatEvent {
   return nodeGone ? { ...left, nodeGone } : left;
 }
 
-/** A roster's user back: under their name when it is free or they logged in before its holder, who is then renamed. */
-function comeBack(user: RosterUser, names: Names, at: number): ChatEvent[] {
+/** A roster's user back: under their name when it is free or they outrank its holder, who is then renamed. */
+function comeBack(user: RosterUser, names: Names, state: ChatState, at: number): ChatEvent[] {
   const holder = names.holder(user.nick);
-  if (holder === undefined || !isEarlier(user, holder)) return [returned(user, names.claim(user.nick), at)];
+  if (holder === undefined || !outranks(user, holder, state)) return [returned(user, names.claim(user.nick), at)];
+  const displaced = displace(holder, user, names, state, at);
+  names.claim(user.nick);
+  return [displaced, returned(user, user.nick, at)];
+}
+
+/** `holder` gives up the name `user` outranks them for, for a free variant of it, and is told why. */
+function displace(holder: User, user: RosterUser, names: Names, state: ChatState, at: number): ChatEvent {
   const nick = names.claim(holder.nick);
   names.release(holder.id);
-  names.claim(user.nick);
-  return [
-    { type: 'renamed', user: holder.id, from: holder.nick, nick, room: holder.room, at, displaced: true },
-    returned(user, user.nick, at),
-  ];
+  const renamed = { type: 'renamed', user: holder.id, from: holder.nick, nick, room: holder.room, at, displaced: true } as const;
+  return proved(user) && !state.isIdentified(holder.id) ? { ...renamed, owner: true } : renamed;
 }
+
+/**
+ * Who keeps a name two users took while the nodes were apart, the same on every node: the one who
+ * gave its password (a registered name is its owner's), and between two who both did or neither
+ * did, the earlier login.
+ */
+function outranks(user: RosterUser, holder: User, state: ChatState): boolean {
+  const holderProved = state.isIdentified(holder.id);
+  return proved(user) === holderProved ? isEarlier(user, holder) : proved(user);
+}
+
+/** True when the roster's user gave the password of the name they hold. */
+const proved = (user: RosterUser): boolean => user.identified !== undefined && user.identified === nameKey(user.nick);
 
 /** Login order, the same on every node: by connection time, then by id. */
 const isEarlier = (user: RosterUser, other: User): boolean =>

@@ -1,7 +1,7 @@
 import type { ChatEvent, RosterUser } from '../../lib/chat/events';
 import { expand } from '../../lib/chat/roster';
 import type { ChatState } from '../../lib/chat/state';
-import { renderForOwnNode } from '../../lib/chat/render';
+import { render, renderForOwnNode } from '../../lib/chat/render';
 import { joined, restored, said, stateAfter } from '../support/events';
 
 const roster = (node: string, users: readonly RosterUser[], at = 50): Extract<ChatEvent, { type: 'roster' }> => ({ type: 'roster', node, users, at });
@@ -28,6 +28,36 @@ describe('expand', () => {
     const shown = events.flatMap((each) => renderForOwnNode(each, state));
     expect(shown).toContainEqual({ kind: 'send', to: 'b:1', text: '*** you are banned\n' });
     expect(shown).toContainEqual({ kind: 'close', to: 'b:1', reason: 'banned' });
+  });
+
+  it('gives a registered name taken on two nodes during an outage to the one who gave its password, earlier login or not, whichever roster comes first', () => {
+    const owner: RosterUser = { ...user('b:1', 'erin', 20), identified: 'erin', account: 'e1' };
+    const stranger = user('a:1', 'Erin', 10); // logged in first, with no password: node a did not know the name was registered
+    for (const [first, second] of [[owner, stranger], [stranger, owner]] as const) {
+      const state = stateAfter();
+      applyExpanded(state, roster(first.id.slice(0, 1), [first]));
+      applyExpanded(state, roster(second.id.slice(0, 1), [second]));
+      expect(state.user('b:1')?.nick).toBe('erin');
+      expect(state.isIdentified('b:1')).toBe(true);
+      expect(state.user('a:1')?.nick).toBe('Erin_2');
+    }
+  });
+
+  it('tells a stranger renamed for the owner why, on every node', () => {
+    const state = stateAfter(joined('a:1', 'carol', '#main', 10));
+    const owner: RosterUser = { ...user('b:1', 'carol', 20), identified: 'carol' };
+    const events = applyExpanded(state, roster('b', [owner]));
+    expect(events[0]).toEqual({ type: 'renamed', user: 'a:1', from: 'carol', nick: 'carol_2', room: '#main', at: 50, displaced: true, owner: true });
+    expect(events.flatMap((each) => render(each, state))).toContainEqual({
+      kind: 'send', to: 'a:1', text: '*** carol is registered and its owner logged in with its password; you are now carol_2\n',
+    });
+  });
+
+  it('gives the owner back a name a stranger took by /nick while the nodes were apart', () => {
+    const state = stateAfter(joined('b:1', 'erin_', '#main', 5), joined('a:1', 'erin', '#main', 10));
+    applyExpanded(state, roster('b', [{ ...user('b:1', 'erin', 5), identified: 'erin' }]));
+    expect(state.user('b:1')?.nick).toBe('erin');
+    expect(state.user('a:1')?.nick).toBe('erin_2');
   });
 
   it('makes a lost node\'s users leave, each marked as gone with their node', () => {
