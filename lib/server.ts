@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { concatMap, ignoreElements, merge, Subject, type Subscription } from 'rxjs';
+import { concatMap, filter, Subject, type Subscription } from 'rxjs';
 import type { Bus } from './bus/bus';
 import { memoryBus } from './bus/memory';
 import { type RedisBus, redisBus } from './bus/redis';
@@ -246,9 +246,15 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       bus = cluster = redisBus({ url: options.redis, prefix: options.redisPrefix, nodeId, snapshot: state, limits: { maxLineBytes: options.maxLineBytes }, reload, log });
     }
     // Names registered or dropped on another node: `registered` answers at once, from what the registry knows.
-    const refreshed$ = kept.accountsChanged$.pipe(concatMap((changed) => accounts.refresh(changed)), ignoreElements());
-    const chat$ = chat(connections, { ...seat, accounts, state, bus, applied: logEvent }, options);
-    subscription = merge(chat$, refreshed$).subscribe((out) => fanout.deliver(out));
+    const accountsReread$ = kept.accountsChanged$.pipe(
+      concatMap(async (changed) => {
+        await accounts.refresh(changed);
+        return changed;
+      }),
+      filter((changed) => changed === 'all'),
+    );
+    const chat$ = chat(connections, { ...seat, accounts, state, bus, applied: logEvent, accountsReread$ }, options);
+    subscription = chat$.subscribe((out) => fanout.deliver(out));
   };
 
   const openStore = (): Store => {

@@ -92,6 +92,8 @@ export type ChatEvent =
       readonly identified?: string;
       /** The id of that name's account, as the roster gave it. */
       readonly account?: string;
+      /** `was` is registered, and its owner, who gave its password, holds it. */
+      readonly owner?: true;
       readonly at: number;
     }
   // The bus lost the other nodes: this node's users chat among themselves.

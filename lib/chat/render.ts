@@ -176,9 +176,13 @@ function renamed(event: Extract<ChatEvent, { type: 'renamed' }>, state: ChatStat
 
 function returned(event: Extract<ChatEvent, { type: 'returned' }>): Outgoing[] {
   const seen = [broadcast(event.room, text.joined(event.nick, event.room))];
-  if (event.was !== event.nick) seen.push(send(event.user, text.renamedOnReturn(event.was, event.nick)));
+  if (event.was !== event.nick) seen.push(send(event.user, renamedBack(event)));
   return seen;
 }
+
+/** Why a roster's user is back under another name than theirs. */
+const renamedBack = (event: Extract<ChatEvent, { type: 'returned' }>): string =>
+  event.owner === true ? text.nameClaimedByOwner(event.was, event.nick) : text.renamedOnReturn(event.was, event.nick);
 
 /**
  * What an event that did not apply shows: a `/nick` whose name another node's user took first
@@ -199,5 +203,5 @@ export function renderForOwnNode(event: ChatEvent, state: ChatState): Outgoing[]
   if (event.type === 'banned') return banned(event, state); // a name banned while the nodes were apart: its holder is put out
   if (event.type === 'renamed') return event.displaced === true ? renamed(event, state) : [];
   if (event.type !== 'returned' || event.was === event.nick) return [];
-  return [broadcast(event.room, text.renamed(event.was, event.nick)), send(event.user, text.renamedOnReturn(event.was, event.nick))];
+  return [broadcast(event.room, text.renamed(event.was, event.nick)), send(event.user, renamedBack(event))];
 }

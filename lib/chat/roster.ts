@@ -68,7 +68,11 @@ function departure(user: User, at: number, nodeGone: boolean): ChatEvent {
 /** A roster's user back: under their name when it is free or they outrank its holder, who is then renamed. */
 function comeBack(user: RosterUser, names: Names, state: ChatState, at: number): ChatEvent[] {
   const holder = names.holder(user.nick);
-  if (holder === undefined || !outranks(user, holder, state)) return [returned(user, names.claim(user.nick), at)];
+  if (holder === undefined) return [returned(user, names.claim(user.nick), at)];
+  if (!outranks(user, holder, state)) {
+    const back = returned(user, names.claim(user.nick), at);
+    return [state.isIdentified(holder.id) && !proved(user) ? { ...back, owner: true } : back];
+  }
   const displaced = displace(holder, user, names, state, at);
   names.claim(user.nick);
   return [displaced, returned(user, user.nick, at)];
@@ -99,7 +103,7 @@ const proved = (user: RosterUser): boolean => user.identified !== undefined && u
 const isEarlier = (user: RosterUser, other: User): boolean =>
   user.connectedAt < other.connectedAt || (user.connectedAt === other.connectedAt && user.id < other.id);
 
-const returned = (user: RosterUser, nick: string, at: number): ChatEvent => {
+const returned = (user: RosterUser, nick: string, at: number): Extract<ChatEvent, { type: 'returned' }> => {
   const back = { type: 'returned', user: user.id, nick, was: user.nick, room: user.room, connectedAt: user.connectedAt, from: user.from ?? '', at } as const;
   if (user.identified === undefined) return back;
   return user.account === undefined ? { ...back, identified: user.identified } : { ...back, identified: user.identified, account: user.account };

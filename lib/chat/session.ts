@@ -104,6 +104,11 @@ export interface Seat {
   readonly tally?: InputTally;
   readonly accounts?: Accounts;
   readonly waits?: Waits;
+  /**
+   * Emits each time the registered names were read again whole (at start, after an outage), once
+   * `accounts` answers from what was read; the chat's subscription holds the reading. None: never.
+   */
+  readonly accountsReread$?: Observable<unknown>;
   /** The node's figures, for an operator's `/stats`, as lines of text. */
   readonly stats?: () => readonly string[];
   /**
