@@ -184,10 +184,10 @@ describeWithRedis('a cluster of chatd nodes through a Redis outage', () => {
   }, 30_000);
 
   /** Node a cut off from Redis (dan on it), node b on it (bea on it), each told. */
-  const partitioned = async () => {
+  const partitioned = async (options = {}) => {
     const link = await cluster.proxy();
     const prefix = uniquePrefix();
-    const [a, b] = [await node(prefix, { redis: link.url }), await node(prefix)];
+    const [a, b] = [await node(prefix, { ...options, redis: link.url }), await node(prefix, options)];
     const dan = await a.join('dan');
     const bea = await b.join('bea');
     await dan.until('*** bea just joined the chatroom\n');
@@ -232,6 +232,18 @@ describeWithRedis('a cluster of chatd nodes through a Redis outage', () => {
     carol.say('still carol');
     await dan.until('[carol] still carol\n');
     expect(await carol.until('[carol] still carol\n')).not.toContain('you are now');
+  }, 30_000);
+
+  it('puts out, once the partition heals, a user who took on the cut-off node a name banned meanwhile', async () => {
+    const { link, a, b, dan, bea } = await partitioned(OPS);
+    const ann = await register(b, 'ann', YOU_ARE_AN_OPERATOR);
+    ann.say('/ban nat');
+    await ann.until('*** nat is banned for good by ann\n');
+    const nat = await a.join('nat'); // a cannot know of the ban
+    link.mend();
+    await dan.until(BUS_UP);
+    expect(await nat.rest()).toMatch(/\*\*\* you are banned\n$/);
+    await bea.until('*** nat has disconnected\n');
   }, 30_000);
 
   /** Ann on a node on Redis, bob on a node whose way to Redis a spec can freeze. */

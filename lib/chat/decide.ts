@@ -69,8 +69,8 @@ const BANNED: Decision = { ...answer(text.YOU_ARE_BANNED), banned: true };
  * A banned name (or lookalike) is told so and closed, before it could be asked a password. A
  * registered name is asked its password first, held by an open connection or not: whoever gives
  * it takes the name over from a connection that gave it too (the same owner, back on a new
- * connection), or from one that holds it without it (renamed, and told). An unregistered name
- * that someone holds is taken: nothing proves who is who.
+ * connection), or from one that holds it without it, or with an account's since unregistered
+ * (renamed, and told). An unregistered name that someone holds is taken: nothing proves who is who.
  */
 function logIn(state: ChatState, login: Login): Decision {
   const { name, at, registered = false, account } = login;
@@ -82,7 +82,14 @@ function logIn(state: ChatState, login: Login): Decision {
   if (addressBarred(state, login, nick)) return BANNED;
   if (registered && account === undefined) return { ...NOTHING, password: nick };
   if (holder === undefined) return publish(joined(login, nick));
-  return state.isIdentified(holder.id) ? publish(resumed(login, holder)) : publish(displaced(state, holder, at), joined(login, nick));
+  return isSameOwner(state, holder, account) ? publish(resumed(login, holder)) : publish(displaced(state, holder, at), joined(login, nick));
+}
+
+/** True when `holder` gave the password of the account `account` is (or, from an older node, of the name). */
+function isSameOwner(state: ChatState, holder: User, account: string | undefined): boolean {
+  if (!state.isIdentified(holder.id)) return false;
+  const held = state.accountOf(holder.id);
+  return held === undefined || held === account;
 }
 
 /**

@@ -68,6 +68,15 @@ describe('decide', () => {
       );
     });
 
+    it("renames whoever holds it with the password of an account since unregistered, and logs the new account's owner in", () => {
+      const state = stateAfter(joined('u1', 'ann'), { ...identified('u1', 'ann'), account: 'old' });
+      expect(login(state, 'ann', { registered: true, account: 'a1' })).toEqual(events(
+        { type: 'renamed', user: 'u1', from: 'ann', nick: 'ann_2', room: '#main', at: 7, displaced: true, owner: true },
+        joined('u9', 'ann', '#main', 7),
+      ));
+      expect(login(state, 'ann', { registered: true, account: 'old' })).toEqual(events({ type: 'resumed', user: 'u9', replaced: 'u1', nick: 'ann', at: 7 }));
+    });
+
     it('renames, with the password, whoever holds it without, and logs its owner in', () => {
       expect(login(held(), 'bob', { registered: true, account: 'b1' })).toEqual(events(
         { type: 'renamed', user: 'u2', from: 'bob', nick: 'bob_2', room: '#main', at: 7, displaced: true, owner: true },
