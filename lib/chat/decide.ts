@@ -76,7 +76,7 @@ function logIn(state: ChatState, login: Login): Decision {
   const { name, at, registered = false, account } = login;
   const nick = name.trim();
   const holder = state.userNamed(nick);
-  const refusal = holder === undefined || !registered ? nameRefusal(state, nick) : undefined;
+  const refusal = holder === undefined || !registered ? nameRefusal(state, nick) : nameProblem(nick); // held and registered: its owner may take it
   if (refusal !== undefined) return answer(text.nameRefused(refusal), text.PROMPT);
   if (state.moderation.banOfName(nick, at) !== undefined) return BANNED;
   if (addressBarred(state, login, nick)) return BANNED;

@@ -88,19 +88,21 @@ function displace(holder: User, user: RosterUser, names: Names, state: ChatState
 
 /**
  * Who keeps a name two users took while the nodes were apart, the same on every node: the one who
- * gave its password (a registered name is its owner's), and between two who both did or neither
- * did, the earlier login.
+ * gave its password (a registered name is its owner's); between two who both did, the later login,
+ * as a login with the password takes the name over from an open connection; between two who
+ * did not, the earlier login.
  */
 function outranks(user: RosterUser, holder: User, state: ChatState): boolean {
   const holderProved = state.isIdentified(holder.id);
-  return proved(user) === holderProved ? isEarlier(user, holder) : proved(user);
+  if (proved(user) !== holderProved) return proved(user);
+  return holderProved ? isEarlier(holder, user) : isEarlier(user, holder);
 }
 
 /** True when the roster's user gave the password of the name they hold. */
 const proved = (user: RosterUser): boolean => user.identified !== undefined && user.identified === nameKey(user.nick);
 
 /** Login order, the same on every node: by connection time, then by id. */
-const isEarlier = (user: RosterUser, other: User): boolean =>
+const isEarlier = (user: RosterUser | User, other: RosterUser | User): boolean =>
   user.connectedAt < other.connectedAt || (user.connectedAt === other.connectedAt && user.id < other.id);
 
 const returned = (user: RosterUser, nick: string, at: number): Extract<ChatEvent, { type: 'returned' }> => {

@@ -43,6 +43,17 @@ describe('expand', () => {
     }
   });
 
+  it('gives a registered name two connections of its owner took apart to the later login, as a takeover would', () => {
+    const [early, late] = [{ ...user('a:1', 'erin', 10), identified: 'erin' }, { ...user('b:1', 'erin', 20), identified: 'erin' }];
+    for (const [first, second] of [[early, late], [late, early]] as const) {
+      const state = stateAfter();
+      applyExpanded(state, roster(first.id.slice(0, 1), [first]));
+      applyExpanded(state, roster(second.id.slice(0, 1), [second]));
+      expect(state.user('b:1')?.nick).toBe('erin');
+      expect(state.user('a:1')?.nick).toBe('erin_2');
+    }
+  });
+
   it('tells a stranger renamed for the owner why, on every node', () => {
     const state = stateAfter(joined('a:1', 'carol', '#main', 10));
     const owner: RosterUser = { ...user('b:1', 'carol', 20), identified: 'carol' };
