@@ -50,6 +50,20 @@ describe('session with registered names', () => {
     });
   });
 
+  it('asks the password of a registered name an open connection holds, and with it takes that user over', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const input = cold<Input>(' ----a-----b', { a: 'ann', b: 'right-one' });
+      const state = new ChatState();
+      state.apply({ type: 'joined', user: '1', nick: 'ann', room: '#main', at: 0 }).apply({ type: 'identified', user: '1', nick: 'ann', account: 'ann-account', at: 0 });
+      const seat = { state, bus: memoryBus(), accounts: accounts(2, cold) };
+      expectObservable(observed(input, seat)).toBe('(gp)(wq)----(ri)', {
+        ...out,
+        r: { type: 'resumed', user: '7', replaced: '1', nick: 'ann', at: 12, from: '10.0.0.1' },
+        i: { type: 'identified', user: '7', nick: 'ann', at: 12, account: 'ann-account' },
+      });
+    });
+  });
+
   it(`closes after MAX_PASSWORD_TRIES (${MAX_PASSWORD_TRIES}) wrong passwords and stops reading; TLS gets no warning`, () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold<Input>(' ----a-b---c---d', { a: 'ann', b: 'one', c: 'two', d: 'three' });
