@@ -23,7 +23,7 @@ import { fileStore } from './store/file';
 import { rekeying } from './store/rekey';
 import { redisStore } from './store/redis';
 import { type AccountChange, type Registry, registry, WRONG_PASSWORD_DELAY_MS } from './store/registry';
-import { dataKeeper, memoryStore, type Store } from './store/store';
+import { boundGrants, dataKeeper, memoryStore, type Store } from './store/store';
 
 export type { ChatEvent, UserId } from './chat/events';
 
@@ -242,7 +242,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     if (options.redis !== undefined) {
       const log = (message: string) => report({ kind: 'bus', message });
       // Each recovery loads moderation again: changes made on other nodes meanwhile are not all on the stream after the snapshot.
-      const reload = async () => moderationLoaded(await kept.load());
+      const reload = async () => moderationLoaded(boundGrants(await kept.load()));
       bus = cluster = redisBus({ url: options.redis, prefix: options.redisPrefix, nodeId, snapshot: state, limits: { maxLineBytes: options.maxLineBytes }, reload, log });
     }
     // Names registered or dropped on another node: `registered` answers at once, from what the registry knows.
@@ -268,7 +268,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       await kept.close(); // a Redis store would go on trying to connect
       throw err;
     });
-    state.apply(moderationLoaded(data));
+    state.apply(moderationLoaded(boundGrants(data)));
     const accounts = registry(kept, data, { delayMs: options.wrongPasswordDelayMs, report: (change) => report({ kind: 'account', change }) });
     const stats = () => statsText(figures()).trimEnd().split('\n');
     start({ tally: input, stats }, accounts, kept); // first: a cluster's node takes no one in before it has the cluster's state

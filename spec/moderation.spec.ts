@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,6 +153,31 @@ describe('an /op grant', () => {
     const strangerAgain = await withPassword('bob');
     strangerAgain.say('/bans');
     expect(await strangerAgain.until('\n')).toBe('*** only operators may use /bans\n');
+  });
+
+  it('binds a grant kept before grants named accounts to the account registered under its name at start', async () => {
+    const ann = await operator();
+    await register('bob');
+    const bob = await withPassword('bob');
+    ann.say('/op bob');
+    await bob.until('*** ann made you an operator\n');
+    await harness.stop();
+    const file = join(dataDir, DATA_FILE_NAME);
+    const { opAccounts, ...older } = JSON.parse(await readFile(file, 'utf8')); // as the version before wrote it
+    expect(opAccounts).toEqual({ bob: expect.any(String) });
+    for (const record of Object.values<Record<string, unknown>>(older.accounts)) delete record['id'];
+    await writeFile(file, JSON.stringify(older));
+    harness = await start();
+    const bobAgain = await withPassword('bob');
+    expect(await bobAgain.until('\n')).toBe('*** you are an operator\n');
+    bobAgain.say(`/unregister ${SECRET}`);
+    await bobAgain.until('*** bob is no longer registered\n');
+    bobAgain.say('/quit');
+    await bobAgain.rest();
+    await register('bob');
+    const stranger = await withPassword('bob');
+    stranger.say('/bans');
+    expect(await stranger.until('\n')).toBe('*** only operators may use /bans\n');
   });
 
   it('holds through a password change and a restart', async () => {

@@ -1,6 +1,7 @@
 import { NEVER, type Observable } from 'rxjs';
 import type { Ban } from '../chat/events';
 import { Moderation, type ModerationData, type SavedModerationEvent } from '../chat/moderation';
+import { nameKey } from '../chat/names';
 
 /**
  * What chatd keeps across restarts, and the small interface a place to keep it implements
@@ -156,6 +157,23 @@ export function readData(json: unknown): StoreData | string {
   if (displacedRecords.some((record) => record === undefined)) return '"displaced" is not a list of accounts';
   const moderation = moderationData(json);
   return typeof moderation === 'string' ? moderation : { accounts, displaced: displacedRecords.flatMap((record) => record ?? []), ...moderation };
+}
+
+/**
+ * Moderation's part of `data`, each `/op` kept before grants named an account bound to the
+ * account registered under its name now, or to none ('') when none is: such a grant then goes to
+ * that account alone, and never to whoever registers the name next.
+ */
+export function boundGrants(data: StoreData): ModerationData {
+  const opAccounts: Record<string, string> = Object.create(null); // keyed by what users typed
+  for (const [key, id] of Object.entries(data.opAccounts)) opAccounts[key] = id;
+  for (const name of data.ops) {
+    const key = nameKey(name);
+    if (Object.hasOwn(opAccounts, key)) continue;
+    const record = accountAt(data.accounts, key);
+    opAccounts[key] = record === undefined ? '' : accountId(record);
+  }
+  return { ops: data.ops, opAccounts, bans: data.bans, motd: data.motd };
 }
 
 /** `data` with `change` made, or undefined when an account change's `expected` is not the kept one's. */
