@@ -23,7 +23,7 @@ import { fileStore } from './store/file';
 import { rekeying } from './store/rekey';
 import { redisStore } from './store/redis';
 import { type AccountChange, type Registry, registry, WRONG_PASSWORD_DELAY_MS } from './store/registry';
-import { boundGrants, dataKeeper, memoryStore, type Store } from './store/store';
+import { boundGrants, dataKeeper, grantBindings, memoryStore, type Store } from './store/store';
 
 export type { ChatEvent, UserId } from './chat/events';
 
@@ -257,6 +257,13 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     subscription = chat$.subscribe((out) => fanout.deliver(out));
   };
 
+  /** Saves the grants bound at start; one that cannot be saved holds for this run, and is bound again at the next. */
+  const keepBindings = async (kept: Store, changes: readonly SavedModerationEvent[]) => {
+    for (const change of changes) {
+      await kept.change(change).catch((err: unknown) => report({ kind: 'error', error: err instanceof Error ? err : new Error(String(err)) }));
+    }
+  };
+
   const openStore = (): Store => {
     if (options.redis !== undefined) return redisStore({ url: options.redis, prefix: options.redisPrefix });
     return dataKeeper(options.dataDir === undefined ? memoryStore() : rekeying(fileStore(options.dataDir)));
@@ -268,7 +275,9 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       await kept.close(); // a Redis store would go on trying to connect
       throw err;
     });
-    state.apply(moderationLoaded(boundGrants(data)));
+    const moderation = boundGrants(data);
+    state.apply(moderationLoaded(moderation));
+    await keepBindings(kept, grantBindings(data, moderation, Date.now()));
     const accounts = registry(kept, data, { delayMs: options.wrongPasswordDelayMs, report: (change) => report({ kind: 'account', change }) });
     const stats = () => statsText(figures()).trimEnd().split('\n');
     start({ tally: input, stats }, accounts, kept); // first: a cluster's node takes no one in before it has the cluster's state

@@ -178,6 +178,10 @@ describe('an /op grant', () => {
     const stranger = await withPassword('bob');
     stranger.say('/bans');
     expect(await stranger.until('\n')).toBe('*** only operators may use /bans\n');
+    await restart(); // the binding was kept: this start does not bind the grant to the stranger's account
+    const strangerAgain = await withPassword('bob');
+    strangerAgain.say('/bans');
+    expect(await strangerAgain.until('\n')).toBe('*** only operators may use /bans\n');
   });
 
   it('holds through a password change and a restart', async () => {

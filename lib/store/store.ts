@@ -176,6 +176,17 @@ export function boundGrants(data: StoreData): ModerationData {
   return { ops: data.ops, opAccounts, bans: data.bans, motd: data.motd };
 }
 
+/** The changes that keep the bindings `boundGrants` made for `data`, so that a later start, when
+ * another account may hold the name, finds them. */
+export function grantBindings(data: StoreData, bound: ModerationData, at: number): SavedModerationEvent[] {
+  return data.ops.flatMap((name) => {
+    const key = nameKey(name);
+    const account = bound.opAccounts[key];
+    if (Object.hasOwn(data.opAccounts, key) || account === undefined) return [];
+    return [{ type: 'opped', user: '', nick: '', name, account, at }];
+  });
+}
+
 /** `data` with `change` made, or undefined when an account change's `expected` is not the kept one's. */
 export function changed(data: StoreData, change: StoreChange): StoreData | undefined {
   if (change.type !== 'account') {
