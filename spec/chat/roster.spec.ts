@@ -1,4 +1,5 @@
 import type { ChatEvent, RosterUser } from '../../lib/chat/events';
+import { nameKey } from '../../lib/chat/names';
 import { expand } from '../../lib/chat/roster';
 import type { ChatState } from '../../lib/chat/state';
 import { render, renderForOwnNode } from '../../lib/chat/render';
@@ -31,7 +32,7 @@ describe('expand', () => {
   });
 
   it('gives a registered name taken on two nodes during an outage to the one who gave its password, earlier login or not, whichever roster comes first', () => {
-    const owner: RosterUser = { ...user('b:1', 'erin', 20), identified: 'erin', account: 'e1' };
+    const owner: RosterUser = { ...user('b:1', 'erin', 20), identified: nameKey('erin'), account: 'e1' };
     const stranger = user('a:1', 'Erin', 10); // logged in first, with no password: node a did not know the name was registered
     for (const [first, second] of [[owner, stranger], [stranger, owner]] as const) {
       const state = stateAfter();
@@ -44,7 +45,7 @@ describe('expand', () => {
   });
 
   it('gives a registered name two connections of its owner took apart to the later login, as a takeover would', () => {
-    const [early, late] = [{ ...user('a:1', 'erin', 10), identified: 'erin' }, { ...user('b:1', 'erin', 20), identified: 'erin' }];
+    const [early, late] = [{ ...user('a:1', 'erin', 10), identified: nameKey('erin') }, { ...user('b:1', 'erin', 20), identified: nameKey('erin') }];
     for (const [first, second] of [[early, late], [late, early]] as const) {
       const state = stateAfter();
       applyExpanded(state, roster(first.id.slice(0, 1), [first]));
@@ -56,7 +57,7 @@ describe('expand', () => {
 
   it('tells a stranger renamed for the owner why, on every node', () => {
     const state = stateAfter(joined('a:1', 'carol', '#main', 10));
-    const owner: RosterUser = { ...user('b:1', 'carol', 20), identified: 'carol' };
+    const owner: RosterUser = { ...user('b:1', 'carol', 20), identified: nameKey('carol') };
     const events = applyExpanded(state, roster('b', [owner]));
     expect(events[0]).toEqual({ type: 'renamed', user: 'a:1', from: 'carol', nick: 'carol_2', room: '#main', at: 50, displaced: true, owner: true });
     expect(events.flatMap((each) => render(each, state))).toContainEqual({
@@ -66,7 +67,7 @@ describe('expand', () => {
 
   it('gives the owner back a name a stranger took by /nick while the nodes were apart', () => {
     const state = stateAfter(joined('b:1', 'erin_', '#main', 5), joined('a:1', 'erin', '#main', 10));
-    applyExpanded(state, roster('b', [{ ...user('b:1', 'erin', 5), identified: 'erin' }]));
+    applyExpanded(state, roster('b', [{ ...user('b:1', 'erin', 5), identified: nameKey('erin') }]));
     expect(state.user('b:1')?.nick).toBe('erin');
     expect(state.user('a:1')?.nick).toBe('erin_2');
   });
