@@ -292,7 +292,6 @@ export function logEntry(event: ServerEvent): LogEntry {
       return entry('info', 'disconnect', `disconnect #${event.id} (${why})`, fields);
     }
     case 'full': return entry('warn', 'refused', `refused ${event.from}: server full`, { from: event.from, reason: 'full' });
-    case 'banned': return entry('warn', 'refused', `refused ${event.from}: banned`, { from: event.from, reason: 'banned' });
     case 'per_address':
       return entry('warn', 'refused', `refused ${event.from}: too many connections from its address`, { from: event.from, reason: 'per_address' });
     case 'connect_rate':

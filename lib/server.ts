@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { concatMap, ignoreElements, merge, Subject, type Subscription } from 'rxjs';
+import { concatMap, filter, Subject, type Subscription } from 'rxjs';
 import type { Bus } from './bus/bus';
 import { memoryBus } from './bus/memory';
 import { type RedisBus, redisBus } from './bus/redis';
@@ -12,7 +12,7 @@ import { DEFAULT_SESSION_OPTIONS, type Seat, type SessionOptions } from './chat/
 import { isSavedModeration, type ModerationAction, moderationAction, type ModerationData, type SavedModerationEvent } from './chat/moderation';
 import { ChatState, HISTORY_BYTES, HISTORY_LINES } from './chat/state';
 import { InputTally } from './chat/tally';
-import { CONNECTING_TOO_FAST, NOT_SAVED, SERVER_FULL, SHUTTING_DOWN, tooManyConnections, YOU_ARE_BANNED } from './chat/texts';
+import { CONNECTING_TOO_FAST, NOT_SAVED, SERVER_FULL, SHUTTING_DOWN, tooManyConnections } from './chat/texts';
 import { Admission, type AdmissionLimits, type AdmissionRefusal, CONNECT_BURST, EXEMPT_ADDRESSES, MAX_CONNECTIONS_PER_ADDRESS, MAX_CONNECTS_PER_SECOND } from './edge/admission';
 import { FAREWELL_GRACE_MS, farewell } from './edge/farewell';
 import { LOGIN_BATCH_MS, localFanout, MAX_SEND_QUEUE_BYTES } from './edge/fanout';
@@ -25,7 +25,7 @@ import { rekeying } from './store/rekey';
 import { redisStore } from './store/redis';
 import { PASSWORD_CHECKS_AT_ONCE } from './store/check-queue';
 import { type AccountChange, type Registry, registry } from './store/registry';
-import { dataKeeper, memoryStore, type Store } from './store/store';
+import { boundGrants, dataKeeper, grantBindings, memoryStore, type Store } from './store/store';
 import { FREE_WRONG_CHECKS, guessLimits, MAX_CHECK_WAIT_MS, NO_PASSWORD_FIGURES } from './store/throttle';
 
 export type { ChatEvent, UserId } from './chat/events';
@@ -197,13 +197,6 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     report({ kind: 'disconnect', id, reason, error: errorOf(this.errored) });
   }
 
-  /** Tells the peer why, and closes. */
-  const refuse = (socket: Socket, reason: RefusalReason, notice: string) => {
-    tally.refusedOne(reason);
-    report({ kind: reason, from: peerName(socket) });
-    farewell(socket, options.shutdownGraceMs, notice);
-  };
-
   const admission = new Admission(options, () => performance.now());
   const refusalTexts: Readonly<Record<AdmissionRefusal, string>> = {
     full: SERVER_FULL, per_address: tooManyConnections(options.maxConnectionsPerAddress), connect_rate: CONNECTING_TOO_FAST,
@@ -257,7 +250,6 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     socket.on('close', secure ? closed : plainClosed);
     sockets.set(socket, undefined);
     const from = peerAddress(socket);
-    if (state.moderation.banOfAddress(from, Date.now()) !== undefined) return refuse(socket, 'banned', YOU_ARE_BANNED);
     const id = cluster === undefined ? String(nextId++) : `${nodeId}:${nextId++}`;
     sockets.set(socket, id);
     socket.setNoDelay(true); // writes are coalesced per event-loop turn; Nagle would add latency
@@ -289,7 +281,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   );
 
   const logEvent = (event: ChatEvent) => {
-    if (event.type === 'joined') report({ kind: 'login', id: event.user, nick: event.nick });
+    if (event.type === 'joined' || event.type === 'resumed') report({ kind: 'login', id: event.user, nick: event.nick });
     else if (event.type === 'renamed') report({ kind: 'rename', id: event.user, from: event.from, nick: event.nick });
     else if (event.type === 'left') report({ kind: 'logout', id: event.user, nick: event.nick });
     else if (event.type === 'said' && options.logChat) report({ kind: 'said', id: event.user, room: event.room, text: event.text });
@@ -312,20 +304,33 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   };
 
   /** The event that loads what the store keeps of moderation, the configured operators with it. */
-  const moderationLoaded = ({ ops, bans, motd }: ModerationData): ModerationLoaded =>
-    ({ type: 'moderation-loaded', fixedOps: options.ops, ops, bans, motd, at: Date.now() });
+  const moderationLoaded = ({ ops, opAccounts, bans, motd }: ModerationData): ModerationLoaded =>
+    ({ type: 'moderation-loaded', fixedOps: options.ops, ops, opAccounts, bans, motd, at: Date.now() });
 
   const start = (seat: Omit<Seat, 'bus' | 'state' | 'accounts'>, accounts: Registry, kept: Store) => {
     if (options.redis !== undefined) {
       const log = (message: string) => report({ kind: 'bus', message });
       // Each recovery loads moderation again: changes made on other nodes meanwhile are not all on the stream after the snapshot.
-      const reload = async () => moderationLoaded(await kept.load());
+      const reload = async () => moderationLoaded(boundGrants(await kept.load()));
       bus = cluster = redisBus({ url: options.redis, prefix: options.redisPrefix, nodeId, snapshot: state, limits: { maxLineBytes: options.maxLineBytes }, reload, log });
     }
     // Names registered or dropped on another node: `registered` answers at once, from what the registry knows.
-    const refreshed$ = kept.accountsChanged$.pipe(concatMap((changed) => accounts.refresh(changed)), ignoreElements());
-    const chat$ = chat(connections, { ...seat, accounts, state, bus, applied: logEvent }, options);
-    subscription = merge(chat$, refreshed$).subscribe((out) => fanout.deliver(out));
+    const accountsReread$ = kept.accountsChanged$.pipe(
+      concatMap(async (changed) => {
+        await accounts.refresh(changed);
+        return changed;
+      }),
+      filter((changed) => changed === 'all'),
+    );
+    const chat$ = chat(connections, { ...seat, accounts, state, bus, applied: logEvent, accountsReread$ }, options);
+    subscription = chat$.subscribe((out) => fanout.deliver(out));
+  };
+
+  /** Saves the grants bound at start; one that cannot be saved holds for this run, and is bound again at the next. */
+  const keepBindings = async (kept: Store, changes: readonly SavedModerationEvent[]) => {
+    for (const change of changes) {
+      await kept.change(change).catch((err: unknown) => report({ kind: 'error', error: err instanceof Error ? err : new Error(String(err)) }));
+    }
   };
 
   const openStore = (): Store => {
@@ -339,7 +344,9 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       await kept.close(); // a Redis store would go on trying to connect
       throw err;
     });
-    state.apply(moderationLoaded(data));
+    const moderation = boundGrants(data);
+    state.apply(moderationLoaded(moderation));
+    await keepBindings(kept, grantBindings(data, moderation, Date.now()));
     const limits = guessLimits(options.freePasswordChecks, options.maxPasswordWaitMs, options.loginTimeoutMs);
     accounts = registry(kept, data, { limits, checksAtOnce: options.passwordChecksAtOnce, report: (change) => report({ kind: 'account', change }) });
     const stats = () => statsText(figures()).trimEnd().split('\n');

@@ -118,7 +118,7 @@ describeWithRedis('a cluster\'s data in Redis', () => {
     await withPassword(b, 'ann'); // meanwhile, from the owner's address, on the other node
   });
 
-  it('refuses a name and an address banned on one node at every node, one started later too, and shows the motd set on one everywhere', async () => {
+  it('refuses a name and a login from an address banned on one node at every node, one started later too, and shows the motd set on one everywhere', async () => {
     const prefix = uniquePrefix();
     const [a, b] = [await node(prefix), await node(prefix)];
     const watcher = await a.join('eve');
@@ -135,12 +135,18 @@ describeWithRedis('a cluster\'s data in Redis', () => {
     await op.until('*** bob was banned by ann: spam\n');
     op.say('/motd one chat, one motd');
     await op.until('*** message of the day set\n');
-    expect(await (await fromOtherAddress(b)).rest()).toBe('*** you are banned\n');
+    const refusedAtLogin = async (harness: Harness) => {
+      const again = await fromOtherAddress(harness);
+      await again.until('username: ');
+      again.say('someone-else');
+      expect(await again.rest()).toBe('*** you are banned\n');
+    };
+    await refusedAtLogin(b);
     const byName = await b.visit();
     byName.say('bob');
     expect(await byName.rest()).toBe('*** you are banned\n');
     const later = await node(prefix);
-    expect(await (await fromOtherAddress(later)).rest()).toBe('*** you are banned\n');
+    await refusedAtLogin(later);
     const cat = await later.visit();
     cat.say('cat');
     expect(await cat.until('*** cat just joined the chatroom\n')).toContain('Welcome, cat\n*** MOTD: one chat, one motd\n');

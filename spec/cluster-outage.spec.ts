@@ -95,7 +95,7 @@ describeWithRedis('a cluster of chatd nodes through a Redis outage', () => {
     await bob.until('*** 4 in #main: ');
   }, 30_000);
 
-  it('bans the address of a user who came back from an outage with their server\'s roster, puts them out, and refuses the address at every node', async () => {
+  it('bans the address of a user who came back from an outage with their server\'s roster, puts them out, and refuses a login from the address at every node', async () => {
     const prefix = uniquePrefix();
     const [a, b] = [await node(prefix, OPS), await node(prefix, OPS)];
     const eve = await a.join('eve');
@@ -114,8 +114,12 @@ describeWithRedis('a cluster of chatd nodes through a Redis outage', () => {
     ann.say('/ban bob spam');
     await ann.until(`*** bob (${OTHER_ADDRESS}) is banned for good by ann: spam\n`);
     expect(await bob.rest()).toMatch(/\*\*\* you are banned\n$/);
-    expect(await (await fromOtherAddress(b)).rest()).toBe('*** you are banned\n');
-    expect(await (await fromOtherAddress(a)).rest()).toBe('*** you are banned\n');
+    for (const harness of [a, b]) {
+      const again = await fromOtherAddress(harness);
+      await again.until('username: ');
+      again.say('someone-else');
+      expect(await again.rest()).toBe('*** you are banned\n');
+    }
   }, 30_000);
 
   it('keeps an operator who gave their password during the outage an operator once Redis is back', async () => {
@@ -177,6 +181,69 @@ describeWithRedis('a cluster of chatd nodes through a Redis outage', () => {
     await catOnB.until('Password: ');
     catOnB.say(SECRET);
     await catOnB.until(YOU_ARE_AN_OPERATOR);
+  }, 30_000);
+
+  /** Node a cut off from Redis (dan on it), node b on it (bea on it), each told. */
+  const partitioned = async (options = {}) => {
+    const link = await cluster.proxy();
+    const prefix = uniquePrefix();
+    const [a, b] = [await node(prefix, { ...options, redis: link.url }), await node(prefix, options)];
+    const dan = await a.join('dan');
+    const bea = await b.join('bea');
+    await dan.until('*** bea just joined the chatroom\n');
+    link.cut();
+    await dan.until(BUS_DOWN);
+    return { link, a, b, dan, bea };
+  };
+
+  it('renames, once the partition heals, a stranger who took on a cut-off node a name registered meanwhile, on every node', async () => {
+    const { link, a, b, dan, bea } = await partitioned();
+    const erin = await register(b, 'erin');
+    const stranger = await a.join('erin'); // a cannot know erin is registered
+    link.mend();
+    await dan.until(BUS_UP);
+    await stranger.until('*** erin is registered and its owner logged in with its password; you are now erin_2\n');
+    stranger.say('who am i');
+    expect(await bea.until('[erin_2] who am i\n')).not.toContain('[erin] who am i');
+    erin.say('the real one');
+    await dan.until('[erin] the real one\n');
+  }, 30_000);
+
+  it('renames such a stranger once the healed node knows the name is registered, with its owner gone', async () => {
+    const { link, a, b, dan, bea } = await partitioned();
+    const erin = await register(b, 'erin');
+    erin.say('/quit');
+    await bea.until('*** erin has disconnected\n');
+    const stranger = await a.join('erin');
+    link.mend();
+    await dan.until(BUS_UP);
+    await stranger.until('*** erin is registered and its owner logged in with its password; you are now erin_2\n');
+    await bea.until('*** erin is now known as erin_2\n');
+  }, 30_000);
+
+  it('leaves a registered name with its owner when a stranger took it first on the cut-off node', async () => {
+    const { link, a, b, dan } = await partitioned();
+    const stranger = await a.join('carol');
+    await clockPassed(Date.now());
+    const carol = await register(b, 'carol'); // later by the clock, but with the password
+    link.mend();
+    await dan.until(BUS_UP);
+    await stranger.until('you are now carol_2\n');
+    carol.say('still carol');
+    await dan.until('[carol] still carol\n');
+    expect(await carol.until('[carol] still carol\n')).not.toContain('you are now');
+  }, 30_000);
+
+  it('puts out, once the partition heals, a user who took on the cut-off node a name banned meanwhile', async () => {
+    const { link, a, b, dan, bea } = await partitioned(OPS);
+    const ann = await register(b, 'ann', YOU_ARE_AN_OPERATOR);
+    ann.say('/ban nat');
+    await ann.until('*** nat is banned for good by ann\n');
+    const nat = await a.join('nat'); // a cannot know of the ban
+    link.mend();
+    await dan.until(BUS_UP);
+    expect(await nat.rest()).toMatch(/\*\*\* you are banned\n$/);
+    await bea.until('*** nat has disconnected\n');
   }, 30_000);
 
   /** Ann on a node on Redis, bob on a node whose way to Redis a spec can freeze. */

@@ -36,6 +36,34 @@ describeWithRedis('a cluster of chatd nodes on one Redis', () => {
     await bob.until('*** anna just joined #side\n');
   });
 
+  it('lets the owner of a registered name take it over from a connection of theirs on another node, the rooms seeing nothing', async () => {
+    const prefix = uniquePrefix();
+    const { a, b, ann, bob } = await cluster.annAndBob(prefix);
+    ann.say('/register correct-horse');
+    await ann.until('logging in with it will ask for your password\n');
+    ann.say('/join #games');
+    await bob.until('*** ann moved to #games\n');
+    bob.say('/join #games');
+    await ann.until('*** bob just joined #games\n');
+    await bob.until('*** bob just joined #games\n');
+    const back = await b.visit();
+    back.say('ann');
+    await back.until('Password: ');
+    back.say('correct-horse');
+    await back.until('Welcome, ann\n*** your other connection was closed; you go on in #games\n');
+    expect(await ann.rest()).toContain('*** you logged in elsewhere\n');
+    back.say('on b now');
+    expect(await bob.until('[ann] on b now\n')).toBe('[ann] on b now\n');
+    const watcher = await a.join('cat');
+    watcher.say('/who');
+    expect(await watcher.until('in #main')).toBe('*** 1 in #main');
+    watcher.say('/whois ann');
+    await watcher.until('*** ann: in #games');
+    await a.stop(); // the node of the old connection goes: ann, on b, stays
+    bob.say('/who');
+    expect(await bob.until('\n')).toBe('*** 2 in #games: bob, ann\n');
+  });
+
   it('gives every receiver on three nodes the same order, each sender in its own', async () => {
     const prefix = uniquePrefix();
     const harnesses = [await node(prefix), await node(prefix), await node(prefix)];

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,6 +132,74 @@ describe('operators', () => {
   });
 });
 
+describe('an /op grant', () => {
+  it("belongs to the account it was given to: it ends with /unregister and never passes to the name's next owner", async () => {
+    const ann = await operator();
+    await register('bob');
+    const bob = await withPassword('bob');
+    ann.say('/op bob');
+    await bob.until('*** ann made you an operator\n');
+    bob.say(`/unregister ${SECRET}`);
+    await bob.until('*** bob is no longer registered\n');
+    bob.say('/bans');
+    expect(await bob.until('\n')).toBe('*** nobody is banned\n'); // an operator until he leaves, as README says
+    bob.say('/quit');
+    await bob.rest();
+    await register('bob'); // someone else takes the name and registers it
+    const stranger = await withPassword('bob');
+    stranger.say('/bans');
+    expect(await stranger.until('\n')).toBe('*** only operators may use /bans\n');
+    await restart();
+    const strangerAgain = await withPassword('bob');
+    strangerAgain.say('/bans');
+    expect(await strangerAgain.until('\n')).toBe('*** only operators may use /bans\n');
+  });
+
+  it('binds a grant kept before grants named accounts to the account registered under its name at start', async () => {
+    const ann = await operator();
+    await register('bob');
+    const bob = await withPassword('bob');
+    ann.say('/op bob');
+    await bob.until('*** ann made you an operator\n');
+    await harness.stop();
+    const file = join(dataDir, DATA_FILE_NAME);
+    const { opAccounts, ...older } = JSON.parse(await readFile(file, 'utf8')); // as the version before wrote it
+    expect(opAccounts).toEqual({ bob: expect.any(String) });
+    for (const record of Object.values<Record<string, unknown>>(older.accounts)) delete record['id'];
+    await writeFile(file, JSON.stringify(older));
+    harness = await start();
+    const bobAgain = await withPassword('bob');
+    expect(await bobAgain.until('\n')).toBe('*** you are an operator\n');
+    bobAgain.say(`/unregister ${SECRET}`);
+    await bobAgain.until('*** bob is no longer registered\n');
+    bobAgain.say('/quit');
+    await bobAgain.rest();
+    await register('bob');
+    const stranger = await withPassword('bob');
+    stranger.say('/bans');
+    expect(await stranger.until('\n')).toBe('*** only operators may use /bans\n');
+    await restart(); // the binding was kept: this start does not bind the grant to the stranger's account
+    const strangerAgain = await withPassword('bob');
+    strangerAgain.say('/bans');
+    expect(await strangerAgain.until('\n')).toBe('*** only operators may use /bans\n');
+  });
+
+  it('holds through a password change and a restart', async () => {
+    const ann = await operator();
+    await register('bob');
+    const bob = await withPassword('bob');
+    ann.say('/op bob');
+    await bob.until('*** ann made you an operator\n');
+    bob.say(`/password ${SECRET} ${SECRET}-2`);
+    await bob.until('*** password changed\n');
+    bob.say(`/password ${SECRET}-2 ${SECRET}`);
+    await bob.until('*** password changed\n');
+    await restart();
+    const bobAgain = await withPassword('bob');
+    expect(await bobAgain.until('\n')).toBe('*** you are an operator\n');
+  });
+});
+
 describe('/kick', () => {
   it('disconnects the user, tells their room why, and counts it as a kick', async () => {
     const ann = await operator();
@@ -209,7 +277,17 @@ describe('/ban', () => {
     expect(await annAgain.until('by ann\n')).toContain('*** dave is banned for good by ann\n');
   });
 
-  it('refuses the address of a banned user at connect until the ban expires', async () => {
+  it('holds a banned name against /nick too', async () => {
+    const ann = await operator();
+    ann.say('/ban dave');
+    await ann.until('*** dave is banned for good by ann\n');
+    const bob = await harness.join('bob');
+    bob.say('/nick Dave');
+    bob.say('/who');
+    expect(await bob.until('in #main')).toBe('*** username Dave is banned\n*** 2 in #main');
+  });
+
+  it('refuses every login from the address of a banned user until the ban expires', async () => {
     const ann = await operator();
     const bob = await fromOtherAddress();
     await bob.until('username: ');
@@ -220,13 +298,42 @@ describe('/ban', () => {
     expect(lastLine(await ann.until('by ann: flooding\n'))).toMatch(/^\*\*\* bob \(127\.0\.0\.2\) is banned until \S+ by ann: flooding\n$/);
     expect(await bob.rest()).toBe('*** you are banned\n');
     const refused = await fromOtherAddress();
+    await refused.until('username: ');
+    refused.say('someone-else');
     expect(await refused.rest()).toBe('*** you are banned\n');
-    expect(events).toContainEqual({ kind: 'banned', from: expect.stringMatching(/^127\.0\.0\.2:\d+$/) });
     await delay(1000 - (Date.now() - bannedAt) + 50); // the ban's own term: no socket event marks it
     const welcome = await fromOtherAddress();
     await welcome.until('username: ');
     welcome.say('bob');
     await welcome.until('*** bob just joined the chatroom\n');
+  });
+
+  it("lets an operator in from a banned address with their password: another operator's ban cannot lock them out", async () => {
+    const ann = await operator();
+    await register('bob');
+    const bob = await withPassword('bob');
+    ann.say('/op bob');
+    await bob.until('*** ann made you an operator\n');
+    bob.say('/quit');
+    await bob.rest();
+    const nat = await fromOtherAddress();
+    await nat.until('username: ');
+    nat.say('nat');
+    await nat.until('*** nat just joined the chatroom\n');
+    ann.say('/ban nat');
+    expect(lastLine(await ann.until('for good by ann\n'))).toBe('*** nat (127.0.0.2) is banned for good by ann\n');
+    const bobBehindNat = await fromOtherAddress();
+    await bobBehindNat.until('username: ');
+    bobBehindNat.say('bob');
+    await bobBehindNat.until('Password: ');
+    bobBehindNat.say(SECRET);
+    expect(await bobBehindNat.until('*** you are an operator\n')).toBe('Welcome, bob\n*** bob just joined the chatroom\n*** you are an operator\n');
+    const cat = await fromOtherAddress();
+    await cat.until('username: ');
+    cat.say('ann'); // an operator's name, but the wrong password
+    await cat.until('Password: ');
+    cat.say('not-the-one');
+    expect(await cat.until('Password: ')).toBe('*** wrong password\nPassword: ');
   });
 
   it('lifts an address ban with /unban ADDRESS', async () => {
@@ -239,7 +346,10 @@ describe('/ban', () => {
     await bob.rest();
     ann.say(`/unban ${OTHER_ADDRESS}`);
     expect(await ann.until(`${OTHER_ADDRESS} is no longer banned\n`)).toContain(`*** ${OTHER_ADDRESS} is no longer banned\n`);
-    await (await fromOtherAddress()).until('username: ');
+    const cat = await fromOtherAddress();
+    await cat.until('username: ');
+    cat.say('cat');
+    await cat.until('*** cat just joined the chatroom\n');
   });
 });
 
@@ -319,8 +429,8 @@ describe('/stats', () => {
     ann.say('/stats');
     const figures = await ann.until('*** rooms: 1\n');
     expect(figures).toMatch(/^(?:\*\*\* bob just joined the chatroom\n)?\*\*\* up for \d+s\n/);
-    expect(figures).toContain('*** connections: 2 logged in, 0 before login, 0 in TLS handshake; 3 accepted, 0 refused (full), 0 refused (banned), 0 refused (per address), 0 refused (connect rate)\n');
-    expect(figures).toContain('*** disconnects: 0 eof, 0 error, 0 login timeout, 0 login limit, 0 wrong password, 0 send queue, 1 quit, 0 kick, 0 banned, 0 shutdown\n');
+    expect(figures).toContain('*** connections: 2 logged in, 0 before login, 0 in TLS handshake; 3 accepted, 0 refused (full), 0 refused (per address), 0 refused (connect rate)\n');
+    expect(figures).toContain('*** disconnects: 0 eof, 0 error, 0 login timeout, 0 login limit, 0 wrong password, 0 send queue, 1 quit, 0 kick, 0 banned, 0 replaced, 0 shutdown\n');
     expect(figures).toMatch(/\*\*\* lines: \d+ received, \d+ delivered; dropped 0 over long, 0 flooding\n/);
   });
 });

@@ -253,3 +253,46 @@ describe('registered names with --require-tls-for-passwords', () => {
     await again.until('*** ann just joined the chatroom\n');
   });
 });
+
+describe('a registered name held by an open connection', () => {
+  it('is taken over by a login with its password: the old connection is told and closed, the room sees no leave or join', async () => {
+    const ann = await registered('ann');
+    ann.say('/join #games');
+    await ann.until('*** ann just joined #games\n');
+    ann.say('/away phone asleep');
+    await ann.until('*** you are away: phone asleep\n');
+    const bob = await harness.join('bob');
+    bob.say('/join #games');
+    await bob.until('*** bob just joined #games\n');
+    const back = await askedForPassword('ANN');
+    back.say(SECRET);
+    expect(await back.until('phone asleep\n')).toBe(
+      'Welcome, ann\n*** your other connection was closed; you go on in #games\n*** you are away: phone asleep\n',
+    );
+    expect(await ann.rest()).toContain('*** you logged in elsewhere\n');
+    back.say('still me');
+    bob.say('/who');
+    expect(await bob.until('(away: phone asleep)\n')).toBe('[ann] still me\n*** 2 in #games: bob, ann (away: phone asleep)\n');
+    expect(events).toContainEqual({ kind: 'disconnect', id: expect.any(String), reason: 'replaced', error: undefined });
+  });
+
+  it('asks three times at most, and a wrong password leaves the open connection alone', async () => {
+    const ann = await registered('ann');
+    const stranger = await askedForPassword('ann');
+    for (let tries = 1; tries < MAX_PASSWORD_TRIES; tries++) {
+      stranger.say('not-the-one');
+      await stranger.until('*** wrong password\nPassword: ');
+    }
+    stranger.say('not-the-one');
+    expect(await stranger.rest()).toBe('*** wrong password\n');
+    ann.say('/who');
+    expect(await ann.until('in #main')).toBe('*** 1 in #main');
+  });
+
+  it('is never taken over when unregistered: nothing proves who is who', async () => {
+    await harness.join('bob');
+    const other = await harness.visit();
+    other.say('bob');
+    expect(await other.until('username: ')).toBe('*** username bob is taken\nPlease enter your username: ');
+  });
+});

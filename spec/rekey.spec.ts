@@ -47,8 +47,10 @@ async function expectMoved(harness: Harness): Promise<void> {
   const displaced = await logIn(harness, 'aIice', 'aiice-password', text.nameDisplaced('aIice') + text.PROMPT);
   const owner = await logIn(harness, 'ALICE', 'alice-password', text.joined('ALICE'));
   await owner.until(text.YOU_ARE_AN_OPERATOR); // the /op moved with the key
-  displaced.say('aIice'); // now taken, by look, by the one online
-  expect(await displaced.until(text.PROMPT)).toBe(text.nameRefused('username ALICE is taken') + text.PROMPT);
+  displaced.say('aIice'); // now held, by look, by the one online: only alice's password takes it over
+  await displaced.until(text.PASSWORD_PROMPT);
+  displaced.say('aiice-password');
+  expect(await displaced.until(text.PROMPT)).toBe(text.nameDisplaced('aIice') + text.PROMPT);
   const banned = await harness.visit();
   banned.say('bob');
   expect(await banned.until(text.YOU_ARE_BANNED)).toBe(text.YOU_ARE_BANNED);
@@ -98,12 +100,17 @@ describe('name keys kept by an older chatd, in the data file', () => {
   it('take aIice, a capital I for the l, as alice: online, and registered', async () => {
     const owner = await logIn(harness, 'alice', 'alice-password', text.joined('alice'));
     const impostor = await harness.visit();
-    impostor.say('aIice');
-    expect(await impostor.until(text.PROMPT)).toBe(text.nameRefused('username alice is taken') + text.PROMPT);
+    impostor.say('aIice'); // held, and registered: only its password would take it over
+    await impostor.until(text.PASSWORD_PROMPT);
+    impostor.say('not-hers-at-all');
+    expect(await impostor.until(text.PASSWORD_PROMPT)).toBe(text.WRONG_PASSWORD + text.PASSWORD_PROMPT);
+    owner.say('/who');
+    expect(await owner.until('in #main')).toMatch(/\*\*\* 1 in #main$/);
     owner.say('/quit');
     await owner.rest();
-    impostor.say('aIice');
-    await impostor.until(text.PASSWORD_PROMPT);
+    const later = await harness.visit();
+    later.say('aIice');
+    await later.until(text.PASSWORD_PROMPT);
   });
 });
 

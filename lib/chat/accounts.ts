@@ -34,6 +34,8 @@ export type Verdict = 'right' | 'wrong' | 'failed' | 'unchecked' | 'displaced';
  */
 export interface Accounts {
   registered(name: string): boolean;
+  /** The id of the account registered as `name` now (see AccountRecord.id), or undefined when none is. */
+  accountOf(name: string): string | undefined;
   verify(name: string, password: string, from: string): Observable<Verdict>;
   change(request: AccountRequest, from: string): Observable<AccountOutcome>;
 }
@@ -41,6 +43,7 @@ export interface Accounts {
 /** No name is registered, and none can be. */
 export const NO_ACCOUNTS: Accounts = {
   registered: () => false,
+  accountOf: () => undefined,
   verify: () => of('wrong'),
   change: () => of('failed'),
 };

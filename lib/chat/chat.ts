@@ -1,10 +1,11 @@
-import { asyncScheduler, defer, finalize, merge, mergeMap, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, defer, EMPTY, finalize, merge, mergeMap, type Observable, type SchedulerLike } from 'rxjs';
+import { NO_ACCOUNTS } from './accounts';
 import { decide } from './decide';
 import { type ChatEvent, isOwnChange, nodeOf, type RosterUser, type UserId } from './events';
 import type { Connection, Outgoing } from './outgoing';
 import { render, renderForOwnNode, renderUnapplied } from './render';
 import { nameKey } from './names';
-import { expand } from './roster';
+import { expand, freeVariant } from './roster';
 import { type Landing, type Seat, type SessionOptions, sessions, type Waiter, type Waits } from './session';
 import { BUS_UP } from './texts';
 import { utf8Bytes } from './utf8';
@@ -41,6 +42,7 @@ export function chat(
     // not hold some, and their own events may be lost with Redis.
     const served = new Set<UserId>();
     const locals = new Map<UserId, RosterUser>();
+    const giving = new Set<UserId>(); // this node's users asked to give a name up to its owner, until it is done
     const take = (event: ChatEvent): Outgoing[] => {
       const shown = happen(event);
       return replaying ? [] : shown;
@@ -74,11 +76,25 @@ export function chat(
         locals.set(id, from === undefined ? { id, nick, room, connectedAt } : { id, nick, room, connectedAt, from });
         return;
       }
+      if (event.type === 'resumed') return followTakeover(event);
       const local = 'user' in event ? locals.get(event.user) : undefined;
       if (local === undefined) return;
+      if (event.type === 'renamed') giving.delete(local.id);
       if (event.type === 'renamed' || event.type === 'returned') locals.set(local.id, { ...local, nick: event.nick });
       else if (event.type === 'moved') locals.set(local.id, { ...local, room: event.room });
-      else if (event.type === 'identified') locals.set(local.id, { ...local, identified: nameKey(event.nick) });
+      else if (event.type === 'identified') {
+        const { account, ...rest } = { ...local, identified: nameKey(event.nick), account: event.account };
+        locals.set(local.id, account === undefined ? rest : { ...rest, account });
+      }
+    };
+    // The user goes on under the new connection's id: on this node's roster if it is this node's.
+    const followTakeover = ({ user, replaced }: Extract<ChatEvent, { type: 'resumed' }>) => {
+      locals.delete(replaced);
+      const now = state.user(user);
+      if (now === undefined || !served.has(user)) return;
+      const account = state.accountOf(user);
+      const listed: RosterUser = { id: user, nick: now.nick, room: now.room, connectedAt: now.connectedAt, from: now.from };
+      locals.set(user, state.isIdentified(user) ? { ...listed, identified: nameKey(now.nick), ...(account === undefined ? {} : { account }) } : listed);
     };
     const land = (user: UserId, landing: Landing, bytes: number) => {
       const waiter = waits.get(user);
@@ -109,12 +125,15 @@ export function chat(
     // This node's users saw its joins and departures happen: its own roster shows them only the
     // names it changed, and, the first time after an outage, that the chat is one again.
     const ownRoster = (event: Extract<ChatEvent, { type: 'roster' }>): Outgoing[] => {
-      const back = rejoining && !replaying ? rejoined(event) : [];
-      return [...back, ...expand(event, state).flatMap((each) => {
+      const isRejoin = rejoining && !replaying;
+      const back = isRejoin ? rejoined(event) : [];
+      const shown = [...back, ...expand(event, state).flatMap((each) => {
         if (!state.apply(each).applied) return [];
         took(each);
         return renderForOwnNode(each, state);
       })];
+      if (isRejoin) giveNamesToOwners(); // once its users are back in the state
+      return shown;
     };
     // Told once they are back in the state: what they type from then on reaches the cluster.
     const rejoined = (event: Extract<ChatEvent, { type: 'roster' }>): Outgoing[] => {
@@ -123,8 +142,24 @@ export function chat(
       const rooms = new Set(event.users.map((user) => user.room));
       return [...rooms].map((room) => ({ kind: 'broadcast', room, text: BUS_UP, hiddenFrom: [] }));
     };
+    // After an outage, a user of this node may hold a name registered elsewhere meanwhile, which
+    // this node could not know, without its password: the name is its owner's, so they give it
+    // up for a free variant, and are told. Looked at once the cluster is one again and whenever
+    // the registered names were read again whole; a rename on its way is not asked twice.
+    const giveNamesToOwners = () => {
+      if (state.cutOff || rejoining) return;
+      const accounts = seat.accounts ?? NO_ACCOUNTS;
+      for (const id of locals.keys()) {
+        const user = state.user(id);
+        if (user === undefined || giving.has(id) || state.isIdentified(id) || !accounts.registered(user.nick)) continue;
+        giving.add(id);
+        const nick = freeVariant(state, user.nick);
+        bus.publish({ type: 'renamed', user: id, from: user.nick, nick, room: user.room, at: scheduler.now(), displaced: true, owner: true });
+      }
+    };
     const leave = (user: UserId) => {
       served.delete(user);
+      giving.delete(user);
       if (waits.has(user)) {
         waits.set(user, departure(user)); // its user's own change is on its way: its room and name are the change's
         return;
@@ -144,7 +179,8 @@ export function chat(
       if (node !== undefined) served.add(id);
       return open(connection).pipe(finalize(() => leave(id)));
     };
-    return merge(bus.events$.pipe(mergeMap(take)), connections$.pipe(mergeMap(serve))); // the state applies before any session reads it
+    const namesRead$ = (seat.accountsReread$ ?? EMPTY).pipe(mergeMap(() => { giveNamesToOwners(); return EMPTY; }));
+    return merge(bus.events$.pipe(mergeMap(take)), connections$.pipe(mergeMap(serve)), namesRead$); // the state applies before any session reads it
   });
 }
 

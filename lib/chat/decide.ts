@@ -3,9 +3,10 @@ import { COMMANDS, firstWord, readLine, usageOf, type CommandName } from './comm
 import { answer, type Context, type Decision, length, noSuchUser, NOTHING, publish, say, tooLong, usage } from './decision';
 import { duration } from './durations';
 import { listing, MAX_LISTED_NAMES, MAX_LISTED_ROOMS } from './listing';
-import { MAIN_ROOM, type UserId } from './events';
+import { type ChatEvent, MAIN_ROOM, type UserId } from './events';
 import { MODERATION_HANDLERS, motd } from './moderate';
 import { nameProblem } from './names';
+import { freeVariant } from './roster';
 import { roomName } from './rooms';
 import { type ChatState, MAX_ROOMS, type RoomSummary, type User } from './state';
 import * as text from './texts';
@@ -17,7 +18,17 @@ export const MAX_AWAY_LENGTH = 200;
 
 /** What a user asks of the chat. Lines are cleaned, not blank, and paced before they get here. */
 export type Intent =
-  | { readonly type: 'login'; readonly user: UserId; readonly name: string; readonly at: number; readonly from?: string }
+  | {
+      readonly type: 'login';
+      readonly user: UserId;
+      readonly name: string;
+      readonly at: number;
+      readonly from?: string;
+      /** The name is registered now: it needs its password. */
+      readonly registered?: boolean;
+      /** The id of the account whose password this connection gave for `name`: absent until it did. */
+      readonly account?: string;
+    }
   | { readonly type: 'line'; readonly user: UserId; readonly text: string; readonly at: number }
   | { readonly type: 'leave'; readonly user: UserId; readonly at: number };
 
@@ -51,14 +62,57 @@ function nameRefusal(state: ChatState, name: string, me?: UserId): string | unde
   return holder !== undefined && holder.id !== me ? `username ${holder.nick} is taken` : nameProblem(name);
 }
 
-/** A banned name (or lookalike) is told so and closed, before it could be asked a password. */
-function logIn(state: ChatState, { user, name, at, from }: Extract<Intent, { readonly type: 'login' }>): Decision {
+type Login = Extract<Intent, { readonly type: 'login' }>;
+
+const BANNED: Decision = { ...answer(text.YOU_ARE_BANNED), banned: true };
+
+/**
+ * A banned name (or lookalike) is told so and closed, before it could be asked a password. A
+ * registered name is asked its password first, held by an open connection or not: whoever gives
+ * it takes the name over from a connection that gave it too (the same owner, back on a new
+ * connection), or from one that holds it without it, or with an account's since unregistered
+ * (renamed, and told). An unregistered name that someone holds is taken: nothing proves who is who.
+ */
+function logIn(state: ChatState, login: Login): Decision {
+  const { name, at, registered = false, account } = login;
   const nick = name.trim();
-  const refusal = nameRefusal(state, nick);
+  const holder = state.userNamed(nick);
+  const refusal = holder === undefined || !registered ? nameRefusal(state, nick) : nameProblem(nick); // held and registered: its owner may take it
   if (refusal !== undefined) return answer(text.nameRefused(refusal), text.PROMPT);
-  if (state.moderation.banOfName(nick, at) !== undefined) return { ...answer(text.YOU_ARE_BANNED), banned: true };
-  return publish({ type: 'joined', user, nick, room: MAIN_ROOM, at, ...(from === undefined ? {} : { from }) });
+  if (state.moderation.banOfName(nick, at) !== undefined) return BANNED;
+  if (addressBarred(state, login, nick)) return BANNED;
+  if (registered && account === undefined) return { ...NOTHING, password: nick };
+  if (holder === undefined) return publish(joined(login, nick));
+  return isSameOwner(state, holder, account) ? publish(resumed(login, holder)) : publish(displaced(state, holder, at), joined(login, nick));
 }
+
+/** True when `holder` gave the password of the account `account` is (or, from an older node, of the name). */
+function isSameOwner(state: ChatState, holder: User, account: string | undefined): boolean {
+  if (!state.isIdentified(holder.id)) return false;
+  const held = state.accountOf(holder.id);
+  return held === undefined || held === account;
+}
+
+/**
+ * An address ban refuses every login from the address but an operator's, who may give their
+ * password: an operator who shares an address with someone banned (one NAT) is not locked out.
+ */
+function addressBarred(state: ChatState, { from = '', at, registered = false, account }: Login, nick: string): boolean {
+  if (state.moderation.banOfAddress(from, at) === undefined) return false;
+  if (!registered || !state.moderation.isOpName(nick)) return true;
+  return account !== undefined && !state.moderation.isOpAccount(nick, account);
+}
+
+const joined = ({ user, at, from }: Login, nick: string): ChatEvent =>
+  ({ type: 'joined', user, nick, room: MAIN_ROOM, at, ...(from === undefined ? {} : { from }) });
+
+/** The owner of a registered name, back on a new connection, goes on where the old one was. */
+const resumed = ({ user, at, from }: Login, holder: User): ChatEvent =>
+  ({ type: 'resumed', user, replaced: holder.id, nick: holder.nick, at, ...(from === undefined ? {} : { from }) });
+
+/** Whoever holds a registered name without its password gives it up to its owner, for a free variant. */
+const displaced = (state: ChatState, holder: User, at: number): ChatEvent =>
+  ({ type: 'renamed', user: holder.id, from: holder.nick, nick: freeVariant(state, holder.nick), room: holder.room, at, displaced: true, owner: true });
 
 const COMMAND_HANDLERS: Record<CommandName, (context: Context) => Decision> = {
   help: () => answer(...COMMANDS.map((command) => text.reply(`${usageOf(command.name).padEnd(20)} ${command.help}`))),
@@ -72,6 +126,7 @@ const COMMAND_HANDLERS: Record<CommandName, (context: Context) => Decision> = {
     if (args === me.nick) return say(`you are already ${me.nick}`);
     const refusal = nameRefusal(state, args, me.id);
     if (refusal !== undefined) return say(refusal);
+    if (state.moderation.banOfName(args, at) !== undefined) return answer(text.nameBanned(args)); // a ban holds however the name is taken
     return publish({ type: 'renamed', user: me.id, from: me.nick, nick: args, room: me.room, at });
   },
   me: ({ me, args, at }) =>

@@ -16,6 +16,8 @@ export interface Decision {
   readonly account?: AccountRequest;
   /** The name is banned: the connection closes once the replies are written. */
   readonly banned?: true;
+  /** The name to ask this connection's password for, before it may log in with it. */
+  readonly password?: string;
   /** An operator asked for the server's figures, which only the edge knows. */
   readonly stats?: true;
 }

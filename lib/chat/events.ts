@@ -41,8 +41,22 @@ export type ChatEvent =
       readonly nick: string;
       readonly room: string;
       readonly at: number;
-      /** The chat renamed them: an earlier login on another node took the name during an outage. */
+      /** The chat renamed them: an earlier login on another node took the name during an outage, or its owner (`owner`). */
       readonly displaced?: true;
+      /** They held a registered name without its password, and its owner logged in with it. */
+      readonly owner?: true;
+    }
+  | {
+      // The owner of a registered name logged in with its password on a new connection (`user`)
+      // while another connection held it (`replaced`): the new one goes on as that user, in their
+      // room, away or not, ignoring whom they ignored; the old one is told and closed.
+      readonly type: 'resumed';
+      readonly user: UserId;
+      readonly replaced: UserId;
+      readonly nick: string;
+      readonly at: number;
+      /** The new connection's peer address; absent when not known. */
+      readonly from?: string;
     }
   | { readonly type: 'moved'; readonly user: UserId; readonly nick: string; readonly from: string; readonly room: string; readonly at: number }
   | {
@@ -76,6 +90,10 @@ export type ChatEvent =
       readonly from: string;
       /** The key of the registered name whose password they gave, as the roster gave it. */
       readonly identified?: string;
+      /** The id of that name's account, as the roster gave it. */
+      readonly account?: string;
+      /** `was` is registered, and its owner, who gave its password, holds it. */
+      readonly owner?: true;
       readonly at: number;
     }
   // The bus lost the other nodes: this node's users chat among themselves.
@@ -96,7 +114,7 @@ export type ChatEvent =
  * are never waited for.
  */
 const OWN_CHANGE_TYPES = [
-  'joined', 'moved', 'renamed', 'away', 'back', 'ignored', 'unignored', 'topic',
+  'joined', 'resumed', 'moved', 'renamed', 'away', 'back', 'ignored', 'unignored', 'topic',
   'opped', 'deopped', 'kicked', 'banned', 'unbanned', 'muted', 'unmuted', 'motd',
 ] as const satisfies readonly ChatEvent['type'][];
 
@@ -119,6 +137,8 @@ export interface RosterUser {
   readonly from?: string;
   /** The key of the registered name whose password they gave; absent when they gave none. */
   readonly identified?: string;
+  /** The id of the account whose password they gave; absent when they gave none, or from an older node. */
+  readonly account?: string;
 }
 
 /** The chat's state as plain data, for a snapshot: `ChatState.toJSON` makes it, `ChatState.restore` reads it. */
@@ -140,6 +160,8 @@ export interface UserData {
   readonly from: string;
   /** The key of the registered name whose password the user gave, if any. */
   readonly identified: string | null;
+  /** The id of that name's account; absent from an older node's snapshot. */
+  readonly account?: string | null;
 }
 
 export interface RoomData {
@@ -175,8 +197,10 @@ export interface Ban {
  * `ops` by `/op`), the bans and the message of the day.
  */
 export type ModerationEvent =
-  | { readonly type: 'identified'; readonly user: UserId; readonly nick: string; readonly at: number }
-  | { readonly type: 'opped'; readonly user: UserId; readonly nick: string; readonly name: string; readonly at: number }
+  /** `account`: the id of the account whose password the user gave (absent from an older node). */
+  | { readonly type: 'identified'; readonly user: UserId; readonly nick: string; readonly account?: string; readonly at: number }
+  /** `account`: the id of the account `name`'s holder gave the password of, which the grant goes to. */
+  | { readonly type: 'opped'; readonly user: UserId; readonly nick: string; readonly name: string; readonly account?: string; readonly at: number }
   | { readonly type: 'deopped'; readonly user: UserId; readonly nick: string; readonly name: string; readonly at: number }
   | {
       readonly type: 'kicked';
@@ -197,6 +221,8 @@ export type ModerationEvent =
       readonly type: 'moderation-loaded';
       readonly fixedOps: readonly string[];
       readonly ops: readonly string[];
+      /** Name key -> the account its `/op` was given to; absent or partial for grants saved before ids. */
+      readonly opAccounts?: Readonly<Record<string, string>>;
       readonly bans: readonly Ban[];
       readonly motd: string;
       readonly at: number;
@@ -220,6 +246,7 @@ const WIRE_FIELDS = new Map<string, Record<string, FieldType>>(Object.entries({
   said: { user: S, nick: S, room: S, text: S, at: N },
   acted: { user: S, nick: S, room: S, text: S, at: N },
   renamed: { user: S, from: S, nick: S, room: S, at: N },
+  resumed: { user: S, replaced: S, nick: S, at: N },
   moved: { user: S, nick: S, from: S, room: S, at: N },
   whispered: { user: S, nick: S, to: S, toNick: S, text: S, at: N },
   away: { user: S, reason: S, at: N },
@@ -250,7 +277,9 @@ const ROSTER_USER_FIELDS: Record<string, FieldType> = { id: S, nick: S, room: S,
 // no address known, as before. One of the wrong type is no older node's: the entry is skipped,
 // as for any field of the wrong type. `identified`, a roster's user's password login, is absent
 // when they gave none.
-const OPTIONAL_FIELDS: Record<string, FieldType> = { from: S, identified: S };
+// `account`, the account whose password was given, of an identified, an opped or a roster's user,
+// is absent from an older node's.
+const OPTIONAL_FIELDS: Record<string, FieldType> = { from: S, identified: S, account: S };
 const USER_DATA_FIELDS: Record<string, FieldType> = { id: S, nick: S, room: S, connectedAt: N, activeAt: N, from: S };
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -289,6 +318,7 @@ const isUserData = (value: unknown): boolean =>
   isStringOrNull(value['away']) &&
   isStringOrNull(value['lastWhisperer']) &&
   isStringOrNull(value['identified']) &&
+  (value['account'] === undefined || isStringOrNull(value['account'])) &&
   isArrayOf(value['ignores'], (id) => typeof id === 'string');
 
 const isRoomData = (value: unknown): boolean =>

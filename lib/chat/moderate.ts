@@ -70,7 +70,8 @@ const op: Handler = ({ state, me, args, at }) => {
   if (target === undefined) return noSuchUser(args);
   if (state.isOperator(target.id)) return say(`${target.nick} is already an operator`);
   if (!state.isIdentified(target.id)) return say(`${target.nick} has not logged in with the password of a registered name`);
-  return publish({ type: 'opped', user: me.id, nick: me.nick, name: target.nick, at });
+  const account = state.accountOf(target.id); // the grant is the account's: a later owner of the name does not inherit it
+  return publish({ type: 'opped', user: me.id, nick: me.nick, name: target.nick, at, ...(account === undefined ? {} : { account }) });
 };
 
 const deop: Handler = ({ state, me, args, at }) => {

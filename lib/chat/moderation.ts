@@ -5,18 +5,26 @@ import { nameKey } from './names';
 /** The most bans kept at once; past it `/ban` is refused until some expire or are lifted. */
 export const MAX_BANS = 10_000;
 
-/** What moderation keeps across restarts: the names made operators by `/op`, the bans, the
- * message of the day ('' for none). */
+/** What moderation keeps across restarts: the names made operators by `/op` and, by name key,
+ * the account each grant was given to, the bans, the message of the day ('' for none). */
 export interface ModerationData {
   readonly ops: readonly string[];
+  /** Name key -> the id of the account `/op` was given to; a grant saved before there were ids has none. */
+  readonly opAccounts: Readonly<Record<string, string>>;
   readonly bans: readonly Ban[];
   readonly motd: string;
 }
 
 /** Moderation as the rest of the chat reads it; `now` is in ms, against which bans and mutes expire. */
 export interface ModerationView {
-  /** True when logging in with `name`'s password makes an operator (by configuration or `/op`). */
+  /** True when `name` is an operator's, by configuration or `/op`, whatever its account. */
   isOpName(name: string): boolean;
+  /**
+   * True when logging in with the password of `name`, registered as `account`, makes an operator:
+   * by configuration (a name, which the machine's operator gave), or by an `/op` given to that
+   * account (or, saved before grants named accounts, to the name).
+   */
+  isOpAccount(name: string, account: string | undefined): boolean;
   /** True when `name` is an operator by configuration, which `/deop` cannot change. */
   isFixedOp(name: string): boolean;
   /** The ban of `name` (or a lookalike) in force at `now`, if any. */
@@ -32,6 +40,12 @@ export interface ModerationView {
   saved(now: number): ModerationData;
 }
 
+/** An `/op`: the name as it was opped, and the account it was given to (undefined: saved before grants named one). */
+interface OpGrant {
+  readonly name: string;
+  readonly account: string | undefined;
+}
+
 const inForce = (ban: Ban, now: number): boolean => ban.until === null || ban.until > now;
 
 /**
@@ -40,7 +54,7 @@ const inForce = (ban: Ban, now: number): boolean => ban.until === null || ban.un
  */
 export class Moderation implements ModerationView {
   private readonly fixedOps = new Set<string>();
-  private readonly ops = new Map<string, string>(); // key -> the name as it was opped
+  private readonly ops = new Map<string, OpGrant>(); // key -> the grant
   private readonly banned = new Map<string, Ban>(); // name key -> its ban, the oldest first
   private readonly groups = new Map<string, string>(); // name key -> its ban's address group, for the bans with an address
   private readonly mutes = new Map<string, number>(); // key -> when it ends
@@ -48,7 +62,7 @@ export class Moderation implements ModerationView {
 
   apply(event: Exclude<ModerationEvent, { readonly type: 'identified' | 'kicked' }>): void {
     switch (event.type) {
-      case 'opped': this.ops.set(nameKey(event.name), event.name); break;
+      case 'opped': this.ops.set(nameKey(event.name), { name: event.name, account: event.account }); break;
       case 'deopped': this.ops.delete(nameKey(event.name)); break;
       case 'banned': this.ban(event.ban, event.at); break;
       case 'unbanned': this.unban(event.target); break;
@@ -70,6 +84,13 @@ export class Moderation implements ModerationView {
   isOpName(name: string): boolean {
     const key = nameKey(name);
     return this.fixedOps.has(key) || this.ops.has(key);
+  }
+
+  isOpAccount(name: string, account: string | undefined): boolean {
+    const key = nameKey(name);
+    if (this.fixedOps.has(key)) return true;
+    const grant = this.ops.get(key);
+    return grant !== undefined && (grant.account === undefined || grant.account === account);
   }
 
   isFixedOp(name: string): boolean {
@@ -102,7 +123,9 @@ export class Moderation implements ModerationView {
   }
 
   saved(now: number): ModerationData {
-    return { ops: [...this.ops.values()], bans: this.bans(now), motd: this.message };
+    const opAccounts: Record<string, string> = Object.create(null); // keyed by what users typed
+    for (const [key, { account }] of this.ops) if (account !== undefined) opAccounts[key] = account;
+    return { ops: [...this.ops.values()].map(({ name }) => name), opAccounts, bans: this.bans(now), motd: this.message };
   }
 
   /** A new ban of a name replaces the one before it; expired ones go. */
@@ -136,11 +159,12 @@ export class Moderation implements ModerationView {
     this.mutes.set(key, until);
   }
 
-  private restore({ fixedOps, ops, bans, motd }: Extract<ModerationEvent, { readonly type: 'moderation-loaded' }>): void {
+  private restore({ fixedOps, ops, opAccounts, bans, motd }: Extract<ModerationEvent, { readonly type: 'moderation-loaded' }>): void {
     this.fixedOps.clear();
     for (const name of fixedOps) this.fixedOps.add(nameKey(name));
     this.ops.clear();
-    for (const name of ops) this.ops.set(nameKey(name), name);
+    const accounts = new Map(Object.entries(opAccounts ?? {})); // own entries alone: a key may be any name
+    for (const name of ops) this.ops.set(nameKey(name), { name, account: accounts.get(nameKey(name)) });
     this.banned.clear();
     this.groups.clear();
     for (const ban of bans) this.keep(ban);

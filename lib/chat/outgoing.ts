@@ -28,6 +28,7 @@ export type Outgoing =
 /**
  * Why the chat closes a connection: the peer's input ended (and whatever it was owed is out),
  * the user's `/quit`, no valid username in time, wrong passwords, too many refused usernames or
- * bytes before login, an operator's `/kick`, or a ban (by `/ban`, or of the name given at login).
+ * bytes before login, an operator's `/kick`, a ban (by `/ban`, or of the name given at login), or
+ * its user logging in again on another connection (`replaced`).
  */
-export type CloseReason = 'eof' | 'quit' | 'login_timeout' | 'wrong_password' | 'login_limit' | 'kick' | 'banned';
+export type CloseReason = 'eof' | 'quit' | 'login_timeout' | 'wrong_password' | 'login_limit' | 'kick' | 'banned' | 'replaced';

@@ -61,6 +61,8 @@ export function render(event: ChatEvent, state: ChatState): Outgoing[] {
       return [broadcast(event.room, text.topicSet(event.nick, event.topic))];
     case 'returned':
       return returned(event);
+    case 'resumed':
+      return resumed(event, state);
     case 'bus-down':
       return state.rooms().map(({ room }) => broadcast(room, text.BUS_DOWN));
     case 'restored': // the chat tells its users, who may not be in the restored state yet
@@ -72,6 +74,26 @@ export function render(event: ChatEvent, state: ChatState): Outgoing[] {
     default:
       return moderation(event, state);
   }
+}
+
+/**
+ * The old connection is told and closed; the new one, where the user was, is shown what they
+ * would see on entering their room, with no join line: the room sees nobody leave or come.
+ */
+function resumed(event: Extract<ChatEvent, { type: 'resumed' }>, state: ChatState): Outgoing[] {
+  const user = state.user(event.user);
+  if (user === undefined) return [];
+  const history = state.history(user.room).filter((line) => !state.ignores(user.id, line.user)).map(historyLine);
+  const topic = state.topic(user.room);
+  const seen: Outgoing[] = [
+    send(event.replaced, text.LOGGED_IN_ELSEWHERE),
+    { kind: 'close', to: event.replaced, reason: 'replaced' },
+    send(user.id, welcome(state, user.nick) + text.tookOver(user.room) + history.join('')),
+    { kind: 'enter', to: user.id, room: user.room },
+  ];
+  if (topic !== undefined) seen.push(send(user.id, text.topicIs(user.room, topic)));
+  if (user.away !== undefined) seen.push(send(user.id, text.nowAway(user.away)));
+  return seen;
 }
 
 /** `Welcome, NAME`, then the message of the day if there is one. */
@@ -147,15 +169,20 @@ function whispered(event: Extract<ChatEvent, { type: 'whispered' }>, state: Chat
 function renamed(event: Extract<ChatEvent, { type: 'renamed' }>, state: ChatState): Outgoing[] {
   if (state.user(event.user)?.nick !== event.nick) return []; // not applied: another node's user took the name first
   const seen = [broadcast(event.room, text.renamed(event.from, event.nick))];
-  if (event.displaced === true) seen.push(send(event.user, text.renamedOnReturn(event.from, event.nick)));
+  if (event.owner === true) seen.push(send(event.user, text.nameClaimedByOwner(event.from, event.nick)));
+  else if (event.displaced === true) seen.push(send(event.user, text.renamedOnReturn(event.from, event.nick)));
   return seen;
 }
 
 function returned(event: Extract<ChatEvent, { type: 'returned' }>): Outgoing[] {
   const seen = [broadcast(event.room, text.joined(event.nick, event.room))];
-  if (event.was !== event.nick) seen.push(send(event.user, text.renamedOnReturn(event.was, event.nick)));
+  if (event.was !== event.nick) seen.push(send(event.user, renamedBack(event)));
   return seen;
 }
+
+/** Why a roster's user is back under another name than theirs. */
+const renamedBack = (event: Extract<ChatEvent, { type: 'returned' }>): string =>
+  event.owner === true ? text.nameClaimedByOwner(event.was, event.nick) : text.renamedOnReturn(event.was, event.nick);
 
 /**
  * What an event that did not apply shows: a `/nick` whose name another node's user took first
@@ -169,10 +196,12 @@ export function renderUnapplied(event: ChatEvent, state: ChatState): Outgoing[] 
 
 /**
  * What a user event from a node's own roster shows on that node, whose users saw those joins and
- * departures as they happened: only a name changed to settle a clash with another node's user.
+ * departures as they happened: only a name changed to settle a clash with another node's user,
+ * and a ban that puts out a user whose name was banned meanwhile.
  */
 export function renderForOwnNode(event: ChatEvent, state: ChatState): Outgoing[] {
+  if (event.type === 'banned') return banned(event, state); // a name banned while the nodes were apart: its holder is put out
   if (event.type === 'renamed') return event.displaced === true ? renamed(event, state) : [];
   if (event.type !== 'returned' || event.was === event.nick) return [];
-  return [broadcast(event.room, text.renamed(event.was, event.nick)), send(event.user, text.renamedOnReturn(event.was, event.nick))];
+  return [broadcast(event.room, text.renamed(event.was, event.nick)), send(event.user, renamedBack(event))];
 }

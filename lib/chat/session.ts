@@ -106,6 +106,11 @@ export interface Seat {
   readonly tally?: InputTally;
   readonly accounts?: Accounts;
   readonly waits?: Waits;
+  /**
+   * Emits each time the registered names were read again whole (at start, after an outage), once
+   * `accounts` answers from what was read; the chat's subscription holds the reading. None: never.
+   */
+  readonly accountsReread$?: Observable<unknown>;
   /** The node's figures, for an operator's `/stats`, as lines of text. */
   readonly stats?: () => readonly string[];
   /**
@@ -357,14 +362,16 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     if (aside.pending !== undefined) return; // typed before the password's check answered
     if (aside.awaitingPassword !== undefined) return this.checkPassword(aside.awaitingPassword, input);
     const decision = input === OVERLONG_LINE ? NAME_TOO_LONG : this.loginDecision(input);
-    const joined = decision.events[0];
-    if (joined?.type === 'joined' && this.accounts.registered(joined.nick)) this.askPassword(joined.nick);
+    if (decision.password !== undefined) this.askPassword(decision.password);
     else this.admit(decision);
   }
 
-  private loginDecision(name: string): Decision {
+  /** decide's answer to logging in as `name`, with the id of its account once its password was given. */
+  private loginDecision(name: string, account?: string): Decision {
     const { from } = this.aside();
-    return decide(this.seat.state, { type: 'login', user: this.id, name, at: this.scheduler.now(), ...(from === '' ? {} : { from }) });
+    const registered = this.accounts.registered(name.trim());
+    const login = { type: 'login', user: this.id, name, at: this.scheduler.now(), registered } as const;
+    return decide(this.seat.state, { ...login, ...(from === '' ? {} : { from }), ...(account === undefined ? {} : { account }) });
   }
 
   /**
@@ -372,12 +379,12 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
    * user is in once their join comes back applied; what they type meanwhile waits.
    */
   private admit(decision: Decision): void {
-    const joined = decision.events[0];
-    if (joined?.type !== 'joined') return this.refuse(decision);
+    const login = decision.events.find((event) => event.type === 'joined' || event.type === 'resumed');
+    if (login === undefined) return this.refuse(decision);
     this.carryOut(decision);
     const aside = this.aside();
     if (aside.held === undefined) this.enter();
-    else aside.joining = joined.nick;
+    else aside.joining = login.nick;
   }
 
   private enter(): void {
@@ -400,7 +407,25 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     const nick = aside.joining;
     // Any other change, applied or not (a /nick whose name went elsewhere first), lets them go on.
     if (nick === undefined || landing === 'applied') this.scheduler.schedule(() => this.resume());
+    else if (aside.identified === nameKey(nick)) this.retake(aside, nick);
     else this.askAgain(aside, text.nameRefused(`username ${nick} is taken`));
+  }
+
+  /**
+   * A login with the name's password that did not apply: whoever held the name left, or another
+   * took it, meanwhile. The password holds: decided again, on the state now, it logs them in.
+   */
+  private retake(aside: Occasional, nick: string): void {
+    const held = aside.held ?? [];
+    const ended = aside.heldEnded;
+    aside.held = undefined;
+    aside.heldEnded = false;
+    aside.joining = undefined;
+    this.passwordGiven(nick);
+    const again = this.occasional?.held; // held again: the new login is on its way back
+    if (again === undefined) return;
+    again.unshift(...held);
+    aside.heldEnded ||= ended;
   }
 
   /** The user's login did not apply: what they typed meanwhile goes, and they are asked again. */
@@ -488,10 +513,11 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     this.refuse({ events: [], replies: [why, text.PROMPT], quit: false });
   }
 
-  /** The name may have been taken while its password was checked: then the prompt again. */
+  /** The name may have been taken while its password was checked: then the prompt again, unless
+   * it is registered, when the password takes it over. */
   private passwordGiven(nick: string): void {
     this.aside().awaitingPassword = undefined;
-    const decision = this.loginDecision(nick);
+    const decision = this.loginDecision(nick, this.accounts.accountOf(nick) ?? '');
     this.admit(decision);
     if (decision.events.length > 0) this.identify(nick);
     else if (this.occasional?.timedOut === true) this.timeOut(); // no second deadline to wait for
@@ -500,7 +526,8 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
   /** The user gave `nick`'s password: the chat learns it, and makes them an operator if `nick` is one's. */
   private identify(nick: string): void {
     this.aside().identified = nameKey(nick);
-    this.seat.bus.publish({ type: 'identified', user: this.id, nick, at: this.scheduler.now() });
+    const account = this.accounts.accountOf(nick);
+    this.seat.bus.publish({ type: 'identified', user: this.id, nick, at: this.scheduler.now(), ...(account === undefined ? {} : { account }) });
   }
 
   /** Runs `handle` with the one value of `answer$` (`failed` if it errors), after this session's
@@ -535,7 +562,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
   private carryOut(decision: Decision): number {
     const { replies, events, quit, account, banned, stats } = decision;
     const renamed = events.find((event) => event.type === 'renamed');
-    if (renamed !== undefined && this.accounts.registered(renamed.nick) && nameKey(renamed.nick) !== this.occasional?.identified) {
+    if (renamed !== undefined && renamed.displaced !== true && this.accounts.registered(renamed.nick) && nameKey(renamed.nick) !== this.occasional?.identified) {
       this.send(text.nameRegistered(renamed.nick));
       return 0; // one short line: it costs no more than the line that asked
     }

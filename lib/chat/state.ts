@@ -38,13 +38,13 @@ export function utf8Bytes(text: string): number {
 
 /** A logged-in user as the state holds it. */
 interface UserRecord {
-  readonly id: UserId;
+  id: UserId; // a new connection that takes the user over gives them its id
   nick: string;
   key: string;
   room: string;
-  readonly connectedAt: number;
+  connectedAt: number;
   activeAt: number;
-  readonly from: string; // the peer's address; '' when not known
+  from: string; // the peer's address; '' when not known
   // Made at the user's first /away, /ignore, private message received or password given: one
   // record lives for every user, and most idle ones have none of it.
   extras: UserExtras | undefined;
@@ -56,11 +56,12 @@ interface UserExtras {
   ignores: Set<UserId> | undefined; // made at the first /ignore: most users never ignore anyone
   lastWhisperer: UserId | undefined;
   identified: string | undefined; // the key of the registered name whose password they gave
+  account: string | undefined; // the id of that name's account, which an /op grant names
   kicked: boolean; // kicked or banned, their connection closing: nothing more they type counts
 }
 
 const extrasOf = (user: UserRecord): UserExtras =>
-  (user.extras ??= { away: undefined, ignores: undefined, lastWhisperer: undefined, identified: undefined, kicked: false });
+  (user.extras ??= { away: undefined, ignores: undefined, lastWhisperer: undefined, identified: undefined, account: undefined, kicked: false });
 
 /** What a lookup returns: a copy, taken now, of what the state knows of a user. */
 export interface User {
@@ -172,6 +173,7 @@ export class ChatState {
       lastWhisperer: user.extras?.lastWhisperer ?? null,
       ignores: [...(user.extras?.ignores ?? [])],
       identified: user.extras?.identified ?? null,
+      account: user.extras?.account ?? null,
     }));
     const used = this.useRanks();
     const rooms = [...this.roomRecords].map(([room, record]) =>
@@ -210,6 +212,7 @@ export class ChatState {
     switch (event.type) {
       case 'joined': return this.join(event.user, event.nick, event.room, event.at, event.from ?? '');
       case 'returned': return this.comeBack(event);
+      case 'resumed': return this.resume(event);
       case 'left': return this.leave(event.user, event.nodeGone === true);
       case 'said': case 'acted': return this.record(event);
       case 'renamed': return this.rename(event.user, event.nick, event.at);
@@ -224,7 +227,7 @@ export class ChatState {
       case 'restored': return this.restore(event.state);
       case 'node-lost': case 'roster': return false; // the chat applies them as the user events they stand for
       case 'replaying': case 'caught-up': return false; // tell the chat what to show, change nothing
-      case 'identified': return this.update(event.user, (user) => { extrasOf(user).identified = nameKey(event.nick); });
+      case 'identified': return this.update(event.user, (user) => this.identify(user, nameKey(event.nick), event.account));
       // The user leaves when their connection, which the kick closes, ends; until then (the
       // close waits for their peer, up to the grace) nothing they type counts.
       case 'kicked': return this.update(event.target, (user) => { extrasOf(user).kicked = true; });
@@ -243,10 +246,16 @@ export class ChatState {
     return this.sanctions;
   }
 
-  /** True when the user logged in with the password of their name, and it is an operator's. */
+  /** True when the user logged in with the password of their name, and it is an operator's: by
+   * configuration, or by an `/op` given to the account whose password they gave. */
   isOperator(id: UserId): boolean {
     const user = this.users.get(id);
-    return user !== undefined && this.isIdentified(id) && this.sanctions.isOpName(user.nick);
+    return user !== undefined && this.isIdentified(id) && this.sanctions.isOpAccount(user.nick, user.extras?.account);
+  }
+
+  /** The id of the account whose password the user gave for the name they hold now, if they did. */
+  accountOf(id: UserId): string | undefined {
+    return this.isIdentified(id) ? this.users.get(id)?.extras?.account : undefined;
   }
 
   /** True when the user was kicked or banned and their connection is closing. */
@@ -346,7 +355,30 @@ export class ChatState {
   /** A roster's user back as they logged in then (for whoever keeps a name), password given or not. */
   private comeBack(event: Extract<ChatEvent, { type: 'returned' }>): boolean {
     if (!this.join(event.user, event.nick, event.room, event.connectedAt, event.from)) return false;
-    if (event.identified !== undefined) this.update(event.user, (user) => { extrasOf(user).identified = event.identified; });
+    const { identified } = event;
+    if (identified !== undefined) this.update(event.user, (user) => this.identify(user, identified, event.account));
+    return true;
+  }
+
+  /**
+   * A new connection takes over the user who holds `nick` on `replaced`: the same record (room,
+   * away, ignores, password given) under the new id, at the new address; whoever ignored or last
+   * whispered to them still does. Applies only while `replaced` holds that name.
+   */
+  private resume({ user, replaced, nick, at, from }: Extract<ChatEvent, { type: 'resumed' }>): boolean {
+    const record = this.users.get(replaced);
+    if (record === undefined || record.key !== nameKey(nick) || this.users.has(user)) return false;
+    this.users.delete(replaced);
+    Object.assign(record, { id: user, connectedAt: at, activeAt: at, from: from ?? record.from });
+    if (record.extras !== undefined) record.extras.kicked = false; // the kick closed the old connection, not this one
+    this.users.set(user, record);
+    this.keys.set(record.key, user);
+    if (this.ignorers.delete(replaced)) this.ignorers.add(user);
+    for (const other of this.users.values()) {
+      const extras = other.extras;
+      if (extras?.lastWhisperer === replaced) extras.lastWhisperer = user;
+      if (extras?.ignores?.delete(replaced) === true) extras.ignores.add(user);
+    }
     return true;
   }
 
@@ -445,6 +477,13 @@ export class ChatState {
     return record !== undefined;
   }
 
+  /** The user gave the password of the name whose key is `key`, registered as `account`. */
+  private identify(user: UserRecord, key: string, account: string | undefined): void {
+    const extras = extrasOf(user);
+    extras.identified = key;
+    extras.account = account;
+  }
+
   private update(id: UserId, change: (user: UserRecord) => void): boolean {
     const user = this.users.get(id);
     if (user !== undefined) change(user);
@@ -471,10 +510,11 @@ export class ChatState {
       if (!this.join(user.id, user.nick, user.room, user.connectedAt, user.from)) continue;
       this.update(user.id, (record) => {
         record.activeAt = user.activeAt;
-        const { identified, away, lastWhisperer, ignores } = user;
+        const { identified, away, lastWhisperer, ignores, account } = user;
         if (identified === null && away === null && lastWhisperer === null && ignores.length === 0) return;
         record.extras = {
           identified: identified ?? undefined,
+          account: account ?? undefined,
           away: away ?? undefined,
           lastWhisperer: lastWhisperer ?? undefined,
           ignores: ignores.length > 0 ? new Set(ignores) : undefined,

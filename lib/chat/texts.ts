@@ -143,8 +143,20 @@ export const NOT_SAVED = '*** done, but not saved: it will not outlast a restart
 /** To a user whose name another server's user, logged in earlier, took while the servers were apart. */
 export const renamedOnReturn = (was: string, nick: string): string => `*** username ${was} was taken on another server meanwhile; you are now ${nick}\n`;
 
-/** A banned address at connect, or a banned name at login; the connection closes. */
+/** To a connection whose user logged in again, with their password, on another one; then it closes. */
+export const LOGGED_IN_ELSEWHERE = '*** you logged in elsewhere\n';
+
+/** To a user who held a registered name without its password when its owner logged in with it. */
+export const nameClaimedByOwner = (was: string, nick: string): string => `*** ${was} is registered and its owner logged in with its password; you are now ${nick}\n`;
+
+/** After `Welcome, NAME`, to a user who took their name over from another connection of theirs. */
+export const tookOver = (room: string): string => `*** your other connection was closed; you go on in ${room}\n`;
+
+/** A banned address or a banned name at login; the connection closes. */
 export const YOU_ARE_BANNED = '*** you are banned\n';
+
+/** `/nick` to a banned name (or a lookalike of one). */
+export const nameBanned = (nick: string): string => `*** username ${nick} is banned\n`;
 
 /** Once a user gives the password of an operator's name. */
 export const YOU_ARE_AN_OPERATOR = '*** you are an operator\n';

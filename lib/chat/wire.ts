@@ -84,7 +84,8 @@ const badBan = ({ name, address, by, reason, until }: Ban): string | undefined =
 
 const badRosterUser = (user: RosterUser): string | undefined =>
   first(badId('user', user.id), badName('nick', user.nick), badRoom('room', user.room), badTime('connectedAt', user.connectedAt),
-    user.from === undefined ? undefined : badId('from', user.from), user.identified === undefined ? undefined : badId('identified', user.identified));
+    user.from === undefined ? undefined : badId('from', user.from), user.identified === undefined ? undefined : badId('identified', user.identified),
+    user.account === undefined ? undefined : badId('account', user.account));
 
 /** Why `event`, read from the bus, is not one a chatd node makes, or undefined when it may be. */
 export function eventProblem(event: ChatEvent, limits: WireLimits): string | undefined {
@@ -98,6 +99,8 @@ function fieldsProblem(event: ChatEvent, limits: WireLimits): string | undefined
     case 'joined': return event.from === undefined ? undefined : badId('from', event.from);
     case 'said': case 'acted': return badLine('text', event.text, limits);
     case 'renamed': return badName('from', event.from);
+    case 'resumed': return first(badId('replaced', event.replaced), event.from === undefined ? undefined : badId('from', event.from));
+    case 'identified': return event.account === undefined ? undefined : badId('account', event.account);
     case 'moved': return badRoom('from', event.from);
     case 'whispered': return first(badId('to', event.to), badName('toNick', event.toNick), badLine('text', event.text, limits));
     case 'away': return badText('reason', event.reason, MAX_AWAY_LENGTH);
@@ -107,7 +110,8 @@ function fieldsProblem(event: ChatEvent, limits: WireLimits): string | undefined
     case 'roster':
       if (event.users.length > MAX_ROSTER_USERS) return `roster lists more than ${MAX_ROSTER_USERS} users`;
       return first(badId('node', event.node), ...event.users.map(badRosterUser));
-    case 'opped': case 'deopped': case 'unmuted': return badName('name', event.name);
+    case 'opped': return first(badName('name', event.name), event.account === undefined ? undefined : badId('account', event.account));
+    case 'deopped': case 'unmuted': return badName('name', event.name);
     case 'muted': return first(badName('name', event.name), badTime('until', event.until));
     case 'kicked': return first(badId('target', event.target), badName('targetNick', event.targetNick), badText('reason', event.reason, MAX_REASON_LENGTH));
     case 'banned': return badBan(event.ban);
@@ -120,7 +124,8 @@ function fieldsProblem(event: ChatEvent, limits: WireLimits): string | undefined
 const badUser = (user: UserData): string | undefined =>
   first(badId('user', user.id), badName('nick', user.nick), badRoom('room', user.room), badId('from', user.from),
     user.away === null ? undefined : badText('away', user.away, MAX_AWAY_LENGTH), user.identified === null ? undefined : badId('identified', user.identified),
-    user.lastWhisperer === null ? undefined : badId('lastWhisperer', user.lastWhisperer), ...user.ignores.map((id) => badId('ignores', id)));
+    user.lastWhisperer === null ? undefined : badId('lastWhisperer', user.lastWhisperer), ...user.ignores.map((id) => badId('ignores', id)),
+    user.account === undefined || user.account === null ? undefined : badId('account', user.account));
 
 /** Why a snapshot read from Redis is not a state chatd nodes could hold, or undefined when it may be. */
 export function stateProblem(data: StateData, limits: WireLimits): string | undefined {

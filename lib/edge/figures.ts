@@ -12,14 +12,15 @@ import { SendQueueFullError } from './fanout';
 export type DisconnectReason = 'eof' | 'error' | 'send_queue' | 'shutdown' | CloseReason;
 
 /** Every DisconnectReason, in the order the figures list them. */
-export const DISCONNECT_REASONS: readonly DisconnectReason[] = ['eof', 'error', 'login_timeout', 'login_limit', 'wrong_password', 'send_queue', 'quit', 'kick', 'banned', 'shutdown'];
+export const DISCONNECT_REASONS: readonly DisconnectReason[] = ['eof', 'error', 'login_timeout', 'login_limit', 'wrong_password', 'send_queue', 'quit', 'kick', 'banned', 'replaced', 'shutdown'];
 
-/** Why a connection was refused at once, as the metrics label it: the server is full, its
- * address holds too many connections or opens them too fast, or the address is banned. */
-export type RefusalReason = AdmissionRefusal | 'banned';
+/** Why a connection was refused at once, as the metrics label it: the server is full, or its
+ * address holds too many connections or opens them too fast. (A banned address is refused at
+ * login, where an operator's password still lets its operator in.) */
+export type RefusalReason = AdmissionRefusal;
 
 /** Every RefusalReason, in the order the figures list them. */
-export const REFUSAL_REASONS: readonly RefusalReason[] = ['full', 'banned', 'per_address', 'connect_rate'];
+export const REFUSAL_REASONS: readonly RefusalReason[] = ['full', 'per_address', 'connect_rate'];
 
 /**
  * Why a socket closed: the send queue or the chat closing it come first, then the shutdown
@@ -77,10 +78,10 @@ export interface FigureSources {
  */
 export class ConnectionTally {
   private accepted = 0;
-  private readonly refused: Record<RefusalReason, number> = { full: 0, banned: 0, per_address: 0, connect_rate: 0 };
+  private readonly refused: Record<RefusalReason, number> = { full: 0, per_address: 0, connect_rate: 0 };
   private handshakesFailed = 0;
   private readonly disconnects: Record<DisconnectReason, number> = {
-    eof: 0, error: 0, login_timeout: 0, login_limit: 0, wrong_password: 0, send_queue: 0, quit: 0, kick: 0, banned: 0, shutdown: 0,
+    eof: 0, error: 0, login_timeout: 0, login_limit: 0, wrong_password: 0, send_queue: 0, quit: 0, kick: 0, banned: 0, replaced: 0, shutdown: 0,
   };
   private closedBytesIn = 0;
   private closedBytesOut = 0;

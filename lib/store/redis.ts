@@ -38,6 +38,7 @@ export function redisStoreKeys(prefix: string) {
     accounts: `${prefix}accounts`,
     /** Hash: name key -> the name as `/op` gave it. */
     ops: `${prefix}ops`,
+    opAccounts: `${prefix}op-accounts`,
     /** Hash: name key -> the ban as JSON, with `at`, when it was made, which orders them. */
     bans: `${prefix}bans`,
     /** String: the message of the day. */
@@ -277,16 +278,17 @@ export function redisStore(options: RedisStoreOptions): Store {
 
   /** Everything kept, as read, and as StoreData. */
   const readAll = async (): Promise<{ readonly hashes: KeptHashes; readonly data: StoreData }> => {
-    const read = await commands.multi().hgetall(keys.accounts).hgetall(keys.ops).hgetall(keys.bans).get(keys.motd).hgetall(keys.displaced).exec().catch((err: unknown) => {
+    const read = await commands.multi().hgetall(keys.accounts).hgetall(keys.ops).hgetall(keys.bans).get(keys.motd).hgetall(keys.displaced).hgetall(keys.opAccounts).exec().catch((err: unknown) => {
       throw unreachable(err);
     });
-    const [accounts, ops, bans, motd, displaced] = replies(options.prefix, read);
-    if (!isHash(accounts) || !isHash(ops) || !isHash(bans) || !isHash(displaced)) throw new StoreError('CHAT_STORE_CORRUPT', `Redis data under ${options.prefix} is not chatd's`);
+    const [accounts, ops, bans, motd, displaced, opAccounts] = replies(options.prefix, read);
+    if (!isHash(accounts) || !isHash(ops) || !isHash(bans) || !isHash(displaced) || !isHash(opAccounts)) throw new StoreError('CHAT_STORE_CORRUPT', `Redis data under ${options.prefix} is not chatd's`);
     const banList = jsonFields(keys.bans, bans).map(([, ban]) => ban).sort((a, b) => atOf(a) - atOf(b));
     const data = readData({
       accounts: Object.fromEntries(jsonFields(keys.accounts, accounts)),
       displaced: jsonFields(keys.displaced, displaced).map(([, record]) => record),
       ops: Object.values(ops),
+      opAccounts,
       bans: banList,
       motd: motd ?? '',
     });
@@ -342,8 +344,16 @@ export function redisStore(options: RedisStoreOptions): Store {
         const record = change.record === null ? '' : JSON.stringify(change.record);
         return (await commands.eval(SET_ACCOUNT, 1, keys.accounts, change.key, change.expected ?? '', record, keys.accountsChanged)) === 1;
       }
-      case 'opped': await commands.hset(keys.ops, nameKey(change.name), change.name); break;
-      case 'deopped': await commands.hdel(keys.ops, nameKey(change.name)); break;
+      case 'opped': { // the account first: a grant is never read without the account it was given to
+        const key = nameKey(change.name);
+        await (change.account === undefined ? commands.hdel(keys.opAccounts, key) : commands.hset(keys.opAccounts, key, change.account));
+        await commands.hset(keys.ops, key, change.name);
+        break;
+      }
+      case 'deopped':
+        await commands.hdel(keys.ops, nameKey(change.name));
+        await commands.hdel(keys.opAccounts, nameKey(change.name));
+        break;
       case 'banned': await commands.eval(BAN, 1, keys.bans, nameKey(change.ban.name), JSON.stringify({ ...change.ban, at: change.at }), change.at); break;
       case 'unbanned': await commands.hdel(keys.bans, ...(await liftedBy(change.target))); break;
       case 'motd': await commands.set(keys.motd, change.text); break;

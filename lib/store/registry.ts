@@ -4,7 +4,7 @@ import type { AccountOutcome, AccountRequest, Accounts, Verdict } from '../chat/
 import { addressGroup } from '../chat/address-group';
 import { nameKey } from '../chat/names';
 import { ChecksBusyError, CheckQueue, PASSWORD_CHECKS_AT_ONCE } from './check-queue';
-import type { AccountRecord, AccountsChanged, Store, StoreData } from './store';
+import { type AccountRecord, type AccountsChanged, accountId, type Store, type StoreData } from './store';
 import { CHECK_ANSWER_GRACE_MS, DEFAULT_GUESS_LIMITS, type GuardedAnswer, type GuessLimits, GuessThrottle, memoryNameBuckets, type PasswordFigures, type Slowed } from './throttle';
 
 /** scrypt's cost (N) for new hashes: Node's default, about 50 ms of one core per hash. */
@@ -18,6 +18,8 @@ export const KNOWN_ADDRESS_MS = 30 * 24 * 60 * 60 * 1000;
 /** How old a known address's date may grow before a login from it writes the account again:
  * a login every minute must not rewrite the data each time. */
 export const KNOWN_ADDRESS_REFRESH_MS = 24 * 60 * 60 * 1000;
+/** Random bytes in an account's id. */
+export const ACCOUNT_ID_BYTES = 12;
 
 /** What the registry reports for a log: never a password or a hash. */
 export type AccountChange =
@@ -187,11 +189,11 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
     report(change);
     return 'done';
   };
-  /** A new hash of `password` for `name`, made in the queue's turn; rejects when the queue is full. */
+  /** A new hash of `password` for `name`, with a new account id, made in the queue's turn; rejects when the queue is full. */
   const newRecord = async (name: string, password: string, group: string): Promise<AccountRecord> => {
     const salt = randomBytes(SALT_BYTES);
     const hash = await firstValueFrom(hashInTurn(group, () => hashOf(password, salt, cost)));
-    return { name, salt: salt.toString('base64'), hash: hash.toString('base64'), cost };
+    return { name, salt: salt.toString('base64'), hash: hash.toString('base64'), cost, id: randomBytes(ACCOUNT_ID_BYTES).toString('hex') };
   };
   const apply = async (request: AccountRequest, from: string): Promise<AccountOutcome> => {
     const key = nameKey(request.name);
@@ -205,8 +207,9 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
     }
     if (kept === undefined) return 'not-registered'; // unregistered while its password was checked
     if (request.kind === 'unregister') return commit(key, null, kept, { kind: 'unregistered', name: kept.name, from });
-    // The new password keeps what the account holds beside it (its known addresses, fields of later versions).
-    const changed = seenBy({ ...kept, ...(await newRecord(kept.name, request.newPassword, group)) }, group, now);
+    // The new password keeps what the account holds beside it (its id, which its grants name, its known
+    // addresses, fields of later versions).
+    const changed = seenBy({ ...kept, ...(await newRecord(kept.name, request.newPassword, group)), id: accountId(kept) }, group, now);
     return commit(key, changed, kept, { kind: 'password-changed', name: kept.name, from });
   };
   // Changes run one at a time: each reads what the one before it saved.
@@ -237,6 +240,10 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
 
   return {
     registered: (name) => accounts.has(nameKey(name)),
+    accountOf: (name) => {
+      const record = accounts.get(nameKey(name));
+      return record === undefined ? undefined : accountId(record);
+    },
     verify: (name, password, address) =>
       check(name, password, address).pipe(
         mergeMap((answer): Observable<Verdict> => {

@@ -1,6 +1,7 @@
 import { NEVER, type Observable } from 'rxjs';
 import type { Ban } from '../chat/events';
 import { Moderation, type ModerationData, type SavedModerationEvent } from '../chat/moderation';
+import { nameKey } from '../chat/names';
 import type { GuessLimits, NameBuckets } from './throttle';
 
 /**
@@ -22,6 +23,12 @@ export interface AccountRecord {
   /** When the name was registered, in ms; absent in a record made before chatd kept it. Of two
    * accounts that come to share a key (rekey.ts), the older keeps the name. */
   readonly registeredAt?: number;
+  /**
+   * The account's own id, random, made at registration and kept through password changes: an
+   * operator grant names it, so that it never passes to whoever registers the name next. Absent
+   * from a record made before there were ids; `accountId` then stands in for it.
+   */
+  readonly id?: string;
   /** The address groups that gave this password lately, the latest first: their checks skip the
    * name's own spacing. Absent in a record made before there were any. */
   readonly seenFrom?: readonly SeenFrom[];
@@ -32,6 +39,9 @@ export interface SeenFrom {
   readonly group: string;
   readonly at: number;
 }
+
+/** The id of the account `record` is: its own, or for a record made before ids, one its first salt gives it. */
+export const accountId = (record: AccountRecord): string => record.id ?? `salt:${record.salt}`;
 
 /** Accounts by name key, in an object with no prototype (see accountTable), as JSON keeps them. */
 export type AccountTable = Readonly<Record<string, AccountRecord>>;
@@ -60,7 +70,7 @@ export interface StoreData extends ModerationData {
   readonly displaced: readonly AccountRecord[];
 }
 
-export const EMPTY_DATA: StoreData = { accounts: accountTable(), displaced: [], ops: [], bans: [], motd: '' };
+export const EMPTY_DATA: StoreData = { accounts: accountTable(), displaced: [], ops: [], opAccounts: {}, bans: [], motd: '' };
 
 /** A place that keeps the data whole: `save` replaces all of it, so what `load` finds is one save's. */
 export interface WholeStore {
@@ -122,11 +132,21 @@ const seenFrom = (value: unknown): SeenFrom | undefined =>
  * known addresses it cannot read are dropped (they only spare their owner a wait). */
 export function accountRecord(value: unknown): AccountRecord | undefined {
   if (!isRecord(value)) return undefined;
-  const { name, salt, hash, cost, registeredAt, seenFrom: seen, ...unknown } = value;
+  const { name, salt, hash, cost, registeredAt, id, seenFrom: seen, ...unknown } = value;
   if (typeof name !== 'string' || typeof salt !== 'string' || typeof hash !== 'string' || typeof cost !== 'number') return undefined;
   if (registeredAt !== undefined && typeof registeredAt !== 'number') return undefined;
+  if (id !== undefined && typeof id !== 'string') return undefined;
   const known = Array.isArray(seen) ? seen.flatMap((each) => seenFrom(each) ?? []) : [];
-  return { ...unknown, name, salt, hash, cost, ...(registeredAt === undefined ? {} : { registeredAt }), ...(known.length === 0 ? {} : { seenFrom: known }) };
+  return {
+    ...unknown,
+    name,
+    salt,
+    hash,
+    cost,
+    ...(registeredAt === undefined ? {} : { registeredAt }),
+    ...(id === undefined ? {} : { id }),
+    ...(known.length === 0 ? {} : { seenFrom: known }),
+  };
 }
 
 function ban(value: unknown): Ban | undefined {
@@ -138,13 +158,16 @@ function ban(value: unknown): Ban | undefined {
 
 /** Moderation's part, each field absent in a file saved before there was moderation. */
 function moderationData(json: Record<string, unknown>): ModerationData | string {
-  const { ops = [], bans = [], motd = '' } = json;
+  const { ops = [], opAccounts = {}, bans = [], motd = '' } = json;
   if (!Array.isArray(ops) || !ops.every((name) => typeof name === 'string')) return '"ops" is not a list of names';
+  if (!isRecord(opAccounts) || !Object.values(opAccounts).every((id) => typeof id === 'string')) return '"opAccounts" is not a map of names to account ids';
   if (!Array.isArray(bans)) return '"bans" is not a list';
   const read = bans.map(ban);
   if (read.some((each) => each === undefined)) return 'a ban is not a name, address, until, by and reason';
   if (typeof motd !== 'string') return '"motd" is not text';
-  return { ops, bans: read.flatMap((each) => each ?? []), motd };
+  const accountOfOp: Record<string, string> = Object.create(null); // keyed by what users typed
+  for (const [key, id] of Object.entries(opAccounts)) if (typeof id === 'string') accountOfOp[key] = id;
+  return { ops, opAccounts: accountOfOp, bans: read.flatMap((each) => each ?? []), motd };
 }
 
 /** Reads parsed JSON as StoreData; the problem, as text, when it is not. */
@@ -163,11 +186,42 @@ export function readData(json: unknown): StoreData | string {
   return typeof moderation === 'string' ? moderation : { accounts, displaced: displacedRecords.flatMap((record) => record ?? []), ...moderation };
 }
 
+/**
+ * Moderation's part of `data`, each `/op` kept before grants named an account bound to the
+ * account registered under its name now (as opped, or else by its key), or to none ('') when none
+ * is: such a grant then goes to that account alone, and never to whoever registers the name next.
+ */
+export function boundGrants(data: StoreData): ModerationData {
+  const opAccounts: Record<string, string> = Object.create(null); // keyed by what users typed
+  for (const [key, id] of Object.entries(data.opAccounts)) opAccounts[key] = id;
+  // The account registered under the very name opped first: when name keys changed (rekey.ts),
+  // the key may now be an older lookalike's, and the grant's account among the displaced.
+  const named = new Map([...data.displaced, ...Object.values(data.accounts)].map((record) => [record.name, record]));
+  for (const name of data.ops) {
+    const key = nameKey(name);
+    if (Object.hasOwn(opAccounts, key)) continue;
+    const record = named.get(name) ?? accountAt(data.accounts, key);
+    opAccounts[key] = record === undefined ? '' : accountId(record);
+  }
+  return { ops: data.ops, opAccounts, bans: data.bans, motd: data.motd };
+}
+
+/** The changes that keep the bindings `boundGrants` made for `data`, so that a later start, when
+ * another account may hold the name, finds them. */
+export function grantBindings(data: StoreData, bound: ModerationData, at: number): SavedModerationEvent[] {
+  return data.ops.flatMap((name) => {
+    const key = nameKey(name);
+    const account = bound.opAccounts[key];
+    if (Object.hasOwn(data.opAccounts, key) || account === undefined) return [];
+    return [{ type: 'opped', user: '', nick: '', name, account, at }];
+  });
+}
+
 /** `data` with `change` made, or undefined when an account change's `expected` is not the kept one's. */
 export function changed(data: StoreData, change: StoreChange): StoreData | undefined {
   if (change.type !== 'account') {
     const moderation = new Moderation(); // the chat's own reducer, so the data keeps what the state keeps
-    moderation.apply({ type: 'moderation-loaded', fixedOps: [], ops: data.ops, bans: data.bans, motd: data.motd, at: change.at });
+    moderation.apply({ type: 'moderation-loaded', fixedOps: [], ops: data.ops, opAccounts: data.opAccounts, bans: data.bans, motd: data.motd, at: change.at });
     moderation.apply(change);
     return { ...data, ...moderation.saved(change.at) };
   }

@@ -2,13 +2,14 @@ import { delay, filter, map, merge, NEVER, type Observable, of, Subject } from '
 import { TestScheduler } from 'rxjs/testing';
 import type { Bus } from '../../lib/bus/bus';
 import { memoryBus } from '../../lib/bus/memory';
+import { type Accounts, NO_ACCOUNTS } from '../../lib/chat/accounts';
 import { chat } from '../../lib/chat/chat';
 import { decide } from '../../lib/chat/decide';
 import type { ChatEvent } from '../../lib/chat/events';
 import { nameKey } from '../../lib/chat/names';
 import type { Connection, Outgoing } from '../../lib/chat/outgoing';
 import { replyCost } from '../../lib/chat/pace';
-import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../../lib/chat/session';
+import { DEFAULT_SESSION_OPTIONS, type Seat, type SessionOptions } from '../../lib/chat/session';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
 import type { Input } from '../../lib/edge/lines';
@@ -150,14 +151,14 @@ describe('chat', () => {
 
   describe('on a node of a cluster', () => {
     // Node a holds ann (a:1); bob (b:1) is on node b. The bus is driven by hand, as Redis would.
-    const onNodeA = (connections$: Observable<Connection> = NEVER) => {
+    const onNodeA = (connections$: Observable<Connection> = NEVER, more: Partial<Seat> = {}) => {
       const events = new Subject<ChatEvent>();
       const published: ChatEvent[] = [];
       const shown: Outgoing[] = [];
       const state = new ChatState();
       const told: ChatEvent[] = [];
       const bus = { publish: (event: ChatEvent) => published.push(event), events$: events, node: 'a' };
-      chat(connections$, { state, bus, applied: (event) => told.push(event) }, options).subscribe((out) => shown.push(out));
+      chat(connections$, { ...more, state, bus, applied: (event) => told.push(event) }, options).subscribe((out) => shown.push(out));
       const hand = (event: ChatEvent): Outgoing[] => {
         shown.length = 0;
         events.next(event);
@@ -220,6 +221,31 @@ describe('chat', () => {
       expect(listed).toEqual({ type: 'roster', node: 'a', users: [{ id: 'a:1', nick: 'ann', room: '#main', connectedAt: login.at, identified: nameKey('ann') }], at: expect.any(Number) });
       hand(listed ?? login);
       expect(state.toJSON().users.map((user) => user.identified)).toEqual([nameKey('ann')]);
+      typed.complete();
+    });
+
+    it('has a user of its own who took a name registered elsewhere during the outage give it up, once back and once the names are read anew', () => {
+      const typed = new Subject<Input>();
+      const reread = new Subject<void>();
+      const registered = new Set<string>();
+      const accounts: Accounts = { ...NO_ACCOUNTS, registered: (name) => registered.has(name) };
+      const { hand, published } = onNodeA(of({ id: 'a:1', input$: typed }), { accounts, accountsReread$: reread });
+      hand({ type: 'restored', node: 'a', state: stateAfter().toJSON(), rejoined: false, at: 0 });
+      typed.next('erin');
+      const login = published.find((event) => event.type === 'joined');
+      if (login === undefined) throw new Error('no login published');
+      hand(login);
+      hand({ type: 'bus-down', node: 'a', at: 1 });
+      hand({ type: 'restored', node: 'a', state: stateAfter().toJSON(), rejoined: true, at: 2 });
+      const listed = published.at(-1) ?? login;
+      const giveUp = { type: 'renamed', user: 'a:1', from: 'erin', nick: 'erin_2', room: '#main', at: expect.any(Number), displaced: true, owner: true };
+      hand(listed); // back, but this node has not read that erin is registered yet
+      expect(published).not.toContainEqual(giveUp);
+      registered.add('erin');
+      reread.next();
+      expect(published.filter((event) => event.type === 'renamed')).toEqual([giveUp]);
+      reread.next(); // asked once while on its way
+      expect(published.filter((event) => event.type === 'renamed')).toHaveLength(1);
       typed.complete();
     });
 

@@ -4,7 +4,7 @@ import type { UserId } from '../../lib/chat/events';
 import { ChatState, MAX_ROOMS } from '../../lib/chat/state';
 import { GOODBYE, PROMPT } from '../../lib/chat/texts';
 import {
-  acted, away, back, ignored, joined, left, moved, renamed, said, stateAfter, topic, unignored, whispered,
+  acted, away, back, identified, ignored, joined, left, moved, renamed, said, stateAfter, topic, unignored, whispered,
 } from '../support/events';
 
 /** ann, bob and cat in #main, logged in at 0. */
@@ -48,6 +48,68 @@ describe('decide', () => {
     it('names a taken name in its holder’s spelling, whichever lookalike was typed', () => {
       const state = stateAfter(joined('u1', 'Ape'));
       expect(login(state, '\u0430\u0440\u0435')).toEqual(refused('username Ape is taken')); // all Cyrillic
+    });
+  });
+
+  describe('login with a registered name', () => {
+    type Extra = { readonly registered?: boolean; readonly account?: string; readonly from?: string };
+    const login = (state: ChatState, name: string, extra: Extra = {}): Decision => decide(state, { type: 'login', user: 'u9', name, at: 7, ...extra });
+    /** ann in #main, who gave her password; bob, who holds his name without one. */
+    const held = (): ChatState => stateAfter(joined('u1', 'ann'), identified('u1', 'ann'), joined('u2', 'bob'));
+
+    it('asks its password first, held by an open connection or not', () => {
+      expect(login(held(), 'ANN', { registered: true })).toEqual({ ...NOTHING, password: 'ANN' });
+      expect(login(held(), 'dan', { registered: true })).toEqual({ ...NOTHING, password: 'dan' });
+    });
+
+    it('takes over, with the password, the connection that holds it with the password too: the same owner, back', () => {
+      expect(login(held(), 'Ann', { registered: true, account: 'a1', from: '10.0.0.9' })).toEqual(
+        events({ type: 'resumed', user: 'u9', replaced: 'u1', nick: 'ann', at: 7, from: '10.0.0.9' }),
+      );
+    });
+
+    it("renames whoever holds it with the password of an account since unregistered, and logs the new account's owner in", () => {
+      const state = stateAfter(joined('u1', 'ann'), { ...identified('u1', 'ann'), account: 'old' });
+      expect(login(state, 'ann', { registered: true, account: 'a1' })).toEqual(events(
+        { type: 'renamed', user: 'u1', from: 'ann', nick: 'ann_2', room: '#main', at: 7, displaced: true, owner: true },
+        joined('u9', 'ann', '#main', 7),
+      ));
+      expect(login(state, 'ann', { registered: true, account: 'old' })).toEqual(events({ type: 'resumed', user: 'u9', replaced: 'u1', nick: 'ann', at: 7 }));
+    });
+
+    it('renames, with the password, whoever holds it without, and logs its owner in', () => {
+      expect(login(held(), 'bob', { registered: true, account: 'b1' })).toEqual(events(
+        { type: 'renamed', user: 'u2', from: 'bob', nick: 'bob_2', room: '#main', at: 7, displaced: true, owner: true },
+        joined('u9', 'bob', '#main', 7),
+      ));
+    });
+
+    it('never takes over an unregistered name: nothing proves who is who', () => {
+      expect(login(held(), 'bob')).toEqual({ events: [], replies: ['*** username bob is taken\n', PROMPT], quit: false });
+    });
+  });
+
+  describe('login from a banned address', () => {
+    type Extra = { readonly registered?: boolean; readonly account?: string };
+    const BANNED: Decision = { events: [], replies: ['*** you are banned\n'], quit: false, banned: true };
+    const ban = { name: 'nat', address: '10.0.0.5', until: null, by: 'ann', reason: '' };
+    /** nat's address banned; ann an operator by --ops, bob one by an /op given to account b1. */
+    const state = (): ChatState => stateAfter(
+      { type: 'moderation-loaded', fixedOps: ['ann'], ops: ['bob'], opAccounts: { bob: 'b1' }, bans: [ban], motd: '', at: 0 },
+    );
+    const login = (name: string, extra: Extra = {}): Decision => decide(state(), { type: 'login', user: 'u9', name, at: 7, from: '10.0.0.5', ...extra });
+
+    it('refuses anyone but an operator, registered or not', () => {
+      expect(login('dan')).toEqual(BANNED);
+      expect(login('dan', { registered: true })).toEqual(BANNED);
+      expect(login('ann')).toEqual(BANNED); // an operator's name, unregistered: nothing to prove it
+    });
+
+    it("lets an operator who shares the address in with their password, and no one with another account's", () => {
+      expect(login('ann', { registered: true })).toEqual({ ...NOTHING, password: 'ann' });
+      expect(login('ann', { registered: true, account: 'a1' })).toEqual(events({ ...joined('u9', 'ann', '#main', 7), from: '10.0.0.5' }));
+      expect(login('bob', { registered: true, account: 'b1' })).toEqual(events({ ...joined('u9', 'bob', '#main', 7), from: '10.0.0.5' }));
+      expect(login('bob', { registered: true, account: 'b2' })).toEqual(BANNED);
     });
   });
 

@@ -86,6 +86,20 @@ describe('operators', () => {
     expect(state.moderation.saved(0).ops).toEqual(['bob']);
   });
 
+  it("grants /op to the account whose password its holder gave: the name's next account is no operator, a grant saved before accounts is by name", () => {
+    const state = chat().apply({ ...identified('u2', 'bob'), account: 'first' });
+    expect(typed(state, '/op bob')).toEqual(events({ type: 'opped', user: 'u1', nick: 'ann', name: 'bob', account: 'first', at: 0 }));
+    state.apply({ type: 'opped', user: 'u1', nick: 'ann', name: 'bob', account: 'first', at: 0 });
+    expect(state.isOperator('u2')).toBe(true);
+    expect(state.moderation.saved(0)).toMatchObject({ ops: ['bob'], opAccounts: { bob: 'first' } });
+    state.apply(left('u2', 'bob')).apply(joined('u4', 'bob')).apply({ ...identified('u4', 'bob'), account: 'second' });
+    expect(state.isOperator('u4')).toBe(false);
+    const before = stateAfter(restored([], { ops: ['bob'] }), joined('u4', 'bob'), { ...identified('u4', 'bob'), account: 'second' });
+    expect(before.isOperator('u4')).toBe(true);
+    const loaded = stateAfter(restored([], { ops: ['bob'], opAccounts: { bob: 'first' } }), joined('u4', 'bob'), { ...identified('u4', 'bob'), account: 'second' });
+    expect(loaded.isOperator('u4')).toBe(false);
+  });
+
   it('tells the new operator, and the one who made them; an operator at login is told so', () => {
     const state = chat();
     expect(seen(state, { type: 'opped', user: 'u1', nick: 'ann', name: 'bob', at: 0 })).toEqual([
@@ -164,7 +178,14 @@ describe('/ban', () => {
     expect(typed(state, '/unban 10.0.0.2', 'u1', 5)).toEqual(events({ type: 'unbanned', user: 'u1', nick: 'ann', target: '10.0.0.2', at: 5 }));
     expect(typed(state, '/unban eve')).toEqual(replies('eve is not banned'));
     state.apply({ type: 'unbanned', user: 'u1', nick: 'ann', target: '10.0.0.2', at: 5 });
-    expect(state.moderation.saved(5)).toEqual({ ops: [], bans: [ban('dan')], motd: '' });
+    expect(state.moderation.saved(5)).toEqual({ ops: [], opAccounts: {}, bans: [ban('dan')], motd: '' });
+  });
+
+  it('refuses /nick to a banned name or a lookalike of it, as login does', () => {
+    const state = chat().apply(banned(ban('dan', { until: 10 })));
+    expect(typed(state, '/nick DAN', 'u2', 5)).toEqual({ events: [], replies: ['*** username DAN is banned\n'], quit: false });
+    expect(typed(state, '/nick d\u0430n', 'u2', 5)).toEqual(replies('username must not mix scripts (Latin and Cyrillic)'));
+    expect(typed(state, '/nick dan', 'u2', 10)).toEqual(events(renamed('u2', 'bob', 'dan', '#main', 10)));
   });
 
   it('bans an address by its group: an IPv6 address by its /64, an IPv4-mapped one as its IPv4 address; /unban of any address of it lifts it', () => {
@@ -287,7 +308,7 @@ describe('moderation-loaded', () => {
     const event = restored(['ann'], { ops: ['bob'], bans: [ban('dan', { until: 5 })], motd: 'hi' });
     expect(JSON.parse(JSON.stringify(event))).toEqual(event);
     const state = stateAfter(event);
-    expect(state.moderation.saved(0)).toEqual({ ops: ['bob'], bans: [ban('dan', { until: 5 })], motd: 'hi' });
+    expect(state.moderation.saved(0)).toEqual({ ops: ['bob'], opAccounts: {}, bans: [ban('dan', { until: 5 })], motd: 'hi' });
     expect(state.moderation.isFixedOp('ANN')).toBe(true);
     expect(render(event, state)).toEqual([]);
   });
@@ -295,7 +316,7 @@ describe('moderation-loaded', () => {
   it('replaces what was saved when loaded again, as a node back from an outage does, and keeps the mutes, which are never saved', () => {
     const state = chat().apply(banned(ban('bob'))).apply({ type: 'muted', user: 'u1', nick: 'ann', name: 'cat', until: 10, at: 0 });
     state.apply(restored(['ann'], { ops: ['dan'], bans: [ban('eve')], motd: 'meanwhile' }));
-    expect(state.moderation.saved(0)).toEqual({ ops: ['dan'], bans: [ban('eve')], motd: 'meanwhile' });
+    expect(state.moderation.saved(0)).toEqual({ ops: ['dan'], opAccounts: {}, bans: [ban('eve')], motd: 'meanwhile' });
     expect(state.isMuted('u3', 9)).toBe(true);
   });
 });

@@ -3,7 +3,7 @@ import type { Outgoing } from '../../lib/chat/outgoing';
 import { render } from '../../lib/chat/render';
 import type { ChatState } from '../../lib/chat/state';
 import {
-  acted, away, back, ignored, joined, left, moved, renamed, said, stateAfter, topic, unignored, whispered,
+  acted, away, back, identified, ignored, joined, left, moved, renamed, said, stateAfter, topic, unignored, whispered,
 } from '../support/events';
 
 /** What `event` shows, rendered as the chat does: against the state after it. */
@@ -55,6 +55,44 @@ describe('render', () => {
     it('shows nothing when the state did not apply the join: another user claimed the name first', () => {
       expect(seen(chat(), joined('u3', 'BOB'))).toEqual([]);
       expect(seen(chat(), joined('u1', 'anna'))).toEqual([]);
+    });
+  });
+
+  describe('resumed', () => {
+    /** ann, who gave her password, away in #games with its topic, where bob talked; cat ignores her and last whispered to her. */
+    const games = (): ChatState => stateAfter(
+      joined('u1', 'ann'), identified('u1', 'ann'), joined('u2', 'bob'), joined('u3', 'cat'),
+      moved('u1', 'ann', '#main', '#games'), moved('u2', 'bob', '#main', '#games'), topic('u2', 'bob', 'chess', '#games'),
+      said('u2', 'bob', 'your move', '#games'), away('u1', 'lunch'), ignored('u3', 'u1', 'ann'), whispered('u3', 'cat', 'u1', 'ann', 'psst'),
+    );
+    const takeover: ChatEvent = { type: 'resumed', user: 'u9', replaced: 'u1', nick: 'ann', at: 5, from: '10.0.0.9' };
+
+    it('closes the old connection, and shows the new one where the user was, with no line to the room', () => {
+      expect(seen(games(), takeover)).toEqual([
+        send('u1', '*** you logged in elsewhere\n'),
+        { kind: 'close', to: 'u1', reason: 'replaced' },
+        send('u9', 'Welcome, ann\n*** your other connection was closed; you go on in #games\n[bob] your move\n'),
+        enter('u9', '#games'),
+        send('u9', '*** topic of #games: chess\n'),
+        send('u9', '*** you are away: lunch\n'),
+      ]);
+    });
+
+    it('keeps the user as they were under the new id: room, away, password given, who ignores them and whom they answer', () => {
+      const state = games().apply(takeover);
+      expect(state.user('u1')).toBeUndefined();
+      expect(state.userNamed('ANN')).toMatchObject({ id: 'u9', nick: 'ann', room: '#games', away: 'lunch', from: '10.0.0.9', connectedAt: 5, lastWhisperer: 'u3' });
+      expect(state.isIdentified('u9')).toBe(true);
+      expect(state.ignores('u3', 'u9')).toBe(true);
+      expect(state.ignorersIn('#main', 'u9')).toEqual(['u3']);
+      expect(state.nicks('#games')).toEqual(['bob', 'ann']);
+    });
+
+    it('shows nothing, and changes nothing, once the old connection has left or the name is not theirs', () => {
+      expect(seen(games().apply(left('u1', 'ann', '#games')), takeover)).toEqual([]);
+      const renamedMeanwhile = games().apply(renamed('u1', 'ann', 'anna', '#games'));
+      expect(renamedMeanwhile.apply(takeover).applied).toBe(false);
+      expect(renamedMeanwhile.userNamed('anna')?.id).toBe('u1');
     });
   });
 

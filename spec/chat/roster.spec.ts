@@ -1,7 +1,9 @@
 import type { ChatEvent, RosterUser } from '../../lib/chat/events';
+import { nameKey } from '../../lib/chat/names';
 import { expand } from '../../lib/chat/roster';
 import type { ChatState } from '../../lib/chat/state';
-import { joined, said, stateAfter } from '../support/events';
+import { render, renderForOwnNode } from '../../lib/chat/render';
+import { joined, restored, said, stateAfter } from '../support/events';
 
 const roster = (node: string, users: readonly RosterUser[], at = 50): Extract<ChatEvent, { type: 'roster' }> => ({ type: 'roster', node, users, at });
 const user = (id: string, nick: string, connectedAt: number, from = ''): RosterUser => ({ id, nick, room: '#main', connectedAt, from });
@@ -14,6 +16,62 @@ const applyExpanded = (state: ChatState, event: Extract<ChatEvent, { type: 'rost
 };
 
 describe('expand', () => {
+  it('puts out a roster\'s user whose name was banned while their node was apart, however they took it, and their node closes them', () => {
+    const ban = { name: 'dan', address: '', until: null, by: 'ann', reason: 'spam' };
+    const state = stateAfter(restored([], { bans: [ban] }), joined('b:1', 'bob', '#main', 2));
+    const events = applyExpanded(state, roster('b', [user('b:1', 'DAN', 2), user('b:2', 'dan', 3)]));
+    expect(events).toEqual([
+      { type: 'renamed', user: 'b:1', from: 'bob', nick: 'DAN', room: '#main', at: 50 },
+      { type: 'banned', user: '', nick: 'ann', ban, at: 50 },
+      { type: 'returned', user: 'b:2', nick: 'dan_2', was: 'dan', room: '#main', connectedAt: 3, from: '', at: 50 },
+    ]);
+    expect(state.isKicked('b:1')).toBe(true);
+    const shown = events.flatMap((each) => renderForOwnNode(each, state));
+    expect(shown).toContainEqual({ kind: 'send', to: 'b:1', text: '*** you are banned\n' });
+    expect(shown).toContainEqual({ kind: 'close', to: 'b:1', reason: 'banned' });
+  });
+
+  it('gives a registered name taken on two nodes during an outage to the one who gave its password, earlier login or not, whichever roster comes first', () => {
+    const owner: RosterUser = { ...user('b:1', 'erin', 20), identified: nameKey('erin'), account: 'e1' };
+    const stranger = user('a:1', 'Erin', 10); // logged in first, with no password: node a did not know the name was registered
+    for (const [first, second] of [[owner, stranger], [stranger, owner]] as const) {
+      const state = stateAfter();
+      applyExpanded(state, roster(first.id.slice(0, 1), [first]));
+      applyExpanded(state, roster(second.id.slice(0, 1), [second]));
+      expect(state.user('b:1')?.nick).toBe('erin');
+      expect(state.isIdentified('b:1')).toBe(true);
+      expect(state.user('a:1')?.nick).toBe('Erin_2');
+    }
+  });
+
+  it('gives a registered name two connections of its owner took apart to the later login, as a takeover would', () => {
+    const [early, late] = [{ ...user('a:1', 'erin', 10), identified: nameKey('erin') }, { ...user('b:1', 'erin', 20), identified: nameKey('erin') }];
+    for (const [first, second] of [[early, late], [late, early]] as const) {
+      const state = stateAfter();
+      applyExpanded(state, roster(first.id.slice(0, 1), [first]));
+      applyExpanded(state, roster(second.id.slice(0, 1), [second]));
+      expect(state.user('b:1')?.nick).toBe('erin');
+      expect(state.user('a:1')?.nick).toBe('erin_2');
+    }
+  });
+
+  it('tells a stranger renamed for the owner why, on every node', () => {
+    const state = stateAfter(joined('a:1', 'carol', '#main', 10));
+    const owner: RosterUser = { ...user('b:1', 'carol', 20), identified: nameKey('carol') };
+    const events = applyExpanded(state, roster('b', [owner]));
+    expect(events[0]).toEqual({ type: 'renamed', user: 'a:1', from: 'carol', nick: 'carol_2', room: '#main', at: 50, displaced: true, owner: true });
+    expect(events.flatMap((each) => render(each, state))).toContainEqual({
+      kind: 'send', to: 'a:1', text: '*** carol is registered and its owner logged in with its password; you are now carol_2\n',
+    });
+  });
+
+  it('gives the owner back a name a stranger took by /nick while the nodes were apart', () => {
+    const state = stateAfter(joined('b:1', 'erin_', '#main', 5), joined('a:1', 'erin', '#main', 10));
+    applyExpanded(state, roster('b', [{ ...user('b:1', 'erin', 5), identified: nameKey('erin') }]));
+    expect(state.user('b:1')?.nick).toBe('erin');
+    expect(state.user('a:1')?.nick).toBe('erin_2');
+  });
+
   it('makes a lost node\'s users leave, each marked as gone with their node', () => {
     const state = stateAfter(joined('a:1', 'ann', '#main', 1), joined('b:1', 'bob', '#side', 2), joined('b:2', 'cat', '#main', 3));
     expect(expand({ type: 'node-lost', node: 'b', at: 9 }, state)).toEqual([

@@ -24,6 +24,7 @@ function accounts(checkFrames: number, cold: TestScheduler['createColdObservable
   const answer = (verdict: Verdict) => cold(`${'-'.repeat(checkFrames)}(r|)`, { r: verdict });
   return {
     registered: (name) => name === 'ann',
+    accountOf: (name) => (name === 'ann' ? 'ann-account' : undefined),
     verify: (_name, password) => answer(password === 'right-one' ? 'right' : 'wrong'),
     change: () => of('failed'),
   };
@@ -43,9 +44,23 @@ describe('session with registered names', () => {
       expectObservable(observed(input, seat)).toBe(expected, {
         ...out,
         j: { type: 'joined', user: '7', nick: 'ann', room: '#main', at: 22, from: '10.0.0.1' },
-        i: { type: 'identified', user: '7', nick: 'ann', at: 22 },
+        i: { type: 'identified', user: '7', nick: 'ann', at: 22, account: 'ann-account' },
       });
       expectSubscriptions(input.subscriptions).toBe('^');
+    });
+  });
+
+  it('asks the password of a registered name an open connection holds, and with it takes that user over', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const input = cold<Input>(' ----a-----b', { a: 'ann', b: 'right-one' });
+      const state = new ChatState();
+      state.apply({ type: 'joined', user: '1', nick: 'ann', room: '#main', at: 0 }).apply({ type: 'identified', user: '1', nick: 'ann', account: 'ann-account', at: 0 });
+      const seat = { state, bus: memoryBus(), accounts: accounts(2, cold) };
+      expectObservable(observed(input, seat)).toBe('(gp)(wq)----(ri)', {
+        ...out,
+        r: { type: 'resumed', user: '7', replaced: '1', nick: 'ann', at: 12, from: '10.0.0.1' },
+        i: { type: 'identified', user: '7', nick: 'ann', at: 12, account: 'ann-account' },
+      });
     });
   });
 
@@ -74,7 +89,7 @@ describe('session with registered names', () => {
       expectObservable(observed(right, { state: new ChatState(), bus: memoryBus(), accounts: slow }, true)).toBe('(gp)q- 150ms (ji)', {
         ...out,
         j: { type: 'joined', user: '7', nick: 'ann', room: '#main', at: 156, from: '10.0.0.1' },
-        i: { type: 'identified', user: '7', nick: 'ann', at: 156 },
+        i: { type: 'identified', user: '7', nick: 'ann', at: 156, account: 'ann-account' },
       });
       const wrong = cold<Input>(' ----a-b', { a: 'bob', b: 'wrong-one' });
       expectObservable(observed(wrong, { state: new ChatState(), bus: memoryBus(), accounts: slow }, true)).toBe('(gp)q- 150ms (xtc)', {
@@ -83,14 +98,18 @@ describe('session with registered names', () => {
     });
   });
 
-  it('ends the login at the right password\'s late answer when the name was taken meanwhile: the deadline has passed', () => {
+  it('logs in at the right password\'s late answer, past the deadline, taking the name from whoever took it meanwhile without its password', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const seat = { state: new ChatState(), bus: memoryBus(), accounts: accounts(150, cold) };
       const input = cold<Input>(' ----a-b', { a: 'ann', b: 'right-one' });
       const taken: ChatEvent = { type: 'joined', user: '8', nick: 'ann', room: '#main', at: 50, from: '10.0.0.2' };
       const takenMeanwhile$ = cold('50ms x').pipe(tap(() => seat.bus.publish(taken)), ignoreElements());
-      expectObservable(merge(takenMeanwhile$, observed(input, seat, true))).toBe('(gp)q- 44ms k 105ms (nptc)', {
-        ...out, k: taken, n: send(text.nameRefused('username ann is taken')), t: send(text.LOGIN_TIMED_OUT), c: { kind: 'close', to: '7', reason: 'login_timeout' },
+      expectObservable(merge(takenMeanwhile$, observed(input, seat, true))).toBe('(gp)q- 44ms k 105ms (rji)', {
+        ...out,
+        k: taken,
+        r: { type: 'renamed', user: '8', from: 'ann', nick: 'ann_2', room: '#main', at: 156, displaced: true, owner: true },
+        j: { type: 'joined', user: '7', nick: 'ann', room: '#main', at: 156, from: '10.0.0.1' },
+        i: { type: 'identified', user: '7', nick: 'ann', at: 156, account: 'ann-account' },
       });
     });
   });

@@ -13,6 +13,10 @@ describe('eventProblem', () => {
       { type: 'roster', node: 'n1', users: [{ id: 'n1:1', nick: 'ann', room: '#main', connectedAt: 0, from: '::1', identified: 'ann' }], at: 0 },
       { type: 'banned', user: 'n1:1', nick: 'ann', ban: { name: 'bob', address: '10.0.0.2', until: null, by: 'ann', reason: 'spam' }, at: 0 },
       { type: 'motd', user: 'n1:1', nick: 'ann', text: '', at: 0 },
+      { type: 'resumed', user: 'n2:7', replaced: 'n1:1', nick: 'ann', at: 0, from: '10.0.0.9' },
+      { ...renamed('n1:1', 'ann', 'ann_2'), displaced: true, owner: true },
+      { type: 'identified', user: 'n1:1', nick: 'ann', account: '0123456789abcdef01234567', at: 0 },
+      { type: 'opped', user: 'n1:1', nick: 'ann', name: 'bob', account: 'salt:l3HWoQkqt+KPpKS9NeyyAw==', at: 0 },
     ];
     expect(fine.map(problem)).toEqual(fine.map(() => undefined));
   });
@@ -38,6 +42,10 @@ describe('eventProblem', () => {
       [{ type: 'roster', node: 'n1', users: [{ id: 'n1:1', nick: 'ann', room: '#main', connectedAt: 0, from: 'x\ny' }], at: 0 }, 'from is not an id'],
       [{ ...said('n1:1', 'ann', 'hi'), at: Number.NaN }, 'at is not a time'],
       [{ type: 'muted', user: 'n1:1', nick: 'ann', name: 'bob', until: Number.POSITIVE_INFINITY, at: 0 }, 'until is not a time'],
+      [{ type: 'resumed', user: 'n2:7', replaced: 'n1:1\nlogin #1 root', nick: 'ann', at: 0 }, 'replaced is not an id'],
+      [{ type: 'identified', user: 'n1:1', nick: 'ann', account: 'a'.repeat(MAX_WIRE_ID_LENGTH + 1), at: 0 }, 'account is not an id'],
+      [{ type: 'opped', user: 'n1:1', nick: 'ann', name: 'bob', account: 'x\ty', at: 0 }, 'account is not an id'],
+      [{ type: 'roster', node: 'n1', users: [{ id: 'n1:1', nick: 'ann', room: '#main', connectedAt: 0, identified: 'ann', account: 'x\ny' }], at: 0 }, 'account is not an id'],
     ];
     expect(cases.map(([event]) => problem(event))).toEqual(cases.map(([, why]) => expect.stringContaining(why)));
   });

@@ -16,16 +16,16 @@ describe('disconnectReason', () => {
 describe('statsText', () => {
   it('shows the figures in a few lines', () => {
     const figures: Figures = {
-      uptimeSeconds: 3723, handshaking: 3, beforeLogin: 1, loggedIn: 2, accepted: 9, refused: { full: 1, banned: 2, per_address: 4, connect_rate: 5 }, handshakesFailed: 6,
-      disconnects: { eof: 1, error: 2, login_timeout: 1, login_limit: 0, wrong_password: 0, send_queue: 1, quit: 1, kick: 2, banned: 1, shutdown: 0 },
+      uptimeSeconds: 3723, handshaking: 3, beforeLogin: 1, loggedIn: 2, accepted: 9, refused: { full: 1, per_address: 4, connect_rate: 5 }, handshakesFailed: 6,
+      disconnects: { eof: 1, error: 2, login_timeout: 1, login_limit: 0, wrong_password: 0, send_queue: 1, quit: 1, kick: 2, banned: 1, replaced: 0, shutdown: 0 },
       linesReceived: 40, linesDelivered: 80, linesOverlong: 1, linesFlooded: 3, bytesIn: 500, bytesOut: 900, largestSendQueueBytes: 64, rooms: 2,
       cluster: undefined, passwords: { right: 4, wrong: 7, unchecked: 2, failed: 1, waits: 5, waitSeconds: 12.4 },
     };
     expect(statsText(figures)).toBe([
       'up for 1h 2m 3s',
-      'connections: 2 logged in, 1 before login, 3 in TLS handshake; 9 accepted, 1 refused (full), 2 refused (banned), 4 refused (per address), 5 refused (connect rate)',
+      'connections: 2 logged in, 1 before login, 3 in TLS handshake; 9 accepted, 1 refused (full), 4 refused (per address), 5 refused (connect rate)',
       'TLS handshakes failed: 6',
-      'disconnects: 1 eof, 2 error, 1 login timeout, 0 login limit, 0 wrong password, 1 send queue, 1 quit, 2 kick, 1 banned, 0 shutdown',
+      'disconnects: 1 eof, 2 error, 1 login timeout, 0 login limit, 0 wrong password, 1 send queue, 1 quit, 2 kick, 1 banned, 0 replaced, 0 shutdown',
       'lines: 40 received, 80 delivered; dropped 1 over long, 3 flooding',
       'bytes: 500 in, 900 out; largest send queue 64 bytes',
       'rooms: 2',

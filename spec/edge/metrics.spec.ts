@@ -128,7 +128,7 @@ describe('the metrics endpoint of a running server', () => {
   it('serves /stats and /healthz, and answers 404 to another path and 405 to another method', async () => {
     const { metricsPort } = await serve();
     const stats = await scrape(metricsPort, '/stats');
-    expect(stats.body).toMatch(/^up for \d+s\nconnections: 0 logged in, 0 before login, 0 in TLS handshake; 0 accepted, 0 refused \(full\), 0 refused \(banned\), 0 refused \(per address\), 0 refused \(connect rate\)\n/);
+    expect(stats.body).toMatch(/^up for \d+s\nconnections: 0 logged in, 0 before login, 0 in TLS handshake; 0 accepted, 0 refused \(full\), 0 refused \(per address\), 0 refused \(connect rate\)\n/);
     expect((await scrape(metricsPort, '/healthz')).status).toBe(200);
     expect((await scrape(metricsPort, '/metrics?x=1')).status).toBe(200);
     expect((await scrape(metricsPort, '/')).status).toBe(404);
@@ -152,8 +152,8 @@ describe('the metrics endpoint of a running server', () => {
 
 describe('listenForScrapes', () => {
   const figures: Figures = {
-    uptimeSeconds: 1, handshaking: 0, beforeLogin: 0, loggedIn: 0, accepted: 0, refused: { full: 0, banned: 0, per_address: 0, connect_rate: 0 }, handshakesFailed: 0,
-    disconnects: { eof: 0, error: 0, login_timeout: 0, login_limit: 0, wrong_password: 0, send_queue: 0, quit: 0, kick: 0, banned: 0, shutdown: 0 },
+    uptimeSeconds: 1, handshaking: 0, beforeLogin: 0, loggedIn: 0, accepted: 0, refused: { full: 0, per_address: 0, connect_rate: 0 }, handshakesFailed: 0,
+    disconnects: { eof: 0, error: 0, login_timeout: 0, login_limit: 0, wrong_password: 0, send_queue: 0, quit: 0, kick: 0, banned: 0, replaced: 0, shutdown: 0 },
     linesReceived: 0, linesDelivered: 0, linesOverlong: 0, linesFlooded: 0, bytesIn: 0, bytesOut: 0, largestSendQueueBytes: 0, rooms: 0,
     cluster: undefined, passwords: NO_PASSWORD_FIGURES,
   };

@@ -86,7 +86,8 @@ describeWithRedis('redisStore', () => {
     await store.load();
     const at = Date.now();
     await store.change({ type: 'opped', user: 'n:1', nick: 'ann', name: 'bob', at });
-    await store.change({ type: 'opped', user: 'n:1', nick: 'ann', name: 'cat', at });
+    await store.change({ type: 'opped', user: 'n:1', nick: 'ann', name: 'cat', account: 'cats', at });
+    await store.change({ type: 'opped', user: 'n:1', nick: 'ann', name: 'bob', account: 'bobs', at });
     await store.change({ type: 'deopped', user: 'n:1', nick: 'ann', name: 'bob', at });
     await store.change(banned(ban('old', '', at - 1), at - 10));
     for (const [n, each] of [ban('dan', '10.0.0.2'), ban('eve', '10.0.0.2'), ban('fay', '10.0.0.3'), ban('gus', '')].entries()) {
@@ -95,7 +96,7 @@ describeWithRedis('redisStore', () => {
     await store.change({ type: 'unbanned', user: 'n:1', nick: 'ann', target: '10.0.0.2', at });
     await store.change({ type: 'unbanned', user: 'n:1', nick: 'ann', target: 'gus', at });
     await store.change({ type: 'motd', user: 'n:1', nick: 'ann', text: 'hello', at });
-    expect(await open(prefix).load()).toEqual({ accounts: {}, displaced: [], ops: ['cat'], bans: [ban('fay', '10.0.0.3')], motd: 'hello' });
+    expect(await open(prefix).load()).toEqual({ accounts: {}, displaced: [], ops: ['cat'], opAccounts: { cat: 'cats' }, bans: [ban('fay', '10.0.0.3')], motd: 'hello' });
   });
 
   it('lifts, by an unban of one address, the bans of every address of its group, as the chat\'s state does', async () => {
