@@ -171,7 +171,7 @@ const SETTINGS: readonly Setting<Draft>[] = [
     apply: (v, o) => { o.passwordChecksAtOnce = count('password-checks', v, 1, 64); } },
   { flag: 'require-tls-for-passwords', env: 'CHATD_REQUIRE_TLS_FOR_PASSWORDS', help: 'refuse passwords over plain connections', fallback: 'off', toggle: true,
     apply: (v, o) => { o.requireTlsForPasswords = toggle('require-tls-for-passwords', v); } },
-  { flag: 'redis', env: 'CHATD_REDIS', help: 'Redis URL (or unix socket path) to run a cluster on, which keeps its data too', fallback: 'none: serve alone',
+  { flag: 'redis', env: 'CHATD_REDIS', help: 'Redis URL (redis://[:PASSWORD@]HOST:PORT, rediss:// for TLS) or unix socket path to run a cluster on, which keeps its data too', fallback: 'none: serve alone',
     apply: (v, o) => { o.redis = v; } },
   { flag: 'redis-prefix', env: 'CHATD_REDIS_PREFIX', help: "prefix of the cluster's Redis keys", fallback: defaults.redisPrefix,
     apply: (v, o) => { o.redisPrefix = v; } },

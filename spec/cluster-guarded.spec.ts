@@ -1,6 +1,8 @@
+import Redis from 'ioredis';
+import type { ServerEvent } from '../lib/server';
 import { killAll, listeningPort, start } from './support/chatd';
 import { type Harness, startHarness, visitorsOf } from './support/client';
-import { describeWithRedis, type GuardedRedis, startGuardedRedis, uniquePrefix } from './support/redis';
+import { describeWithRedis, type GuardedRedis, startGuardedRedis, uniquePrefix, useCluster } from './support/redis';
 import { certificateFolder, type CertificateFiles, makeCertificate } from './support/tls';
 
 const PASSWORD = 'guarded-s3cret';
@@ -52,5 +54,33 @@ describeWithRedis('a cluster on a Redis that asks for a password', () => {
     expect(stderr).toContain(`cannot reach Redis at redis://:***@127.0.0.1:${redis.port}`);
     expect(stderr).toContain('WRONGPASS');
     expect(stderr).not.toContain(PASSWORD);
+  });
+});
+
+describeWithRedis('a cluster whose Redis someone else writes to', () => {
+  const cluster = useCluster();
+
+  it('shows none of the forged events that break the rules of typed input, logs one line for each, and goes on', async () => {
+    const prefix = uniquePrefix();
+    const logged: string[] = [];
+    const onEvent = (event: ServerEvent) => {
+      if (event.kind === 'bus') logged.push(event.message);
+    };
+    const a = await cluster.node(prefix, { onEvent });
+    const ann = await a.join('ann');
+    const forged = [
+      { type: 'topic', user: 'x:1', nick: 'ann', room: '#main', topic: 't'.repeat(100_000), at: 0 },
+      { type: 'renamed', user: 'x:1', from: 'ann', nick: 'root\nlogin #1 root', room: '#main', at: 0 },
+      { type: 'said', user: 'x:1', nick: 'ann', room: '#main', text: '\x1b]0;owned\x07hi', at: 0 },
+    ];
+    const raw = new Redis(cluster.redis().url);
+    await raw.xadd(`${prefix}events`, '*', 'e', JSON.stringify(forged));
+    raw.disconnect();
+    ann.say('after the forgery');
+    const seen = await ann.until('[ann] after the forgery\n');
+    expect(seen).toBe('[ann] after the forgery\n');
+    expect(logged.filter((line) => line.startsWith('bus: skipped entry'))).toHaveLength(forged.length);
+    ann.say('/topic');
+    await ann.until('*** #main has no topic\n');
   });
 });

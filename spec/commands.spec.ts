@@ -455,6 +455,23 @@ describe('history', () => {
     bob.say('bob');
     await reads(bob, 'Welcome, bob\n*** bob just joined the chatroom\n');
   });
+
+  it('replays no more than historyBytes of all rooms, the least recently used room losing its oldest lines first', async () => {
+    const on = await start({ historyBytes: 30 }); // three lines of a 3-letter name and 7 characters
+    const ann = await on.join('ann');
+    const cat = await joinSeenBy('cat', [ann], on);
+    cat.say('/join #side');
+    await cat.until('*** cat just joined #side\n');
+    for (const [user, name, text] of [[ann, 'ann', 'main-01'], [cat, 'cat', 'side-01'], [ann, 'ann', 'main-02'], [cat, 'cat', 'side-02']] as const) {
+      user.say(text);
+      await user.until(`[${name}] ${text}\n`);
+    }
+    const bob = await on.visit();
+    bob.say('bob');
+    await reads(bob, 'Welcome, bob\n[ann] main-02\n*** bob just joined the chatroom\n');
+    bob.say('/join #side');
+    await bob.until('[cat] side-01\n[cat] side-02\n');
+  });
 });
 
 describe('pacing', () => {

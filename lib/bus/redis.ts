@@ -133,7 +133,8 @@ return 1`;
 
 // Keeps the snapshot only if this node holds the lease and it is newer than the stored one. Each
 // room's history is in a key of its own, named for the snapshot that wrote it; the rooms that
-// changed (ARGV[6]) were written before, with an expiry that this takes off; the others keep the
+// changed (ARGV[6]) were written before, with an expiry that this takes off (one expired since, the
+// snapshot is not kept: it would name a history that is not there); the others keep the
 // key the stored snapshot names, and the keys no longer named go. Then trims the stream below the
 // snapshot before: a node that read the older one is still reading the events after it. A stored
 // id that is not one (garbage) or is past the stream's end (forged) is written over, never obeyed.
@@ -153,7 +154,10 @@ if pms and not before(pms, pseq, nms, nseq) then return 0 end
 local ok, old = pcall(cjson.decode, redis.call('HGET', KEYS[1], 'histories') or '{}')
 if not ok or type(old) ~= 'table' then old = {} end
 local changed, refs = {}, {}
-for _, room in ipairs(cjson.decode(ARGV[6])) do changed[room] = true end
+for _, room in ipairs(cjson.decode(ARGV[6])) do
+  if redis.call('EXISTS', ARGV[4] .. room .. ':' .. ARGV[1]) == 0 then return -2 end
+  changed[room] = true
+end
 for _, room in ipairs(cjson.decode(ARGV[5])) do
   if changed[room] then
     refs[room] = ARGV[1]
@@ -539,7 +543,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
       if (from !== generation || !up) return; // the state was restored meanwhile: what was taken is void
       const [kept, changed] = [JSON.stringify(changes.kept), JSON.stringify([...changes.changed.keys()])];
       const written = await commands.eval(SAVE_SNAPSHOT, 3, keys.snapshot, keys.stream, keys.lease, id, outline, nodeId, keys.histories, kept, changed);
-      if (written === -1) return; // the lease went to another node meanwhile: it writes them now
+      if (written === -1 || written === -2) return; // the lease went to another node (it writes them now), or a part expired
       savedId = id;
       historySaved = changes.version; // a newer snapshot another node wrote holds these changes too
     } finally {

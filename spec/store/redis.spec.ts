@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { firstValueFrom, of, share, take, toArray } from 'rxjs';
 import type { Ban } from '../../lib/chat/events';
-import { redisStore, redisStoreKeys } from '../../lib/store/redis';
+import { redisStore, redisStoreKeys, shownRedisUrl } from '../../lib/store/redis';
 import { type AccountRecord, EMPTY_DATA, type Store } from '../../lib/store/store';
 import { DEFAULT_GUESS_LIMITS, type GuessLimits } from '../../lib/store/throttle';
 import { describeWithRedis, type RedisServer, startRedis, uniquePrefix } from '../support/redis';
@@ -13,6 +13,16 @@ const record = (name: string, hash = 'aGFzaA=='): AccountRecord => ({ name, salt
 const register = (store: Store, key: string, kept: AccountRecord = record(key)) => store.change({ type: 'account', key, record: kept, expected: null });
 const ban = (name: string, address: string, until: number | null = null): Ban => ({ name, address, until, by: 'ann', reason: '' });
 const banned = (banOf: Ban, at: number) => ({ type: 'banned', user: 'n:1', nick: 'ann', ban: banOf, at }) as const;
+
+describe('shownRedisUrl', () => {
+  it('never shows the password of a Redis URL, and leaves the rest as it was', () => {
+    expect(shownRedisUrl('redis://:s3cret@10.0.0.5:6379')).toBe('redis://:***@10.0.0.5:6379');
+    expect(shownRedisUrl('rediss://chatd:s3cret@redis.example:6380/2')).toBe('rediss://chatd:***@redis.example:6380/2');
+    expect(shownRedisUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
+    expect(shownRedisUrl('/run/redis/redis.sock')).toBe('/run/redis/redis.sock');
+    expect(shownRedisUrl('redis://:s3cret@[bad')).toBe('redis://***@[bad');
+  });
+});
 
 describeWithRedis('redisStore', () => {
   let redis: RedisServer;
