@@ -353,11 +353,18 @@ export function formatEntry(logged: LogEntry, options: LogOptions, time: Date): 
   return `${JSON.stringify({ time: time.toISOString(), level: logged.level, event: logged.event, ...logged.fields })}\n`;
 }
 
-/** A logger to stdout with `options`. */
+/**
+ * A logger to stdout with `options`. A log whose reader has gone (`chatd | head`, a closed
+ * terminal) fails its writes with EPIPE: chatd goes on serving, and logs no more.
+ */
 function logger(options: LogOptions): (logged: LogEntry) => void {
+  let readerGone = false;
+  process.stdout.once('error', () => {
+    readerGone = true;
+  });
   return (logged) => {
     const line = formatEntry(logged, options, new Date());
-    if (line !== undefined) process.stdout.write(line);
+    if (line !== undefined && !readerGone) process.stdout.write(line);
   };
 }
 

@@ -54,6 +54,19 @@ describe('bin/chatd', () => {
     expect(stdout).toMatch(/^\S+Z SIGTERM: shutting down$/m);
   });
 
+  it('goes on serving when the reader of its log goes away', async () => {
+    const run = start(['--port', '0', '--host', '127.0.0.1']);
+    const port = await listeningPort(run);
+    run.child.stdout?.destroy(); // as `chatd | head` does once head has read enough
+    for (const name of ['ann', 'bob']) { // each login is logged, to a pipe nobody reads
+      const user = await client(port);
+      await user.until('username: ');
+      user.socket.write(`${name}\n`);
+      expect(await user.until('chatroom\n')).toBe(`Welcome, ${name}\n*** ${name} just joined the chatroom\n`);
+    }
+    expect(run.child.exitCode).toBeNull();
+  });
+
   it('exits 0 on SIGINT with no one connected', async () => {
     const run = start(['--port', '0', '--host', '127.0.0.1']);
     await listeningPort(run);
