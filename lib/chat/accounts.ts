@@ -14,7 +14,7 @@ export type AccountRequest =
   | { readonly kind: 'unregister'; readonly name: string; readonly password: string };
 
 /** How a request ended: done, refused for a reason, its password not checked now (too many
- * checks at once, or a check that failed), or not saved. */
+ * checks at once), or failed (not saved, or the check failed). */
 export type AccountOutcome = 'done' | 'wrong-password' | 'not-registered' | 'taken' | 'unchecked' | 'failed';
 
 /**
@@ -29,8 +29,7 @@ export type Verdict = 'right' | 'wrong' | 'failed' | 'unchecked' | 'displaced';
  * Registered names as the core sees them: whether a name is registered, now; and checks and
  * changes, whose answers come later (hashing and saving take time), each as an Observable
  * that emits once, then completes, and never errors. `from` is the peer's address: wrong
- * passwords slow down checks from it and of the name. `verify` answers 'unchecked' when the
- * password could not be checked now (too many checks at once, or a check that failed).
+ * passwords slow down checks from it and of the name.
  */
 export interface Accounts {
   registered(name: string): boolean;

@@ -496,8 +496,10 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     const aside = this.aside();
     this.await(this.accounts.verify(nick, password, aside.from), 'failed', (verdict) => {
       if (verdict === 'right') return this.passwordGiven(nick);
-      if (verdict === 'failed') return this.askName(aside, text.CHECK_FAILED);
-      if (verdict === 'displaced') return this.askName(aside, text.nameDisplaced(nick));
+      if (verdict === 'failed' || verdict === 'displaced') {
+        this.askName(aside, verdict === 'failed' ? text.CHECK_FAILED : text.nameDisplaced(nick));
+        return aside.timedOut ? this.timeOut() : undefined; // past the deadline, no other would come
+      }
       aside.wrongPasswords += 1; // an unchecked try counts too: a connection cannot ask without end
       this.send(verdict === 'unchecked' ? text.PASSWORD_UNCHECKED : text.WRONG_PASSWORD);
       if (aside.timedOut) return this.timeOut();

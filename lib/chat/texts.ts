@@ -108,7 +108,7 @@ export const CHECK_FAILED = '*** could not check your password, try again later\
 export const nameDisplaced = (nick: string): string =>
   `*** ${nick} was registered to you, but now counts as the same name as one registered before it, which keeps it; pick another name\n`;
 
-/** A password not checked: too many checks at once from the address or of the name, or a check that failed. */
+/** A password not checked now: too many checks at once from the address or of the name. */
 export const PASSWORD_UNCHECKED = '*** too many password tries at once; yours was not checked, try again in a few seconds\n';
 
 /** `/nick` to a name registered by someone else. */

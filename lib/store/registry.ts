@@ -1,5 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { asyncScheduler, defer, firstValueFrom, from, type Observable, of, type OperatorFunction, type SchedulerLike, catchError, map, mergeMap, throwError } from 'rxjs';
+import { asyncScheduler, defer, firstValueFrom, type Observable, of, type OperatorFunction, type SchedulerLike, catchError, map, mergeMap, throwError } from 'rxjs';
 import type { AccountOutcome, AccountRequest, Accounts, Verdict } from '../chat/accounts';
 import { addressGroup } from '../chat/address-group';
 import { nameKey } from '../chat/names';
@@ -105,11 +105,6 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
     }
   };
   keepDisplaced(loaded.displaced);
-  /** Whether `password` is that of an account `name` lost to an older lookalike. */
-  const lostTo = async (name: string, password: string): Promise<boolean> => {
-    for (const record of displaced.get(nameKey(name)) ?? []) if (await matches(record, password)) return true;
-    return false;
-  };
   const queue = new CheckQueue(checksAtOnce);
   const names = store.nameBuckets?.(limits) ?? memoryNameBuckets(limits);
   const throttle = new GuessThrottle(names, limits, scheduler, report, answerGraceMs);
@@ -156,6 +151,19 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
       }),
       catchError((err: unknown) => (err instanceof ChecksBusyError ? of<'unchecked'>('unchecked') : throwError(() => err))),
     );
+  /** Whether `password` is that of an account `name` lost to an older lookalike, hashed in the
+   * queue's turn for `group`: a wrong guess costs no hashes outside it. */
+  const lostTo = (name: string, password: string, group: string): Observable<Verdict> => {
+    const lost = displaced.get(nameKey(name)) ?? [];
+    if (lost.length === 0) return of<Verdict>('wrong');
+    return hashInTurn(group, async () => {
+      for (const record of lost) if (await matches(record, password)) return true;
+      return false;
+    }).pipe(
+      map((found): Verdict => (found ? 'displaced' : 'wrong')),
+      catchError((err: unknown) => (err instanceof ChecksBusyError ? of<Verdict>('unchecked') : throwError(() => err))),
+    );
+  };
   /** How the check of `password` for `name` ended, in its turn; undefined when `name` is not
    * registered. Whether it is, and the addresses it knows, are as this node knows them (changes
    * elsewhere are told); the check itself reads the account again. */
@@ -248,7 +256,7 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
       check(name, password, address).pipe(
         mergeMap((answer): Observable<Verdict> => {
           if (answer === 'unchecked' || answer === 'right') return of(answer);
-          return from(lostTo(name, password)).pipe(map((lost): Verdict => (lost ? 'displaced' : 'wrong')));
+          return lostTo(name, password, addressGroup(address));
         }),
         failing<Verdict>('failed'),
       ),

@@ -98,6 +98,20 @@ describe('session with registered names', () => {
     });
   });
 
+  it('ends the login when a password given before the deadline cannot be checked, or is a displaced account\'s, and the answer comes after it', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const late = (verdict: Verdict) => ({ ...accounts(150, cold), verify: () => cold<Verdict>('150ms (r|)', { r: verdict }) });
+      const input = cold<Input>(' ----a-b', { a: 'ann', b: 'right-one' });
+      const closed = { ...out, t: send(text.LOGIN_TIMED_OUT), c: { kind: 'close', to: '7', reason: 'login_timeout' } };
+      expectObservable(observed(input, { state: new ChatState(), bus: memoryBus(), accounts: late('failed') }, true)).toBe('(gp)q- 150ms (fptc)', {
+        ...closed, f: send(text.CHECK_FAILED),
+      });
+      expectObservable(observed(input, { state: new ChatState(), bus: memoryBus(), accounts: late('displaced') }, true)).toBe('(gp)q- 150ms (dptc)', {
+        ...closed, d: send(text.nameDisplaced('ann')),
+      });
+    });
+  });
+
   it('logs in at the right password\'s late answer, past the deadline, taking the name from whoever took it meanwhile without its password', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const seat = { state: new ChatState(), bus: memoryBus(), accounts: accounts(150, cold) };
