@@ -1,11 +1,11 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as text from '../lib/chat/texts';
 import type { ChatServerOptions, ServerEvent } from '../lib/server';
-import { DATA_FILE_NAME } from '../lib/store/file';
+import { DATA_FILE_NAME, OLD_DATA_FILE_NAME, readDataFolder } from '../lib/store/file';
 import { type Client, type Harness, readingClient, startHarness } from './support/client';
 
 let harness: Harness;
@@ -162,11 +162,11 @@ describe('an /op grant', () => {
     ann.say('/op bob');
     await bob.until('*** ann made you an operator\n');
     await harness.stop();
-    const file = join(dataDir, DATA_FILE_NAME);
-    const { opAccounts, ...older } = JSON.parse(await readFile(file, 'utf8')); // as the version before wrote it
-    expect(opAccounts).toEqual({ bob: expect.any(String) });
-    for (const record of Object.values<Record<string, unknown>>(older.accounts)) delete record['id'];
-    await writeFile(file, JSON.stringify(older));
+    const { opAccounts, accounts, ops, bans, motd } = await readDataFolder(dataDir);
+    expect({ ...opAccounts }).toEqual({ bob: expect.any(String) });
+    const withoutIds = Object.fromEntries(Object.entries(accounts).map(([key, { id: _id, ...record }]) => [key, record]));
+    await rm(join(dataDir, DATA_FILE_NAME)); // as the version before wrote it: chatd.json, moved into the log at start
+    await writeFile(join(dataDir, OLD_DATA_FILE_NAME), JSON.stringify({ accounts: withoutIds, ops, bans, motd }));
     harness = await start();
     const bobAgain = await withPassword('bob');
     expect(await bobAgain.until('\n')).toBe('*** you are an operator\n');

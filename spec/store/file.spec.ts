@@ -109,7 +109,7 @@ describe('fileStore', () => {
     for (const name of ['bob', 'cat', 'dan']) await store.change(set(name, record(name))); // the log doubles: compacted
     await store.close(); // once the compaction that follows the changes is done
     const written = await lines();
-    expect(JSON.parse(written[1] ?? '')).toEqual({ type: 'moderation', ops: [], bans: [], motd: '' }); // written by a compaction
+    expect(JSON.parse(written[1] ?? '')).toEqual({ type: 'moderation', ops: [], opAccounts: {}, bans: [], motd: '' }); // written by a compaction
     expect(written).toContain('{"type":"a-later-kind","anything":[1,2]}');
     const ann = (await reopened()).accounts['ann'];
     expect(JSON.parse(JSON.stringify(ann))).toEqual(JSON.parse(later));
@@ -162,7 +162,7 @@ describe('fileStore', () => {
     const old = { accounts: { ann: record('Ann') }, ops: ['bob'], bans: [{ name: 'dan', address: '10.0.0.2', until: null, by: 'ann', reason: '' }], motd: 'hi' };
     await writeFile(join(dir, OLD_DATA_FILE_NAME), JSON.stringify(old));
     const loaded = await reopened();
-    expect(loaded).toEqual({ ...old, accounts: accountTable([['ann', record('Ann')]]), displaced: [] });
+    expect(loaded).toEqual({ ...old, accounts: accountTable([['ann', record('Ann')]]), displaced: [], opAccounts: {} });
     await rm(join(dir, OLD_DATA_FILE_NAME)); // from now on the log holds it all
     expect(await reopened()).toEqual(loaded);
     await rm(dataFile());
