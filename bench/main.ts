@@ -16,6 +16,7 @@ import Redis from 'ioredis';
 import { SNAPSHOT_EVERY_MS } from '../lib/bus/redis';
 import { MAX_SEND_QUEUE_BYTES, MAX_WRITE_BYTES } from '../lib/edge/fanout';
 import { type Bar, plot } from './plot';
+import { runAccounts } from './accounts';
 import { percentile, Probe } from './probe';
 import { type FloodSpec, isMessage, type LoadResult, type LoadSpec, type LoginResult, type Memory, type MessageType, type Messages } from './wire';
 
@@ -38,8 +39,8 @@ interface Plan {
 
 const USAGE = 'usage: npm run bench [-- [--quick] [--metrics | --cluster] [--only SCENARIO] [--runs N] [--connections N] [--plot FILE.svg]]';
 
-/** The scenarios, in the order they run; `--only` picks one. */
-const SCENARIOS = ['fan-out', 'connections', 'slow-reader', 'amplification'] as const;
+/** The scenarios, in the order they run; `--only` picks one. `accounts` (chatd alone, no baseline) runs only when picked. */
+const SCENARIOS = ['fan-out', 'connections', 'slow-reader', 'amplification', 'accounts'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 /** The scenarios of `--cluster`, in the order they run; `--only` picks one. */
 const CLUSTER_SCENARIOS = ['fan-out', 'snapshot-flood'] as const;
@@ -964,4 +965,4 @@ process.once('exit', () => children.forEach((child) => child.kill('SIGKILL')));
 process.once('SIGINT', () => abort('interrupted'));
 process.once('SIGTERM', () => abort('terminated'));
 setTimeout(() => abort(`still running after ${PLAN.deadlineMs / 1000} s`), PLAN.deadlineMs).unref();
-(flags.cluster ? runCluster() : runAll()).catch((err: unknown) => abort(err instanceof Error ? err.message : String(err)));
+(flags.cluster ? runCluster() : flags.only === 'accounts' ? runAccounts(QUICK) : runAll()).catch((err: unknown) => abort(err instanceof Error ? err.message : String(err)));

@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AddressInfo, isIP } from 'node:net';
 import { parseArgs } from 'node:util';
+import { accountsCommand } from './accounts-command';
 import type { ModerationAction } from './chat/moderation';
 import { nameProblem } from './chat/names';
 import { REPLY_BYTES_PER_LINE } from './chat/pace';
 import { MAX_HISTORY_LINES } from './chat/state';
 import type { MetricsAddress } from './edge/metrics';
 import { type ChatServer, type ChatServerOptions, createChatServer, DEFAULT_SERVER_OPTIONS, type ServerEvent } from './server';
-import type { AccountChange } from './store/registry';
+import { type AccountChange, DAY_MS } from './store/registry';
 
 /** A command-line mistake: usage goes to stderr and the exit code is 2. */
 export class UsageError extends Error {
@@ -161,6 +162,10 @@ const SETTINGS: readonly Setting<Draft>[] = [
     apply: (v, o) => { o.historyBytes = count('history-bytes', v, 0); } },
   { flag: 'data-dir', env: 'CHATD_DATA_DIR', help: 'folder of the data file (registered names, operators, bans, motd); unused with --redis', fallback: DEFAULT_DATA_DIR,
     apply: (v, o) => { o.dataDir = v; } },
+  { flag: 'max-registrations-per-hour', env: 'CHATD_MAX_REGISTRATIONS_PER_HOUR', help: 'names one address (an IPv6 /64) may register per hour; 0 for none', fallback: String(defaults.maxRegistrationsPerHour),
+    apply: (v, o) => { o.maxRegistrationsPerHour = count('max-registrations-per-hour', v, 0); } },
+  { flag: 'account-expiry-days', env: 'CHATD_ACCOUNT_EXPIRY_DAYS', help: 'days a registered name nobody has logged into since is kept', fallback: String(defaults.accountExpiryMs / DAY_MS),
+    apply: (v, o) => { o.accountExpiryMs = positive('account-expiry-days', v) * DAY_MS; } },
   { flag: 'ops', env: 'CHATD_OPS', help: 'registered names, comma-separated, that are operators once they give their password', fallback: 'none',
     apply: (v, o) => { o.ops = names('ops', v); } },
   { flag: 'max-password-wait', env: 'CHATD_MAX_PASSWORD_WAIT', help: 'longest seconds a password check waits while guessing is slowed (at most half --login-timeout)',
@@ -197,6 +202,7 @@ export function usage(): string {
   const rows = ALL_SETTINGS.map((s) => `  --${`${s.flag}${s.toggle ? '' : ' <value>'}`.padEnd(24)} ${s.help} (env ${s.env}, default ${s.fallback})`);
   return [
     'Usage: chatd [options]',
+    '       chatd accounts list | accounts remove NAME  [--data-dir DIR | --redis URL [--redis-prefix PREFIX]]',
     '',
     'A chat server for nc and telnet. Flags override the environment.',
     '',
@@ -316,6 +322,14 @@ function accountEntry(change: AccountChange): LogEntry {
     case 'password-changed':
       return entry('info', 'password-changed', `password changed for ${change.name} from ${change.from}`, { name: change.name, from: change.from });
     case 'unregistered': return entry('info', 'unregister', `unregister ${change.name} from ${change.from}`, { name: change.name, from: change.from });
+    case 'released':
+      return entry('info', 'release', `release ${change.name} by ${change.by} from ${change.from}`, { name: change.name, by: change.by, from: change.from });
+    case 'expired': {
+      const registered = new Date(change.registeredAt).toISOString();
+      return entry('info', 'expire', `expire ${change.name}: registered ${registered}, never logged into since`, { name: change.name, registered });
+    }
+    case 'registrations-limited':
+      return entry('warn', 'registrations-limited', `refused to register ${change.name} from ${change.from}: too many registrations from that address this hour`, { name: change.name, from: change.from });
     case 'wrong-password':
       return entry('warn', 'wrong-password', `wrong password for ${change.name} from ${change.from}`, { name: change.name, from: change.from });
     case 'slowed': {
@@ -445,6 +459,10 @@ async function serveUntilSignalled(server: ChatServer, options: Partial<ChatServ
 
 /** Runs chatd with argv (without node and the script); sets process.exitCode. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (argv[0] === 'accounts') {
+    process.exitCode = await accountsCommand(argv.slice(1), env, DEFAULT_DATA_DIR);
+    return;
+  }
   let command: Command;
   try {
     command = parseCommand(argv, env);

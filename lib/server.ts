@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { concatMap, filter, Subject, type Subscription } from 'rxjs';
+import { concatMap, filter, ignoreElements, merge, Subject, type Subscription, timer } from 'rxjs';
 import type { Bus } from './bus/bus';
 import { memoryBus } from './bus/memory';
 import { type RedisBus, redisBus } from './bus/redis';
@@ -21,11 +21,10 @@ import { socketLines } from './edge/lines';
 import { HANDSHAKE_TIMEOUT_MS, listeners, type TlsSettings } from './edge/listeners';
 import { boundAddress, closeScrapes, listenForScrapes, type MetricsAddress } from './edge/metrics';
 import { fileStore } from './store/file';
-import { rekeying } from './store/rekey';
 import { redisStore } from './store/redis';
 import { PASSWORD_CHECKS_AT_ONCE } from './store/check-queue';
-import { type AccountChange, type Registry, registry } from './store/registry';
-import { boundGrants, dataKeeper, grantBindings, memoryStore, type Store } from './store/store';
+import { ACCOUNT_EXPIRY_DAYS, type AccountChange, DAY_MS, MAX_REGISTRATIONS_PER_HOUR, type Registry, registry } from './store/registry';
+import { boundGrants, grantBindings, memoryStore, type Store } from './store/store';
 import { FREE_WRONG_CHECKS, guessLimits, MAX_CHECK_WAIT_MS, NO_PASSWORD_FIGURES } from './store/throttle';
 
 export type { ChatEvent, UserId } from './chat/events';
@@ -41,6 +40,9 @@ export const SHUTDOWN_GRACE_MS = FAREWELL_GRACE_MS;
 /** The most refused connections told why and left to close at their peer's pace at once; past
  * it a refused connection is closed without a word, so refusals cannot hold sockets unbounded. */
 export const MAX_REFUSALS_CLOSING = 1_000;
+/** How often expired accounts are looked for and dropped (once at start too); between two
+ * looks an expired one already counts as not registered. */
+export const ACCOUNT_EXPIRY_SWEEP_MS = 60 * 60_000;
 
 /** What the server reports as it runs, for a log. */
 export type ServerEvent =
@@ -90,6 +92,10 @@ export interface ChatServerOptions extends SessionOptions, Omit<AdmissionLimits,
   readonly passwordChecksAtOnce: number;
   /** Password checks from one address (or of one name) at once or in a short while before the next are spaced out. */
   readonly freePasswordChecks: number;
+  /** Names one address (an IPv6 /64) may register per hour. */
+  readonly maxRegistrationsPerHour: number;
+  /** How long a registered name that nobody has logged into since its registration is kept. */
+  readonly accountExpiryMs: number;
   readonly onEvent: (event: ServerEvent) => void;
   /** Redis to run the bus on and keep the data in (`redis://host:port` or a unix socket's path),
    * making this node one of a cluster; undefined serves alone. */
@@ -120,6 +126,8 @@ export const DEFAULT_SERVER_OPTIONS: ChatServerOptions = {
   maxPasswordWaitMs: MAX_CHECK_WAIT_MS,
   passwordChecksAtOnce: PASSWORD_CHECKS_AT_ONCE,
   freePasswordChecks: FREE_WRONG_CHECKS,
+  maxRegistrationsPerHour: MAX_REGISTRATIONS_PER_HOUR,
+  accountExpiryMs: ACCOUNT_EXPIRY_DAYS * DAY_MS,
   ops: [],
   onEvent: () => {},
   redis: undefined,
@@ -322,8 +330,9 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       }),
       filter((changed) => changed === 'all'),
     );
+    const expired$ = timer(0, ACCOUNT_EXPIRY_SWEEP_MS).pipe(concatMap(() => accounts.expire()), ignoreElements());
     const chat$ = chat(connections, { ...seat, accounts, state, bus, applied: logEvent, accountsReread$ }, options);
-    subscription = chat$.subscribe((out) => fanout.deliver(out));
+    subscription = merge(chat$, expired$).subscribe((out) => fanout.deliver(out));
   };
 
   /** Saves the grants bound at start; one that cannot be saved holds for this run, and is bound again at the next. */
@@ -335,7 +344,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
 
   const openStore = (): Store => {
     if (options.redis !== undefined) return redisStore({ url: options.redis, prefix: options.redisPrefix });
-    return dataKeeper(options.dataDir === undefined ? memoryStore() : rekeying(fileStore(options.dataDir)));
+    return options.dataDir === undefined ? memoryStore() : fileStore(options.dataDir);
   };
 
   const listen = async (): Promise<AddressInfo> => {
@@ -348,7 +357,14 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     state.apply(moderationLoaded(moderation));
     await keepBindings(kept, grantBindings(data, moderation, Date.now()));
     const limits = guessLimits(options.freePasswordChecks, options.maxPasswordWaitMs, options.loginTimeoutMs);
-    accounts = registry(kept, data, { limits, checksAtOnce: options.passwordChecksAtOnce, report: (change) => report({ kind: 'account', change }) });
+    accounts = registry(kept, data, {
+      limits,
+      checksAtOnce: options.passwordChecksAtOnce,
+      maxRegistrationsPerHour: options.maxRegistrationsPerHour,
+      accountExpiryMs: options.accountExpiryMs,
+      neverExpires: (name) => state.moderation.isOpName(name),
+      report: (change) => report({ kind: 'account', change }),
+    });
     const stats = () => statsText(figures()).trimEnd().split('\n');
     start({ tally: input, stats }, accounts, kept); // first: a cluster's node takes no one in before it has the cluster's state
     try {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_LOG_OPTIONS, parseCommand, usage } from '../lib/cli';
@@ -42,6 +42,22 @@ describe('bin/chatd and its data', () => {
     again.say('open-sesame');
     await again.until('*** ann just joined the chatroom\n');
     expect(second.log()).not.toContain('open-sesame');
+  });
+
+  it('keeps every file of the data folder 0600 after a save, whatever mode a leftover temporary file had', async () => {
+    await writeFile(join(dir, 'chatd.json'), '{"accounts": {}}', { mode: 0o644 });
+    for (const leftover of ['chatd.json.tmp', 'chatd.jsonl.tmp']) await writeFile(join(dir, leftover), '{"accou', { mode: 0o644 });
+    await chmod(join(dir, 'chatd.json'), 0o644); // whatever the umask made of it
+    const run = start(['--host', '127.0.0.1', '--port', '0', '--data-dir', dir]);
+    const ann = await client(await listeningPort(run));
+    ann.say('ann');
+    await ann.until('chatroom\n');
+    ann.say('/register open-sesame');
+    await ann.until('registered to you');
+    await run.waitFor(/register ann from 127\.0\.0\.1\n/);
+    const files = (await readdir(dir)).filter((name) => !name.endsWith('.tmp')); // a leftover no longer used is harmless
+    const modes = await Promise.all(files.map(async (name) => [name, ((await stat(join(dir, name))).mode & 0o777).toString(8)]));
+    expect(modes.filter(([, mode]) => mode !== '600')).toEqual([]);
   });
 
   it('exits 1 with one clear line when the data file is corrupt', async () => {

@@ -81,7 +81,7 @@ describe('/help', () => {
       '*** /uptime              how long the server has been up',
       '*** /register PASSWORD   reserve your name: logging in with it asks for PASSWORD',
       '*** /password OLD NEW    change the password of your registered name',
-      '*** /unregister PASSWORD release your registered name',
+      '*** /unregister PASSWORD release your registered name (operators: NAME releases that one)',
       '*** /motd [TEXT]         show the message of the day; operators set it (- clears it)',
       '*** /op NAME             (operators) make NAME, logged in with its password, an operator',
       '*** /deop NAME           (operators) NAME is no longer an operator',

@@ -1,11 +1,11 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as text from '../lib/chat/texts';
 import type { ChatServerOptions, ServerEvent } from '../lib/server';
-import { DATA_FILE_NAME } from '../lib/store/file';
+import { DATA_FILE_NAME, OLD_DATA_FILE_NAME, readDataFolder } from '../lib/store/file';
 import { type Client, type Harness, readingClient, startHarness } from './support/client';
 
 let harness: Harness;
@@ -162,11 +162,11 @@ describe('an /op grant', () => {
     ann.say('/op bob');
     await bob.until('*** ann made you an operator\n');
     await harness.stop();
-    const file = join(dataDir, DATA_FILE_NAME);
-    const { opAccounts, ...older } = JSON.parse(await readFile(file, 'utf8')); // as the version before wrote it
-    expect(opAccounts).toEqual({ bob: expect.any(String) });
-    for (const record of Object.values<Record<string, unknown>>(older.accounts)) delete record['id'];
-    await writeFile(file, JSON.stringify(older));
+    const { opAccounts, accounts, ops, bans, motd } = await readDataFolder(dataDir);
+    expect({ ...opAccounts }).toEqual({ bob: expect.any(String) });
+    const withoutIds = Object.fromEntries(Object.entries(accounts).map(([key, { id: _id, ...record }]) => [key, record]));
+    await rm(join(dataDir, DATA_FILE_NAME)); // as the version before wrote it: chatd.json, moved into the log at start
+    await writeFile(join(dataDir, OLD_DATA_FILE_NAME), JSON.stringify({ accounts: withoutIds, ops, bans, motd }));
     harness = await start();
     const bobAgain = await withPassword('bob');
     expect(await bobAgain.until('\n')).toBe('*** you are an operator\n');
@@ -413,7 +413,8 @@ describe('/motd', () => {
 
   it('tells the operator in one line when it holds but could not be saved', async () => {
     const ann = await operator();
-    await mkdir(join(dataDir, `${DATA_FILE_NAME}.tmp`)); // where the next save writes first: it fails
+    await rm(join(dataDir, DATA_FILE_NAME));
+    await mkdir(join(dataDir, DATA_FILE_NAME)); // where the next save appends: it fails
     ann.say('/motd not kept');
     expect(await ann.until(text.NOT_SAVED)).toBe(`*** message of the day set\n${text.NOT_SAVED}`);
     expect(events).toContainEqual({ kind: 'error', error: expect.objectContaining({ code: 'CHAT_STORE_UNWRITABLE' }) });
@@ -432,5 +433,43 @@ describe('/stats', () => {
     expect(figures).toContain('*** connections: 2 logged in, 0 before login, 0 in TLS handshake; 3 accepted, 0 refused (full), 0 refused (per address), 0 refused (connect rate)\n');
     expect(figures).toContain('*** disconnects: 0 eof, 0 error, 0 login timeout, 0 login limit, 0 wrong password, 0 send queue, 1 quit, 0 kick, 0 banned, 0 replaced, 0 shutdown\n');
     expect(figures).toMatch(/\*\*\* lines: \d+ received, \d+ delivered; dropped 0 over long, 0 flooding\n/);
+  });
+});
+
+describe('/unregister NAME by an operator', () => {
+  it('releases a registered name other than their own, so anyone may take it without a password', async () => {
+    const ann = await operator();
+    await register('bob');
+    await ann.until('*** bob has disconnected\n');
+    ann.say('/unregister bob');
+    expect(await ann.until('\n')).toBe('*** bob is no longer registered\n');
+    const taker = await harness.visit();
+    taker.say('bob');
+    expect(await taker.until('\n')).toMatch(/^Welcome, bob/);
+    expect(events).toContainEqual({ kind: 'account', change: { kind: 'released', name: 'bob', by: 'ann', from: '127.0.0.1' } });
+  });
+
+  it('is still the operator’s own /unregister PASSWORD when the word is not a registered name', async () => {
+    const ann = await operator();
+    ann.say(`/unregister ${SECRET}`);
+    expect(await ann.until('\n')).toBe('*** ann is no longer registered\n');
+  });
+
+  it('refuses to release an operator’s name, and is a password for anyone else', async () => {
+    await harness.stop();
+    harness = await start({ ops: ['ann', 'root'] });
+    await register('root');
+    const ann = await operator();
+    ann.say('/unregister root');
+    expect(await ann.until('\n')).toBe("*** root is an operator's name: /deop it first\n");
+    await register('bob');
+    const cat = await harness.join('cat');
+    cat.say(`/register ${SECRET}`);
+    await cat.until('is registered to you; logging in with it will ask for your password\n');
+    cat.say('/unregister bob');
+    expect(await cat.until('\n')).toBe('*** wrong password\n');
+    const bob = await harness.visit();
+    bob.say('bob');
+    await bob.until('Password: '); // still registered
   });
 });

@@ -17,6 +17,8 @@ const SECRET = 'password123';
 /** Wrong passwords the specs give from one address without being slowed: the guessing rule has specs of its own. */
 const GUESSES = 1000;
 const rateLimits = { linesPerSecond: 1e6, burstLines: 1e6, maxQueuedLines: 1e6 };
+/** Every name below is registered from one address: more than the hourly limit lets through. */
+const REGISTRATIONS = 1000;
 
 /** A server on some store, that a spec can start again on what it kept. */
 interface Restartable {
@@ -107,7 +109,7 @@ function prototypeNameSpecs(server: () => Restartable): void {
 describe('names Object.prototype has, on the file store', () => {
   let dataDir: string;
   let harness: Harness;
-  const start = async () => startHarness({ rateLimits, dataDir, ops: ['ann'], freePasswordChecks: GUESSES });
+  const start = async () => startHarness({ rateLimits, dataDir, ops: ['ann'], freePasswordChecks: GUESSES, maxRegistrationsPerHour: REGISTRATIONS });
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'chatd-prototype-'));
@@ -132,7 +134,7 @@ describeWithRedis('names Object.prototype has, on the Redis store', () => {
   const cluster = useCluster();
   let harness: Harness;
   let prefix: string;
-  const options: Partial<ChatServerOptions> = { ops: ['ann'], freePasswordChecks: GUESSES };
+  const options: Partial<ChatServerOptions> = { ops: ['ann'], freePasswordChecks: GUESSES, maxRegistrationsPerHour: REGISTRATIONS };
 
   beforeEach(async () => {
     prefix = uniquePrefix();

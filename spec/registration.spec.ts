@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_PASSWORD_TRIES } from '../lib/chat/accounts';
 import * as text from '../lib/chat/texts';
+import { DATA_FILE_NAME, fileStore } from '../lib/store/file';
+import { DAY_MS } from '../lib/store/registry';
+import { readEntry } from '../lib/store/log';
+import type { AccountRecord } from '../lib/store/store';
 import type { ServerEvent } from '../lib/server';
 import { type Client, type Harness, startHarness } from './support/client';
 import { sample, scrape } from './support/scrape';
@@ -176,15 +180,52 @@ describe('registered names', () => {
     const bob = await registered('bob');
     bob.say('/password correct-horse battery-staple');
     await bob.until('*** password changed\n');
-    const file = await readFile(join(dataDir, 'chatd.json'), 'utf8');
+    const file = await readFile(join(dataDir, DATA_FILE_NAME), 'utf8');
     for (const seen of [JSON.stringify(events), file]) {
       expect(seen).not.toContain(SECRET);
       expect(seen).not.toContain('battery-staple');
     }
-    const { accounts } = JSON.parse(file);
-    expect(Object.keys(accounts)).toEqual(['ann', 'bob']);
-    expect(accounts.ann.salt).not.toBe(accounts.bob.salt);
-    expect(Buffer.from(accounts.ann.hash, 'base64')).toHaveLength(64);
+    const accounts = new Map<string, AccountRecord>();
+    for (const line of file.trimEnd().split('\n').slice(1)) {
+      const entry = readEntry(line);
+      if (typeof entry !== 'string' && entry.type === 'account' && entry.record !== null) accounts.set(entry.key, entry.record);
+    }
+    expect([...accounts.keys()]).toEqual(['ann', 'bob']);
+    expect(accounts.get('ann')?.salt).not.toBe(accounts.get('bob')?.salt);
+    expect(Buffer.from(accounts.get('ann')?.hash ?? '', 'base64')).toHaveLength(64);
+  });
+
+  it('refuses, in one line, a registration past the limit from one address in an hour', async () => {
+    await harness.stop();
+    harness = await startHarness({ rateLimits, dataDir, maxRegistrationsPerHour: 2, onEvent: (event) => events.push(event) });
+    await registered('ann');
+    await registered('bob');
+    const cat = await harness.join('cat');
+    cat.say(`/register ${SECRET}`);
+    expect(await cat.until('later\n')).toMatch(/encrypted.*\n\*\*\* too many names registered from your address this hour; try again later\n$/);
+    cat.say('/quit');
+    await cat.rest();
+    const visitor = await harness.visit();
+    visitor.say('cat');
+    expect(await visitor.until('\n')).toMatch(/^Welcome, cat/); // not registered
+  });
+
+  it('drops at start a name nobody logged into in the days after its registration, and lets anyone take it', async () => {
+    await harness.stop();
+    const store = fileStore(dataDir);
+    await store.load();
+    const old = { name: 'ghost', salt: 'c2FsdA==', hash: 'aGFzaA==', cost: 16384, registeredAt: Date.now() - 31 * DAY_MS };
+    await store.change({ type: 'account', key: 'ghost', record: old, expected: null });
+    await store.close();
+    let onDropped: (event: ServerEvent) => void = () => {};
+    const dropped = new Promise<ServerEvent>((resolve) => (onDropped = resolve));
+    const onEvent = (event: ServerEvent) => (event.kind === 'account' && event.change.kind === 'expired' ? onDropped(event) : undefined);
+    harness = await startHarness({ rateLimits, dataDir, onEvent });
+    expect(await dropped).toEqual({ kind: 'account', change: { kind: 'expired', name: 'ghost', registeredAt: old.registeredAt } });
+    const taker = await harness.visit();
+    taker.say('ghost');
+    expect(await taker.until('\n')).toMatch(/^Welcome, ghost/);
+    expect(await readFile(join(dataDir, DATA_FILE_NAME), 'utf8')).toContain('{"type":"account","key":"ghost","record":null}');
   });
 
   it('keeps registrations across a restart of the server', async () => {

@@ -1,11 +1,11 @@
 import { randomBytes, scryptSync } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import * as text from '../lib/chat/texts';
 import type { ChatServerOptions } from '../lib/server';
-import { DATA_FILE_NAME } from '../lib/store/file';
+import { OLD_DATA_FILE_NAME, readDataFolder } from '../lib/store/file';
 import { redisStoreKeys } from '../lib/store/redis';
 import type { AccountRecord } from '../lib/store/store';
 import { type Client, type Harness, startHarness } from './support/client';
@@ -65,7 +65,7 @@ describe('name keys kept by an older chatd, in the data file', () => {
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'chatd-rekey-'));
-    await writeFile(join(dataDir, DATA_FILE_NAME), JSON.stringify({ accounts: OLD_ACCOUNTS, ops: ['alice'], bans: [b0bBan], motd: '' }));
+    await writeFile(join(dataDir, OLD_DATA_FILE_NAME), JSON.stringify({ accounts: OLD_ACCOUNTS, ops: ['alice'], bans: [b0bBan], motd: '' }));
     harness = await start();
   });
 
@@ -75,7 +75,7 @@ describe('name keys kept by an older chatd, in the data file', () => {
   });
 
   it('move at start: the older account keeps the name, the other\'s owner is told at each login, after a restart too', async () => {
-    const saved: unknown = JSON.parse(await readFile(join(dataDir, DATA_FILE_NAME), 'utf8'));
+    const saved = await readDataFolder(dataDir); // the log, as the server wrote it
     expect(saved).toMatchObject({ accounts: { allce: alice }, displaced: [aIice] });
     await expectMoved(harness);
     await harness.stop();

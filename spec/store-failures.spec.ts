@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as text from '../lib/chat/texts';
 import type { ServerEvent } from '../lib/server';
-import { DATA_FILE_NAME } from '../lib/store/file';
-import * as stores from '../lib/store/store';
+import * as files from '../lib/store/file';
 import { type Client, type Harness, startHarness } from './support/client';
 
 const SECRET = 'correct-horse';
@@ -58,9 +57,9 @@ describe('a store that fails', () => {
     ['as a rejection', (error: Error) => Promise.reject(error)],
   ])('costs only the answer its reads and writes were for when it throws %s', async (_how, fail) => {
     const failing = { now: false };
-    const real = stores.dataKeeper;
-    jest.spyOn(stores, 'dataKeeper').mockImplementation((whole) => {
-      const store = real(whole);
+    const real = files.fileStore;
+    jest.spyOn(files, 'fileStore').mockImplementation((dir) => {
+      const store = real(dir);
       return {
         ...store,
         account: (key) => (failing.now ? fail(new Error('the disk is gone')) : store.account(key)),
@@ -87,7 +86,7 @@ describe('a store that fails', () => {
 
   it('costs a password check that throws its user that one try, said so, and logged', async () => {
     const broken = { name: 'eve', salt: 'c2FsdA==', hash: 'aGFzaA==', cost: 3 }; // scrypt throws: 3 is no power of two
-    await writeFile(join(dataDir, DATA_FILE_NAME), JSON.stringify({ accounts: { eve: broken } }));
+    await writeFile(join(dataDir, files.OLD_DATA_FILE_NAME), JSON.stringify({ accounts: { eve: broken } })); // moved into the log at start
     await start();
     const bob = await harness.join('bob');
     const eve = await harness.visit();

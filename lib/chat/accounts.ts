@@ -1,4 +1,5 @@
 import { type Observable, of } from 'rxjs';
+import { nameKey } from './names';
 
 /** The fewest characters a password may have. */
 export const MIN_PASSWORD_LENGTH = 8;
@@ -7,15 +8,19 @@ export const MAX_PASSWORD_LENGTH = 128;
 /** Wrong passwords a connection may give at login before it is closed. */
 export const MAX_PASSWORD_TRIES = 3;
 
-/** A change to a registered name, asked for by the user logged in with it. */
+/** A change to a registered name, asked for by the user logged in with it, or by an operator. */
 export type AccountRequest =
   | { readonly kind: 'register'; readonly name: string; readonly password: string }
   | { readonly kind: 'password'; readonly name: string; readonly password: string; readonly newPassword: string }
-  | { readonly kind: 'unregister'; readonly name: string; readonly password: string };
+  /** `/unregister WORD`; from an operator, WORD may be a name to release instead (see `unregisterRequest`). */
+  | { readonly kind: 'unregister'; readonly name: string; readonly password: string; readonly byOperator?: true }
+  /** An operator releases someone else's registered name, without its password. */
+  | { readonly kind: 'release'; readonly name: string; readonly by: string };
 
 /** How a request ended: done, refused for a reason, its password not checked now (too many
- * checks at once), or failed (not saved, or the check failed). */
-export type AccountOutcome = 'done' | 'wrong-password' | 'not-registered' | 'taken' | 'unchecked' | 'failed';
+ * checks at once), failed (not saved, or the check failed), or `limited`: the address has
+ * registered as many names as it may for now. */
+export type AccountOutcome = 'done' | 'wrong-password' | 'not-registered' | 'taken' | 'unchecked' | 'limited' | 'failed';
 
 /**
  * How a password check ended: right, wrong, not made (the store or the hash failed, told to the
@@ -46,6 +51,19 @@ export const NO_ACCOUNTS: Accounts = {
   verify: () => of('wrong'),
   change: () => of('failed'),
 };
+
+/**
+ * What `/unregister WORD` asks. From an operator, a WORD that is a registered name other than
+ * their own releases that name; any other WORD, and any from a non-operator, is the user's own
+ * password, which releases their own name. (An operator whose password is someone's registered
+ * name releases their own with `chatd accounts remove`.)
+ */
+export function unregisterRequest(request: AccountRequest, registered: (name: string) => boolean): AccountRequest {
+  if (request.kind !== 'unregister' || request.byOperator !== true) return request;
+  const { name, password } = request;
+  if (nameKey(password) !== nameKey(name) && registered(password)) return { kind: 'release', name: password, by: name };
+  return { kind: 'unregister', name, password };
+}
 
 /** Why `password` cannot be one, or undefined when it can. */
 export function passwordProblem(password: string): string | undefined {

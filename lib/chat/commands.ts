@@ -35,7 +35,7 @@ export const COMMANDS: readonly CommandInfo[] = [
   { name: 'uptime', aliases: [], args: '', help: 'how long the server has been up' },
   { name: 'register', aliases: [], args: 'PASSWORD', help: 'reserve your name: logging in with it asks for PASSWORD' },
   { name: 'password', aliases: [], args: 'OLD NEW', help: 'change the password of your registered name' },
-  { name: 'unregister', aliases: [], args: 'PASSWORD', help: 'release your registered name' },
+  { name: 'unregister', aliases: [], args: 'PASSWORD', help: 'release your registered name (operators: NAME releases that one)' },
   { name: 'motd', aliases: [], args: '[TEXT]', help: 'show the message of the day; operators set it (- clears it)' },
   { name: 'op', aliases: [], args: 'NAME', help: '(operators) make NAME, logged in with its password, an operator' },
   { name: 'deop', aliases: [], args: 'NAME', help: '(operators) NAME is no longer an operator' },

@@ -5,7 +5,7 @@ import { duration } from './durations';
 import { listing, MAX_LISTED_NAMES, MAX_LISTED_ROOMS } from './listing';
 import { type ChatEvent, MAIN_ROOM, type UserId } from './events';
 import { MODERATION_HANDLERS, motd } from './moderate';
-import { nameProblem } from './names';
+import { nameKey, nameProblem } from './names';
 import { freeVariant } from './roster';
 import { roomName } from './rooms';
 import { type ChatState, MAX_ROOMS, type RoomSummary, type User } from './state';
@@ -198,7 +198,13 @@ const COMMAND_HANDLERS: Record<CommandName, (context: Context) => Decision> = {
     if (password === '' || newPassword === '') return usage('password');
     return passwordIssue(newPassword) ?? ask({ kind: 'password', name: me.nick, password, newPassword });
   },
-  unregister: ({ me, args }) => (args === '' ? usage('unregister') : ask({ kind: 'unregister', name: me.nick, password: args })),
+  unregister: ({ state, me, args }) => {
+    if (args === '') return usage('unregister');
+    if (!state.isOperator(me.id)) return ask({ kind: 'unregister', name: me.nick, password: args });
+    // An operator's word may be a name to release, which only the registry can tell (unregisterRequest).
+    if (nameKey(args) !== nameKey(me.nick) && state.moderation.isOpName(args)) return say(`${args} is an operator's name: /deop it first`);
+    return ask({ kind: 'unregister', name: me.nick, password: args, byOperator: true });
+  },
   quit: () => ({ events: [], replies: [text.GOODBYE], quit: true }),
   motd,
   ...MODERATION_HANDLERS,

@@ -1,7 +1,7 @@
 import { asyncScheduler, catchError, Observable, type Observer, of, type SchedulerLike, type Subscriber, type Subscription, take, type TeardownLogic, type Unsubscribable } from 'rxjs';
 import type { Bus } from '../bus/bus';
 import { BUDGET_SPENT, type Input, MAX_LINE_BYTES, OVERLONG_LINE } from '../edge/lines';
-import { type AccountRequest, type Accounts, MAX_PASSWORD_TRIES, NO_ACCOUNTS } from './accounts';
+import { type AccountRequest, type Accounts, MAX_PASSWORD_TRIES, NO_ACCOUNTS, unregisterRequest } from './accounts';
 import { readLine } from './commands';
 import { type Decision, decide } from './decide';
 import { MAX_NAME_LENGTH, nameKey } from './names';
@@ -550,12 +550,13 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     if (!answered) aside.pending = subscription;
   }
 
-  private changeAccount(request: AccountRequest): void {
+  private changeAccount(asked: AccountRequest): void {
     if (this.occasional?.pending !== undefined) return this.send(text.ACCOUNT_BUSY);
-    if (!this.passwordsAllowed()) return this.send(text.PASSWORDS_NEED_TLS);
+    const request = unregisterRequest(asked, (name) => this.accounts.registered(name));
+    if (request.kind !== 'release' && !this.passwordsAllowed()) return this.send(text.PASSWORDS_NEED_TLS);
     this.await(this.accounts.change(request, this.aside().from), 'failed', (outcome) => {
       if (outcome === 'done' && request.kind === 'register') this.identify(request.name);
-      else if (outcome === 'done') this.aside().identified = request.kind === 'unregister' ? undefined : nameKey(request.name);
+      else if (outcome === 'done' && request.kind !== 'release') this.aside().identified = request.kind === 'unregister' ? undefined : nameKey(request.name);
       this.send(text.accountOutcome(request.kind, outcome, request.name));
     });
   }

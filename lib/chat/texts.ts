@@ -123,6 +123,7 @@ export function accountOutcome(kind: AccountRequest['kind'], outcome: AccountOut
   if (outcome === 'unchecked') return PASSWORD_UNCHECKED;
   if (outcome === 'not-registered') return `*** ${name} is not registered\n`;
   if (outcome === 'taken') return `*** ${name} is already registered\n`;
+  if (outcome === 'limited') return '*** too many names registered from your address this hour; try again later\n';
   if (outcome === 'failed') return '*** could not save that; try again later\n';
   if (kind === 'register') return `*** ${name} is registered to you; logging in with it will ask for your password\n`;
   return kind === 'password' ? '*** password changed\n' : `*** ${name} is no longer registered\n`;

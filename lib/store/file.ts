@@ -1,26 +1,27 @@
 import { constants } from 'node:fs';
-import { access, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { access, chmod, type FileHandle, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { EMPTY_DATA, readData, type StoreData, StoreError, type WholeStore } from './store';
+import { NEVER } from 'rxjs';
+import { DATA_FORMAT_VERSION, entryLine, headerVersion, type LogEntry, readEntry, replay, snapshotLines } from './log';
+import { LiveData, readData, type Store, type StoreChange, type StoreData, StoreError, WindowCounter } from './store';
+import { releaseLock, takeLock } from './lock';
+import { rekeyAccounts } from './rekey';
 
-/** The file in the data folder that holds everything. */
-export const DATA_FILE_NAME = 'chatd.json';
+/** The file in the data folder that holds everything: a log of changes (see log.ts). */
+export const DATA_FILE_NAME = 'chatd.jsonl';
+/** The one JSON file of chatd before the log; read, and moved into the log, at the first start. */
+export const OLD_DATA_FILE_NAME = 'chatd.json';
+/** A log smaller than this is never compacted: rewriting it would gain little. */
+export const MIN_COMPACTION_BYTES = 1024 * 1024;
+/** A log is compacted once it is this many times the size it had after its last compaction. */
+export const COMPACTION_GROWTH_RATIO = 2;
+/** Lines of a compaction written at once; between two writes the chat runs. */
+export const COMPACTION_CHUNK_LINES = 500;
 
 // Read by shape, not by `instanceof Error`: an fs error may come from another realm (jest's VM).
 const message = (err: unknown): string =>
   typeof err === 'object' && err !== null && 'message' in err && typeof err.message === 'string' ? err.message : String(err);
 const codeOf = (err: unknown): unknown => (typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined);
-
-/** Writes `text` to `path` and waits until it is on disk. */
-async function writeDurably(path: string, text: string): Promise<void> {
-  const handle = await open(path, 'w', 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 /** Resolves when `dir`, or the folder it would be made in, may be written to. */
 async function checkWritable(dir: string): Promise<void> {
@@ -34,55 +35,277 @@ async function checkWritable(dir: string): Promise<void> {
   }
 }
 
+/** The file's bytes, or undefined when there is none. */
+async function readIfThere(path: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    if (codeOf(err) === 'ENOENT') return undefined;
+    throw new StoreError('CHAT_STORE_CORRUPT', `cannot read ${path}: ${message(err)}`);
+  }
+}
+
+/** A log read back: what it keeps, its kinds of line this version does not know, and how many
+ * of its bytes are whole lines (a crash may have torn the last one, which is left out). */
+interface ReadLog {
+  readonly live: LiveData;
+  readonly unknown: string[];
+  readonly wholeBytes: number;
+}
+
+/** Reads a log; throws StoreError when it is not chatd's, is of a later version, or has a bad line. */
+function readLog(file: string, bytes: Buffer): ReadLog {
+  const wholeBytes = bytes.lastIndexOf(0x0a) + 1; // after the last newline, a line torn by a crash
+  const lines = bytes.subarray(0, wholeBytes).toString('utf8').split('\n');
+  lines.pop(); // the '' after the last newline
+  const corrupt = (problem: string) => new StoreError('CHAT_STORE_CORRUPT', `${file} is corrupt: ${problem}`);
+  const [header, ...entries] = lines;
+  const live = new LiveData();
+  const unknown: string[] = [];
+  if (header === undefined) return { live, unknown, wholeBytes: 0 }; // torn before its first line was whole
+  const version = headerVersion(header);
+  if (typeof version === 'string') throw corrupt(version);
+  if (version > DATA_FORMAT_VERSION) {
+    throw new StoreError('CHAT_STORE_TOO_NEW', `${file} is of data format ${version}, written by a later chatd; this one reads format ${DATA_FORMAT_VERSION} and earlier`);
+  }
+  entries.forEach((line, index) => {
+    const entry = readEntry(line);
+    if (typeof entry === 'string') throw corrupt(`line ${index + 2}: ${entry}`);
+    replay(live, entry, unknown);
+  });
+  return { live, unknown, wholeBytes };
+}
+
+/** The data of chatd's one JSON file, from before the log. */
+function readOldFile(file: string, bytes: Buffer): StoreData {
+  let data: StoreData | string;
+  try {
+    data = readData(JSON.parse(bytes.toString('utf8')));
+  } catch (err) {
+    data = message(err);
+  }
+  if (typeof data === 'string') throw new StoreError('CHAT_STORE_CORRUPT', `${file} is corrupt: ${data}`);
+  return data;
+}
+
+/** Moves the accounts an older chatd kept under other name keys to the keys nameKey gives now
+ * (rekey.ts), the ones that lose their name to the displaced; true when any moved. */
+function moveKeys(live: LiveData): boolean {
+  const { accounts, displaced, changedKeys } = rekeyAccounts(live.accounts);
+  if (changedKeys.length === 0) return false;
+  live.accounts.clear();
+  for (const [key, record] of accounts) live.accounts.set(key, record);
+  live.displaced = [...live.displaced, ...displaced.map(([, record]) => record)];
+  return true;
+}
+
+/** Opens the log `path` for appending, mode 0600 whatever it had before (it holds password
+ * hashes); rejects when it is not there: a log removed by hand is not made again line by line. */
+async function openForAppend(path: string): Promise<FileHandle> {
+  const handle = await open(path, constants.O_WRONLY | constants.O_APPEND);
+  await handle.chmod(0o600);
+  return handle;
+}
+
 /**
- * A store in one JSON file, `DATA_FILE_NAME` in `dir` (made at the first save). A save writes
- * a temporary file beside it, syncs it, and renames it over the old one, so a crash at any
- * point leaves either the old file or the new one whole. Saves run one at a time, in order.
+ * A store in the data folder `dir` (made at the first start): `DATA_FILE_NAME`, a log to which
+ * each change is appended and synced before it takes effect, so a crash loses no change that
+ * was answered; a line the crash tore is left out at the next start. The log is compacted (what
+ * is kept written to a temporary file, a chunk at a time so the chat runs meanwhile, synced and
+ * renamed over the log) once it has grown COMPACTION_GROWTH_RATIO times; a crash at any point
+ * of it leaves the old log or the new one whole. Changes run one at a time, in order; a folder
+ * is used by one process at a time (a lock file says which).
  */
-export function fileStore(dir: string): WholeStore {
+export function fileStore(dir: string, minCompactionBytes = MIN_COMPACTION_BYTES): Store {
   const file = join(dir, DATA_FILE_NAME);
   const temporary = `${file}.tmp`;
-  let saving: Promise<void> = Promise.resolve();
+  const registrations = new WindowCounter();
+  let live = new LiveData();
+  let unknown: string[] = [];
+  let writable = false; // loaded, and not closed
+  let logBytes = 0;
+  let compactedBytes = 0;
+  let opened: Promise<StoreData> | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+  const loginsToWrite = new Map<string, number>();
+
+  /** Runs `work` after every change asked for before it; one that fails does not stop the next. */
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
+    const done = queue.then(work);
+    queue = done.catch(() => {});
+    return done;
+  };
+  const unwritable = (err: unknown) =>
+    err instanceof StoreError ? err : new StoreError('CHAT_STORE_UNWRITABLE', `cannot write ${file}: ${message(err)}`);
+
+  /** Writes what is kept as a new log, without holding the event loop, and appends to it from now on. */
+  const compact = async (): Promise<void> => {
+    await rm(temporary, { force: true }); // a leftover one keeps its mode; a new one is made 0600
+    const handle = await open(temporary, 'wx', 0o600);
+    let written = 0;
+    try {
+      let chunk: string[] = [];
+      for (const line of snapshotLines(live, unknown)) {
+        chunk.push(line);
+        if (chunk.length < COMPACTION_CHUNK_LINES) continue;
+        written += (await handle.write(chunk.join(''))).bytesWritten;
+        chunk = [];
+      }
+      written += (await handle.write(chunk.join(''))).bytesWritten;
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, file);
+    await syncFolder(dir); // the rename itself outlasts a crash
+    logBytes = compactedBytes = written;
+  };
 
   const load = async (): Promise<StoreData> => {
     try {
       await checkWritable(dir);
+      await mkdir(dir, { recursive: true });
+      await takeLock(dir);
     } catch (err) {
+      if (err instanceof StoreError) throw err;
       throw new StoreError('CHAT_STORE_UNWRITABLE', `cannot write the data folder ${dir}: ${message(err)}`);
     }
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      if (codeOf(err) === 'ENOENT') return EMPTY_DATA;
-      throw new StoreError('CHAT_STORE_CORRUPT', `cannot read ${file}: ${message(err)}`);
+    const bytes = await readIfThere(file);
+    const read = bytes === undefined ? undefined : readLog(file, bytes);
+    if (read !== undefined) {
+      ({ live, unknown } = read);
+      try {
+        const log = await openForAppend(file);
+        // The next line starts on a line of its own.
+        await log.truncate(read.wholeBytes).finally(() => log.close());
+      } catch (err) {
+        throw unwritable(err);
+      }
+      logBytes = compactedBytes = read.wholeBytes;
     }
-    let data: StoreData | string;
-    try {
-      data = readData(JSON.parse(text));
-    } catch (err) {
-      data = message(err);
+    const fromLog = read !== undefined && read.wholeBytes > 0;
+    if (!fromLog) await readOldFileInto();
+    if (moveKeys(live) || !fromLog) {
+      await compact().catch((err: unknown) => {
+        throw unwritable(err);
+      });
     }
-    if (typeof data === 'string') throw new StoreError('CHAT_STORE_CORRUPT', `${file} is corrupt: ${data}`);
-    return data;
+    writable = true;
+    return live.data();
   };
 
-  const write = async (data: StoreData): Promise<void> => {
+  /** Takes what chatd's one JSON file from before the log keeps, if there is one. */
+  const readOldFileInto = async (): Promise<void> => {
+    const oldFile = join(dir, OLD_DATA_FILE_NAME);
+    const old = await readIfThere(oldFile);
+    if (old === undefined) return;
+    live = new LiveData(readOldFile(oldFile, old));
+    await chmod(oldFile, 0o600).catch(() => {}); // it holds hashes too, and stays as it was otherwise
+  };
+
+  /**
+   * Appends `entries`, and waits until they are on disk when `durably`. The log is opened for
+   * each append: one replaced or removed meanwhile (by hand) fails the change rather than
+   * taking it into a file nobody reads.
+   */
+  const append = async (entries: readonly LogEntry[], durably: boolean): Promise<void> => {
+    if (!writable) throw new StoreError('CHAT_STORE_UNWRITABLE', `${file} is not open: the store was not loaded, or is closed`);
+    const text = entries.map(entryLine).join('');
+    const before = logBytes;
+    let log: FileHandle | undefined;
     try {
-      await mkdir(dir, { recursive: true });
-      await writeDurably(temporary, `${JSON.stringify(data, null, 2)}\n`);
-      await rename(temporary, file);
+      log = await openForAppend(file);
+      await log.write(text);
+      if (durably) await log.datasync();
     } catch (err) {
-      await rm(temporary, { force: true }).catch(() => {});
-      throw new StoreError('CHAT_STORE_UNWRITABLE', `cannot write ${file}: ${message(err)}`);
+      await log?.truncate(before).catch(() => {}); // a line half written would glue itself to the next
+      throw unwritable(err);
+    } finally {
+      await log?.close();
     }
+    logBytes += Buffer.byteLength(text);
+  };
+  let compactionQueued = false;
+  /** Queues a compaction when the log has grown enough: after the change that grew it, which is answered first. */
+  const compactIfGrown = (): void => {
+    if (compactionQueued || logBytes < minCompactionBytes || logBytes < compactedBytes * COMPACTION_GROWTH_RATIO) return;
+    compactionQueued = true;
+    void inTurn(async () => {
+      compactionQueued = false;
+      await compact().catch(() => {}); // the log stays whole and in use; the next change tries again
+    });
   };
 
-  const save = (data: StoreData): Promise<void> => {
-    const saved = saving.then(() => write(data));
-    saving = saved.catch(() => {}); // one failed save must not fail the ones after it
-    return saved;
+  const change = (next: StoreChange): Promise<boolean> =>
+    inTurn(async () => {
+      if (!live.accepts(next)) return false;
+      if (next.type === 'account') {
+        await append([{ type: 'account', key: next.key, record: next.record }], true);
+        live.setAccount(next.key, next.record);
+      } else {
+        const moderation = live.moderationAfter(next);
+        await append([{ type: 'moderation', ...moderation }], true);
+        live.setModeration(moderation);
+      }
+      compactIfGrown();
+      return true;
+    });
+
+  /** Logins are written in batches, without waiting for the disk: losing one to a crash costs only its time. */
+  const writeLogins = (): Promise<void> =>
+    inTurn(async () => {
+      const entries = [...loginsToWrite].map(([key, at]): LogEntry => ({ type: 'login', key, at }));
+      loginsToWrite.clear();
+      await append(entries, false);
+      compactIfGrown();
+    }).catch(() => {});
+
+  const loggedIn = async (key: string, at: number): Promise<void> => {
+    if (!live.accounts.has(key)) return;
+    live.loggedIn(key, at);
+    const batchStarted = loginsToWrite.size > 0;
+    loginsToWrite.set(key, at);
+    if (!batchStarted) await writeLogins();
   };
 
-  return { load, save };
+  return {
+    load: () => (opened ??= load()),
+    account: async (key) => live.accounts.get(key),
+    change,
+    loggedIn,
+    countRegistration: async (group, windowMs, at) => registrations.count(group, windowMs, at),
+    accountsChanged$: NEVER,
+    close: () =>
+      inTurn(async () => {
+        writable = false;
+        if (opened !== undefined) await releaseLock(dir);
+      }),
+  };
+}
+
+/**
+ * What the data folder `dir` keeps, read without taking it or writing anything: for a look
+ * while a server runs on it (what the server appends meanwhile, a torn last line included, is
+ * read as far as it is whole). Rejects with StoreError as `load` does.
+ */
+export async function readDataFolder(dir: string): Promise<StoreData> {
+  const file = join(dir, DATA_FILE_NAME);
+  const bytes = await readIfThere(file);
+  const read = bytes === undefined ? undefined : readLog(file, bytes);
+  if (read !== undefined && read.wholeBytes > 0) return read.live.data();
+  const oldFile = join(dir, OLD_DATA_FILE_NAME);
+  const old = await readIfThere(oldFile);
+  return old === undefined ? new LiveData().data() : readOldFile(oldFile, old);
+}
+
+/** Syncs the folder, so that a rename in it is on disk; a system that cannot sync one (some do not) is not an error. */
+async function syncFolder(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } catch {
+    // EINVAL or EISDIR where folders cannot be synced: the rename is as durable as the system makes it
+  } finally {
+    await handle.close();
+  }
 }

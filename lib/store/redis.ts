@@ -3,7 +3,7 @@ import { catchError, from, map, Observable, of } from 'rxjs';
 import { addressGroup } from '../chat/address-group';
 import { nameKey } from '../chat/names';
 import { rekeyAccounts } from './rekey';
-import { type AccountRecord, type AccountsChanged, type AccountTable, accountRecord, readData, type Store, type StoreChange, type StoreData, StoreError } from './store';
+import { type AccountRecord, accountTable, type AccountsChanged, type AccountTable, accountRecord, readData, type Store, type StoreChange, type StoreData, StoreError } from './store';
 import { Buckets, type GuessLimits, type NameBuckets, type Reservation } from './throttle';
 
 /** How long a load waits for Redis before it gives up: at start (without it no registered name would
@@ -43,6 +43,11 @@ export function redisStoreKeys(prefix: string) {
     bans: `${prefix}bans`,
     /** String: the message of the day. */
     motd: `${prefix}motd`,
+    /** Hash: name key -> when someone last logged in with its password (ms), apart from the
+     * account, so that a login writes a number and never rewrites a record it may not know all of. */
+    logins: `${prefix}logins`,
+    /** String per address group and window (its start, in ms), counting its registrations; it expires with its window. */
+    registrations: (group: string, windowStart: number) => `${prefix}registrations:${group}:${windowStart}`,
     /** Channel: the name key of each account changed, and nothing else. */
     accountsChanged: `${prefix}accounts-changed`,
     /** Hash: the key an account was kept under -> the account, as JSON, that lost its name to an older lookalike (rekey.ts). */
@@ -54,7 +59,7 @@ export function redisStoreKeys(prefix: string) {
 
 // Sets (or, with no record, removes) an account only if the kept one's hash is the expected one
 // ('' for none), and says so on the channel, in one step: two nodes registering one name at once
-// cannot both win.
+// cannot both win. A new account, or none, has no login yet.
 const SET_ACCOUNT = `
 local kept = redis.call('HGET', KEYS[1], ARGV[1])
 local hash = ''
@@ -64,6 +69,7 @@ if kept then
 end
 if hash ~= ARGV[2] then return 0 end
 if ARGV[3] == '' then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end
+if ARGV[2] == '' or ARGV[3] == '' then redis.call('HDEL', KEYS[2], ARGV[1]) end
 redis.call('PUBLISH', ARGV[4], ARGV[1])
 return 1`;
 
@@ -189,6 +195,18 @@ redis.call('HSET', KEYS[1], 'level', tostring(level), 'at', tostring(now), 'next
 redis.call('PEXPIRE', KEYS[1], math.ceil(level * leak + math.max(0, nextAt - now)) + 1000)
 return {slot - now, tostring(level)}`;
 
+// Notes a login; the first one is announced, for an account never logged into expires (and every
+// node must learn that this one no longer will).
+const LOGGED_IN = `
+if redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) == 1 then redis.call('PUBLISH', ARGV[3], ARGV[1]) end
+return 1`;
+
+// Counts one registration in its window's key, which goes once the window (ARGV[1] ms) is over.
+const COUNT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return count`;
+
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const isWrongType = (err: unknown): boolean => errorText(err).startsWith('WRONGTYPE');
 const atOf = (value: unknown): number =>
@@ -206,6 +224,12 @@ function jsonField(key: string, field: string, text: string): unknown {
 /** Each field of a hash read as JSON, in the hash's order. */
 const jsonFields = (key: string, hash: Record<string, string>): [string, unknown][] =>
   Object.entries(hash).map(([field, text]) => [field, jsonField(key, field, text)]);
+
+/** `record` with the login time kept beside it, when there is one: it is newer than any in the record. */
+function withLogin(record: AccountRecord, login: string | undefined): AccountRecord {
+  const lastLoginAt = Number(login);
+  return login === undefined || !Number.isFinite(lastLoginAt) ? record : { ...record, lastLoginAt };
+}
 
 /** Replies of a MULTI, each checked, in order. */
 function replies(key: string, results: [Error | null, unknown][] | null): unknown[] {
@@ -276,13 +300,13 @@ export function redisStore(options: RedisStoreOptions): Store {
           commands.once('ready', onReady);
         });
 
-  /** Everything kept, as read, and as StoreData. */
-  const readAll = async (): Promise<{ readonly hashes: KeptHashes; readonly data: StoreData }> => {
-    const read = await commands.multi().hgetall(keys.accounts).hgetall(keys.ops).hgetall(keys.bans).get(keys.motd).hgetall(keys.displaced).hgetall(keys.opAccounts).exec().catch((err: unknown) => {
+  /** Everything kept, as read, and as StoreData; the login times apart. */
+  const readAll = async (): Promise<{ readonly hashes: KeptHashes; readonly data: StoreData; readonly logins: Record<string, string> }> => {
+    const read = await commands.multi().hgetall(keys.accounts).hgetall(keys.ops).hgetall(keys.bans).get(keys.motd).hgetall(keys.displaced).hgetall(keys.opAccounts).hgetall(keys.logins).exec().catch((err: unknown) => {
       throw unreachable(err);
     });
-    const [accounts, ops, bans, motd, displaced, opAccounts] = replies(options.prefix, read);
-    if (!isHash(accounts) || !isHash(ops) || !isHash(bans) || !isHash(displaced) || !isHash(opAccounts)) throw new StoreError('CHAT_STORE_CORRUPT', `Redis data under ${options.prefix} is not chatd's`);
+    const [accounts, ops, bans, motd, displaced, opAccounts, logins] = replies(options.prefix, read);
+    if (!isHash(accounts) || !isHash(ops) || !isHash(bans) || !isHash(displaced) || !isHash(opAccounts) || !isHash(logins)) throw new StoreError('CHAT_STORE_CORRUPT', `Redis data under ${options.prefix} is not chatd's`);
     const banList = jsonFields(keys.bans, bans).map(([, ban]) => ban).sort((a, b) => atOf(a) - atOf(b));
     const data = readData({
       accounts: Object.fromEntries(jsonFields(keys.accounts, accounts)),
@@ -293,7 +317,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       motd: motd ?? '',
     });
     if (typeof data === 'string') throw new StoreError('CHAT_STORE_CORRUPT', `Redis data under ${options.prefix} is corrupt: ${data}`);
-    return { hashes: { accounts, ops, bans }, data };
+    return { hashes: { accounts, ops, bans }, data, logins };
   };
 
   /** Moves what an older chatd kept under other name keys (rekey.ts), and reads everything again,
@@ -301,9 +325,9 @@ export function redisStore(options: RedisStoreOptions): Store {
   const load = async (): Promise<StoreData> => {
     await connected(true);
     for (let attempt = 1; ; attempt++) {
-      const { hashes, data } = await readAll();
+      const { hashes, data, logins } = await readAll();
       const moves = keyMoves(hashes, data.accounts);
-      if (moves.length === 0) return data;
+      if (moves.length === 0) return { ...data, accounts: accountTable(Object.entries(data.accounts).map(([key, record]) => [key, withLogin(record, ownField(logins, key))])) };
       if (attempt > MAX_MOVE_ATTEMPTS) throw new StoreError('CHAT_STORE_UNWRITABLE', `could not move the name keys under ${options.prefix}: they kept changing`);
       const hashKeys = [keys.accounts, keys.displaced, keys.ops, keys.bans];
       const args = moves.flatMap(({ hash, field, kept, put }) => [String(hashKeys.indexOf(keys[hash]) + 1), field, kept ?? ANY, put ?? '']);
@@ -315,13 +339,14 @@ export function redisStore(options: RedisStoreOptions): Store {
 
   const account = async (key: string): Promise<AccountRecord | undefined> => {
     await connected();
-    const text = await commands.hget(keys.accounts, key).catch((err: unknown) => {
-      throw isWrongType(err) ? new StoreError('CHAT_STORE_CORRUPT', `Redis ${keys.accounts} is not a hash`) : unreachable(err);
+    const read = await commands.multi().hget(keys.accounts, key).hget(keys.logins, key).exec().catch((err: unknown) => {
+      throw unreachable(err);
     });
+    const [text, login] = replies(keys.accounts, read);
     if (text === null) return undefined;
-    const record = accountRecord(jsonField(keys.accounts, key, text));
+    const record = typeof text === 'string' ? accountRecord(jsonField(keys.accounts, key, text)) : undefined;
     if (record === undefined) throw new StoreError('CHAT_STORE_CORRUPT', `Redis ${keys.accounts} is corrupt: account ${JSON.stringify(key)} is not a name, salt, hash and cost`);
-    return record;
+    return withLogin(record, typeof login === 'string' ? login : undefined);
   };
 
   /** The fields of the bans an unban of `target` lifts, as the chat's state does: its name's, and
@@ -342,7 +367,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     switch (change.type) {
       case 'account': {
         const record = change.record === null ? '' : JSON.stringify(change.record);
-        return (await commands.eval(SET_ACCOUNT, 1, keys.accounts, change.key, change.expected ?? '', record, keys.accountsChanged)) === 1;
+        return (await commands.eval(SET_ACCOUNT, 2, keys.accounts, keys.logins, change.key, change.expected ?? '', record, keys.accountsChanged)) === 1;
       }
       case 'opped': { // the account first: a grant is never read without the account it was given to
         const key = nameKey(change.name);
@@ -369,6 +394,21 @@ export function redisStore(options: RedisStoreOptions): Store {
       }),
     );
 
+  const loggedIn = async (key: string, at: number): Promise<void> => {
+    // A lost login time costs nothing else.
+    await track(commands.eval(LOGGED_IN, 1, keys.logins, key, String(at), keys.accountsChanged)).catch(() => {});
+  };
+
+  const countRegistration = async (group: string, windowMs: number, at: number): Promise<number> => {
+    await connected();
+    const key = keys.registrations(group, at - (at % windowMs)); // the window every node counts in
+    const count = await commands.eval(COUNT, 1, key, windowMs).catch((err: unknown) => {
+      throw unreachable(err);
+    });
+    if (typeof count !== 'number') throw new StoreError('CHAT_STORE_CORRUPT', `Redis ${key} is not a count`);
+    return count;
+  };
+
   const accountsChanged$ = new Observable<AccountsChanged>((subscriber) => {
     const listener = connect(); // a subscribed connection takes no other commands
     const onReady = () => {
@@ -388,7 +428,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     else commands.disconnect(); // a quit would wait for a connection that may never come
   };
 
-  return { load, account, change, accountsChanged$, close, nameBuckets: (limits) => redisNameBuckets(commands, keys.guessesOf, limits) };
+  return { load, account, change, loggedIn, countRegistration, accountsChanged$, close, nameBuckets: (limits) => redisNameBuckets(commands, keys.guessesOf, limits) };
 }
 
 /** `[wait, level]` as the GUESSES script answers it, the wait from `now` on this node's clock; a wait of -1 is no reservation. */

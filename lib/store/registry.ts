@@ -20,12 +20,22 @@ export const KNOWN_ADDRESS_MS = 30 * 24 * 60 * 60 * 1000;
 export const KNOWN_ADDRESS_REFRESH_MS = 24 * 60 * 60 * 1000;
 /** Random bytes in an account's id. */
 export const ACCOUNT_ID_BYTES = 12;
+/** Default for the names one address (an IPv6 /64) may register in REGISTRATION_WINDOW_MS. */
+export const MAX_REGISTRATIONS_PER_HOUR = 10;
+/** The window registrations from an address are counted in. */
+export const REGISTRATION_WINDOW_MS = 60 * 60_000;
+/** Default for how long an account nobody has logged into since it was registered is kept. */
+export const ACCOUNT_EXPIRY_DAYS = 30;
+export const DAY_MS = 24 * 60 * 60_000;
 
 /** What the registry reports for a log: never a password or a hash. */
 export type AccountChange =
   | { readonly kind: 'registered' | 'password-changed' | 'unregistered'; readonly name: string; readonly from: string }
   | { readonly kind: 'wrong-password'; readonly name: string; readonly from: string }
   | Slowed
+  | { readonly kind: 'released'; readonly name: string; readonly by: string; readonly from: string }
+  | { readonly kind: 'expired'; readonly name: string; readonly registeredAt: number }
+  | { readonly kind: 'registrations-limited'; readonly name: string; readonly from: string }
   | { readonly kind: 'save-failed' | 'read-failed' | 'check-failed'; readonly error: Error };
 
 export interface RegistryOptions {
@@ -38,6 +48,14 @@ export interface RegistryOptions {
   readonly answerGraceMs: number;
   /** The clock of the waits and of the known addresses' dates. */
   readonly scheduler: SchedulerLike;
+  /** Names one address group may register per REGISTRATION_WINDOW_MS. */
+  readonly maxRegistrationsPerHour: number;
+  /** How long an account nobody has logged into since it was registered is kept. */
+  readonly accountExpiryMs: number;
+  /** True for a name that never expires: an operator's, which a stranger must not get by waiting. */
+  readonly neverExpires: (name: string) => boolean;
+  /** The time, in ms since the epoch. */
+  readonly now: () => number;
   readonly report: (change: AccountChange) => void;
 }
 
@@ -47,6 +65,10 @@ const DEFAULT_OPTIONS: RegistryOptions = {
   checksAtOnce: PASSWORD_CHECKS_AT_ONCE,
   answerGraceMs: CHECK_ANSWER_GRACE_MS,
   scheduler: asyncScheduler,
+  maxRegistrationsPerHour: MAX_REGISTRATIONS_PER_HOUR,
+  accountExpiryMs: ACCOUNT_EXPIRY_DAYS * DAY_MS,
+  neverExpires: () => false,
+  now: Date.now,
   report: () => {},
 };
 
@@ -81,6 +103,8 @@ export interface Registry extends Accounts {
   refresh(changed: AccountsChanged): Promise<void>;
   /** The password checks so far, by how they ended, and the waits imposed. */
   passwordFigures(): PasswordFigures;
+  /** Drops the accounts that have expired; resolves once done (a failure is reported). */
+  expire(): Promise<void>;
 }
 
 /**
@@ -90,12 +114,20 @@ export interface Registry extends Accounts {
  * the store cannot answer. Passwords are hashed with scrypt and a salt per name, a few at a time
  * (CheckQueue). Checks are spaced out per address group and per name (GuessThrottle), except
  * that an address group that gave the name's password lately skips the name's spacing; a right
- * password remembers its address group with the account. A change takes effect once it is
- * saved; one that cannot be saved changes nothing.
+ * password remembers its address group with the account, and is noted as a login. An address
+ * group registers at most `maxRegistrationsPerHour` names a window. An account nobody logged
+ * into after it was registered counts as not registered once `accountExpiryMs` have passed, and
+ * `expire` drops it. A change takes effect once it is saved; one that cannot be saved changes
+ * nothing.
  */
 export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'displaced'>, overrides: Partial<RegistryOptions> = {}): Registry {
-  const { cost, limits, checksAtOnce, answerGraceMs, scheduler, report } = { ...DEFAULT_OPTIONS, ...overrides };
+  const { cost, limits, checksAtOnce, answerGraceMs, scheduler, maxRegistrationsPerHour, accountExpiryMs, neverExpires, now, report } = { ...DEFAULT_OPTIONS, ...overrides };
   const accounts = new Map(Object.entries(loaded.accounts)); // by name key
+  /** True when nobody logged into `record` since its registration, longer ago than the expiry. */
+  const expired = (record: AccountRecord): boolean =>
+    record.lastLoginAt === undefined && record.registeredAt !== undefined && now() - record.registeredAt >= accountExpiryMs && !neverExpires(record.name);
+  /** `record`, unless it has expired. */
+  const inForce = (record: AccountRecord | undefined): AccountRecord | undefined => (record === undefined || expired(record) ? undefined : record);
   const displaced = new Map<string, AccountRecord[]>(); // by name key: the accounts that lost it to an older lookalike
   const keepDisplaced = (records: readonly AccountRecord[]) => {
     displaced.clear();
@@ -146,7 +178,7 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
     }, owner).pipe(
       mergeMap(async (checked): Promise<boolean | 'unchecked'> => {
         if (checked === undefined) return 'unchecked'; // unregistered during the wait
-        if (checked.right) await remember(key, checked.record, group); // after the hash, its turn let go
+        if (checked.right) await remember(key, loggedIn(key, checked.record), group); // after the hash, its turn let go
         return checked.right;
       }),
       catchError((err: unknown) => (err instanceof ChecksBusyError ? of<'unchecked'>('unchecked') : throwError(() => err))),
@@ -171,7 +203,7 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
     defer(() => {
       const key = nameKey(name);
       const group = addressGroup(address);
-      const record = accounts.get(key);
+      const record = inForce(accounts.get(key));
       if (record === undefined) return of(undefined);
       const known = knows(record, group, scheduler.now());
       return throttle.guard({ group, key, known, check$: checkNow(key, password, group, known) });
@@ -181,6 +213,14 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
         return answer;
       }),
     );
+  /** `record`, whose password was just given, noted as logged into now; the store notes it too. */
+  const loggedIn = (key: string, record: AccountRecord): AccountRecord => {
+    const at = now();
+    const noted = { ...record, lastLoginAt: at };
+    keep(key, noted);
+    void store.loggedIn(key, at); // never rejects; the login does not wait for its note (a compaction may be under way)
+    return noted;
+  };
   const commit = async (key: string, record: AccountRecord | null, expected: AccountRecord | undefined, change: AccountChange): Promise<AccountOutcome> => {
     let done: boolean;
     try {
@@ -203,29 +243,41 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
     const hash = await firstValueFrom(hashInTurn(group, () => hashOf(password, salt, cost)));
     return { name, salt: salt.toString('base64'), hash: hash.toString('base64'), cost, id: randomBytes(ACCOUNT_ID_BYTES).toString('hex') };
   };
-  const apply = async (request: AccountRequest, from: string): Promise<AccountOutcome> => {
-    const key = nameKey(request.name);
-    const group = addressGroup(from);
-    const now = scheduler.now();
-    const kept = await current(key);
-    if (request.kind === 'register') {
-      if (kept !== undefined) return 'taken';
-      const made = seenBy({ ...(await newRecord(request.name, request.password, group)), registeredAt: now }, group, now);
-      return commit(key, made, kept, { kind: 'registered', name: request.name, from });
-    }
-    if (kept === undefined) return 'not-registered'; // unregistered while its password was checked
-    if (request.kind === 'unregister') return commit(key, null, kept, { kind: 'unregistered', name: kept.name, from });
-    // The new password keeps what the account holds beside it (its id, which its grants name, its known
-    // addresses, fields of later versions).
-    const changed = seenBy({ ...kept, ...(await newRecord(kept.name, request.newPassword, group)), id: accountId(kept) }, group, now);
-    return commit(key, changed, kept, { kind: 'password-changed', name: kept.name, from });
-  };
   // Changes run one at a time: each reads what the one before it saved.
   let changing: Promise<unknown> = Promise.resolve();
-  const applyInTurn = (request: AccountRequest, from: string): Promise<AccountOutcome> => {
-    const applied = changing.then(() => apply(request, from));
-    changing = applied.catch(() => {});
-    return applied;
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
+    const done = changing.then(work);
+    changing = done.catch(() => {});
+    return done;
+  };
+  const register = async (name: string, password: string, from: string): Promise<AccountOutcome> => {
+    const key = nameKey(name);
+    const kept = await current(key);
+    if (inForce(kept) !== undefined) return 'taken';
+    if ((await store.countRegistration(addressGroup(from), REGISTRATION_WINDOW_MS, now())) > maxRegistrationsPerHour) {
+      report({ kind: 'registrations-limited', name, from });
+      return 'limited';
+    }
+    const group = addressGroup(from);
+    const made = seenBy({ ...(await newRecord(name, password, group)), registeredAt: now() }, group, scheduler.now());
+    return commit(key, made, kept, { kind: 'registered', name, from }); // an expired one is replaced
+  };
+  const apply = async (request: AccountRequest, from: string): Promise<AccountOutcome> => {
+    if (request.kind === 'register') return register(request.name, request.password, from);
+    const key = nameKey(request.name);
+    const kept = inForce(await current(key));
+    if (kept === undefined) return 'not-registered'; // unregistered while its password was checked
+    switch (request.kind) {
+      case 'unregister': return commit(key, null, kept, { kind: 'unregistered', name: kept.name, from });
+      case 'release': return commit(key, null, kept, { kind: 'released', name: kept.name, by: request.by, from });
+      case 'password': {
+        // The new password keeps what the account holds beside it (its id, which its grants name, its
+        // known addresses, fields of later versions).
+        const group = addressGroup(from);
+        const changed = seenBy({ ...kept, ...(await newRecord(kept.name, request.newPassword, group)), id: accountId(kept) }, group, scheduler.now());
+        return commit(key, changed, kept, { kind: 'password-changed', name: kept.name, from });
+      }
+    }
   };
   const refresh = async (changed: AccountsChanged): Promise<void> => {
     if (changed !== 'all') return void (await current(changed.key));
@@ -238,6 +290,17 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
       report({ kind: 'read-failed', error: errorOf(err) });
     }
   };
+  /** Drops `key`'s account if it has expired as the store has it now (a login elsewhere may have kept it). */
+  const dropIfExpired = async (key: string): Promise<void> => {
+    const kept = await current(key);
+    if (kept === undefined || !expired(kept) || kept.registeredAt === undefined) return;
+    await commit(key, null, kept, { kind: 'expired', name: kept.name, registeredAt: kept.registeredAt });
+  };
+  const expire = async (): Promise<void> => {
+    const candidates: string[] = [];
+    for (const [key, record] of accounts) if (expired(record)) candidates.push(key);
+    for (const key of candidates) await inTurn(() => dropIfExpired(key)).catch(() => {});
+  };
 
   /** `failed`, once the error is reported: a check or a change that throws costs its user that one answer. */
   const failing = <T>(failed: T): OperatorFunction<T, T> =>
@@ -247,9 +310,9 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
     });
 
   return {
-    registered: (name) => accounts.has(nameKey(name)),
+    registered: (name) => inForce(accounts.get(nameKey(name))) !== undefined,
     accountOf: (name) => {
-      const record = accounts.get(nameKey(name));
+      const record = inForce(accounts.get(nameKey(name)));
       return record === undefined ? undefined : accountId(record);
     },
     verify: (name, password, address) =>
@@ -261,15 +324,16 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
         failing<Verdict>('failed'),
       ),
     change: (request, address) =>
-      (request.kind === 'register' ? of<GuardedAnswer>('right') : check(request.name, request.password, address)).pipe(
+      (request.kind === 'register' || request.kind === 'release' ? of<GuardedAnswer>('right') : check(request.name, request.password, address)).pipe(
         mergeMap((answer) => {
           if (answer === undefined) return of<AccountOutcome>('not-registered');
           if (answer === 'unchecked') return of<AccountOutcome>('unchecked');
-          return answer === 'right' ? defer(() => applyInTurn(request, address)) : of<AccountOutcome>('wrong-password');
+          return answer === 'right' ? defer(() => inTurn(() => apply(request, address))) : of<AccountOutcome>('wrong-password');
         }),
         failing<AccountOutcome>('failed'),
       ),
     refresh,
     passwordFigures: () => throttle.passwordFigures(),
+    expire,
   };
 }

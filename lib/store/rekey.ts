@@ -1,5 +1,5 @@
 import { nameKey } from '../chat/names';
-import { type AccountRecord, accountTable, type StoreData, type WholeStore } from './store';
+import type { AccountRecord } from './store';
 
 /**
  * Accounts kept by an older chatd, whose name keys nameKey no longer gives (it came to see that
@@ -44,22 +44,4 @@ export function rekeyAccounts(accounts: Iterable<readonly [string, AccountRecord
     displaced.push(...younger);
   }
   return { accounts: kept, displaced, changedKeys: [...changedKeys] };
-}
-
-/**
- * `whole`, whose `load` moves the accounts an older chatd kept under other keys (rekeyAccounts),
- * adds those that lost their name to the displaced, and saves that before it answers.
- */
-export function rekeying(whole: WholeStore): WholeStore {
-  return {
-    load: async () => {
-      const loaded = await whole.load();
-      const { accounts, displaced, changedKeys } = rekeyAccounts(Object.entries(loaded.accounts));
-      if (changedKeys.length === 0) return loaded;
-      const data: StoreData = { ...loaded, accounts: accountTable(accounts), displaced: [...loaded.displaced, ...displaced.map(([, record]) => record)] };
-      await whole.save(data);
-      return data;
-    },
-    save: (data) => whole.save(data),
-  };
 }

@@ -6,11 +6,15 @@ import type { GuessLimits, NameBuckets } from './throttle';
 
 /**
  * What chatd keeps across restarts, and the small interface a place to keep it implements
- * (a file through the data keeper; Redis, shared by every node). Registration records live here, never in
+ * (a file, an append-only log of changes; Redis, shared by every node). Registration records live here, never in
  * the chat's state or its events: events travel on the bus, and a hash has no business there.
  */
 
-/** A registered name's password, as an scrypt hash with its own salt. */
+/**
+ * A registered name's password, as an scrypt hash with its own salt, and when it was registered
+ * and last logged into. A record read from a store keeps the fields this version does not know
+ * (a later version's, say): they are written back as they were.
+ */
 export interface AccountRecord {
   /** The name as it was registered. */
   readonly name: string;
@@ -20,8 +24,8 @@ export interface AccountRecord {
   readonly hash: string;
   /** scrypt's cost (N) when the hash was made, so a dearer cost later still checks older hashes. */
   readonly cost: number;
-  /** When the name was registered, in ms; absent in a record made before chatd kept it. Of two
-   * accounts that come to share a key (rekey.ts), the older keeps the name. */
+  /** When the name was registered, in ms since the epoch; absent in a record made before chatd
+   * kept it. Of two accounts that come to share a key (rekey.ts), the older keeps the name. */
   readonly registeredAt?: number;
   /**
    * The account's own id, random, made at registration and kept through password changes: an
@@ -32,6 +36,8 @@ export interface AccountRecord {
   /** The address groups that gave this password lately, the latest first: their checks skip the
    * name's own spacing. Absent in a record made before there were any. */
   readonly seenFrom?: readonly SeenFrom[];
+  /** When someone last logged in with its password (ms since the epoch); absent before the first time. */
+  readonly lastLoginAt?: number;
 }
 
 /** An address group (see addressGroup) that gave a name's password, and when it last did (ms since the epoch). */
@@ -72,14 +78,6 @@ export interface StoreData extends ModerationData {
 
 export const EMPTY_DATA: StoreData = { accounts: accountTable(), displaced: [], ops: [], opAccounts: {}, bans: [], motd: '' };
 
-/** A place that keeps the data whole: `save` replaces all of it, so what `load` finds is one save's. */
-export interface WholeStore {
-  /** What was saved last; EMPTY_DATA when nothing ever was. Rejects with StoreError. */
-  load(): Promise<StoreData>;
-  /** Replaces what is kept, all at once; rejects with StoreError, what was kept left as it was. */
-  save(data: StoreData): Promise<void>;
-}
-
 /**
  * One change to what is kept: an account set (or removed, `record` null) only if the one kept
  * has the hash `expected` (null: none is kept), or a kept moderation event. A change touches one
@@ -101,6 +99,11 @@ export interface Store {
   /** Makes `change`: true once it is kept; false, changing nothing, when an account change's
    * `expected` is not the kept one's. Rejects with StoreError, nothing changed. */
   change(change: StoreChange): Promise<boolean>;
+  /** Notes that `key`'s password was given at `at`; a lost note costs nothing but that time. Never rejects. */
+  loggedIn(key: string, at: number): Promise<void>;
+  /** Counts one registration from the address group `group` at `at` and resolves with how many
+   * it has made in the window of `windowMs` that this one falls in. Rejects with StoreError. */
+  countRegistration(group: string, windowMs: number, at: number): Promise<number>;
   /** Accounts changed by someone else; never errors or completes. Its subscription holds what
    * listens for them (a Redis connection); 'all' comes once listening starts, and after an outage. */
   readonly accountsChanged$: Observable<AccountsChanged>;
@@ -111,7 +114,7 @@ export interface Store {
   nameBuckets?(limits: GuessLimits): NameBuckets;
 }
 
-export type StoreErrorCode = 'CHAT_STORE_CORRUPT' | 'CHAT_STORE_UNWRITABLE' | 'CHAT_STORE_UNREACHABLE';
+export type StoreErrorCode = 'CHAT_STORE_CORRUPT' | 'CHAT_STORE_UNWRITABLE' | 'CHAT_STORE_UNREACHABLE' | 'CHAT_STORE_TOO_NEW' | 'CHAT_STORE_LOCKED';
 
 /** The data cannot be read as chatd's, cannot be written, or its place cannot be reached; the message names the place. */
 export class StoreError extends Error {
@@ -132,13 +135,13 @@ const seenFrom = (value: unknown): SeenFrom | undefined =>
  * known addresses it cannot read are dropped (they only spare their owner a wait). */
 export function accountRecord(value: unknown): AccountRecord | undefined {
   if (!isRecord(value)) return undefined;
-  const { name, salt, hash, cost, registeredAt, id, seenFrom: seen, ...unknown } = value;
+  const { name, salt, hash, cost, registeredAt, id, seenFrom: seen, lastLoginAt, ...unknown } = value;
   if (typeof name !== 'string' || typeof salt !== 'string' || typeof hash !== 'string' || typeof cost !== 'number') return undefined;
   if (registeredAt !== undefined && typeof registeredAt !== 'number') return undefined;
   if (id !== undefined && typeof id !== 'string') return undefined;
   const known = Array.isArray(seen) ? seen.flatMap((each) => seenFrom(each) ?? []) : [];
   return {
-    ...unknown,
+    ...unknown, // a later version's fields, written back as they came
     name,
     salt,
     hash,
@@ -146,6 +149,7 @@ export function accountRecord(value: unknown): AccountRecord | undefined {
     ...(registeredAt === undefined ? {} : { registeredAt }),
     ...(id === undefined ? {} : { id }),
     ...(known.length === 0 ? {} : { seenFrom: known }),
+    ...(typeof lastLoginAt === 'number' ? { lastLoginAt } : {}),
   };
 }
 
@@ -156,8 +160,8 @@ function ban(value: unknown): Ban | undefined {
   return until === null || typeof until === 'number' ? { name, address, until, by, reason } : undefined;
 }
 
-/** Moderation's part, each field absent in a file saved before there was moderation. */
-function moderationData(json: Record<string, unknown>): ModerationData | string {
+/** Moderation's part, each field absent in a file saved before there was moderation; the problem, as text, when it is not one. */
+export function moderationData(json: Record<string, unknown>): ModerationData | string {
   const { ops = [], opAccounts = {}, bans = [], motd = '' } = json;
   if (!Array.isArray(ops) || !ops.every((name) => typeof name === 'string')) return '"ops" is not a list of names';
   if (!isRecord(opAccounts) || !Object.values(opAccounts).every((id) => typeof id === 'string')) return '"opAccounts" is not a map of names to account ids';
@@ -170,7 +174,7 @@ function moderationData(json: Record<string, unknown>): ModerationData | string 
   return { ops, opAccounts: accountOfOp, bans: read.flatMap((each) => each ?? []), motd };
 }
 
-/** Reads parsed JSON as StoreData; the problem, as text, when it is not. */
+/** Reads parsed JSON (`{ accounts: { key: record }, ops, bans, motd }`) as StoreData; the problem, as text, when it is not. */
 export function readData(json: unknown): StoreData | string {
   if (!isRecord(json) || !isRecord(json['accounts'])) return 'no "accounts" object';
   const accounts = accountTable();
@@ -217,59 +221,97 @@ export function grantBindings(data: StoreData, bound: ModerationData, at: number
   });
 }
 
-/** `data` with `change` made, or undefined when an account change's `expected` is not the kept one's. */
-export function changed(data: StoreData, change: StoreChange): StoreData | undefined {
-  if (change.type !== 'account') {
-    const moderation = new Moderation(); // the chat's own reducer, so the data keeps what the state keeps
-    moderation.apply({ type: 'moderation-loaded', fixedOps: [], ops: data.ops, opAccounts: data.opAccounts, bans: data.bans, motd: data.motd, at: change.at });
-    moderation.apply(change);
-    return { ...data, ...moderation.saved(change.at) };
+/**
+ * What is kept, live in memory: each change made in place (a copy of 100,000 accounts per
+ * registration would stall the chat). The store that holds it writes each change first.
+ */
+export class LiveData {
+  readonly accounts: Map<string, AccountRecord>;
+  /** The accounts that lost their name to an older lookalike (rekey.ts). */
+  displaced: readonly AccountRecord[];
+  private moderationPart: ModerationData;
+
+  constructor(data: StoreData = EMPTY_DATA) {
+    this.accounts = new Map(Object.entries(data.accounts));
+    this.displaced = data.displaced;
+    this.moderationPart = { ops: data.ops, opAccounts: data.opAccounts, bans: data.bans, motd: data.motd };
   }
-  const { key, record } = change;
-  if ((accountAt(data.accounts, key)?.hash ?? null) !== change.expected) return undefined;
-  const others = Object.entries(data.accounts).filter(([kept]) => kept !== key);
-  return { ...data, accounts: accountTable(record === null ? others : [...others, [key, record]]) };
+
+  get moderation(): ModerationData {
+    return this.moderationPart;
+  }
+
+  /** A snapshot: the accounts table is a copy. */
+  data(): StoreData {
+    return { accounts: accountTable(this.accounts), displaced: this.displaced, ...this.moderationPart };
+  }
+
+  /** False when an account change's `expected` is not the kept one's. */
+  accepts(change: StoreChange): boolean {
+    return change.type !== 'account' || (this.accounts.get(change.key)?.hash ?? null) === change.expected;
+  }
+
+  /** Moderation's part as it is after `change`, made with the chat's own reducer, so the data keeps what the state keeps. */
+  moderationAfter(change: SavedModerationEvent): ModerationData {
+    const moderation = new Moderation();
+    moderation.apply({ type: 'moderation-loaded', fixedOps: [], ...this.moderationPart, at: change.at });
+    moderation.apply(change);
+    return moderation.saved(change.at);
+  }
+
+  setAccount(key: string, record: AccountRecord | null): void {
+    if (record === null) this.accounts.delete(key);
+    else this.accounts.set(key, record);
+  }
+
+  setModeration(moderation: ModerationData): void {
+    this.moderationPart = moderation;
+  }
+
+  /** Notes a login on the account kept under `key`, if there is one. */
+  loggedIn(key: string, at: number): void {
+    const record = this.accounts.get(key);
+    if (record !== undefined) this.accounts.set(key, { ...record, lastLoginAt: at });
+  }
 }
 
-/**
- * A Store over a WholeStore: the data is held here as last saved, and each change, made to it in
- * turn once the one before is saved, saves the whole. For one process, which alone writes it.
- */
-export function dataKeeper(whole: WholeStore): Store {
-  let data = EMPTY_DATA;
-  let updating: Promise<unknown> = Promise.resolve();
-  const change = (next: StoreChange): Promise<boolean> => {
-    const updated = updating.then(async () => {
-      const result = changed(data, next);
-      if (result === undefined) return false;
-      await whole.save(result);
-      data = result;
-      return true;
-    });
-    updating = updated.catch(() => {}); // one failed save must not fail the ones after it
-    return updated;
-  };
-  return {
-    load: async () => (data = await whole.load()),
-    account: async (key) => accountAt(data.accounts, key),
-    change,
-    accountsChanged$: NEVER,
-    close: async () => {
-      await updating;
-    },
-  };
+/** Address groups whose registrations one process counts at once; past this the longest-quiet one is forgotten. */
+export const MAX_COUNTED_ADDRESSES = 10_000;
+
+/** Counts per address group in fixed windows, in one process (a cluster counts in Redis). */
+export class WindowCounter {
+  private readonly windows = new Map<string, { readonly start: number; count: number }>(); // longest-quiet first
+
+  /** Counts one for `group` at `at`; how many it has now in its window of `windowMs`. */
+  count(group: string, windowMs: number, at: number): number {
+    const start = at - (at % windowMs);
+    const kept = this.windows.get(group);
+    this.windows.delete(group); // set again last: the map stays longest-quiet first
+    const window = kept !== undefined && kept.start === start ? kept : { start, count: 0 };
+    window.count += 1;
+    this.windows.set(group, window);
+    const oldest = this.windows.keys().next();
+    if (this.windows.size > MAX_COUNTED_ADDRESSES && oldest.done !== true) this.windows.delete(oldest.value);
+    return window.count;
+  }
 }
 
 /** A store in memory, for a server whose registrations may end with it. */
-export function memoryStore(): WholeStore {
-  let kept: string = JSON.stringify(EMPTY_DATA);
+export function memoryStore(): Store {
+  const live = new LiveData();
+  const registrations = new WindowCounter();
   return {
-    load: async () => {
-      const data = readData(JSON.parse(kept));
-      return typeof data === 'string' ? EMPTY_DATA : data;
+    load: async () => live.data(),
+    account: async (key) => live.accounts.get(key),
+    change: async (change) => {
+      if (!live.accepts(change)) return false;
+      if (change.type === 'account') live.setAccount(change.key, change.record);
+      else live.setModeration(live.moderationAfter(change));
+      return true;
     },
-    save: async (data) => {
-      kept = JSON.stringify(data);
-    },
+    loggedIn: async (key, at) => live.loggedIn(key, at),
+    countRegistration: async (group, windowMs, at) => registrations.count(group, windowMs, at),
+    accountsChanged$: NEVER,
+    close: async () => {},
   };
 }

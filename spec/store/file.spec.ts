@@ -1,35 +1,173 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DATA_FILE_NAME, fileStore } from '../../lib/store/file';
-import { dataKeeper, EMPTY_DATA, type StoreData } from '../../lib/store/store';
+import { DATA_FILE_NAME, fileStore, OLD_DATA_FILE_NAME } from '../../lib/store/file';
+import { LOCK_FILE_NAME } from '../../lib/store/lock';
+import { DATA_FORMAT_VERSION } from '../../lib/store/log';
+import { type AccountRecord, accountTable, EMPTY_DATA, type Store, type StoreChange } from '../../lib/store/store';
 
 let dir: string;
-const ann: StoreData = { ...EMPTY_DATA, accounts: { ann: { name: 'Ann', salt: 'c2FsdA==', hash: 'aGFzaA==', cost: 16384 } } };
-const bob: StoreData = { ...EMPTY_DATA, accounts: { bob: { name: 'bob', salt: 'c2FsdA==', hash: 'aGFzaA==', cost: 16384 } } };
+const opened: Store[] = [];
+const record = (name: string, hash = 'aGFzaA=='): AccountRecord => ({ name, salt: 'c2FsdA==', hash, cost: 16384 });
+const set = (key: string, next: AccountRecord, expected: string | null = null): StoreChange => ({ type: 'account', key, record: next, expected });
+const dataFile = () => join(dir, DATA_FILE_NAME);
+const lines = async () => (await readFile(dataFile(), 'utf8')).split('\n');
+const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
+
+/** A store on `dir`, loaded, closed after the spec. */
+async function open(at = dir, minCompactionBytes?: number): Promise<Store> {
+  const store = fileStore(at, minCompactionBytes);
+  opened.push(store);
+  await store.load();
+  return store;
+}
+
+/** What a store freshly opened on `dir` loads, the earlier ones closed first (as at a restart). */
+async function reopened() {
+  for (const store of opened.splice(0)) await store.close();
+  const store = await open();
+  return store.load();
+}
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'chatd-store-'));
 });
 
 afterEach(async () => {
+  for (const store of opened.splice(0)) await store.close();
   await rm(dir, { recursive: true, force: true });
 });
 
 describe('fileStore', () => {
-  it('loads nothing before the first save, then what was saved last, and makes its folder', async () => {
-    const store = fileStore(join(dir, 'data'));
+  it('loads nothing at first, makes its folder and a log that says its version, and keeps each change across a restart', async () => {
+    dir = join(dir, 'data');
+    const store = await open();
     expect(await store.load()).toEqual(EMPTY_DATA);
-    await Promise.all([store.save(ann), store.save(bob)]);
-    expect(await fileStore(join(dir, 'data')).load()).toEqual(bob);
-    expect(await readdir(join(dir, 'data'))).toEqual([DATA_FILE_NAME]); // no temporary file left
+    expect(JSON.parse((await lines())[0] ?? '')).toEqual({ format: 'chatd data log', version: DATA_FORMAT_VERSION });
+    expect(await Promise.all([store.change(set('ann', record('Ann'))), store.change(set('bob', record('bob')))])).toEqual([true, true]);
+    expect(await store.change(set('ann', record('Ann'), 'd3Jvbmc='))).toBe(false); // not the kept one's hash
+    expect((await reopened()).accounts).toEqual(accountTable([['ann', record('Ann')], ['bob', record('bob')]]));
+    expect((await readdir(dir)).sort()).toEqual([DATA_FILE_NAME, LOCK_FILE_NAME]); // no temporary file left
   });
 
-  it('refuses a corrupt file with CHAT_STORE_CORRUPT, naming it', async () => {
-    await writeFile(join(dir, DATA_FILE_NAME), '{"accounts": {"ann": {"name": "ann"');
-    await expect(fileStore(dir).load()).rejects.toThrow(expect.objectContaining({ code: 'CHAT_STORE_CORRUPT', message: expect.stringContaining(`${DATA_FILE_NAME} is corrupt`) }));
-    await writeFile(join(dir, DATA_FILE_NAME), '{"accounts": {"ann": {"name": 1}}}');
-    await expect(fileStore(dir).load()).rejects.toThrow('account "ann" is not a name, salt, hash and cost');
+  it('appends a line per change rather than rewriting what is kept', async () => {
+    const store = await open();
+    await store.change(set('ann', record('Ann')));
+    const before = await readFile(dataFile(), 'utf8');
+    await store.change({ type: 'account', key: 'ann', record: null, expected: 'aGFzaA==' });
+    const after = await readFile(dataFile(), 'utf8');
+    expect(after.startsWith(before)).toBe(true);
+    expect(JSON.parse(after.slice(before.length))).toEqual({ type: 'account', key: 'ann', record: null });
+    expect(Object.keys((await reopened()).accounts)).toEqual([]);
+  });
+
+  it('notes logins on the account, and they outlast a restart', async () => {
+    const store = await open();
+    await store.change(set('ann', { ...record('Ann'), registeredAt: 1 }));
+    await store.loggedIn('ann', 5);
+    await store.loggedIn('nobody', 6); // no account: nothing noted
+    expect(await store.account('ann')).toEqual({ ...record('Ann'), registeredAt: 1, lastLoginAt: 5 });
+    expect((await reopened()).accounts).toEqual(accountTable([['ann', { ...record('Ann'), registeredAt: 1, lastLoginAt: 5 }]]));
+  });
+
+  it('leaves out a last line torn by a crash, and the next change starts a line of its own', async () => {
+    const store = await open();
+    await store.change(set('ann', record('Ann')));
+    await store.close();
+    await appendFile(dataFile(), '{"type":"account","key":"bob","rec');
+    const again = await open();
+    expect((await again.load()).accounts).toEqual(accountTable([['ann', record('Ann')]]));
+    await again.change(set('cat', record('cat')));
+    expect((await reopened()).accounts).toEqual(accountTable([['ann', record('Ann')], ['cat', record('cat')]]));
+    expect((await lines()).every((line) => line === '' || JSON.parse(line) !== undefined)).toBe(true);
+  });
+
+  it('refuses a log with a bad line before the last with CHAT_STORE_CORRUPT, naming the file and the line', async () => {
+    await writeFile(dataFile(), `{"format":"chatd data log","version":1}\n{"type":"account","key":"ann"}\n{"type":"login","key":"ann","at":1}\n`);
+    await expect(fileStore(dir).load()).rejects.toThrow(expect.objectContaining({ code: 'CHAT_STORE_CORRUPT', message: `${dataFile()} is corrupt: line 2: an account line is not a key and a record` }));
+    await writeFile(dataFile(), '{"accounts": {}}\n');
+    await expect(fileStore(dir).load()).rejects.toThrow(`${dataFile()} is corrupt: its first line does not say "chatd data log"`);
+  });
+
+  it('refuses a log of a later format version with CHAT_STORE_TOO_NEW and leaves it as it was', async () => {
+    const later = `{"format":"chatd data log","version":${DATA_FORMAT_VERSION + 1}}\n{"type":"account","key":"ann","record":{"name":"ann"}}\n`;
+    await writeFile(dataFile(), later);
+    await expect(fileStore(dir).load()).rejects.toThrow(expect.objectContaining({ code: 'CHAT_STORE_TOO_NEW', message: expect.stringContaining(`is of data format ${DATA_FORMAT_VERSION + 1}`) }));
+    expect(await readFile(dataFile(), 'utf8')).toBe(later);
+  });
+
+  it('keeps the fields and kinds of line it does not know through a compaction', async () => {
+    const later = '{"name":"Ann","salt":"c2FsdA==","hash":"aGFzaA==","cost":16384,"knownAddresses":["10.0.0.1"],"__proto__":"kept as data"}';
+    const text = [
+      '{"format":"chatd data log","version":1}',
+      `{"type":"account","key":"ann","record":${later}}`,
+      '{"type":"a-later-kind","anything":[1,2]}',
+      '',
+    ].join('\n');
+    await writeFile(dataFile(), text);
+    const store = await open(dir, 1); // compacts at the first change
+    for (const name of ['bob', 'cat', 'dan']) await store.change(set(name, record(name))); // the log doubles: compacted
+    await store.close(); // once the compaction that follows the changes is done
+    const written = await lines();
+    expect(JSON.parse(written[1] ?? '')).toEqual({ type: 'moderation', ops: [], opAccounts: {}, bans: [], motd: '' }); // written by a compaction
+    expect(written).toContain('{"type":"a-later-kind","anything":[1,2]}');
+    const ann = (await reopened()).accounts['ann'];
+    expect(JSON.parse(JSON.stringify(ann))).toEqual(JSON.parse(later));
+    expect(Object.keys(ann ?? {})).toContain('__proto__'); // a field, not the record's prototype
+    expect(Object.getPrototypeOf(ann)).toBe(Object.prototype);
+  });
+
+  it('compacts a grown log into what is kept, without a temporary file left', async () => {
+    const store = await open(dir, 2_000);
+    for (let round = 0; round < 20; round += 1) {
+      await store.change(set('ann', record('Ann', `aGFzaA${round}`), round === 0 ? null : `aGFzaA${round - 1}`));
+    }
+    await store.change(set('bob', record('bob')));
+    const { size } = await stat(dataFile());
+    expect(size).toBeLessThan(2 * 2_000);
+    expect((await lines()).length).toBeLessThan(20);
+    expect((await reopened()).accounts).toEqual(accountTable([['ann', record('Ann', 'aGFzaA19')], ['bob', record('bob')]]));
+    expect((await readdir(dir)).sort()).toEqual([DATA_FILE_NAME, LOCK_FILE_NAME]);
+  });
+
+  it('fails a change with CHAT_STORE_UNWRITABLE when the log was removed by hand, rather than start a log without its first line', async () => {
+    const store = await open();
+    await rm(dataFile());
+    await expect(store.change(set('ann', record('Ann')))).rejects.toThrow(expect.objectContaining({ code: 'CHAT_STORE_UNWRITABLE' }));
+    expect(await store.account('ann')).toBeUndefined();
+    await expect(stat(dataFile())).rejects.toThrow(expect.objectContaining({ code: 'ENOENT' }));
+  });
+
+  it('loads the log whole when a crash left a half-written compaction beside it', async () => {
+    const store = await open();
+    await store.change(set('ann', record('Ann')));
+    await store.close();
+    await writeFile(`${dataFile()}.tmp`, '{"format":"chatd data log","version":1}\n{"type":"acc');
+    expect((await reopened()).accounts).toEqual(accountTable([['ann', record('Ann')]]));
+  });
+
+  it('keeps the data file and its temporary file 0600, whatever mode they had before', async () => {
+    await writeFile(`${dataFile()}.tmp`, 'left over', { mode: 0o644 });
+    await chmod(`${dataFile()}.tmp`, 0o644);
+    const store = await open(dir, 1);
+    await store.change(set('ann', record('Ann'))); // compacts, through the temporary file
+    await store.close(); // once the compaction is done
+    expect(await modeOf(dataFile())).toBe(0o600);
+    await chmod(dataFile(), 0o644);
+    await open();
+    expect(await modeOf(dataFile())).toBe(0o600);
+  });
+
+  it('moves the data of chatd.json into the log at the first start, and refuses a corrupt one as before', async () => {
+    const old = { accounts: { ann: record('Ann') }, ops: ['bob'], bans: [{ name: 'dan', address: '10.0.0.2', until: null, by: 'ann', reason: '' }], motd: 'hi' };
+    await writeFile(join(dir, OLD_DATA_FILE_NAME), JSON.stringify(old));
+    const loaded = await reopened();
+    expect(loaded).toEqual({ ...old, accounts: accountTable([['ann', record('Ann')]]), displaced: [], opAccounts: {} });
+    await rm(join(dir, OLD_DATA_FILE_NAME)); // from now on the log holds it all
+    expect(await reopened()).toEqual(loaded);
+    await rm(dataFile());
+    await writeFile(join(dir, OLD_DATA_FILE_NAME), '{"accounts": {"ann": {"name": 1}}}');
+    await expect(fileStore(dir).load()).rejects.toThrow(expect.objectContaining({ code: 'CHAT_STORE_CORRUPT', message: expect.stringContaining('account "ann" is not a name, salt, hash and cost') }));
   });
 
   it('refuses a folder that cannot be written with CHAT_STORE_UNWRITABLE', async () => {
@@ -37,79 +175,23 @@ describe('fileStore', () => {
     await expect(fileStore(join(dir, 'a-file', 'data')).load()).rejects.toThrow(expect.objectContaining({ code: 'CHAT_STORE_UNWRITABLE' }));
   });
 
-  it('leaves the old file whole when a save fails between its writes', async () => {
-    const store = fileStore(dir);
-    await store.save(ann);
-    await mkdir(join(dir, `${DATA_FILE_NAME}.tmp`)); // the temporary file cannot be written
-    await expect(store.save(bob)).rejects.toThrow(expect.objectContaining({ code: 'CHAT_STORE_UNWRITABLE' }));
-    expect(await fileStore(dir).load()).toEqual(ann);
-    await rm(join(dir, `${DATA_FILE_NAME}.tmp`), { recursive: true });
-    await store.save(bob); // a failed save does not stop the next
-    expect(await fileStore(dir).load()).toEqual(bob);
-  });
-
-  it('keeps moderation’s part, reads a file saved before it as having none, and refuses a bad ban', async () => {
-    const moderated: StoreData = { ...ann, ops: ['bob'], bans: [{ name: 'dan', address: '10.0.0.2', until: null, by: 'ann', reason: '' }], motd: 'hi' };
-    await fileStore(dir).save(moderated);
-    expect(await fileStore(dir).load()).toEqual(moderated);
-    await writeFile(join(dir, DATA_FILE_NAME), JSON.stringify({ accounts: ann.accounts }));
-    expect(await fileStore(dir).load()).toEqual(ann);
-    await writeFile(join(dir, DATA_FILE_NAME), JSON.stringify({ accounts: {}, bans: [{ name: 'dan' }] }));
-    await expect(fileStore(dir).load()).rejects.toThrow('a ban is not a name, address, until, by and reason');
-  });
-
-  it('loads the last whole save when a crash left a half-written temporary file', async () => {
-    await fileStore(dir).save(ann);
-    await writeFile(join(dir, `${DATA_FILE_NAME}.tmp`), '{"accounts": {"bo');
-    expect(await fileStore(dir).load()).toEqual(ann);
-    expect(JSON.parse(await readFile(join(dir, DATA_FILE_NAME), 'utf8'))).toEqual(ann);
-  });
-});
-
-describe('dataKeeper', () => {
-  const annRecord = ann.accounts['ann'];
-  const opped = { type: 'opped', user: '1', nick: 'ann', name: 'bob', at: 1 } as const;
-
-  it('makes each change to what the one before it saved, even when two are asked for at once', async () => {
-    const keeper = dataKeeper(fileStore(dir));
-    await keeper.load();
-    const changes = [keeper.change(opped), keeper.change({ type: 'account', key: 'ann', record: annRecord ?? null, expected: null })];
-    expect(await Promise.all(changes)).toEqual([true, true]);
-    expect(await fileStore(dir).load()).toEqual({ ...ann, ops: ['bob'] });
-    expect(await keeper.account('ann')).toEqual(annRecord);
-  });
-
-  it('changes an account only when the kept one is the one expected', async () => {
-    const keeper = dataKeeper(fileStore(dir));
-    await keeper.load();
-    await keeper.change({ type: 'account', key: 'ann', record: annRecord ?? null, expected: null });
-    expect(await keeper.change({ type: 'account', key: 'ann', record: null, expected: null })).toBe(false);
-    expect(await keeper.change({ type: 'account', key: 'ann', record: null, expected: 'c29tZXRoaW5nIGVsc2U=' })).toBe(false);
-    expect(await keeper.change({ type: 'account', key: 'ann', record: null, expected: annRecord?.hash ?? '' })).toBe(true);
-    expect(await fileStore(dir).load()).toEqual(EMPTY_DATA);
+  it('refuses a folder another running process holds with CHAT_STORE_LOCKED, and takes over a lock whose process has ended', async () => {
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, LOCK_FILE_NAME), `${process.ppid}\n`); // jest's own process: running, and not this one
+    await expect(fileStore(dir).load()).rejects.toThrow(expect.objectContaining({ code: 'CHAT_STORE_LOCKED', message: expect.stringContaining(`in use by process ${process.ppid}`) }));
+    await writeFile(join(dir, LOCK_FILE_NAME), '999999999\n'); // no such process
+    await open();
+    expect(await readFile(join(dir, LOCK_FILE_NAME), 'utf8')).toBe(`${process.pid}\n`);
   });
 
   it('keeps bans, /op names and the motd as the chat\'s state does', async () => {
-    const keeper = dataKeeper(fileStore(dir));
-    await keeper.load();
+    const store = await open();
     const ban = (name: string, address: string) => ({ type: 'banned', user: '1', nick: 'ann', ban: { name, address, until: null, by: 'ann', reason: '' }, at: 1 }) as const;
-    for (const change of [opped, ban('dan', '10.0.0.2'), ban('eve', '10.0.0.2'), ban('fay', '10.0.0.3')]) await keeper.change(change);
-    await keeper.change({ type: 'unbanned', user: '1', nick: 'ann', target: '10.0.0.2', at: 2 });
-    await keeper.change({ type: 'motd', user: '1', nick: 'ann', text: 'hi', at: 3 });
-    await keeper.change({ type: 'deopped', user: '1', nick: 'ann', name: 'bob', at: 4 });
-    expect(await fileStore(dir).load()).toEqual({ ...EMPTY_DATA, bans: [ban('fay', '10.0.0.3').ban], motd: 'hi' });
-  });
-
-  it('keeps the data as it was when a save fails, and saves the next change', async () => {
-    await mkdir(join(dir, `${DATA_FILE_NAME}.tmp`));
-    const keeper = dataKeeper(fileStore(dir));
-    await keeper.load();
-    const register = { type: 'account', key: 'ann', record: annRecord ?? null, expected: null } as const;
-    await expect(keeper.change(register)).rejects.toThrow(expect.objectContaining({ code: 'CHAT_STORE_UNWRITABLE' }));
-    expect(await keeper.account('ann')).toBeUndefined();
-    await rm(join(dir, `${DATA_FILE_NAME}.tmp`), { recursive: true });
-    await keeper.change({ type: 'motd', user: '1', nick: 'ann', text: 'hi', at: 1 });
-    await keeper.close();
-    expect(await fileStore(dir).load()).toEqual({ ...EMPTY_DATA, motd: 'hi' });
+    const opped = { type: 'opped', user: '1', nick: 'ann', name: 'bob', at: 1 } as const;
+    for (const change of [opped, ban('dan', '10.0.0.2'), ban('eve', '10.0.0.2'), ban('fay', '10.0.0.3')]) await store.change(change);
+    await store.change({ type: 'unbanned', user: '1', nick: 'ann', target: '10.0.0.2', at: 2 });
+    await store.change({ type: 'motd', user: '1', nick: 'ann', text: 'hi', at: 3 });
+    await store.change({ type: 'deopped', user: '1', nick: 'ann', name: 'bob', at: 4 });
+    expect(await reopened()).toEqual({ ...EMPTY_DATA, bans: [ban('fay', '10.0.0.3').ban], motd: 'hi' });
   });
 });

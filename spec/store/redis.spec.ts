@@ -5,7 +5,7 @@ import Redis from 'ioredis';
 import { firstValueFrom, of, share, take, toArray } from 'rxjs';
 import type { Ban } from '../../lib/chat/events';
 import { redisStore, redisStoreKeys, shownRedisUrl } from '../../lib/store/redis';
-import { type AccountRecord, EMPTY_DATA, type Store } from '../../lib/store/store';
+import { type AccountRecord, accountTable, EMPTY_DATA, type Store } from '../../lib/store/store';
 import { DEFAULT_GUESS_LIMITS, type GuessLimits } from '../../lib/store/throttle';
 import { describeWithRedis, type RedisServer, startRedis, uniquePrefix } from '../support/redis';
 
@@ -50,7 +50,7 @@ describeWithRedis('redisStore', () => {
     const [a, b] = [open(prefix), open(prefix)];
     expect(await a.load()).toEqual(EMPTY_DATA);
     expect(await Promise.all([register(a, 'ann'), register(b, 'bob')])).toEqual([true, true]);
-    expect((await open(prefix).load()).accounts).toEqual({ ann: record('ann'), bob: record('bob') });
+    expect((await open(prefix).load()).accounts).toEqual(accountTable([['ann', record('ann')], ['bob', record('bob')]]));
     expect(await b.account('ann')).toEqual(record('ann'));
     expect(await raw.hkeys(redisStoreKeys(prefix).accounts)).toEqual(['ann', 'bob']);
   });
@@ -120,6 +120,38 @@ describeWithRedis('redisStore', () => {
     await store.change({ type: 'unbanned', user: 'n:1', nick: 'ann', target: '2001:db8:0:1::99', at });
     await store.change({ type: 'unbanned', user: 'n:1', nick: 'ann', target: '::ffff:10.0.0.2', at });
     expect((await open(prefix).load()).bans).toEqual([ban('fay', '2001:db8:0:2::2')]);
+  });
+
+  it('counts registrations per address group for every node at once, the count expiring with its window', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = [open(prefix), open(prefix)];
+    await a.load();
+    expect(await a.countRegistration('10.0.0.1', 60_000, 120_000)).toBe(1);
+    expect(await b.countRegistration('10.0.0.1', 60_000, 179_999)).toBe(2);
+    expect(await b.countRegistration('2001:db8::/64', 60_000, 120_000)).toBe(1);
+    expect(await a.countRegistration('10.0.0.1', 60_000, 180_000)).toBe(1); // the next window
+    const ttl = await raw.pttl(redisStoreKeys(prefix).registrations('10.0.0.1', 120_000));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+  });
+
+  it('notes logins beside the account, tells the other nodes of the first, and forgets them with the account', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = [open(prefix), open(prefix)];
+    await a.load();
+    const later = { ...record('ann'), registeredAt: 1, knownAddresses: ['10.0.0.1'] };
+    await raw.hset(redisStoreKeys(prefix).accounts, 'ann', JSON.stringify(later)); // as a later version writes it
+    const changes$ = b.accountsChanged$.pipe(share()); // one connection for the two readers below
+    const heard = firstValueFrom(changes$.pipe(take(3), toArray()));
+    await firstValueFrom(changes$); // 'all': listening
+    await a.loggedIn('ann', 5);
+    await a.loggedIn('ann', 6); // not the first: nobody is told
+    await register(a, 'bob');
+    expect(await heard).toEqual(['all', { key: 'ann' }, { key: 'bob' }]);
+    expect(await b.account('ann')).toEqual({ ...later, lastLoginAt: 6 });
+    expect((await b.load()).accounts['ann']).toEqual({ ...later, lastLoginAt: 6 });
+    expect(await a.change({ type: 'account', key: 'ann', record: null, expected: later.hash })).toBe(true);
+    expect(await raw.hkeys(redisStoreKeys(prefix).logins)).toEqual([]);
   });
 
   it('refuses corrupt data with CHAT_STORE_CORRUPT, naming the key', async () => {

@@ -1,7 +1,7 @@
 import { asyncScheduler, firstValueFrom, type Observable, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import { KNOWN_ADDRESS_MS, MAX_KNOWN_ADDRESSES, type AccountChange, type Registry, registry } from '../../lib/store/registry';
 import type { Verdict } from '../../lib/chat/accounts';
-import { accountTable, dataKeeper, memoryStore, type Store } from '../../lib/store/store';
+import { accountTable, memoryStore, type Store } from '../../lib/store/store';
 import { CheckTooLongError, DEFAULT_GUESS_LIMITS, type GuessLimits } from '../../lib/store/throttle';
 
 // The cheapest scrypt cost: these specs are about when checks run, not about the hash.
@@ -24,7 +24,7 @@ let changes: AccountChange[];
 let pending: Subscription[];
 
 async function registryWith(limits: GuessLimits = DEFAULT_GUESS_LIMITS): Promise<{ accounts: Registry; store: Store }> {
-  const store = dataKeeper(memoryStore());
+  const store = memoryStore();
   const accounts = registry(store, await store.load(), { cost, limits, scheduler: clocked, report: (change) => changes.push(change) });
   return { accounts, store };
 }
@@ -93,7 +93,7 @@ describe('registry', () => {
     const registered = await store.account('ann');
     clock += DAY_MS - 1;
     await firstValueFrom(accounts.verify('ann', 'right-one', '10.0.0.1'));
-    expect(await store.account('ann')).toEqual(registered);
+    expect(await store.account('ann')).toEqual({ ...registered, lastLoginAt: expect.any(Number) }); // the login noted (a line in a file), the account not written again
     clock += 1;
     await firstValueFrom(accounts.verify('ann', 'right-one', '10.0.0.1'));
     expect((await store.account('ann'))?.seenFrom).toEqual([{ group: '10.0.0.1', at: clock }]);
@@ -113,7 +113,7 @@ describe('registry', () => {
   });
 
   it('answers a check the store never answers as failed, once the longest wait and a grace have passed', async () => {
-    const store = dataKeeper(memoryStore());
+    const store = memoryStore();
     const hanging: Store = { ...store, account: () => new Promise(() => {}) };
     const limits = { ...DEFAULT_GUESS_LIMITS, maxWaitMs: 10 };
     const accounts = registry(hanging, { accounts: accountTable([['ann', { name: 'ann', salt: 'c2FsdA==', hash: 'aGFzaA==', cost }]]), displaced: [] }, { cost, limits, answerGraceMs: 10, scheduler: clocked, report: (change) => changes.push(change) });
