@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { concatMap, filter, Subject, type Subscription } from 'rxjs';
 import type { Bus } from './bus/bus';
 import { memoryBus } from './bus/memory';
@@ -15,7 +16,7 @@ import { InputTally } from './chat/tally';
 import { CONNECTING_TOO_FAST, NOT_SAVED, SERVER_FULL, SHUTTING_DOWN, tooManyConnections } from './chat/texts';
 import { Admission, type AdmissionLimits, type AdmissionRefusal, CONNECT_BURST, EXEMPT_ADDRESSES, MAX_CONNECTIONS_PER_ADDRESS, MAX_CONNECTS_PER_SECOND } from './edge/admission';
 import { FAREWELL_GRACE_MS, farewell } from './edge/farewell';
-import { LOGIN_BATCH_MS, localFanout, MAX_SEND_QUEUE_BYTES } from './edge/fanout';
+import { LOGIN_BATCH_MS, localFanout, MAX_SEND_QUEUE_BYTES, SendQueueFullError } from './edge/fanout';
 import { ConnectionTally, type DisconnectReason, disconnectReason, type RefusalReason, statsText } from './edge/figures';
 import { socketLines } from './edge/lines';
 import { HANDSHAKE_TIMEOUT_MS, listeners, type TlsSettings } from './edge/listeners';
@@ -245,6 +246,14 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     return false;
   };
 
+  /** Writes a telnet answer at once, past the chat's batches (a client waiting on one shows
+   * nothing until it comes), unless the socket is gone or as far behind as the fanout allows. */
+  const answerTelnet = (socket: Readable, command: Buffer) => {
+    if (!(socket instanceof Socket) || !socket.writable) return;
+    if (socket.writableLength > options.maxSendQueueBytes) socket.destroy(new SendQueueFullError(options.maxSendQueueBytes));
+    else socket.write(command);
+  };
+
   const accept = (socket: Socket, secure: boolean) => {
     // Its 'error' listener is in already: added at its arrival (plain), or by the listeners (TLS).
     socket.on('close', secure ? closed : plainClosed);
@@ -257,7 +266,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     tally.acceptedOne();
     fanout.attach(id, socket);
     report({ kind: 'connect', id, from: peerName(socket), tls: secure });
-    const input$ = socketLines(socket, options.maxLineBytes, options.maxLoginBytes);
+    const input$ = socketLines(socket, options.maxLineBytes, options.maxLoginBytes, answerTelnet);
     connections.next({ id, input$, secure, from });
   };
 

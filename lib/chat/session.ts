@@ -1,6 +1,6 @@
 import { asyncScheduler, catchError, Observable, type Observer, of, type SchedulerLike, type Subscriber, type Subscription, take, type TeardownLogic, type Unsubscribable } from 'rxjs';
 import type { Bus } from '../bus/bus';
-import { BUDGET_SPENT, type Input, MAX_LINE_BYTES, OVERLONG_LINE } from '../edge/lines';
+import { BUDGET_SPENT, type Input, INPUT_ENDED, MAX_LINE_BYTES, OVERLONG_LINE, type Received } from '../edge/lines';
 import { type AccountRequest, type Accounts, MAX_PASSWORD_TRIES, NO_ACCOUNTS } from './accounts';
 import { readLine } from './commands';
 import { type Decision, decide } from './decide';
@@ -44,7 +44,7 @@ const NAME_TOO_LONG: Decision = {
 type Paced = string | typeof OVERLONG_LINE;
 
 /** What waits for an own change to come back: input as typed before login, paced lines after. */
-type Held = Input | typeof LINES_DROPPED;
+type Held = Received | typeof LINES_DROPPED;
 
 /**
  * A line cleaned of what could act on a terminal, but for `/nick`: a name is judged as typed, and
@@ -215,6 +215,8 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
   // and an idle user, the most common kind, holds none.
   private pace: Pace<Paced> | undefined;
   private occasional: Occasional | undefined;
+  // The peer has ended its side: what it sent is still paced out, unless the socket is lost first.
+  private peerEnded = false;
 
   constructor(
     private readonly id: UserId,
@@ -257,6 +259,10 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
 
   next(input: Input): void {
     if (this.closed) return;
+    if (input === INPUT_ENDED) {
+      this.peerEnded = true;
+      return this.inputEnded();
+    }
     this.seat.tally?.count(input); // here, not in read(): input held for a login is read again later
     this.read(input);
   }
@@ -270,7 +276,9 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
   complete(): void {
     if (this.closed) return;
     this.stopReading();
-    this.inputEnded();
+    // Closed after the peer's end, with lines of theirs still waiting: the connection was lost.
+    if (this.peerEnded) this.out.complete();
+    else this.inputEnded();
   }
 
   private stopReading(): void {
@@ -279,7 +287,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     if (teardown !== undefined && teardown !== STOPPED) tearDown(teardown);
   }
 
-  private read(input: Input): void {
+  private read(input: Received): void {
     try {
       const occasional = this.occasional;
       if (occasional?.joining !== undefined) this.hold(occasional, input);
@@ -356,7 +364,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     return (this.pace ??= new Pace(this.options.rateLimits, this, this.scheduler));
   }
 
-  private logIn(input: Input): void {
+  private logIn(input: Received): void {
     if (input === BUDGET_SPENT) return this.close('login_limit', text.tooMuchLoginInput(this.options.maxLoginBytes));
     const aside = this.aside();
     if (aside.pending !== undefined) return; // typed before the password's check answered
