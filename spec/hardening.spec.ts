@@ -217,6 +217,33 @@ describe('flood', () => {
   });
 });
 
+describe('a connection lost with lines still paced', () => {
+  const rateLimits = { linesPerSecond: 10, burstLines: 2, maxQueuedLines: 100 };
+
+  it("drops what waits and says goodbye within a second when it is reset after its peer's end", async () => {
+    const { join } = await start({ rateLimits });
+    const witness = await join('witness');
+    const gone = await join('gone');
+    await witness.until('*** gone just joined the chatroom\n');
+    gone.socket.end(typed(numbered(40))); // four seconds of lines at this rate, then a half-close
+    await witness.until('[gone] line 3\n'); // paced: the burst is out, the rest waits
+    gone.socket.resetAndDestroy();
+    const seen = await witness.until('*** gone has disconnected\n');
+    // The write that finds the reset may carry a line or two first: not the 37 that waited.
+    expect(seen).not.toContain('line 10\n');
+  });
+
+  it('keeps pacing what a half-closed connection sent, then says goodbye', async () => {
+    const { join } = await start({ rateLimits });
+    const witness = await join('witness');
+    const done = await join('done');
+    await witness.until('*** done just joined the chatroom\n');
+    const block = numbered(12);
+    done.socket.end(typed(block));
+    expect(await witness.until('*** done has disconnected\n')).toBe(`${said('done', block)}*** done has disconnected\n`);
+  });
+});
+
 describe('connections', () => {
   it('tells a connection over the limit the server is full and closes it; a freed place is taken again', async () => {
     const { join, open } = await start({ maxClients: 2 });

@@ -124,8 +124,10 @@ export interface Seat {
  * One connection from greeting to its end. Before login each line is a username attempt; after it,
  * every non-blank line is cleaned, paced, and decided on (chat or command). The decision's replies
  * are this Observable's values; its events go to the bus, and come back rendered. Completes when
- * the input ends (once the user's delayed lines, and those held for an own change of theirs, are
- * out), when it errors (a user's error is their disconnect, not the room's), at `/quit`, at the
+ * the input ends (INPUT_ENDED, or completion without it: once the user's delayed lines, and those
+ * held for an own change of theirs, are out), at once when it errors (a user's error is their
+ * disconnect, not the room's) or completes after INPUT_ENDED (the connection was lost after its
+ * peer's end: what still waits would flood the room from a user no longer there), at `/quit`, at the
  * login deadline, at the last refused username or wrong password, or at the input's BUDGET_SPENT
  * before login; never errors. The departure is the chat's: it sees the completion.
  */
