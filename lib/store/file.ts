@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { EMPTY_DATA, readData, type StoreData, StoreError, type WholeStore } from './store';
+import { EMPTY_DATA, escapeControls, readData, type StoreData, StoreError, type WholeStore } from './store';
 
 /** The file in the data folder that holds everything. */
 export const DATA_FILE_NAME = 'chatd.json';
@@ -61,7 +61,7 @@ export function fileStore(dir: string): WholeStore {
     try {
       data = readData(JSON.parse(text));
     } catch (err) {
-      data = message(err);
+      data = escapeControls(message(err)); // JSON.parse quotes what it read, newlines and all
     }
     if (typeof data === 'string') throw new StoreError('CHAT_STORE_CORRUPT', `${file} is corrupt: ${data}`);
     return data;

@@ -3,7 +3,7 @@ import { catchError, from, map, Observable, of } from 'rxjs';
 import { addressGroup } from '../chat/address-group';
 import { nameKey } from '../chat/names';
 import { rekeyAccounts } from './rekey';
-import { type AccountRecord, type AccountsChanged, type AccountTable, accountRecord, readData, type Store, type StoreChange, type StoreData, StoreError } from './store';
+import { type AccountRecord, type AccountsChanged, type AccountTable, accountRecord, escapeControls, readData, type Store, type StoreChange, type StoreData, StoreError } from './store';
 import { Buckets, type GuessLimits, type NameBuckets, type Reservation } from './throttle';
 
 /** How long a load waits for Redis before it gives up: at start (without it no registered name would
@@ -212,7 +212,7 @@ function replies(key: string, results: [Error | null, unknown][] | null): unknow
   if (results === null) throw new StoreError('CHAT_STORE_UNREACHABLE', 'Redis dropped a read of the data');
   return results.map(([err, value]) => {
     if (err === null) return value;
-    throw new StoreError('CHAT_STORE_CORRUPT', `Redis data under ${key} is corrupt: ${err.message}`);
+    throw new StoreError('CHAT_STORE_CORRUPT', `Redis data under ${key} is corrupt: ${escapeControls(err.message)}`);
   });
 }
 

@@ -25,9 +25,11 @@ describe('fileStore', () => {
     expect(await readdir(join(dir, 'data'))).toEqual([DATA_FILE_NAME]); // no temporary file left
   });
 
-  it('refuses a corrupt file with CHAT_STORE_CORRUPT, naming it', async () => {
+  it('refuses a corrupt file with CHAT_STORE_CORRUPT, naming it, in one line that escapes what it quotes', async () => {
     await writeFile(join(dir, DATA_FILE_NAME), '{"accounts": {"ann": {"name": "ann"');
     await expect(fileStore(dir).load()).rejects.toThrow(expect.objectContaining({ code: 'CHAT_STORE_CORRUPT', message: expect.stringContaining(`${DATA_FILE_NAME} is corrupt`) }));
+    await writeFile(join(dir, DATA_FILE_NAME), 'not\tjson\r\n\u2028\u009b');
+    await expect(fileStore(dir).load()).rejects.toThrow(/is corrupt: [^\n]*"not\\tjson\\r\\n\\u2028\\u009b" is not valid JSON$/);
     await writeFile(join(dir, DATA_FILE_NAME), '{"accounts": {"ann": {"name": 1}}}');
     await expect(fileStore(dir).load()).rejects.toThrow('account "ann" is not a name, salt, hash and cost');
   });
