@@ -1,7 +1,17 @@
-import { disconnectReason, type Figures, statsText } from '../../lib/edge/figures';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DISCONNECT_REASONS, disconnectReason, type Figures, REFUSAL_REASONS, statsText } from '../../lib/edge/figures';
 import { SendQueueFullError } from '../../lib/edge/fanout';
 
 describe('disconnectReason', () => {
+  it("is listed in README's metrics as the metrics label it, every reason in order", () => {
+    // README wraps its lines anywhere, a label list after its "reason=" too.
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8').replace(/\s+/g, ' ').replace(/reason= /g, 'reason=');
+    const labels = (reasons: readonly string[]) => `{reason=${reasons.map((reason) => `"${reason}"`).join('|')}}`;
+    expect(readme).toContain(`chatd_disconnects_total${labels(DISCONNECT_REASONS)}`);
+    expect(readme).toContain(`chatd_connections_refused_total${labels(REFUSAL_REASONS)}`);
+  });
+
   it('puts the send queue first, then the chat closing, then the shutdown, then the peer', () => {
     const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
     expect(disconnectReason(new SendQueueFullError(1), undefined, true)).toBe('send_queue');
