@@ -36,6 +36,8 @@ export const DEFAULT_PORT = 6677;
 export const MAX_CLIENTS = 10_000;
 /** Default idle time before TCP keepalive probes look for a vanished peer. */
 export const KEEPALIVE_IDLE_MS = 60_000;
+/** The longest keepalive idle time Linux takes (TCP_KEEPIDLE, 32767 s); Node drops a longer one silently. */
+export const MAX_KEEPALIVE_IDLE_MS = 32_767_000;
 /** Default time a connection the server closes (a shutdown, a login timeout, `/quit`, a full
  * server) waits for its peer to read the last line and close before it is cut off. */
 export const SHUTDOWN_GRACE_MS = FAREWELL_GRACE_MS;
