@@ -431,6 +431,6 @@ describe('/stats', () => {
     expect(figures).toMatch(/^(?:\*\*\* bob just joined the chatroom\n)?\*\*\* up for \d+s\n/);
     expect(figures).toContain('*** connections: 2 logged in, 0 before login, 0 in TLS handshake; 3 accepted, 0 refused (full), 0 refused (per address), 0 refused (connect rate)\n');
     expect(figures).toContain('*** disconnects: 0 eof, 0 error, 0 login timeout, 0 login limit, 0 wrong password, 0 send queue, 1 quit, 0 kick, 0 banned, 0 replaced, 0 shutdown\n');
-    expect(figures).toMatch(/\*\*\* lines: \d+ received, \d+ delivered; dropped 0 over long, 0 flooding\n/);
+    expect(figures).toMatch(/\*\*\* lines: \d+ received, \d+ delivered; dropped 0 overlong, 0 flooding\n/);
   });
 });

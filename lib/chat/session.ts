@@ -185,6 +185,8 @@ class Occasional {
   pending: Subscription | undefined;
   // The login deadline passed while a password given before it was checked: the answer decides.
   timedOut = false;
+  // The last text sent was a prompt, and no line has come since: the peer's cursor is after it.
+  promptWaiting = false;
 
   /** `from`: the peer's address, which wrong passwords slow down. */
   constructor(readonly from: string) {}
@@ -228,9 +230,9 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
   ) {}
 
   start(input$: Observable<Input>, from: string): void {
+    this.occasional = new Occasional(from);
     this.send(text.greeting(this.options.banner));
     this.send(text.PROMPT);
-    this.occasional = new Occasional(from);
     this.occasional.deadline = this.scheduler.schedule(() => this.timeOut(), this.options.loginTimeoutMs);
     input$.subscribe(this); // as its own subscriber: unsubscribe() ends the reading with the rest
   }
@@ -266,6 +268,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
       return this.inputEnded();
     }
     this.seat.tally?.count(input); // here, not in read(): input held for a login is read again later
+    if (typeof input === 'string' && this.occasional !== undefined) this.occasional.promptWaiting = false;
     this.read(input);
   }
 
@@ -514,7 +517,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
       this.send(verdict === 'unchecked' ? text.PASSWORD_UNCHECKED : text.WRONG_PASSWORD);
       if (aside.timedOut) return this.timeOut();
       if (aside.wrongPasswords < MAX_PASSWORD_TRIES) this.send(text.PASSWORD_PROMPT);
-      else this.close('wrong_password');
+      else this.close('wrong_password', text.TOO_MANY_PASSWORD_TRIES);
     });
   }
 
@@ -564,9 +567,11 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     if (this.occasional?.pending !== undefined) return this.send(text.ACCOUNT_BUSY);
     if (!this.passwordsAllowed()) return this.send(text.PASSWORDS_NEED_TLS);
     this.await(this.accounts.change(request, this.aside().from), 'failed', (outcome) => {
+      // The outcome first: what the identification renders ("you are an operator") comes back
+      // at once from a node's own bus and later from a cluster's, and follows it either way.
+      this.send(text.accountOutcome(request.kind, outcome, request.name));
       if (outcome === 'done' && request.kind === 'register') this.identify(request.name);
       else if (outcome === 'done') this.aside().identified = request.kind === 'unregister' ? undefined : nameKey(request.name);
-      this.send(text.accountOutcome(request.kind, outcome, request.name));
     });
   }
 
@@ -618,7 +623,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     const aside = this.occasional;
     // A password given in time is checked, however long guessing elsewhere makes it wait (a bounded while).
     if (aside?.awaitingPassword !== undefined && aside.pending !== undefined) aside.timedOut = true;
-    else this.close('login_timeout', text.LOGIN_TIMED_OUT);
+    else this.close('login_timeout', aside?.promptWaiting === true ? text.besidePrompt(text.LOGIN_TIMED_OUT) : text.LOGIN_TIMED_OUT);
   }
 
   /** Says why, if there is more to say, and asks for the connection to be closed. */
@@ -629,6 +634,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
   }
 
   private send(line: string): void {
+    if (this.occasional !== undefined) this.occasional.promptWaiting = !line.endsWith('\n');
     this.out.next({ kind: 'send', to: this.id, text: line });
   }
 }

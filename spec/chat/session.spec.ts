@@ -56,7 +56,7 @@ describe('session', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold<Input>('-');
       expectObservable(session({ id: '7', input$: input }, seat(), options)).toBe('(gp) 96ms (tc|)', {
-        ...out, t: send(text.LOGIN_TIMED_OUT),
+        ...out, t: send(text.besidePrompt(text.LOGIN_TIMED_OUT)),
       });
       expectSubscriptions(input.subscriptions).toBe('^ 99ms !');
     });

@@ -36,7 +36,7 @@ describe('statsText', () => {
       'connections: 2 logged in, 1 before login, 3 in TLS handshake; 9 accepted, 1 refused (full), 4 refused (per address), 5 refused (connect rate)',
       'TLS handshakes failed: 6',
       'disconnects: 1 eof, 2 error, 1 login timeout, 0 login limit, 0 wrong password, 1 send queue, 1 quit, 2 kick, 1 banned, 0 replaced, 0 shutdown',
-      'lines: 40 received, 80 delivered; dropped 1 over long, 3 flooding',
+      'lines: 40 received, 80 delivered; dropped 1 overlong, 3 flooding',
       'bytes: 500 in, 900 out; largest send queue 64 bytes',
       'rooms: 2',
       'passwords: 4 right, 7 wrong, 2 not checked, 1 failed; 5 waits, 12 s in all',
