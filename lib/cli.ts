@@ -315,27 +315,29 @@ function version(): string {
 export interface LogEntry {
   readonly level: LogLevel;
   readonly event: string;
-  readonly fields: Readonly<Record<string, string | number>>;
+  readonly fields: Readonly<Record<string, string | number | boolean>>;
   /** The line as the text format shows it, after the time. */
   readonly text: string;
 }
 
-const entry = (level: LogLevel, event: string, text: string, fields: Record<string, string | number> = {}): LogEntry =>
+const entry = (level: LogLevel, event: string, text: string, fields: Record<string, string | number | boolean> = {}): LogEntry =>
   ({ level, event, fields, text });
 
-/** A server event as a log entry. No chat text but a `said` event's, which only `--log-chat` reports. */
+/** A server event as a log entry. No chat text but a `said` or `acted` event's, which only `--log-chat` reports. */
 export function logEntry(event: ServerEvent): LogEntry {
   switch (event.kind) {
     case 'connect': {
       const text = `connect #${event.id} from ${event.from}${event.tls ? ' (tls)' : ''}`;
-      return entry('info', 'connect', text, { id: event.id, from: event.from, tls: String(event.tls) });
+      return entry('info', 'connect', text, { id: event.id, from: event.from, tls: event.tls });
     }
     case 'handshake-failed':
       return entry('warn', 'handshake-failed', `TLS handshake failed from ${event.from} (${event.reason})`, { from: event.from, reason: event.reason });
     case 'login': return entry('info', 'login', `login #${event.id} ${event.nick}`, { id: event.id, nick: event.nick });
     case 'rename': return entry('info', 'rename', `rename #${event.id} ${event.from} -> ${event.nick}`, { id: event.id, from: event.from, nick: event.nick });
     case 'logout': return entry('info', 'logout', `logout #${event.id} ${event.nick}`, { id: event.id, nick: event.nick });
-    case 'said': return entry('debug', 'said', `said #${event.id} in ${event.room}: ${event.text}`, { id: event.id, room: event.room, text: event.text });
+    case 'said':
+    case 'acted': return entry('debug', event.kind, `${event.kind} #${event.id} in ${event.room}: ${event.text}`, { id: event.id, room: event.room, text: event.text });
+    case 'node': return entry('info', 'node', `cluster node ${event.node}: its connections are #${event.node}:N`, { node: event.node });
     case 'disconnect': {
       const fields = { id: event.id, reason: event.reason, ...(event.error === undefined ? {} : { error: event.error }) };
       const why = event.error === undefined ? event.reason : `${event.reason}: ${event.error}`;
@@ -474,7 +476,7 @@ async function serveUntilSignalled(server: ChatServer, options: Partial<ChatServ
     await server.listen();
     const [plain, tls] = [server.address(), server.tlsAddress()];
     if (plain !== null) log(entry('info', 'listening', `listening on ${hostPort(plain)}`, { address: hostPort(plain) }));
-    if (tls !== null) log(entry('info', 'listening', `listening for TLS on ${hostPort(tls)}`, { address: hostPort(tls), tls: 'true' }));
+    if (tls !== null) log(entry('info', 'listening', `listening for TLS on ${hostPort(tls)}`, { address: hostPort(tls), tls: true }));
   } catch (err) {
     stopListeningForSignals();
     process.stderr.write(`chatd: ${bindError(err, options)}\n`);

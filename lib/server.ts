@@ -52,7 +52,8 @@ export type ServerEvent =
   | { readonly kind: 'login'; readonly id: UserId; readonly nick: string }
   | { readonly kind: 'rename'; readonly id: UserId; readonly from: string; readonly nick: string }
   | { readonly kind: 'logout'; readonly id: UserId; readonly nick: string }
-  | { readonly kind: 'said'; readonly id: UserId; readonly room: string; readonly text: string }
+  | { readonly kind: 'said' | 'acted'; readonly id: UserId; readonly room: string; readonly text: string }
+  | { readonly kind: 'node'; readonly node: string }
   | { readonly kind: 'disconnect'; readonly id: UserId; readonly reason: DisconnectReason; readonly error: string | undefined }
   | { readonly kind: RefusalReason; readonly from: string }
   | { readonly kind: 'moderation'; readonly action: ModerationAction }
@@ -80,7 +81,7 @@ export interface ChatServerOptions extends SessionOptions, Omit<AdmissionLimits,
   readonly shutdownGraceMs: number;
   /** Where to serve `/metrics`, `/stats` and `/healthz` over HTTP; undefined serves none. */
   readonly metricsListen: MetricsAddress | undefined;
-  /** Reports what users say (`said` events, with the text); off, no chat text is reported. */
+  /** Reports what users say (`said` and `acted` events, with the text); off, no chat text is reported. */
   readonly logChat: boolean;
   /** Where registered names, operators, bans and the message of the day are kept, without `redis`;
    * undefined keeps them in memory, for this server's life. With `redis` they are kept in Redis. */
@@ -295,7 +296,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     if (event.type === 'joined' || event.type === 'resumed') report({ kind: 'login', id: event.user, nick: event.nick });
     else if (event.type === 'renamed') report({ kind: 'rename', id: event.user, from: event.from, nick: event.nick });
     else if (event.type === 'left') report({ kind: 'logout', id: event.user, nick: event.nick });
-    else if (event.type === 'said' && options.logChat) report({ kind: 'said', id: event.user, room: event.room, text: event.text });
+    else if ((event.type === 'said' || event.type === 'acted') && options.logChat) report({ kind: event.type, id: event.user, room: event.room, text: event.text });
     const action = moderationAction(event);
     if (action === undefined) return;
     report({ kind: 'moderation', action });
@@ -324,6 +325,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       // Each recovery loads moderation again: changes made on other nodes meanwhile are not all on the stream after the snapshot.
       const reload = async () => moderationLoaded(boundGrants(await kept.load()));
       bus = cluster = redisBus({ url: options.redis, prefix: options.redisPrefix, nodeId, snapshot: state, limits: { maxLineBytes: options.maxLineBytes }, reload, log });
+      report({ kind: 'node', node: nodeId }); // the log's connection ids start with it; not the URL, which may hold a password
     }
     // Names registered or dropped on another node: `registered` answers at once, from what the registry knows.
     const accountsReread$ = kept.accountsChanged$.pipe(

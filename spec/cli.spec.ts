@@ -125,16 +125,19 @@ describe('bin/chatd', () => {
     const { stdout } = await run.exited;
     const lines = stdout.trim().split('\n').map((line): unknown => JSON.parse(line));
     expect(lines).toContainEqual({ time: expect.stringMatching(/Z$/), level: 'info', event: 'login', id: '1', nick: 'ann' });
+    expect(lines).toContainEqual({ time: expect.any(String), level: 'info', event: 'connect', id: '1', from: expect.any(String), tls: false });
     expect(lines).toContainEqual({ time: expect.any(String), level: 'info', event: 'disconnect', id: '1', reason: 'quit' });
     expect(stdout).not.toContain('secret');
   });
 
-  it('logs chat text at debug level with --log-chat', async () => {
+  it('logs chat text and /me lines at debug level with --log-chat', async () => {
     const run = start(['--port', '0', '--host', '127.0.0.1', '--log-chat', '--log-level', 'debug']);
     const ann = await client(await listeningPort(run));
     ann.say('ann');
     ann.say('hello there');
+    ann.say('/me waves');
     await run.waitFor(/^\S+Z said #1 in #main: hello there$/m);
+    await run.waitFor(/^\S+Z acted #1 in #main: waves$/m);
   });
 
   it('exits 2 on a bad value, from a flag or the environment', async () => {
@@ -206,6 +209,14 @@ describe('formatEntry', () => {
       level: 'warn', event: 'refused', text: 'refused [2001:db8::1]:5: too many connections from its address', fields: { from: '[2001:db8::1]:5', reason: 'per_address' },
     });
     expect(logEntry({ kind: 'connect_rate', from: '10.0.0.2:5' }).text).toBe('refused 10.0.0.2:5: connecting too fast');
+  });
+
+  it('writes whether a connection is TLS as a JSON boolean, and a cluster node its id', () => {
+    const connect = logEntry({ kind: 'connect', id: '7', from: '127.0.0.1:5', tls: true });
+    expect(formatEntry(connect, { format: 'json', level: 'info' }, time)).toBe(
+      '{"time":"2025-01-02T03:04:05.678Z","level":"info","event":"connect","id":"7","from":"127.0.0.1:5","tls":true}\n',
+    );
+    expect(logEntry({ kind: 'node', node: 'c32f9c3c' }).text).toBe('cluster node c32f9c3c: its connections are #c32f9c3c:N');
   });
 
   it('names why a connection ended, and its error', () => {

@@ -5,6 +5,7 @@ import { nameKey } from '../chat/names';
 import { rekeyAccounts } from './rekey';
 import { type AccountRecord, type AccountsChanged, type AccountTable, accountRecord, escapeControls, readData, type Store, type StoreChange, type StoreData, StoreError } from './store';
 import { Buckets, type GuessLimits, type NameBuckets, type Reservation } from './throttle';
+import { redisProblem } from '../bus/redis-problem';
 
 /** How long a load waits for Redis before it gives up: at start (without it no registered name would
  * be known), and as the bus gets Redis back (the node serves alone meanwhile). */
@@ -249,7 +250,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     work.then(done, done);
     return work;
   };
-  const unreachable = (err: unknown) => new StoreError('CHAT_STORE_UNREACHABLE', `cannot reach Redis at ${shownRedisUrl(options.url)}: ${errorText(err)}`);
+  const unreachable = (err: unknown) => new StoreError('CHAT_STORE_UNREACHABLE', `cannot reach Redis at ${shownRedisUrl(options.url)}: ${redisProblem(err)}`);
 
   let everReady = false;
   commands.once('ready', () => (everReady = true));
@@ -365,7 +366,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     track(
       write(next).catch((err: unknown) => {
         const code = isWrongType(err) ? 'CHAT_STORE_CORRUPT' : 'CHAT_STORE_UNWRITABLE';
-        throw new StoreError(code, `cannot write ${next.type} to Redis at ${shownRedisUrl(options.url)}: ${errorText(err)}`);
+        throw new StoreError(code, `cannot write ${next.type} to Redis at ${shownRedisUrl(options.url)}: ${redisProblem(err)}`);
       }),
     );
 
