@@ -69,6 +69,6 @@ describe('parseCommand for data and passwords', () => {
     });
     expect(() => parseCommand([], { CHATD_REQUIRE_TLS_FOR_PASSWORDS: 'maybe' })).toThrow("its variable is 1, true, 0 or false, not 'maybe'");
     expect(usage()).toMatch(/--require-tls-for-passwords +refuse passwords/);
-    expect(usage()).toMatch(/--data-dir <value> .*default \.\/chatd-data\)/);
+    expect(usage().replace(/\n {2,}(?=[^ -])/g, ' ')).toMatch(/--data-dir <dir> .*default \.\/chatd-data\)/);
   });
 });

@@ -324,7 +324,8 @@ describe('input that is not plain text', () => {
     const witness = await join('witness');
     const telnet = await visit();
     telnet.socket.write(Buffer.from([IAC, WILL, 0x18, ...Buffer.from('an'), IAC, DO, 0x01, ...Buffer.from('n\r\n')]));
-    expect(await telnet.until('chatroom\n')).toBe('Welcome, ann\n*** ann just joined the chatroom\n');
+    // First the refusals of what it offered, IAC DONT TERMINAL-TYPE and IAC WONT ECHO, read here as text.
+    expect(await telnet.until('chatroom\n')).toBe('\ufffd\ufffd\x18\ufffd\ufffd\x01Welcome, ann\n*** ann just joined the chatroom\n');
     telnet.socket.write(Buffer.from([...Buffer.from('hel'), IAC, SB, 0x18, 0x00, ...Buffer.from('xterm'), IAC, SE, ...Buffer.from('lo\r\n')]));
     expect(await telnet.until('[ann] hello\n')).toBe('[ann] hello\n');
     await witnessReads(witness, '*** ann just joined the chatroom\n[ann] hello\n');

@@ -88,7 +88,7 @@ describe('operators', () => {
     bob.say('/bans');
     expect(await bob.until('\n')).toBe('*** only operators may use /bans\n');
     ann.say('/bans');
-    await ann.until('*** nobody is banned\n');
+    await ann.until('*** there are no bans\n');
   });
 
   it.each([
