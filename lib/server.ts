@@ -13,7 +13,7 @@ import { DEFAULT_SESSION_OPTIONS, type Seat, type SessionOptions } from './chat/
 import { isSavedModeration, type ModerationAction, moderationAction, type ModerationData, type SavedModerationEvent } from './chat/moderation';
 import { ChatState, HISTORY_BYTES, HISTORY_LINES } from './chat/state';
 import { InputTally } from './chat/tally';
-import { CONNECTING_TOO_FAST, NOT_SAVED, SERVER_FULL, SHUTTING_DOWN, tooManyConnections } from './chat/texts';
+import { besidePrompt, CONNECTING_TOO_FAST, NOT_SAVED, SERVER_FULL, SHUTTING_DOWN, tooManyConnections } from './chat/texts';
 import { Admission, type AdmissionLimits, type AdmissionRefusal, CONNECT_BURST, EXEMPT_ADDRESSES, MAX_CONNECTIONS_PER_ADDRESS, MAX_CONNECTS_PER_SECOND } from './edge/admission';
 import { FAREWELL_GRACE_MS, farewell } from './edge/farewell';
 import { LOGIN_BATCH_MS, localFanout, MAX_SEND_QUEUE_BYTES, SendQueueFullError } from './edge/fanout';
@@ -399,7 +399,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     fanout.flush(); // what the room said before it went quiet comes before the notice
     // The notice ends each socket's output, so no chat line can follow it; a socket already
     // closing (timed out, say) keeps its own farewell and deadline.
-    for (const socket of sockets.keys()) farewell(socket, options.shutdownGraceMs, SHUTTING_DOWN);
+    for (const socket of sockets.keys()) farewell(socket, options.shutdownGraceMs, fanout.atPrompt(socket) ? besidePrompt(SHUTTING_DOWN) : SHUTTING_DOWN);
     await Promise.all([serverClosed, ...socketsClosed, cluster?.close()]); // the departures written first
     await store?.close(); // a ban or a motd set just before the end is kept
     if (scrapes !== undefined) await closeScrapes(scrapes); // last: /healthz says 503 while the users go
