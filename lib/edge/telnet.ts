@@ -61,6 +61,10 @@ const disableVerb = { us: WONT, him: DONT } as const;
 export class TelnetFilter {
   private state = State.Data;
   private verb = 0; // of the option command being read
+  // Answers to the chunk being stripped, sent as one write when it is done: a write per answer
+  // would cost a few hundred bytes each while queued, for three bytes of a client that floods
+  // commands and reads nothing.
+  private answers: number[] | undefined;
   // Options whose negotiation left the No state, per side: most clients never get one.
   private readonly sides = { us: new Map<number, Q>(), him: new Map<number, Q>() };
 
@@ -71,6 +75,7 @@ export class TelnetFilter {
     if (state === State.Data && !chunk.includes(IAC)) return chunk; // the common case copies nothing
     const text = Buffer.allocUnsafe(chunk.length);
     let length = 0;
+    this.answers = [];
     for (const byte of chunk) {
       switch (state) {
         case State.Data:
@@ -95,6 +100,9 @@ export class TelnetFilter {
       }
     }
     this.state = state;
+    const { answers } = this;
+    this.answers = undefined;
+    if (answers.length > 0) this.answer(Buffer.from(answers));
     return text.subarray(0, length);
   }
 
@@ -154,6 +162,7 @@ export class TelnetFilter {
   }
 
   private write(verb: number, option: number): void {
-    this.answer(Buffer.from([IAC, verb, option]));
+    if (this.answers === undefined) this.answer(Buffer.from([IAC, verb, option]));
+    else this.answers.push(IAC, verb, option);
   }
 }

@@ -55,9 +55,11 @@ describe('TelnetFilter', () => {
       expect(answers(TIMING_MARK, 0x62)).toEqual([[IAC, WILL, TIMING_MARK]]);
     });
 
-    it('refuses what it was not asked for: WILL with DONT, DO with WONT', () => {
+    it('refuses what it was not asked for, WILL with DONT and DO with WONT, in one write per chunk', () => {
       const { filter, answers } = telnet();
-      expect(answers(IAC, WILL, TERMINAL_TYPE, IAC, DO, SUPPRESS_GO_AHEAD)).toEqual([[IAC, DONT, TERMINAL_TYPE], [IAC, WONT, SUPPRESS_GO_AHEAD]]);
+      expect(answers(IAC, WILL, TERMINAL_TYPE, IAC, DO, SUPPRESS_GO_AHEAD)).toEqual([[IAC, DONT, TERMINAL_TYPE, IAC, WONT, SUPPRESS_GO_AHEAD]]);
+      const flood = Array.from({ length: 1000 }, () => [IAC, DO, TERMINAL_TYPE]).flat();
+      expect(answers(...flood)).toEqual([Array.from({ length: 1000 }, () => [IAC, WONT, TERMINAL_TYPE]).flat()]);
       expect(filter.enabled('him', TERMINAL_TYPE)).toBe(false);
       expect(filter.enabled('us', SUPPRESS_GO_AHEAD)).toBe(false);
     });
