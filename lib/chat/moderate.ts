@@ -78,7 +78,8 @@ const deop: Handler = ({ state, me, args, at }) => {
   if (!isOneWord(args)) return usage('deop');
   if (state.moderation.isFixedOp(args)) return say(`${args} is an operator by configuration (--ops)`);
   if (!state.moderation.isOpName(args)) return say(`${args} is not an operator`);
-  return publish({ type: 'deopped', user: me.id, nick: me.nick, name: state.userNamed(args)?.nick ?? args, at });
+  // Named as its holder holds it, else as it was opped: however it was typed, as /nick names a user.
+  return publish({ type: 'deopped', user: me.id, nick: me.nick, name: state.userNamed(args)?.nick ?? state.moderation.oppedName(args) ?? args, at });
 };
 
 const kick: Handler = (context) => {

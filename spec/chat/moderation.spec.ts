@@ -94,6 +94,8 @@ describe('operators', () => {
     expect(state.isOperator('u2')).toBe(true);
     expect(typed(state, '/deop bob')).toEqual(events({ type: 'deopped', user: 'u1', nick: 'ann', name: 'bob', at: 0 }));
     expect(state.moderation.saved(0).ops).toEqual(['bob']);
+    state.apply(left('u2', 'bob'));
+    expect(typed(state, '/deop BOB')).toEqual(events({ type: 'deopped', user: 'u1', nick: 'ann', name: 'bob', at: 0 })); // as opped, however typed
   });
 
   it("grants /op to the account whose password its holder gave: the name's next account is no operator, a grant saved before accounts is by name", () => {
