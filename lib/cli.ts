@@ -8,6 +8,7 @@ import { MAX_HISTORY_LINES } from './chat/state';
 import type { MetricsAddress } from './edge/metrics';
 import { type ChatServer, type ChatServerOptions, createChatServer, DEFAULT_SERVER_OPTIONS, MAX_KEEPALIVE_IDLE_MS, type ServerEvent } from './server';
 import type { AccountChange } from './store/registry';
+import { escapeControls } from './chat/sanitize';
 
 /** A command-line mistake: usage goes to stderr and the exit code is 2. */
 export class UsageError extends Error {
@@ -380,23 +381,6 @@ function accountEntry(change: AccountChange): LogEntry {
       return entry('error', 'check-failed', `could not check a password or make an account change: ${change.error.message}`, { message: change.error.message });
   }
 }
-
-// What a text log line must not hold as it is: a control (a `\n` would start a forged line of its
-// own, an escape sequence would drive the reader's terminal), a line or paragraph separator, a
-// bidi control (it would show the line in another order), and the backslash that escapes them.
-const UNPRINTABLE = /[\\\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-
-const escapeOne = (character: string): string => {
-  const named: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-  const code = character.charCodeAt(0);
-  return named[character] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
-};
-
-/**
- * `text` with every control character (and backslash) written as an escape, so that a field,
- * whatever its source (a user, a forged event on the bus), stays inside its one log line.
- */
-export const escapeControls = (text: string): string => text.replace(UNPRINTABLE, escapeOne);
 
 /** The line for `entry` at `time`, or undefined when `options.level` leaves it out. */
 export function formatEntry(logged: LogEntry, options: LogOptions, time: Date): string | undefined {

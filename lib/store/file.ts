@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
 import { access, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { EMPTY_DATA, escapeControls, readData, type StoreData, StoreError, type WholeStore } from './store';
+import { EMPTY_DATA, readData, type StoreData, StoreError, type WholeStore } from './store';
+import { escapeControls } from '../chat/sanitize';
 
 /** The file in the data folder that holds everything. */
 export const DATA_FILE_NAME = 'chatd.json';

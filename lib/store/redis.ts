@@ -3,9 +3,10 @@ import { catchError, from, map, Observable, of } from 'rxjs';
 import { addressGroup } from '../chat/address-group';
 import { nameKey } from '../chat/names';
 import { rekeyAccounts } from './rekey';
-import { type AccountRecord, type AccountsChanged, type AccountTable, accountRecord, escapeControls, readData, type Store, type StoreChange, type StoreData, StoreError } from './store';
+import { type AccountRecord, type AccountsChanged, type AccountTable, accountRecord, readData, type Store, type StoreChange, type StoreData, StoreError } from './store';
 import { Buckets, type GuessLimits, type NameBuckets, type Reservation } from './throttle';
 import { redisProblem } from '../bus/redis-problem';
+import { escapeControls } from '../chat/sanitize';
 
 /** How long a load waits for Redis before it gives up: at start (without it no registered name would
  * be known), and as the bus gets Redis back (the node serves alone meanwhile). */

@@ -123,14 +123,6 @@ export class StoreError extends Error {
   }
 }
 
-// C0 and C1 controls, DEL, and the characters that break or reorder a line on a terminal.
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-const ESCAPES = new Map([['\n', '\\n'], ['\r', '\\r'], ['\t', '\\t']]);
-
-/** `text` on one line as a log shows it: what could break or drive the line escaped as in JSON. */
-export const escapeControls = (text: string): string =>
-  text.replace(UNPRINTABLE, (char) => ESCAPES.get(char) ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
-
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const seenFrom = (value: unknown): SeenFrom | undefined =>

@@ -29,7 +29,7 @@ describe('fileStore', () => {
     await writeFile(join(dir, DATA_FILE_NAME), '{"accounts": {"ann": {"name": "ann"');
     await expect(fileStore(dir).load()).rejects.toThrow(expect.objectContaining({ code: 'CHAT_STORE_CORRUPT', message: expect.stringContaining(`${DATA_FILE_NAME} is corrupt`) }));
     await writeFile(join(dir, DATA_FILE_NAME), 'not\tjson\r\n\u2028\u009b');
-    await expect(fileStore(dir).load()).rejects.toThrow(/is corrupt: [^\n]*"not\\tjson\\r\\n\\u2028\\u009b" is not valid JSON$/);
+    await expect(fileStore(dir).load()).rejects.toThrow(/is corrupt: [^\n]*"not\\tjson\\r\\n\\u2028\\x9b" is not valid JSON$/);
     await writeFile(join(dir, DATA_FILE_NAME), '{"accounts": {"ann": {"name": 1}}}');
     await expect(fileStore(dir).load()).rejects.toThrow('account "ann" is not a name, salt, hash and cost');
   });
