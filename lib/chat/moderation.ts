@@ -100,7 +100,7 @@ export class Moderation implements ModerationView {
   }
 
   oppedName(name: string): string | undefined {
-    return this.ops.get(nameKey(name));
+    return this.ops.get(nameKey(name))?.name;
   }
 
   banOfName(name: string, now: number): Ban | undefined {
