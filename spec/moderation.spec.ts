@@ -142,7 +142,7 @@ describe('an /op grant', () => {
     bob.say(`/unregister ${SECRET}`);
     await bob.until('*** bob is no longer registered\n');
     bob.say('/bans');
-    expect(await bob.until('\n')).toBe('*** nobody is banned\n'); // an operator until he leaves, as README says
+    expect(await bob.until('\n')).toBe('*** there are no bans\n'); // an operator until he leaves, as README says
     bob.say('/quit');
     await bob.rest();
     await register('bob'); // someone else takes the name and registers it

@@ -284,7 +284,7 @@ describe('a registered name held by an open connection', () => {
       await stranger.until('*** wrong password\nPassword: ');
     }
     stranger.say('not-the-one');
-    expect(await stranger.rest()).toBe('*** wrong password\n');
+    expect(await stranger.rest()).toBe('*** wrong password\n*** too many password tries; closing the connection\n');
     ann.say('/who');
     expect(await ann.until('in #main')).toBe('*** 1 in #main');
   });

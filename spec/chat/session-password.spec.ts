@@ -128,7 +128,7 @@ describe('session with registered names', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const late = (verdict: Verdict) => ({ ...accounts(150, cold), verify: () => cold<Verdict>('150ms (r|)', { r: verdict }) });
       const input = cold<Input>(' ----a-b', { a: 'ann', b: 'right-one' });
-      const closed = { ...out, t: send(text.LOGIN_TIMED_OUT), c: { kind: 'close', to: '7', reason: 'login_timeout' } };
+      const closed = { ...out, t: send(text.besidePrompt(text.LOGIN_TIMED_OUT)), c: { kind: 'close', to: '7', reason: 'login_timeout' } };
       expectObservable(observed(input, { state: new ChatState(), bus: memoryBus(), accounts: late('failed') }, true)).toBe('(gp)q- 150ms (fptc)', {
         ...closed, f: send(text.CHECK_FAILED),
       });
