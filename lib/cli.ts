@@ -1,30 +1,34 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AddressInfo, isIP } from 'node:net';
-import { parseArgs } from 'node:util';
 import { accountsCommand } from './accounts-command';
 import type { ModerationAction } from './chat/moderation';
 import { nameProblem } from './chat/names';
 import { REPLY_BYTES_PER_LINE } from './chat/pace';
 import { MAX_HISTORY_LINES } from './chat/state';
 import type { MetricsAddress } from './edge/metrics';
-import { type ChatServer, type ChatServerOptions, createChatServer, DEFAULT_SERVER_OPTIONS, type ServerEvent } from './server';
+import { type ChatServer, type ChatServerOptions, createChatServer, DEFAULT_SERVER_OPTIONS, MAX_KEEPALIVE_IDLE_MS, type ServerEvent } from './server';
 import { type AccountChange, DAY_MS } from './store/registry';
+import { escapeControls } from './chat/sanitize';
 
 /** A command-line mistake: usage goes to stderr and the exit code is 2. */
 export class UsageError extends Error {
   readonly code = 'CHAT_USAGE';
 }
 
-interface Setting<T> {
+/** One option: its flag, its environment variable, and what `--help` says of it. */
+type Setting<T> = {
   readonly flag: string;
   readonly env: string;
   readonly help: string;
   readonly fallback: string;
-  /** A flag that takes no value; its variable is 1, true, 0 or false. */
-  readonly toggle?: true;
   readonly apply: (value: string, into: T) => void;
-}
+} & (
+  /** A flag that takes no value; its variable is 1, true, 0 or false. */
+  | { readonly toggle: true }
+  /** What the value is, as `--help` shows it after the flag: `<port>`, `<seconds>`, `<file>`. */
+  | { readonly value: string }
+);
 
 /** Options as the flags give them, the TLS ones one by one until they are checked together. */
 interface Draft extends Partial<Mutable<ChatServerOptions>> {
@@ -58,9 +62,15 @@ const defaults = DEFAULT_SERVER_OPTIONS;
 function count(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const number = Number(value);
   if (!/^\d+$/.test(value) || number < min || number > max) {
-    throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, not '${value}'`);
+    const range = max === Number.MAX_SAFE_INTEGER ? `${min} or more` : `from ${min} to ${max}`;
+    throw new UsageError(`--${flag} must be a whole number ${range}, not '${value}'`);
   }
   return number;
+}
+
+function given(flag: string, value: string): string {
+  if (value === '') throw new UsageError(`--${flag} must not be empty`);
+  return value;
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
@@ -86,6 +96,7 @@ function listenAddress(flag: string, value: string): MetricsAddress {
 /** `ann,bob`: names by the login rules, separated by commas. */
 function names(flag: string, value: string): string[] {
   const found = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  if (found.length === 0) throw new UsageError(`--${flag} must name someone: registered names, comma-separated, not '${value}'`);
   for (const name of found) {
     const problem = nameProblem(name);
     if (problem !== undefined) throw new UsageError(`--${flag}: '${name}': ${problem}`);
@@ -112,105 +123,131 @@ function positive(flag: string, value: string): number {
 }
 
 const SETTINGS: readonly Setting<Draft>[] = [
-  { flag: 'host', env: 'CHATD_HOST', help: 'interface to listen on', fallback: 'all interfaces',
-    apply: (v, o) => { o.host = v; } },
-  { flag: 'port', env: 'CHATD_PORT', help: 'TCP port; 0 picks a free one, off serves TLS only', fallback: String(defaults.port),
+  { flag: 'host', value: '<host>', env: 'CHATD_HOST', help: 'interface to listen on', fallback: 'all interfaces',
+    apply: (v, o) => { o.host = given('host', v); } },
+  { flag: 'port', value: '<port>', env: 'CHATD_PORT', help: 'TCP port; 0 picks a free one, off serves TLS only', fallback: String(defaults.port),
     apply: (v, o) => { o.port = v === 'off' ? 'off' : count('port', v, 0, 65535); } },
-  { flag: 'tls-port', env: 'CHATD_TLS_PORT', help: 'TCP port of a TLS listener; needs --tls-cert and --tls-key', fallback: 'none',
+  { flag: 'tls-port', value: '<port>', env: 'CHATD_TLS_PORT', help: 'TCP port of a TLS listener; needs --tls-cert and --tls-key', fallback: 'none',
     apply: (v, o) => { o.tlsPort = count('tls-port', v, 0, 65535); } },
-  { flag: 'tls-cert', env: 'CHATD_TLS_CERT', help: 'PEM file of the TLS certificate (chain); SIGHUP reloads it', fallback: 'none',
-    apply: (v, o) => { o.tlsCert = v; } },
-  { flag: 'tls-key', env: 'CHATD_TLS_KEY', help: 'PEM file of the TLS private key; SIGHUP reloads it', fallback: 'none',
-    apply: (v, o) => { o.tlsKey = v; } },
-  { flag: 'banner', env: 'CHATD_BANNER', help: 'first line every connection sees', fallback: `"${defaults.banner}"`,
+  { flag: 'tls-cert', value: '<file>', env: 'CHATD_TLS_CERT', help: 'PEM file of the TLS certificate (chain); SIGHUP reloads it', fallback: 'none',
+    apply: (v, o) => { o.tlsCert = given('tls-cert', v); } },
+  { flag: 'tls-key', value: '<file>', env: 'CHATD_TLS_KEY', help: 'PEM file of the TLS private key; SIGHUP reloads it', fallback: 'none',
+    apply: (v, o) => { o.tlsKey = given('tls-key', v); } },
+  { flag: 'banner', value: '<text>', env: 'CHATD_BANNER', help: 'first line every connection sees', fallback: `"${defaults.banner}"`,
     apply: (v, o) => { o.banner = v; } },
-  { flag: 'max-line-bytes', env: 'CHATD_MAX_LINE_BYTES', help: 'longest line a user may send', fallback: String(defaults.maxLineBytes),
+  { flag: 'max-line-bytes', value: '<bytes>', env: 'CHATD_MAX_LINE_BYTES', help: 'longest line a user may send', fallback: String(defaults.maxLineBytes),
     apply: (v, o) => { o.maxLineBytes = count('max-line-bytes', v, 1); } },
-  { flag: 'login-timeout', env: 'CHATD_LOGIN_TIMEOUT', help: 'seconds to give a valid username', fallback: String(defaults.loginTimeoutMs / 1000),
+  { flag: 'login-timeout', value: '<seconds>', env: 'CHATD_LOGIN_TIMEOUT', help: 'time to give a valid username', fallback: String(defaults.loginTimeoutMs / 1000),
     apply: (v, o) => { o.loginTimeoutMs = positive('login-timeout', v) * 1000; } },
-  { flag: 'max-name-attempts', env: 'CHATD_MAX_NAME_ATTEMPTS', help: 'refused usernames before a connection is closed', fallback: String(defaults.maxNameAttempts),
+  { flag: 'max-name-attempts', value: '<n>', env: 'CHATD_MAX_NAME_ATTEMPTS', help: 'refused usernames before a connection is closed', fallback: String(defaults.maxNameAttempts),
     apply: (v, o) => { o.maxNameAttempts = count('max-name-attempts', v, 1); } },
-  { flag: 'max-login-bytes', env: 'CHATD_MAX_LOGIN_BYTES', help: 'bytes a connection may send before logging in', fallback: String(defaults.maxLoginBytes),
+  { flag: 'max-login-bytes', value: '<bytes>', env: 'CHATD_MAX_LOGIN_BYTES', help: 'what a connection may send before logging in', fallback: String(defaults.maxLoginBytes),
     apply: (v, o) => { o.maxLoginBytes = count('max-login-bytes', v, 1); } },
-  { flag: 'max-send-queue', env: 'CHATD_MAX_SEND_QUEUE', help: 'unread bytes before a user is disconnected', fallback: String(defaults.maxSendQueueBytes),
+  { flag: 'max-send-queue', value: '<bytes>', env: 'CHATD_MAX_SEND_QUEUE', help: 'unread output before a user is disconnected', fallback: String(defaults.maxSendQueueBytes),
     apply: (v, o) => { o.maxSendQueueBytes = count('max-send-queue', v, 1); } },
-  { flag: 'rate', env: 'CHATD_RATE', help: 'lines per second a user may send', fallback: String(defaults.rateLimits.linesPerSecond),
+  { flag: 'rate', value: '<lines>', env: 'CHATD_RATE', help: 'lines per second a user may send', fallback: String(defaults.rateLimits.linesPerSecond),
     apply: (v, o) => { o.rateLimits = { ...(o.rateLimits ?? defaults.rateLimits), linesPerSecond: positive('rate', v) }; } },
-  { flag: 'burst', env: 'CHATD_BURST', help: 'lines a user may send at once', fallback: String(defaults.rateLimits.burstLines),
+  { flag: 'burst', value: '<lines>', env: 'CHATD_BURST', help: 'lines a user may send at once', fallback: String(defaults.rateLimits.burstLines),
     apply: (v, o) => { o.rateLimits = { ...(o.rateLimits ?? defaults.rateLimits), burstLines: count('burst', v, 1) }; } },
-  { flag: 'max-queued-lines', env: 'CHATD_MAX_QUEUED_LINES', help: 'lines a user may have delayed before more are dropped', fallback: String(defaults.rateLimits.maxQueuedLines),
+  { flag: 'max-queued-lines', value: '<lines>', env: 'CHATD_MAX_QUEUED_LINES', help: 'lines a user may have delayed before more are dropped', fallback: String(defaults.rateLimits.maxQueuedLines),
     apply: (v, o) => { o.rateLimits = { ...(o.rateLimits ?? defaults.rateLimits), maxQueuedLines: count('max-queued-lines', v, 0) }; } },
-  { flag: 'reply-bytes-per-line', env: 'CHATD_REPLY_BYTES_PER_LINE', help: "bytes of a command's reply that cost its user one more line of their rate", fallback: String(REPLY_BYTES_PER_LINE),
+  { flag: 'reply-bytes-per-line', value: '<bytes>', env: 'CHATD_REPLY_BYTES_PER_LINE', help: "bytes of a command's reply that cost its user one more line of their rate", fallback: String(REPLY_BYTES_PER_LINE),
     apply: (v, o) => { o.rateLimits = { ...(o.rateLimits ?? defaults.rateLimits), replyBytesPerLine: count('reply-bytes-per-line', v, 1) }; } },
-  { flag: 'max-clients', env: 'CHATD_MAX_CLIENTS', help: 'connections open at once, TLS handshakes included', fallback: String(defaults.maxClients),
+  { flag: 'max-clients', value: '<n>', env: 'CHATD_MAX_CLIENTS', help: 'connections open at once, TLS handshakes included', fallback: String(defaults.maxClients),
     apply: (v, o) => { o.maxClients = count('max-clients', v, 1); } },
-  { flag: 'max-connections-per-address', env: 'CHATD_MAX_CONNECTIONS_PER_ADDRESS', help: 'connections one address (IPv6: its /64) may hold at once', fallback: String(defaults.maxConnectionsPerAddress),
+  { flag: 'max-connections-per-address', value: '<n>', env: 'CHATD_MAX_CONNECTIONS_PER_ADDRESS', help: 'connections one address (IPv6: its /64) may hold at once', fallback: String(defaults.maxConnectionsPerAddress),
     apply: (v, o) => { o.maxConnectionsPerAddress = count('max-connections-per-address', v, 1); } },
-  { flag: 'max-connects-per-second', env: 'CHATD_MAX_CONNECTS_PER_SECOND', help: 'new connections per second per address, after its burst', fallback: String(defaults.maxConnectsPerSecond),
+  { flag: 'max-connects-per-second', value: '<n>', env: 'CHATD_MAX_CONNECTS_PER_SECOND', help: 'new connections per second per address, after its burst', fallback: String(defaults.maxConnectsPerSecond),
     apply: (v, o) => { o.maxConnectsPerSecond = positive('max-connects-per-second', v); } },
-  { flag: 'connect-burst', env: 'CHATD_CONNECT_BURST', help: 'new connections per address at once after a quiet while', fallback: String(defaults.connectBurst),
+  { flag: 'connect-burst', value: '<n>', env: 'CHATD_CONNECT_BURST', help: 'new connections per address at once after a quiet while', fallback: String(defaults.connectBurst),
     apply: (v, o) => { o.connectBurst = count('connect-burst', v, 1); } },
-  { flag: 'exempt-addresses', env: 'CHATD_EXEMPT_ADDRESSES', help: 'IPs the per-address limits leave alone (comma-separated, or none)', fallback: defaults.exemptAddresses.join(','),
+  { flag: 'exempt-addresses', value: '<ips>', env: 'CHATD_EXEMPT_ADDRESSES', help: 'IPs the per-address limits leave alone (comma-separated, or none)', fallback: defaults.exemptAddresses.join(','),
     apply: (v, o) => { o.exemptAddresses = addresses('exempt-addresses', v); } },
-  { flag: 'handshake-timeout', env: 'CHATD_HANDSHAKE_TIMEOUT', help: 'seconds a TLS handshake may take (login timeout at most)', fallback: String(defaults.handshakeTimeoutMs / 1000),
+  { flag: 'handshake-timeout', value: '<seconds>', env: 'CHATD_HANDSHAKE_TIMEOUT', help: 'time a TLS handshake may take (login timeout at most)', fallback: String(defaults.handshakeTimeoutMs / 1000),
     apply: (v, o) => { o.handshakeTimeoutMs = positive('handshake-timeout', v) * 1000; } },
-  { flag: 'keepalive', env: 'CHATD_KEEPALIVE', help: 'idle seconds before TCP keepalive probes', fallback: String(defaults.keepAliveIdleMs / 1000),
-    apply: (v, o) => { o.keepAliveIdleMs = count('keepalive', v, 1) * 1000; } },
-  { flag: 'history', env: 'CHATD_HISTORY', help: 'chat lines a room replays to those who join it; 0 for none', fallback: String(defaults.historyLines),
+  { flag: 'keepalive', value: '<seconds>', env: 'CHATD_KEEPALIVE', help: 'idle time before TCP keepalive probes', fallback: String(defaults.keepAliveIdleMs / 1000),
+    apply: (v, o) => { o.keepAliveIdleMs = count('keepalive', v, 1, MAX_KEEPALIVE_IDLE_MS / 1000) * 1000; } },
+  { flag: 'history', value: '<lines>', env: 'CHATD_HISTORY', help: 'chat lines a room replays to those who join it; 0 for none', fallback: String(defaults.historyLines),
     apply: (v, o) => { o.historyLines = count('history', v, 0, MAX_HISTORY_LINES); } },
-  { flag: 'history-bytes', env: 'CHATD_HISTORY_BYTES', help: 'bytes of history all rooms keep together; the least recently used rooms lose lines first', fallback: String(defaults.historyBytes),
+  { flag: 'history-bytes', value: '<bytes>', env: 'CHATD_HISTORY_BYTES', help: 'bytes of history all rooms keep together; the least recently used rooms lose lines first', fallback: String(defaults.historyBytes),
     apply: (v, o) => { o.historyBytes = count('history-bytes', v, 0); } },
-  { flag: 'data-dir', env: 'CHATD_DATA_DIR', help: 'folder of the data file (registered names, operators, bans, motd); unused with --redis', fallback: DEFAULT_DATA_DIR,
-    apply: (v, o) => { o.dataDir = v; } },
-  { flag: 'max-registrations-per-hour', env: 'CHATD_MAX_REGISTRATIONS_PER_HOUR', help: 'names one address (an IPv6 /64) may register per hour; 0 for none', fallback: String(defaults.maxRegistrationsPerHour),
+  { flag: 'data-dir', value: '<dir>', env: 'CHATD_DATA_DIR', help: 'folder of the data file (registered names, operators, bans, motd); unused with --redis', fallback: DEFAULT_DATA_DIR,
+    apply: (v, o) => { o.dataDir = given('data-dir', v); } },
+  { flag: 'max-registrations-per-hour', value: '<n>', env: 'CHATD_MAX_REGISTRATIONS_PER_HOUR', help: 'names one address (an IPv6 /64) may register per hour; 0 for none', fallback: String(defaults.maxRegistrationsPerHour),
     apply: (v, o) => { o.maxRegistrationsPerHour = count('max-registrations-per-hour', v, 0); } },
-  { flag: 'account-expiry-days', env: 'CHATD_ACCOUNT_EXPIRY_DAYS', help: 'days a registered name nobody has logged into since is kept', fallback: String(defaults.accountExpiryMs / DAY_MS),
+  { flag: 'account-expiry-days', value: '<days>', env: 'CHATD_ACCOUNT_EXPIRY_DAYS', help: 'days a registered name nobody has logged into since is kept', fallback: String(defaults.accountExpiryMs / DAY_MS),
     apply: (v, o) => { o.accountExpiryMs = positive('account-expiry-days', v) * DAY_MS; } },
-  { flag: 'ops', env: 'CHATD_OPS', help: 'registered names, comma-separated, that are operators once they give their password', fallback: 'none',
+  { flag: 'ops', value: '<names>', env: 'CHATD_OPS', help: 'registered names, comma-separated, that are operators once they give their password', fallback: 'none',
     apply: (v, o) => { o.ops = names('ops', v); } },
-  { flag: 'max-password-wait', env: 'CHATD_MAX_PASSWORD_WAIT', help: 'longest seconds a password check waits while guessing is slowed (at most half --login-timeout)',
+  { flag: 'max-password-wait', value: '<seconds>', env: 'CHATD_MAX_PASSWORD_WAIT', help: 'longest time a password check waits while guessing is slowed (at most half --login-timeout)',
     fallback: String(defaults.maxPasswordWaitMs / 1000), apply: (v, o) => { o.maxPasswordWaitMs = positive('max-password-wait', v) * 1000; } },
-  { flag: 'free-password-checks', env: 'CHATD_FREE_PASSWORD_CHECKS', help: 'wrong password checks from one address, or of one name, before the next are spaced out',
+  { flag: 'free-password-checks', value: '<n>', env: 'CHATD_FREE_PASSWORD_CHECKS', help: 'wrong password checks from one address, or of one name, before the next are spaced out',
     fallback: String(defaults.freePasswordChecks), apply: (v, o) => { o.freePasswordChecks = count('free-password-checks', v, 1, 1000); } },
-  { flag: 'password-checks', env: 'CHATD_PASSWORD_CHECKS', help: 'password hashes computed at once (each takes a core about 50 ms)', fallback: String(defaults.passwordChecksAtOnce),
+  { flag: 'password-checks', value: '<n>', env: 'CHATD_PASSWORD_CHECKS', help: 'password hashes computed at once (each takes a core about 50 ms)', fallback: String(defaults.passwordChecksAtOnce),
     apply: (v, o) => { o.passwordChecksAtOnce = count('password-checks', v, 1, 64); } },
   { flag: 'require-tls-for-passwords', env: 'CHATD_REQUIRE_TLS_FOR_PASSWORDS', help: 'refuse passwords over plain connections', fallback: 'off', toggle: true,
     apply: (v, o) => { o.requireTlsForPasswords = toggle('require-tls-for-passwords', v); } },
-  { flag: 'redis', env: 'CHATD_REDIS', help: 'Redis URL (redis://[:PASSWORD@]HOST:PORT, rediss:// for TLS) or unix socket path to run a cluster on, which keeps its data too', fallback: 'none: serve alone',
-    apply: (v, o) => { o.redis = v; } },
-  { flag: 'redis-prefix', env: 'CHATD_REDIS_PREFIX', help: "prefix of the cluster's Redis keys", fallback: defaults.redisPrefix,
-    apply: (v, o) => { o.redisPrefix = v; } },
-  { flag: 'shutdown-grace', env: 'CHATD_SHUTDOWN_GRACE', help: 'seconds a closing connection waits for its peer to read and close', fallback: String(defaults.shutdownGraceMs / 1000),
+  { flag: 'redis', value: '<url>', env: 'CHATD_REDIS', help: 'Redis URL (redis://[:PASSWORD@]HOST:PORT, rediss:// for TLS) or unix socket path to run a cluster on, which keeps its data too', fallback: 'none: serve alone',
+    apply: (v, o) => { o.redis = given('redis', v); } },
+  { flag: 'redis-prefix', value: '<prefix>', env: 'CHATD_REDIS_PREFIX', help: "prefix of the cluster's Redis keys", fallback: defaults.redisPrefix,
+    apply: (v, o) => { o.redisPrefix = given('redis-prefix', v); } },
+  { flag: 'shutdown-grace', value: '<seconds>', env: 'CHATD_SHUTDOWN_GRACE', help: 'time a closing connection waits for its peer to read and close', fallback: String(defaults.shutdownGraceMs / 1000),
     apply: (v, o) => { o.shutdownGraceMs = positive('shutdown-grace', v) * 1000; } },
-  { flag: 'metrics-listen', env: 'CHATD_METRICS_LISTEN', help: 'HOST:PORT (or PORT, on loopback) to serve /metrics, /stats, /healthz', fallback: 'off',
+  { flag: 'metrics-listen', value: '<host:port>', env: 'CHATD_METRICS_LISTEN', help: 'where to serve /metrics, /stats and /healthz (a port alone: on loopback)', fallback: 'off',
     apply: (v, o) => { o.metricsListen = listenAddress('metrics-listen', v); } },
-  { flag: 'log-chat', env: 'CHATD_LOG_CHAT', help: 'log what users say (debug level)', fallback: 'off', toggle: true,
+  { flag: 'log-chat', env: 'CHATD_LOG_CHAT', help: 'log what users say, /me lines too (debug level)', fallback: 'off', toggle: true,
     apply: (v, o) => { o.logChat = toggle('log-chat', v); } },
 ];
 
 const LOG_SETTINGS: readonly Setting<Partial<Mutable<LogOptions>>>[] = [
-  { flag: 'log-format', env: 'CHATD_LOG_FORMAT', help: `${FORMATS.join(' or ')}: json is one object a line`, fallback: DEFAULT_LOG_OPTIONS.format,
+  { flag: 'log-format', value: '<format>', env: 'CHATD_LOG_FORMAT', help: `${FORMATS.join(' or ')}: json is one object a line`, fallback: DEFAULT_LOG_OPTIONS.format,
     apply: (v, o) => { o.format = oneOf('log-format', v, FORMATS); } },
-  { flag: 'log-level', env: 'CHATD_LOG_LEVEL', help: `${LEVELS.join(', ')}: the least severe logged`, fallback: DEFAULT_LOG_OPTIONS.level,
+  { flag: 'log-level', value: '<level>', env: 'CHATD_LOG_LEVEL', help: `${LEVELS.join(', ')}: the least severe logged`, fallback: DEFAULT_LOG_OPTIONS.level,
     apply: (v, o) => { o.level = oneOf('log-level', v, LEVELS); } },
 ];
 
 const ALL_SETTINGS: readonly (Setting<Draft> | Setting<Partial<Mutable<LogOptions>>>)[] = [...SETTINGS, ...LOG_SETTINGS];
 
-/** The text of `chatd --help`. */
+/** The widest `--help` is, in columns, so that it reads whole in a terminal of that width. */
+export const HELP_COLUMNS = 100;
+
+/** `text` in lines of at most `width` columns, broken between words; a longer word stands alone. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  return [...lines, line];
+}
+
+/** `text` wrapped to `width`, then `aside` after it: on its last line if it fits there whole. */
+function describe(text: string, aside: string, width: number): string[] {
+  const lines = wrap(text, width);
+  const last = lines.pop() ?? '';
+  if (aside === '') return [...lines, last];
+  return last.length + 1 + aside.length <= width ? [...lines, `${last} ${aside}`] : [...lines, last, ...wrap(aside, width)];
+}
+
+/** The text of `chatd --help`: a row for each option, its description in one column beside the flags. */
 export function usage(): string {
-  const rows = ALL_SETTINGS.map((s) => `  --${`${s.flag}${s.toggle ? '' : ' <value>'}`.padEnd(24)} ${s.help} (env ${s.env}, default ${s.fallback})`);
+  const entries: [string, string, string][] = [
+    ...ALL_SETTINGS.map((s): [string, string, string] => [`--${s.flag}${'value' in s ? ` ${s.value}` : ''}`, s.help, `(env ${s.env}, default ${s.fallback})`]),
+    ['-h, --help', 'print this help and exit', ''],
+    ['-v, --version', 'print the version and exit', ''],
+  ];
+  const column = 2 + Math.max(...entries.map(([flags]) => flags.length)) + 2;
+  const rows = entries.flatMap(([flags, text, aside]) =>
+    describe(text, aside, HELP_COLUMNS - column).map((line, at) => `${at === 0 ? `  ${flags}`.padEnd(column) : ' '.repeat(column)}${line}`));
   return [
     'Usage: chatd [options]',
-    '       chatd accounts list | accounts remove NAME  [--data-dir DIR | --redis URL [--redis-prefix PREFIX]]',
+    '       chatd accounts list | accounts remove NAME',
+    '             [--data-dir <dir> | --redis <url> [--redis-prefix <prefix>]]',
     '',
-    'A chat server for nc and telnet. Flags override the environment.',
-    '',
-    ...rows,
-    `  ${'-h, --help'.padEnd(26)} print this help and exit`,
-    `  ${'-v, --version'.padEnd(26)} print the version and exit`,
-    '',
-  ].join('\n');
+    'A chat server for nc and telnet. Flags override the environment.', '', ...rows, ''].join('\n');
 }
 
 export type Command =
@@ -218,35 +255,50 @@ export type Command =
   | { readonly kind: 'version' }
   | { readonly kind: 'serve'; readonly options: Partial<ChatServerOptions>; readonly log: LogOptions };
 
-/** Applies each of `settings` given by a flag or, failing that, by the environment. */
-function applySettings<T>(settings: readonly Setting<T>[], values: Record<string, unknown>, env: NodeJS.ProcessEnv, into: T): void {
+/** Applies each of `settings` given by a flag or, failing that, by the environment; an empty
+ * variable counts as unset, as a shell's `VAR= chatd` means. */
+function applySettings<T>(settings: readonly Setting<T>[], flags: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv, into: T): void {
   for (const setting of settings) {
-    const flagged = values[setting.flag];
-    const value = flagged === true ? 'true' : (flagged ?? env[setting.env]);
-    if (typeof value === 'string') setting.apply(value, into);
+    const fromEnv = env[setting.env];
+    const value = flags.get(setting.flag) ?? (fromEnv === '' ? undefined : fromEnv);
+    if (value !== undefined) setting.apply(value, into);
   }
+}
+
+const SETTING_OF_FLAG = new Map(ALL_SETTINGS.map((setting) => [setting.flag, setting]));
+
+/**
+ * The flags of `argv` by name, the last of a repeated one winning, or 'help' or 'version'. A
+ * value is the next argument whatever it starts with (`--history -1` is a value chatd refuses in
+ * its own words), or follows `=`; a toggle takes a value only after `=`.
+ */
+function readFlags(argv: readonly string[]): Map<string, string> | 'help' | 'version' {
+  const flags = new Map<string, string>();
+  for (let at = 0; at < argv.length; at++) {
+    const arg = argv[at] ?? '';
+    if (arg === '-h' || arg === '--help') return 'help';
+    if (arg === '-v' || arg === '--version') return 'version';
+    const [, name = '', inline] = /^--([^=]+)(?:=(.*))?$/s.exec(arg) ?? [];
+    const setting = SETTING_OF_FLAG.get(name);
+    if (setting === undefined) throw new UsageError(name === '' ? `unexpected argument '${arg}'` : `unknown option --${name}`);
+    if ('toggle' in setting) flags.set(name, inline ?? 'true');
+    else {
+      const value = inline ?? argv[++at];
+      if (value === undefined) throw new UsageError(`--${name} needs a value: --${name} ${setting.value}`);
+      flags.set(name, value);
+    }
+  }
+  return flags;
 }
 
 /** Reads argv and the environment; throws UsageError on an unknown flag or a bad value. */
 export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Command {
-  const flags = Object.fromEntries(ALL_SETTINGS.map((s) => [s.flag, { type: s.toggle ? ('boolean' as const) : ('string' as const) }]));
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: { ...flags, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
-  if (parsed.values['help'] === true) return { kind: 'help' };
-  if (parsed.values['version'] === true) return { kind: 'version' };
+  const flags = readFlags(argv);
+  if (flags === 'help' || flags === 'version') return { kind: flags };
   const draft: Draft = {};
   const log: Partial<Mutable<LogOptions>> = {};
-  applySettings(SETTINGS, parsed.values, env, draft);
-  applySettings(LOG_SETTINGS, parsed.values, env, log);
+  applySettings(SETTINGS, flags, env, draft);
+  applySettings(LOG_SETTINGS, flags, env, log);
   return { kind: 'serve', options: checkListeners(draft), log: { ...DEFAULT_LOG_OPTIONS, ...log } };
 }
 
@@ -255,6 +307,9 @@ function checkListeners({ tlsPort, tlsCert, tlsKey, ...options }: Draft): Partia
   const given = [tlsPort, tlsCert, tlsKey].filter((value) => value !== undefined).length;
   if (given > 0 && (tlsPort === undefined || tlsCert === undefined || tlsKey === undefined)) {
     throw new UsageError('--tls-port, --tls-cert and --tls-key go together');
+  }
+  if (tlsPort !== undefined && tlsPort !== 0 && tlsPort === (options.port ?? defaults.port)) {
+    throw new UsageError(`--port and --tls-port are the same port, ${tlsPort}: give each its own`);
   }
   if (tlsPort !== undefined && tlsCert !== undefined && tlsKey !== undefined) options.tls = { port: tlsPort, certFile: tlsCert, keyFile: tlsKey };
   if (options.port === 'off' && options.tls === undefined) throw new UsageError('--port off needs a TLS listener (--tls-port)');
@@ -271,27 +326,29 @@ function version(): string {
 export interface LogEntry {
   readonly level: LogLevel;
   readonly event: string;
-  readonly fields: Readonly<Record<string, string | number>>;
+  readonly fields: Readonly<Record<string, string | number | boolean>>;
   /** The line as the text format shows it, after the time. */
   readonly text: string;
 }
 
-const entry = (level: LogLevel, event: string, text: string, fields: Record<string, string | number> = {}): LogEntry =>
+const entry = (level: LogLevel, event: string, text: string, fields: Record<string, string | number | boolean> = {}): LogEntry =>
   ({ level, event, fields, text });
 
-/** A server event as a log entry. No chat text but a `said` event's, which only `--log-chat` reports. */
+/** A server event as a log entry. No chat text but a `said` or `acted` event's, which only `--log-chat` reports. */
 export function logEntry(event: ServerEvent): LogEntry {
   switch (event.kind) {
     case 'connect': {
       const text = `connect #${event.id} from ${event.from}${event.tls ? ' (tls)' : ''}`;
-      return entry('info', 'connect', text, { id: event.id, from: event.from, tls: String(event.tls) });
+      return entry('info', 'connect', text, { id: event.id, from: event.from, tls: event.tls });
     }
     case 'handshake-failed':
       return entry('warn', 'handshake-failed', `TLS handshake failed from ${event.from} (${event.reason})`, { from: event.from, reason: event.reason });
     case 'login': return entry('info', 'login', `login #${event.id} ${event.nick}`, { id: event.id, nick: event.nick });
     case 'rename': return entry('info', 'rename', `rename #${event.id} ${event.from} -> ${event.nick}`, { id: event.id, from: event.from, nick: event.nick });
     case 'logout': return entry('info', 'logout', `logout #${event.id} ${event.nick}`, { id: event.id, nick: event.nick });
-    case 'said': return entry('debug', 'said', `said #${event.id} in ${event.room}: ${event.text}`, { id: event.id, room: event.room, text: event.text });
+    case 'said':
+    case 'acted': return entry('debug', event.kind, `${event.kind} #${event.id} in ${event.room}: ${event.text}`, { id: event.id, room: event.room, text: event.text });
+    case 'node': return entry('info', 'node', `cluster node ${event.node}: its connections are #${event.node}:N`, { node: event.node });
     case 'disconnect': {
       const fields = { id: event.id, reason: event.reason, ...(event.error === undefined ? {} : { error: event.error }) };
       const why = event.error === undefined ? event.reason : `${event.reason}: ${event.error}`;
@@ -342,23 +399,6 @@ function accountEntry(change: AccountChange): LogEntry {
       return entry('error', 'check-failed', `could not check a password or make an account change: ${change.error.message}`, { message: change.error.message });
   }
 }
-
-// What a text log line must not hold as it is: a control (a `\n` would start a forged line of its
-// own, an escape sequence would drive the reader's terminal), a line or paragraph separator, a
-// bidi control (it would show the line in another order), and the backslash that escapes them.
-const UNPRINTABLE = /[\\\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-
-const escapeOne = (character: string): string => {
-  const named: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-  const code = character.charCodeAt(0);
-  return named[character] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
-};
-
-/**
- * `text` with every control character (and backslash) written as an escape, so that a field,
- * whatever its source (a user, a forged event on the bus), stays inside its one log line.
- */
-export const escapeControls = (text: string): string => text.replace(UNPRINTABLE, escapeOne);
 
 /** The line for `entry` at `time`, or undefined when `options.level` leaves it out. */
 export function formatEntry(logged: LogEntry, options: LogOptions, time: Date): string | undefined {
@@ -438,7 +478,7 @@ async function serveUntilSignalled(server: ChatServer, options: Partial<ChatServ
     await server.listen();
     const [plain, tls] = [server.address(), server.tlsAddress()];
     if (plain !== null) log(entry('info', 'listening', `listening on ${hostPort(plain)}`, { address: hostPort(plain) }));
-    if (tls !== null) log(entry('info', 'listening', `listening for TLS on ${hostPort(tls)}`, { address: hostPort(tls), tls: 'true' }));
+    if (tls !== null) log(entry('info', 'listening', `listening for TLS on ${hostPort(tls)}`, { address: hostPort(tls), tls: true }));
   } catch (err) {
     stopListeningForSignals();
     process.stderr.write(`chatd: ${bindError(err, options)}\n`);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { concatMap, filter, ignoreElements, merge, Subject, type Subscription, timer } from 'rxjs';
 import type { Bus } from './bus/bus';
 import { memoryBus } from './bus/memory';
@@ -12,10 +13,10 @@ import { DEFAULT_SESSION_OPTIONS, type Seat, type SessionOptions } from './chat/
 import { isSavedModeration, type ModerationAction, moderationAction, type ModerationData, type SavedModerationEvent } from './chat/moderation';
 import { ChatState, HISTORY_BYTES, HISTORY_LINES } from './chat/state';
 import { InputTally } from './chat/tally';
-import { CONNECTING_TOO_FAST, NOT_SAVED, SERVER_FULL, SHUTTING_DOWN, tooManyConnections } from './chat/texts';
+import { besidePrompt, CONNECTING_TOO_FAST, NOT_SAVED, SERVER_FULL, SHUTTING_DOWN, tooManyConnections } from './chat/texts';
 import { Admission, type AdmissionLimits, type AdmissionRefusal, CONNECT_BURST, EXEMPT_ADDRESSES, MAX_CONNECTIONS_PER_ADDRESS, MAX_CONNECTS_PER_SECOND } from './edge/admission';
 import { FAREWELL_GRACE_MS, farewell } from './edge/farewell';
-import { LOGIN_BATCH_MS, localFanout, MAX_SEND_QUEUE_BYTES } from './edge/fanout';
+import { LOGIN_BATCH_MS, localFanout, MAX_SEND_QUEUE_BYTES, SendQueueFullError } from './edge/fanout';
 import { ConnectionTally, type DisconnectReason, disconnectReason, type RefusalReason, statsText } from './edge/figures';
 import { socketLines } from './edge/lines';
 import { HANDSHAKE_TIMEOUT_MS, listeners, type TlsSettings } from './edge/listeners';
@@ -34,6 +35,8 @@ export const DEFAULT_PORT = 6677;
 export const MAX_CLIENTS = 10_000;
 /** Default idle time before TCP keepalive probes look for a vanished peer. */
 export const KEEPALIVE_IDLE_MS = 60_000;
+/** The longest keepalive idle time Linux takes (TCP_KEEPIDLE, 32767 s); Node drops a longer one silently. */
+export const MAX_KEEPALIVE_IDLE_MS = 32_767_000;
 /** Default time a connection the server closes (a shutdown, a login timeout, `/quit`, a full
  * server) waits for its peer to read the last line and close before it is cut off. */
 export const SHUTDOWN_GRACE_MS = FAREWELL_GRACE_MS;
@@ -51,7 +54,8 @@ export type ServerEvent =
   | { readonly kind: 'login'; readonly id: UserId; readonly nick: string }
   | { readonly kind: 'rename'; readonly id: UserId; readonly from: string; readonly nick: string }
   | { readonly kind: 'logout'; readonly id: UserId; readonly nick: string }
-  | { readonly kind: 'said'; readonly id: UserId; readonly room: string; readonly text: string }
+  | { readonly kind: 'said' | 'acted'; readonly id: UserId; readonly room: string; readonly text: string }
+  | { readonly kind: 'node'; readonly node: string }
   | { readonly kind: 'disconnect'; readonly id: UserId; readonly reason: DisconnectReason; readonly error: string | undefined }
   | { readonly kind: RefusalReason; readonly from: string }
   | { readonly kind: 'moderation'; readonly action: ModerationAction }
@@ -79,7 +83,7 @@ export interface ChatServerOptions extends SessionOptions, Omit<AdmissionLimits,
   readonly shutdownGraceMs: number;
   /** Where to serve `/metrics`, `/stats` and `/healthz` over HTTP; undefined serves none. */
   readonly metricsListen: MetricsAddress | undefined;
-  /** Reports what users say (`said` events, with the text); off, no chat text is reported. */
+  /** Reports what users say (`said` and `acted` events, with the text); off, no chat text is reported. */
   readonly logChat: boolean;
   /** Where registered names, operators, bans and the message of the day are kept, without `redis`;
    * undefined keeps them in memory, for this server's life. With `redis` they are kept in Redis. */
@@ -253,6 +257,14 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     return false;
   };
 
+  /** Writes a telnet answer at once, past the chat's batches (a client waiting on one shows
+   * nothing until it comes), unless the socket is gone or as far behind as the fanout allows. */
+  const answerTelnet = (socket: Readable, command: Buffer) => {
+    if (!(socket instanceof Socket) || !socket.writable) return;
+    if (socket.writableLength > options.maxSendQueueBytes) socket.destroy(new SendQueueFullError(options.maxSendQueueBytes));
+    else socket.write(command);
+  };
+
   const accept = (socket: Socket, secure: boolean) => {
     // Its 'error' listener is in already: added at its arrival (plain), or by the listeners (TLS).
     socket.on('close', secure ? closed : plainClosed);
@@ -265,7 +277,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     tally.acceptedOne();
     fanout.attach(id, socket);
     report({ kind: 'connect', id, from: peerName(socket), tls: secure });
-    const input$ = socketLines(socket, options.maxLineBytes, options.maxLoginBytes);
+    const input$ = socketLines(socket, options.maxLineBytes, options.maxLoginBytes, answerTelnet);
     connections.next({ id, input$, secure, from });
   };
 
@@ -292,7 +304,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     if (event.type === 'joined' || event.type === 'resumed') report({ kind: 'login', id: event.user, nick: event.nick });
     else if (event.type === 'renamed') report({ kind: 'rename', id: event.user, from: event.from, nick: event.nick });
     else if (event.type === 'left') report({ kind: 'logout', id: event.user, nick: event.nick });
-    else if (event.type === 'said' && options.logChat) report({ kind: 'said', id: event.user, room: event.room, text: event.text });
+    else if ((event.type === 'said' || event.type === 'acted') && options.logChat) report({ kind: event.type, id: event.user, room: event.room, text: event.text });
     const action = moderationAction(event);
     if (action === undefined) return;
     report({ kind: 'moderation', action });
@@ -321,6 +333,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       // Each recovery loads moderation again: changes made on other nodes meanwhile are not all on the stream after the snapshot.
       const reload = async () => moderationLoaded(boundGrants(await kept.load()));
       bus = cluster = redisBus({ url: options.redis, prefix: options.redisPrefix, nodeId, snapshot: state, limits: { maxLineBytes: options.maxLineBytes }, reload, log });
+      report({ kind: 'node', node: nodeId }); // the log's connection ids start with it; not the URL, which may hold a password
     }
     // Names registered or dropped on another node: `registered` answers at once, from what the registry knows.
     const accountsReread$ = kept.accountsChanged$.pipe(
@@ -402,7 +415,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     fanout.flush(); // what the room said before it went quiet comes before the notice
     // The notice ends each socket's output, so no chat line can follow it; a socket already
     // closing (timed out, say) keeps its own farewell and deadline.
-    for (const socket of sockets.keys()) farewell(socket, options.shutdownGraceMs, SHUTTING_DOWN);
+    for (const socket of sockets.keys()) farewell(socket, options.shutdownGraceMs, fanout.atPrompt(socket) ? besidePrompt(SHUTTING_DOWN) : SHUTTING_DOWN);
     await Promise.all([serverClosed, ...socketsClosed, cluster?.close()]); // the departures written first
     await store?.close(); // a ban or a motd set just before the end is kept
     if (scrapes !== undefined) await closeScrapes(scrapes); // last: /healthz says 503 while the users go

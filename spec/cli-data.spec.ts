@@ -61,10 +61,10 @@ describe('bin/chatd and its data', () => {
   });
 
   it('exits 1 with one clear line when the data file is corrupt', async () => {
-    await writeFile(join(dir, 'chatd.json'), 'not json');
+    await writeFile(join(dir, 'chatd.json'), 'not json\n');
     const { code, stderr } = await start(['--port', '0', '--data-dir', dir]).exited;
     expect(code).toBe(1);
-    expect(stderr).toMatch(new RegExp(`^chatd: ${dir}/chatd\\.json is corrupt: .+\\n$`));
+    expect(stderr).toBe(`chatd: ${dir}/chatd.json is corrupt: Unexpected token 'o', "not json\\n" is not valid JSON\n`);
   });
 
   it('exits 1 with one clear line when the data folder cannot be written', async () => {
@@ -85,6 +85,6 @@ describe('parseCommand for data and passwords', () => {
     });
     expect(() => parseCommand([], { CHATD_REQUIRE_TLS_FOR_PASSWORDS: 'maybe' })).toThrow("its variable is 1, true, 0 or false, not 'maybe'");
     expect(usage()).toMatch(/--require-tls-for-passwords +refuse passwords/);
-    expect(usage()).toMatch(/--data-dir <value> .*default \.\/chatd-data\)/);
+    expect(usage().replace(/\n {2,}(?=[^ -])/g, ' ')).toMatch(/--data-dir <dir> .*default \.\/chatd-data\)/);
   });
 });

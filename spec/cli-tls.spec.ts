@@ -130,8 +130,9 @@ describe('parseCommand with TLS', () => {
   });
 
   it('documents the TLS flags in --help', () => {
-    for (const flag of ['tls-port', 'tls-cert', 'tls-key']) {
-      expect(usage()).toMatch(new RegExp(`--${flag} <value> .*\\(env CHATD_${flag.toUpperCase().replace(/-/g, '_')}, default none\\)`));
+    const help = usage().replace(/\n {2,}(?=[^ -])/g, ' '); // a description's lines joined
+    for (const [flag, value] of [['tls-port', '<port>'], ['tls-cert', '<file>'], ['tls-key', '<file>']]) {
+      expect(help).toMatch(new RegExp(`--${flag} ${value} .*\\(env CHATD_${flag?.toUpperCase().replace(/-/g, '_')}, default none\\)`));
     }
   });
 });

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
-import { DEFAULT_LOG_OPTIONS, formatEntry, logEntry, parseCommand, usage } from '../lib/cli';
+import { DEFAULT_LOG_OPTIONS, formatEntry, HELP_COLUMNS, logEntry, parseCommand, usage } from '../lib/cli';
 import { DEFAULT_RATE_LIMITS } from '../lib/chat/pace';
 import { MAX_HISTORY_LINES } from '../lib/chat/state';
 import { type Client, connectClient } from './support/client';
@@ -107,7 +107,7 @@ describe('bin/chatd', () => {
   it('exits 2 with usage on an unknown flag', async () => {
     const { code, stderr } = await start(['--colour']).exited;
     expect(code).toBe(2);
-    expect(stderr).toContain("chatd: Unknown option '--colour'");
+    expect(stderr).toContain('chatd: unknown option --colour\n');
     expect(stderr).toContain('Usage: chatd [options]');
   });
 
@@ -125,16 +125,19 @@ describe('bin/chatd', () => {
     const { stdout } = await run.exited;
     const lines = stdout.trim().split('\n').map((line): unknown => JSON.parse(line));
     expect(lines).toContainEqual({ time: expect.stringMatching(/Z$/), level: 'info', event: 'login', id: '1', nick: 'ann' });
+    expect(lines).toContainEqual({ time: expect.any(String), level: 'info', event: 'connect', id: '1', from: expect.any(String), tls: false });
     expect(lines).toContainEqual({ time: expect.any(String), level: 'info', event: 'disconnect', id: '1', reason: 'quit' });
     expect(stdout).not.toContain('secret');
   });
 
-  it('logs chat text at debug level with --log-chat', async () => {
+  it('logs chat text and /me lines at debug level with --log-chat', async () => {
     const run = start(['--port', '0', '--host', '127.0.0.1', '--log-chat', '--log-level', 'debug']);
     const ann = await client(await listeningPort(run));
     ann.say('ann');
     ann.say('hello there');
+    ann.say('/me waves');
     await run.waitFor(/^\S+Z said #1 in #main: hello there$/m);
+    await run.waitFor(/^\S+Z acted #1 in #main: waves$/m);
   });
 
   it('exits 2 on a bad value, from a flag or the environment', async () => {
@@ -208,6 +211,14 @@ describe('formatEntry', () => {
     expect(logEntry({ kind: 'connect_rate', from: '10.0.0.2:5' }).text).toBe('refused 10.0.0.2:5: connecting too fast');
   });
 
+  it('writes whether a connection is TLS as a JSON boolean, and a cluster node its id', () => {
+    const connect = logEntry({ kind: 'connect', id: '7', from: '127.0.0.1:5', tls: true });
+    expect(formatEntry(connect, { format: 'json', level: 'info' }, time)).toBe(
+      '{"time":"2025-01-02T03:04:05.678Z","level":"info","event":"connect","id":"7","from":"127.0.0.1:5","tls":true}\n',
+    );
+    expect(logEntry({ kind: 'node', node: 'c32f9c3c' }).text).toBe('cluster node c32f9c3c: its connections are #c32f9c3c:N');
+  });
+
   it('names why a connection ended, and its error', () => {
     const reset = logEntry({ kind: 'disconnect', id: '7', reason: 'error', error: 'ECONNRESET' });
     expect(reset.text).toBe('disconnect #7 (error: ECONNRESET)');
@@ -228,7 +239,7 @@ describe('parseCommand', () => {
   it('reads --history-bytes, the bytes of history all rooms keep together', () => {
     expect(parseCommand(['--history-bytes', '1048576'], {})).toEqual({ kind: 'serve', options: { historyBytes: 1_048_576 }, log: DEFAULT_LOG_OPTIONS });
     expect(parseCommand([], { CHATD_HISTORY_BYTES: '0' })).toEqual({ kind: 'serve', options: { historyBytes: 0 }, log: DEFAULT_LOG_OPTIONS });
-    expect(() => parseCommand(['--history-bytes', '16M'], {})).toThrow("--history-bytes must be a whole number from 0 to");
+    expect(() => parseCommand(['--history-bytes', '16M'], {})).toThrow("--history-bytes must be a whole number 0 or more, not '16M'");
   });
 
   it('reads --reply-bytes-per-line into the rate limits, a whole number of bytes from 1', () => {
@@ -236,7 +247,7 @@ describe('parseCommand', () => {
     expect(parseCommand(['--rate', '2'], { CHATD_REPLY_BYTES_PER_LINE: '65536' })).toEqual({
       kind: 'serve', options: { rateLimits: { ...DEFAULT_RATE_LIMITS, linesPerSecond: 2, replyBytesPerLine: 65_536 } }, log: DEFAULT_LOG_OPTIONS,
     });
-    expect(() => parseCommand(['--reply-bytes-per-line', '0'], {})).toThrow('--reply-bytes-per-line must be a whole number from 1');
+    expect(() => parseCommand(['--reply-bytes-per-line', '0'], {})).toThrow("--reply-bytes-per-line must be a whole number 1 or more, not '0'");
   });
 
   it('bounds --history from 0 to MAX_HISTORY_LINES', () => {
@@ -259,7 +270,7 @@ describe('parseCommand', () => {
     expect(parseCommand([], { CHATD_EXEMPT_ADDRESSES: 'none' })).toEqual({ kind: 'serve', options: { exemptAddresses: [] }, log: DEFAULT_LOG_OPTIONS });
     expect(() => parseCommand(['--exempt-addresses', 'localhost'], {})).toThrow("--exempt-addresses: 'localhost' is not an IP address");
     expect(() => parseCommand(['--exempt-addresses', ','], {})).toThrow('--exempt-addresses needs IP addresses, comma-separated, or none');
-    expect(() => parseCommand(['--max-connections-per-address', '0'], {})).toThrow('--max-connections-per-address must be a whole number from 1');
+    expect(() => parseCommand(['--max-connections-per-address', '0'], {})).toThrow('--max-connections-per-address must be a whole number 1 or more');
     expect(() => parseCommand(['--max-connects-per-second', '0'], {})).toThrow('--max-connects-per-second must be a number above 0');
   });
 
@@ -309,9 +320,59 @@ describe('parseCommand', () => {
     for (const [argv, env, message] of bad) expect(() => parseCommand(argv, env)).toThrow(message);
   });
 
-  it('documents every flag with its environment variable in --help', () => {
-    for (const flag of ['host', 'port', 'banner', 'max-line-bytes', 'login-timeout', 'max-name-attempts', 'max-login-bytes', 'max-send-queue', 'rate', 'burst', 'max-queued-lines', 'reply-bytes-per-line', 'max-clients', 'max-connections-per-address', 'max-connects-per-second', 'connect-burst', 'exempt-addresses', 'handshake-timeout', 'keepalive', 'history', 'history-bytes', 'shutdown-grace', 'metrics-listen', 'ops', 'log-format', 'log-level']) {
-      expect(usage()).toMatch(new RegExp(`--${flag} <value> .*\\(env CHATD_${flag.toUpperCase().replace(/-/g, '_')}, default `));
+  it('refuses in its own words what the parser would have quoted or let through', () => {
+    const bad: [string[], NodeJS.ProcessEnv, string][] = [
+      [['--history', '-1'], {}, "--history must be a whole number from 0 to 1000, not '-1'"],
+      [['--port', '-1'], {}, "--port must be a whole number from 0 to 65535, not '-1'"],
+      [['--history'], {}, '--history needs a value: --history <lines>'],
+      [['--bogus'], {}, 'unknown option --bogus'],
+      [['stray'], {}, "unexpected argument 'stray'"],
+      [['--keepalive', '0'], {}, "--keepalive must be a whole number from 1 to 32767, not '0'"],
+      [['--max-clients', '0'], {}, "--max-clients must be a whole number 1 or more, not '0'"],
+      [['--port', '7125', '--tls-port', '7125', '--tls-cert', 'c', '--tls-key', 'k'], {}, '--port and --tls-port are the same port, 7125: give each its own'],
+      [['--tls-port', '6677', '--tls-cert', 'c', '--tls-key', 'k'], {}, '--port and --tls-port are the same port, 6677'],
+      [['--redis-prefix='], {}, '--redis-prefix must not be empty'],
+      [['--ops', ',,'], {}, "--ops must name someone: registered names, comma-separated, not ',,'"],
+      [['--host', ''], {}, '--host must not be empty'],
+    ];
+    for (const [argv, env, message] of bad) expect(() => parseCommand(argv, env)).toThrow(message);
+  });
+
+  it('takes a value after "=", one that starts with a dash, and an empty variable as unset', () => {
+    const read = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+      const command = parseCommand(argv, env);
+      return command.kind === 'serve' ? command.options : undefined;
+    };
+    expect(read(['--banner=-- hi --', '--port=0'])).toEqual({ banner: '-- hi --', port: 0 });
+    expect(read(['--banner', '-v'])).toEqual({ banner: '-v' });
+    expect(read(['--log-chat=0'])).toEqual({ logChat: false });
+    expect(read([], { CHATD_OPS: '', CHATD_REDIS_PREFIX: '' })).toEqual({});
+    expect(parseCommand(['--port', '1', '-h'], {})).toEqual({ kind: 'help' });
+  });
+
+  it('documents every flag with what its value is and its environment variable in --help', () => {
+    const help = usage().replace(/\n {2,}(?=[^ -])/g, ' '); // a description's lines joined
+    const flags: [string, string][] = [
+      ['host', '<host>'], ['port', '<port>'], ['banner', '<text>'], ['max-line-bytes', '<bytes>'], ['login-timeout', '<seconds>'], ['max-name-attempts', '<n>'],
+      ['max-login-bytes', '<bytes>'], ['max-send-queue', '<bytes>'], ['rate', '<lines>'], ['burst', '<lines>'], ['max-queued-lines', '<lines>'], ['max-clients', '<n>'],
+      ['keepalive', '<seconds>'], ['history', '<lines>'], ['shutdown-grace', '<seconds>'], ['metrics-listen', '<host:port>'], ['ops', '<names>'],
+      ['log-format', '<format>'], ['log-level', '<level>'], ['data-dir', '<dir>'], ['tls-cert', '<file>'], ['redis', '<url>'], ['log-chat', ''],
+      ['reply-bytes-per-line', '<bytes>'], ['max-connections-per-address', '<n>'], ['max-connects-per-second', '<n>'], ['connect-burst', '<n>'],
+      ['exempt-addresses', '<ips>'], ['handshake-timeout', '<seconds>'], ['history-bytes', '<bytes>'],
+      ['max-password-wait', '<seconds>'], ['free-password-checks', '<n>'], ['password-checks', '<n>'],
+      ['max-registrations-per-hour', '<n>'], ['account-expiry-days', '<days>'],
+    ];
+    for (const [flag, value] of flags) {
+      expect(help).toMatch(new RegExp(`--${flag}${value === '' ? '' : ` ${value}`} .*\\(env CHATD_${flag.toUpperCase().replace(/-/g, '_')}, default `));
     }
   });
+
+  it('fits --help in 100 columns, every description in one column beside the flags', () => {
+    const rows = (usage().split('\n\n')[2] ?? '').split('\n').filter((line) => line.startsWith('  ')); // the options, after the usage lines and the description
+    for (const row of rows) expect(row.length).toBeLessThanOrEqual(HELP_COLUMNS);
+    // A flag's row has its description after two spaces or more; a continued one, spaces alone before it.
+    const starts = rows.map((row) => (row.startsWith('  -') ? row.search(/(?<=\S {2,})\S/) : row.search(/\S/)));
+    expect(new Set(starts).size).toBe(1);
+  });
+
 });

@@ -178,6 +178,8 @@ describeWithRedis('a cluster of chatd nodes on one Redis', () => {
       expect(Date.now() - stopped).toBeLessThan(NODE_TTL_MS - HEARTBEAT_MS); // sooner than any reaper could
       expect(seen.match(/bob has disconnected/g)).toHaveLength(1);
       expect((await runs[1]?.exited)?.code).toBe(0);
+      const [, node] = await runs[1]?.waitFor(/cluster node ([0-9a-f]{8}): its connections are #\1:N\n/) ?? [];
+      expect(runs[1]?.log()).toMatch(new RegExp(`connect #${node}:1 from `)); // the id the log's lines use
       ann.say('/who');
       expect(await ann.until('\n')).toBe('*** 1 in #main: ann\n'); // and no departure twice before it
     } finally {

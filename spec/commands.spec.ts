@@ -64,35 +64,35 @@ describe('/help', () => {
     const { ann, bob, cat } = await threeUsers(on);
     ann.say('/help');
     await reads(ann, [
-      '*** /help                list the commands',
-      '*** /who                 who is in your room (also /names, /users)',
-      '*** /nick NEW            change your name',
-      '*** /me ACTION           say what you are doing: * you ACTION',
-      '*** /msg NAME TEXT       a private message to NAME, in any room (also /w)',
-      '*** /reply TEXT          answer your last private message (also /r)',
-      '*** /away [REASON]       mark yourself away',
-      '*** /back                you are no longer away',
-      "*** /ignore [NAME]       hide NAME's lines from you; alone, list whom you ignore",
-      "*** /unignore NAME       show NAME's lines again",
-      '*** /join ROOM           move to ROOM (made if new)',
-      '*** /rooms               the rooms and how many are in each',
-      "*** /topic [TEXT]        show or set your room's topic",
-      '*** /whois NAME          room, away, connected and idle time of NAME',
-      '*** /uptime              how long the server has been up',
-      '*** /register PASSWORD   reserve your name: logging in with it asks for PASSWORD',
-      '*** /password OLD NEW    change the password of your registered name',
-      '*** /unregister PASSWORD release your registered name (operators: NAME releases that one)',
-      '*** /motd [TEXT]         show the message of the day; operators set it (- clears it)',
-      '*** /op NAME             (operators) make NAME, logged in with its password, an operator',
-      '*** /deop NAME           (operators) NAME is no longer an operator',
-      '*** /kick NAME [REASON]  (operators) disconnect NAME; their room is told why',
+      '*** /help                         list the commands',
+      '*** /who                          who is in your room (also /names, /users)',
+      '*** /nick NEW                     change your name',
+      '*** /me ACTION                    say what you are doing: * you ACTION',
+      '*** /msg NAME TEXT                a private message to NAME, in any room (also /w)',
+      '*** /reply TEXT                   answer your last private message (also /r)',
+      '*** /away [REASON]                mark yourself away',
+      '*** /back                         you are no longer away',
+      "*** /ignore [NAME]                hide NAME's lines from you; alone, list whom you ignore",
+      "*** /unignore NAME                show NAME's lines again",
+      '*** /join ROOM                    move to ROOM (made if new)',
+      '*** /rooms                        the rooms and how many are in each',
+      "*** /topic [TEXT]                 show or set your room's topic",
+      '*** /whois NAME                   room, away, connected and idle time of NAME',
+      '*** /uptime                       how long the server has been up',
+      '*** /register PASSWORD            reserve your name: logging in with it asks for PASSWORD',
+      '*** /password OLD NEW             change the password of your registered name',
+      '*** /unregister PASSWORD          release your registered name (operators: NAME releases that one)',
+      '*** /motd [TEXT]                  show the message of the day; operators set it (- clears it)',
+      '*** /op NAME                      (operators) make NAME, logged in with its password, an operator',
+      '*** /deop NAME                    (operators) NAME is no longer an operator',
+      '*** /kick NAME [REASON]           (operators) disconnect NAME; their room is told why',
       '*** /ban NAME [DURATION] [REASON] (operators) disconnect and refuse NAME and their address (e.g. 2h; for good if not given)',
-      '*** /unban NAME|ADDRESS  (operators) lift a ban',
-      '*** /bans                (operators) list the bans',
-      "*** /mute NAME [DURATION] (operators) NAME's lines reach only them (10m if not given)",
-      '*** /unmute NAME         (operators) lift a mute',
-      "*** /stats               (operators) the server's figures: connections, disconnects, lines, bytes",
-      '*** /quit [MESSAGE]      leave the chat; your room sees the usual leave line, not MESSAGE',
+      '*** /unban NAME|ADDRESS           (operators) lift a ban',
+      '*** /bans                         (operators) list the bans',
+      "*** /mute NAME [DURATION]         (operators) NAME's lines reach only them (10m if not given)",
+      '*** /unmute NAME                  (operators) lift a mute',
+      "*** /stats                        (operators) the server's figures: connections, disconnects, lines, bytes",
+      '*** /quit [MESSAGE]               leave the chat; your room sees the usual leave line, not MESSAGE',
       '',
     ].join('\n'));
     await heardNothing(bob, cat);
@@ -236,11 +236,13 @@ describe('/msg, /w and /reply', () => {
 });
 
 describe('/away and /back', () => {
-  it('marks the sender away with a reason, or "away", for /who and /whois; nobody else is told', async () => {
+  it('marks the sender away with a reason or none, for /who and /whois; nobody else is told', async () => {
     const on = await start();
     const { ann, bob, cat } = await threeUsers(on);
     ann.say('/away');
-    await reads(ann, '*** you are away: away\n');
+    await reads(ann, '*** you are away\n');
+    bob.say('/who');
+    await reads(bob, '*** 3 in #main: ann (away), bob, cat\n');
     ann.say('/away in a meeting');
     await reads(ann, '*** you are away: in a meeting\n');
     bob.say('/whois ann');

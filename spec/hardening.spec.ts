@@ -95,14 +95,14 @@ describe('line length', () => {
 });
 
 describe('login time', () => {
-  it('closes a connection that gives no valid name in time; logged-in users are not timed out', async () => {
+  it('closes a connection that gives no valid name in time, the notice on a line of its own; logged-in users stay', async () => {
     const { join, visit } = await start({ loginTimeoutMs: 300 });
     const witness = await join('witness');
     const silent = await visit();
     const fumbler = await visit();
     fumbler.say('');
-    expect(await silent.rest()).toBe('*** login timed out\n');
-    expect(await fumbler.rest()).toBe('*** username must not be empty\nPlease enter your username: *** login timed out\n');
+    expect(await silent.rest()).toBe('\n*** login timed out\n');
+    expect(await fumbler.rest()).toBe('*** username must not be empty\nPlease enter your username: \n*** login timed out\n');
     await witnessReads(witness, ''); // logged in before the deadline passed, still here after it
   });
 
@@ -111,7 +111,7 @@ describe('login time', () => {
     const typist = await visit();
     const stop = flood(typist.socket, 'z'.repeat(16 * 1024)); // one endless name
     expect(await lastWordsWhileSending(typist, stop, 'timed out\n')).toBe(
-      '*** username too long (max 32 characters)\nPlease enter your username: *** login timed out\n',
+      '*** username too long (max 32 characters)\nPlease enter your username: \n*** login timed out\n',
     );
     expect(typist.socket.errored).toBeNull(); // a reset would have been its answer to our close
   });
@@ -217,6 +217,33 @@ describe('flood', () => {
   });
 });
 
+describe('a connection lost with lines still paced', () => {
+  const rateLimits = { linesPerSecond: 10, burstLines: 2, maxQueuedLines: 100 };
+
+  it("drops what waits and says goodbye within a second when it is reset after its peer's end", async () => {
+    const { join } = await start({ rateLimits });
+    const witness = await join('witness');
+    const gone = await join('gone');
+    await witness.until('*** gone just joined the chatroom\n');
+    gone.socket.end(typed(numbered(40))); // four seconds of lines at this rate, then a half-close
+    await witness.until('[gone] line 3\n'); // paced: the burst is out, the rest waits
+    gone.socket.resetAndDestroy();
+    const seen = await witness.until('*** gone has disconnected\n');
+    // The write that finds the reset may carry a line or two first: not the 37 that waited.
+    expect(seen).not.toContain('line 10\n');
+  });
+
+  it('keeps pacing what a half-closed connection sent, then says goodbye', async () => {
+    const { join } = await start({ rateLimits });
+    const witness = await join('witness');
+    const done = await join('done');
+    await witness.until('*** done just joined the chatroom\n');
+    const block = numbered(12);
+    done.socket.end(typed(block));
+    expect(await witness.until('*** done has disconnected\n')).toBe(`${said('done', block)}*** done has disconnected\n`);
+  });
+});
+
 describe('connections', () => {
   it('tells a connection over the limit the server is full and closes it; a freed place is taken again', async () => {
     const { join, open } = await start({ maxClients: 2 });
@@ -297,7 +324,8 @@ describe('input that is not plain text', () => {
     const witness = await join('witness');
     const telnet = await visit();
     telnet.socket.write(Buffer.from([IAC, WILL, 0x18, ...Buffer.from('an'), IAC, DO, 0x01, ...Buffer.from('n\r\n')]));
-    expect(await telnet.until('chatroom\n')).toBe('Welcome, ann\n*** ann just joined the chatroom\n');
+    // First the refusals of what it offered, IAC DONT TERMINAL-TYPE and IAC WONT ECHO, read here as text.
+    expect(await telnet.until('chatroom\n')).toBe('\ufffd\ufffd\x18\ufffd\ufffd\x01Welcome, ann\n*** ann just joined the chatroom\n');
     telnet.socket.write(Buffer.from([...Buffer.from('hel'), IAC, SB, 0x18, 0x00, ...Buffer.from('xterm'), IAC, SE, ...Buffer.from('lo\r\n')]));
     expect(await telnet.until('[ann] hello\n')).toBe('[ann] hello\n');
     await witnessReads(witness, '*** ann just joined the chatroom\n[ann] hello\n');

@@ -81,7 +81,7 @@ describe('registered names', () => {
       await guesser.until('*** wrong password\nPassword: ');
     }
     guesser.say('guess-last');
-    expect(await guesser.rest()).toBe('*** wrong password\n');
+    expect(await guesser.rest()).toBe('*** wrong password\n*** too many password tries; closing the connection\n');
     expect(events.filter((event) => event.kind === 'account' && event.change.kind === 'wrong-password')).toHaveLength(MAX_PASSWORD_TRIES);
     expect(events.filter((event) => event.kind === 'account' && event.change.kind === 'slowed')).toEqual([
       { kind: 'account', change: { kind: 'slowed', what: 'address', key: '127.0.0.1' } }, // the name not: ann registered from here
@@ -325,7 +325,7 @@ describe('a registered name held by an open connection', () => {
       await stranger.until('*** wrong password\nPassword: ');
     }
     stranger.say('not-the-one');
-    expect(await stranger.rest()).toBe('*** wrong password\n');
+    expect(await stranger.rest()).toBe('*** wrong password\n*** too many password tries; closing the connection\n');
     ann.say('/who');
     expect(await ann.until('in #main')).toBe('*** 1 in #main');
   });

@@ -187,14 +187,14 @@ describe('createChatServer', () => {
     expect(harness.server.address()).toBeNull();
   });
 
-  it('tells every user it is shutting down and resolves close() once every socket is closed', async () => {
+  it('tells every user it is shutting down, on a line of its own after a prompt, and resolves close() once every socket is closed', async () => {
     const ann = await harness.join('ann');
     const visitor = await harness.visit();
     const annClosed = once(ann.socket, 'close');
     const visitorClosed = once(visitor.socket, 'close');
     await harness.server.close();
     expect(await ann.rest()).toBe('*** server shutting down\n');
-    expect(await visitor.rest()).toBe('*** server shutting down\n');
+    expect(await visitor.rest()).toBe('\n*** server shutting down\n');
     await Promise.all([annClosed, visitorClosed]);
     expect(events.filter((event) => event.kind === 'disconnect')).toHaveLength(2);
   });

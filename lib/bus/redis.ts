@@ -4,6 +4,7 @@ import { type ChatEvent, type HistoryEvent, isChatEvent, isStateData, type Moder
 import type { HistoryChanges } from '../chat/state';
 import { eventProblem, stateProblem, type WireLimits } from '../chat/wire';
 import type { Bus } from './bus';
+import { redisProblem } from './redis-problem';
 
 /** How often a node says it is alive. */
 export const HEARTBEAT_MS = 3_000;
@@ -198,7 +199,6 @@ const isBefore = (a: string, b: string): boolean => {
   return aMs < bMs || (aMs === bMs && aSeq < bSeq);
 };
 const later = (a: string, b: string): string => (isBefore(a, b) ? b : a);
-const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -435,7 +435,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     try {
       return await options.reload();
     } catch (err) {
-      log(`bus: kept this node's moderation, could not reload it: ${errorText(err)}`);
+      log(`bus: kept this node's moderation, could not reload it: ${redisProblem(err)}`);
       return undefined;
     }
   };
@@ -472,10 +472,10 @@ export function redisBus(options: RedisBusOptions): RedisBus {
       if (loaded !== undefined) events.next(loaded);
       if (everUp) log('bus: Redis is back');
       everUp = true;
-      await reap().catch((err: unknown) => log(`bus: ${errorText(err)}`)); // now, not at the next tick: a ready node knows its cluster
+      await reap().catch((err: unknown) => log(`bus: could not look for lost nodes: ${redisProblem(err)}`)); // now, not at the next tick: a ready node knows its cluster
       joined();
     } catch (err) {
-      log(`bus: could not rejoin the cluster yet: ${errorText(err)}`);
+      log(`bus: could not rejoin the cluster yet: ${redisProblem(err)}`);
       // No other 'ready' may come (Redis answered the connection, not the commands): try again.
       if (!closed && commands.status === 'ready') retry = setTimeout(() => void recover(), RECOVER_RETRY_MS);
     } finally {
@@ -572,9 +572,10 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     if (up && commands.status === 'ready') commands.disconnect(true);
   };
 
-  const every = (ms: number, task: () => Promise<unknown>) =>
+  /** Runs `task` every `ms` while the bus is up; a failure is logged as what could not be done. */
+  const every = (ms: number, task: () => Promise<unknown>, what: string) =>
     setInterval(() => {
-      if (up) task().catch((err: unknown) => log(`bus: ${errorText(err)}`));
+      if (up) task().catch((err: unknown) => log(`bus: could not ${what}: ${redisProblem(err)}`));
     }, ms);
 
   // A heartbeat unanswered says Redis is out of reach even when nobody types.
@@ -624,7 +625,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
           rejoin(); // Redis carried it out, and it was read back: only its answer was lost
           return;
         }
-        log(`bus: could not write ${entry.length} events (${entry[0]?.type} first), so they reach this node alone: ${errorText(err)}`);
+        log(`bus: could not write ${entry.length} events (${entry[0]?.type} first), so they reach this node alone: ${redisProblem(err)}`);
         unsure.add(write);
         unwritten(entry);
       });
@@ -642,7 +643,9 @@ export function redisBus(options: RedisBusOptions): RedisBus {
 
   commands.on('ready', () => void recover());
   commands.on('close', goDown);
-  const timers = [every(HEARTBEAT_MS, beat), every(REAP_EVERY_MS, reap), every(SNAPSHOT_EVERY_MS, saveSnapshot)];
+  const timers = [
+    every(HEARTBEAT_MS, beat, 'send the heartbeat'), every(REAP_EVERY_MS, reap, 'look for lost nodes'), every(SNAPSHOT_EVERY_MS, saveSnapshot, 'save a snapshot'),
+  ];
   void read();
 
   const leave = () => {

@@ -1,10 +1,10 @@
 import { type AccountRequest, passwordProblem } from './accounts';
 import { COMMANDS, firstWord, readLine, usageOf, type CommandName } from './commands';
-import { answer, type Context, type Decision, length, noSuchUser, NOTHING, publish, say, tooLong, usage } from './decision';
+import { answer, type Context, type Decision, isOneWord, length, noSuchUser, NOTHING, publish, say, tooLong, usage } from './decision';
 import { duration } from './durations';
 import { listing, MAX_LISTED_NAMES, MAX_LISTED_ROOMS } from './listing';
 import { type ChatEvent, MAIN_ROOM, type UserId } from './events';
-import { MODERATION_HANDLERS, motd } from './moderate';
+import { CLEAR, MODERATION_HANDLERS, motd } from './moderate';
 import { nameKey, nameProblem } from './names';
 import { freeVariant } from './roster';
 import { roomName } from './rooms';
@@ -34,6 +34,9 @@ export type Intent =
 
 export type { Decision } from './decision';
 export { duration } from './durations';
+
+/** `/help`'s column of usages: as wide as the widest, so that every description lines up. */
+const HELP_USAGE_WIDTH = Math.max(...COMMANDS.map((command) => usageOf(command.name).length));
 
 const ask = (account: AccountRequest): Decision => ({ events: [], replies: [], quit: false, account });
 
@@ -115,10 +118,10 @@ const displaced = (state: ChatState, holder: User, at: number): ChatEvent =>
   ({ type: 'renamed', user: holder.id, from: holder.nick, nick: freeVariant(state, holder.nick), room: holder.room, at, displaced: true, owner: true });
 
 const COMMAND_HANDLERS: Record<CommandName, (context: Context) => Decision> = {
-  help: () => answer(...COMMANDS.map((command) => text.reply(`${usageOf(command.name).padEnd(20)} ${command.help}`))),
+  help: () => answer(...COMMANDS.map((command) => text.reply(`${usageOf(command.name).padEnd(HELP_USAGE_WIDTH)} ${command.help}`))),
   who: ({ state, me }) => {
     const count = state.headcount(me.room);
-    const members = state.members(me.room, MAX_LISTED_NAMES).map((user) => (user.away === undefined ? user.nick : `${user.nick} (away: ${user.away})`));
+    const members = state.members(me.room, MAX_LISTED_NAMES).map((user) => (user.away === undefined ? user.nick : `${user.nick} (${text.awayMark(user.away)})`));
     return answer(listing(`${count} in ${me.room}: `, members, count, MAX_LISTED_NAMES));
   },
   nick: ({ state, me, args, at }) => {
@@ -145,11 +148,12 @@ const COMMAND_HANDLERS: Record<CommandName, (context: Context) => Decision> = {
   },
   away: ({ me, args, at }) => {
     if (length(args) > MAX_AWAY_LENGTH) return tooLong('away reason', MAX_AWAY_LENGTH);
-    return publish({ type: 'away', user: me.id, reason: args === '' ? 'away' : args, at });
+    return publish({ type: 'away', user: me.id, reason: args, at });
   },
   back: ({ me, at }) => (me.away === undefined ? say('you are not away') : publish({ type: 'back', user: me.id, at })),
   ignore: ({ state, me, args, at }) => {
     if (args === '') return listIgnored(state, me);
+    if (!isOneWord(args)) return usage('ignore');
     const target = state.userNamed(args);
     if (target === undefined) return noSuchUser(args);
     if (target.id === me.id) return say('you cannot ignore yourself');
@@ -157,7 +161,7 @@ const COMMAND_HANDLERS: Record<CommandName, (context: Context) => Decision> = {
     return publish({ type: 'ignored', user: me.id, target: target.id, targetNick: target.nick, at });
   },
   unignore: ({ state, me, args, at }) => {
-    if (args === '') return usage('unignore');
+    if (!isOneWord(args)) return usage('unignore');
     const target = state.userNamed(args);
     if (target === undefined || !state.ignores(me.id, target.id)) return say(`you are not ignoring ${args}`);
     return publish({ type: 'unignored', user: me.id, target: target.id, targetNick: target.nick, at });
@@ -181,10 +185,12 @@ const COMMAND_HANDLERS: Record<CommandName, (context: Context) => Decision> = {
       return topic === undefined ? say(`${me.room} has no topic`) : answer(text.topicIs(me.room, topic));
     }
     if (length(args) > MAX_TOPIC_LENGTH) return tooLong('topic', MAX_TOPIC_LENGTH);
-    return publish({ type: 'topic', user: me.id, nick: me.nick, room: me.room, topic: args, at });
+    const topic = args === CLEAR ? '' : args; // an empty room with a topic stays: clearing it lets the room go
+    if (topic === '' && state.topic(me.room) === undefined) return say(`${me.room} has no topic`);
+    return publish({ type: 'topic', user: me.id, nick: me.nick, room: me.room, topic, at });
   },
   whois: ({ state, args, at }) => {
-    if (args === '') return usage('whois');
+    if (!isOneWord(args)) return usage('whois');
     const user = state.userNamed(args);
     return user === undefined ? noSuchUser(args) : say(whois(user, at));
   },
@@ -239,6 +245,6 @@ function listIgnored(state: ChatState, me: User): Decision {
 }
 
 function whois(user: User, now: number): string {
-  const away = user.away === undefined ? '' : `, away: ${user.away}`;
+  const away = user.away === undefined ? '' : `, ${text.awayMark(user.away)}`;
   return `${user.nick}: in ${user.room}${away}, connected for ${duration(now - user.connectedAt)}, idle for ${duration(now - user.activeAt)}`;
 }

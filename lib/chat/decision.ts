@@ -37,5 +37,7 @@ export const say = (line: string): Decision => answer(text.reply(line));
 export const usage = (name: CommandName): Decision => say(`usage: ${usageOf(name)}`);
 export const noSuchUser = (name: string): Decision => say(`no such user: ${name}`);
 export const tooLong = (what: string, max: number): Decision => say(`${what} too long (max ${max} characters)`);
+/** True for a single word, as a name or an address is: `ann extra` is a usage mistake, not a name. */
+export const isOneWord = (args: string): boolean => args !== '' && !/\s/u.test(args);
 /** Length in characters, not UTF-16 units. */
 export const length = (value: string): number => [...value].length;

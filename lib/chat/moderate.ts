@@ -1,5 +1,5 @@
 import { type CommandName, firstWord, type ModerationCommand } from './commands';
-import { answer, type Context, type Decision, length, noSuchUser, publish, say, tooLong, usage } from './decision';
+import { answer, type Context, type Decision, isOneWord, length, noSuchUser, publish, say, tooLong, usage } from './decision';
 import { addressGroup } from './address-group';
 import { looksLikeDuration, parseDuration } from './durations';
 import { lineByLine, MAX_LISTED_BANS } from './listing';
@@ -14,8 +14,8 @@ export const MAX_REASON_LENGTH = 200;
 export const MAX_MOTD_LENGTH = 400;
 /** How long a mute lasts when `/mute` is given no duration. */
 export const DEFAULT_MUTE_MS = 10 * 60_000;
-/** `/motd` with this alone clears the message of the day. */
-export const CLEAR_MOTD = '-';
+/** `/motd` or `/topic` with this alone clears the message of the day or the topic. */
+export const CLEAR = '-';
 
 type Handler = (context: Context) => Decision;
 /** Why a command goes no further, as its decision. */
@@ -61,11 +61,11 @@ export const motd: Handler = savable((context) => {
   if (args === '') return state.moderation.motd === '' ? answer(text.NO_MOTD) : answer(text.motdLine(state.moderation.motd));
   if (!state.isOperator(me.id)) return answer(text.operatorsOnly('motd'));
   if (length(args) > MAX_MOTD_LENGTH) return tooLong('message of the day', MAX_MOTD_LENGTH);
-  return publish({ type: 'motd', user: me.id, nick: me.nick, text: args === CLEAR_MOTD ? '' : args, at });
+  return publish({ type: 'motd', user: me.id, nick: me.nick, text: args === CLEAR ? '' : args, at });
 });
 
 const op: Handler = ({ state, me, args, at }) => {
-  if (args === '') return usage('op');
+  if (!isOneWord(args)) return usage('op');
   const target = state.userNamed(args);
   if (target === undefined) return noSuchUser(args);
   if (state.isOperator(target.id)) return say(`${target.nick} is already an operator`);
@@ -75,10 +75,11 @@ const op: Handler = ({ state, me, args, at }) => {
 };
 
 const deop: Handler = ({ state, me, args, at }) => {
-  if (args === '') return usage('deop');
+  if (!isOneWord(args)) return usage('deop');
   if (state.moderation.isFixedOp(args)) return say(`${args} is an operator by configuration (--ops)`);
   if (!state.moderation.isOpName(args)) return say(`${args} is not an operator`);
-  return publish({ type: 'deopped', user: me.id, nick: me.nick, name: state.userNamed(args)?.nick ?? args, at });
+  // Named as its holder holds it, else as it was opped: however it was typed, as /nick names a user.
+  return publish({ type: 'deopped', user: me.id, nick: me.nick, name: state.userNamed(args)?.nick ?? state.moderation.oppedName(args) ?? args, at });
 };
 
 const kick: Handler = (context) => {
@@ -122,10 +123,11 @@ function offlineName({ state }: Context, name: string): { readonly nick: string;
 }
 
 const unban: Handler = ({ state, me, args, at }) => {
-  if (args === '') return usage('unban');
-  const found = state.moderation.banOfName(args, at) ?? state.moderation.banOfAddress(args, at);
-  if (found === undefined) return say(`${args} is not banned`);
-  return publish({ type: 'unbanned', user: me.id, nick: me.nick, target: args, at });
+  if (!isOneWord(args)) return usage('unban');
+  const byName = state.moderation.banOfName(args, at);
+  if (byName === undefined && state.moderation.banOfAddress(args, at) === undefined) return say(`${args} is not banned`);
+  // A name as its ban holds it, as /nick and the rest echo a name as its user holds it.
+  return publish({ type: 'unbanned', user: me.id, nick: me.nick, target: byName?.name ?? args, at });
 };
 
 const bans: Handler = ({ state, at }) => {
@@ -147,7 +149,7 @@ const mute: Handler = (context) => {
 };
 
 const unmute: Handler = ({ state, me, args, at }) => {
-  if (args === '') return usage('unmute');
+  if (!isOneWord(args)) return usage('unmute');
   const name = state.userNamed(args)?.nick ?? args;
   if (state.moderation.mutedUntil(name, at) === undefined) return say(`${name} is not muted`);
   return publish({ type: 'unmuted', user: me.id, nick: me.nick, name, at });

@@ -27,6 +27,8 @@ export interface ModerationView {
   isOpAccount(name: string, account: string | undefined): boolean;
   /** True when `name` is an operator by configuration, which `/deop` cannot change. */
   isFixedOp(name: string): boolean;
+  /** An operator's name made by `/op`, as it was opped, for `name` or a lookalike of it. */
+  oppedName(name: string): string | undefined;
   /** The ban of `name` (or a lookalike) in force at `now`, if any. */
   banOfName(name: string, now: number): Ban | undefined;
   /** The ban in force at `now` of `address`'s group (an IPv6 address's /64), if any. */
@@ -95,6 +97,10 @@ export class Moderation implements ModerationView {
 
   isFixedOp(name: string): boolean {
     return this.fixedOps.has(nameKey(name));
+  }
+
+  oppedName(name: string): string | undefined {
+    return this.ops.get(nameKey(name))?.name;
   }
 
   banOfName(name: string, now: number): Ban | undefined {

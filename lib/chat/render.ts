@@ -58,7 +58,7 @@ export function render(event: ChatEvent, state: ChatState): Outgoing[] {
     case 'unignored':
       return [send(event.user, text.unignoring(event.targetNick))];
     case 'topic':
-      return [broadcast(event.room, text.topicSet(event.nick, event.topic))];
+      return [broadcast(event.room, event.topic === '' ? text.topicCleared(event.nick) : text.topicSet(event.nick, event.topic))];
     case 'returned':
       return returned(event);
     case 'resumed':
@@ -171,6 +171,10 @@ function renamed(event: Extract<ChatEvent, { type: 'renamed' }>, state: ChatStat
   const seen = [broadcast(event.room, text.renamed(event.from, event.nick))];
   if (event.owner === true) seen.push(send(event.user, text.nameClaimedByOwner(event.from, event.nick)));
   else if (event.displaced === true) seen.push(send(event.user, text.renamedOnReturn(event.from, event.nick)));
+  // Operator status goes with the name whose password was given: a rename can set it down or pick it up.
+  const wasOperator = state.isOperatorAs(event.user, event.from);
+  if (wasOperator && !state.isOperator(event.user)) seen.push(send(event.user, text.notOperatorAs(event.nick, event.from)));
+  else if (!wasOperator && state.isOperator(event.user)) seen.push(send(event.user, text.YOU_ARE_AN_OPERATOR));
   return seen;
 }
 

@@ -38,3 +38,22 @@ export function cleanText(text: string): string {
     .replace(LINE_SEPARATORS, ' ')
     .replace(BIDI_CONTROLS, '');
 }
+
+// What a line of a log or an error must not hold as it is: a control (a `\n` would start a
+// forged line of its own, an escape sequence would drive the reader's terminal), a line or
+// paragraph separator, a bidi control (it would show the line in another order), and the
+// backslash that escapes them.
+const UNPRINTABLE = /[\\\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+const escapeOne = (character: string): string => {
+  const named: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  const code = character.charCodeAt(0);
+  return named[character] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
+};
+
+/**
+ * `text` with every control character (and backslash) written as an escape, so that a field,
+ * whatever its source (a user, a forged event on the bus, a corrupt data file), stays inside its
+ * one log line.
+ */
+export const escapeControls = (text: string): string => text.replace(UNPRINTABLE, escapeOne);

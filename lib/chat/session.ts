@@ -1,6 +1,6 @@
 import { asyncScheduler, catchError, Observable, type Observer, of, type SchedulerLike, type Subscriber, type Subscription, take, type TeardownLogic, type Unsubscribable } from 'rxjs';
 import type { Bus } from '../bus/bus';
-import { BUDGET_SPENT, type Input, MAX_LINE_BYTES, OVERLONG_LINE } from '../edge/lines';
+import { BUDGET_SPENT, type Input, INPUT_ENDED, MAX_LINE_BYTES, OVERLONG_LINE, type Received } from '../edge/lines';
 import { type AccountRequest, type Accounts, MAX_PASSWORD_TRIES, NO_ACCOUNTS, unregisterRequest } from './accounts';
 import { readLine } from './commands';
 import { type Decision, decide } from './decide';
@@ -44,7 +44,7 @@ const NAME_TOO_LONG: Decision = {
 type Paced = string | typeof OVERLONG_LINE;
 
 /** What waits for an own change to come back: input as typed before login, paced lines after. */
-type Held = Input | typeof LINES_DROPPED;
+type Held = Received | typeof LINES_DROPPED;
 
 /**
  * A line cleaned of what could act on a terminal, but for `/nick`: a name is judged as typed, and
@@ -124,8 +124,10 @@ export interface Seat {
  * One connection from greeting to its end. Before login each line is a username attempt; after it,
  * every non-blank line is cleaned, paced, and decided on (chat or command). The decision's replies
  * are this Observable's values; its events go to the bus, and come back rendered. Completes when
- * the input ends (once the user's delayed lines, and those held for an own change of theirs, are
- * out), when it errors (a user's error is their disconnect, not the room's), at `/quit`, at the
+ * the input ends (INPUT_ENDED, or completion without it: once the user's delayed lines, and those
+ * held for an own change of theirs, are out), at once when it errors (a user's error is their
+ * disconnect, not the room's) or completes after INPUT_ENDED (the connection was lost after its
+ * peer's end: what still waits would flood the room from a user no longer there), at `/quit`, at the
  * login deadline, at the last refused username or wrong password, or at the input's BUDGET_SPENT
  * before login; never errors. The departure is the chat's: it sees the completion.
  */
@@ -183,6 +185,8 @@ class Occasional {
   pending: Subscription | undefined;
   // The login deadline passed while a password given before it was checked: the answer decides.
   timedOut = false;
+  // The last text sent was a prompt, and no line has come since: the peer's cursor is after it.
+  promptWaiting = false;
 
   /** `from`: the peer's address, which wrong passwords slow down. */
   constructor(readonly from: string) {}
@@ -215,6 +219,8 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
   // and an idle user, the most common kind, holds none.
   private pace: Pace<Paced> | undefined;
   private occasional: Occasional | undefined;
+  // The peer has ended its side: what it sent is still paced out, unless the socket is lost first.
+  private peerEnded = false;
 
   constructor(
     private readonly id: UserId,
@@ -224,9 +230,9 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
   ) {}
 
   start(input$: Observable<Input>, from: string): void {
+    this.occasional = new Occasional(from);
     this.send(text.greeting(this.options.banner));
     this.send(text.PROMPT);
-    this.occasional = new Occasional(from);
     this.occasional.deadline = this.scheduler.schedule(() => this.timeOut(), this.options.loginTimeoutMs);
     input$.subscribe(this); // as its own subscriber: unsubscribe() ends the reading with the rest
   }
@@ -257,7 +263,12 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
 
   next(input: Input): void {
     if (this.closed) return;
+    if (input === INPUT_ENDED) {
+      this.peerEnded = true;
+      return this.inputEnded();
+    }
     this.seat.tally?.count(input); // here, not in read(): input held for a login is read again later
+    if (typeof input === 'string' && this.occasional !== undefined) this.occasional.promptWaiting = false;
     this.read(input);
   }
 
@@ -270,7 +281,9 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
   complete(): void {
     if (this.closed) return;
     this.stopReading();
-    this.inputEnded();
+    // Closed after the peer's end, with lines of theirs still waiting: the connection was lost.
+    if (this.peerEnded) this.out.complete();
+    else this.inputEnded();
   }
 
   private stopReading(): void {
@@ -279,7 +292,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     if (teardown !== undefined && teardown !== STOPPED) tearDown(teardown);
   }
 
-  private read(input: Input): void {
+  private read(input: Received): void {
     try {
       const occasional = this.occasional;
       if (occasional?.joining !== undefined) this.hold(occasional, input);
@@ -356,7 +369,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     return (this.pace ??= new Pace(this.options.rateLimits, this, this.scheduler));
   }
 
-  private logIn(input: Input): void {
+  private logIn(input: Received): void {
     if (input === BUDGET_SPENT) return this.close('login_limit', text.tooMuchLoginInput(this.options.maxLoginBytes));
     const aside = this.aside();
     if (aside.pending !== undefined) return; // typed before the password's check answered
@@ -504,7 +517,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
       this.send(verdict === 'unchecked' ? text.PASSWORD_UNCHECKED : text.WRONG_PASSWORD);
       if (aside.timedOut) return this.timeOut();
       if (aside.wrongPasswords < MAX_PASSWORD_TRIES) this.send(text.PASSWORD_PROMPT);
-      else this.close('wrong_password');
+      else this.close('wrong_password', text.TOO_MANY_PASSWORD_TRIES);
     });
   }
 
@@ -555,9 +568,11 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     const request = unregisterRequest(asked, (name) => this.accounts.registered(name));
     if (request.kind !== 'release' && !this.passwordsAllowed()) return this.send(text.PASSWORDS_NEED_TLS);
     this.await(this.accounts.change(request, this.aside().from), 'failed', (outcome) => {
+      // The outcome first: what the identification renders ("you are an operator") comes back
+      // at once from a node's own bus and later from a cluster's, and follows it either way.
+      this.send(text.accountOutcome(request.kind, outcome, request.name));
       if (outcome === 'done' && request.kind === 'register') this.identify(request.name);
       else if (outcome === 'done' && request.kind !== 'release') this.aside().identified = request.kind === 'unregister' ? undefined : nameKey(request.name);
-      this.send(text.accountOutcome(request.kind, outcome, request.name));
     });
   }
 
@@ -609,7 +624,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     const aside = this.occasional;
     // A password given in time is checked, however long guessing elsewhere makes it wait (a bounded while).
     if (aside?.awaitingPassword !== undefined && aside.pending !== undefined) aside.timedOut = true;
-    else this.close('login_timeout', text.LOGIN_TIMED_OUT);
+    else this.close('login_timeout', aside?.promptWaiting === true ? text.besidePrompt(text.LOGIN_TIMED_OUT) : text.LOGIN_TIMED_OUT);
   }
 
   /** Says why, if there is more to say, and asks for the connection to be closed. */
@@ -620,6 +635,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
   }
 
   private send(line: string): void {
+    if (this.occasional !== undefined) this.occasional.promptWaiting = !line.endsWith('\n');
     this.out.next({ kind: 'send', to: this.id, text: line });
   }
 }

@@ -258,6 +258,12 @@ export class ChatState {
     return this.isIdentified(id) ? this.users.get(id)?.extras?.account : undefined;
   }
 
+  /** True when the user would be an operator holding `nick`: they gave its password, and it is an operator's. */
+  isOperatorAs(id: UserId, nick: string): boolean {
+    const extras = this.users.get(id)?.extras;
+    return extras?.identified === nameKey(nick) && this.sanctions.isOpAccount(nick, extras.account);
+  }
+
   /** True when the user was kicked or banned and their connection is closing. */
   isKicked(id: UserId): boolean {
     return this.users.get(id)?.extras?.kicked === true;
@@ -473,7 +479,7 @@ export class ChatState {
 
   private setTopic(room: string, topic: string): boolean {
     const record = this.roomRecords.get(room);
-    if (record !== undefined) record.topic = topic;
+    if (record !== undefined) record.topic = topic === '' ? undefined : topic; // cleared: an empty room may go again
     return record !== undefined;
   }
 

@@ -1,4 +1,4 @@
-import { type Input, OVERLONG_LINE } from '../edge/lines';
+import { OVERLONG_LINE, type Received } from '../edge/lines';
 
 /**
  * What a node's sessions count of their input, for its metrics: plain numbers, bumped on the
@@ -13,7 +13,7 @@ export class InputTally {
   flooded = 0;
 
   /** Counts one input of a session. */
-  count(input: Input): void {
+  count(input: Received): void {
     if (input === OVERLONG_LINE) this.overlong += 1;
     else this.received += 1;
   }

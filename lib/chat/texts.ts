@@ -38,9 +38,15 @@ export const whisperFrom = (nick: string, text: string): string => `[PM from ${n
 
 export const whisperTo = (nick: string, text: string): string => `[PM to ${nick}] ${text}\n`;
 
-export const isAway = (nick: string, reason: string): string => `*** ${nick} is away: ${reason}\n`;
+/** An away reason after what it explains, or nothing when none was given. */
+const awayFor = (reason: string): string => (reason === '' ? '' : `: ${reason}`);
 
-export const nowAway = (reason: string): string => `*** you are away: ${reason}\n`;
+export const isAway = (nick: string, reason: string): string => `*** ${nick} is away${awayFor(reason)}\n`;
+
+export const nowAway = (reason: string): string => `*** you are away${awayFor(reason)}\n`;
+
+/** A user in `/who`, or in `/whois` after their room, with their away reason if they are away. */
+export const awayMark = (reason: string | undefined): string => (reason === undefined ? '' : `away${awayFor(reason)}`);
 
 export const NOW_BACK = '*** you are back\n';
 
@@ -49,6 +55,8 @@ export const ignoring = (nick: string): string => `*** you are ignoring ${nick}\
 export const unignoring = (nick: string): string => `*** you are no longer ignoring ${nick}\n`;
 
 export const topicSet = (nick: string, topic: string): string => `*** ${nick} set the topic: ${topic}\n`;
+
+export const topicCleared = (nick: string): string => `*** ${nick} cleared the topic\n`;
 
 /** Shown on entering a room that has one, and to `/topic`. */
 export const topicIs = (room: string, topic: string): string => `*** topic of ${room}: ${topic}\n`;
@@ -66,6 +74,9 @@ export const nameRefused = (reason: string): string => `*** ${reason}\n`;
 export const lineTooLong = (maxLineBytes: number): string => `*** line too long (max ${maxLineBytes} bytes)\n`;
 
 export const LOGIN_TIMED_OUT = '*** login timed out\n';
+
+/** A notice that comes unprompted while a prompt waits for its answer: it starts on a line of its own. */
+export const besidePrompt = (notice: string): string => `\n${notice}`;
 
 /** After the reason for the last refusal a connection may have; then it is closed. */
 export const TOO_MANY_NAME_ATTEMPTS = '*** too many refused usernames\n';
@@ -110,6 +121,9 @@ export const nameDisplaced = (nick: string): string =>
 
 /** A password not checked now: too many checks at once from the address or of the name. */
 export const PASSWORD_UNCHECKED = '*** too many password tries at once; yours was not checked, try again in a few seconds\n';
+
+/** After the last password try a connection may make (wrong, or not checked); then it is closed. */
+export const TOO_MANY_PASSWORD_TRIES = '*** too many password tries; closing the connection\n';
 
 /** `/nick` to a name registered by someone else. */
 export const nameRegistered = (nick: string): string => `*** username ${nick} is registered\n`;
@@ -162,6 +176,9 @@ export const nameBanned = (nick: string): string => `*** username ${nick} is ban
 /** Once a user gives the password of an operator's name. */
 export const YOU_ARE_AN_OPERATOR = '*** you are an operator\n';
 
+/** To an operator whose `/nick` took them off the name that makes them one. */
+export const notOperatorAs = (nick: string, was: string): string => `*** you are not an operator as ${nick}; as ${was} you are one again\n`;
+
 /** The message of the day, after `Welcome, NAME`. */
 export const motdLine = (text: string): string => `*** MOTD: ${text}\n`;
 
@@ -193,7 +210,7 @@ const banTerm = (until: number | null): string => (until === null ? 'for good' :
 export const ban = (name: string, address: string, until: number | null, by: string, reason: string): string =>
   `*** ${name}${address === '' ? '' : ` (${address})`} is banned ${banTerm(until)} by ${by}${because(reason)}\n`;
 
-export const NO_BANS = '*** nobody is banned\n';
+export const NO_BANS = '*** there are no bans\n';
 
 export const unbanned = (target: string): string => `*** ${target} is no longer banned\n`;
 

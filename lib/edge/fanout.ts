@@ -43,6 +43,9 @@ export interface Fanout {
   deliver(out: Outgoing): void;
   /** Writes the batches now rather than at the turn's end: before a shutdown notice, say. */
   flush(): void;
+  /** True when the last text sent to the socket alone ended without a newline, as a prompt does:
+   * a notice that comes unprompted starts a line of its own. */
+  atPrompt(socket: Socket): boolean;
   /** How many sockets are attached. */
   readonly size: number;
   /** Texts written to sockets so far: a broadcast line counts once per socket it reached. */
@@ -100,6 +103,7 @@ export function localFanout(
   let endOfTurnQueued = false;
   let linesWritten = 0;
   const closing = new Map<UserId, CloseReason>(); // sockets the chat closed, until they have
+  const prompted = new WeakSet<Socket>(); // sent a prompt last: only before login, since only sends are prompts
   /** Writes `chunk`, which holds `lines` texts, unless the socket is gone or too far behind. */
   const write = (socket: Socket, chunk: Buffer | string, lines: number) => {
     if (!socket.writable) return; // ended or destroyed: its 'close' is on the way
@@ -212,6 +216,8 @@ export function localFanout(
       settleExited(member);
       settle(member.socket, member.room);
       write(member.socket, out.text, 1);
+      if (out.text.endsWith('\n')) prompted.delete(member.socket);
+      else prompted.add(member.socket);
     } else if (out.kind === 'enter') enter(member, out.room);
     else if (out.kind === 'exit') exit(member);
     else {
@@ -241,6 +247,7 @@ export function localFanout(
     detach,
     deliver,
     flush,
+    atPrompt: (socket) => prompted.has(socket),
     get size() {
       return members.size;
     },

@@ -148,7 +148,7 @@ export function statsText(figures: Figures): string {
     `connections: ${figures.loggedIn} logged in, ${figures.beforeLogin} before login, ${figures.handshaking} in TLS handshake; ${figures.accepted} accepted, ${refusals}`,
     `TLS handshakes failed: ${figures.handshakesFailed}`,
     `disconnects: ${byReason}`,
-    `lines: ${figures.linesReceived} received, ${figures.linesDelivered} delivered; dropped ${figures.linesOverlong} over long, ${figures.linesFlooded} flooding`,
+    `lines: ${figures.linesReceived} received, ${figures.linesDelivered} delivered; dropped ${figures.linesOverlong} overlong, ${figures.linesFlooded} flooding`,
     `bytes: ${figures.bytesIn} in, ${figures.bytesOut} out; largest send queue ${figures.largestSendQueueBytes} bytes`,
     `rooms: ${figures.rooms}`,
     passwordLine(figures.passwords),

@@ -12,9 +12,21 @@ export const OVERLONG_LINE = Symbol('overlong line');
 /** Stands in the input once, when the connection has sent more than its byte budget in all. */
 export const BUDGET_SPENT = Symbol('byte budget spent');
 
-/** What a connection says: a line of text (no line ending), that a line was dropped, or that it
+/** Stands in the input once, after its last line, when the peer has ended its side of the
+ * connection (a half-close): it sends no more, but may still read. */
+export const INPUT_ENDED = Symbol('input ended');
+
+/** What a connection says: what it sent, or that it has ended its side. */
+export type Input = Received | typeof INPUT_ENDED;
+
+/** What a connection sends: a line of text (no line ending), that a line was dropped, or that it
  * has sent more than its budget. */
-export type Input = string | typeof OVERLONG_LINE | typeof BUDGET_SPENT;
+export type Received = string | typeof OVERLONG_LINE | typeof BUDGET_SPENT;
+
+/** Writes a telnet command to `socket`, the one being read, in answer to one the client sent. */
+export type TelnetAnswerer = (socket: Readable, command: Buffer) => void;
+
+const ignoreTelnet: TelnetAnswerer = () => {};
 
 const LINE_FEED = 0x0a;
 
@@ -78,13 +90,17 @@ function giveBack(splitter: Splitter): void {
  * BUDGET_SPENT comes once, as soon as a chunk takes the bytes received (telnet commands and
  * dropped lines included) past `budgetBytes`, before that chunk's lines: a line that never ends
  * spends the budget as it arrives.
- * Completes when the peer ends the connection (after its unterminated last line, if any) or
- * the socket closes; errors when the socket closes with an error. It adds no 'error' listener
- * (one per connection, held for its whole stay) but reads `errored` at the close: the caller
- * keeps its own on the socket, as the server does on every socket from the start.
+ * The client's telnet option negotiation is answered through `answer` (telnet.ts), which gets
+ * the socket: a client that sends no telnet command is sent none.
+ * INPUT_ENDED comes when the peer ends its side of the connection (after its unterminated last
+ * line, if any); the Observable completes when the socket closes, and errors when it closes with
+ * an error, so a connection lost after its peer's end is still told apart from one that ended
+ * well. It adds no 'error' listener (one per connection, held for its whole stay) but reads
+ * `errored` at the close: the caller keeps its own on the socket, as the server does on every
+ * socket from the start.
  */
-export function socketLines(socket: Readable, maxLineBytes = MAX_LINE_BYTES, budgetBytes = Infinity): Observable<Input> {
-  return new Observable<Input>((subscriber) => new LineReader(socket, subscriber, maxLineBytes, budgetBytes));
+export function socketLines(socket: Readable, maxLineBytes = MAX_LINE_BYTES, budgetBytes = Infinity, answer: TelnetAnswerer = ignoreTelnet): Observable<Input> {
+  return new Observable<Input>((subscriber) => new LineReader(socket, subscriber, maxLineBytes, budgetBytes, answer));
 }
 
 /** The last reader to subscribe to each socket being read; the others follow it (`LineReader.next`). */
@@ -123,6 +139,7 @@ class LineReader implements LineReceiver, Unsubscribable {
     private readonly subscriber: Subscriber<Input>,
     private readonly maxLineBytes: number,
     private budget: number, // what is left of it; below 0 once spent
+    private readonly answer: TelnetAnswerer,
   ) {
     this.next = readers.get(socket);
     readers.set(socket, this);
@@ -144,7 +161,7 @@ class LineReader implements LineReceiver, Unsubscribable {
     const { subscriber } = this;
     if (subscriber.closed) return; // taken out of the chain while the listener went through it
     if (this.budget >= 0 && (this.budget -= chunk.length) < 0) subscriber.next(BUDGET_SPENT);
-    if (this.telnet === undefined && hasTelnetCommand(chunk)) this.telnet = new TelnetFilter();
+    if (this.telnet === undefined && hasTelnetCommand(chunk)) this.telnet = new TelnetFilter((command) => this.answer(this.socket, command));
     const text = this.telnet === undefined ? chunk : this.telnet.strip(chunk);
     if (text.length === 0 || subscriber.closed) return; // closed: the budget's end ended the reading
     const wasSkipping = this.skipping;
@@ -168,15 +185,18 @@ class LineReader implements LineReceiver, Unsubscribable {
 
   end(): void {
     const { splitter, subscriber } = this;
-    if (splitter === undefined) return subscriber.complete();
-    splitter.stream.once('finish', () => subscriber.complete()).end(); // its flush emits the last line
+    if (splitter === undefined) return subscriber.next(INPUT_ENDED);
+    splitter.stream.once('finish', () => subscriber.next(INPUT_ENDED)).end(); // its flush emits the last line
   }
 
   // 'close' also covers a reset, which has no 'end'; an error comes just before it.
   close(): void {
     const { errored } = this.socket;
-    if (errored === null) this.subscriber.complete();
-    else this.subscriber.error(errored);
+    const settle = () => (errored === null ? this.subscriber.complete() : this.subscriber.error(errored));
+    const ending = this.splitter?.stream;
+    // The input's end is still flushing its last line: INPUT_ENDED comes first.
+    if (ending !== undefined && ending.writableEnded && !ending.writableFinished) ending.once('finish', settle);
+    else settle();
   }
 
   /** Takes this reader out of its socket's chain; the last one out removes the listeners. */

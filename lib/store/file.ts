@@ -6,6 +6,7 @@ import { DATA_FORMAT_VERSION, entryLine, headerVersion, type LogEntry, readEntry
 import { LiveData, readData, type Store, type StoreChange, type StoreData, StoreError, WindowCounter } from './store';
 import { releaseLock, takeLock } from './lock';
 import { rekeyAccounts } from './rekey';
+import { escapeControls } from '../chat/sanitize';
 
 /** The file in the data folder that holds everything: a log of changes (see log.ts). */
 export const DATA_FILE_NAME = 'chatd.jsonl';
@@ -58,7 +59,7 @@ function readLog(file: string, bytes: Buffer): ReadLog {
   const wholeBytes = bytes.lastIndexOf(0x0a) + 1; // after the last newline, a line torn by a crash
   const lines = bytes.subarray(0, wholeBytes).toString('utf8').split('\n');
   lines.pop(); // the '' after the last newline
-  const corrupt = (problem: string) => new StoreError('CHAT_STORE_CORRUPT', `${file} is corrupt: ${problem}`);
+  const corrupt = (problem: string) => new StoreError('CHAT_STORE_CORRUPT', `${file} is corrupt: ${escapeControls(problem)}`);
   const [header, ...entries] = lines;
   const live = new LiveData();
   const unknown: string[] = [];
@@ -82,7 +83,7 @@ function readOldFile(file: string, bytes: Buffer): StoreData {
   try {
     data = readData(JSON.parse(bytes.toString('utf8')));
   } catch (err) {
-    data = message(err);
+    data = escapeControls(message(err)); // JSON.parse quotes what it read, newlines and all
   }
   if (typeof data === 'string') throw new StoreError('CHAT_STORE_CORRUPT', `${file} is corrupt: ${data}`);
   return data;

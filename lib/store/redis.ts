@@ -5,6 +5,8 @@ import { nameKey } from '../chat/names';
 import { rekeyAccounts } from './rekey';
 import { type AccountRecord, accountTable, type AccountsChanged, type AccountTable, accountRecord, readData, type Store, type StoreChange, type StoreData, StoreError } from './store';
 import { Buckets, type GuessLimits, type NameBuckets, type Reservation } from './throttle';
+import { redisProblem } from '../bus/redis-problem';
+import { escapeControls } from '../chat/sanitize';
 
 /** How long a load waits for Redis before it gives up: at start (without it no registered name would
  * be known), and as the bus gets Redis back (the node serves alone meanwhile). */
@@ -236,7 +238,7 @@ function replies(key: string, results: [Error | null, unknown][] | null): unknow
   if (results === null) throw new StoreError('CHAT_STORE_UNREACHABLE', 'Redis dropped a read of the data');
   return results.map(([err, value]) => {
     if (err === null) return value;
-    throw new StoreError('CHAT_STORE_CORRUPT', `Redis data under ${key} is corrupt: ${err.message}`);
+    throw new StoreError('CHAT_STORE_CORRUPT', `Redis data under ${key} is corrupt: ${escapeControls(err.message)}`);
   });
 }
 
@@ -273,7 +275,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     work.then(done, done);
     return work;
   };
-  const unreachable = (err: unknown) => new StoreError('CHAT_STORE_UNREACHABLE', `cannot reach Redis at ${shownRedisUrl(options.url)}: ${errorText(err)}`);
+  const unreachable = (err: unknown) => new StoreError('CHAT_STORE_UNREACHABLE', `cannot reach Redis at ${shownRedisUrl(options.url)}: ${redisProblem(err)}`);
 
   let everReady = false;
   commands.once('ready', () => (everReady = true));
@@ -390,7 +392,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     track(
       write(next).catch((err: unknown) => {
         const code = isWrongType(err) ? 'CHAT_STORE_CORRUPT' : 'CHAT_STORE_UNWRITABLE';
-        throw new StoreError(code, `cannot write ${next.type} to Redis at ${shownRedisUrl(options.url)}: ${errorText(err)}`);
+        throw new StoreError(code, `cannot write ${next.type} to Redis at ${shownRedisUrl(options.url)}: ${redisProblem(err)}`);
       }),
     );
 

@@ -110,7 +110,7 @@ describe('chat', () => {
       const joins = hot<Connection>('1', connections(ann));
       expectObservable(chat(joins, seat(), options)).toBe('(GP)(eP) 42ms (tc)', {
         ...out, e: send('1', text.nameRefused('username must not be empty')),
-        t: send('1', text.LOGIN_TIMED_OUT), c: { kind: 'close', to: '1', reason: 'login_timeout' },
+        t: send('1', text.besidePrompt(text.LOGIN_TIMED_OUT)), c: { kind: 'close', to: '1', reason: 'login_timeout' },
       });
       expectSubscriptions(ann.subscriptions).toBe('^ 49ms !');
     });

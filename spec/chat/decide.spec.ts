@@ -153,10 +153,17 @@ describe('decide', () => {
     it('lists every command, one line each, arguments ignored', () => {
       const decision = typed(chat(), '/help me please');
       expect(decision.replies).toHaveLength(COMMANDS.length);
-      expect(decision.replies[0]).toBe('*** /help                list the commands\n');
-      expect(decision.replies[4]).toBe('*** /msg NAME TEXT       a private message to NAME, in any room (also /w)\n');
+      expect(decision.replies[0]).toBe('*** /help                         list the commands\n');
+      expect(decision.replies[4]).toBe('*** /msg NAME TEXT                a private message to NAME, in any room (also /w)\n');
       expect(decision.replies.map((line) => /^\*\*\* \/(\w+)/.exec(line)?.[1])).toEqual(COMMANDS.map(({ name }) => name));
       expect(decision.events).toEqual([]);
+    });
+
+    it('lines every description up in one column, past the longest usage', () => {
+      const { replies: lines } = typed(chat(), '/help');
+      const columns = lines.map((line, at) => line.indexOf(` ${COMMANDS[at]?.help ?? '?'}\n`));
+      expect(new Set(columns).size).toBe(1);
+      expect(lines.find((line) => line.startsWith('*** /ban '))).toBe('*** /ban NAME [DURATION] [REASON] (operators) disconnect and refuse NAME and their address (e.g. 2h; for good if not given)\n');
     });
   });
 
@@ -262,8 +269,8 @@ describe('decide', () => {
   });
 
   describe('/away', () => {
-    it('marks the user away, for "away" when no reason is given', () => {
-      expect(typed(chat(), '/away', 'u1', 3)).toEqual(events(away('u1', 'away', 3)));
+    it('marks the user away, with no reason when none is given', () => {
+      expect(typed(chat(), '/away', 'u1', 3)).toEqual(events(away('u1', '', 3)));
       expect(typed(chat(), '/away at  lunch ')).toEqual(events(away('u1', 'at  lunch')));
     });
 
@@ -298,7 +305,7 @@ describe('decide', () => {
 
     it.each([
       ['/ignore zed', 'no such user: zed'],
-      ['/ignore bob cat', 'no such user: bob cat'],
+      ['/ignore bob cat', 'usage: /ignore [NAME]'],
       ['/ignore ann', 'you cannot ignore yourself'],
       ['/ignore Bob', 'you already ignore bob'],
     ])('answers %j with %j', (line, reply) => {
@@ -375,6 +382,13 @@ describe('decide', () => {
       expect(typed(chat().apply(topic('u2', 'bob', 'chess')), '/topic')).toEqual(replies('topic of #main: chess'));
     });
 
+    it('clears the topic with "-", as /motd - clears the motd; there must be one to clear', () => {
+      const state = chat().apply(topic('u2', 'bob', 'chess'));
+      expect(typed(state, '/topic -', 'u1', 4)).toEqual(events(topic('u1', 'ann', '', '#main', 4)));
+      expect(typed(state.apply(topic('u1', 'ann', '', '#main', 4)), '/topic')).toEqual(replies('#main has no topic'));
+      expect(typed(chat(), '/topic -')).toEqual(replies('#main has no topic'));
+    });
+
     it('sets the topic of the user’s room, up to MAX_TOPIC_LENGTH characters', () => {
       expect(typed(chat(), '/topic all  about chess', 'u1', 4)).toEqual(events(topic('u1', 'ann', 'all  about chess', '#main', 4)));
       const longest = 'é'.repeat(MAX_TOPIC_LENGTH);
@@ -396,6 +410,7 @@ describe('decide', () => {
 
     it.each([
       ['/whois', 'usage: /whois NAME'],
+      ['/whois ann extra', 'usage: /whois NAME'],
       ['/whois zed', 'no such user: zed'],
     ])('answers %j with %j', (line, reply) => {
       expect(typed(chat(), line)).toEqual(replies(reply));

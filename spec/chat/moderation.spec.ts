@@ -3,7 +3,7 @@ import { TestScheduler } from 'rxjs/testing';
 import { type Decision, decide } from '../../lib/chat/decide';
 import { duration, MAX_DURATION_SECONDS, parseDuration } from '../../lib/chat/durations';
 import type { Ban, ChatEvent, UserId } from '../../lib/chat/events';
-import { CLEAR_MOTD, DEFAULT_MUTE_MS, MAX_MOTD_LENGTH, MAX_REASON_LENGTH } from '../../lib/chat/moderate';
+import { CLEAR, DEFAULT_MUTE_MS, MAX_MOTD_LENGTH, MAX_REASON_LENGTH } from '../../lib/chat/moderate';
 import { MAX_BANS, moderationAction } from '../../lib/chat/moderation';
 import type { Outgoing } from '../../lib/chat/outgoing';
 import { render } from '../../lib/chat/render';
@@ -65,6 +65,16 @@ describe('operators', () => {
     });
   });
 
+  it('tells a user whose /nick sets down or picks up their operator status', () => {
+    const state = chat();
+    expect(seen(state, renamed('u1', 'ann', 'anna'))).toEqual([
+      broadcast('#main', '*** ann is now known as anna\n'),
+      send('u1', '*** you are not an operator as anna; as ann you are one again\n'),
+    ]);
+    expect(seen(state, renamed('u1', 'anna', 'ann'))).toEqual([broadcast('#main', '*** anna is now known as ann\n'), send('u1', '*** you are an operator\n')]);
+    expect(seen(state, renamed('u2', 'bob', 'bobby'))).toEqual([broadcast('#main', '*** bob is now known as bobby\n')]);
+  });
+
   it('refuses an operator command from anyone else with one line, and /motd TEXT too', () => {
     for (const line of ['/op bob', '/deop ann', '/kick ann', '/ban ann', '/unban ann', '/bans', '/mute ann', '/unmute ann', '/motd hi']) {
       const command = line.slice(1).split(' ')[0] ?? '';
@@ -84,6 +94,8 @@ describe('operators', () => {
     expect(state.isOperator('u2')).toBe(true);
     expect(typed(state, '/deop bob')).toEqual(events({ type: 'deopped', user: 'u1', nick: 'ann', name: 'bob', at: 0 }));
     expect(state.moderation.saved(0).ops).toEqual(['bob']);
+    state.apply(left('u2', 'bob'));
+    expect(typed(state, '/deop BOB')).toEqual(events({ type: 'deopped', user: 'u1', nick: 'ann', name: 'bob', at: 0 })); // as opped, however typed
   });
 
   it("grants /op to the account whose password its holder gave: the name's next account is no operator, a grant saved before accounts is by name", () => {
@@ -177,6 +189,8 @@ describe('/ban', () => {
     expect(state.moderation.bans(5).map(({ name, until }) => [name, until])).toEqual([['dan', null], ['bob', 20]]);
     expect(typed(state, '/unban 10.0.0.2', 'u1', 5)).toEqual(events({ type: 'unbanned', user: 'u1', nick: 'ann', target: '10.0.0.2', at: 5 }));
     expect(typed(state, '/unban eve')).toEqual(replies('eve is not banned'));
+    expect(typed(state, '/unban DAN', 'u1', 5)).toEqual(events({ type: 'unbanned', user: 'u1', nick: 'ann', target: 'dan', at: 5 })); // as the ban holds it
+    expect(typed(state, '/unban dan extra')).toEqual(replies('usage: /unban NAME|ADDRESS'));
     state.apply({ type: 'unbanned', user: 'u1', nick: 'ann', target: '10.0.0.2', at: 5 });
     expect(state.moderation.saved(5)).toEqual({ ops: [], opAccounts: {}, bans: [ban('dan')], motd: '' });
   });
@@ -219,8 +233,9 @@ describe('/ban', () => {
     expect(seen(chat(), banned(ban('dan')))).toEqual([send('u1', '*** dan is banned for good by ann\n')]);
   });
 
-  it('lists the bans in force', () => {
-    expect(typed(chat(), '/bans')).toEqual({ events: [], replies: ['*** nobody is banned\n'], quit: false });
+  it('lists the bans in force, in words no ban of the name "nobody" can be taken for', () => {
+    expect(typed(chat(), '/bans')).toEqual({ events: [], replies: ['*** there are no bans\n'], quit: false });
+    expect(typed(chat().apply(banned(ban('nobody'))), '/bans')).toEqual({ events: [], replies: ['*** nobody is banned for good by ann\n'], quit: false });
     const state = chat().apply(banned(ban('dan'))).apply(banned(ban('eve', { until: 5 })));
     expect(typed(state, '/bans', 'u1', 5)).toEqual({ events: [], replies: ['*** dan is banned for good by ann\n'], quit: false });
   });
@@ -259,10 +274,10 @@ describe('/mute', () => {
 describe('/motd', () => {
   const motd = (text: string): ChatEvent => ({ type: 'motd', user: 'u1', nick: 'ann', text, at: 0 });
 
-  it('shows the message of the day to anyone; an operator sets it, and clears it with CLEAR_MOTD', () => {
+  it('shows the message of the day to anyone; an operator sets it, and clears it with CLEAR', () => {
     expect(typed(chat(), '/motd', 'u2')).toEqual({ events: [], replies: ['*** there is no message of the day\n'], quit: false });
     expect(typed(chat(), '/motd be kind')).toEqual(events(motd('be kind')));
-    expect(typed(chat(), `/motd ${CLEAR_MOTD}`)).toEqual(events(motd('')));
+    expect(typed(chat(), `/motd ${CLEAR}`)).toEqual(events(motd('')));
     expect(typed(chat(), `/motd ${'x'.repeat(MAX_MOTD_LENGTH + 1)}`)).toEqual(replies(`message of the day too long (max ${MAX_MOTD_LENGTH} characters)`));
     expect(typed(chat().apply(motd('be kind')), '/motd', 'u2')).toEqual({ events: [], replies: ['*** MOTD: be kind\n'], quit: false });
   });
@@ -281,7 +296,7 @@ describe('a node cut off from the cluster', () => {
 
   it('refuses with one line, changing nothing, what would be saved: /op, /deop, /ban, /unban, /motd TEXT', () => {
     const state = chat().apply(identified('u2', 'bob')).apply({ type: 'opped', user: 'u1', nick: 'ann', name: 'cat', at: 0 }).apply(banned(ban('dan')));
-    for (const line of ['/op bob', '/deop cat', '/ban bob', '/ban eve 1h', '/unban dan', '/motd hi', `/motd ${CLEAR_MOTD}`]) {
+    for (const line of ['/op bob', '/deop cat', '/ban bob', '/ban eve 1h', '/unban dan', '/motd hi', `/motd ${CLEAR}`]) {
       expect(typed(cutOff(state), line)).toEqual({ events: [], replies: [text.NOT_SAVED_APART], quit: false });
     }
   });
@@ -290,7 +305,7 @@ describe('a node cut off from the cluster', () => {
     const state = cutOff(chat());
     expect(typed(state, '/kick bob').events).toHaveLength(1);
     expect(typed(state, '/mute bob').events).toHaveLength(1);
-    expect(typed(state, '/bans')).toEqual({ events: [], replies: ['*** nobody is banned\n'], quit: false });
+    expect(typed(state, '/bans')).toEqual({ events: [], replies: ['*** there are no bans\n'], quit: false });
     expect(typed(state, '/motd')).toEqual({ events: [], replies: ['*** there is no message of the day\n'], quit: false });
     expect(typed(state, '/ban')).toEqual(replies('usage: /ban NAME [DURATION] [REASON]'));
     expect(typed(state, '/op bob')).toEqual(replies('bob has not logged in with the password of a registered name'));

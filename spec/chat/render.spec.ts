@@ -205,9 +205,14 @@ describe('render', () => {
     });
   });
 
+  it('tells the sender that the recipient is away, with no reason when none was given', () => {
+    expect(seen(chat().apply(away('u2', '')), whispered('u1', 'ann', 'u2', 'bob', 'psst'))[2]).toEqual(send('u1', '*** bob is away\n'));
+  });
+
   describe('replies to one user', () => {
     it.each([
       ['away', away('u1', 'lunch'), '*** you are away: lunch\n'],
+      ['away with no reason', away('u1', ''), '*** you are away\n'],
       ['back', back('u1'), '*** you are back\n'],
       ['ignored', ignored('u1', 'u2', 'bob'), '*** you are ignoring bob\n'],
       ['unignored', unignored('u1', 'u2', 'bob'), '*** you are no longer ignoring bob\n'],
@@ -219,6 +224,10 @@ describe('render', () => {
   describe('topic', () => {
     it('tells the room who set which topic', () => {
       expect(seen(chat(), topic('u1', 'ann', 'chess'))).toEqual([broadcast('#main', '*** ann set the topic: chess\n')]);
+    });
+
+    it('tells the room who cleared the topic', () => {
+      expect(seen(chat().apply(topic('u2', 'bob', 'chess')), topic('u1', 'ann', ''))).toEqual([broadcast('#main', '*** ann cleared the topic\n')]);
     });
   });
 });

@@ -15,7 +15,7 @@ const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, loginTimeoutMs: 10
 const send = (line: string): Outgoing => ({ kind: 'send', to: '7', text: line });
 const out = {
   g: send(text.greeting(options.banner)), p: send(text.PROMPT), w: send(text.PASSWORD_IN_CLEAR), q: send(text.PASSWORD_PROMPT),
-  x: send(text.WRONG_PASSWORD), c: { kind: 'close', to: '7', reason: 'wrong_password' },
+  x: send(text.WRONG_PASSWORD), c: { kind: 'close', to: '7', reason: 'wrong_password' }, t: send(text.TOO_MANY_PASSWORD_TRIES),
 } satisfies Record<string, Outgoing | ChatEvent>;
 
 /** Registered names where only ann is registered, her password 'right-one', each check taking
@@ -36,6 +36,31 @@ function observed(input$: Observable<Input>, seat: Seat, secure = false, session
 }
 
 describe('session with registered names', () => {
+  it('says a /register is done before identifying the user, so "you are an operator" follows it on one node as on a cluster', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const input = cold<Input>('----a-r', { a: 'ann', r: '/register secret-one' });
+      const registry: Accounts = { registered: () => false, accountOf: () => 'ann-account', verify: () => of<Verdict>('wrong'), change: () => of<AccountOutcome>('done') };
+      const seat = { state: new ChatState(), bus: memoryBus(), accounts: registry };
+      expectObservable(observed(input, seat, true)).toBe('(gp)j-(di)', {
+        ...out,
+        j: { type: 'joined', user: '7', nick: 'ann', room: '#main', at: 4, from: '10.0.0.1' },
+        d: send(text.accountOutcome('register', 'done', 'ann')),
+        i: { type: 'identified', user: '7', nick: 'ann', at: 6, account: 'ann-account' },
+      });
+    });
+  });
+
+  it('times out on a line of its own at the password prompt, and bare after a typed password checked past the deadline', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const seat = () => ({ state: new ChatState(), bus: memoryBus(), accounts: accounts(200, cold) });
+      const prompted = cold<Input>('----a', { a: 'ann' });
+      const timedOut = { ...out, b: send(text.besidePrompt(text.LOGIN_TIMED_OUT)), o: send(text.LOGIN_TIMED_OUT), c: { kind: 'close', to: '7', reason: 'login_timeout' } };
+      expectObservable(observed(prompted, seat(), true)).toBe('(gp)q 95ms (bc)', timedOut);
+      const typed = cold<Input>('----a-b', { a: 'ann', b: 'one' });
+      expectObservable(observed(typed, seat(), true)).toBe('(gp)q 201ms (xoc)', timedOut);
+    });
+  });
+
   it('asks a registered name for its password, warning a plain connection once, then joins it from its address and tells the chat it gave the password', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold<Input>(' ----a-----b---------c', { a: 'ann', b: 'wrong-one', c: 'right-one' });
@@ -64,11 +89,12 @@ describe('session with registered names', () => {
     });
   });
 
-  it(`closes after MAX_PASSWORD_TRIES (${MAX_PASSWORD_TRIES}) wrong passwords and stops reading; TLS gets no warning`, () => {
+  it(`closes after MAX_PASSWORD_TRIES (${MAX_PASSWORD_TRIES}) wrong passwords, saying so, and stops reading; TLS gets no warning`, () => {
+
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold<Input>(' ----a-b---c---d', { a: 'ann', b: 'one', c: 'two', d: 'three' });
       const seat = { state: new ChatState(), bus: memoryBus(), accounts: accounts(0, cold) };
-      expectObservable(observed(input, seat, true)).toBe('(gp)q-(xq)(xq)(xc)', out); // the bus, merged in, never completes
+      expectObservable(observed(input, seat, true)).toBe('(gp)q-(xq)(xq)(xtc)', out); // the bus, merged in, never completes
       expectSubscriptions(input.subscriptions).toBe('   ^-------------!');
     });
   });
@@ -78,7 +104,7 @@ describe('session with registered names', () => {
       const input = cold<Input>(' ----a-b---c---d', { a: 'ann', b: 'one', c: 'two', d: 'right-one' });
       const unchecked = { ...accounts(0, cold), verify: (_name: string, password: string) => cold('(r|)', { r: password === 'one' ? ('unchecked' as const) : ('wrong' as const) }) };
       const seat = { state: new ChatState(), bus: memoryBus(), accounts: unchecked };
-      expectObservable(observed(input, seat, true)).toBe('(gp)q-(uq)(xq)(xc)', { ...out, u: send(text.PASSWORD_UNCHECKED) });
+      expectObservable(observed(input, seat, true)).toBe('(gp)q-(uq)(xq)(xtc)', { ...out, u: send(text.PASSWORD_UNCHECKED) });
     });
   });
 
@@ -102,7 +128,7 @@ describe('session with registered names', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const late = (verdict: Verdict) => ({ ...accounts(150, cold), verify: () => cold<Verdict>('150ms (r|)', { r: verdict }) });
       const input = cold<Input>(' ----a-b', { a: 'ann', b: 'right-one' });
-      const closed = { ...out, t: send(text.LOGIN_TIMED_OUT), c: { kind: 'close', to: '7', reason: 'login_timeout' } };
+      const closed = { ...out, t: send(text.besidePrompt(text.LOGIN_TIMED_OUT)), c: { kind: 'close', to: '7', reason: 'login_timeout' } };
       expectObservable(observed(input, { state: new ChatState(), bus: memoryBus(), accounts: late('failed') }, true)).toBe('(gp)q- 150ms (fptc)', {
         ...closed, f: send(text.CHECK_FAILED),
       });

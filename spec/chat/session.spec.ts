@@ -7,7 +7,7 @@ import type { Outgoing } from '../../lib/chat/outgoing';
 import { DEFAULT_SESSION_OPTIONS, type Seat, session, type SessionOptions } from '../../lib/chat/session';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
-import { type Input, OVERLONG_LINE } from '../../lib/edge/lines';
+import { type Input, INPUT_ENDED, OVERLONG_LINE } from '../../lib/edge/lines';
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, loginTimeoutMs: 100, rateLimits: { linesPerSecond: 100, burstLines: 1, maxQueuedLines: 1 } };
@@ -56,7 +56,7 @@ describe('session', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold<Input>('-');
       expectObservable(session({ id: '7', input$: input }, seat(), options)).toBe('(gp) 96ms (tc|)', {
-        ...out, t: send(text.LOGIN_TIMED_OUT),
+        ...out, t: send(text.besidePrompt(text.LOGIN_TIMED_OUT)),
       });
       expectSubscriptions(input.subscriptions).toBe('^ 99ms !');
     });
@@ -92,6 +92,22 @@ describe('session', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>('----a----(xy)#', { a: 'ann', x: 'x', y: 'y' });
       expectObservable(observed(input)).toBe('(gp)j----x', { ...out, x: said('x', 9) });
+    });
+  });
+
+  it("keeps pacing the delayed lines after the peer's end (a half-close), then asks for the close", () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const input = cold<Input>('----a----(xyE)', { a: 'ann', x: 'x', y: 'y', E: INPUT_ENDED });
+      expectObservable(observed(input)).toBe('(gp)j----x 9ms (ye)', { ...out, x: said('x', 9), y: said('y', 19) });
+    });
+  });
+
+  it("drops the delayed lines, and completes at once, when the connection is lost after its peer's end", () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const lost = cold<Input>('----a----(xyE)-#', { a: 'ann', x: 'x', y: 'y', E: INPUT_ENDED }, new Error('EPIPE'));
+      expectObservable(observed(lost), '^-------------------------!').toBe('(gp)j----x', { ...out, x: said('x', 9) });
+      const closed = cold<Input>('----a----(xyE)-|', { a: 'ann', x: 'x', y: 'y', E: INPUT_ENDED });
+      expectObservable(session({ id: '7', input$: closed }, seat(), options)).toBe('(gp) 11ms |', out);
     });
   });
 

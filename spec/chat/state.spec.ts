@@ -262,6 +262,13 @@ describe('ChatState', () => {
       expect(state.history('#games')).toEqual([said('u1', 'ann', 'e4', '#games')]);
     });
 
+    it('lets a room whose topic was cleared go when its last user leaves it', () => {
+      const state = stateAfter(joined('u1', 'ann'), moved('u1', 'ann', '#main', '#games'), topic('u1', 'ann', 'chess', '#games'), topic('u1', 'ann', '', '#games'));
+      expect(state.topic('#games')).toBeUndefined();
+      state.apply(moved('u1', 'ann', '#games', '#main'));
+      expect(state.rooms().map(({ room }) => room)).toEqual(['#main']);
+    });
+
     it('keeps a room its users left with their node, history and all, until a user leaves it by choice', () => {
       const gone = (user: string, nick: string) => ({ ...left(user, nick, '#games'), nodeGone: true } as const);
       scheduler().run(({ cold, expectObservable }) => {

@@ -1,7 +1,17 @@
-import { disconnectReason, type Figures, statsText } from '../../lib/edge/figures';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DISCONNECT_REASONS, disconnectReason, type Figures, REFUSAL_REASONS, statsText } from '../../lib/edge/figures';
 import { SendQueueFullError } from '../../lib/edge/fanout';
 
 describe('disconnectReason', () => {
+  it("is listed in README's metrics as the metrics label it, every reason in order", () => {
+    // README wraps its lines anywhere, a label list after its "reason=" too.
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8').replace(/\s+/g, ' ').replace(/reason= /g, 'reason=');
+    const labels = (reasons: readonly string[]) => `{reason=${reasons.map((reason) => `"${reason}"`).join('|')}}`;
+    expect(readme).toContain(`chatd_disconnects_total${labels(DISCONNECT_REASONS)}`);
+    expect(readme).toContain(`chatd_connections_refused_total${labels(REFUSAL_REASONS)}`);
+  });
+
   it('puts the send queue first, then the chat closing, then the shutdown, then the peer', () => {
     const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
     expect(disconnectReason(new SendQueueFullError(1), undefined, true)).toBe('send_queue');
@@ -26,7 +36,7 @@ describe('statsText', () => {
       'connections: 2 logged in, 1 before login, 3 in TLS handshake; 9 accepted, 1 refused (full), 4 refused (per address), 5 refused (connect rate)',
       'TLS handshakes failed: 6',
       'disconnects: 1 eof, 2 error, 1 login timeout, 0 login limit, 0 wrong password, 1 send queue, 1 quit, 2 kick, 1 banned, 0 replaced, 0 shutdown',
-      'lines: 40 received, 80 delivered; dropped 1 over long, 3 flooding',
+      'lines: 40 received, 80 delivered; dropped 1 overlong, 3 flooding',
       'bytes: 500 in, 900 out; largest send queue 64 bytes',
       'rooms: 2',
       'passwords: 4 right, 7 wrong, 2 not checked, 1 failed; 5 waits, 12 s in all',

@@ -1,14 +1,17 @@
 import { PassThrough } from 'node:stream';
 import { lastValueFrom, take, tap, toArray } from 'rxjs';
-import { BUDGET_SPENT, type Input, MAX_LINE_BYTES, OVERLONG_LINE, socketLines } from '../../lib/edge/lines';
+import { BUDGET_SPENT, type Input, INPUT_ENDED, MAX_LINE_BYTES, OVERLONG_LINE, socketLines } from '../../lib/edge/lines';
 
-/** Feeds chunks to socketLines through a stream standing in for a socket, then ends it. */
+/** Feeds chunks to socketLines through a stream standing in for a socket, then ends it; the
+ * lines before INPUT_ENDED, which must come last. */
 async function linesOf(chunks: (string | Buffer)[], maxLineBytes = MAX_LINE_BYTES, budgetBytes = Infinity): Promise<Input[]> {
   const socket = new PassThrough();
   const lines = lastValueFrom(socketLines(socket, maxLineBytes, budgetBytes).pipe(toArray()));
   for (const chunk of chunks) socket.write(chunk);
   socket.end();
-  return lines;
+  const all = await lines;
+  expect(all.indexOf(INPUT_ENDED)).toBe(all.length - 1);
+  return all.slice(0, -1);
 }
 
 describe('socketLines', () => {
@@ -61,6 +64,28 @@ describe('socketLines', () => {
   it('removes telnet commands before splitting and measuring', async () => {
     const iac = Buffer.from([0xff, 0xfb, 0x01, 0x68, 0x69, 0xff, 0xfa, 0x18, 0x00, 0x0a, 0xff, 0xf0, 0x0a]);
     expect(await linesOf([iac], 2)).toEqual(['hi']);
+  });
+
+  it("answers the client's telnet negotiation on the socket it reads, and sends nothing to one that sent none", () => {
+    const socket = new PassThrough();
+    const answered: [unknown, number[]][] = [];
+    const subscription = socketLines(socket, MAX_LINE_BYTES, Infinity, (to, command) => answered.push([to, [...command]])).subscribe();
+    socket.emit('data', Buffer.from('plain\n'));
+    expect(answered).toEqual([]);
+    socket.emit('data', Buffer.from([0xff, 0xf4, 0xff, 0xfd, 0x06]));
+    expect(answered).toEqual([[socket, [0xff, 0xfb, 0x06]]]);
+    subscription.unsubscribe();
+  });
+
+  it("says INPUT_ENDED at the peer's end, then still errors when the socket is lost", async () => {
+    const socket = new PassThrough().on('error', () => {});
+    const seen: Input[] = [];
+    const done = lastValueFrom(socketLines(socket).pipe(tap((input) => seen.push(input))));
+    socket.emit('data', Buffer.from('last\n'));
+    socket.emit('end');
+    expect(seen).toEqual(['last', INPUT_ENDED]);
+    socket.destroy(Object.assign(new Error('broken pipe'), { code: 'EPIPE' }));
+    await expect(done).rejects.toMatchObject({ code: 'EPIPE' });
   });
 
   it('errors when the socket errors, and removes its listeners when unsubscribed', async () => {
@@ -164,7 +189,8 @@ describe('socketLines', () => {
       const socket = new PassThrough();
       const lines = lastValueFrom(socketLines(socket).pipe(tap((line) => line === 'a' && socket.emit('end')), toArray()));
       socket.emit('data', Buffer.from('a\nb\n'));
-      expect(await lines).toEqual(['a', 'b']);
+      socket.emit('close');
+      expect(await lines).toEqual(['a', 'b', INPUT_ENDED]);
       const next = reader();
       next.send('still reading\n');
       expect(next.lines).toEqual(['still reading']);
@@ -178,7 +204,7 @@ describe('socketLines', () => {
       bob.send('hi\n');
       ann.socket.emit('end');
       await new Promise<void>((resolve) => ann.socket.once('close', resolve).destroy());
-      expect(ann.lines).toEqual(['bye']);
+      expect(ann.lines).toEqual(['bye', INPUT_ENDED]);
       expect(ann.isCompleted()).toBe(true);
       expect(bob.lines).toEqual(['hi']);
       bob.subscription.unsubscribe();

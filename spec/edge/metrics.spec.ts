@@ -89,7 +89,7 @@ describe('the metrics endpoint of a running server', () => {
     const refused = await chat.open();
     clients.push(slow, refused);
     expect(await refused.rest()).toBe('*** server full\n');
-    expect(await slow.rest()).toBe('*** login timed out\n');
+    expect(await slow.rest()).toBe('\n*** login timed out\n');
     await gone; // the client may see its end before the server has let the socket go
     const visitor = await chat.visit();
     clients.push(visitor);

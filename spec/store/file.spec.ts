@@ -168,6 +168,8 @@ describe('fileStore', () => {
     await rm(dataFile());
     await writeFile(join(dir, OLD_DATA_FILE_NAME), '{"accounts": {"ann": {"name": 1}}}');
     await expect(fileStore(dir).load()).rejects.toThrow(expect.objectContaining({ code: 'CHAT_STORE_CORRUPT', message: expect.stringContaining('account "ann" is not a name, salt, hash and cost') }));
+    await writeFile(join(dir, OLD_DATA_FILE_NAME), 'not\tjson\r\n\u2028\u009b'); // what it quotes, in one line
+    await expect(fileStore(dir).load()).rejects.toThrow(/is corrupt: [^\n]*"not\\tjson\\r\\n\\u2028\\x9b" is not valid JSON$/);
   });
 
   it('refuses a folder that cannot be written with CHAT_STORE_UNWRITABLE', async () => {

@@ -1,0 +1,151 @@
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { type Harness, startHarness } from './support/client';
+
+const IAC = 0xff;
+const [WILL, WONT, DO, DONT] = [0xfb, 0xfc, 0xfd, 0xfe];
+const IP = 0xf4;
+const TIMING_MARK = 0x06;
+const ECHO = 0x01;
+const NAWS = 0x1f;
+
+/** A connection read as bytes, since telnet commands are not text. */
+interface RawClient {
+  readonly socket: Socket;
+  /** Resolves once what was read holds `expected`, with all read so far; rejects at the close. */
+  until(expected: Buffer | string): Promise<Buffer>;
+  /** Everything read so far. */
+  read(): Buffer;
+}
+
+async function rawClient(port: number): Promise<RawClient> {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  let received = Buffer.alloc(0);
+  let wake = () => {};
+  socket.on('data', (chunk: Buffer) => {
+    received = Buffer.concat([received, chunk]);
+    wake();
+  });
+  socket.on('close', () => wake());
+  await once(socket, 'connect');
+  const until = async (expected: Buffer | string): Promise<Buffer> => {
+    while (!received.includes(expected)) {
+      if (socket.closed) throw new Error(`closed before ${JSON.stringify(String(expected))}`);
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+    return received;
+  };
+  return { socket, until, read: () => received };
+}
+
+let harness: Harness | undefined;
+const opened: Socket[] = [];
+
+async function open(): Promise<RawClient> {
+  harness ??= await startHarness();
+  const client = await rawClient(harness.port);
+  opened.push(client.socket);
+  return client;
+}
+
+async function login(nick: string): Promise<RawClient> {
+  const client = await open();
+  await client.until('username: ');
+  client.socket.write(`${nick}\r\n`);
+  await client.until(`*** ${nick} just joined the chatroom`);
+  return client;
+}
+
+afterEach(async () => {
+  for (const socket of opened.splice(0)) socket.destroy();
+  await harness?.stop();
+  harness = undefined;
+});
+
+describe('telnet over a socket', () => {
+  it("answers an interrupt's DO TIMING-MARK at once, and the user goes on reading the room", async () => {
+    const ann = await login('ann');
+    const bob = await login('bob');
+    ann.socket.write(Buffer.from([IAC, IP, IAC, DO, TIMING_MARK]));
+    await ann.until(Buffer.from([IAC, WILL, TIMING_MARK]));
+    bob.socket.write('still there?\r\n');
+    await ann.until('[bob] still there?');
+    const answered = ann.read().length;
+    ann.socket.write(Buffer.from([IAC, IP, IAC, DO, TIMING_MARK, ...Buffer.from('me too\r\n')]));
+    await bob.until('[ann] me too');
+    expect((await ann.until('[ann] me too')).subarray(answered).includes(Buffer.from([IAC, WILL, TIMING_MARK]))).toBe(true);
+  });
+
+  it('refuses options it did not ask for, and answers no refusal', async () => {
+    const ann = await open();
+    await ann.until('username: ');
+    ann.socket.write(Buffer.from([IAC, WILL, NAWS, IAC, DO, ECHO, IAC, WONT, ECHO, IAC, DONT, NAWS]));
+    ann.socket.write('ann\r\n');
+    await ann.until('*** ann just joined the chatroom');
+    const commands = [...ann.read()].flatMap((byte, at, all) => (byte === IAC ? [all.slice(at, at + 3)] : []));
+    expect(commands).toEqual([[IAC, DONT, NAWS], [IAC, WONT, ECHO]]);
+  });
+
+  it('sends no telnet command to a client that sent none', async () => {
+    const ann = await login('ann');
+    ann.socket.write('hello\n/help\n/quit\n');
+    await once(ann.socket, 'close');
+    expect(ann.read().toString()).toContain('[ann] hello');
+    expect(ann.read().includes(IAC)).toBe(false);
+  });
+});
+
+const haveTelnet = ['telnet', 'script'].every((tool) => spawnSync('which', [tool]).status === 0);
+
+/** The real telnet client on a terminal of its own (`script` makes one), read as it prints. */
+function terminal(port: number): { child: ChildProcessWithoutNullStreams; until: (expected: string) => Promise<string> } {
+  const child = spawn('script', ['-qfec', `telnet 127.0.0.1 ${port}`, '/dev/null']);
+  let printed = '';
+  let wake = () => {};
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    printed += chunk;
+    wake();
+  });
+  child.on('exit', () => wake());
+  const until = async (expected: string): Promise<string> => {
+    while (!printed.includes(expected)) {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`telnet exited before ${JSON.stringify(expected)}: ${JSON.stringify(printed)}`);
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+    return printed;
+  };
+  return { child, until };
+}
+
+const withTelnet = haveTelnet ? describe : process.env['CI'] === undefined ? describe.skip : describe;
+if (!haveTelnet && process.env['CI'] === undefined) process.stderr.write('\nskipped the real telnet client spec: telnet or script is not installed (apt-get install telnet)\n');
+
+withTelnet('the real telnet client (Debian telnet, on a terminal made by script)', () => {
+  let child: ChildProcessWithoutNullStreams | undefined;
+  afterEach(async () => {
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+    child = undefined;
+  });
+
+  it('is not deafened by Ctrl-C: it still shows its own lines and the room after it', async () => {
+    if (!haveTelnet) throw new Error('telnet or script is missing, and CI is set (apt-get install telnet)');
+    harness = await startHarness();
+    const ann = terminal(harness.port);
+    child = ann.child;
+    await ann.until('username: ');
+    ann.child.stdin.write('ann\r');
+    await ann.until('*** ann just joined the chatroom');
+    const bob = await login('bob');
+    ann.child.stdin.write('\x03'); // the terminal turns it into telnet's interrupt: IAC IP IAC DO TIMING-MARK
+    ann.child.stdin.write('after the interrupt\r');
+    await bob.until('[ann] after the interrupt');
+    bob.socket.write('can you hear me?\r\n');
+    await ann.until('[bob] can you hear me?');
+    expect(await ann.until('[ann] after the interrupt')).toContain('^C');
+  }, 20_000);
+});
