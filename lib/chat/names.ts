@@ -32,9 +32,16 @@ export function nameProblem(name: string): string | undefined {
   return shapeProblem(name) ?? scriptProblem(name);
 }
 
+// A dot above an i or a j (or a dotless ı, which it dots again) draws nothing a reader can see:
+// `ali̇ce` passes for `alice` in most fonts. UTS #39 flags it; the key drops it, and a name is refused with it.
+const DOT_OVER_SOFT_DOTTED = /[ij\u0131\u0237]\u0307/u;
+// The same in a key, where every i is already an l.
+const DOT_OVER_KEY_I = /([jl\u0237])\u0307/gu;
+
 /** Why a visible name still could not be told from a line or another name: its first character, brackets, symbols. */
 function shapeProblem(name: string): string | undefined {
   if (/^\p{M}/u.test(name)) return 'username must not start with a combining mark';
+  if (DOT_OVER_SOFT_DOTTED.test(name.normalize('NFD'))) return 'username must not put a dot above an i or a j (it hides in the letter)';
   if (name.startsWith('*')) return 'username must not start with * (server notices do)';
   if (/[[\]]/.test(name)) return 'username must not contain [ or ] (chat lines put names in them)';
   if (!NAME_CHARACTERS.test(name)) return 'username may only contain letters, digits and _ - .';
@@ -52,11 +59,13 @@ function scriptProblem(name: string): string | undefined {
  * NFKC-normalized and case-folded, so `Bob`, `ｂｏｂ` and `bоb` (Cyrillic о) are all `bob`.
  * Folding case first hides what a capital passes for: the skeleton is folded and taken again
  * (a 0 passes for a capital O, so `B0B` is `bob`), and `i` is `l`, since a capital I passes
- * for an l: `aIice` is `aiice` by case and `alice` by look, so all three are one name. Only
+ * for an l: `aIice` is `aiice` by case and `alice` by look, so all three are one name. A dot
+ * above an i or a j hides in the letter, so the key leaves it out (`ali̇ce` is `alice`). Only
  * compared, never shown to users: `m` becomes `rn`. Keys an older chatd kept are moved at start
  * (lib/store/rekey.ts).
  */
-export const nameKey = (name: string): string => skeleton(caseFold(skeleton(caseFold(name.normalize('NFKC'))))).replaceAll(SMALL_I, 'l');
+export const nameKey = (name: string): string =>
+  skeleton(caseFold(skeleton(caseFold(name.normalize('NFKC'))))).replaceAll(SMALL_I, 'l').replace(DOT_OVER_KEY_I, '$1');
 
 // After the skeleton every i-like letter (ı, ι, і, ｉ) is this one, any accent apart (NFD).
 const SMALL_I = 'i';

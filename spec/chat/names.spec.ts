@@ -13,6 +13,15 @@ describe('MAX_NAME_LENGTH', () => {
 });
 
 describe('nameProblem', () => {
+  it.each(['ali\u0307ce', 'al\u0131\u0307ce', 'j\u0307ane', 'ali\u0307\u0301ce'])('refuses %j: a dot above an i or a j hides in the letter', (name) => {
+    expect(nameProblem(name)).toBe('username must not put a dot above an i or a j (it hides in the letter)');
+  });
+
+  it('takes other marks over an i, which show: í, ï', () => {
+    expect(nameProblem('marí')).toBeUndefined();
+    expect(nameProblem('naïve')).toBeUndefined();
+  });
+
   it.each([
     ['', 'username must not be empty'],
     ['a b', 'username must not contain spaces'],
@@ -100,6 +109,15 @@ describe('nameKey', () => {
     ['\u0410\u0406\u0406\u0421\u0415', 'alice', 'Cyrillic capitals, Іs for the Ls'],
   ])('gives %s the key of %s: %s, a lookalike that folding case first hid', (name, twin) => {
     expect(nameKey(name)).toBe(nameKey(twin));
+  });
+
+  it.each([
+    ['ali\u0307ce', 'a combining dot above the i'],
+    ['al\u0131\u0307ce', 'a dotless i dotted again'],
+    ['ALI\u0307CE', 'a dot above a capital I'],
+    ['j\u0307ane', 'a dot above a j'],
+  ])('gives %j the key of the name without it: %s hides in the letter', (name) => {
+    expect(nameKey(name)).toBe(nameKey(name.normalize('NFD').replace(/\u0307/gu, '').replace('\u0131', 'i')));
   });
 
   it('counts i and l as one letter, as a capital I passes for an l: kai and kal are one name', () => {
