@@ -7,6 +7,10 @@ export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 128;
 /** Wrong passwords a connection may give at login before it is closed. */
 export const MAX_PASSWORD_TRIES = 3;
+/** Passwords a connection may give at login that were not checked (too many checks at once)
+ * before it is closed: more than MAX_PASSWORD_TRIES, as they are no guesses, so that a guess
+ * stream at the name cannot close its owner out, yet bounded so a connection cannot ask without end. */
+export const MAX_UNCHECKED_TRIES = 20;
 
 /** A change to a registered name, asked for by the user logged in with it, or by an operator. */
 export type AccountRequest =

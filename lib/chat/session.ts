@@ -1,7 +1,7 @@
 import { asyncScheduler, catchError, Observable, type Observer, of, type SchedulerLike, type Subscriber, type Subscription, take, type TeardownLogic, type Unsubscribable } from 'rxjs';
 import type { Bus } from '../bus/bus';
 import { BUDGET_SPENT, type Input, INPUT_ENDED, MAX_LINE_BYTES, OVERLONG_LINE, type Received } from '../edge/lines';
-import { type AccountRequest, type Accounts, MAX_PASSWORD_TRIES, NO_ACCOUNTS, unregisterRequest } from './accounts';
+import { type AccountRequest, type Accounts, MAX_PASSWORD_TRIES, MAX_UNCHECKED_TRIES, NO_ACCOUNTS, unregisterRequest } from './accounts';
 import { readLine } from './commands';
 import { type Decision, decide } from './decide';
 import { MAX_NAME_LENGTH, nameKey } from './names';
@@ -175,11 +175,13 @@ class Occasional {
   held: Held[] | undefined;
   heldEnded = false;
   joining: string | undefined;
-  // The name given at login that waits for its password, the wrong ones so far, whether the
+  // The name given at login that waits for its password, the wrong ones and the unchecked ones so
+  // far (counted apart: others' guesses at the name must not use up its owner's tries), whether the
   // plain-text warning was sent, the key of the name whose password this user gave (they may
   // take it back with /nick), and the check or change under way.
   awaitingPassword: string | undefined;
   wrongPasswords = 0;
+  uncheckedPasswords = 0;
   warned = false;
   identified: string | undefined;
   pending: Subscription | undefined;
@@ -513,11 +515,14 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
         this.askName(aside, verdict === 'failed' ? text.CHECK_FAILED : text.nameDisplaced(nick));
         return aside.timedOut ? this.timeOut() : undefined; // past the deadline, no other would come
       }
-      aside.wrongPasswords += 1; // an unchecked try counts too: a connection cannot ask without end
-      this.send(verdict === 'unchecked' ? text.PASSWORD_UNCHECKED : text.WRONG_PASSWORD);
+      const unchecked = verdict === 'unchecked';
+      if (unchecked) aside.uncheckedPasswords += 1;
+      else aside.wrongPasswords += 1;
+      this.send(unchecked ? text.PASSWORD_UNCHECKED : text.WRONG_PASSWORD);
       if (aside.timedOut) return this.timeOut();
-      if (aside.wrongPasswords < MAX_PASSWORD_TRIES) this.send(text.PASSWORD_PROMPT);
-      else this.close('wrong_password', text.TOO_MANY_PASSWORD_TRIES);
+      if (aside.uncheckedPasswords >= MAX_UNCHECKED_TRIES) this.close('login_limit', text.TOO_MANY_PASSWORD_TRIES);
+      else if (aside.wrongPasswords >= MAX_PASSWORD_TRIES) this.close('wrong_password', text.TOO_MANY_PASSWORD_TRIES);
+      else this.send(text.PASSWORD_PROMPT);
     });
   }
 

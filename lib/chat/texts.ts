@@ -122,7 +122,7 @@ export const nameDisplaced = (nick: string): string =>
 /** A password not checked now: too many checks at once from the address or of the name. */
 export const PASSWORD_UNCHECKED = '*** too many password tries at once; yours was not checked, try again in a few seconds\n';
 
-/** After the last password try a connection may make (wrong, or not checked); then it is closed. */
+/** After the last password try a connection may make (MAX_PASSWORD_TRIES wrong, or MAX_UNCHECKED_TRIES not checked); then it is closed. */
 export const TOO_MANY_PASSWORD_TRIES = '*** too many password tries; closing the connection\n';
 
 /** `/nick` to a name registered by someone else. */

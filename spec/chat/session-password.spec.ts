@@ -1,7 +1,7 @@
 import { EMPTY, ignoreElements, merge, type Observable, of, tap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { memoryBus } from '../../lib/bus/memory';
-import { type AccountOutcome, type Accounts, MAX_PASSWORD_TRIES, type Verdict } from '../../lib/chat/accounts';
+import { type AccountOutcome, type Accounts, MAX_PASSWORD_TRIES, MAX_UNCHECKED_TRIES, type Verdict } from '../../lib/chat/accounts';
 import type { ChatEvent } from '../../lib/chat/events';
 import type { Outgoing } from '../../lib/chat/outgoing';
 import { DEFAULT_SESSION_OPTIONS, type Seat, session, type SessionOptions } from '../../lib/chat/session';
@@ -99,12 +99,41 @@ describe('session with registered names', () => {
     });
   });
 
-  it('says a password that could not be checked now was not checked, prompts again, and counts it as a try', () => {
+  it('says a password that could not be checked now was not checked, prompts again, and does not count it as a wrong one', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const input = cold<Input>(' ----a-b---c---d', { a: 'ann', b: 'one', c: 'two', d: 'right-one' });
+      const input = cold<Input>(' ----a-b---c---d---e', { a: 'ann', b: 'one', c: 'two', d: 'three', e: 'four' });
       const unchecked = { ...accounts(0, cold), verify: (_name: string, password: string) => cold('(r|)', { r: password === 'one' ? ('unchecked' as const) : ('wrong' as const) }) };
       const seat = { state: new ChatState(), bus: memoryBus(), accounts: unchecked };
-      expectObservable(observed(input, seat, true)).toBe('(gp)q-(uq)(xq)(xtc)', { ...out, u: send(text.PASSWORD_UNCHECKED) });
+      expectObservable(observed(input, seat, true)).toBe('(gp)q-(uq)(xq)(xq)(xtc)', { ...out, u: send(text.PASSWORD_UNCHECKED) });
+    });
+  });
+
+  it('logs in with the right password once it is checked, after being answered "not checked" more times than the wrong-password tries', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const uncheckedTimes = MAX_PASSWORD_TRIES + 2;
+      const input = cold<Input>(`----a-${'b---'.repeat(uncheckedTimes)}c`, { a: 'ann', b: 'right-one', c: 'right-one' });
+      let asked = 0; // a guess stream at ann fills the name's queue for her first checks, then ends
+      const busy = { ...accounts(0, cold), verify: () => cold<Verdict>('(r|)', { r: ++asked <= uncheckedTimes ? 'unchecked' : 'right' }) };
+      const seat = { state: new ChatState(), bus: memoryBus(), accounts: busy };
+      const loggedInAt = 6 + 4 * uncheckedTimes; // each (uq) takes 4 frames
+      expectObservable(observed(input, seat, true)).toBe(`(gp)q-${'(uq)'.repeat(uncheckedTimes)}(ji)`, {
+        ...out,
+        u: send(text.PASSWORD_UNCHECKED),
+        j: { type: 'joined', user: '7', nick: 'ann', room: '#main', at: loggedInAt, from: '10.0.0.1' },
+        i: { type: 'identified', user: '7', nick: 'ann', at: loggedInAt, account: 'ann-account' },
+      });
+    });
+  });
+
+  it(`closes after MAX_UNCHECKED_TRIES (${MAX_UNCHECKED_TRIES}) passwords that were not checked, so a connection cannot ask without end`, () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const input = cold<Input>(`----a-${'b---'.repeat(MAX_UNCHECKED_TRIES + 1)}`, { a: 'ann', b: 'right-one' });
+      const busy = { ...accounts(0, cold), verify: () => cold<Verdict>('(r|)', { r: 'unchecked' }) };
+      const seat = { state: new ChatState(), bus: memoryBus(), accounts: busy };
+      expectObservable(observed(input, seat, true)).toBe(`(gp)q-${'(uq)'.repeat(MAX_UNCHECKED_TRIES - 1)}(utc)`, {
+        ...out, u: send(text.PASSWORD_UNCHECKED), c: { kind: 'close', to: '7', reason: 'login_limit' },
+      });
+      expectSubscriptions(input.subscriptions).toBe(`^-----${'----'.repeat(MAX_UNCHECKED_TRIES - 1)}!`); // stops reading at the close
     });
   });
 
