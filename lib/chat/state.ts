@@ -58,12 +58,13 @@ interface UserExtras {
   identified: string | undefined; // the key of the registered name whose password they gave
   account: string | undefined; // the id of that name's account, which an /op grant names
   kicked: boolean; // kicked or banned, their connection closing: nothing more they type counts
-  // The mute that follows this user through /nick while they are online: the name key it was
-  // given to, and when it ends. The name itself stays muted in Moderation for anyone who takes it.
+  // The mute that follows this user through /nick while they are online: the name it was given
+  // to (and its key), and when it ends. The name itself stays muted in Moderation for anyone who takes it.
   mute: FollowedMute | undefined;
 }
 
 interface FollowedMute {
+  readonly name: string;
   readonly key: string;
   readonly until: number;
 }
@@ -245,7 +246,7 @@ export class ChatState {
         return true;
       case 'muted': // the name, for its term; and its holder, through whatever names they take while online
         this.sanctions.apply(event);
-        this.update(this.keys.get(nameKey(event.name)) ?? '', (user) => { extrasOf(user).mute = { key: nameKey(event.name), until: event.until }; });
+        this.update(this.keys.get(nameKey(event.name)) ?? '', (user) => { extrasOf(user).mute = { name: event.name, key: nameKey(event.name), until: event.until }; });
         return true;
       case 'unmuted':
         this.unmute(event);
@@ -443,7 +444,7 @@ export class ChatState {
   private muteOf(user: UserRecord, now: number): FollowedMute | undefined {
     const followed = user.extras?.mute;
     const nameUntil = this.sanctions.mutedUntil(user.nick, now);
-    const onName = nameUntil === undefined ? undefined : { key: user.key, until: nameUntil };
+    const onName = nameUntil === undefined ? undefined : { name: user.nick, key: user.key, until: nameUntil };
     const kept = followed !== undefined && followed.until > now ? followed : undefined;
     if (onName === undefined) return kept;
     return kept !== undefined && kept.until >= onName.until ? kept : onName;
@@ -453,11 +454,12 @@ export class ChatState {
   private unmute(event: Extract<ChatEvent, { type: 'unmuted' }>): void {
     const key = nameKey(event.name);
     const holder = this.users.get(this.keys.get(key) ?? '');
-    const from = holder?.extras?.mute?.key;
-    for (const lifted of from === undefined ? [key] : [key, from]) this.sanctions.apply({ ...event, name: lifted });
+    const from = holder?.extras?.mute;
+    this.sanctions.apply(event);
+    if (from !== undefined) this.sanctions.apply({ ...event, name: from.name });
     for (const user of this.users.values()) {
       const extras = user.extras;
-      if (extras?.mute !== undefined && (extras.mute.key === key || extras.mute.key === from || user === holder)) extras.mute = undefined;
+      if (extras?.mute !== undefined && (extras.mute.key === key || extras.mute.key === from?.key || user === holder)) extras.mute = undefined;
     }
   }
 
