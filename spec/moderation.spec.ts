@@ -387,6 +387,28 @@ describe('/mute', () => {
     bob.say('heard again');
     expect(await cat.until('[bob] heard again\n')).toBe('[bob] heard again\n');
   });
+  it('cannot be dodged by /nick, /quit and a reconnect, and does not land on whoever takes the name passed through', async () => {
+    const ann = await operator();
+    const cat = await harness.join('cat');
+    const fay = await harness.join('fay');
+    ann.say('/mute fay');
+    await ann.until('their lines reach only them\n');
+    fay.say('/nick fay3');
+    await cat.until('fay3\n');
+    fay.say('/quit');
+    await fay.rest();
+    const fayAgain = await harness.join('fay');
+    fayAgain.say('still here');
+    fayAgain.say('/topic buy my stuff');
+    await fayAgain.until('*** fay set the topic: buy my stuff\n');
+    const bystander = await harness.join('fay3');
+    bystander.say('hello');
+    const heard = await cat.until('[fay3] hello\n');
+    expect(heard).not.toContain('still here');
+    expect(heard).not.toContain('buy my stuff');
+    cat.say('/topic');
+    expect(await cat.until('\n')).toBe('*** #main has no topic\n');
+  });
 });
 
 describe('/motd', () => {

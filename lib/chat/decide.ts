@@ -187,6 +187,8 @@ const COMMAND_HANDLERS: Record<CommandName, (context: Context) => Decision> = {
     if (length(args) > MAX_TOPIC_LENGTH) return tooLong('topic', MAX_TOPIC_LENGTH);
     const topic = args === CLEAR ? '' : args; // an empty room with a topic stays: clearing it lets the room go
     if (topic === '' && state.topic(me.room) === undefined) return say(`${me.room} has no topic`);
+    // Silent, as a mute is: the muted user reads the line others would, and nothing is set.
+    if (state.isMuted(me.id, at)) return answer(topic === '' ? text.topicCleared(me.nick) : text.topicSet(me.nick, topic));
     return publish({ type: 'topic', user: me.id, nick: me.nick, room: me.room, topic, at });
   },
   whois: ({ state, args, at }) => {

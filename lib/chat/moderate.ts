@@ -151,7 +151,7 @@ const mute: Handler = (context) => {
 const unmute: Handler = ({ state, me, args, at }) => {
   if (!isOneWord(args)) return usage('unmute');
   const name = state.userNamed(args)?.nick ?? args;
-  if (state.moderation.mutedUntil(name, at) === undefined) return say(`${name} is not muted`);
+  if (!state.isNameMuted(name, at)) return say(`${name} is not muted`);
   return publish({ type: 'unmuted', user: me.id, nick: me.nick, name, at });
 };
 

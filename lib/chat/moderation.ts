@@ -75,14 +75,6 @@ export class Moderation implements ModerationView {
     }
   }
 
-  /** A mute follows its user to a new name. */
-  renamed(from: string, to: string): void {
-    const until = this.mutes.get(from);
-    if (until === undefined) return;
-    this.mutes.delete(from);
-    this.mutes.set(to, until);
-  }
-
   isOpName(name: string): boolean {
     const key = nameKey(name);
     return this.fixedOps.has(key) || this.ops.has(key);

@@ -58,10 +58,19 @@ interface UserExtras {
   identified: string | undefined; // the key of the registered name whose password they gave
   account: string | undefined; // the id of that name's account, which an /op grant names
   kicked: boolean; // kicked or banned, their connection closing: nothing more they type counts
+  // The mute that follows this user through /nick while they are online: the name it was given
+  // to (and its key), and when it ends. The name itself stays muted in Moderation for anyone who takes it.
+  mute: FollowedMute | undefined;
+}
+
+interface FollowedMute {
+  readonly name: string;
+  readonly key: string;
+  readonly until: number;
 }
 
 const extrasOf = (user: UserRecord): UserExtras =>
-  (user.extras ??= { away: undefined, ignores: undefined, lastWhisperer: undefined, identified: undefined, account: undefined, kicked: false });
+  (user.extras ??= { away: undefined, ignores: undefined, lastWhisperer: undefined, identified: undefined, account: undefined, kicked: false, mute: undefined });
 
 /** What a lookup returns: a copy, taken now, of what the state knows of a user. */
 export interface User {
@@ -235,6 +244,13 @@ export class ChatState {
         this.update(this.keys.get(nameKey(event.ban.name)) ?? '', (user) => { extrasOf(user).kicked = true; });
         this.sanctions.apply(event);
         return true;
+      case 'muted': // the name, for its term; and its holder, through whatever names they take while online
+        this.sanctions.apply(event);
+        this.update(this.keys.get(nameKey(event.name)) ?? '', (user) => { extrasOf(user).mute = { name: event.name, key: nameKey(event.name), until: event.until }; });
+        return true;
+      case 'unmuted':
+        this.unmute(event);
+        return true;
       default:
         this.sanctions.apply(event);
         return true; // bans, mutes and the rest hold for names, online or not
@@ -275,10 +291,14 @@ export class ChatState {
     return user !== undefined && user.extras?.identified === user.key;
   }
 
-  /** True when the user's lines reach only themselves at `now`. */
+  /** True when the user's lines reach only themselves at `now`: their name is muted, or a mute followed them to it. */
   isMuted(id: UserId, now: number): boolean {
-    const user = this.users.get(id);
-    return user !== undefined && this.sanctions.mutedUntil(user.nick, now) !== undefined;
+    return this.muteEnd(id, now) !== undefined;
+  }
+
+  /** True when `name` is muted at `now`, or its holder is. */
+  isNameMuted(name: string, now: number): boolean {
+    return this.sanctions.mutedUntil(name, now) !== undefined || this.isMuted(this.keys.get(nameKey(name)) ?? '', now);
   }
 
   /** The user, or undefined when nobody with that id is logged in. */
@@ -406,11 +426,41 @@ export class ChatState {
     if (user === undefined || (holder !== undefined && holder !== id)) return false;
     this.keys.delete(user.key);
     this.keys.set(key, id);
-    this.sanctions.renamed(user.key, key);
+    const muted = this.muteOf(user, at);
+    if (muted !== undefined) extrasOf(user).mute = muted; // the new name is muted while they hold it, not after
     user.nick = nick;
     user.key = key;
     user.activeAt = at;
     return true;
+  }
+
+  /** When the user's mute ends, or undefined when they are not muted at `now`. */
+  private muteEnd(id: UserId, now: number): number | undefined {
+    const user = this.users.get(id);
+    return user === undefined ? undefined : this.muteOf(user, now)?.until;
+  }
+
+  /** The mute on the user at `now`: the one on their name, or the one that followed them, whichever ends later. */
+  private muteOf(user: UserRecord, now: number): FollowedMute | undefined {
+    const followed = user.extras?.mute;
+    const nameUntil = this.sanctions.mutedUntil(user.nick, now);
+    const onName = nameUntil === undefined ? undefined : { name: user.nick, key: user.key, until: nameUntil };
+    const kept = followed !== undefined && followed.until > now ? followed : undefined;
+    if (onName === undefined) return kept;
+    return kept !== undefined && kept.until >= onName.until ? kept : onName;
+  }
+
+  /** Lifts the mute on `name`, on its holder wherever it came from, and on whoever it followed from that name. */
+  private unmute(event: Extract<ChatEvent, { type: 'unmuted' }>): void {
+    const key = nameKey(event.name);
+    const holder = this.users.get(this.keys.get(key) ?? '');
+    const from = holder?.extras?.mute;
+    this.sanctions.apply(event);
+    if (from !== undefined) this.sanctions.apply({ ...event, name: from.name });
+    for (const user of this.users.values()) {
+      const extras = user.extras;
+      if (extras?.mute !== undefined && (extras.mute.key === key || extras.mute.key === from?.key || user === holder)) extras.mute = undefined;
+    }
   }
 
   private move(id: UserId, room: string, at: number): boolean {
@@ -525,6 +575,7 @@ export class ChatState {
           lastWhisperer: lastWhisperer ?? undefined,
           ignores: ignores.length > 0 ? new Set(ignores) : undefined,
           kicked: false, // a kicked user's connection is closing on their node, which left the snapshot
+          mute: undefined, // mutes are not in a snapshot, as they are not saved
         };
       });
       if (user.ignores.length > 0) this.ignorers.add(user.id);

@@ -262,12 +262,48 @@ describe('/mute', () => {
     expect(state.history('#main').map(({ text }) => text)).toEqual(['heard']);
   });
 
-  it('follows the user to a new name, and outlasts a reconnect under the same name', () => {
-    const state = chat().apply(muted(10)).apply(renamed('u2', 'bob', 'rob'));
-    expect(state.isMuted('u2', 0)).toBe(true);
-    state.apply(left('u2', 'rob')).apply(joined('u4', 'ROB'));
+  it('holds the name it was given to (and its lookalikes) for its term, whoever logs in under it', () => {
+    const state = chat().apply(muted(10)).apply(renamed('u2', 'bob', 'rob')).apply(left('u2', 'rob'));
+    state.apply(joined('u4', 'BOB'));
     expect(state.isMuted('u4', 9)).toBe(true);
     expect(state.isMuted('u4', 10)).toBe(false);
+  });
+
+  it('follows the muted user through /nick while they are online, and leaves no name they passed through muted', () => {
+    const state = chat().apply(muted(10)).apply(renamed('u2', 'bob', 'rob')).apply(renamed('u2', 'rob', 'bobby'));
+    expect(state.isMuted('u2', 9)).toBe(true);
+    expect(state.isMuted('u2', 10)).toBe(false);
+    state.apply(left('u2', 'bobby')).apply(joined('u4', 'ROB')).apply(joined('u5', 'bobby'));
+    expect(state.isMuted('u4', 0)).toBe(false);
+    expect(state.isMuted('u5', 0)).toBe(false);
+    expect(typed(state, '/unmute rob')).toEqual(replies('ROB is not muted'));
+  });
+
+  it('follows whoever takes the muted name through their next /nick', () => {
+    const state = chat().apply(muted(10)).apply(left('u2', 'bob')).apply(joined('u4', 'bob')).apply(renamed('u4', 'bob', 'dodger'));
+    expect(state.isMuted('u4', 9)).toBe(true);
+  });
+
+  it('lifts it all with /unmute of the name the muted user holds now: that user, and the name it was given to', () => {
+    const state = chat().apply(muted(10)).apply(renamed('u2', 'bob', 'rob'));
+    const lifted = typed(state, '/unmute rob');
+    expect(lifted).toEqual(events({ type: 'unmuted', user: 'u1', nick: 'ann', name: 'rob', at: 0 }));
+    for (const event of lifted.events) state.apply(event);
+    expect(state.isMuted('u2', 0)).toBe(false);
+    state.apply(left('u2', 'rob')).apply(joined('u4', 'bob'));
+    expect(state.isMuted('u4', 0)).toBe(false);
+  });
+
+  it('lifts the mute that followed its user when the name it was given to is unmuted', () => {
+    const state = chat().apply(muted(10)).apply(renamed('u2', 'bob', 'rob'));
+    state.apply({ type: 'unmuted', user: 'u1', nick: 'ann', name: 'bob', at: 0 });
+    expect(state.isMuted('u2', 0)).toBe(false);
+  });
+
+  it('lets a muted user set the topic for their eyes alone: they read the usual line, nothing is set', () => {
+    const state = chat().apply(muted(10));
+    expect(typed(state, '/topic buy my stuff', 'u2', 9)).toEqual({ events: [], replies: [text.topicSet('bob', 'buy my stuff')], quit: false });
+    expect(typed(state, '/topic buy my stuff', 'u2', 10)).toEqual(events({ type: 'topic', user: 'u2', nick: 'bob', room: '#main', topic: 'buy my stuff', at: 10 }));
   });
 });
 
