@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { nameKey } from './chat/names';
+import { escapeControls } from './chat/sanitize';
 import { fileStore, readDataFolder } from './store/file';
 import { redisStore } from './store/redis';
 import type { AccountRecord, Store, StoreData } from './store/store';
@@ -45,10 +46,14 @@ function readCommand(argv: readonly string[], env: NodeJS.ProcessEnv, defaultDat
   return { action, name, open: () => fileStore(dataDir), dataDir };
 }
 
-const when = (at: number | undefined): string => (at === undefined ? '-' : new Date(at).toISOString());
+/** A time as ISO 8601, or `-` when there is none or none a date can show (1e300 from a hand-edited file). */
+const when = (at: number | undefined): string => {
+  const date = new Date(at ?? NaN);
+  return Number.isNaN(date.getTime()) ? '-' : date.toISOString();
+};
 
-/** One line of `accounts list`: name, registered, last login, tab-separated. */
-const listed = (record: AccountRecord): string => `${record.name}\t${when(record.registeredAt)}\t${when(record.lastLoginAt)}\n`;
+/** One line of `accounts list`: name (its controls escaped: it goes to a terminal), registered, last login, tab-separated. */
+const listed = (record: AccountRecord): string => `${escapeControls(record.name)}\t${when(record.registeredAt)}\t${when(record.lastLoginAt)}\n`;
 
 /** Prints the accounts of `data`, by name. */
 function list({ accounts }: StoreData, write: (text: string) => void): number {

@@ -1,7 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileStore } from '../lib/store/file';
+import { DATA_FILE_NAME, fileStore } from '../lib/store/file';
 import { redisStore } from '../lib/store/redis';
 import type { AccountRecord, Store } from '../lib/store/store';
 import { killAll, listeningPort, start } from './support/chatd';
@@ -42,6 +42,18 @@ describe('chatd accounts, on the data folder', () => {
   it('lists the registered names with when they were registered and last logged into', async () => {
     await fill(fileStore(dir));
     expect(await accounts('list', '--data-dir', dir)).toEqual({ code: 0, signal: null, stdout: LISTED, stderr: '' });
+  });
+
+  it('lists a hand-edited data file without its forged name, and a time no date can show as -', async () => {
+    const log = [
+      '{"format":"chatd data log","version":1}',
+      JSON.stringify({ type: 'account', key: 'evil', record: record('evil\u001b[2J\u001b]0;owned\u0007\nroot\t2020', JAN_1) }),
+      JSON.stringify({ type: 'account', key: 'ann', record: record('ann', 1e300, JAN_2) }),
+      '',
+    ].join('\n');
+    await writeFile(join(dir, DATA_FILE_NAME), log);
+    const listed = ['name\tregistered\tlast login', 'ann\t-\t2026-01-02T00:00:00.000Z', ''].join('\n');
+    expect(await accounts('list', '--data-dir', dir)).toEqual({ code: 0, signal: null, stdout: listed, stderr: '' });
   });
 
   it('removes a name, given by any of its spellings, and says when there is none', async () => {

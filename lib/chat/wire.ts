@@ -76,9 +76,16 @@ const badId = (what: string, id: string): string | undefined =>
 
 const badTime = (what: string, at: number): string | undefined => (Number.isFinite(at) ? undefined : `${what} is not a time`);
 
+/** Why a message of the day, from the bus or a store, is not one an operator could have set, or undefined. */
+export const motdProblem = (motd: string): string | undefined => badText('motd', motd, MAX_MOTD_LENGTH);
+
+/** Why an account's name, read from a store, is not one a user could have registered, or undefined. */
+export const accountNameProblem = (name: string): string | undefined => badName('name', name);
+
 const first = (...problems: (string | undefined)[]): string | undefined => problems.find((problem) => problem !== undefined);
 
-const badBan = ({ name, address, by, reason, until }: Ban): string | undefined =>
+/** Why a ban, from the bus or a store, is not one an operator could have made, or undefined. */
+export const banProblem = ({ name, address, by, reason, until }: Ban): string | undefined =>
   first(badName('ban name', name), badId('ban address', address), badName('ban by', by), badText('ban reason', reason, MAX_REASON_LENGTH),
     until === null ? undefined : badTime('ban until', until));
 
@@ -114,9 +121,9 @@ function fieldsProblem(event: ChatEvent, limits: WireLimits): string | undefined
     case 'deopped': case 'unmuted': return badName('name', event.name);
     case 'muted': return first(badName('name', event.name), badTime('until', event.until));
     case 'kicked': return first(badId('target', event.target), badName('targetNick', event.targetNick), badText('reason', event.reason, MAX_REASON_LENGTH));
-    case 'banned': return badBan(event.ban);
+    case 'banned': return banProblem(event.ban);
     case 'unbanned': return badId('target', event.target);
-    case 'motd': return badText('motd', event.text, MAX_MOTD_LENGTH);
+    case 'motd': return motdProblem(event.text);
     default: return undefined;
   }
 }

@@ -1,5 +1,5 @@
 import type { ModerationData } from '../chat/moderation';
-import { type AccountRecord, accountRecord, type LiveData, moderationData } from './store';
+import { type AccountRecord, accountRecord, listable, type LiveData, moderationData } from './store';
 
 /**
  * The data file's format: a log of changes, one JSON object a line, after a first line that
@@ -67,7 +67,8 @@ export function readEntry(line: string): LogEntry | string {
       const { key, record } = entry;
       const read = record === null ? null : accountRecord(record);
       if (typeof key !== 'string' || read === undefined) return 'an account line is not a key and a record';
-      return { type: 'account', key, record: read };
+      // Kept in the file as it is, as a line of a later version is, but never loaded or shown.
+      return read === null || listable(read) ? { type: 'account', key, record: read } : { type: 'unknown', line };
     }
     case 'login': {
       const { key, at } = entry;
@@ -77,7 +78,7 @@ export function readEntry(line: string): LogEntry | string {
       const { records } = entry;
       const read = Array.isArray(records) ? records.map(accountRecord) : [undefined];
       if (read.some((record) => record === undefined)) return 'a displaced line is not a list of accounts';
-      return { type: 'displaced', records: read.flatMap((record) => record ?? []) };
+      return { type: 'displaced', records: read.flatMap((record) => (record !== undefined && listable(record) ? [record] : [])) };
     }
     case 'moderation': {
       const moderation = moderationData(entry);

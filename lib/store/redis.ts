@@ -3,7 +3,7 @@ import { catchError, from, map, Observable, of } from 'rxjs';
 import { addressGroup } from '../chat/address-group';
 import { nameKey } from '../chat/names';
 import { rekeyAccounts } from './rekey';
-import { type AccountRecord, accountTable, type AccountsChanged, type AccountTable, accountRecord, readData, type Store, type StoreChange, type StoreData, StoreError } from './store';
+import { type AccountRecord, accountTable, type AccountsChanged, type AccountTable, accountRecord, listable, readData, type Store, type StoreChange, type StoreData, StoreError } from './store';
 import { Buckets, type GuessLimits, type NameBuckets, type Reservation } from './throttle';
 import { redisProblem } from '../bus/redis-problem';
 import { escapeControls } from '../chat/sanitize';
@@ -348,7 +348,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     if (text === null) return undefined;
     const record = typeof text === 'string' ? accountRecord(jsonField(keys.accounts, key, text)) : undefined;
     if (record === undefined) throw new StoreError('CHAT_STORE_CORRUPT', `Redis ${keys.accounts} is corrupt: account ${JSON.stringify(key)} is not a name, salt, hash and cost`);
-    return withLogin(record, typeof login === 'string' ? login : undefined);
+    return listable(record) ? withLogin(record, typeof login === 'string' ? login : undefined) : undefined; // skipped, as load skips it
   };
 
   /** The fields of the bans an unban of `target` lifts, as the chat's state does: its name's, and

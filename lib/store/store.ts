@@ -2,6 +2,7 @@ import { NEVER, type Observable } from 'rxjs';
 import type { Ban } from '../chat/events';
 import { Moderation, type ModerationData, type SavedModerationEvent } from '../chat/moderation';
 import { nameKey } from '../chat/names';
+import { accountNameProblem, banProblem, motdProblem } from '../chat/wire';
 import type { GuessLimits, NameBuckets } from './throttle';
 
 /**
@@ -153,6 +154,10 @@ export function accountRecord(value: unknown): AccountRecord | undefined {
   };
 }
 
+/** False for an account whose name no user could have registered (control characters, a forged
+ * line): it is skipped, never shown, and no one can log in with it. */
+export const listable = (record: AccountRecord): boolean => accountNameProblem(record.name) === undefined;
+
 function ban(value: unknown): Ban | undefined {
   if (!isRecord(value)) return undefined;
   const { name, address, until, by, reason } = value;
@@ -171,7 +176,10 @@ export function moderationData(json: Record<string, unknown>): ModerationData | 
   if (typeof motd !== 'string') return '"motd" is not text';
   const accountOfOp: Record<string, string> = Object.create(null); // keyed by what users typed
   for (const [key, id] of Object.entries(opAccounts)) if (typeof id === 'string') accountOfOp[key] = id;
-  return { ops, opAccounts: accountOfOp, bans: read.flatMap((each) => each ?? []), motd };
+  // Shown to users as they are: a ban or a motd no operator could have typed (an escape sequence,
+  // 100,000 characters) is left out, as the bus leaves out such an event.
+  const shown = read.flatMap((each) => (each === undefined || banProblem(each) !== undefined ? [] : [each]));
+  return { ops, opAccounts: accountOfOp, bans: shown, motd: motdProblem(motd) === undefined ? motd : '' };
 }
 
 /** Reads parsed JSON (`{ accounts: { key: record }, ops, bans, motd }`) as StoreData; the problem, as text, when it is not. */
@@ -181,13 +189,14 @@ export function readData(json: unknown): StoreData | string {
   for (const [key, value] of Object.entries(json['accounts'])) {
     const record = accountRecord(value);
     if (record === undefined) return `account ${JSON.stringify(key)} is not a name, salt, hash and cost`;
-    accounts[key] = record;
+    if (listable(record)) accounts[key] = record;
   }
   const { displaced = [] } = json;
   const displacedRecords = Array.isArray(displaced) ? displaced.map(accountRecord) : [undefined];
   if (displacedRecords.some((record) => record === undefined)) return '"displaced" is not a list of accounts';
   const moderation = moderationData(json);
-  return typeof moderation === 'string' ? moderation : { accounts, displaced: displacedRecords.flatMap((record) => record ?? []), ...moderation };
+  const displacedListed = displacedRecords.flatMap((record) => (record !== undefined && listable(record) ? [record] : []));
+  return typeof moderation === 'string' ? moderation : { accounts, displaced: displacedListed, ...moderation };
 }
 
 /**

@@ -89,6 +89,21 @@ describe('fileStore', () => {
     await expect(fileStore(dir).load()).rejects.toThrow(`${dataFile()} is corrupt: its first line does not say "chatd data log"`);
   });
 
+  it('loads a hand-edited log without what no user could have typed, and keeps the account it skips in the file, never loaded', async () => {
+    const evil = JSON.stringify({ type: 'account', key: 'evil', record: record('evil\u001b[2J\u001b]0;owned\u0007\nroot\t2020') });
+    const bans = [{ name: 'dan', address: '10.0.0.2', until: null, by: 'ann', reason: 'x'.repeat(100_000) }, { name: 'eve', address: '10.0.0.3', until: null, by: 'ann', reason: 'spam' }];
+    const moderation = JSON.stringify({ type: 'moderation', ops: [], opAccounts: {}, bans, motd: `\u001b[2J\u202e${'x'.repeat(50_000)}` });
+    const text = ['{"format":"chatd data log","version":1}', moderation, JSON.stringify({ type: 'account', key: 'ann', record: record('ann') }), evil, ''].join('\n');
+    await writeFile(dataFile(), text);
+    const store = await open(dir, 1); // compacts at the first change
+    expect(await store.load()).toEqual({ ...EMPTY_DATA, accounts: accountTable([['ann', record('ann')]]), bans: [bans[1]] });
+    expect(await store.account('evil')).toBeUndefined();
+    for (const name of ['bob', 'cat', 'dan']) await store.change(set(name, record(name))); // compacted
+    await store.close();
+    expect(await lines()).toContain(evil);
+    expect(Object.keys((await reopened()).accounts)).toEqual(['ann', 'bob', 'cat', 'dan']);
+  });
+
   it('refuses a log of a later format version with CHAT_STORE_TOO_NEW and leaves it as it was', async () => {
     const later = `{"format":"chatd data log","version":${DATA_FORMAT_VERSION + 1}}\n{"type":"account","key":"ann","record":{"name":"ann"}}\n`;
     await writeFile(dataFile(), later);

@@ -170,6 +170,17 @@ describeWithRedis('redisStore', () => {
     await expect(open(prefix).load()).rejects.toThrow(expect.objectContaining({ code: 'CHAT_STORE_CORRUPT', message: expect.stringContaining('WRONGTYPE') }));
   });
 
+  it('loads what no user could have typed left out: a motd with escapes, a ban with a 100,000-character reason, an account with a forged name', async () => {
+    const prefix = uniquePrefix();
+    const keys = redisStoreKeys(prefix);
+    await raw.hset(keys.accounts, 'ann', JSON.stringify(record('ann')), 'evil', JSON.stringify(record('evil\u001b[2J\nroot\t2020')));
+    await raw.hset(keys.bans, 'dan', JSON.stringify({ ...ban('dan', '10.0.0.2'), reason: 'x'.repeat(100_000), at: 1 }), 'eve', JSON.stringify({ ...ban('eve', '10.0.0.3'), at: 2 }));
+    await raw.set(keys.motd, `\u001b[2J\u202e${'x'.repeat(50_000)}`);
+    const store = open(prefix);
+    expect(await store.load()).toEqual({ ...EMPTY_DATA, accounts: accountTable([['ann', record('ann')]]), bans: [ban('eve', '10.0.0.3')] });
+    expect(await store.account('evil')).toBeUndefined();
+  });
+
   it('refuses with CHAT_STORE_UNREACHABLE when Redis does not answer, and fails a change at once while it is away', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'chatd-no-redis-'));
     try {
