@@ -413,7 +413,8 @@ export function formatEntry(logged: LogEntry, options: LogOptions, time: Date): 
  */
 function logger(options: LogOptions): (logged: LogEntry) => void {
   let readerGone = false;
-  process.stdout.once('error', () => {
+  // Kept, not once: writes the pipe had taken before it broke may each fail after the first.
+  process.stdout.on('error', () => {
     readerGone = true;
   });
   return (logged) => {
