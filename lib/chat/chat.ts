@@ -56,9 +56,10 @@ export function chat(
         case 'node-lost': return expand(event, state).flatMap(take);
         case 'bus-down': return busDown(event);
         default: {
-          const shown = state.apply(event).applied ? render(event, state) : renderUnapplied(event, state);
-          if (state.applied) took(event);
-          if (waits.size > 0 && isOwnChange(event) && !replaying) land(event.user, state.applied ? 'applied' : 'unapplied', bytesTo(event.user, shown));
+          const applied = state.apply(event);
+          const shown = applied ? render(event, state) : renderUnapplied(event, state);
+          if (applied) took(event);
+          if (waits.size > 0 && isOwnChange(event) && !replaying) land(event.user, applied ? 'applied' : 'unapplied', bytesTo(event.user, shown));
           return shown;
         }
       }
@@ -128,7 +129,7 @@ export function chat(
       const isRejoin = rejoining && !replaying;
       const back = isRejoin ? rejoined(event) : [];
       const shown = [...back, ...expand(event, state).flatMap((each) => {
-        if (!state.apply(each).applied) return [];
+        if (!state.apply(each)) return [];
         took(each);
         return renderForOwnNode(each, state);
       })];

@@ -127,7 +127,6 @@ export class ChatState {
   private readonly keys = new Map<string, UserId>(); // name key -> its holder
   private readonly roomRecords = new Map<string, RoomRecord>();
   private readonly ignorers = new Set<UserId>(); // users who ignore anyone, so a departure forgets it fast
-  private changed = false;
   private apart = false;
   private readonly sanctions = new Moderation();
   // The rooms with a history, least recently spoken in first: the first to lose lines when the
@@ -146,23 +145,17 @@ export class ChatState {
     private readonly historyBytesBound = HISTORY_BYTES,
   ) {}
 
-  /** Applies one event; returns this state. `applied` then says whether it changed anything. */
-  apply(event: ChatEvent): this {
-    this.changed = this.change(event);
-    return this;
+  /**
+   * Applies one event; true when it changed the state. One that did not (a name another user
+   * took first, a user who is gone, a departure already seen) shows nothing to anyone.
+   */
+  apply(event: ChatEvent): boolean {
+    return this.change(event);
   }
 
   /** How many users are logged in. */
   get online(): number {
     return this.users.size;
-  }
-
-  /**
-   * Whether the last event applied changed the state. One that did not (a name another user
-   * took first, a user who is gone, a departure already seen) shows nothing to anyone.
-   */
-  get applied(): boolean {
-    return this.changed;
   }
 
   /**

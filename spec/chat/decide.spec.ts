@@ -4,6 +4,7 @@ import type { UserId } from '../../lib/chat/events';
 import { ChatState, MAX_ROOMS } from '../../lib/chat/state';
 import { GOODBYE, PROMPT } from '../../lib/chat/texts';
 import {
+  given,
   acted, away, back, identified, ignored, joined, left, moved, renamed, said, stateAfter, topic, unignored, whispered,
 } from '../support/events';
 
@@ -169,12 +170,12 @@ describe('decide', () => {
 
   describe('/who, /names, /users', () => {
     it.each(['/who', '/names', '/users', '/WHO extra'])('%s lists the room, with away reasons', (line) => {
-      const state = chat().apply(away('u2', 'lunch'));
+      const state = given(chat(), away('u2', 'lunch'));
       expect(typed(state, line)).toEqual(replies('3 in #main: ann, bob (away: lunch), cat'));
     });
 
     it('lists the asker’s room alone', () => {
-      const state = chat().apply(moved('u1', 'ann', '#main', '#games'));
+      const state = given(chat(), moved('u1', 'ann', '#main', '#games'));
       expect(typed(state, '/who')).toEqual(replies('1 in #games: ann'));
       expect(typed(state, '/who', 'u2')).toEqual(replies('2 in #main: bob, cat'));
     });
@@ -225,12 +226,12 @@ describe('decide', () => {
     });
 
     it('whispers to a user in another room', () => {
-      const state = chat().apply(moved('u2', 'bob', '#main', '#games'));
+      const state = given(chat(), moved('u2', 'bob', '#main', '#games'));
       expect(typed(state, '/msg bob hi')).toEqual(events(whispered('u1', 'ann', 'u2', 'bob', 'hi')));
     });
 
     it('whispers to an away user: the away notice is render’s', () => {
-      expect(typed(chat().apply(away('u2', 'lunch')), '/w bob hi')).toEqual(events(whispered('u1', 'ann', 'u2', 'bob', 'hi')));
+      expect(typed(given(chat(), away('u2', 'lunch')), '/w bob hi')).toEqual(events(whispered('u1', 'ann', 'u2', 'bob', 'hi')));
     });
 
     it.each([
@@ -248,18 +249,18 @@ describe('decide', () => {
 
   describe('/reply, /r', () => {
     it.each(['/reply', '/r'])('%s whispers to the last who whispered to the user', (command) => {
-      const state = chat().apply(whispered('u2', 'bob', 'u1', 'ann', 'psst')).apply(whispered('u3', 'cat', 'u1', 'ann', 'hey'));
+      const state = given(chat(), whispered('u2', 'bob', 'u1', 'ann', 'psst'), whispered('u3', 'cat', 'u1', 'ann', 'hey'));
       expect(typed(state, `${command} yes?`)).toEqual(events(whispered('u1', 'ann', 'u3', 'cat', 'yes?')));
     });
 
     it('answers when nobody has whispered yet, or the whisperer has left', () => {
       expect(typed(chat(), '/r hi')).toEqual(replies('nobody has sent you a private message'));
-      const state = chat().apply(whispered('u2', 'bob', 'u1', 'ann', 'psst')).apply(left('u2', 'bob'));
+      const state = given(chat(), whispered('u2', 'bob', 'u1', 'ann', 'psst'), left('u2', 'bob'));
       expect(typed(state, '/reply hi')).toEqual(replies('whoever sent you your last private message has left'));
     });
 
     it('does not reach a newcomer who took the departed whisperer’s name', () => {
-      const state = chat().apply(whispered('u2', 'bob', 'u1', 'ann', 'psst')).apply(left('u2', 'bob')).apply(joined('u4', 'bob'));
+      const state = given(chat(), whispered('u2', 'bob', 'u1', 'ann', 'psst'), left('u2', 'bob'), joined('u4', 'bob'));
       expect(typed(state, '/r hi')).toEqual(replies('whoever sent you your last private message has left'));
     });
 
@@ -281,13 +282,13 @@ describe('decide', () => {
     });
 
     it('changes the reason of a user who is away already', () => {
-      expect(typed(chat().apply(away('u1', 'lunch')), '/away meeting')).toEqual(events(away('u1', 'meeting')));
+      expect(typed(given(chat(), away('u1', 'lunch')), '/away meeting')).toEqual(events(away('u1', 'meeting')));
     });
   });
 
   describe('/back', () => {
     it('ends an away, and answers a user who was not away', () => {
-      expect(typed(chat().apply(away('u1', 'lunch')), '/back', 'u1', 8)).toEqual(events(back('u1', 8)));
+      expect(typed(given(chat(), away('u1', 'lunch')), '/back', 'u1', 8)).toEqual(events(back('u1', 8)));
       expect(typed(chat(), '/back')).toEqual(replies('you are not away'));
     });
   });
@@ -299,7 +300,7 @@ describe('decide', () => {
 
     it('lists whom the user ignores when given no name', () => {
       expect(typed(chat(), '/ignore')).toEqual(replies('you are ignoring nobody'));
-      const state = chat().apply(ignored('u1', 'u3', 'cat')).apply(ignored('u1', 'u2', 'bob'));
+      const state = given(chat(), ignored('u1', 'u3', 'cat'), ignored('u1', 'u2', 'bob'));
       expect(typed(state, '/ignore')).toEqual(replies('you are ignoring cat, bob'));
     });
 
@@ -309,13 +310,13 @@ describe('decide', () => {
       ['/ignore ann', 'you cannot ignore yourself'],
       ['/ignore Bob', 'you already ignore bob'],
     ])('answers %j with %j', (line, reply) => {
-      expect(typed(chat().apply(ignored('u1', 'u2', 'bob')), line)).toEqual(replies(reply));
+      expect(typed(given(chat(), ignored('u1', 'u2', 'bob')), line)).toEqual(replies(reply));
     });
   });
 
   describe('/unignore', () => {
     it('unignores an ignored user', () => {
-      expect(typed(chat().apply(ignored('u1', 'u2', 'bob')), '/unignore Bob')).toEqual(events(unignored('u1', 'u2', 'bob')));
+      expect(typed(given(chat(), ignored('u1', 'u2', 'bob')), '/unignore Bob')).toEqual(events(unignored('u1', 'u2', 'bob')));
     });
 
     it.each([
@@ -323,7 +324,7 @@ describe('decide', () => {
       ['/unignore cat', 'you are not ignoring cat'],
       ['/unignore zed', 'you are not ignoring zed'],
     ])('answers %j with %j', (line, reply) => {
-      expect(typed(chat().apply(ignored('u1', 'u2', 'bob')), line)).toEqual(replies(reply));
+      expect(typed(given(chat(), ignored('u1', 'u2', 'bob')), line)).toEqual(replies(reply));
     });
   });
 
@@ -360,18 +361,17 @@ describe('decide', () => {
     it('makes a new room at MAX_ROOMS when the move empties the user\'s own room, or another room is empty', () => {
       const state = stateAfter(...Array.from({ length: MAX_ROOMS }, (_, i) => joined(`u${i}`, `user${i}`, `#r${i}`)));
       expect(typed(state, '/join new', 'u1')).toEqual(events(moved('u1', 'user1', '#r1', '#new')));
-      state.apply(topic('u2', 'user2', 'kept', '#r2')).apply(moved('u2', 'user2', '#r2', '#r3'));
+      given(state, topic('u2', 'user2', 'kept', '#r2'), moved('u2', 'user2', '#r2', '#r3'));
       expect(typed(state, '/join new', 'u3')).toEqual(events(moved('u3', 'user3', '#r3', '#new')));
     });
   });
 
   describe('/rooms', () => {
     it('lists every room with how many are in it, a kept empty room too', () => {
-      const state = chat()
-        .apply(moved('u1', 'ann', '#main', '#games'))
-        .apply(topic('u1', 'ann', 'chess', '#games'))
-        .apply(moved('u1', 'ann', '#games', '#main'))
-        .apply(moved('u2', 'bob', '#main', '#dev'));
+      const state = given(
+        chat(), moved('u1', 'ann', '#main', '#games'), topic('u1', 'ann', 'chess', '#games'),
+        moved('u1', 'ann', '#games', '#main'), moved('u2', 'bob', '#main', '#dev'),
+      );
       expect(typed(state, '/rooms')).toEqual(replies('rooms: #main (2), #games (0), #dev (1)'));
     });
   });
@@ -379,13 +379,13 @@ describe('decide', () => {
   describe('/topic', () => {
     it('shows the topic, or that there is none', () => {
       expect(typed(chat(), '/topic')).toEqual(replies('#main has no topic'));
-      expect(typed(chat().apply(topic('u2', 'bob', 'chess')), '/topic')).toEqual(replies('topic of #main: chess'));
+      expect(typed(given(chat(), topic('u2', 'bob', 'chess')), '/topic')).toEqual(replies('topic of #main: chess'));
     });
 
     it('clears the topic with "-", as /motd - clears the motd; there must be one to clear', () => {
-      const state = chat().apply(topic('u2', 'bob', 'chess'));
+      const state = given(chat(), topic('u2', 'bob', 'chess'));
       expect(typed(state, '/topic -', 'u1', 4)).toEqual(events(topic('u1', 'ann', '', '#main', 4)));
-      expect(typed(state.apply(topic('u1', 'ann', '', '#main', 4)), '/topic')).toEqual(replies('#main has no topic'));
+      expect(typed(given(state, topic('u1', 'ann', '', '#main', 4)), '/topic')).toEqual(replies('#main has no topic'));
       expect(typed(chat(), '/topic -')).toEqual(replies('#main has no topic'));
     });
 
@@ -404,7 +404,7 @@ describe('decide', () => {
     });
 
     it('tells that a user is away, and why', () => {
-      const state = chat().apply(away('u2', 'lunch')).apply(moved('u2', 'bob', '#main', '#games', 2_000));
+      const state = given(chat(), away('u2', 'lunch'), moved('u2', 'bob', '#main', '#games', 2_000));
       expect(typed(state, '/whois bob', 'u1', 5_000)).toEqual(replies('bob: in #games, away: lunch, connected for 5s, idle for 3s'));
     });
 
@@ -451,7 +451,7 @@ describe('duration', () => {
 describe('/uptime', () => {
   it('answers with the time since the chat started, to the user alone', () => {
     const state = new ChatState(0, Date.UTC(2025, 0, 1));
-    state.apply({ type: 'joined', user: '1', nick: 'ann', room: '#main', at: 0 });
+    given(state, { type: 'joined', user: '1', nick: 'ann', room: '#main', at: 0 });
     const later = Date.UTC(2025, 0, 2, 1, 2, 3);
     expect(decide(state, { type: 'line', user: '1', text: '/uptime', at: later })).toEqual({
       events: [], replies: ['*** up for 1d 1h 2m 3s, since 2025-01-01T00:00:00.000Z\n'], quit: false,

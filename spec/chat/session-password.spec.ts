@@ -8,6 +8,7 @@ import { DEFAULT_SESSION_OPTIONS, type Seat, session, type SessionOptions } from
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
 import type { Input } from '../../lib/edge/lines';
+import { given } from '../support/events';
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, loginTimeoutMs: 100 };
@@ -31,7 +32,7 @@ function accounts(checkFrames: number, cold: TestScheduler['createColdObservable
 }
 
 function observed(input$: Observable<Input>, seat: Seat, secure = false, sessionOptions = options): Observable<Outgoing | ChatEvent> {
-  const applied$ = seat.bus.events$.pipe(tap((event) => seat.state.apply(event)));
+  const applied$ = seat.bus.events$.pipe(tap((event) => given(seat.state, event)));
   return merge(applied$, session({ id: '7', input$, secure, from: '10.0.0.1' }, seat, sessionOptions));
 }
 
@@ -79,7 +80,7 @@ describe('session with registered names', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>(' ----a-----b', { a: 'ann', b: 'right-one' });
       const state = new ChatState();
-      state.apply({ type: 'joined', user: '1', nick: 'ann', room: '#main', at: 0 }).apply({ type: 'identified', user: '1', nick: 'ann', account: 'ann-account', at: 0 });
+      given(state, { type: 'joined', user: '1', nick: 'ann', room: '#main', at: 0 }, { type: 'identified', user: '1', nick: 'ann', account: 'ann-account', at: 0 });
       const seat = { state, bus: memoryBus(), accounts: accounts(2, cold) };
       expectObservable(observed(input, seat)).toBe('(gp)(wq)----(ri)', {
         ...out,

@@ -8,6 +8,7 @@ import { DEFAULT_SESSION_OPTIONS, type Seat, session, type SessionOptions } from
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
 import { type Input, INPUT_ENDED, OVERLONG_LINE } from '../../lib/edge/lines';
+import { given } from '../support/events';
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, loginTimeoutMs: 100, rateLimits: { linesPerSecond: 100, burstLines: 1, maxQueuedLines: 1 } };
@@ -22,13 +23,13 @@ const out = {
 
 /** A chat where bob is logged in, as the session's seat; the state applies what the session publishes. */
 function seat(): Seat {
-  const state = new ChatState().apply({ type: 'joined', user: '1', nick: 'bob', room: '#main', at: 0 });
+  const state = given(new ChatState(), { type: 'joined', user: '1', nick: 'bob', room: '#main', at: 0 });
   return { state, bus: memoryBus() };
 }
 
 /** The session's replies and the events it published, in the order they happened. */
 function observed(input$: Observable<Input>, at: Seat = seat()): Observable<Outgoing | ChatEvent> {
-  const applied$ = at.bus.events$.pipe(tap((event) => at.state.apply(event)));
+  const applied$ = at.bus.events$.pipe(tap((event) => given(at.state, event)));
   return merge(applied$, session({ id: '7', input$ }, at, options));
 }
 

@@ -3,6 +3,7 @@ import { TestScheduler } from 'rxjs/testing';
 import type { ChatEvent } from '../../lib/chat/events';
 import { ChatState, HISTORY_BYTES, HISTORY_LINES, historyLineBytes, MAX_ROOMS } from '../../lib/chat/state';
 import {
+  given,
   acted, away, back, ignored, joined, left, moved, renamed, said, stateAfter, topic, unignored, whispered,
 } from '../support/events';
 
@@ -10,10 +11,10 @@ const scheduler = () => new TestScheduler((actual, expected) => expect(actual).t
 
 /** The reducer run by `scan`; each subscription starts from an empty chat. */
 const chatState = (historyLines?: number): OperatorFunction<ChatEvent, ChatState> =>
-  (events$) => defer(() => events$.pipe(scan((state, event) => state.apply(event), new ChatState(historyLines))));
+  (events$) => defer(() => events$.pipe(scan((state, event) => given(state, event), new ChatState(historyLines))));
 
 /** `state` with `events` applied, in order. */
-const stateAfterInto = (state: ChatState, events: readonly ChatEvent[]): ChatState => events.reduce((into, event) => into.apply(event), state);
+const stateAfterInto = (state: ChatState, events: readonly ChatEvent[]): ChatState => events.reduce((into, event) => given(into, event), state);
 
 /** What `look` reads of the state after each event, as a snapshot. */
 const after = <T>(events$: Observable<ChatEvent>, look: (state: ChatState) => T, historyLines?: number): Observable<T> =>
@@ -141,7 +142,7 @@ describe('ChatState', () => {
         const big = said('u1', 'an', 'x'.repeat(38));
         const events$ = cold('abcdefg', { a: m1, b: g1, c: m2, d: p1, e: g2, f: m3, g: big });
         const expected = '    uvwxyzZ';
-        const state$ = defer(() => events$.pipe(scan((state, event) => state.apply(event), stateAfterInto(new ChatState(HISTORY_LINES, 0, 40), inRooms))));
+        const state$ = defer(() => events$.pipe(scan((state, event) => given(state, event), stateAfterInto(new ChatState(HISTORY_LINES, 0, 40), inRooms))));
         expectObservable(state$.pipe(map(histories))).toBe(expected, {
           u: [['m-line-1'], [], []],
           v: [['m-line-1'], ['g-line-1'], []],
@@ -171,7 +172,7 @@ describe('ChatState', () => {
       const running = stateAfterInto(new ChatState(HISTORY_LINES, 0, 40), [...inRooms, g1, m1, p1, g2]);
       const restored = stateAfterInto(new ChatState(HISTORY_LINES, 0, 40), [restoring(running)]);
       expect(histories(restored)).toEqual(histories(running));
-      for (const state of [running, restored]) state.apply(m2).apply(line('#pub', 2));
+      for (const state of [running, restored]) given(state, m2, line('#pub', 2));
       expect(histories(restored)).toEqual([['m-line-1', 'm-line-2'], ['g-line-2'], ['p-line-2']]); // #pub, then #games, were the least recently used
       expect(histories(restored)).toEqual(histories(running));
     });
@@ -189,10 +190,10 @@ describe('ChatState', () => {
       const first = restored.historyChanges(0);
       expect([...first.changed.keys()]).toEqual([]);
       expect(first.kept).toEqual(['#main', '#games']);
-      restored.apply(p1).apply(g2);
+      given(restored, p1, g2);
       const second = restored.historyChanges(first.version);
       expect([...second.changed]).toEqual([['#pub', [p1]], ['#games', [g1, g2]]]);
-      restored.apply(m2);
+      given(restored, m2);
       expect([...restored.historyChanges(second.version).changed.keys()]).toEqual(['#main']);
       expect(restored.outline().rooms.map((room) => room.history)).toEqual([[], [], []]);
     });
@@ -265,7 +266,7 @@ describe('ChatState', () => {
     it('lets a room whose topic was cleared go when its last user leaves it', () => {
       const state = stateAfter(joined('u1', 'ann'), moved('u1', 'ann', '#main', '#games'), topic('u1', 'ann', 'chess', '#games'), topic('u1', 'ann', '', '#games'));
       expect(state.topic('#games')).toBeUndefined();
-      state.apply(moved('u1', 'ann', '#games', '#main'));
+      given(state, moved('u1', 'ann', '#games', '#main'));
       expect(state.rooms().map(({ room }) => room)).toEqual(['#main']);
     });
 
@@ -303,7 +304,7 @@ describe('ChatState', () => {
         ...Array.from({ length: MAX_ROOMS - 2 }, (_, i) => joined(`u${i}`, `user${i}`, `#r${i}`)),
       );
       expect(full.rooms()).toHaveLength(MAX_ROOMS);
-      full.apply(joined('n', 'newcomer', '#new'));
+      given(full, joined('n', 'newcomer', '#new'));
       expect(full.rooms()).toHaveLength(MAX_ROOMS);
       expect(full.rooms().map(({ room }) => room)).not.toContain('#kept');
       expect(full.topic('#kept')).toBeUndefined();
@@ -449,7 +450,7 @@ describe('ChatState', () => {
         const marble = 'abcdefghijklmnop';
         const travelled: ChatEvent[] = JSON.parse(JSON.stringify(all));
         const direct = new ChatState();
-        const snapshots = all.map((event) => look(direct.apply(event)));
+        const snapshots = all.map((event) => look(given(direct, event)));
         const events$ = cold(marble, keyed(travelled));
         expectObservable(after(events$, look)).toBe(marble, keyed(snapshots));
       });

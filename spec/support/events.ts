@@ -25,9 +25,14 @@ export const unignored = (user: UserId, target: UserId, targetNick: string, at =
 export const topic = (user: UserId, nick: string, text: string, room = MAIN_ROOM, at = 0): Of<'topic'> =>
   ({ type: 'topic', user, nick, room, topic: text, at });
 
+/** `state` with `events` applied, in order: a spec's way to build a state, since `apply` says what it did. */
+export function given(state: ChatState, ...events: readonly ChatEvent[]): ChatState {
+  for (const event of events) state.apply(event);
+  return state;
+}
+
 /** A new state with `events` applied, in order. */
-export const stateAfter = (...events: readonly ChatEvent[]): ChatState =>
-  events.reduce((state, event) => state.apply(event), new ChatState());
+export const stateAfter = (...events: readonly ChatEvent[]): ChatState => given(new ChatState(), ...events);
 
 export const identified = (user: UserId, nick: string, at = 0): Of<'identified'> => ({ type: 'identified', user, nick, at });
 export const restored = (fixedOps: readonly string[], more: Partial<Omit<Of<'moderation-loaded'>, 'type' | 'fixedOps'>> = {}): Of<'moderation-loaded'> =>
