@@ -1,10 +1,12 @@
 import { asyncScheduler, catchError, Observable, type Observer, of, type SchedulerLike, type Subscriber, type Subscription, take, type TeardownLogic, type Unsubscribable } from 'rxjs';
 import type { Bus } from '../bus/bus';
 import { BUDGET_SPENT, type Input, INPUT_ENDED, MAX_LINE_BYTES, OVERLONG_LINE, type Received } from '../edge/lines';
-import { type AccountRequest, type Accounts, MAX_PASSWORD_TRIES, MAX_UNCHECKED_TRIES, NO_ACCOUNTS, unregisterRequest } from './accounts';
+import { type AccountRequest, type Accounts, NO_ACCOUNTS, type Verdict } from './accounts';
 import { readLine } from './commands';
-import { type Decision, decide } from './decide';
-import { MAX_NAME_LENGTH, nameKey } from './names';
+import { type Decision, decide, nameAskedBy } from './decide';
+import { type Caller, type Intent, type NameFacts, NO_TRIES, type Tries } from './intent';
+import { refusal } from './login';
+import { nameKey } from './names';
 import type { CloseReason, Connection, Outgoing } from './outgoing';
 import { DEFAULT_RATE_LIMITS, LINES_DROPPED, Pace, type PaceSink, type RateLimits, replyCost } from './pace';
 import { cleanText } from './sanitize';
@@ -23,9 +25,6 @@ export const MAX_NAME_ATTEMPTS = 10;
 /** Default for the bytes a connection may send before it logs in; past them, it is closed. */
 export const MAX_LOGIN_BYTES = 64 * 1024;
 
-/** `Session.refusals` once the user is logged in. */
-const LOGGED_IN = -1;
-
 /** `Session.input` once the session reads its input no more. */
 const STOPPED = Symbol('stopped reading');
 
@@ -33,12 +32,6 @@ const STOPPED = Symbol('stopped reading');
 type Teardown = Unsubscribable | (() => void);
 
 const tearDown = (teardown: Teardown): void => (typeof teardown === 'function' ? teardown() : teardown.unsubscribe());
-
-const NAME_TOO_LONG: Decision = {
-  events: [],
-  replies: [text.nameRefused(`username too long (max ${MAX_NAME_LENGTH} characters)`), text.PROMPT],
-  quit: false,
-};
 
 /** What the pacing holds: the lines of a logged-in user. */
 type Paced = string | typeof OVERLONG_LINE;
@@ -175,15 +168,10 @@ class Occasional {
   held: Held[] | undefined;
   heldEnded = false;
   joining: string | undefined;
-  // The name given at login that waits for its password, the wrong ones and the unchecked ones so
-  // far (counted apart: others' guesses at the name must not use up its owner's tries), whether the
-  // plain-text warning was sent, the key of the name whose password this user gave (they may
-  // take it back with /nick), and the check or change under way.
+  // The name given at login whose password the next line is, what the connection tried so far
+  // (decide counts it), and the check or change under way.
   awaitingPassword: string | undefined;
-  wrongPasswords = 0;
-  uncheckedPasswords = 0;
-  warned = false;
-  identified: string | undefined;
+  tries: Tries = NO_TRIES;
   pending: Subscription | undefined;
   // The login deadline passed while a password given before it was checked: the answer decides.
   timedOut = false;
@@ -197,7 +185,7 @@ class Occasional {
   get spent(): boolean {
     return (
       this.deadline === undefined && this.held === undefined && this.awaitingPassword === undefined &&
-      !this.warned && this.identified === undefined && this.pending === undefined
+      !this.tries.warned && this.pending === undefined
     );
   }
 }
@@ -213,8 +201,8 @@ class Occasional {
  * takes nothing after the input's end or its own, and then runs the input's teardown.
  */
 class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
-  // The usernames refused so far, LOGGED_IN once one is taken: one field for both.
-  private refusals = 0;
+  // A login of this connection's was let in: its lines are its user's from now on.
+  private loggedIn = false;
   // The input's teardown, STOPPED once it ran.
   private input: Teardown | typeof STOPPED | undefined;
   // Made for the user's first line: a full bucket then is what one made at login would hold,
@@ -298,7 +286,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     try {
       const occasional = this.occasional;
       if (occasional?.joining !== undefined) this.hold(occasional, input);
-      else if (this.refusals !== LOGGED_IN) this.logIn(input);
+      else if (!this.loggedIn) this.logIn(input);
       else if (input === BUDGET_SPENT) return; // the budget binds before login alone
       else if (input === OVERLONG_LINE) this.pacing().push(input);
       else {
@@ -330,7 +318,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     try {
       if (input === OVERLONG_LINE) this.send(text.lineTooLong(this.options.maxLineBytes));
       else if (input === LINES_DROPPED) this.send(text.SLOW_DOWN);
-      else this.charge(this.carryOut(decide(this.seat.state, { type: 'line', user: this.id, text: input, at: this.scheduler.now() })));
+      else this.charge(this.carryOut(decide(this.seat.state, this.lineIntent(input))));
     } catch {
       this.out.complete(); // as in next(): a delayed line runs from a timer, where a throw would end the process
     }
@@ -376,27 +364,41 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     const aside = this.aside();
     if (aside.pending !== undefined) return; // typed before the password's check answered
     if (aside.awaitingPassword !== undefined) return this.checkPassword(aside.awaitingPassword, input);
-    const decision = input === OVERLONG_LINE ? NAME_TOO_LONG : this.loginDecision(input);
-    if (decision.password !== undefined) this.askPassword(decision.password);
-    else this.admit(decision);
+    const at = this.scheduler.now();
+    const caller = this.caller();
+    if (input === OVERLONG_LINE) return this.admit(decide(this.seat.state, { type: 'overlong-name', user: this.id, at, caller }));
+    const { from } = aside;
+    const registered = this.accounts.registered(input.trim());
+    this.admit(decide(this.seat.state, { type: 'login', user: this.id, name: input, at, registered, caller, ...(from === '' ? {} : { from }) }));
   }
 
-  /** decide's answer to logging in as `name`, with the id of its account once its password was given. */
-  private loginDecision(name: string, account?: string): Decision {
-    const { from } = this.aside();
-    const registered = this.accounts.registered(name.trim());
-    const login = { type: 'login', user: this.id, name, at: this.scheduler.now(), registered } as const;
-    return decide(this.seat.state, { ...login, ...(from === '' ? {} : { from }), ...(account === undefined ? {} : { account }) });
+  /** Who this connection is, for decide: encrypted or not, under the chat's rules, with what it tried. */
+  private caller(): Caller {
+    return { secure: this.secure, rules: this.options, tries: this.occasional?.tries ?? NO_TRIES };
+  }
+
+  /** A logged-in user's line as decide takes it, with what the name it names is now. */
+  private lineIntent(line: string): Intent {
+    const at = this.scheduler.now();
+    const name = nameAskedBy(line);
+    const named = name === undefined ? {} : { named: this.factsOf(name) };
+    return { type: 'line', user: this.id, text: line, at, caller: this.caller(), busy: this.occasional?.pending !== undefined, ...named };
+  }
+
+  private factsOf(name: string): NameFacts {
+    const account = this.accounts.accountOf(name);
+    return { registered: this.accounts.registered(name), ...(account === undefined ? {} : { account }) };
   }
 
   /**
-   * Logs the user in, or counts a refused username. On a bus that hands events back later the
-   * user is in once their join comes back applied; what they type meanwhile waits.
+   * Carries out a login's decision: the user is let in, refused, or asked a password. On a bus
+   * that hands events back later the user is in once their join comes back applied; what they
+   * type meanwhile waits.
    */
   private admit(decision: Decision): void {
     const login = decision.events.find((event) => event.type === 'joined' || event.type === 'resumed');
-    if (login === undefined) return this.refuse(decision);
     this.carryOut(decision);
+    if (login === undefined || this.out.closed) return;
     const aside = this.aside();
     if (aside.held === undefined) this.enter();
     else aside.joining = login.nick;
@@ -406,8 +408,9 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     const aside = this.aside();
     aside.deadline?.unsubscribe();
     aside.deadline = undefined; // the spent timer would stay reachable for the user's whole stay
+    aside.tries = aside.tries.warned ? { ...NO_TRIES, warned: true } : NO_TRIES; // a logged-in user's tries count no more
     if (aside.spent) this.occasional = undefined;
-    this.refusals = LOGGED_IN;
+    this.loggedIn = true;
   }
 
   /**
@@ -417,12 +420,12 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
    */
   landed(landing: Landing, bytes = 0): void {
     const aside = this.occasional;
-    if (this.refusals === LOGGED_IN && aside?.joining === undefined) this.charge(bytes); // a login's welcome is no command's
+    if (this.loggedIn && aside?.joining === undefined) this.charge(bytes); // a login's welcome is no command's
     if (aside?.held === undefined) return; // back inside publish: nothing waited
     const nick = aside.joining;
     // Any other change, applied or not (a /nick whose name went elsewhere first), lets them go on.
     if (nick === undefined || landing === 'applied') this.scheduler.schedule(() => this.resume());
-    else if (aside.identified === nameKey(nick)) this.retake(aside, nick);
+    else if (aside.tries.proved === nameKey(nick)) this.retake(aside, nick);
     else this.askAgain(aside, text.nameRefused(`username ${nick} is taken`));
   }
 
@@ -436,7 +439,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     aside.held = undefined;
     aside.heldEnded = false;
     aside.joining = undefined;
-    this.passwordGiven(nick);
+    this.passwordChecked(nick, 'right');
     const again = this.occasional?.held; // held again: the new login is on its way back
     if (again === undefined) return;
     again.unshift(...held);
@@ -449,7 +452,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     aside.held = undefined;
     aside.heldEnded = false;
     aside.joining = undefined;
-    this.refuse({ events: [], replies: [why, text.PROMPT], quit: false });
+    this.carryOut(refusal(this.caller(), why));
     if (ended) this.close('eof');
   }
 
@@ -475,79 +478,22 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     if (heldEnded) this.inputEnded();
   }
 
-  /** A refused username: the reason and the prompt again, or at the last attempt the reason and the close. */
-  private refuse(decision: Decision): void {
-    if (++this.refusals < this.options.maxNameAttempts) {
-      this.carryOut(decision);
-      return;
-    }
-    for (const reply of decision.replies) if (reply !== text.PROMPT) this.send(reply);
-    this.close('login_limit', text.TOO_MANY_NAME_ATTEMPTS);
-  }
-
-  private askPassword(nick: string): void {
-    if (!this.passwordsAllowed()) {
-      this.send(text.nameNeedsTls(nick));
-      this.send(text.PROMPT);
-      return;
-    }
-    this.aside().awaitingPassword = nick;
-    this.send(text.PASSWORD_PROMPT);
-  }
-
-  /** False, with no warning, when passwords need TLS and this connection is plain; else warns
-   * a plain connection once. */
-  private passwordsAllowed(): boolean {
-    if (this.secure) return true;
-    if (this.options.requireTlsForPasswords) return false;
-    const aside = this.aside();
-    if (!aside.warned) this.send(text.PASSWORD_IN_CLEAR);
-    aside.warned = true;
-    return true;
-  }
-
   private checkPassword(nick: string, input: Paced): void {
     const password = input === OVERLONG_LINE ? '' : cleanText(input).trim();
     const aside = this.aside();
-    this.await(this.accounts.verify(nick, password, aside.from), 'failed', (verdict) => {
-      if (verdict === 'right') return this.passwordGiven(nick);
-      if (verdict === 'failed' || verdict === 'displaced') {
-        this.askName(aside, verdict === 'failed' ? text.CHECK_FAILED : text.nameDisplaced(nick));
-        return aside.timedOut ? this.timeOut() : undefined; // past the deadline, no other would come
-      }
-      const unchecked = verdict === 'unchecked';
-      if (unchecked) aside.uncheckedPasswords += 1;
-      else aside.wrongPasswords += 1;
-      this.send(unchecked ? text.PASSWORD_UNCHECKED : text.WRONG_PASSWORD);
-      if (aside.timedOut) return this.timeOut();
-      if (aside.uncheckedPasswords >= MAX_UNCHECKED_TRIES) this.close('login_limit', text.TOO_MANY_PASSWORD_TRIES);
-      else if (aside.wrongPasswords >= MAX_PASSWORD_TRIES) this.close('wrong_password', text.TOO_MANY_PASSWORD_TRIES);
-      else this.send(text.PASSWORD_PROMPT);
-    });
-  }
-
-  /** The password could not be checked, or is that of an account that lost the name: `why`, and
-   * the user may give a username again, as after a refused one. */
-  private askName(aside: Occasional, why: string): void {
     aside.awaitingPassword = undefined;
-    this.refuse({ events: [], replies: [why, text.PROMPT], quit: false });
+    this.await(this.accounts.verify(nick, password, aside.from), 'failed', (verdict) => this.passwordChecked(nick, verdict));
   }
 
-  /** The name may have been taken while its password was checked: then the prompt again, unless
-   * it is registered, when the password takes it over. */
-  private passwordGiven(nick: string): void {
-    this.aside().awaitingPassword = undefined;
-    const decision = this.loginDecision(nick, this.accounts.accountOf(nick) ?? '');
-    this.admit(decision);
-    if (decision.events.length > 0) this.identify(nick);
-    else if (this.occasional?.timedOut === true) this.timeOut(); // no second deadline to wait for
-  }
-
-  /** The user gave `nick`'s password: the chat learns it, and makes them an operator if `nick` is one's. */
-  private identify(nick: string): void {
-    this.aside().identified = nameKey(nick);
-    const account = this.accounts.accountOf(nick);
-    this.seat.bus.publish({ type: 'identified', user: this.id, nick, at: this.scheduler.now(), ...(account === undefined ? {} : { account }) });
+  /** decide's answer to the check of the password given for `nick`. */
+  private passwordChecked(nick: string, verdict: Verdict): void {
+    const aside = this.aside();
+    const { from } = aside;
+    const intent: Intent = {
+      type: 'password-checked', user: this.id, name: nick, verdict, at: this.scheduler.now(), facts: this.factsOf(nick),
+      caller: this.caller(), late: aside.timedOut, ...(from === '' ? {} : { from }),
+    };
+    this.admit(decide(this.seat.state, intent));
   }
 
   /** Runs `handle` with the one value of `answer$` (`failed` if it errors), after this session's
@@ -568,27 +514,18 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     if (!answered) aside.pending = subscription;
   }
 
-  private changeAccount(asked: AccountRequest): void {
-    if (this.occasional?.pending !== undefined) return this.send(text.ACCOUNT_BUSY);
-    const request = unregisterRequest(asked, (name) => this.accounts.registered(name));
-    if (request.kind !== 'release' && !this.passwordsAllowed()) return this.send(text.PASSWORDS_NEED_TLS);
+  private changeAccount(request: AccountRequest): void {
     this.await(this.accounts.change(request, this.aside().from), 'failed', (outcome) => {
-      // The outcome first: what the identification renders ("you are an operator") comes back
-      // at once from a node's own bus and later from a cluster's, and follows it either way.
-      this.send(text.accountOutcome(request.kind, outcome, request.name));
-      if (outcome === 'done' && request.kind === 'register') this.identify(request.name);
-      else if (outcome === 'done' && request.kind !== 'release') this.aside().identified = request.kind === 'unregister' ? undefined : nameKey(request.name);
+      const intent: Intent = { type: 'account-changed', user: this.id, request, outcome, facts: this.factsOf(request.name), at: this.scheduler.now() };
+      this.carryOut(decide(this.seat.state, intent));
     });
   }
 
   /** Replies first, then the events, whose renderings come back through the bus. Returns the bytes of the replies. */
   private carryOut(decision: Decision): number {
-    const { replies, events, quit, account, banned, stats } = decision;
-    const renamed = events.find((event) => event.type === 'renamed');
-    if (renamed !== undefined && renamed.displaced !== true && this.accounts.registered(renamed.nick) && nameKey(renamed.nick) !== this.occasional?.identified) {
-      this.send(text.nameRegistered(renamed.nick));
-      return 0; // one short line: it costs no more than the line that asked
-    }
+    const { replies, events, quit, account, banned, stats, tries, password, close } = decision;
+    if (tries !== undefined) this.aside().tries = tries;
+    if (password !== undefined) this.aside().awaitingPassword = password;
     let bytes = 0;
     for (const reply of replies) {
       this.send(reply);
@@ -604,6 +541,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     }
     if (quit) this.close('quit');
     else if (banned === true) this.close('banned');
+    else if (close !== undefined) this.close(close);
     return bytes;
   }
 
@@ -628,7 +566,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
   private timeOut(): void {
     const aside = this.occasional;
     // A password given in time is checked, however long guessing elsewhere makes it wait (a bounded while).
-    if (aside?.awaitingPassword !== undefined && aside.pending !== undefined) aside.timedOut = true;
+    if (aside?.pending !== undefined && !this.loggedIn) aside.timedOut = true;
     else this.close('login_timeout', aside?.promptWaiting === true ? text.besidePrompt(text.LOGIN_TIMED_OUT) : text.LOGIN_TIMED_OUT);
   }
 

@@ -278,6 +278,16 @@ export class ChatState {
     return this.users.get(id)?.extras?.kicked === true;
   }
 
+  /**
+   * True when `id` gave the password of the name `nick` is (by its key), still registered as
+   * `account` when both are known: they may take the name back with `/nick`.
+   */
+  gavePassword(id: UserId, nick: string, account: string | undefined): boolean {
+    const extras = this.users.get(id)?.extras;
+    if (extras?.identified !== nameKey(nick)) return false;
+    return extras.account === undefined || account === undefined || extras.account === account;
+  }
+
   /** True when the user gave the password of the registered name they hold now. */
   isIdentified(id: UserId): boolean {
     const user = this.users.get(id);

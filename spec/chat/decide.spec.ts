@@ -2,9 +2,10 @@ import { COMMANDS } from '../../lib/chat/commands';
 import { type Decision, decide, duration, MAX_AWAY_LENGTH, MAX_TOPIC_LENGTH } from '../../lib/chat/decide';
 import type { UserId } from '../../lib/chat/events';
 import { ChatState, MAX_ROOMS } from '../../lib/chat/state';
-import { GOODBYE, PROMPT } from '../../lib/chat/texts';
+import { NO_TRIES } from '../../lib/chat/intent';
+import { GOODBYE, PASSWORD_PROMPT, PROMPT } from '../../lib/chat/texts';
 import {
-  given,
+  CALLER, given,
   acted, away, back, identified, ignored, joined, left, moved, renamed, said, stateAfter, topic, unignored, whispered,
 } from '../support/events';
 
@@ -14,6 +15,8 @@ const typed = (state: ChatState, text: string, user: UserId = 'u1', at = 0): Dec
 const replies = (...lines: string[]): Decision => ({ events: [], replies: lines.map((line) => `*** ${line}\n`), quit: false });
 const events = (...published: Decision['events']): Decision => ({ events: published, replies: [], quit: false });
 const NOTHING: Decision = { events: [], replies: [], quit: false };
+/** Asked the password of `name`, over TLS: no warning. */
+const prompted = (name: string): Decision => ({ events: [], replies: [PASSWORD_PROMPT], quit: false, password: name, tries: NO_TRIES });
 
 describe('limits', () => {
   it('are 200 characters for a topic and an away reason, and 1000 rooms', () => {
@@ -23,8 +26,8 @@ describe('limits', () => {
 
 describe('decide', () => {
   describe('login', () => {
-    const login = (state: ChatState, name: string, user = 'u9', at = 7): Decision => decide(state, { type: 'login', user, name, at });
-    const refused = (reason: string): Decision => ({ events: [], replies: [`*** ${reason}\n`, PROMPT], quit: false });
+    const login = (state: ChatState, name: string, user = 'u9', at = 7): Decision => decide(state, { type: 'login', user, name, at, caller: CALLER });
+    const refused = (reason: string): Decision => ({ events: [], replies: [`*** ${reason}\n`, PROMPT], quit: false, tries: { ...NO_TRIES, refusals: 1 } });
 
     it('joins #main under the name as typed, trimmed', () => {
       expect(login(chat(), '  dan ')).toEqual(events(joined('u9', 'dan', '#main', 7)));
@@ -54,13 +57,13 @@ describe('decide', () => {
 
   describe('login with a registered name', () => {
     type Extra = { readonly registered?: boolean; readonly account?: string; readonly from?: string };
-    const login = (state: ChatState, name: string, extra: Extra = {}): Decision => decide(state, { type: 'login', user: 'u9', name, at: 7, ...extra });
+    const login = (state: ChatState, name: string, extra: Extra = {}): Decision => decide(state, { type: 'login', user: 'u9', name, at: 7, caller: CALLER, ...extra });
     /** ann in #main, who gave her password; bob, who holds his name without one. */
     const held = (): ChatState => stateAfter(joined('u1', 'ann'), identified('u1', 'ann'), joined('u2', 'bob'));
 
     it('asks its password first, held by an open connection or not', () => {
-      expect(login(held(), 'ANN', { registered: true })).toEqual({ ...NOTHING, password: 'ANN' });
-      expect(login(held(), 'dan', { registered: true })).toEqual({ ...NOTHING, password: 'dan' });
+      expect(login(held(), 'ANN', { registered: true })).toEqual(prompted('ANN'));
+      expect(login(held(), 'dan', { registered: true })).toEqual(prompted('dan'));
     });
 
     it('takes over, with the password, the connection that holds it with the password too: the same owner, back', () => {
@@ -86,7 +89,7 @@ describe('decide', () => {
     });
 
     it('never takes over an unregistered name: nothing proves who is who', () => {
-      expect(login(held(), 'bob')).toEqual({ events: [], replies: ['*** username bob is taken\n', PROMPT], quit: false });
+      expect(login(held(), 'bob')).toEqual({ events: [], replies: ['*** username bob is taken\n', PROMPT], quit: false, tries: { ...NO_TRIES, refusals: 1 } });
     });
   });
 
@@ -98,7 +101,7 @@ describe('decide', () => {
     const state = (): ChatState => stateAfter(
       { type: 'moderation-loaded', fixedOps: ['ann'], ops: ['bob'], opAccounts: { bob: 'b1' }, bans: [ban], motd: '', at: 0 },
     );
-    const login = (name: string, extra: Extra = {}): Decision => decide(state(), { type: 'login', user: 'u9', name, at: 7, from: '10.0.0.5', ...extra });
+    const login = (name: string, extra: Extra = {}): Decision => decide(state(), { type: 'login', user: 'u9', name, at: 7, from: '10.0.0.5', caller: CALLER, ...extra });
 
     it('refuses anyone but an operator, registered or not', () => {
       expect(login('dan')).toEqual(BANNED);
@@ -107,7 +110,7 @@ describe('decide', () => {
     });
 
     it("lets an operator who shares the address in with their password, and no one with another account's", () => {
-      expect(login('ann', { registered: true })).toEqual({ ...NOTHING, password: 'ann' });
+      expect(login('ann', { registered: true })).toEqual(prompted('ann'));
       expect(login('ann', { registered: true, account: 'a1' })).toEqual(events({ ...joined('u9', 'ann', '#main', 7), from: '10.0.0.5' }));
       expect(login('bob', { registered: true, account: 'b1' })).toEqual(events({ ...joined('u9', 'bob', '#main', 7), from: '10.0.0.5' }));
       expect(login('bob', { registered: true, account: 'b2' })).toEqual(BANNED);

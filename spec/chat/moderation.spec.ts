@@ -9,7 +9,7 @@ import type { Outgoing } from '../../lib/chat/outgoing';
 import { render } from '../../lib/chat/render';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
-import { given, identified, joined, left, renamed, restored, said, stateAfter } from '../support/events';
+import { CALLER, given, identified, joined, left, renamed, restored, said, stateAfter } from '../support/events';
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const HOUR = 3_600_000;
@@ -219,8 +219,8 @@ describe('/ban', () => {
 
   it('refuses a banned name at login and closes, before any password', () => {
     const state = given(chat(), banned(ban('dan', { until: 10 })));
-    expect(decide(state, { type: 'login', user: 'u9', name: 'DAN', at: 9 })).toEqual({ events: [], replies: ['*** you are banned\n'], quit: false, banned: true });
-    expect(decide(state, { type: 'login', user: 'u9', name: 'dan', at: 10, from: '10.0.0.9' })).toEqual(events({ ...joined('u9', 'dan', '#main', 10), from: '10.0.0.9' }));
+    expect(decide(state, { type: 'login', user: 'u9', name: 'DAN', at: 9, caller: CALLER })).toEqual({ events: [], replies: ['*** you are banned\n'], quit: false, banned: true });
+    expect(decide(state, { type: 'login', user: 'u9', name: 'dan', at: 10, from: '10.0.0.9', caller: CALLER })).toEqual(events({ ...joined('u9', 'dan', '#main', 10), from: '10.0.0.9' }));
   });
 
   it('shows the operator the ban and puts an online user out, their room told', () => {

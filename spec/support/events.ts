@@ -1,4 +1,5 @@
 import { type ChatEvent, MAIN_ROOM, type UserId } from '../../lib/chat/events';
+import { type Caller, NO_TRIES } from '../../lib/chat/intent';
 import { ChatState } from '../../lib/chat/state';
 
 /** Chat events for specs, with every field their type needs; in #main at time 0 unless given. */
@@ -37,3 +38,6 @@ export const stateAfter = (...events: readonly ChatEvent[]): ChatState => given(
 export const identified = (user: UserId, nick: string, at = 0): Of<'identified'> => ({ type: 'identified', user, nick, at });
 export const restored = (fixedOps: readonly string[], more: Partial<Omit<Of<'moderation-loaded'>, 'type' | 'fixedOps'>> = {}): Of<'moderation-loaded'> =>
   ({ type: 'moderation-loaded', fixedOps, ops: [], bans: [], motd: '', at: 0, ...more });
+
+/** A connection over TLS that has tried nothing yet, under the default rules: what a login intent of a spec comes from. */
+export const CALLER: Caller = { secure: true, rules: { maxNameAttempts: 10, requireTlsForPasswords: false }, tries: NO_TRIES };
