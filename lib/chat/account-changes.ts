@@ -2,7 +2,7 @@ import { type AccountRequest, passwordProblem } from './accounts';
 import { firstWord } from './commands';
 import { answer, type Context, type Decision, say, usage } from './decision';
 import type { ChatEvent } from './events';
-import type { Intent } from './intent';
+import { type Intent, UNREGISTERED } from './intent';
 import { nameKey } from './names';
 import * as text from './texts';
 
@@ -64,7 +64,7 @@ export const ACCOUNT_HANDLERS = {
  * operator") comes back at once from a node's own bus and later from a cluster's, and follows it
  * either way. A name registered is proved by its new owner's password.
  */
-export function accountChanged({ user, request, outcome, facts, at }: AccountChanged): Decision {
+export function accountChanged({ user, request, outcome, facts = UNREGISTERED, at }: AccountChanged): Decision {
   const told = answer(text.accountOutcome(request.kind, outcome, request.name));
   if (outcome !== 'done' || request.kind !== 'register') return told;
   const identified: ChatEvent = { type: 'identified', user, nick: request.name, at, ...(facts.account === undefined ? {} : { account: facts.account }) };

@@ -1,4 +1,6 @@
 import { asyncScheduler, defer, EMPTY, finalize, merge, mergeMap, type Observable, type SchedulerLike } from 'rxjs';
+import { Gate } from './gate';
+import { type Seat, serving } from './loop';
 import { NO_ACCOUNTS } from './accounts';
 import { decide } from './decide';
 import { type ChatEvent, isOwnChange, nodeOf, type RosterUser, type UserId } from './events';
@@ -6,7 +8,7 @@ import type { Connection, Outgoing } from './outgoing';
 import { render, renderForOwnNode, renderUnapplied } from './render';
 import { nameKey } from './names';
 import { expand, freeVariant } from './roster';
-import { type Landing, type Seat, type SessionOptions, sessions, type Waiter, type Waits } from './session';
+import type { SessionOptions } from './session-options';
 import { BUS_UP } from './texts';
 import { utf8Bytes } from './utf8';
 
@@ -32,7 +34,8 @@ export function chat(
 ): Observable<Outgoing> {
   return defer(() => {
     const { state, bus } = seat;
-    const waits: Waits = new Map(); // who waits for an own change of their user to come back
+    const gate = new Gate(); // whose intents wait for an own change of their user to come back
+    const loop = serving(seat, gate, options, scheduler);
     const node = bus.node; // on a cluster, this node
     let rejoining = false; // back from an outage, until this node's roster comes back
     let replaying = false; // events this node showed before an outage, again: applied, not shown
@@ -59,7 +62,7 @@ export function chat(
           const applied = state.apply(event);
           const shown = applied ? render(event, state) : renderUnapplied(event, state);
           if (applied) took(event);
-          if (waits.size > 0 && isOwnChange(event) && !replaying) land(event.user, applied ? 'applied' : 'unapplied', bytesTo(event.user, shown));
+          if (isOwnChange(event) && !replaying && loop.landed(event.user, applied, bytesTo(event.user, shown))) leave(event.user);
           return shown;
         }
       }
@@ -96,11 +99,6 @@ export function chat(
       const account = state.accountOf(user);
       const listed: RosterUser = { id: user, nick: now.nick, room: now.room, connectedAt: now.connectedAt, from: now.from };
       locals.set(user, state.isIdentified(user) ? { ...listed, identified: nameKey(now.nick), ...(account === undefined ? {} : { account }) } : listed);
-    };
-    const land = (user: UserId, landing: Landing, bytes: number) => {
-      const waiter = waits.get(user);
-      waits.delete(user);
-      waiter?.landed(landing, bytes);
     };
     // Once per outage: a connection to Redis that comes and goes does not repeat the notice.
     const busDown = (event: Extract<ChatEvent, { type: 'bus-down' }>): Outgoing[] => {
@@ -161,10 +159,7 @@ export function chat(
     const leave = (user: UserId) => {
       served.delete(user);
       giving.delete(user);
-      if (waits.has(user)) {
-        waits.set(user, departure(user)); // its user's own change is on its way: its room and name are the change's
-        return;
-      }
+      if (gate.leaveAfter(user)) return; // its user's own change is on its way: its room and name are the change's
       const local = locals.get(user);
       locals.delete(user);
       const at = scheduler.now();
@@ -173,15 +168,16 @@ export function chat(
       if (events.length === 0 && local !== undefined) bus.publish({ type: 'left', user, nick: local.nick, room: local.room, at });
       for (const event of events) bus.publish(event);
     };
-    const departure = (user: UserId): Waiter => ({ landed: () => leave(user) }); // decided then: nothing if the join never applied
-    const open = sessions({ ...seat, waits }, options, scheduler);
     const serve = (connection: Connection) => {
       const { id } = connection; // the departure holds the id alone, not the connection and its input$
       if (node !== undefined) served.add(id);
-      return open(connection).pipe(finalize(() => leave(id)));
+      return loop.open(connection).pipe(finalize(() => {
+        loop.ended(id);
+        leave(id);
+      }));
     };
     const namesRead$ = (seat.accountsReread$ ?? EMPTY).pipe(mergeMap(() => { giveNamesToOwners(); return EMPTY; }));
-    return merge(bus.events$.pipe(mergeMap(take)), connections$.pipe(mergeMap(serve)), namesRead$); // the state applies before any session reads it
+    return merge(bus.events$.pipe(mergeMap(take)), connections$.pipe(mergeMap(serve), mergeMap(loop.handle)), namesRead$); // the state applies before any session reads it
   });
 }
 

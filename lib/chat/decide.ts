@@ -4,7 +4,7 @@ import { answer, type Context, type Decision, isOneWord, length, noSuchUser, NOT
 import { duration } from './durations';
 import { listing, MAX_LISTED_NAMES, MAX_LISTED_ROOMS } from './listing';
 import type { Intent } from './intent';
-import { logIn, nameRefusal, overlongName, passwordChecked } from './login';
+import { logIn, loginUnapplied, nameRefusal, overlongName, passwordChecked } from './login';
 import { CLEAR, MODERATION_HANDLERS, motd } from './moderate';
 import { roomName } from './rooms';
 import { type ChatState, MAX_ROOMS, type RoomSummary, type User } from './state';
@@ -28,6 +28,7 @@ export function decide(state: ChatState, intent: Intent): Decision {
     case 'login': return logIn(state, intent);
     case 'overlong-name': return overlongName(intent.caller);
     case 'password-checked': return passwordChecked(state, intent);
+    case 'login-unapplied': return loginUnapplied(state, intent);
     case 'account-changed': return accountChanged(intent);
     case 'leave': return leave(state, intent);
     case 'line': return line(state, intent);

@@ -36,12 +36,14 @@ export interface Caller {
   readonly tries: Tries;
 }
 
-/** What a registered name is now, as the accounts driver answers it when the intent is made. */
+/** What a registered name is now, as the accounts driver answers it: the loop adds it to an intent before deciding (absent: not registered). */
 export interface NameFacts {
   readonly registered: boolean;
   /** The id of the account registered as the name (see AccountRecord.id), when one is. */
   readonly account?: string;
 }
+
+export const UNREGISTERED: NameFacts = { registered: false };
 
 type Login = {
   readonly type: 'login';
@@ -69,7 +71,7 @@ export type Intent =
       readonly verdict: Verdict;
       readonly at: number;
       readonly from?: string;
-      readonly facts: NameFacts;
+      readonly facts?: NameFacts;
       readonly caller: Caller;
       readonly late: boolean;
     }
@@ -87,8 +89,13 @@ export type Intent =
       readonly caller?: Caller;
       readonly busy?: boolean;
     }
+  /**
+   * A login this connection was let in with did not apply once back from the bus: its name was
+   * claimed first elsewhere. `facts`: what the name is now.
+   */
+  | { readonly type: 'login-unapplied'; readonly user: UserId; readonly name: string; readonly at: number; readonly from?: string; readonly facts?: NameFacts; readonly caller: Caller; readonly late: boolean }
   /** How an account change this user asked for ended; `facts`: what its name is now. */
-  | { readonly type: 'account-changed'; readonly user: UserId; readonly request: AccountRequest; readonly outcome: AccountOutcome; readonly facts: NameFacts; readonly at: number }
+  | { readonly type: 'account-changed'; readonly user: UserId; readonly request: AccountRequest; readonly outcome: AccountOutcome; readonly facts?: NameFacts; readonly at: number }
   | { readonly type: 'leave'; readonly user: UserId; readonly at: number };
 
 export type LoginIntent = Login;

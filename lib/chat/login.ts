@@ -1,13 +1,14 @@
 import { MAX_PASSWORD_TRIES, MAX_UNCHECKED_TRIES } from './accounts';
 import { answer, type Decision, publish } from './decision';
 import { type ChatEvent, MAIN_ROOM } from './events';
-import type { Caller, Intent, LoginIntent } from './intent';
+import { type Caller, type Intent, type LoginIntent, UNREGISTERED } from './intent';
 import { MAX_NAME_LENGTH, nameKey, nameProblem } from './names';
 import { freeVariant } from './roster';
 import type { ChatState, User } from './state';
 import * as text from './texts';
 
 type PasswordChecked = Extract<Intent, { readonly type: 'password-checked' }>;
+type LoginUnapplied = Extract<Intent, { readonly type: 'login-unapplied' }>;
 
 const BANNED: Decision = { ...answer(text.YOU_ARE_BANNED), banned: true };
 
@@ -81,9 +82,20 @@ export function passwordChecked(state: ChatState, intent: PasswordChecked): Deci
   return { ...answer(told, text.PASSWORD_PROMPT), tries, password: name };
 }
 
+/**
+ * A login that did not apply (its name was claimed first elsewhere): with the name's password
+ * given, the password holds, and the login is decided again on the state now; else the name is
+ * taken, and the user is asked another.
+ */
+export function loginUnapplied(state: ChatState, intent: LoginUnapplied): Decision {
+  const { name, caller } = intent;
+  if (caller.tries.proved === nameKey(name)) return proved(state, { ...intent, type: 'password-checked', verdict: 'right' });
+  return refusal(caller, text.nameRefused(`username ${name} is taken`));
+}
+
 /** The login with its password given; once in, the chat learns whose password it was, for operators and grants. */
 function proved(state: ChatState, intent: PasswordChecked): Decision {
-  const { user, name, at, from, facts, caller, late } = intent;
+  const { user, name, at, from, facts = UNREGISTERED, caller, late } = intent;
   const login: LoginIntent = { type: 'login', user, name, at, registered: facts.registered, account: facts.account ?? '', caller, ...(from === undefined ? {} : { from }) };
   const decision = logIn(state, login);
   if (decision.events.length === 0) return timingOut(decision, late);

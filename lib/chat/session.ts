@@ -1,29 +1,18 @@
-import { asyncScheduler, catchError, Observable, type Observer, of, type SchedulerLike, type Subscriber, type Subscription, take, type TeardownLogic, type Unsubscribable } from 'rxjs';
-import type { Bus } from '../bus/bus';
-import { BUDGET_SPENT, type Input, INPUT_ENDED, MAX_LINE_BYTES, OVERLONG_LINE, type Received } from '../edge/lines';
-import { type AccountRequest, type Accounts, NO_ACCOUNTS, type Verdict } from './accounts';
+import { Observable, type Observer, type SchedulerLike, type Subscriber, type Subscription, type TeardownLogic, type Unsubscribable } from 'rxjs';
+import { BUDGET_SPENT, type Input, INPUT_ENDED, OVERLONG_LINE, type Received } from '../edge/lines';
+import type { AccountRequest, Verdict } from './accounts';
+import type { Answer, SessionOutput } from './asks';
 import { readLine } from './commands';
-import { type Decision, decide, nameAskedBy } from './decide';
-import { type Caller, type Intent, type NameFacts, NO_TRIES, type Tries } from './intent';
-import { refusal } from './login';
-import { nameKey } from './names';
-import type { CloseReason, Connection, Outgoing } from './outgoing';
-import { DEFAULT_RATE_LIMITS, LINES_DROPPED, Pace, type PaceSink, type RateLimits, replyCost } from './pace';
+import type { Decision } from './decision';
+import type { UserId } from './events';
+import { type Caller, type Intent, NO_TRIES, type Tries } from './intent';
+import type { CloseReason, Connection } from './outgoing';
+import { LINES_DROPPED, Pace, type PaceSink, replyCost } from './pace';
 import { cleanText } from './sanitize';
-import { type ChatEvent, isOwnChange, type UserId } from './events';
-import type { ChatState } from './state';
+import type { SessionOptions } from './session-options';
 import type { InputTally } from './tally';
 import * as text from './texts';
 import { utf8Bytes } from './utf8';
-
-/** Default time a connection has to give a valid username. */
-export const LOGIN_TIMEOUT_MS = 60_000;
-
-/** Default for the usernames a connection may have refused; at the last, it is closed. */
-export const MAX_NAME_ATTEMPTS = 10;
-
-/** Default for the bytes a connection may send before it logs in; past them, it is closed. */
-export const MAX_LOGIN_BYTES = 64 * 1024;
 
 /** `Session.input` once the session reads its input no more. */
 const STOPPED = Symbol('stopped reading');
@@ -36,9 +25,6 @@ const tearDown = (teardown: Teardown): void => (typeof teardown === 'function' ?
 /** What the pacing holds: the lines of a logged-in user. */
 type Paced = string | typeof OVERLONG_LINE;
 
-/** What waits for an own change to come back: input as typed before login, paced lines after. */
-type Held = Received | typeof LINES_DROPPED;
-
 /**
  * A line cleaned of what could act on a terminal, but for `/nick`: a name is judged as typed, and
  * refused with the reason, as at login; cleaned, it renamed its sender to what was left of it.
@@ -48,133 +34,58 @@ function asTyped(line: string): string {
   return typed.kind === 'command' && typed.name === 'nick' ? line : cleanText(line);
 }
 
-/** How each connection is served, from its greeting on. */
-export interface SessionOptions {
-  readonly banner: string;
-  readonly maxLineBytes: number;
-  readonly loginTimeoutMs: number;
-  readonly maxNameAttempts: number;
-  /** The byte budget of the connection's input (lines.ts's BUDGET_SPENT); it binds before login alone. */
-  readonly maxLoginBytes: number;
-  readonly rateLimits: RateLimits;
-  /** Refuse passwords (registered names, `/register`) over plain connections. */
-  readonly requireTlsForPasswords: boolean;
+/** Where the loop delivers what it answers a session, as the fan-out delivers to a socket. */
+export interface Inbox {
+  answer(answer: Answer): void;
 }
 
-export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
-  banner: text.DEFAULT_BANNER,
-  maxLineBytes: MAX_LINE_BYTES,
-  loginTimeoutMs: LOGIN_TIMEOUT_MS,
-  maxNameAttempts: MAX_NAME_ATTEMPTS,
-  maxLoginBytes: MAX_LOGIN_BYTES,
-  rateLimits: DEFAULT_RATE_LIMITS,
-  requireTlsForPasswords: false,
-};
-
-/** How an event someone waits for turned out once back: applied, or not (a name claimed first elsewhere). */
-export type Landing = 'applied' | 'unapplied';
-
-/** Who waits for an own change of their user (isOwnChange) to come back from the bus. */
-export interface Waiter {
-  /** `bytes`: what the change, back, wrote to its user alone (a room's history on `/join`); none when not given. */
-  landed(landing: Landing, bytes?: number): void;
-}
-
-/** Who waits for their user's own change, by user: an entry only while it is on its way. */
-export type Waits = Map<UserId, Waiter>;
-
-/** Lines a user may type while an own change of theirs (login, `/join`, `/nick`...) is on its way; more are dropped. */
-export const MAX_HELD_LINES = 100;
-
-/**
- * The chat as a session sees it: the state to decide from, the bus its events go to, where it
- * counts its input for the node's metrics, and the registered names (none when not given). On a
- * bus that hands events back later (Redis), `waits` is where a session waits for an own change
- * of its user to come back (a login: was the name claimed first elsewhere?) before it decides
- * their next line; without it, a session waits for nothing.
- */
-export interface Seat {
-  readonly state: ChatState;
-  readonly bus: Bus;
-  readonly tally?: InputTally;
-  readonly accounts?: Accounts;
-  readonly waits?: Waits;
-  /**
-   * Emits each time the registered names were read again whole (at start, after an outage), once
-   * `accounts` answers from what was read; the chat's subscription holds the reading. None: never.
-   */
-  readonly accountsReread$?: Observable<unknown>;
-  /** The node's figures, for an operator's `/stats`, as lines of text. */
-  readonly stats?: () => readonly string[];
-  /**
-   * Told of each event once the state took it, the user events a roster or a lost node stands for
-   * included, and not again when a replay after an outage applies it anew: what a log shows.
-   */
-  readonly applied?: (event: ChatEvent) => void;
+/** What every session of a chat shares: its options, its clock, where it counts input, and where the loop finds each session by its user. */
+export interface Ground {
+  readonly options: SessionOptions;
+  readonly scheduler: SchedulerLike;
+  readonly tally: InputTally | undefined;
+  readonly inboxes: Map<UserId, Inbox>;
 }
 
 /**
- * One connection from greeting to its end. Before login each line is a username attempt; after it,
- * every non-blank line is cleaned, paced, and decided on (chat or command). The decision's replies
- * are this Observable's values; its events go to the bus, and come back rendered. Completes when
- * the input ends (INPUT_ENDED, or completion without it: once the user's delayed lines, and those
- * held for an own change of theirs, are out), at once when it errors (a user's error is their
- * disconnect, not the room's) or completes after INPUT_ENDED (the connection was lost after its
- * peer's end: what still waits would flood the room from a user no longer there), at `/quit`, at the
- * login deadline, at the last refused username or wrong password, or at the input's BUDGET_SPENT
+ * Each connection of one chat, from greeting to its end. Before login each line is a username
+ * attempt; after it, every non-blank line is cleaned, paced, and asked of the loop as an intent
+ * (chat or command). The session checks no rule: what it emits is what its user is sent and what
+ * it asks (Ask); what the loop answers (the decision's replies, a close, a password's verdict)
+ * comes into its Inbox. Completes when the input ends (INPUT_ENDED, or completion without it: once
+ * the user's delayed lines are out and every line asked is answered), at once when it errors (a
+ * user's error is their disconnect, not the room's) or completes after INPUT_ENDED (the connection
+ * was lost after its peer's end: what still waits would flood the room from a user no longer
+ * there), at a decision that closes it, or at the login deadline or the input's BUDGET_SPENT
  * before login; never errors. The departure is the chat's: it sees the completion.
  */
-export function session(
-  connection: Connection,
-  seat: Seat,
-  options: SessionOptions,
-  scheduler: SchedulerLike = asyncScheduler,
-): Observable<Outgoing> {
-  return sessions(seat, options, scheduler)(connection);
-}
-
-/** `session` for each connection of one chat: what they share is held once, not by each session. */
-export function sessions(
-  seat: Seat,
-  options: SessionOptions,
-  scheduler: SchedulerLike = asyncScheduler,
-): (connection: Connection) => Observable<Outgoing> {
-  const ground: Ground = { seat, options, scheduler };
+export function sessions(ground: Ground): (connection: Connection) => Observable<SessionOutput> {
   return ({ id, input$, secure, from }) =>
-    new Observable<Outgoing>((subscriber) => {
+    new Observable<SessionOutput>((subscriber) => {
       const life = new Session(id, secure === true, ground, subscriber);
       life.start(input$, from ?? '');
       return life;
     });
 }
 
-/** What every session of a chat shares. */
-interface Ground {
-  readonly seat: Seat;
-  readonly options: SessionOptions;
-  readonly scheduler: SchedulerLike;
-}
-
 /**
- * What a session holds only at times: its login (deadline, address), an own change of its user
- * on its way on the bus and the lines held for it, a registered name's password prompt, an
- * account change under way, a password given. One object, made when needed and let go once
- * logged in with none of it left, since most sessions idle logged in without any of it.
+ * What a session holds only at times: its login (deadline, address, what it tried), its login on
+ * its way back from the bus, a registered name's password prompt, an account change or password
+ * check under way. One object, made when needed and let go once logged in with none of it left,
+ * since most sessions idle logged in without any of it.
  */
 class Occasional {
   deadline: Subscription | undefined;
-  // While an own change of the user is on the bus: what they typed meanwhile, whether their
-  // input ended meanwhile, and, when the change is their login, the name they gave.
-  held: Held[] | undefined;
-  heldEnded = false;
+  // The name of a login let in, until it is back from the bus.
   joining: string | undefined;
-  // The name given at login whose password the next line is, what the connection tried so far
-  // (decide counts it), and the check or change under way.
   awaitingPassword: string | undefined;
   tries: Tries = NO_TRIES;
-  pending: Subscription | undefined;
+  // A password check or account change asked, not yet answered.
+  pending = false;
   // The login deadline passed while a password given before it was checked: the answer decides.
   timedOut = false;
+  // The input ended: the connection closes once every line asked is answered.
+  ended = false;
   // The last text sent was a prompt, and no line has come since: the peer's cursor is after it.
   promptWaiting = false;
 
@@ -183,10 +94,7 @@ class Occasional {
 
   /** Holds nothing a logged-in session needs. */
   get spent(): boolean {
-    return (
-      this.deadline === undefined && this.held === undefined && this.awaitingPassword === undefined &&
-      !this.tries.warned && this.pending === undefined
-    );
+    return this.deadline === undefined && this.joining === undefined && this.awaitingPassword === undefined && !this.tries.warned && !this.pending && !this.ended;
   }
 }
 
@@ -200,9 +108,11 @@ class Occasional {
  * and finalizer array for the connection. So it keeps a subscriber's promises to its input: it
  * takes nothing after the input's end or its own, and then runs the input's teardown.
  */
-class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
-  // A login of this connection's was let in: its lines are its user's from now on.
+class Session implements Observer<Input>, PaceSink<Paced>, Inbox {
+  // Its login came back applied: its lines are its user's from now on.
   private loggedIn = false;
+  // Intents asked of the loop and not answered yet: they may wait for an own change of the user.
+  private asked = 0;
   // The input's teardown, STOPPED once it ran.
   private input: Teardown | typeof STOPPED | undefined;
   // Made for the user's first line: a full bucket then is what one made at login would hold,
@@ -216,23 +126,24 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     private readonly id: UserId,
     private readonly secure: boolean,
     private readonly ground: Ground,
-    private readonly out: Subscriber<Outgoing>,
+    private readonly out: Subscriber<SessionOutput>,
   ) {}
 
   start(input$: Observable<Input>, from: string): void {
     this.occasional = new Occasional(from);
+    this.ground.inboxes.set(this.id, this);
     this.send(text.greeting(this.options.banner));
     this.send(text.PROMPT);
     this.occasional.deadline = this.scheduler.schedule(() => this.timeOut(), this.options.loginTimeoutMs);
     input$.subscribe(this); // as its own subscriber: unsubscribe() ends the reading with the rest
   }
 
-  /** Teardown: whichever way the session ends, it stops reading, timing and pacing. */
+  /** Teardown: whichever way the session ends, it stops reading, timing and pacing, and takes no more answers. */
   unsubscribe(): void {
     this.occasional?.deadline?.unsubscribe();
     this.stopReading();
-    this.occasional?.pending?.unsubscribe();
     this.pace?.stop();
+    if (this.ground.inboxes.get(this.id) === this) this.ground.inboxes.delete(this.id);
   }
 
   /** True once the session reads its input no more. */
@@ -257,7 +168,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
       this.peerEnded = true;
       return this.inputEnded();
     }
-    this.seat.tally?.count(input); // here, not in read(): input held for a login is read again later
+    this.ground.tally?.count(input);
     if (typeof input === 'string' && this.occasional !== undefined) this.occasional.promptWaiting = false;
     this.read(input);
   }
@@ -276,6 +187,31 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     else this.inputEnded();
   }
 
+  /** The loop's answer to what this session asked, or news of its user's own change. */
+  answer(answer: Answer): void {
+    if (this.out.closed) return;
+    try {
+      this.take(answer);
+    } catch {
+      this.out.complete(); // a fault in one user's session is their disconnect, not the process's end
+    }
+  }
+
+  private take(answer: Answer): void {
+    switch (answer.kind) {
+      case 'decided': return this.decided(answer.decision);
+      case 'dropped': this.dropped(); return this.answered();
+      case 'done': return this.answered();
+      case 'failed': return this.out.complete();
+      case 'landed': return this.landed(answer.applied, answer.bytes);
+      case 'verdict': return this.settled(this.passwordIntent(answer.name, answer.verdict));
+      case 'outcome': {
+        const { request, outcome } = answer;
+        return this.settled({ type: 'account-changed', user: this.id, request, outcome, at: this.scheduler.now() });
+      }
+    }
+  }
+
   private stopReading(): void {
     const teardown = this.input;
     this.input = STOPPED;
@@ -284,9 +220,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
 
   private read(input: Received): void {
     try {
-      const occasional = this.occasional;
-      if (occasional?.joining !== undefined) this.hold(occasional, input);
-      else if (!this.loggedIn) this.logIn(input);
+      if (!this.loggedIn && this.occasional?.joining === undefined) this.logIn(input);
       else if (input === BUDGET_SPENT) return; // the budget binds before login alone
       else if (input === OVERLONG_LINE) this.pacing().push(input);
       else {
@@ -299,43 +233,32 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
   }
 
   private inputEnded(): void {
-    const occasional = this.occasional;
-    if (occasional?.joining !== undefined) occasional.heldEnded = true;
-    else if (this.pace === undefined) this.close('eof');
+    if (this.pace === undefined) this.finish();
     else this.pace.end();
   }
 
-  /** Keeps `input` for when the user's own change is back; past MAX_HELD_LINES, drops it. */
-  private hold(occasional: Occasional, input: Held): void {
-    const held = (occasional.held ??= []);
-    if (held.length < MAX_HELD_LINES) held.push(input);
-    else this.dropped();
-  }
-
   paced(input: Paced | typeof LINES_DROPPED): void {
-    const occasional = this.occasional;
-    if (occasional?.held !== undefined) return this.hold(occasional, input); // decided once the user's own change is back
     try {
       if (input === OVERLONG_LINE) this.send(text.lineTooLong(this.options.maxLineBytes));
       else if (input === LINES_DROPPED) this.send(text.SLOW_DOWN);
-      else this.charge(this.carryOut(decide(this.seat.state, this.lineIntent(input))));
+      else this.ask({ type: 'line', user: this.id, text: input, at: this.scheduler.now(), caller: this.caller(), busy: this.occasional?.pending === true });
     } catch {
       this.out.complete(); // as in next(): a delayed line runs from a timer, where a throw would end the process
     }
   }
 
   drained(): void {
-    const occasional = this.occasional;
-    if (occasional?.held !== undefined) occasional.heldEnded = true; // closed once the held lines are out
-    else this.close('eof');
+    this.finish();
   }
 
   dropped(): void {
-    if (this.seat.tally !== undefined) this.seat.tally.flooded += 1;
+    if (this.ground.tally !== undefined) this.ground.tally.flooded += 1;
   }
 
-  private get seat(): Seat {
-    return this.ground.seat;
+  /** The input is over and its lines are out: the connection closes once every line asked is answered. */
+  private finish(): void {
+    if (this.asked === 0 && this.occasional?.joining === undefined) return this.close('eof');
+    this.aside().ended = true;
   }
 
   private get options(): SessionOptions {
@@ -346,13 +269,9 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     return this.ground.scheduler;
   }
 
-  private get accounts(): Accounts {
-    return this.seat.accounts ?? NO_ACCOUNTS;
-  }
-
-  /** The occasional state, made again for a logged-in user: their address is the chat's record of it. */
+  /** The occasional state, made again for a logged-in user when needed; the loop knows their address from then on. */
   private aside(): Occasional {
-    return (this.occasional ??= new Occasional(this.seat.state.user(this.id)?.from ?? ''));
+    return (this.occasional ??= new Occasional(''));
   }
 
   private pacing(): Pace<Paced> {
@@ -362,14 +281,14 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
   private logIn(input: Received): void {
     if (input === BUDGET_SPENT) return this.close('login_limit', text.tooMuchLoginInput(this.options.maxLoginBytes));
     const aside = this.aside();
-    if (aside.pending !== undefined) return; // typed before the password's check answered
-    if (aside.awaitingPassword !== undefined) return this.checkPassword(aside.awaitingPassword, input);
+    if (aside.pending) return; // typed before the password's check answered
+    const awaiting = aside.awaitingPassword;
+    if (awaiting !== undefined) return this.checkPassword(aside, awaiting, input);
     const at = this.scheduler.now();
     const caller = this.caller();
-    if (input === OVERLONG_LINE) return this.admit(decide(this.seat.state, { type: 'overlong-name', user: this.id, at, caller }));
+    if (input === OVERLONG_LINE) return this.ask({ type: 'overlong-name', user: this.id, at, caller });
     const { from } = aside;
-    const registered = this.accounts.registered(input.trim());
-    this.admit(decide(this.seat.state, { type: 'login', user: this.id, name: input, at, registered, caller, ...(from === '' ? {} : { from }) }));
+    this.ask({ type: 'login', user: this.id, name: input, at, caller, ...(from === '' ? {} : { from }) });
   }
 
   /** Who this connection is, for decide: encrypted or not, under the chat's rules, with what it tried. */
@@ -377,153 +296,37 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     return { secure: this.secure, rules: this.options, tries: this.occasional?.tries ?? NO_TRIES };
   }
 
-  /** A logged-in user's line as decide takes it, with what the name it names is now. */
-  private lineIntent(line: string): Intent {
-    const at = this.scheduler.now();
-    const name = nameAskedBy(line);
-    const named = name === undefined ? {} : { named: this.factsOf(name) };
-    return { type: 'line', user: this.id, text: line, at, caller: this.caller(), busy: this.occasional?.pending !== undefined, ...named };
+  private ask(intent: Intent): void {
+    this.asked += 1;
+    this.out.next({ kind: 'decide', intent });
   }
 
-  private factsOf(name: string): NameFacts {
-    const account = this.accounts.accountOf(name);
-    return { registered: this.accounts.registered(name), ...(account === undefined ? {} : { account }) };
+  /** The answer of a check or change this session waited for, as an intent to decide. */
+  private settled(intent: Intent): void {
+    this.aside().pending = false;
+    this.ask(intent);
   }
 
-  /**
-   * Carries out a login's decision: the user is let in, refused, or asked a password. On a bus
-   * that hands events back later the user is in once their join comes back applied; what they
-   * type meanwhile waits.
-   */
-  private admit(decision: Decision): void {
-    const login = decision.events.find((event) => event.type === 'joined' || event.type === 'resumed');
-    this.carryOut(decision);
-    if (login === undefined || this.out.closed) return;
-    const aside = this.aside();
-    if (aside.held === undefined) this.enter();
-    else aside.joining = login.nick;
-  }
-
-  private enter(): void {
-    const aside = this.aside();
-    aside.deadline?.unsubscribe();
-    aside.deadline = undefined; // the spent timer would stay reachable for the user's whole stay
-    aside.tries = aside.tries.warned ? { ...NO_TRIES, warned: true } : NO_TRIES; // a logged-in user's tries count no more
-    if (aside.spent) this.occasional = undefined;
-    this.loggedIn = true;
-  }
-
-  /**
-   * The chat's call: the own change this session waits for is back. What the user typed
-   * meanwhile is taken up on the next turn (after what the change renders), but for a login that
-   * did not apply: its name was claimed first elsewhere, and the user is asked again.
-   */
-  landed(landing: Landing, bytes = 0): void {
-    const aside = this.occasional;
-    if (this.loggedIn && aside?.joining === undefined) this.charge(bytes); // a login's welcome is no command's
-    if (aside?.held === undefined) return; // back inside publish: nothing waited
-    const nick = aside.joining;
-    // Any other change, applied or not (a /nick whose name went elsewhere first), lets them go on.
-    if (nick === undefined || landing === 'applied') this.scheduler.schedule(() => this.resume());
-    else if (aside.tries.proved === nameKey(nick)) this.retake(aside, nick);
-    else this.askAgain(aside, text.nameRefused(`username ${nick} is taken`));
-  }
-
-  /**
-   * A login with the name's password that did not apply: whoever held the name left, or another
-   * took it, meanwhile. The password holds: decided again, on the state now, it logs them in.
-   */
-  private retake(aside: Occasional, nick: string): void {
-    const held = aside.held ?? [];
-    const ended = aside.heldEnded;
-    aside.held = undefined;
-    aside.heldEnded = false;
-    aside.joining = undefined;
-    this.passwordChecked(nick, 'right');
-    const again = this.occasional?.held; // held again: the new login is on its way back
-    if (again === undefined) return;
-    again.unshift(...held);
-    aside.heldEnded ||= ended;
-  }
-
-  /** The user's login did not apply: what they typed meanwhile goes, and they are asked again. */
-  private askAgain(aside: Occasional, why: string): void {
-    const ended = aside.heldEnded;
-    aside.held = undefined;
-    aside.heldEnded = false;
-    aside.joining = undefined;
-    this.carryOut(refusal(this.caller(), why));
-    if (ended) this.close('eof');
-  }
-
-  /** Takes up, in order, what the user typed while their own change was on its way; the first line that holds them again holds the rest. */
-  private resume(): void {
-    const aside = this.occasional;
-    const held = aside?.held;
-    if (aside === undefined || held === undefined || this.out.closed) return;
-    const { heldEnded, joining } = aside;
-    aside.held = undefined;
-    aside.heldEnded = false;
-    aside.joining = undefined;
-    if (joining !== undefined) this.enter(); // lets go of what the login held
-    else if (aside.spent) this.occasional = undefined;
-    // Typed before login, input is read as if typed now; paced after, it is decided now, or held
-    // again behind a line that holds the user again. Neither holds the other's symbol.
-    for (const input of held) {
-      if (this.out.closed) return;
-      if (joining !== undefined) {
-        if (input !== LINES_DROPPED) this.read(input);
-      } else if (input !== BUDGET_SPENT) this.paced(input);
-    }
-    if (heldEnded) this.inputEnded();
-  }
-
-  private checkPassword(nick: string, input: Paced): void {
+  private checkPassword(aside: Occasional, name: string, input: Paced): void {
     const password = input === OVERLONG_LINE ? '' : cleanText(input).trim();
-    const aside = this.aside();
     aside.awaitingPassword = undefined;
-    this.await(this.accounts.verify(nick, password, aside.from), 'failed', (verdict) => this.passwordChecked(nick, verdict));
+    aside.pending = true;
+    this.out.next({ kind: 'verify', user: this.id, name, password, from: aside.from });
   }
 
-  /** decide's answer to the check of the password given for `nick`. */
-  private passwordChecked(nick: string, verdict: Verdict): void {
+  private passwordIntent(name: string, verdict: Verdict): Intent {
     const aside = this.aside();
     const { from } = aside;
-    const intent: Intent = {
-      type: 'password-checked', user: this.id, name: nick, verdict, at: this.scheduler.now(), facts: this.factsOf(nick),
-      caller: this.caller(), late: aside.timedOut, ...(from === '' ? {} : { from }),
-    };
-    this.admit(decide(this.seat.state, intent));
+    return { type: 'password-checked', user: this.id, name, verdict, at: this.scheduler.now(), caller: this.caller(), late: aside.timedOut, ...(from === '' ? {} : { from }) };
   }
 
-  /** Runs `handle` with the one value of `answer$` (`failed` if it errors), after this session's
-   * other work: the session reads no line meanwhile (at login) or takes no other account change. */
-  private await<T>(answer$: Observable<T>, failed: T, handle: (value: T) => void): void {
-    const aside = this.aside();
-    let answered = false;
-    // An error left unhandled in a subscription is thrown from a timer, which ends the process.
-    const subscription = answer$.pipe(take(1), catchError(() => of(failed))).subscribe((value) => {
-      answered = true;
-      aside.pending = undefined;
-      try {
-        handle(value);
-      } catch {
-        this.out.complete(); // as in next(): the answer comes from a timer or a promise
-      }
-    });
-    if (!answered) aside.pending = subscription;
-  }
-
-  private changeAccount(request: AccountRequest): void {
-    this.await(this.accounts.change(request, this.aside().from), 'failed', (outcome) => {
-      const intent: Intent = { type: 'account-changed', user: this.id, request, outcome, facts: this.factsOf(request.name), at: this.scheduler.now() };
-      this.carryOut(decide(this.seat.state, intent));
-    });
-  }
-
-  /** Replies first, then the events, whose renderings come back through the bus. Returns the bytes of the replies. */
-  private carryOut(decision: Decision): number {
-    const { replies, events, quit, account, banned, stats, tries, password, close } = decision;
+  /**
+   * Carries out what decide made of an intent: replies first (the events follow through the
+   * bus, and come back rendered), what the connection tried, a password to ask for, an account
+   * change to make, the close. A login let in waits for its join to come back.
+   */
+  private decided(decision: Decision): void {
+    const { replies, events, quit, account, banned, tries, password, close } = decision;
     if (tries !== undefined) this.aside().tries = tries;
     if (password !== undefined) this.aside().awaitingPassword = password;
     let bytes = 0;
@@ -531,18 +334,53 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
       this.send(reply);
       bytes += utf8Bytes(reply);
     }
-    for (const event of events) this.publish(event);
     if (account !== undefined) this.changeAccount(account);
-    if (stats === true) {
-      for (const line of this.seat.stats?.() ?? ['no figures on this server']) {
-        this.send(text.reply(line));
-        bytes += utf8Bytes(line);
-      }
-    }
-    if (quit) this.close('quit');
-    else if (banned === true) this.close('banned');
-    else if (close !== undefined) this.close(close);
-    return bytes;
+    if (quit) return this.close('quit');
+    if (banned === true) return this.close('banned');
+    if (close !== undefined) return this.close(close);
+    const login = this.loggedIn ? undefined : events.find((event) => event.type === 'joined' || event.type === 'resumed');
+    if (login !== undefined) this.aside().joining = login.nick;
+    else if (this.loggedIn) this.charge(bytes);
+  }
+
+  /** One more intent done with: the connection closes now if its input ended and nothing waits. */
+  private answered(): void {
+    this.asked -= 1;
+    this.closeIfOver();
+  }
+
+  private closeIfOver(): void {
+    if (this.asked === 0 && this.occasional?.ended === true && this.occasional.joining === undefined) this.close('eof');
+  }
+
+  /**
+   * An own change of the user is back from the bus. Their login, applied, lets them in; not
+   * applied (its name was claimed first elsewhere), it is decided again. Any other change costs
+   * them what it wrote to them alone (a room's history on `/join`); a login's welcome is no command's.
+   */
+  private landed(applied: boolean, bytes: number): void {
+    const aside = this.occasional;
+    const name = aside?.joining;
+    if (aside === undefined || name === undefined) return this.charge(bytes);
+    aside.joining = undefined;
+    if (applied) return this.enter();
+    const { from } = aside;
+    this.ask({ type: 'login-unapplied', user: this.id, name, at: this.scheduler.now(), caller: this.caller(), late: aside.timedOut, ...(from === '' ? {} : { from }) });
+  }
+
+  private enter(): void {
+    const aside = this.aside();
+    aside.deadline?.unsubscribe();
+    aside.deadline = undefined; // the spent timer would stay reachable for the user's whole stay
+    aside.tries = aside.tries.warned ? { ...NO_TRIES, warned: true } : NO_TRIES; // a logged-in user's tries count no more
+    this.loggedIn = true;
+    if (aside.ended) this.closeIfOver();
+    else if (aside.spent) this.occasional = undefined;
+  }
+
+  private changeAccount(request: AccountRequest): void {
+    this.aside().pending = true;
+    this.out.next({ kind: 'change', user: this.id, request });
   }
 
   /** What a line made the server write to this user alone counts against their pace (REPLY_BYTES_PER_LINE). */
@@ -551,22 +389,10 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
     if (lines > 0) this.pacing().charge(lines);
   }
 
-  /**
-   * Publishes `event`. An own change of the user (isOwnChange) that does not come back inside
-   * `publish` holds their later lines until it does: they are decided on the state it makes.
-   */
-  private publish(event: ChatEvent): void {
-    const { bus, waits } = this.seat;
-    if (waits === undefined || !isOwnChange(event)) return bus.publish(event);
-    waits.set(this.id, this);
-    bus.publish(event);
-    if (waits.get(this.id) === this) this.aside().held ??= [];
-  }
-
   private timeOut(): void {
     const aside = this.occasional;
     // A password given in time is checked, however long guessing elsewhere makes it wait (a bounded while).
-    if (aside?.pending !== undefined && !this.loggedIn) aside.timedOut = true;
+    if (aside?.pending === true && !this.loggedIn) aside.timedOut = true;
     else this.close('login_timeout', aside?.promptWaiting === true ? text.besidePrompt(text.LOGIN_TIMED_OUT) : text.LOGIN_TIMED_OUT);
   }
 

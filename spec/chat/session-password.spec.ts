@@ -1,10 +1,12 @@
-import { EMPTY, ignoreElements, merge, type Observable, of, tap } from 'rxjs';
+import { EMPTY, ignoreElements, merge, NEVER, type Observable, of, tap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { memoryBus } from '../../lib/bus/memory';
 import { type AccountOutcome, type Accounts, MAX_PASSWORD_TRIES, MAX_UNCHECKED_TRIES, type Verdict } from '../../lib/chat/accounts';
 import type { ChatEvent } from '../../lib/chat/events';
 import type { Outgoing } from '../../lib/chat/outgoing';
-import { DEFAULT_SESSION_OPTIONS, type Seat, session, type SessionOptions } from '../../lib/chat/session';
+import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../../lib/chat/session-options';
+import type { Seat } from '../../lib/chat/loop';
+import { session } from '../support/session';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
 import type { Input } from '../../lib/edge/lines';
@@ -32,8 +34,7 @@ function accounts(checkFrames: number, cold: TestScheduler['createColdObservable
 }
 
 function observed(input$: Observable<Input>, seat: Seat, secure = false, sessionOptions = options): Observable<Outgoing | ChatEvent> {
-  const applied$ = seat.bus.events$.pipe(tap((event) => given(seat.state, event)));
-  return merge(applied$, session({ id: '7', input$, secure, from: '10.0.0.1' }, seat, sessionOptions));
+  return merge(session({ id: '7', input$, secure, from: '10.0.0.1' }, seat, sessionOptions), NEVER); // the chat's bus goes on after the session
 }
 
 describe('session with registered names', () => {
