@@ -2,19 +2,19 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { type AddressInfo, Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { concatMap, filter, ignoreElements, merge, Subject, type Subscription, timer } from 'rxjs';
+import { catchError, concatMap, defer, filter, ignoreElements, map, merge, of, Subject, type Subscription, timer } from 'rxjs';
 import type { Bus } from './bus/bus';
 import { memoryBus } from './bus/memory';
 import { type RedisBus, redisBus } from './bus/redis';
 import { chat } from './chat/chat';
-import { type ChatEvent, type ModerationLoaded, nodeOf, type UserId } from './chat/events';
+import { type ChatEvent, type ModerationLoaded, type UserId } from './chat/events';
 import type { Connection } from './chat/outgoing';
-import type { Seat } from './chat/loop';
+import type { ModerationKeeper, Seat } from './chat/loop';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './chat/session-options';
-import { isSavedModeration, type ModerationAction, moderationAction, type ModerationData, type SavedModerationEvent } from './chat/moderation';
+import { type ModerationAction, moderationAction, type ModerationData, type SavedModerationEvent } from './chat/moderation';
 import { ChatState, HISTORY_BYTES, HISTORY_LINES } from './chat/state';
 import { InputTally } from './chat/tally';
-import { besidePrompt, CONNECTING_TOO_FAST, NOT_SAVED, SERVER_FULL, SHUTTING_DOWN, tooManyConnections } from './chat/texts';
+import { besidePrompt, CONNECTING_TOO_FAST, SERVER_FULL, SHUTTING_DOWN, tooManyConnections } from './chat/texts';
 import { Admission, type AdmissionLimits, type AdmissionRefusal, CONNECT_BURST, EXEMPT_ADDRESSES, MAX_CONNECTIONS_PER_ADDRESS, MAX_CONNECTS_PER_SECOND } from './edge/admission';
 import { FAREWELL_GRACE_MS, farewell } from './edge/farewell';
 import { LOGIN_BATCH_MS, localFanout, MAX_SEND_QUEUE_BYTES, SendQueueFullError } from './edge/fanout';
@@ -307,22 +307,20 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     else if (event.type === 'left') report({ kind: 'logout', id: event.user, nick: event.nick });
     else if ((event.type === 'said' || event.type === 'acted') && options.logChat) report({ kind: event.type, id: event.user, room: event.room, text: event.text });
     const action = moderationAction(event);
-    if (action === undefined) return;
-    report({ kind: 'moderation', action });
-    if (isSavedModeration(event) && madeHere(event)) persist(event);
+    if (action !== undefined) report({ kind: 'moderation', action });
   };
 
-  /** True when this node's user made `event`: of a cluster's nodes, that one alone keeps it. */
-  const madeHere = (event: SavedModerationEvent): boolean => cluster === undefined || nodeOf(event.user) === nodeId;
-
-  /** Keeps a moderation change, as every node has applied it or will; its operator learns if it could not be. */
-  const persist = (event: SavedModerationEvent) => {
+  /** The store as the chat's driver of moderation changes: a change in, whether it was kept out; why not is logged. */
+  const keeper = (kept: Store): ModerationKeeper => ({
     // A store that throws at once fails this change alone, as one that rejects does.
-    Promise.resolve().then(() => store?.change(event)).catch((err: unknown) => {
-      report({ kind: 'error', error: err instanceof Error ? err : new Error(String(err)) });
-      fanout.deliver({ kind: 'send', to: event.user, text: NOT_SAVED });
-    });
-  };
+    keep: (change) => defer(() => kept.change(change)).pipe(
+      map(() => 'kept' as const),
+      catchError((err: unknown) => {
+        report({ kind: 'error', error: err instanceof Error ? err : new Error(String(err)) });
+        return of('failed' as const);
+      }),
+    ),
+  });
 
   /** The event that loads what the store keeps of moderation, the configured operators with it. */
   const moderationLoaded = ({ ops, opAccounts, bans, motd }: ModerationData): ModerationLoaded =>
@@ -345,7 +343,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       filter((changed) => changed === 'all'),
     );
     const expired$ = timer(0, ACCOUNT_EXPIRY_SWEEP_MS).pipe(concatMap(() => accounts.expire()), ignoreElements());
-    const chat$ = chat(connections, { ...seat, accounts, state, bus, applied: logEvent, accountsReread$ }, options);
+    const chat$ = chat(connections, { ...seat, accounts, state, bus, applied: logEvent, accountsReread$, store: keeper(kept) }, options);
     subscription = merge(chat$, expired$).subscribe((out) => fanout.deliver(out));
   };
 

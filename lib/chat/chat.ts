@@ -1,4 +1,4 @@
-import { asyncScheduler, defer, EMPTY, finalize, merge, mergeMap, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, defer, EMPTY, finalize, merge, mergeMap, type Observable, of, type SchedulerLike, Subject, take } from 'rxjs';
 import { Gate } from './gate';
 import { type Seat, serving } from './loop';
 import { NO_ACCOUNTS } from './accounts';
@@ -9,7 +9,8 @@ import { render, renderForOwnNode, renderUnapplied } from './render';
 import { nameKey } from './names';
 import { expand, freeVariant } from './roster';
 import type { SessionOptions } from './session-options';
-import { BUS_UP } from './texts';
+import { isSavedModeration, type SavedModerationEvent } from './moderation';
+import { BUS_UP, NOT_SAVED } from './texts';
 import { utf8Bytes } from './utf8';
 
 /**
@@ -34,6 +35,7 @@ export function chat(
 ): Observable<Outgoing> {
   return defer(() => {
     const { state, bus } = seat;
+    const changes = new Subject<SavedModerationEvent>(); // moderation made here, for the store driver: of a cluster's nodes, its maker's alone keeps it
     const gate = new Gate(); // whose intents wait for an own change of their user to come back
     const loop = serving(seat, gate, options, scheduler);
     const node = bus.node; // on a cluster, this node
@@ -62,6 +64,7 @@ export function chat(
           const applied = state.apply(event);
           const shown = applied ? render(event, state) : renderUnapplied(event, state);
           if (applied) took(event);
+          if (applied && !replaying && isSavedModeration(event) && (node === undefined || nodeOf(event.user) === node)) changes.next(event);
           if (isOwnChange(event) && !replaying && loop.landed(event.user, applied, bytesTo(event.user, shown))) leave(event.user);
           return shown;
         }
@@ -177,8 +180,15 @@ export function chat(
       }));
     };
     const namesRead$ = (seat.accountsReread$ ?? EMPTY).pipe(mergeMap(() => { giveNamesToOwners(); return EMPTY; }));
-    return merge(bus.events$.pipe(mergeMap(take)), connections$.pipe(mergeMap(serve), mergeMap(loop.handle)), namesRead$); // the state applies before any session reads it
+    const kept$ = changes.pipe(mergeMap((change) => keep(seat, change)));
+    return merge(bus.events$.pipe(mergeMap(take)), kept$, connections$.pipe(mergeMap(serve), mergeMap(loop.handle)), namesRead$); // the state applies before any session reads it
   });
+}
+
+/** What the store driver said of keeping `change`, as its operator is told: nothing once kept. */
+function keep({ store }: Seat, change: SavedModerationEvent): Observable<Outgoing> {
+  if (store === undefined) return EMPTY;
+  return store.keep(change).pipe(take(1), mergeMap((outcome) => (outcome === 'kept' ? EMPTY : of<Outgoing>({ kind: 'send', to: change.user, text: NOT_SAVED }))));
 }
 
 /** The bytes of what `shown` sends to `user` alone: what their own change cost them in output. */

@@ -6,12 +6,18 @@ import { type Decision, decide, nameAskedBy } from './decide';
 import { type ChatEvent, isOwnChange, type UserId } from './events';
 import type { Gate } from './gate';
 import type { Intent, NameFacts } from './intent';
+import type { SavedModerationEvent } from './moderation';
 import type { Connection, Outgoing } from './outgoing';
 import { type Inbox, sessions } from './session';
 import type { SessionOptions } from './session-options';
 import type { ChatState } from './state';
 import type { InputTally } from './tally';
 import * as text from './texts';
+
+/** Keeps moderation changes: `keep` emits once whether the change was kept, then completes; it never errors. */
+export interface ModerationKeeper {
+  keep(change: SavedModerationEvent): Observable<'kept' | 'failed'>;
+}
 
 const DONE: Answer = { kind: 'done' };
 const DROPPED: Answer = { kind: 'dropped' };
@@ -31,6 +37,12 @@ export interface Seat {
    * `accounts` answers from what was read; the chat's subscription holds the reading. None: never.
    */
   readonly accountsReread$?: Observable<unknown>;
+  /**
+   * The store driver for moderation changes: each change this node's operator made, once the
+   * state took it, goes in; whether it was kept comes out (the operator is told when it was not).
+   * None: nothing is kept.
+   */
+  readonly store?: ModerationKeeper;
   /** The node's figures, for an operator's `/stats`, as lines of text. */
   readonly stats?: () => readonly string[];
   /**
