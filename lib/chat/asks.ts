@@ -1,8 +1,11 @@
+import type { SchedulerLike } from 'rxjs';
 import type { AccountOutcome, AccountRequest, Verdict } from './accounts';
 import type { Decision } from './decision';
 import type { UserId } from './events';
 import type { Intent } from './intent';
 import type { Outgoing } from './outgoing';
+import type { SessionOptions } from './session-options';
+import type { InputTally } from './tally';
 
 /**
  * What a session asks of the chat's loop, beside what it sends its user: an intent to decide, a
@@ -34,3 +37,16 @@ export type Answer =
   | { readonly kind: 'failed' };
 
 export const isAsk = (output: SessionOutput): output is Ask => output.kind === 'decide' || output.kind === 'verify' || output.kind === 'change';
+
+/** Where the loop delivers what it answers a session, as the fan-out delivers to a socket. */
+export interface Inbox {
+  answer(answer: Answer): void;
+}
+
+/** What every session of a chat shares: its options, its clock, where it counts input, and where the loop finds each session by its user. */
+export interface Ground {
+  readonly options: SessionOptions;
+  readonly scheduler: SchedulerLike;
+  readonly tally: InputTally | undefined;
+  readonly inboxes: Map<UserId, Inbox>;
+}

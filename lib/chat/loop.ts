@@ -1,14 +1,14 @@
 import { catchError, EMPTY, filter, ignoreElements, type Observable, type ObservableInput, of, type SchedulerLike, Subject, take, takeUntil, tap } from 'rxjs';
 import type { Bus } from '../bus/bus';
 import { type Accounts, NO_ACCOUNTS } from './accounts';
-import type { Answer, SessionOutput } from './asks';
+import type { Answer, Inbox, SessionOutput } from './asks';
 import { type Decision, decide, nameAskedBy } from './decide';
 import { type ChatEvent, isOwnChange, type UserId } from './events';
 import type { Gate } from './gate';
 import type { Intent, NameFacts } from './intent';
 import type { SavedModerationEvent } from './moderation';
 import type { Connection, Outgoing } from './outgoing';
-import { type Inbox, sessions } from './session';
+import { sessions } from './session';
 import type { SessionOptions } from './session-options';
 import type { ChatState } from './state';
 import type { InputTally } from './tally';

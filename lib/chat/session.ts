@@ -1,51 +1,22 @@
-import { Observable, type Observer, type SchedulerLike, type Subscriber, type Subscription, type TeardownLogic, type Unsubscribable } from 'rxjs';
+import { Observable, type SchedulerLike, type Subscriber } from 'rxjs';
 import { BUDGET_SPENT, type Input, INPUT_ENDED, OVERLONG_LINE, type Received } from '../edge/lines';
-import type { AccountRequest, Verdict } from './accounts';
-import type { Answer, SessionOutput } from './asks';
-import { readLine } from './commands';
+import type { AccountRequest } from './accounts';
+import type { Answer, Ground, Inbox, SessionOutput } from './asks';
+import { asTyped } from './commands';
 import type { Decision } from './decision';
 import type { UserId } from './events';
-import { type Caller, type Intent, NO_TRIES, type Tries } from './intent';
+import { type Caller, type Intent, NO_TRIES } from './intent';
+import { InputSubscriber } from './input-subscriber';
+import { Occasional } from './occasional';
 import type { CloseReason, Connection } from './outgoing';
 import { LINES_DROPPED, Pace, type PaceSink, replyCost } from './pace';
 import { cleanText } from './sanitize';
 import type { SessionOptions } from './session-options';
-import type { InputTally } from './tally';
 import * as text from './texts';
 import { utf8Bytes } from './utf8';
 
-/** `Session.input` once the session reads its input no more. */
-const STOPPED = Symbol('stopped reading');
-
-/** What ends the reading of a session's input. */
-type Teardown = Unsubscribable | (() => void);
-
-const tearDown = (teardown: Teardown): void => (typeof teardown === 'function' ? teardown() : teardown.unsubscribe());
-
 /** What the pacing holds: the lines of a logged-in user. */
 type Paced = string | typeof OVERLONG_LINE;
-
-/**
- * A line cleaned of what could act on a terminal, but for `/nick`: a name is judged as typed, and
- * refused with the reason, as at login; cleaned, it renamed its sender to what was left of it.
- */
-function asTyped(line: string): string {
-  const typed = readLine(line);
-  return typed.kind === 'command' && typed.name === 'nick' ? line : cleanText(line);
-}
-
-/** Where the loop delivers what it answers a session, as the fan-out delivers to a socket. */
-export interface Inbox {
-  answer(answer: Answer): void;
-}
-
-/** What every session of a chat shares: its options, its clock, where it counts input, and where the loop finds each session by its user. */
-export interface Ground {
-  readonly options: SessionOptions;
-  readonly scheduler: SchedulerLike;
-  readonly tally: InputTally | undefined;
-  readonly inboxes: Map<UserId, Inbox>;
-}
 
 /**
  * Each connection of one chat, from greeting to its end. Before login each line is a username
@@ -69,52 +40,15 @@ export function sessions(ground: Ground): (connection: Connection) => Observable
 }
 
 /**
- * What a session holds only at times: its login (deadline, address, what it tried), its login on
- * its way back from the bus, a registered name's password prompt, an account change or password
- * check under way. One object, made when needed and let go once logged in with none of it left,
- * since most sessions idle logged in without any of it.
- */
-class Occasional {
-  deadline: Subscription | undefined;
-  // The name of a login let in, until it is back from the bus.
-  joining: string | undefined;
-  awaitingPassword: string | undefined;
-  tries: Tries = NO_TRIES;
-  // A password check or account change asked, not yet answered.
-  pending = false;
-  // The login deadline passed while a password given before it was checked: the answer decides.
-  timedOut = false;
-  // The input ended: the connection closes once every line asked is answered.
-  ended = false;
-  // The last text sent was a prompt, and no line has come since: the peer's cursor is after it.
-  promptWaiting = false;
-
-  /** `from`: the peer's address, which wrong passwords slow down. */
-  constructor(readonly from: string) {}
-
-  /** Holds nothing a logged-in session needs. */
-  get spent(): boolean {
-    return this.deadline === undefined && this.joining === undefined && this.awaitingPassword === undefined && !this.tries.warned && !this.pending && !this.ended;
-  }
-}
-
-/**
  * A session's state and handlers in one object, written below the operators it would
  * otherwise be made of: one lives for every connection, idle or not (bench/README.md has what
  * an operator chain per user cost). It holds no more than an idle logged-in user needs.
- *
- * It is its input's subscriber itself: an observer that is also a subscription (closed, add,
- * remove, unsubscribe) is one to RxJS's subscribe, which then makes no SafeSubscriber, observer
- * and finalizer array for the connection. So it keeps a subscriber's promises to its input: it
- * takes nothing after the input's end or its own, and then runs the input's teardown.
  */
-class Session implements Observer<Input>, PaceSink<Paced>, Inbox {
+class Session extends InputSubscriber<Input> implements PaceSink<Paced>, Inbox {
   // Its login came back applied: its lines are its user's from now on.
   private loggedIn = false;
   // Intents asked of the loop and not answered yet: they may wait for an own change of the user.
   private asked = 0;
-  // The input's teardown, STOPPED once it ran.
-  private input: Teardown | typeof STOPPED | undefined;
   // Made for the user's first line: a full bucket then is what one made at login would hold,
   // and an idle user, the most common kind, holds none.
   private pace: Pace<Paced> | undefined;
@@ -127,7 +61,9 @@ class Session implements Observer<Input>, PaceSink<Paced>, Inbox {
     private readonly secure: boolean,
     private readonly ground: Ground,
     private readonly out: Subscriber<SessionOutput>,
-  ) {}
+  ) {
+    super();
+  }
 
   start(input$: Observable<Input>, from: string): void {
     this.occasional = new Occasional(from);
@@ -139,30 +75,14 @@ class Session implements Observer<Input>, PaceSink<Paced>, Inbox {
   }
 
   /** Teardown: whichever way the session ends, it stops reading, timing and pacing, and takes no more answers. */
-  unsubscribe(): void {
+  override unsubscribe(): void {
     this.occasional?.deadline?.unsubscribe();
     this.stopReading();
     this.pace?.stop();
     if (this.ground.inboxes.get(this.id) === this) this.ground.inboxes.delete(this.id);
   }
 
-  /** True once the session reads its input no more. */
-  get closed(): boolean {
-    return this.input === STOPPED;
-  }
-
-  /** Keeps a teardown of the input, run when the session stops reading it (at once if it has). */
-  add(teardown: TeardownLogic): void {
-    if (teardown === undefined || teardown === this) return;
-    const before = this.input;
-    if (before === STOPPED) tearDown(teardown);
-    else this.input = before === undefined ? teardown : () => { tearDown(before); tearDown(teardown); };
-  }
-
-  /** A subscriber's: the session holds no subscription that could be taken out. */
-  remove(): void {}
-
-  next(input: Input): void {
+  override next(input: Input): void {
     if (this.closed) return;
     if (input === INPUT_ENDED) {
       this.peerEnded = true;
@@ -173,13 +93,13 @@ class Session implements Observer<Input>, PaceSink<Paced>, Inbox {
     this.read(input);
   }
 
-  error(): void {
+  override error(): void {
     if (this.closed) return;
     this.stopReading();
     this.out.complete();
   }
 
-  complete(): void {
+  override complete(): void {
     if (this.closed) return;
     this.stopReading();
     // Closed after the peer's end, with lines of theirs still waiting: the connection was lost.
@@ -191,31 +111,15 @@ class Session implements Observer<Input>, PaceSink<Paced>, Inbox {
   answer(answer: Answer): void {
     if (this.out.closed) return;
     try {
-      this.take(answer);
+      if (answer.kind === 'decided') this.decided(answer.decision);
+      else if (answer.kind === 'done' || answer.kind === 'dropped') this.answered(answer.kind === 'dropped');
+      else if (answer.kind === 'landed') this.landed(answer.applied, answer.bytes);
+      else if (answer.kind === 'verdict') this.settled({ type: 'password-checked', name: answer.name, verdict: answer.verdict, ...this.asking() });
+      else if (answer.kind === 'outcome') this.settled({ type: 'account-changed', user: this.id, request: answer.request, outcome: answer.outcome, at: this.scheduler.now() });
+      else this.out.complete(); // deciding failed
     } catch {
       this.out.complete(); // a fault in one user's session is their disconnect, not the process's end
     }
-  }
-
-  private take(answer: Answer): void {
-    switch (answer.kind) {
-      case 'decided': return this.decided(answer.decision);
-      case 'dropped': this.dropped(); return this.answered();
-      case 'done': return this.answered();
-      case 'failed': return this.out.complete();
-      case 'landed': return this.landed(answer.applied, answer.bytes);
-      case 'verdict': return this.settled(this.passwordIntent(answer.name, answer.verdict));
-      case 'outcome': {
-        const { request, outcome } = answer;
-        return this.settled({ type: 'account-changed', user: this.id, request, outcome, at: this.scheduler.now() });
-      }
-    }
-  }
-
-  private stopReading(): void {
-    const teardown = this.input;
-    this.input = STOPPED;
-    if (teardown !== undefined && teardown !== STOPPED) tearDown(teardown);
   }
 
   private read(input: Received): void {
@@ -314,10 +218,10 @@ class Session implements Observer<Input>, PaceSink<Paced>, Inbox {
     this.out.next({ kind: 'verify', user: this.id, name, password, from: aside.from });
   }
 
-  private passwordIntent(name: string, verdict: Verdict): Intent {
-    const aside = this.aside();
-    const { from } = aside;
-    return { type: 'password-checked', user: this.id, name, verdict, at: this.scheduler.now(), caller: this.caller(), late: aside.timedOut, ...(from === '' ? {} : { from }) };
+  /** What every login intent carries: who asks, when, from where, and whether the login deadline passed. */
+  private asking(): { user: UserId; at: number; caller: Caller; late: boolean; from?: string } {
+    const { from, timedOut } = this.aside();
+    return { user: this.id, at: this.scheduler.now(), caller: this.caller(), late: timedOut, ...(from === '' ? {} : { from }) };
   }
 
   /**
@@ -343,9 +247,11 @@ class Session implements Observer<Input>, PaceSink<Paced>, Inbox {
     else if (this.loggedIn) this.charge(bytes);
   }
 
-  /** One more intent done with: the connection closes now if its input ended and nothing waits. */
-  private answered(): void {
+  /** One more intent done with (`dropped`: as a flood): the connection closes now if its input ended and nothing waits. */
+  private answered(dropped: boolean): void {
+    if (dropped) this.dropped();
     this.asked -= 1;
+    if (this.loggedIn && this.occasional?.spent === true) this.occasional = undefined; // an account change over
     this.closeIfOver();
   }
 
@@ -364,8 +270,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Inbox {
     if (aside === undefined || name === undefined) return this.charge(bytes);
     aside.joining = undefined;
     if (applied) return this.enter();
-    const { from } = aside;
-    this.ask({ type: 'login-unapplied', user: this.id, name, at: this.scheduler.now(), caller: this.caller(), late: aside.timedOut, ...(from === '' ? {} : { from }) });
+    this.ask({ type: 'login-unapplied', name, ...this.asking() });
   }
 
   private enter(): void {
