@@ -14,15 +14,18 @@ import { BUS_UP, NOT_SAVED } from './texts';
 import { utf8Bytes } from './utf8';
 
 /**
- * The chat: every connection's session merged into one stream, with every event on the bus
- * applied to `state` (the one reduction of the chat) and rendered for its viewers; an event that
+ * The chat, one loop of values: each connection's session turns its lines into intents, which
+ * the loop (`serving`) decides on `state` and whose events it publishes on the bus; every event
+ * on the bus is applied to `state` (the one reduction of the chat) and rendered for its viewers,
+ * with what a session is owed (replies, a close) delivered to it as values. An event that
  * changes nothing (a name claimed first elsewhere, a departure already seen) shows nothing. When
  * a logged-in user's session ends (input ended or errored, `/quit`, a failed write ends it too),
  * its `finalize` publishes the departure, whichever way it ended, and the state lets them go
- * when it comes back. A session whose user's own change (a login, `/join`, `/nick`...) is on its
- * way waits in `waits` until it is back (every event is, from the bus or, when it cannot carry
- * it, from this node alone); a departure meanwhile is decided once it is over, on the state it left.
- * `state` must be new and used by this subscription alone.
+ * when it comes back. While a user's own change (a login, `/join`, `/nick`...) is on its way,
+ * their intents wait in the gate until it is back (every event is, from the bus or, when it
+ * cannot carry it, from this node alone); a departure meanwhile is decided once it is over, on
+ * the state it left. A moderation change made here goes to the store driver once applied; its
+ * operator is told when it could not be kept. `state` must be new and used by this subscription alone.
  * Never completes by itself, since a leave can come as long as anyone is connected: the server
  * ends it by unsubscribing, which stops every session; their departures then reach no one
  * here. Never errors on a user's behalf.
