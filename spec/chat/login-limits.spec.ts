@@ -6,7 +6,7 @@ import type { Outgoing } from '../../lib/chat/outgoing';
 import { DEFAULT_SESSION_OPTIONS, MAX_LOGIN_BYTES, MAX_NAME_ATTEMPTS, type Seat, session, type SessionOptions } from '../../lib/chat/session';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
-import { BUDGET_SPENT, type Input, OVERLONG_LINE } from '../../lib/edge/lines';
+import { BUDGET_SPENT, type Input, OVERLONG_LINE } from '../../lib/chat/input';
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 

@@ -3,7 +3,7 @@ import { TestScheduler } from 'rxjs/testing';
 import { type Decision, decide } from '../../lib/chat/decide';
 import { duration, MAX_DURATION_SECONDS, parseDuration } from '../../lib/chat/durations';
 import type { Ban, ChatEvent, UserId } from '../../lib/chat/events';
-import { CLEAR, DEFAULT_MUTE_MS, MAX_MOTD_LENGTH, MAX_REASON_LENGTH } from '../../lib/chat/moderate';
+import { CLEAR, DEFAULT_MUTE_MS, MAX_MOTD_LENGTH, MAX_REASON_LENGTH } from '../../lib/chat/operator-commands';
 import { MAX_BANS, moderationAction } from '../../lib/chat/moderation';
 import type { Outgoing } from '../../lib/chat/outgoing';
 import { render } from '../../lib/chat/render';
