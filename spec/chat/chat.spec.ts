@@ -1,5 +1,4 @@
 import { delay, filter, map, merge, NEVER, type Observable, of, Subject } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import type { Bus } from '../../lib/chat/bus';
 import { memoryBus } from '../../lib/bus/memory';
 import { type Accounts, NO_ACCOUNTS } from '../../lib/chat/accounts';
@@ -15,8 +14,8 @@ import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
 import type { Input } from '../../lib/chat/input';
 import { away, joined, said, stateAfter } from '../support/events';
+import { scheduler } from '../support/marbles';
 
-const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, loginTimeoutMs: 50 };
 const seat = () => ({ state: new ChatState(), bus: memoryBus() });
 

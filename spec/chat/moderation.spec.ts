@@ -1,5 +1,4 @@
 import { map } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { type Decision, decide } from '../../lib/chat/decide';
 import { duration, MAX_DURATION_SECONDS, parseDuration } from '../../lib/chat/durations';
 import type { Ban, ChatEvent, UserId } from '../../lib/chat/events';
@@ -10,8 +9,8 @@ import { render } from '../../lib/chat/render';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
 import { identified, joined, left, renamed, restored, said, stateAfter } from '../support/events';
+import { scheduler } from '../support/marbles';
 
-const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const HOUR = 3_600_000;
 
 /** ann (an operator by --ops, who gave her password) from 10.0.0.1, bob from 10.0.0.2, cat from 10.0.0.1, all in #main. */

@@ -1,5 +1,4 @@
 import { asyncScheduler, concat, filter, map, merge, mergeMap, NEVER, type Observable, of, Subject, type Subscription, timer } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import type { Bus } from '../../lib/chat/bus';
 import { memoryBus } from '../../lib/bus/memory';
 import { chat } from '../../lib/chat/chat';
@@ -12,8 +11,8 @@ import { InputCounter } from '../../lib/edge/input-counter';
 import * as text from '../../lib/chat/texts';
 import type { Input } from '../../lib/chat/input';
 import { joined } from '../support/events';
+import { scheduler } from '../support/marbles';
 
-const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, rateLimits: { linesPerSecond: 1000, burstLines: 1000, maxQueuedLines: 1000 } };
 
 /** How long the cluster's bus takes to hand an event back, in frames (ms): a round trip to Redis. */

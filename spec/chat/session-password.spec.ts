@@ -8,8 +8,8 @@ import { DEFAULT_SESSION_OPTIONS, type Seat, session, type SessionOptions } from
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
 import type { Input } from '../../lib/chat/input';
+import { scheduler } from '../support/marbles';
 
-const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, loginTimeoutMs: 100 };
 
 const send = (line: string): Outgoing => ({ kind: 'send', to: '7', text: line });
