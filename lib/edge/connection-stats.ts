@@ -99,9 +99,9 @@ export class ConnectionTally {
   }
 
   /** A socket closed, accepted (with why) or refused (without). */
-  closed(socket: Socket, reason?: DisconnectReason): void {
-    this.closedBytesIn += socket.bytesRead;
-    this.closedBytesOut += socket.bytesWritten;
+  closed(socket: Socket | undefined, reason?: DisconnectReason): void {
+    this.closedBytesIn += socket?.bytesRead ?? 0;
+    this.closedBytesOut += socket?.bytesWritten ?? 0;
     if (reason !== undefined) this.disconnects[reason] += 1;
   }
 

@@ -33,7 +33,7 @@ export interface ListenerHandlers {
   /** A TCP connection on either door, before anything is read from it: true lets it on (a TLS
    * one into its handshake); false when the owner has refused it and is closing it. The owner
    * adds the socket's 'error' listener here, first. */
-  readonly arrived: (raw: Socket, secure: boolean) => boolean;
+  readonly arrived: (raw: Socket, door: 'tcp' | 'tls') => boolean;
   /** A connection ready for the chat: a plain one at once, a TLS one once its handshake is done
    * (with an 'error' listener of its own, which ends it on any error). */
   readonly accept: (socket: Socket, secure: boolean) => void;
@@ -116,7 +116,7 @@ export function listeners(options: ListenerOptions, handlers: ListenerHandlers):
   // Half-open: a peer's end does not end our side, so what it is still owed (its own last
   // lines, batched for the turn's end) goes out before the chat closes the connection.
   const plain = plainPort === undefined ? undefined : createServer({ allowHalfOpen: true }, (raw) => {
-    if (handlers.arrived(raw, false)) handlers.accept(raw, false);
+    if (handlers.arrived(raw, 'tcp')) handlers.accept(raw, false);
   });
   // The TLS door is a TCP listener that hands what it lets on to a TLS server that never listens
   // itself (as `'connection'` events, the way Node injects sockets): so a connection is counted,
@@ -130,7 +130,7 @@ export function listeners(options: ListenerOptions, handlers: ListenerHandlers):
   const failures = new WeakMap<Socket, Error>(); // why a handshake failed, where the TLS socket said
 
   const handshake = (raw: Socket, tlsServer: TlsServer): void => {
-    if (!handlers.arrived(raw, true)) return;
+    if (!handlers.arrived(raw, 'tls')) return;
     const key = peerKey(raw); // read now: once closed, a socket no longer knows its peer
     handshaking.set(key, raw);
     raw.once('close', () => {
