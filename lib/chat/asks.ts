@@ -5,7 +5,7 @@ import type { UserId } from './events';
 import type { Intent } from './intent';
 import type { Outgoing } from './outgoing';
 import type { SessionOptions } from './session-options';
-import type { InputTally } from './tally';
+import type { InputTally } from './input-tally';
 
 /**
  * What a session asks of the chat's loop, beside what it sends its user: an intent to decide, a

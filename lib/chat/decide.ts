@@ -5,7 +5,7 @@ import { duration } from './durations';
 import { listing, MAX_LISTED_NAMES, MAX_LISTED_ROOMS } from './listing';
 import type { Intent } from './intent';
 import { logIn, loginUnapplied, nameRefusal, overlongName, passwordChecked } from './login';
-import { CLEAR, MODERATION_HANDLERS, motd } from './moderate';
+import { CLEAR, MODERATION_HANDLERS, motd } from './operator-commands';
 import { roomName } from './rooms';
 import { type ChatState, MAX_ROOMS, type RoomSummary, type User } from './state';
 import * as text from './texts';

@@ -1,5 +1,5 @@
 import { catchError, EMPTY, filter, ignoreElements, type Observable, type ObservableInput, of, type SchedulerLike, Subject, take, takeUntil, tap } from 'rxjs';
-import type { Bus } from '../bus/bus';
+import type { Bus } from './bus';
 import { type Accounts, NO_ACCOUNTS } from './accounts';
 import type { Answer, Inbox, SessionOutput } from './asks';
 import { type Decision, decide, nameAskedBy } from './decide';
@@ -7,11 +7,12 @@ import { type ChatEvent, isOwnChange, type UserId } from './events';
 import type { Gate } from './gate';
 import type { Intent, NameFacts } from './intent';
 import type { SavedModerationEvent } from './moderation';
-import type { Connection, Outgoing } from './outgoing';
+import type { Connection } from './connection';
+import type { Outgoing } from './outgoing';
 import { sessions } from './session';
 import type { SessionOptions } from './session-options';
 import type { ChatState } from './state';
-import type { InputTally } from './tally';
+import type { InputTally } from './input-tally';
 import * as text from './texts';
 
 /** Keeps moderation changes: `keep` emits once whether the change was kept, then completes; it never errors. */

@@ -1,4 +1,4 @@
-import { MAX_LINE_BYTES } from '../edge/lines';
+import { MAX_LINE_BYTES } from './input';
 import type { ConnectionRules } from './intent';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './pace';
 import * as text from './texts';

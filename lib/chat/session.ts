@@ -1,14 +1,15 @@
 import { Observable, type SchedulerLike, type Subscriber } from 'rxjs';
-import { BUDGET_SPENT, type Input, INPUT_ENDED, OVERLONG_LINE, type Received } from '../edge/lines';
 import type { AccountRequest } from './accounts';
 import type { Answer, Ground, Inbox, SessionOutput } from './asks';
 import { asTyped } from './commands';
+import type { Connection } from './connection';
 import type { Decision } from './decision';
 import type { UserId } from './events';
+import { BUDGET_SPENT, type Input, INPUT_ENDED, OVERLONG_LINE, type Received } from './input';
 import { type Caller, type Intent, NO_TRIES } from './intent';
 import { InputSubscriber } from './input-subscriber';
 import { Occasional } from './occasional';
-import type { CloseReason, Connection } from './outgoing';
+import type { CloseReason } from './outgoing';
 import { LINES_DROPPED, Pace, type PaceSink, replyCost } from './pace';
 import { cleanText } from './sanitize';
 import type { SessionOptions } from './session-options';

@@ -1,5 +1,4 @@
 import { filter, type Observable } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { memoryBus } from '../../lib/bus/memory';
 import { type ChatEvent, MAIN_ROOM } from '../../lib/chat/events';
 import { MAX_NAME_LENGTH } from '../../lib/chat/names';
@@ -9,9 +8,8 @@ import type { Seat } from '../../lib/chat/loop';
 import { session } from '../support/session';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
-import { BUDGET_SPENT, type Input, OVERLONG_LINE } from '../../lib/edge/lines';
-
-const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+import { BUDGET_SPENT, type Input, OVERLONG_LINE } from '../../lib/chat/input';
+import { scheduler } from '../support/marbles';
 
 const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, maxNameAttempts: 3, maxLoginBytes: 1000, loginTimeoutMs: 100 };
 const send = (line: string): Outgoing => ({ kind: 'send', to: '7', text: line });

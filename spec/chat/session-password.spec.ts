@@ -9,10 +9,10 @@ import type { Seat } from '../../lib/chat/loop';
 import { session } from '../support/session';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
-import type { Input } from '../../lib/edge/lines';
+import type { Input } from '../../lib/chat/input';
 import { given } from '../support/events';
+import { scheduler } from '../support/marbles';
 
-const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, loginTimeoutMs: 100 };
 
 const send = (line: string): Outgoing => ({ kind: 'send', to: '7', text: line });

@@ -2,7 +2,8 @@ import { asyncScheduler, mergeMap, Observable, type SchedulerLike } from 'rxjs';
 import { type ChatEvent, isOwnChange } from '../../lib/chat/events';
 import { Gate } from '../../lib/chat/gate';
 import { type Seat, serving } from '../../lib/chat/loop';
-import type { Connection, Outgoing } from '../../lib/chat/outgoing';
+import type { Connection } from '../../lib/chat/connection';
+import type { Outgoing } from '../../lib/chat/outgoing';
 import type { SessionOptions } from '../../lib/chat/session-options';
 
 /**
