@@ -373,7 +373,6 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       throw err;
     });
     const moderation = boundGrants(data);
-    state.apply(moderationLoaded(moderation));
     await keepBindings(kept, grantBindings(data, moderation, Date.now()));
     const limits = guessLimits(options.freePasswordChecks, options.maxPasswordWaitMs, options.loginTimeoutMs);
     accounts = registry(kept, data, {
@@ -385,7 +384,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       report: (change) => report({ kind: 'account', change }),
     });
     const stats = () => statsText(figures()).trimEnd().split('\n');
-    start({ tally: input, stats }, accounts, kept); // first: a cluster's node takes no one in before it has the cluster's state
+    start({ tally: input, stats, loaded: moderationLoaded(moderation) }, accounts, kept); // first: a cluster's node takes no one in before it has the cluster's state
     try {
       await cluster?.ready;
       // The endpoint before the chat: once the chat listens, it serves at once.

@@ -39,6 +39,7 @@ export function chat(
 ): Observable<Outgoing> {
   return defer(() => {
     const { state, bus } = seat;
+    if (seat.loaded !== undefined) state.apply(seat.loaded);
     const changes = new Subject<SavedModerationEvent>(); // moderation made here, for the store driver: of a cluster's nodes, its maker's alone keeps it
     const gate = new Gate(); // whose intents wait for an own change of their user to come back
     const loop = serving(seat, gate, options, scheduler);

@@ -3,7 +3,7 @@ import type { Bus } from './bus';
 import { type Accounts, NO_ACCOUNTS } from './accounts';
 import type { Answer, Inbox, SessionOutput } from './asks';
 import { type Decision, decide, nameAskedBy } from './decide';
-import { type ChatEvent, isOwnChange, type UserId } from './events';
+import { type ChatEvent, isOwnChange, type ModerationLoaded, type UserId } from './events';
 import type { Gate } from './gate';
 import type { Intent, NameFacts } from './intent';
 import type { SavedModerationEvent } from './moderation';
@@ -30,6 +30,8 @@ const FAILED: Answer = { kind: 'failed' };
  */
 export interface Seat {
   readonly state: ChatState;
+  /** What the store keeps of moderation: the state takes it first, inside the chat's subscription. */
+  readonly loaded?: ModerationLoaded;
   readonly bus: Bus;
   readonly tally?: InputTally;
   readonly accounts?: Accounts;
