@@ -10,12 +10,13 @@ import type { InputTally } from './input-tally';
 /**
  * What a session asks of the chat's loop, beside what it sends its user: an intent to decide, a
  * password to check (from the peer's address, which wrong passwords slow down), an account
- * change to make. Each is answered with one Answer, addressed to the session's user.
+ * change to make. Each is answered with Answers delivered to `inbox`, its reply address: the
+ * loop keeps no table of sessions.
  */
 export type Ask =
-  | { readonly kind: 'decide'; readonly intent: Intent }
-  | { readonly kind: 'verify'; readonly user: UserId; readonly name: string; readonly password: string; readonly from: string }
-  | { readonly kind: 'change'; readonly user: UserId; readonly request: AccountRequest };
+  | { readonly kind: 'decide'; readonly intent: Intent; readonly inbox: Inbox }
+  | { readonly kind: 'verify'; readonly user: UserId; readonly name: string; readonly password: string; readonly from: string; readonly inbox: Inbox }
+  | { readonly kind: 'change'; readonly user: UserId; readonly request: AccountRequest; readonly inbox: Inbox };
 
 /** What a session's Observable emits: what its user is sent, and what it asks. */
 export type SessionOutput = Outgoing | Ask;
@@ -36,17 +37,15 @@ export type Answer =
   | { readonly kind: 'outcome'; readonly request: AccountRequest; readonly outcome: AccountOutcome }
   | { readonly kind: 'failed' };
 
-export const isAsk = (output: SessionOutput): output is Ask => output.kind === 'decide' || output.kind === 'verify' || output.kind === 'change';
 
 /** Where the loop delivers what it answers a session, as the fan-out delivers to a socket. */
 export interface Inbox {
   answer(answer: Answer): void;
 }
 
-/** What every session of a chat shares: its options, its clock, where it counts input, and where the loop finds each session by its user. */
+/** What every session of a chat shares: its options, its clock, and where it counts input. */
 export interface Ground {
   readonly options: SessionOptions;
   readonly scheduler: SchedulerLike;
   readonly tally: InputTally | undefined;
-  readonly inboxes: Map<UserId, Inbox>;
 }

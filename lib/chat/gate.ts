@@ -1,3 +1,4 @@
+import type { Inbox } from './asks';
 import type { Intent } from './intent';
 import type { UserId } from './events';
 
@@ -7,6 +8,7 @@ export const MAX_HELD_LINES = 100;
 /** A user's own change on its way back from the bus: whether it is their login, what they asked meanwhile, whether it is back (what waited goes on the next turn), and whether they left meanwhile. */
 interface InFlight {
   readonly login: boolean;
+  readonly inbox: Inbox;
   held: Intent[] | undefined;
   back: boolean;
   leaving: boolean;
@@ -14,6 +16,8 @@ interface InFlight {
 
 /** What waited for a user's own change, once it is back. */
 export interface Landing {
+  /** Where their session takes what the loop answers. */
+  readonly inbox: Inbox;
   /** The change was their login. */
   readonly login: boolean;
   /** Intents asked meanwhile: they go on the next turn (`release`), after what the change renders. */
@@ -31,9 +35,9 @@ export interface Landing {
 export class Gate {
   private readonly inFlight = new Map<UserId, InFlight>();
 
-  /** `user`'s own change (`login`: their login) is about to be published. */
-  expect(user: UserId, login: boolean): void {
-    if (!this.inFlight.has(user)) this.inFlight.set(user, { login, held: undefined, back: false, leaving: false });
+  /** `user`'s own change (`login`: their login) is about to be published; `inbox`: where their session takes answers. */
+  expect(user: UserId, login: boolean, inbox: Inbox): void {
+    if (!this.inFlight.has(user)) this.inFlight.set(user, { login, inbox, held: undefined, back: false, leaving: false });
   }
 
   /** True while `user`'s intents wait. */
@@ -70,11 +74,11 @@ export class Gate {
   landed(user: UserId): Landing | undefined {
     const entry = this.inFlight.get(user);
     if (entry === undefined || entry.back) return undefined;
-    const { login, held, leaving } = entry;
+    const { login, inbox, held, leaving } = entry;
     const waiting = held !== undefined && held.length > 0 && !leaving;
     if (waiting) entry.back = true;
     else this.inFlight.delete(user);
-    return { login, waiting, leaving };
+    return { inbox, login, waiting, leaving };
   }
 
   /** What waited for `user`'s change, back: the gate lets it go. */

@@ -79,10 +79,8 @@ export interface Serving {
 export function serving(seat: Seat, gate: Gate, options: SessionOptions, scheduler: SchedulerLike): Serving {
   const { state, bus } = seat;
   const accounts = seat.accounts ?? NO_ACCOUNTS;
-  const inboxes = new Map<UserId, Inbox>();
   const departures = new Subject<UserId>();
-  const open = sessions({ options, scheduler, tally: seat.tally, inboxes });
-  const deliver = (user: UserId, answer: Answer) => inboxes.get(user)?.answer(answer);
+  const open = sessions({ options, scheduler, tally: seat.tally });
   const factsOf = (name: string): NameFacts => {
     const account = accounts.accountOf(name);
     return { registered: accounts.registered(name), ...(account === undefined ? {} : { account }) };
@@ -104,47 +102,47 @@ export function serving(seat: Seat, gate: Gate, options: SessionOptions, schedul
     const figures = (seat.stats?.() ?? ['no figures on this server']).map((line) => text.reply(line));
     return { ...decision, replies: [...decision.replies, ...figures] };
   };
-  const publish = (user: UserId, event: ChatEvent) => {
-    if (isOwnChange(event) && event.user === user) gate.expect(user, event.type === 'joined' || event.type === 'resumed');
+  const publish = (user: UserId, event: ChatEvent, inbox: Inbox) => {
+    if (isOwnChange(event) && event.user === user) gate.expect(user, event.type === 'joined' || event.type === 'resumed', inbox);
     bus.publish(event);
   };
-  const decideFor = (intent: Intent): void => {
+  const decideFor = (intent: Intent, inbox: Inbox): void => {
     const { user } = intent;
     if (gate.holds(user)) {
-      if (!gate.hold(user, intent)) deliver(user, DROPPED);
+      if (!gate.hold(user, intent)) inbox.answer(DROPPED);
       return;
     }
     let decision: Decision;
     try {
       decision = withStats(decide(state, withFacts(intent)));
     } catch {
-      return deliver(user, FAILED); // a fault in one user's intent is their disconnect, not the chat's end
+      return inbox.answer(FAILED); // a fault in one user's intent is their disconnect, not the chat's end
     }
-    deliver(user, { kind: 'decided', decision }); // its replies come before what its events render
-    for (const event of decision.events) publish(user, event);
-    deliver(user, DONE); // its session may end now: its events are on their way
+    inbox.answer({ kind: 'decided', decision }); // its replies come before what its events render
+    for (const event of decision.events) publish(user, event, inbox);
+    inbox.answer(DONE); // its session may end now: its events are on their way
   };
-  const release = (user: UserId) => {
-    for (const intent of gate.release(user)) decideFor(intent);
+  const release = (user: UserId, inbox: Inbox) => {
+    for (const intent of gate.release(user)) decideFor(intent, inbox);
   };
-  const answered = <T>(user: UserId, answer$: Observable<T>, failed: T, answer: (value: T) => Answer): Observable<Outgoing> =>
+  const answered = <T>(user: UserId, inbox: Inbox, answer$: Observable<T>, failed: T, answer: (value: T) => Answer): Observable<Outgoing> =>
     // An error left unhandled in a subscription is thrown from a timer, which ends the process.
     answer$.pipe(
       take(1), catchError(() => of(failed)), takeUntil(departures.pipe(filter((gone) => gone === user))),
-      tap((value) => deliver(user, answer(value))), ignoreElements(),
+      tap((value) => inbox.answer(answer(value))), ignoreElements(),
     );
   return {
     open,
     handle: (output) => {
       switch (output.kind) {
-        case 'decide': decideFor(output.intent); return EMPTY;
+        case 'decide': decideFor(output.intent, output.inbox); return EMPTY;
         case 'verify': {
-          const { user, name, password, from } = output;
-          return answered(user, accounts.verify(name, password, from), 'failed', (verdict) => ({ kind: 'verdict', name, verdict }));
+          const { user, name, password, from, inbox } = output;
+          return answered(user, inbox, accounts.verify(name, password, from), 'failed', (verdict) => ({ kind: 'verdict', name, verdict }));
         }
         case 'change': {
-          const { user, request } = output;
-          return answered(user, accounts.change(request, state.user(user)?.from ?? ''), 'failed', (outcome) => ({ kind: 'outcome', request, outcome }));
+          const { user, request, inbox } = output;
+          return answered(user, inbox, accounts.change(request, state.user(user)?.from ?? ''), 'failed', (outcome) => ({ kind: 'outcome', request, outcome }));
         }
         default: return [output];
       }
@@ -153,16 +151,17 @@ export function serving(seat: Seat, gate: Gate, options: SessionOptions, schedul
       const landing = gate.landed(user);
       if (landing === undefined) return false;
       if (landing.leaving) return true;
+      const { inbox } = landing;
       if (landing.login && !applied) {
         // Its name was claimed first elsewhere: what was asked meanwhile waits for a login
         // decided again (with the name's password), or goes.
         const held = gate.release(user);
-        deliver(user, { kind: 'landed', applied, bytes });
-        if (!gate.holdFirst(user, held)) held.forEach(() => deliver(user, DONE));
+        inbox.answer({ kind: 'landed', applied, bytes });
+        if (!gate.holdFirst(user, held)) held.forEach(() => inbox.answer(DONE));
         return false;
       }
-      deliver(user, { kind: 'landed', applied, bytes });
-      if (landing.waiting) scheduler.schedule(() => release(user)); // after what the change renders
+      inbox.answer({ kind: 'landed', applied, bytes });
+      if (landing.waiting) scheduler.schedule(() => release(user, inbox)); // after what the change renders
       return false;
     },
     ended: (user) => departures.next(user),

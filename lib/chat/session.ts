@@ -68,19 +68,17 @@ class Session extends InputSubscriber<Input> implements PaceSink<Paced>, Inbox {
 
   start(input$: Observable<Input>, from: string): void {
     this.occasional = new Occasional(from);
-    this.ground.inboxes.set(this.id, this);
     this.send(text.greeting(this.options.banner));
     this.send(text.PROMPT);
     this.occasional.deadline = this.scheduler.schedule(() => this.timeOut(), this.options.loginTimeoutMs);
     input$.subscribe(this); // as its own subscriber: unsubscribe() ends the reading with the rest
   }
 
-  /** Teardown: whichever way the session ends, it stops reading, timing and pacing, and takes no more answers. */
+  /** Teardown: whichever way the session ends, it stops reading, timing and pacing (and takes no more answers: `out` is closed). */
   override unsubscribe(): void {
     this.occasional?.deadline?.unsubscribe();
     this.stopReading();
     this.pace?.stop();
-    if (this.ground.inboxes.get(this.id) === this) this.ground.inboxes.delete(this.id);
   }
 
   override next(input: Input): void {
@@ -203,7 +201,7 @@ class Session extends InputSubscriber<Input> implements PaceSink<Paced>, Inbox {
 
   private ask(intent: Intent): void {
     this.asked += 1;
-    this.out.next({ kind: 'decide', intent });
+    this.out.next({ kind: 'decide', intent, inbox: this });
   }
 
   /** The answer of a check or change this session waited for, as an intent to decide. */
@@ -216,7 +214,7 @@ class Session extends InputSubscriber<Input> implements PaceSink<Paced>, Inbox {
     const password = input === OVERLONG_LINE ? '' : cleanText(input).trim();
     aside.awaitingPassword = undefined;
     aside.pending = true;
-    this.out.next({ kind: 'verify', user: this.id, name, password, from: aside.from });
+    this.out.next({ kind: 'verify', user: this.id, name, password, from: aside.from, inbox: this });
   }
 
   /** What every login intent carries: who asks, when, from where, and whether the login deadline passed. */
@@ -286,7 +284,7 @@ class Session extends InputSubscriber<Input> implements PaceSink<Paced>, Inbox {
 
   private changeAccount(request: AccountRequest): void {
     this.aside().pending = true;
-    this.out.next({ kind: 'change', user: this.id, request });
+    this.out.next({ kind: 'change', user: this.id, request, inbox: this });
   }
 
   /** What a line made the server write to this user alone counts against their pace (REPLY_BYTES_PER_LINE). */
