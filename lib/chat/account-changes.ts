@@ -1,4 +1,4 @@
-import { type AccountRequest, passwordProblem } from './accounts';
+import { type AccountRequest, passwordProblem, unregisterRequest } from './accounts';
 import { firstWord } from './commands';
 import { answer, type Context, type Decision, say, usage } from './decision';
 import type { ChatEvent } from './events';
@@ -12,23 +12,17 @@ type AccountChanged = Extract<Intent, { readonly type: 'account-changed' }>;
  * What a change to a registered name asks of the accounts driver, once the rules let it go: one
  * change at a time per connection; a password crosses a plain connection only with a warning
  * (once), or not at all when passwords need TLS. An operator's `/unregister WORD` releases the
- * name WORD when WORD is a registered name other than their own (`named` says so); any other WORD
- * is their own password. (An operator whose password is someone's registered name releases
- * their own with `chatd accounts remove`.)
+ * name WORD when WORD is a registered name other than their own (`unregisterRequest`).
  */
 function ask({ intent }: Context, asked: AccountRequest): Decision {
   const { caller, busy = false, named } = intent;
   if (busy) return answer(text.ACCOUNT_BUSY);
-  const request = asked.kind === 'unregister' && asked.byOperator === true ? unregistering(asked, named?.registered === true) : asked;
+  const request = unregisterRequest(asked, () => named?.registered === true); // `named` is what WORD is
   if (request.kind === 'release' || caller === undefined || caller.secure) return { ...answer(), account: request };
   const { rules, tries } = caller;
   if (rules.requireTlsForPasswords) return answer(text.PASSWORDS_NEED_TLS);
   if (tries.warned) return { ...answer(), account: request };
   return { ...answer(text.PASSWORD_IN_CLEAR), account: request, tries: { ...tries, warned: true } };
-}
-
-function unregistering({ name, password }: AccountRequest & { readonly kind: 'unregister' }, registered: boolean): AccountRequest {
-  return nameKey(password) !== nameKey(name) && registered ? { kind: 'release', name: password, by: name } : { kind: 'unregister', name, password };
 }
 
 /** A refusal of a new password that breaks the rules, or undefined. */
