@@ -26,7 +26,9 @@ import { fileStore } from './store/file';
 import { redisStore } from './store/redis';
 import { PASSWORD_CHECKS_AT_ONCE } from './store/check-queue';
 import { ACCOUNT_EXPIRY_DAYS, type AccountChange, DAY_MS, MAX_REGISTRATIONS_PER_HOUR, type Registry, registry } from './store/registry';
-import { boundGrants, grantBindings, memoryStore, type Store } from './store/store';
+import { boundGrants, grantBindings } from './store/grants';
+import { memoryStore } from './store/memory';
+import type { Store } from './store/store';
 import { FREE_WRONG_CHECKS, guessLimits, MAX_CHECK_WAIT_MS, NO_PASSWORD_FIGURES } from './store/throttle';
 
 export type { ChatEvent, UserId } from './chat/events';

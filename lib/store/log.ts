@@ -1,5 +1,7 @@
 import type { ModerationData } from '../chat/moderation';
-import { type AccountRecord, accountRecord, listable, type LiveData, moderationData } from './store';
+import type { LiveData } from './live-data';
+import type { AccountRecord } from './store';
+import { accountRecord, listable, moderationData } from './validation';
 
 /**
  * The data file's format: a log of changes, one JSON object a line, after a first line that
