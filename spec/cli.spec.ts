@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
-import { DEFAULT_LOG_OPTIONS, formatEntry, HELP_COLUMNS, logEntry, parseCommand, usage } from '../lib/cli';
+import { HELP_COLUMNS, usage } from '../lib/cli/help';
+import { DEFAULT_LOG_OPTIONS, formatEntry, logEntry } from '../lib/cli/log';
+import { parseCommand } from '../lib/cli/settings';
 import { DEFAULT_RATE_LIMITS } from '../lib/chat/pace';
 import { MAX_HISTORY_LINES } from '../lib/chat/state';
 import { type Client, connectClient } from './support/client';
