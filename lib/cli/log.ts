@@ -1,6 +1,6 @@
 import type { ModerationAction } from '../chat/moderation';
 import { escapeControls } from '../chat/sanitize';
-import type { ServerEvent } from '../server';
+import type { ServerEvent } from '../server-event';
 import type { AccountChange } from '../store/registry';
 
 /** How much is logged, and how. */

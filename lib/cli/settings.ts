@@ -1,6 +1,6 @@
 import { REPLY_BYTES_PER_LINE } from '../chat/pace';
 import { MAX_HISTORY_LINES } from '../chat/state';
-import { type ChatServerOptions, DEFAULT_SERVER_OPTIONS, MAX_KEEPALIVE_IDLE_MS } from '../server';
+import { type ChatServerOptions, DEFAULT_SERVER_OPTIONS, MAX_KEEPALIVE_IDLE_MS } from '../server-options';
 import { DAY_MS } from '../store/registry';
 import { addresses, applySettings, count, given, listenAddress, type Mutable, names, oneOf, positive, readFlags, type Setting, toggle, UsageError } from './flags';
 import { DEFAULT_LOG_OPTIONS, FORMATS, LEVELS, type LogOptions } from './log';
