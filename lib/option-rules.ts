@@ -36,7 +36,7 @@ const delayMs = above0('a number of milliseconds', MAX_TIMER_MS);
 const isPort = (value: unknown) => Number.isSafeInteger(value) && typeof value === 'number' && value >= 0 && value <= 65535;
 const port = must('a port, a whole number from 0 to 65535', isPort);
 const text = must('a string', (value) => typeof value === 'string');
-const filled = must('a string, not empty', (value) => typeof value === 'string' && value !== '');
+const filled = must('a non-empty string', (value) => typeof value === 'string' && value !== '');
 const flag = must('true or false', (value) => typeof value === 'boolean');
 
 /** `check`, or undefined. */
@@ -112,26 +112,30 @@ const RULES: { readonly [K in keyof ChatServerOptions]-?: Check } = {
   redisPrefix: text,
 };
 
-/** The first problem of `options` by `rules`, or undefined. */
-function problemOf<T>(options: T, rules: { readonly [K in keyof T]-?: Check }): string | undefined {
-  for (const key in rules) {
-    const problem = rules[key](options[key], `options.${key}`);
+/** The first problem of `options`, or undefined; none means every option is what it must be. */
+function problemOf(options: Readonly<Record<string, unknown>>): string | undefined {
+  for (const [key, check] of Object.entries(RULES)) {
+    const problem = check(options[key], `options.${key}`);
     if (problem !== undefined) return problem;
   }
+  if (options['port'] === 'off' && options['tls'] === undefined) return "options.port is 'off' and options.tls is undefined: nothing would listen";
   return undefined;
 }
+
+/** True when `options` keeps every rule: then it is ChatServerOptions, each checked above. */
+const keepsRules = (options: Readonly<Record<string, unknown>>): options is ChatServerOptions & Readonly<Record<string, unknown>> =>
+  problemOf(options) === undefined;
 
 /**
  * `overrides` over DEFAULT_SERVER_OPTIONS, checked: a TypeError names the first option that is
  * unknown or not what it must be, so that a typo fails at once rather than when a user connects.
+ * Takes `unknown`: a caller in JavaScript has no compiler to check its options.
  */
-export function serverOptions(overrides: Partial<ChatServerOptions>): ChatServerOptions {
+export function serverOptions(overrides: unknown): ChatServerOptions {
   if (!isRecord(overrides)) throw new TypeError(`createChatServer's options must be an object, not ${shown(overrides)}`);
   const unknown = Object.keys(overrides).find((key) => !Object.hasOwn(RULES, key));
   if (unknown !== undefined) throw new TypeError(`options.${unknown} is not an option of createChatServer`);
-  const options: ChatServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...overrides };
-  const problem = problemOf(options, RULES);
-  if (problem !== undefined) throw new TypeError(problem);
-  if (options.port === 'off' && options.tls === undefined) throw new TypeError("options.port is 'off' and options.tls is undefined: nothing would listen");
+  const options: Readonly<Record<string, unknown>> = { ...DEFAULT_SERVER_OPTIONS, ...overrides };
+  if (!keepsRules(options)) throw new TypeError(problemOf(options));
   return options;
 }
