@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { accountsCommand } from '../accounts-command';
+import { errorText } from '../error-text';
 import { type ChatServer, type ChatServerOptions, createChatServer } from '../server';
 import { UsageError } from './flags';
 import { usage } from './help';
@@ -39,7 +40,7 @@ function reloadOnHangUp(server: ChatServer, tls: boolean, log: (logged: LogEntry
     server.reloadTls().then(
       () => log(entry('info', 'reload', 'SIGHUP: reloaded the TLS certificate and key')),
       (err: unknown) => {
-        const message = err instanceof Error ? err.message : String(err);
+        const message = errorText(err);
         log(entry('error', 'reload-failed', `SIGHUP: kept the TLS certificate and key in use: ${message}`, { message }));
       },
     );
@@ -112,7 +113,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 /** The entry point of bin/chatd. */
 export function run(argv: readonly string[]): void {
   main(argv).catch((err: unknown) => {
-    process.stderr.write(`chatd: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`chatd: ${errorText(err)}\n`);
     process.exitCode = 1;
   });
 }

@@ -1,13 +1,13 @@
 import { Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import type { UserId } from '../chat/events';
-import type { Connection } from '../chat/outgoing';
+import type { Connection } from '../chat/connection';
 import { besidePrompt, CONNECTING_TOO_FAST, SERVER_FULL, SHUTTING_DOWN, tooManyConnections } from '../chat/texts';
 import { Admission, type AdmissionLimits, type AdmissionRefusal } from './admission';
 import { type DoorConnection, type DoorKind, peerAddress, peerName } from './door';
 import { farewell } from './farewell';
 import { type Fanout, SendQueueFullError } from './fanout';
-import { ConnectionTally, type DisconnectReason, disconnectReason, type RefusalReason } from './figures';
+import { ConnectionTally, type DisconnectReason, disconnectReason, type RefusalReason } from './connection-stats';
 import { socketLines, type TelnetAnswerer } from './lines';
 
 /** The most refused connections told why and left to close at their peer's pace at once; past

@@ -1,11 +1,10 @@
 import type { Ban } from '../chat/events';
+import { isRecord } from '../chat/is-record';
 import type { ModerationData } from '../chat/moderation';
 import { accountNameProblem, banProblem, motdProblem } from '../chat/wire';
 import { type AccountRecord, accountTable, type SeenFrom, type StoreData } from './store';
 
 /** Reading kept data back: what a file or Redis holds is checked field by field before chatd trusts it. */
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const seenFrom = (value: unknown): SeenFrom | undefined =>
   isRecord(value) && typeof value['group'] === 'string' && typeof value['at'] === 'number' ? { group: value['group'], at: value['at'] } : undefined;
