@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { isRecord } from './chat/is-record';
 import { nameProblem } from './chat/names';
 import { MAX_HISTORY_LINES } from './chat/state';
 import { type ChatServerOptions, DEFAULT_SERVER_OPTIONS, MAX_KEEPALIVE_IDLE_MS } from './server-options';
@@ -8,8 +9,6 @@ export const MAX_TIMER_MS = 2_147_483_647;
 
 /** What is wrong with an option's value, as the TypeError says it (naming it `name`), or undefined when nothing is. */
 type Check = (value: unknown, name: string) => string | undefined;
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A value as an error message shows it: enough to find it in the caller's code. */
 function shown(value: unknown): string {
