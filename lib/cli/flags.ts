@@ -24,6 +24,7 @@ export type Setting<T> = {
   | { readonly value: string }
 );
 
+/** `T` with its fields writable: a draft the flags fill in. */
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** A whole number from `min` to `max`, or a UsageError naming `flag`. */

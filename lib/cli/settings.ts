@@ -17,8 +17,9 @@ export const DEFAULT_DATA_DIR = './chatd-data';
 
 const defaults = DEFAULT_SERVER_OPTIONS;
 
-/** Every flag of the server and its variable: adding one is adding its entry here (and, for a new
- * option, its field in ChatServerOptions). */
+/** Every flag of the server and its variable: adding a flag is adding its entry here (a new library
+ * option also needs its field and default in server-options.ts and its rule in option-rules.ts,
+ * which the compiler asks for). `--help` is made from this table. */
 const SETTINGS: readonly Setting<Draft>[] = [
   { flag: 'host', value: '<host>', env: 'CHATD_HOST', help: 'interface to listen on', fallback: 'all interfaces',
     apply: (v, o) => { o.host = given('host', v); } },
