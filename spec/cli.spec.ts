@@ -282,6 +282,7 @@ describe('parseCommand', () => {
     });
     expect(parseCommand([], { CHATD_MAX_PASSWORD_WAIT: '1', CHATD_PASSWORD_CHECKS: '1' })).toEqual({ kind: 'serve', options: { maxPasswordWaitMs: 1000, passwordChecksAtOnce: 1 }, log: DEFAULT_LOG_OPTIONS });
     expect(() => parseCommand(['--max-password-wait', '0'], {})).toThrow('--max-password-wait must be a number above 0');
+    expect(() => parseCommand(['--max-password-wait', '2147484'], {})).toThrow("--max-password-wait must be at most 2147483.647 seconds, not '2147484'");
     expect(() => parseCommand(['--password-checks', '65'], {})).toThrow('--password-checks must be a whole number from 1 to 64');
     expect(() => parseCommand(['--free-password-checks', '0'], {})).toThrow('--free-password-checks must be a whole number from 1 to 1000');
   });

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { nameProblem } from '../chat/names';
 import type { MetricsAddress } from '../edge/metrics';
+import { MAX_TIMER_MS } from '../option-rules';
 
 /** How a flag is declared, read from argv or the environment, and its value checked: the table of
  * flags itself is in settings.ts, so that a new flag is one entry there. */
@@ -93,6 +94,13 @@ export function positive(flag: string, value: string): number {
     throw new UsageError(`--${flag} must be a number above 0, not '${value}'`);
   }
   return number;
+}
+
+/** A time in seconds above 0, as milliseconds: no longer than a Node timer keeps, which fires at once past it. */
+export function seconds(flag: string, value: string): number {
+  const ms = positive(flag, value) * 1000;
+  if (ms > MAX_TIMER_MS) throw new UsageError(`--${flag} must be at most ${MAX_TIMER_MS / 1000} seconds, not '${value}'`);
+  return ms;
 }
 
 /** Applies each of `settings` given by a flag or, failing that, by the environment; an empty

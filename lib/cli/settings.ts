@@ -2,7 +2,7 @@ import { REPLY_BYTES_PER_LINE } from '../chat/pace';
 import { MAX_HISTORY_LINES } from '../chat/state';
 import { type ChatServerOptions, DEFAULT_SERVER_OPTIONS, MAX_KEEPALIVE_IDLE_MS } from '../server-options';
 import { DAY_MS } from '../store/registry';
-import { addresses, applySettings, count, given, listenAddress, type Mutable, names, oneOf, positive, readFlags, type Setting, toggle, UsageError } from './flags';
+import { addresses, applySettings, count, given, listenAddress, type Mutable, names, oneOf, positive, readFlags, seconds, type Setting, toggle, UsageError } from './flags';
 import { DEFAULT_LOG_OPTIONS, FORMATS, LEVELS, type LogOptions } from './log';
 
 /** Options as the flags give them, the TLS ones one by one until they are checked together. */
@@ -36,7 +36,7 @@ const SETTINGS: readonly Setting<Draft>[] = [
   { flag: 'max-line-bytes', value: '<bytes>', env: 'CHATD_MAX_LINE_BYTES', help: 'longest line a user may send', fallback: String(defaults.maxLineBytes),
     apply: (v, o) => { o.maxLineBytes = count('max-line-bytes', v, 1); } },
   { flag: 'login-timeout', value: '<seconds>', env: 'CHATD_LOGIN_TIMEOUT', help: 'time to give a valid username', fallback: String(defaults.loginTimeoutMs / 1000),
-    apply: (v, o) => { o.loginTimeoutMs = positive('login-timeout', v) * 1000; } },
+    apply: (v, o) => { o.loginTimeoutMs = seconds('login-timeout', v); } },
   { flag: 'max-name-attempts', value: '<n>', env: 'CHATD_MAX_NAME_ATTEMPTS', help: 'refused usernames before a connection is closed', fallback: String(defaults.maxNameAttempts),
     apply: (v, o) => { o.maxNameAttempts = count('max-name-attempts', v, 1); } },
   { flag: 'max-login-bytes', value: '<bytes>', env: 'CHATD_MAX_LOGIN_BYTES', help: 'what a connection may send before logging in', fallback: String(defaults.maxLoginBytes),
@@ -62,7 +62,7 @@ const SETTINGS: readonly Setting<Draft>[] = [
   { flag: 'exempt-addresses', value: '<ips>', env: 'CHATD_EXEMPT_ADDRESSES', help: 'IPs the per-address limits leave alone (comma-separated, or none)', fallback: defaults.exemptAddresses.join(','),
     apply: (v, o) => { o.exemptAddresses = addresses('exempt-addresses', v); } },
   { flag: 'handshake-timeout', value: '<seconds>', env: 'CHATD_HANDSHAKE_TIMEOUT', help: 'time a TLS handshake may take (login timeout at most)', fallback: String(defaults.handshakeTimeoutMs / 1000),
-    apply: (v, o) => { o.handshakeTimeoutMs = positive('handshake-timeout', v) * 1000; } },
+    apply: (v, o) => { o.handshakeTimeoutMs = seconds('handshake-timeout', v); } },
   { flag: 'keepalive', value: '<seconds>', env: 'CHATD_KEEPALIVE', help: 'idle time before TCP keepalive probes', fallback: String(defaults.keepAliveIdleMs / 1000),
     apply: (v, o) => { o.keepAliveIdleMs = count('keepalive', v, 1, MAX_KEEPALIVE_IDLE_MS / 1000) * 1000; } },
   { flag: 'history', value: '<lines>', env: 'CHATD_HISTORY', help: 'chat lines a room replays to those who join it; 0 for none', fallback: String(defaults.historyLines),
@@ -78,7 +78,7 @@ const SETTINGS: readonly Setting<Draft>[] = [
   { flag: 'ops', value: '<names>', env: 'CHATD_OPS', help: 'registered names, comma-separated, that are operators once they give their password', fallback: 'none',
     apply: (v, o) => { o.ops = names('ops', v); } },
   { flag: 'max-password-wait', value: '<seconds>', env: 'CHATD_MAX_PASSWORD_WAIT', help: 'longest time a password check waits while guessing is slowed (at most half --login-timeout)',
-    fallback: String(defaults.maxPasswordWaitMs / 1000), apply: (v, o) => { o.maxPasswordWaitMs = positive('max-password-wait', v) * 1000; } },
+    fallback: String(defaults.maxPasswordWaitMs / 1000), apply: (v, o) => { o.maxPasswordWaitMs = seconds('max-password-wait', v); } },
   { flag: 'free-password-checks', value: '<n>', env: 'CHATD_FREE_PASSWORD_CHECKS', help: 'wrong password checks from one address, or of one name, before the next are spaced out',
     fallback: String(defaults.freePasswordChecks), apply: (v, o) => { o.freePasswordChecks = count('free-password-checks', v, 1, 1000); } },
   { flag: 'password-checks', value: '<n>', env: 'CHATD_PASSWORD_CHECKS', help: 'password hashes computed at once (each takes a core about 50 ms)', fallback: String(defaults.passwordChecksAtOnce),
@@ -90,7 +90,7 @@ const SETTINGS: readonly Setting<Draft>[] = [
   { flag: 'redis-prefix', value: '<prefix>', env: 'CHATD_REDIS_PREFIX', help: "prefix of the cluster's Redis keys", fallback: defaults.redisPrefix,
     apply: (v, o) => { o.redisPrefix = given('redis-prefix', v); } },
   { flag: 'shutdown-grace', value: '<seconds>', env: 'CHATD_SHUTDOWN_GRACE', help: 'time a closing connection waits for its peer to read and close', fallback: String(defaults.shutdownGraceMs / 1000),
-    apply: (v, o) => { o.shutdownGraceMs = positive('shutdown-grace', v) * 1000; } },
+    apply: (v, o) => { o.shutdownGraceMs = seconds('shutdown-grace', v); } },
   { flag: 'metrics-listen', value: '<host:port>', env: 'CHATD_METRICS_LISTEN', help: 'where to serve /metrics, /stats and /healthz (a port alone: on loopback)', fallback: 'off',
     apply: (v, o) => { o.metricsListen = listenAddress('metrics-listen', v); } },
   { flag: 'log-chat', env: 'CHATD_LOG_CHAT', help: 'log what users say, /me lines too (debug level)', fallback: 'off', toggle: true,
