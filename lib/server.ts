@@ -18,7 +18,7 @@ import { Admission, type AdmissionLimits, type AdmissionRefusal, CONNECT_BURST, 
 import { FAREWELL_GRACE_MS, farewell } from './edge/farewell';
 import { LOGIN_BATCH_MS, localFanout, MAX_SEND_QUEUE_BYTES, SendQueueFullError } from './edge/fanout';
 import { ConnectionTally, type DisconnectReason, disconnectReason, type RefusalReason, statsText } from './edge/figures';
-import { socketLines } from './edge/lines';
+import { concealTyping, socketLines } from './edge/lines';
 import { HANDSHAKE_TIMEOUT_MS, listeners, type TlsSettings } from './edge/listeners';
 import { boundAddress, closeScrapes, listenForScrapes, type MetricsAddress } from './edge/metrics';
 import { fileStore } from './store/file';
@@ -275,7 +275,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     socket.setNoDelay(true); // writes are coalesced per event-loop turn; Nagle would add latency
     socket.setKeepAlive(true, options.keepAliveIdleMs);
     tally.acceptedOne();
-    fanout.attach(id, socket);
+    fanout.attach(id, socket, concealTyping); // telnet's echo, where the client speaks telnet
     report({ kind: 'connect', id, from: peerName(socket), tls: secure });
     const input$ = socketLines(socket, options.maxLineBytes, options.maxLoginBytes, answerTelnet);
     connections.next({ id, input$, secure, from });
