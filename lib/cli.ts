@@ -7,6 +7,7 @@ import { nameProblem } from './chat/names';
 import { REPLY_BYTES_PER_LINE } from './chat/pace';
 import { MAX_HISTORY_LINES } from './chat/state';
 import type { MetricsAddress } from './edge/metrics';
+import { errorText } from './error-text';
 import { type ChatServer, type ChatServerOptions, createChatServer, DEFAULT_SERVER_OPTIONS, MAX_KEEPALIVE_IDLE_MS, type ServerEvent } from './server';
 import { type AccountChange, DAY_MS } from './store/registry';
 import { escapeControls } from './chat/sanitize';
@@ -448,7 +449,7 @@ function reloadOnHangUp(server: ChatServer, tls: boolean, log: (logged: LogEntry
     server.reloadTls().then(
       () => log(entry('info', 'reload', 'SIGHUP: reloaded the TLS certificate and key')),
       (err: unknown) => {
-        const message = err instanceof Error ? err.message : String(err);
+        const message = errorText(err);
         log(entry('error', 'reload-failed', `SIGHUP: kept the TLS certificate and key in use: ${message}`, { message }));
       },
     );
@@ -521,7 +522,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 /** The entry point of bin/chatd. */
 export function run(argv: readonly string[]): void {
   main(argv).catch((err: unknown) => {
-    process.stderr.write(`chatd: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`chatd: ${errorText(err)}\n`);
     process.exitCode = 1;
   });
 }

@@ -1,24 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { type AddressInfo, Socket } from 'node:net';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { concatMap, filter, ignoreElements, merge, Subject, type Subscription, timer } from 'rxjs';
-import type { Bus } from './bus/bus';
+import type { Bus } from './chat/bus';
 import { memoryBus } from './bus/memory';
 import { type RedisBus, redisBus } from './bus/redis';
 import { chat } from './chat/chat';
 import { type ChatEvent, type ModerationLoaded, nodeOf, type UserId } from './chat/events';
-import type { Connection } from './chat/outgoing';
+import type { Connection } from './chat/connection';
 import { DEFAULT_SESSION_OPTIONS, type Seat, type SessionOptions } from './chat/session';
 import { isSavedModeration, type ModerationAction, moderationAction, type ModerationData, type SavedModerationEvent } from './chat/moderation';
 import { ChatState, HISTORY_BYTES, HISTORY_LINES } from './chat/state';
-import { InputTally } from './chat/tally';
 import { besidePrompt, CONNECTING_TOO_FAST, NOT_SAVED, SERVER_FULL, SHUTTING_DOWN, tooManyConnections } from './chat/texts';
 import { Admission, type AdmissionLimits, type AdmissionRefusal, CONNECT_BURST, EXEMPT_ADDRESSES, MAX_CONNECTIONS_PER_ADDRESS, MAX_CONNECTS_PER_SECOND } from './edge/admission';
+import { type DoorConnection, type DoorKind, peerAddress, peerName } from './edge/door';
 import { FAREWELL_GRACE_MS, farewell } from './edge/farewell';
 import { LOGIN_BATCH_MS, localFanout, MAX_SEND_QUEUE_BYTES, SendQueueFullError } from './edge/fanout';
-import { ConnectionTally, type DisconnectReason, disconnectReason, type RefusalReason, statsText } from './edge/figures';
-import { concealTyping, socketLines } from './edge/lines';
+import { ConnectionTally, type DisconnectReason, disconnectReason, type RefusalReason, statsText } from './edge/connection-stats';
+import { InputCounter } from './edge/input-counter';
+import { concealTyping, socketLines, type TelnetAnswerer } from './edge/lines';
 import { HANDSHAKE_TIMEOUT_MS, listeners, type TlsSettings } from './edge/listeners';
 import { boundAddress, closeScrapes, listenForScrapes, type MetricsAddress } from './edge/metrics';
 import { fileStore } from './store/file';
@@ -159,15 +160,6 @@ export interface ChatServer {
   close(): Promise<void>;
 }
 
-/** The peer's address; an IPv4 peer on a dual-stack socket shows as plain IPv4. */
-const peerAddress = (socket: Socket): string => (socket.remoteAddress ?? 'unknown').replace(/^::ffff:(?=\d+\.)/, '');
-
-/** The peer as a log shows it. */
-function peerName(socket: Socket): string {
-  const address = peerAddress(socket);
-  return address.includes(':') ? `[${address}]:${socket.remotePort}` : `${address}:${socket.remotePort}`;
-}
-
 const errorOf = (err: Error | null): string | undefined => {
   if (err === null) return undefined;
   return 'code' in err && typeof err.code === 'string' ? err.code : err.message;
@@ -182,14 +174,15 @@ const ignoreError = (): void => {};
 export function createChatServer(overrides: Partial<ChatServerOptions> = {}): ChatServer {
   const options: ChatServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...overrides };
   const report = options.onEvent;
-  const sockets = new Map<Socket, UserId | undefined>(); // each with its user's id, none when refused
+  const sockets = new Map<Duplex, UserId>(); // each connection's stream, with its user's id
+  const raws = new WeakMap<Duplex, Socket>(); // a door's stream's TCP socket, where the stream is not the socket itself
   const fanout = localFanout(options.maxSendQueueBytes, LOGIN_BATCH_MS, options.shutdownGraceMs);
   const connections = new Subject<Connection>();
   const state = new ChatState(options.historyLines, Date.now(), options.historyBytes);
   const nodeId = randomBytes(4).toString('hex'); // per process start: a restarted node is a new one
   let cluster: RedisBus | undefined;
   let bus: Bus = memoryBus();
-  const input = new InputTally();
+  const input = new InputCounter();
   const tally = new ConnectionTally();
   let nextId = 1;
   let subscription: Subscription | undefined;
@@ -198,14 +191,17 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   let store: Store | undefined;
   let accounts: Registry | undefined;
 
-  /** Every socket's bookkeeping at its close, `this` being the socket: one function for all
-   * sockets, where a closure for each would be held for each user's whole stay. */
-  function closed(this: Socket): void {
+  /** The TCP socket under a connection's stream. */
+  const rawOf = (stream: Duplex): Socket | undefined => (stream instanceof Socket ? stream : raws.get(stream));
+
+  /** Every connection's bookkeeping at its close, `this` being its stream: one function for all
+   * connections, where a closure for each would be held for each user's whole stay. */
+  function closed(this: Duplex): void {
     const id = sockets.get(this);
     sockets.delete(this);
-    if (id === undefined) return tally.closed(this);
+    if (id === undefined) return;
     const reason = disconnectReason(this.errored, fanout.detach(id), shuttingDown);
-    tally.closed(this, reason);
+    tally.closed(rawOf(this), reason);
     report({ kind: 'disconnect', id, reason, error: errorOf(this.errored) });
   }
 
@@ -232,8 +228,12 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     refusalsClosing -= 1;
   }
 
-  /** A TCP connection on either door, counted from now on (a TLS handshake included), or refused. */
-  const arrived = (raw: Socket, secure: boolean): boolean => {
+  /**
+   * A TCP connection on any door, counted from now on (a TLS or SSH handshake, an HTTP upgrade
+   * included), or refused: told why on the plain door, cut off on the others, whose clients could
+   * not read a line before their handshake, which refusing spares us.
+   */
+  const arrived = (raw: Socket, door: DoorKind): boolean => {
     raw.on('error', ignoreError);
     if (raw.remoteAddress === undefined) { // gone before we got to it
       raw.destroy();
@@ -241,13 +241,12 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     }
     const refused = admission.admit(peerAddress(raw));
     if (refused === undefined) {
-      if (secure) raw.once('close', released); // a handshake may fail: its TLS socket never reaches accept
+      if (door !== 'tcp') raw.once('close', released); // a handshake may fail: its connection never reaches the chat
       return true;
     }
     tally.refusedOne(refused.reason);
     if (refused.first) report({ kind: refused.reason, from: peerName(raw) }); // a flood's refusals are counted, not each logged
-    // A TLS client could not read a line before its handshake, and a handshake is what refusing spares us.
-    if (secure || refusalsClosing >= MAX_REFUSALS_CLOSING) {
+    if (door !== 'tcp' || refusalsClosing >= MAX_REFUSALS_CLOSING) {
       raw.destroy();
       return false;
     }
@@ -265,25 +264,35 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     else socket.write(command);
   };
 
+  /** A plain or TLS socket, its arrival counted, into the chat. */
   const accept = (socket: Socket, secure: boolean) => {
-    // Its 'error' listener is in already: added at its arrival (plain), or by the listeners (TLS).
-    socket.on('close', secure ? closed : plainClosed);
-    sockets.set(socket, undefined);
-    const from = peerAddress(socket);
+    const door: DoorKind = secure ? 'tls' : 'tcp';
+    enter({ stream: socket, raw: socket, door, secure, from: peerAddress(socket), peer: peerName(socket) }, answerTelnet);
+  };
+
+  /** A connection through any door, its arrival counted (`arrived`), into the chat. Telnet is
+   * answered on the TCP and TLS doors alone: the others carry no telnet. */
+  const enter = (connection: DoorConnection, telnet?: TelnetAnswerer) => {
+    const { stream, raw, door, secure, from, peer } = connection;
+    // Its 'error' listener is in already: added at its arrival (plain), or by its door.
+    stream.on('close', door === 'tcp' ? plainClosed : closed);
+    if (stream !== raw) raws.set(stream, raw);
     const id = cluster === undefined ? String(nextId++) : `${nodeId}:${nextId++}`;
-    sockets.set(socket, id);
-    socket.setNoDelay(true); // writes are coalesced per event-loop turn; Nagle would add latency
-    socket.setKeepAlive(true, options.keepAliveIdleMs);
+    sockets.set(stream, id);
+    raw.setNoDelay(true); // writes are coalesced per event-loop turn; Nagle would add latency
+    raw.setKeepAlive(true, options.keepAliveIdleMs);
     tally.acceptedOne();
-    fanout.attach(id, socket, concealTyping); // telnet's echo, where the client speaks telnet
-    report({ kind: 'connect', id, from: peerName(socket), tls: secure });
-    const input$ = socketLines(socket, options.maxLineBytes, options.maxLoginBytes, answerTelnet);
+    // Telnet's echo is one function for every TCP and TLS connection; another door's is its connection's.
+    const { conceal } = connection;
+    fanout.attach(id, stream, telnet !== undefined ? concealTyping : conceal === undefined ? undefined : (_stream, hidden) => conceal(hidden));
+    report({ kind: 'connect', id, from: peer, tls: secure });
+    const input$ = socketLines(stream, options.maxLineBytes, options.maxLoginBytes, telnet);
     connections.next({ id, input$, secure, from });
   };
 
   const figures = () =>
     tally.figures({
-      sockets: sockets.keys(), state, input, attached: fanout.size, handshakes: server.handshakes, linesWritten: fanout.linesWritten, now: Date.now(), cluster: cluster?.health(),
+      sockets: [...sockets.keys()].flatMap((stream) => rawOf(stream) ?? []), state, input, attached: fanout.size, handshakes: server.handshakes, linesWritten: fanout.linesWritten, now: Date.now(), cluster: cluster?.health(),
       passwords: accounts?.passwordFigures() ?? NO_PASSWORD_FIGURES,
     });
 

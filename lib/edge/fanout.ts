@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { UserId } from '../chat/events';
 import type { CloseReason, Outgoing } from '../chat/outgoing';
@@ -41,7 +40,7 @@ export class SendQueueFullError extends Error {
 export interface Fanout {
   /** Makes an accepted socket addressable by its id; `conceal` is its door's, where the door can
    * hide what its user types. */
-  attach(id: UserId, socket: Socket, conceal?: Conceal): void;
+  attach(id: UserId, socket: Duplex, conceal?: Conceal): void;
   /** Forgets a socket once it has closed; nothing more is written to it. Returns why the chat
    * closed it, or undefined when the chat did not. */
   detach(id: UserId): CloseReason | undefined;
@@ -51,7 +50,7 @@ export interface Fanout {
   flush(): void;
   /** True when the last text sent to the socket alone ended without a newline, as a prompt does:
    * a notice that comes unprompted starts a line of its own. */
-  atPrompt(socket: Socket): boolean;
+  atPrompt(socket: Duplex): boolean;
   /** How many sockets are attached. */
   readonly size: number;
   /** Texts written to sockets so far: a broadcast line counts once per socket it reached. */
@@ -60,7 +59,7 @@ export interface Fanout {
 
 /** A socket, the room whose broadcasts it gets, and the one it left while a batch was held. */
 interface Member {
-  readonly socket: Socket;
+  readonly socket: Duplex;
   readonly conceal: Conceal | undefined;
   room: RoomBatch | undefined;
   left: RoomBatch | undefined;
@@ -68,14 +67,14 @@ interface Member {
 
 /** One room's audience and the broadcasts to it not yet written. */
 interface RoomBatch {
-  readonly audience: Set<Socket>;
+  readonly audience: Set<Duplex>;
   pending: string[];
   pendingBytes: number;
   // Sockets whose share of the batch is not all of it, by index into `pending`: entered
   // mid-batch (they get what came after), exited mid-batch (what came before), sent a line of
   // their own or hidden from one (what came before went out first).
-  readonly firstOwed: Map<Socket, number>;
-  readonly lastOwed: Map<Socket, number>;
+  readonly firstOwed: Map<Duplex, number>;
+  readonly lastOwed: Map<Duplex, number>;
 }
 
 const newBatch = (): RoomBatch => ({ audience: new Set(), pending: [], pendingBytes: 0, firstOwed: new Map(), lastOwed: new Map() });
@@ -111,9 +110,9 @@ export function localFanout(
   let endOfTurnQueued = false;
   let linesWritten = 0;
   const closing = new Map<UserId, CloseReason>(); // sockets the chat closed, until they have
-  const prompted = new WeakSet<Socket>(); // sent a prompt last: only before login, since only sends are prompts
+  const prompted = new WeakSet<Duplex>(); // sent a prompt last: only before login, since only sends are prompts
   /** Writes `chunk`, which holds `lines` texts, unless the socket is gone or too far behind. */
-  const write = (socket: Socket, chunk: Buffer | string, lines: number) => {
+  const write = (socket: Duplex, chunk: Buffer | string, lines: number) => {
     if (!socket.writable) return; // ended or destroyed: its 'close' is on the way
     // No last line for a reader this far behind: it would wait behind all it has not read, and
     // the point is to free that memory now.
@@ -162,7 +161,7 @@ export function localFanout(
     }
   };
   /** Writes what a socket is owed of its room's batch so far, before a line it does not share. */
-  const settle = (socket: Socket, batch: RoomBatch | undefined) => {
+  const settle = (socket: Duplex, batch: RoomBatch | undefined) => {
     if (batch === undefined || !batch.audience.has(socket)) return;
     const first = batch.firstOwed.get(socket) ?? 0;
     if (first < batch.pending.length) write(socket, batch.pending.slice(first).join(''), batch.pending.length - first);

@@ -1,3 +1,4 @@
+import { isRecord } from '../chat/is-record';
 import type { ModerationData } from '../chat/moderation';
 import { type AccountRecord, accountRecord, listable, type LiveData, moderationData } from './store';
 
@@ -40,7 +41,6 @@ export function entryLine(entry: LogEntry): string {
   return `${JSON.stringify(entry)}\n`;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function parsed(line: string): unknown {
   try {

@@ -7,6 +7,7 @@ import { type AccountRecord, accountTable, type AccountsChanged, type AccountTab
 import { Buckets, type GuessLimits, type NameBuckets, type Reservation } from './throttle';
 import { redisProblem } from '../bus/redis-problem';
 import { escapeControls } from '../chat/sanitize';
+import { errorText } from '../error-text';
 
 /** How long a load waits for Redis before it gives up: at start (without it no registered name would
  * be known), and as the bus gets Redis back (the node serves alone meanwhile). */
@@ -209,7 +210,6 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return count`;
 
-const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const isWrongType = (err: unknown): boolean => errorText(err).startsWith('WRONGTYPE');
 const atOf = (value: unknown): number =>
   typeof value === 'object' && value !== null && 'at' in value && typeof value.at === 'number' ? value.at : 0;

@@ -1,5 +1,6 @@
 import { NEVER, type Observable } from 'rxjs';
 import type { Ban } from '../chat/events';
+import { isRecord } from '../chat/is-record';
 import { Moderation, type ModerationData, type SavedModerationEvent } from '../chat/moderation';
 import { nameKey } from '../chat/names';
 import { accountNameProblem, banProblem, motdProblem } from '../chat/wire';
@@ -127,7 +128,6 @@ export class StoreError extends Error {
   }
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const seenFrom = (value: unknown): SeenFrom | undefined =>
   isRecord(value) && typeof value['group'] === 'string' && typeof value['at'] === 'number' ? { group: value['group'], at: value['at'] } : undefined;
