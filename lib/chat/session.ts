@@ -525,10 +525,11 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
 
   private checkPassword(nick: string, input: Paced): void {
     const password = input === OVERLONG_LINE ? '' : cleanText(input).trim();
+    // Its line is read: shown again now, so that a telnet client, which stops turning "\n" into
+    // "\r\n" while it does not echo, shows the answer's lines whole, and has answered by the next prompt.
+    this.conceal(false);
     const aside = this.aside();
     this.await(this.accounts.verify(nick, password, aside.from), 'failed', (verdict) => {
-      // Hidden on while another try is asked for; a close shows it again.
-      if (verdict === 'right' || verdict === 'failed' || verdict === 'displaced') this.conceal(false);
       if (verdict === 'right') return this.passwordGiven(nick);
       if (verdict === 'failed' || verdict === 'displaced') {
         this.askName(aside, verdict === 'failed' ? text.CHECK_FAILED : text.nameDisplaced(nick));

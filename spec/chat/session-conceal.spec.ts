@@ -35,10 +35,10 @@ function told(input$: Observable<Input>, registry: Accounts, secure = false, ses
 }
 
 describe('session: what is typed at the password prompt is hidden by the door', () => {
-  it('hides it before the password prompt, keeps it hidden across wrong tries, and shows it again once the password is taken', () => {
+  it('hides it before each password prompt and shows it again once the password line is read, before its answer', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>('----a-----b---------c', { a: 'ann', b: 'wrong-one', c: 'right-one' });
-      expectObservable(told(input, accounts(2, cold)), '^-------------------------!').toBe('(gp)(whq)---(xq)------s---', out);
+      expectObservable(told(input, accounts(2, cold)), '^-------------------------!').toBe('(gp)(whq)-s-(xhq)---s--', out);
     });
   });
 
@@ -51,7 +51,7 @@ describe('session: what is typed at the password prompt is hidden by the door', 
     });
   });
 
-  it('shows it again before a failed check sends the user back to the username prompt', () => {
+  it('is shown already when a failed check sends the user back to the username prompt', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>('----a----b', { a: 'ann', b: 'right-one' });
       const failing = { ...accounts(0, cold), verify: () => of<Verdict>('failed') };
