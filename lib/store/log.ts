@@ -1,6 +1,8 @@
 import { isRecord } from '../chat/is-record';
 import type { ModerationData } from '../chat/moderation';
-import { type AccountRecord, accountRecord, listable, type LiveData, moderationData } from './store';
+import type { LiveData } from './live-data';
+import type { AccountRecord } from './store';
+import { accountRecord, listable, moderationData } from './validation';
 
 /**
  * The data file's format: a log of changes, one JSON object a line, after a first line that
