@@ -149,7 +149,9 @@ describe('the password prompt over a socket', () => {
     const { ann, start } = await atPasswordPrompt(bytes(IAC, WILL, TERMINAL_TYPE));
     ann.socket.end(bytes(IAC, DO, ECHO));
     await once(ann.socket, 'close');
-    expect(ann.read().subarray(start + 3 + PASSWORD_IN_CLEAR.length)).toEqual(Buffer.concat([bytes(IAC, WILL, ECHO), Buffer.from(PASSWORD_PROMPT), bytes(IAC, WONT, ECHO)]));
+    expect(ann.read().subarray(start)).toEqual(Buffer.concat([
+      bytes(IAC, DONT, TERMINAL_TYPE), Buffer.from(PASSWORD_IN_CLEAR), bytes(IAC, WILL, ECHO), Buffer.from(PASSWORD_PROMPT), bytes(IAC, WONT, ECHO),
+    ]));
   });
 
   it('sends a client that has sent no telnet command (nc) the texts alone, byte for byte', async () => {
