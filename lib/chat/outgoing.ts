@@ -6,7 +6,7 @@ import type { UserId } from './events';
  * `enter` a connection into a room's broadcasts, `exit` it from its room's, `conceal` what its
  * user types from now on (a password: `hidden`) or no longer, `close` a connection once what was
  * sent to it is written. A `conceal` hidden comes before the prompt it is for, and one not hidden
- * once the secret line is read, or before the close or the username prompt that ends the wait.
+ * once the secret line is read, or before a close that ends the wait for it.
  */
 export type Outgoing =
   | { readonly kind: 'send'; readonly to: UserId; readonly text: string }

@@ -22,7 +22,8 @@ export const MAX_WRITE_BYTES = 64 * 1024;
 export const LOGIN_BATCH_MS = 10;
 
 /** A door's way to hide what the user of `socket` types next (a password) or show it again: one
- * function for all of a door's connections, each of which a closure of its own would cost. */
+ * function for all of a door's connections, where a closure for each would be held for each
+ * user's whole stay. */
 export type Conceal = (socket: Duplex, hidden: boolean) => void;
 
 /** Why a reader was disconnected: more than the send queue limit unread. */
@@ -93,8 +94,8 @@ function byteOffsets(texts: readonly string[]): number[] {
  * socket a line is hidden from (its reader ignores the sender) gets the parts around it. A turn
  * that admitted a user holds its batches for the next turn, which may admit another, and so on
  * for at most `loginBatchMs` from the first line held. A `conceal` is carried out in its place
- * among the texts to its socket, through its door's function. A socket more than `maxSendQueueBytes`
- * behind is destroyed, so one stuck reader costs nobody else. A `close` is a farewell: the
+ * among the texts to its socket, through its door's function. A socket more than
+ * `maxSendQueueBytes` behind is destroyed, so one stuck reader costs nobody else. A `close` is a farewell: the
  * socket is half-closed after what was written to it and given `graceMs` to read it and close.
  */
 export function localFanout(
