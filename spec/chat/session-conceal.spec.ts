@@ -6,7 +6,7 @@ import type { Outgoing } from '../../lib/chat/outgoing';
 import { DEFAULT_SESSION_OPTIONS, session, type SessionOptions } from '../../lib/chat/session';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
-import { INPUT_ENDED, type Input } from '../../lib/chat/input';
+import { BUDGET_SPENT, INPUT_ENDED, type Input } from '../../lib/chat/input';
 import { scheduler } from '../support/marbles';
 
 const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, loginTimeoutMs: 100 };
@@ -42,12 +42,14 @@ describe('session: what is typed at the password prompt is hidden by the door', 
     });
   });
 
-  it('shows it again before the close when the login times out, or the input ends, at the prompt', () => {
+  it('shows it again before the close when the login times out, the input ends, or the login bytes run out, at the prompt', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const timeout = { ...out, t: send(text.besidePrompt(text.LOGIN_TIMED_OUT)), c: { kind: 'close', to: '7', reason: 'login_timeout' } };
       expectObservable(told(cold<Input>('----a', { a: 'ann' }), accounts(0, cold), true)).toBe('(gp)(hq) 92ms (stc|)', timeout);
       const ended = { ...out, c: { kind: 'close', to: '7', reason: 'eof' } };
       expectObservable(told(cold<Input>('----a----e', { a: 'ann', e: INPUT_ENDED }), accounts(0, cold), true)).toBe('(gp)(hq)-(sc|)', ended);
+      const spent = { ...out, b: send(text.tooMuchLoginInput(options.maxLoginBytes)), c: { kind: 'close', to: '7', reason: 'login_limit' } };
+      expectObservable(told(cold<Input>('----a----b', { a: 'ann', b: BUDGET_SPENT }), accounts(0, cold), true)).toBe('(gp)(hq)-(sbc|)', spent);
     });
   });
 
