@@ -20,7 +20,8 @@ import { FAREWELL_GRACE_MS, farewell } from './edge/farewell';
 import { LOGIN_BATCH_MS, localFanout, MAX_SEND_QUEUE_BYTES, SendQueueFullError } from './edge/fanout';
 import { ConnectionTally, type DisconnectReason, disconnectReason, type RefusalReason, statsText } from './edge/figures';
 import { socketLines, type TelnetAnswerer } from './edge/lines';
-import { HANDSHAKE_TIMEOUT_MS, listeners, type TlsSettings } from './edge/listeners';
+import { HANDSHAKE_TIMEOUT_MS, listeners, TlsFilesError, type TlsSettings } from './edge/listeners';
+import { webDoor, type WebSettings } from './edge/web/door';
 import { boundAddress, closeScrapes, listenForScrapes, type MetricsAddress } from './edge/metrics';
 import { fileStore } from './store/file';
 import { redisStore } from './store/redis';
@@ -75,6 +76,8 @@ export interface ChatServerOptions extends SessionOptions, Omit<AdmissionLimits,
   readonly port: number | 'off';
   /** A TLS listener beside the plain one, serving the same chat; undefined for none. */
   readonly tls: TlsSettings | undefined;
+  /** The browser door: the page and its WebSocket over HTTP, HTTPS or both; undefined for none. */
+  readonly web: WebSettings | undefined;
   /** Connections open at once, TLS handshakes included; one more is refused. */
   readonly maxClients: number;
   /** How long a TLS handshake may take; the login timeout bounds it too. */
@@ -116,6 +119,7 @@ export const DEFAULT_SERVER_OPTIONS: ChatServerOptions = {
   host: undefined,
   port: DEFAULT_PORT,
   tls: undefined,
+  web: undefined,
   maxClients: MAX_CLIENTS,
   maxConnectionsPerAddress: MAX_CONNECTIONS_PER_ADDRESS,
   maxConnectsPerSecond: MAX_CONNECTS_PER_SECOND,
@@ -151,8 +155,12 @@ export interface ChatServer {
   metricsAddress(): AddressInfo | null;
   /** The TLS listener's address, or null when there is none, before listen() resolves and after close(). */
   tlsAddress(): AddressInfo | null;
-  /** Reads the TLS certificate and key again, for new connections; rejects with a TlsFilesError
-   * (code CHAT_TLS_FILES) and keeps the pair in use when they cannot be read or used. */
+  /** The browser door's HTTP and HTTPS addresses, each null when it does not listen. */
+  webAddress(): AddressInfo | null;
+  webTlsAddress(): AddressInfo | null;
+  /** Reads the TLS certificate and key again, for new connections on every TLS door (TLS, HTTPS);
+   * rejects with a TlsFilesError (code CHAT_TLS_FILES) and keeps the pair in use when they cannot
+   * be read or used. */
   reloadTls(): Promise<void>;
   /** The names of the users logged in now, in the order they logged in. */
   users(): string[];
@@ -307,6 +315,19 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     },
   );
 
+  const web = options.web === undefined ? undefined : webDoor(
+    { host: options.host, web: options.web, maxLineBytes: options.maxLineBytes, requestTimeoutMs: Math.min(options.handshakeTimeoutMs, options.loginTimeoutMs) },
+    { arrived, enter: (connection) => enter(connection), error: (error) => report({ kind: 'error', error }) },
+  );
+  const listening = () => server.listening || web?.listening === true;
+
+  /** Reads the TLS files again for each door that serves TLS. */
+  const reloadTls = async (): Promise<void> => {
+    const doors = [options.tls === undefined ? undefined : server, options.web?.tls === undefined ? undefined : web].filter((door) => door !== undefined);
+    if (doors.length === 0) throw new TlsFilesError('chatd serves no TLS');
+    await Promise.all(doors.map((door) => door.reloadTls()));
+  };
+
   const logEvent = (event: ChatEvent) => {
     if (event.type === 'joined' || event.type === 'resumed') report({ kind: 'login', id: event.user, nick: event.nick });
     else if (event.type === 'renamed') report({ kind: 'rename', id: event.user, from: event.from, nick: event.nick });
@@ -391,8 +412,12 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       await cluster?.ready;
       // The endpoint before the chat: once the chat listens, it serves at once.
       const metrics = options.metricsListen;
-      if (metrics !== undefined) scrapes = await listenForScrapes(metrics, { figures, accepting: () => server.listening && !shuttingDown });
+      if (metrics !== undefined) scrapes = await listenForScrapes(metrics, { figures, accepting: () => listening() && !shuttingDown });
       await server.listen(); // rejects with the bind error (EADDRINUSE, EACCES) or unusable TLS files
+      await web?.listen().catch(async (err: unknown) => {
+        await server.close();
+        throw err;
+      });
     } catch (err) {
       subscription?.unsubscribe();
       await cluster?.close();
@@ -401,14 +426,14 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       scrapes = undefined;
       throw err;
     }
-    const address = server.plainAddress() ?? server.tlsAddress();
+    const address = server.plainAddress() ?? server.tlsAddress() ?? web?.httpAddress() ?? web?.httpsAddress() ?? null;
     if (address === null) throw new Error('chatd listens on TCP only');
     return address;
   };
 
   const close = async (): Promise<void> => {
-    if (!server.listening) return;
-    const serverClosed = server.close(); // stop accepting
+    if (!listening()) return;
+    const serverClosed = Promise.all([server.close(), web?.close()]); // stop accepting
     // The server's 'close' can come before the last socket's 'close' listeners have run.
     const socketsClosed = [...sockets.keys()].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
     shuttingDown = true;
@@ -433,10 +458,12 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   return {
     listen,
     close,
-    users: () => (server.listening ? state.nicks() : []),
+    users: () => (listening() ? state.nicks() : []),
     address: () => server.plainAddress(),
     tlsAddress: () => server.tlsAddress(),
-    reloadTls: () => server.reloadTls(),
+    reloadTls,
+    webAddress: () => web?.httpAddress() ?? null,
+    webTlsAddress: () => web?.httpsAddress() ?? null,
     metricsAddress: () => (scrapes === undefined ? null : boundAddress(scrapes)),
   };
 }
