@@ -7,6 +7,8 @@ import { nameProblem } from './chat/names';
 import { REPLY_BYTES_PER_LINE } from './chat/pace';
 import { MAX_HISTORY_LINES } from './chat/state';
 import type { MetricsAddress } from './edge/metrics';
+import { DEFAULT_WEB_SETTINGS } from './edge/web/door';
+import { TrustedProxies } from './edge/web/proxy';
 import { type ChatServer, type ChatServerOptions, createChatServer, DEFAULT_SERVER_OPTIONS, MAX_KEEPALIVE_IDLE_MS, type ServerEvent } from './server';
 import { type AccountChange, DAY_MS } from './store/registry';
 import { escapeControls } from './chat/sanitize';
@@ -35,6 +37,10 @@ interface Draft extends Partial<Mutable<ChatServerOptions>> {
   tlsPort?: number;
   tlsCert?: string;
   tlsKey?: string;
+  webPort?: number;
+  webTlsPort?: number;
+  webOrigins?: string[];
+  trustProxy?: string[];
 }
 
 /** Where the CLI keeps its data when not told; the library keeps it in memory. */
@@ -114,6 +120,28 @@ function addresses(flag: string, value: string): string[] {
   return found;
 }
 
+/** `https://chat.example.org,http://localhost:8080`: origins (scheme, host, port) separated by commas. */
+function origins(flag: string, value: string): string[] {
+  const found = value.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+  for (const origin of found) {
+    const parsed = URL.canParse(origin) ? new URL(origin).origin : 'null';
+    if (parsed === 'null' || parsed !== origin.toLowerCase().replace(/\/$/, '')) throw new UsageError(`--${flag}: '${origin}' is not an origin such as https://chat.example.org`);
+  }
+  if (found.length === 0) throw new UsageError(`--${flag} needs origins, comma-separated`);
+  return found;
+}
+
+/** `10.0.0.0/8,192.0.2.7`: addresses and CIDR blocks separated by commas. */
+function proxies(flag: string, value: string): string[] {
+  const found = value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  try {
+    if (new TrustedProxies(found).size === 0) throw new Error('none given');
+  } catch (err) {
+    throw new UsageError(`--${flag} needs addresses or CIDR blocks, comma-separated: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return found;
+}
+
 function positive(flag: string, value: string): number {
   const number = Number(value);
   if (value.trim() === '' || !Number.isFinite(number) || number <= 0) {
@@ -133,6 +161,14 @@ const SETTINGS: readonly Setting<Draft>[] = [
     apply: (v, o) => { o.tlsCert = given('tls-cert', v); } },
   { flag: 'tls-key', value: '<file>', env: 'CHATD_TLS_KEY', help: 'PEM file of the TLS private key; SIGHUP reloads it', fallback: 'none',
     apply: (v, o) => { o.tlsKey = given('tls-key', v); } },
+  { flag: 'web-port', value: '<port>', env: 'CHATD_WEB_PORT', help: 'HTTP port of the browser door: the page at /, its WebSocket at /chat', fallback: 'none',
+    apply: (v, o) => { o.webPort = count('web-port', v, 0, 65535); } },
+  { flag: 'web-tls-port', value: '<port>', env: 'CHATD_WEB_TLS_PORT', help: 'HTTPS port of the browser door; needs --tls-cert and --tls-key', fallback: 'none',
+    apply: (v, o) => { o.webTlsPort = count('web-tls-port', v, 0, 65535); } },
+  { flag: 'web-origins', value: '<origins>', env: 'CHATD_WEB_ORIGINS', help: "origins besides the page's own whose pages may open the WebSocket (comma-separated)", fallback: 'none',
+    apply: (v, o) => { o.webOrigins = origins('web-origins', v); } },
+  { flag: 'trust-proxy', value: '<cidrs>', env: 'CHATD_TRUST_PROXY', help: "reverse proxies (IPs, CIDR blocks) whose X-Forwarded-For and X-Forwarded-Proto the browser door believes", fallback: 'none',
+    apply: (v, o) => { o.trustProxy = proxies('trust-proxy', v); } },
   { flag: 'banner', value: '<text>', env: 'CHATD_BANNER', help: 'first line every connection sees', fallback: `"${defaults.banner}"`,
     apply: (v, o) => { o.banner = v; } },
   { flag: 'max-line-bytes', value: '<bytes>', env: 'CHATD_MAX_LINE_BYTES', help: 'longest line a user may send', fallback: String(defaults.maxLineBytes),
@@ -302,17 +338,27 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
   return { kind: 'serve', options: checkListeners(draft), log: { ...DEFAULT_LOG_OPTIONS, ...log } };
 }
 
-/** The TLS flags come all three or not at all, and something must listen. */
-function checkListeners({ tlsPort, tlsCert, tlsKey, ...options }: Draft): Partial<ChatServerOptions> {
-  const given = [tlsPort, tlsCert, tlsKey].filter((value) => value !== undefined).length;
-  if (given > 0 && (tlsPort === undefined || tlsCert === undefined || tlsKey === undefined)) {
+/** The TLS files serve whichever TLS port is given (--tls-port, --web-tls-port), which needs them;
+ * no two listeners share a port; something must listen. */
+function checkListeners({ tlsPort, tlsCert, tlsKey, webPort, webTlsPort, webOrigins, trustProxy, ...options }: Draft): Partial<ChatServerOptions> {
+  const files = tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : undefined;
+  if ((tlsPort !== undefined || tlsCert !== undefined || tlsKey !== undefined) && webTlsPort === undefined && (tlsPort === undefined || files === undefined)) {
     throw new UsageError('--tls-port, --tls-cert and --tls-key go together');
   }
-  if (tlsPort !== undefined && tlsPort !== 0 && tlsPort === (options.port ?? defaults.port)) {
-    throw new UsageError(`--port and --tls-port are the same port, ${tlsPort}: give each its own`);
+  if (webTlsPort !== undefined && files === undefined) throw new UsageError('--web-tls-port needs --tls-cert and --tls-key');
+  const ports: [string, number | 'off' | undefined][] = [['port', options.port ?? defaults.port], ['tls-port', tlsPort], ['web-port', webPort], ['web-tls-port', webTlsPort]];
+  for (const [at, [flag, port]] of ports.entries()) {
+    const clash = ports.slice(0, at).find(([, other]) => typeof port === 'number' && port !== 0 && other === port);
+    if (clash !== undefined) throw new UsageError(`--${clash[0]} and --${flag} are the same port, ${port}: give each its own`);
   }
-  if (tlsPort !== undefined && tlsCert !== undefined && tlsKey !== undefined) options.tls = { port: tlsPort, certFile: tlsCert, keyFile: tlsKey };
-  if (options.port === 'off' && options.tls === undefined) throw new UsageError('--port off needs a TLS listener (--tls-port)');
+  if (tlsPort !== undefined && files !== undefined) options.tls = { port: tlsPort, ...files };
+  if (webPort !== undefined || webTlsPort !== undefined) {
+    const tls = webTlsPort === undefined || files === undefined ? undefined : { port: webTlsPort, ...files };
+    options.web = { ...DEFAULT_WEB_SETTINGS, port: webPort, tls, origins: webOrigins ?? [], trustProxy: trustProxy ?? [] };
+  }
+  if (options.port === 'off' && options.tls === undefined && options.web === undefined) {
+    throw new UsageError('--port off needs a TLS listener (--tls-port) or the browser door (--web-port, --web-tls-port)');
+  }
   return options;
 }
 
@@ -459,7 +505,7 @@ function reloadOnHangUp(server: ChatServer, tls: boolean, log: (logged: LogEntry
 async function serve(options: Partial<ChatServerOptions>, logOptions: LogOptions): Promise<number> {
   const log = logger(logOptions);
   const server = createChatServer({ dataDir: DEFAULT_DATA_DIR, ...options, onEvent: (event) => log(logEntry(event)) });
-  const onHangUp = reloadOnHangUp(server, options.tls !== undefined, log);
+  const onHangUp = reloadOnHangUp(server, options.tls !== undefined || options.web?.tls !== undefined, log);
   process.on('SIGHUP', onHangUp); // from the start: SIGHUP's default action would end the process
   try {
     return await serveUntilSignalled(server, options, log);
@@ -480,6 +526,9 @@ async function serveUntilSignalled(server: ChatServer, options: Partial<ChatServ
     const [plain, tls] = [server.address(), server.tlsAddress()];
     if (plain !== null) log(entry('info', 'listening', `listening on ${hostPort(plain)}`, { address: hostPort(plain) }));
     if (tls !== null) log(entry('info', 'listening', `listening for TLS on ${hostPort(tls)}`, { address: hostPort(tls), tls: true }));
+    for (const [scheme, web] of [['http', server.webAddress()], ['https', server.webTlsAddress()]] as const) {
+      if (web !== null) log(entry('info', 'listening', `browser door on ${scheme}://${hostPort(web)}/`, { url: `${scheme}://${hostPort(web)}/` }));
+    }
   } catch (err) {
     stopListeningForSignals();
     process.stderr.write(`chatd: ${bindError(err, options)}\n`);
