@@ -31,6 +31,7 @@ import { boundGrants, grantBindings, memoryStore, type Store } from './store/sto
 import { FREE_WRONG_CHECKS, guessLimits, MAX_CHECK_WAIT_MS, NO_PASSWORD_FIGURES } from './store/throttle';
 
 export type { ChatEvent, UserId } from './chat/events';
+export { DEFAULT_WEB_SETTINGS, type WebSettings } from './edge/web/door';
 
 export const DEFAULT_PORT = 6677;
 /** Default for the connections served at once; one more is told the server is full. */
