@@ -1,4 +1,5 @@
-import { DEFAULT_LOG_OPTIONS, parseCommand } from '../lib/cli';
+import { DEFAULT_LOG_OPTIONS } from '../lib/cli/log';
+import { parseCommand } from '../lib/cli/settings';
 import { DEFAULT_WEB_SETTINGS } from '../lib/edge/web/door';
 import { killAll, start } from './support/chatd';
 import { certificateFolder, makeCertificate } from './support/tls';

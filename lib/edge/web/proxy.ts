@@ -17,6 +17,14 @@ export interface Client {
 /** An IPv4 peer on a dual-stack socket shows as plain IPv4. */
 const plain = (address: string): string => address.replace(/^::ffff:(?=\d+\.)/, '');
 
+/** An address or a CIDR block (`10.0.0.0/8`, `fd00::/8`, `192.0.2.7`), as `--trust-proxy` lists them. */
+export function isProxyEntry(entry: string): boolean {
+  const [address = '', bits, extra] = entry.split('/');
+  const family = isIP(address);
+  const max = family === 6 ? 128 : 32;
+  return family !== 0 && extra === undefined && (bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= max));
+}
+
 /** The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed. */
 export class TrustedProxies {
   private readonly list = new BlockList();
@@ -29,14 +37,10 @@ export class TrustedProxies {
   }
 
   private add(entry: string): void {
-    const [address = '', bits, extra] = entry.split('/');
+    if (!isProxyEntry(entry)) throw new ProxyListError(`not an address or a CIDR block: '${entry}'`);
+    const [address = '', bits] = entry.split('/');
     const family = isIP(address);
-    const max = family === 6 ? 128 : 32;
-    const prefix = bits === undefined ? max : Number(bits);
-    if (family === 0 || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > max || (bits !== undefined && !/^\d+$/.test(bits))) {
-      throw new ProxyListError(`not an address or a CIDR block: '${entry}'`);
-    }
-    this.list.addSubnet(address, prefix, family === 6 ? 'ipv6' : 'ipv4');
+    this.list.addSubnet(address, bits === undefined ? (family === 6 ? 128 : 32) : Number(bits), family === 6 ? 'ipv6' : 'ipv4');
   }
 
   /** True when `address` is one of the trusted proxies. */
