@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
@@ -10,13 +11,17 @@ import { connectWeb, refusal, type WebClient } from '../../support/web';
 
 let server: ChatServer;
 let events: ServerEvent[];
+let onDisconnect: (error: string | undefined) => void = () => {};
 const webClients: WebClient[] = [];
 const tcpClients: Client[] = [];
 const sockets: Socket[] = [];
 
 async function start(web: Partial<WebSettings> = {}, options: Partial<ChatServerOptions> = {}): Promise<number> {
   events = [];
-  server = createChatServer({ host: '127.0.0.1', port: 0, web: { ...DEFAULT_WEB_SETTINGS, port: 0, ...web }, onEvent: (event) => events.push(event), ...options });
+  server = createChatServer({ host: '127.0.0.1', port: 0, web: { ...DEFAULT_WEB_SETTINGS, port: 0, ...web }, onEvent: (event) => {
+    events.push(event);
+    if (event.kind === 'disconnect') onDisconnect(event.error);
+  }, ...options });
   await server.listen();
   return server.webAddress()?.port ?? 0;
 }
@@ -152,6 +157,24 @@ describe('the browser door over WebSocket', () => {
     idle.destroy();
     // Its place is free again once the server has seen it close, which no event here tells.
     while ((await refusal(`ws://127.0.0.1:${port}/chat`)) !== 'open');
+  });
+
+it('cuts off a web reader past --max-send-queue, as over TCP', async () => {
+    const cut = new Promise<void>((resolve) => (onDisconnect = (error) => error === 'CHAT_SEND_QUEUE_FULL' && resolve()));
+    const port = await start({}, { maxSendQueueBytes: 64 * 1024, rateLimits: { linesPerSecond: 1e9, burstLines: 1e9, maxQueuedLines: 1e9 } });
+    const stuck = await raw(port); // upgrades, logs in, and never reads again
+    stuck.write(`GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    stuck.write(Buffer.from([0x81, 0x85, 0, 0, 0, 0, ...Buffer.from('stuck')])); // a client's frame is masked: a zero mask
+    stuck.pause();
+    const bob = await webJoin(port, 'bob');
+    let done = false;
+    void cut.then(() => (done = true));
+    for (let line = 0; !done; line++) {
+      bob.say(`${line} ${'x'.repeat(1000)}`);
+      if (line % 50 === 49) await bob.until(`[bob] ${line} `); // bob reads his own, so only stuck falls behind
+      if (line > 100_000) throw new Error('never cut off');
+    }
+    await cut;
   });
 
   it('closes an unfinished upgrade after the request time limit', async () => {
