@@ -159,7 +159,7 @@ describe('the browser door over WebSocket', () => {
     while ((await refusal(`ws://127.0.0.1:${port}/chat`)) !== 'open');
   });
 
-it('cuts off a web reader past --max-send-queue, as over TCP', async () => {
+  it('cuts off a web reader past --max-send-queue, as over TCP', async () => {
     const cut = new Promise<void>((resolve) => (onDisconnect = (error) => error === 'CHAT_SEND_QUEUE_FULL' && resolve()));
     const port = await start({}, { maxSendQueueBytes: 64 * 1024, rateLimits: { linesPerSecond: 1e9, burstLines: 1e9, maxQueuedLines: 1e9 } });
     const stuck = await raw(port); // upgrades, logs in, and never reads again
