@@ -7,6 +7,7 @@
   const USERNAME_PROMPT = 'Please enter your username: ';
   const MAX_LINES = 2000; // older lines leave the page, so a long stay does not grow it without end
   const MAX_HISTORY = 100;
+  const MAX_NAMES = 2000; // names kept for Tab: the oldest seen go first
   const NAME_KEY = 'chatd.name';
   const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
 
@@ -63,17 +64,23 @@
     return 'chat';
   }
 
+  function see(name) {
+    names.delete(name); // seen again: the newest
+    names.add(name);
+    if (names.size > MAX_NAMES) names.delete(names.values().next().value);
+  }
+
   /** Learns the names a line shows: joins, renames, chat lines, /who replies. */
   function learn(text) {
     let found = /^\*\*\* (\S+) just joined /.exec(text) ?? /^\[(?:PM from )?([^\]\s]+)\] /.exec(text) ?? /^\* (\S+) /.exec(text);
-    if (found) names.add(found[1]);
+    if (found) see(found[1]);
     found = /^\*\*\* (\S+) is now known as (\S+)$/.exec(text);
     if (found) {
-      names.add(found[2]);
+      see(found[2]);
       if (found[1] === nick) nick = found[2];
     }
     found = /^\*\*\* \d+ in \S+: (.*)$/.exec(text);
-    if (found) for (const entry of found[1].split(', ')) names.add(entry.split(' ')[0]);
+    if (found) for (const entry of found[1].split(', ')) see(entry.split(' ')[0]);
     if (offered !== '' && text === `*** ${offered} just joined the chatroom`) {
       nick = offered;
       remember(NAME_KEY, nick);

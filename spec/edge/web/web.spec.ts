@@ -50,6 +50,7 @@ async function raw(port: number): Promise<Socket> {
 }
 
 afterEach(async () => {
+  onDisconnect = () => {};
   for (const client of webClients.splice(0)) client.ws.terminate();
   for (const client of tcpClients.splice(0)) client.socket.destroy();
   for (const socket of sockets.splice(0)) socket.destroy();
