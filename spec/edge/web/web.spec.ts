@@ -178,6 +178,13 @@ describe('the browser door over WebSocket', () => {
     await cut;
   });
 
+  it('counts a web connection against the per-address limit, and says so in the log', async () => {
+    const port = await start({}, { exemptAddresses: [], maxConnectionsPerAddress: 1 });
+    await web(port);
+    expect(await refusal(`ws://127.0.0.1:${port}/chat`)).toBe('ECONNRESET');
+    expect(events).toContainEqual({ kind: 'per_address', from: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
+  });
+
   it('closes an unfinished upgrade after the request time limit', async () => {
     const port = await start({}, { loginTimeoutMs: 100 });
     const socket = await raw(port);
