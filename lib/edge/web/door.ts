@@ -120,7 +120,7 @@ export function webDoor(options: WebDoorOptions, handlers: WebHandlers): WebDoor
 
   const connected = (ws: WebSocket, socket: Socket, client: Client) => {
     const stream = new WebStream(ws, socket);
-    stream.on('error', ignoreError).once('close', forget);
+    stream.on('error', ignoreError).on('close', forget); // not once(): its wrapper would be a closure per user; 'close' comes once
     live.add(stream);
     const peer = client.forwarded ? `${client.from} via ${peerName(socket)}` : peerName(socket);
     handlers.enter({ stream, raw: socket, door: 'web', secure: client.secure, from: client.from, peer, conceal: (hidden) => stream.conceal(hidden) });
