@@ -21,6 +21,8 @@ export class Occasional {
   ended = false;
   // The last text sent was a prompt, and no line has come since: the peer's cursor is after it.
   promptWaiting = false;
+  // The door was told to hide what the user types (a password), and not yet to show it again.
+  concealed = false;
 
   /** `from`: the peer's address, which wrong passwords slow down. */
   constructor(readonly from: string) {}

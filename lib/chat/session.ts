@@ -212,6 +212,9 @@ class Session extends InputSubscriber<Input> implements PaceSink<Paced>, Inbox {
 
   private checkPassword(aside: Occasional, name: string, input: Paced): void {
     const password = input === OVERLONG_LINE ? '' : cleanText(input).trim();
+    // Its line is read: shown again now, so that a telnet client, which stops turning "\n" into
+    // "\r\n" while it does not echo, shows the answer's lines whole, and has answered by the next prompt.
+    this.conceal(false);
     aside.awaitingPassword = undefined;
     aside.pending = true;
     this.out.next({ kind: 'verify', user: this.id, name, password, from: aside.from, inbox: this });
@@ -234,6 +237,7 @@ class Session extends InputSubscriber<Input> implements PaceSink<Paced>, Inbox {
     if (password !== undefined) this.aside().awaitingPassword = password;
     let bytes = 0;
     for (const reply of replies) {
+      if (password !== undefined && reply === text.PASSWORD_PROMPT) this.conceal(true); // what is typed at it, hidden by the door where it can
       this.send(reply);
       bytes += utf8Bytes(reply);
     }
@@ -302,9 +306,18 @@ class Session extends InputSubscriber<Input> implements PaceSink<Paced>, Inbox {
 
   /** Says why, if there is more to say, and asks for the connection to be closed. */
   private close(reason: CloseReason, why?: string): void {
+    if (this.occasional?.concealed === true) this.conceal(false); // no door stays hiding after its connection
     if (why !== undefined) this.send(why);
     this.out.next({ kind: 'close', to: this.id, reason });
     this.out.complete();
+  }
+
+  /** Tells the door to hide what the user types from now on, or to show it again. */
+  private conceal(hidden: boolean): void {
+    const aside = this.aside();
+    if (aside.concealed === hidden) return;
+    aside.concealed = hidden;
+    this.out.next({ kind: 'conceal', to: this.id, hidden });
   }
 
   private send(line: string): void {

@@ -1,4 +1,4 @@
-import { EMPTY, ignoreElements, merge, NEVER, type Observable, of, tap } from 'rxjs';
+import { EMPTY, filter, ignoreElements, merge, NEVER, type Observable, of, tap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { memoryBus } from '../../lib/bus/memory';
 import { type AccountOutcome, type Accounts, MAX_PASSWORD_TRIES, MAX_UNCHECKED_TRIES, type Verdict } from '../../lib/chat/accounts';
@@ -33,8 +33,10 @@ function accounts(checkFrames: number, cold: TestScheduler['createColdObservable
   };
 }
 
+/** The session's texts and events; when the door is told to hide the typing is session-conceal.spec.ts's. */
 function observed(input$: Observable<Input>, seat: Seat, secure = false, sessionOptions = options): Observable<Outgoing | ChatEvent> {
-  return merge(session({ id: '7', input$, secure, from: '10.0.0.1' }, seat, sessionOptions), NEVER); // the chat's bus goes on after the session
+  const told$ = session({ id: '7', input$, secure, from: '10.0.0.1' }, seat, sessionOptions).pipe(filter((out) => !('kind' in out) || out.kind !== 'conceal'));
+  return merge(told$, NEVER); // the chat's bus goes on after the session
 }
 
 describe('session with registered names', () => {
