@@ -35,6 +35,8 @@ interface Draft extends Partial<Mutable<ChatServerOptions>> {
   tlsPort?: number;
   tlsCert?: string;
   tlsKey?: string;
+  sshPort?: number;
+  sshHostKey?: string;
 }
 
 /** Where the CLI keeps its data when not told; the library keeps it in memory. */
@@ -125,7 +127,7 @@ function positive(flag: string, value: string): number {
 const SETTINGS: readonly Setting<Draft>[] = [
   { flag: 'host', value: '<host>', env: 'CHATD_HOST', help: 'interface to listen on', fallback: 'all interfaces',
     apply: (v, o) => { o.host = given('host', v); } },
-  { flag: 'port', value: '<port>', env: 'CHATD_PORT', help: 'TCP port; 0 picks a free one, off serves TLS only', fallback: String(defaults.port),
+  { flag: 'port', value: '<port>', env: 'CHATD_PORT', help: 'TCP port; 0 picks a free one, off serves the other doors only', fallback: String(defaults.port),
     apply: (v, o) => { o.port = v === 'off' ? 'off' : count('port', v, 0, 65535); } },
   { flag: 'tls-port', value: '<port>', env: 'CHATD_TLS_PORT', help: 'TCP port of a TLS listener; needs --tls-cert and --tls-key', fallback: 'none',
     apply: (v, o) => { o.tlsPort = count('tls-port', v, 0, 65535); } },
@@ -133,6 +135,10 @@ const SETTINGS: readonly Setting<Draft>[] = [
     apply: (v, o) => { o.tlsCert = given('tls-cert', v); } },
   { flag: 'tls-key', value: '<file>', env: 'CHATD_TLS_KEY', help: 'PEM file of the TLS private key; SIGHUP reloads it', fallback: 'none',
     apply: (v, o) => { o.tlsKey = given('tls-key', v); } },
+  { flag: 'ssh-port', value: '<port>', env: 'CHATD_SSH_PORT', help: 'TCP port of an SSH listener', fallback: 'none',
+    apply: (v, o) => { o.sshPort = count('ssh-port', v, 0, 65535); } },
+  { flag: 'ssh-host-key', value: '<file>', env: 'CHATD_SSH_HOST_KEY', help: 'SSH host key (OpenSSH or PEM); SIGHUP reloads it', fallback: 'made in --data-dir',
+    apply: (v, o) => { o.sshHostKey = given('ssh-host-key', v); } },
   { flag: 'banner', value: '<text>', env: 'CHATD_BANNER', help: 'first line every connection sees', fallback: `"${defaults.banner}"`,
     apply: (v, o) => { o.banner = v; } },
   { flag: 'max-line-bytes', value: '<bytes>', env: 'CHATD_MAX_LINE_BYTES', help: 'longest line a user may send', fallback: String(defaults.maxLineBytes),
@@ -303,7 +309,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
 }
 
 /** The TLS flags come all three or not at all, and something must listen. */
-function checkListeners({ tlsPort, tlsCert, tlsKey, ...options }: Draft): Partial<ChatServerOptions> {
+function checkListeners({ tlsPort, tlsCert, tlsKey, sshPort, sshHostKey, ...options }: Draft): Partial<ChatServerOptions> {
   const given = [tlsPort, tlsCert, tlsKey].filter((value) => value !== undefined).length;
   if (given > 0 && (tlsPort === undefined || tlsCert === undefined || tlsKey === undefined)) {
     throw new UsageError('--tls-port, --tls-cert and --tls-key go together');
@@ -312,7 +318,12 @@ function checkListeners({ tlsPort, tlsCert, tlsKey, ...options }: Draft): Partia
     throw new UsageError(`--port and --tls-port are the same port, ${tlsPort}: give each its own`);
   }
   if (tlsPort !== undefined && tlsCert !== undefined && tlsKey !== undefined) options.tls = { port: tlsPort, certFile: tlsCert, keyFile: tlsKey };
-  if (options.port === 'off' && options.tls === undefined) throw new UsageError('--port off needs a TLS listener (--tls-port)');
+  if (sshPort === undefined && sshHostKey !== undefined) throw new UsageError('--ssh-host-key needs --ssh-port');
+  const ports = [options.port ?? defaults.port, tlsPort].filter((port) => port !== undefined && port !== 0);
+  if (sshPort !== undefined && sshPort !== 0 && ports.includes(sshPort)) throw new UsageError(`--ssh-port ${sshPort} is taken by another door: give each its own`);
+  if (sshPort !== undefined && options.redis !== undefined && sshHostKey === undefined) throw new UsageError("--ssh-port with --redis needs --ssh-host-key: a cluster's nodes must show the same key");
+  if (sshPort !== undefined) options.ssh = sshHostKey === undefined ? { port: sshPort } : { port: sshPort, hostKeyFile: sshHostKey };
+  if (options.port === 'off' && options.tls === undefined && options.ssh === undefined) throw new UsageError('--port off needs another door (--tls-port or --ssh-port)');
   return options;
 }
 
@@ -338,11 +349,20 @@ const entry = (level: LogLevel, event: string, text: string, fields: Record<stri
 export function logEntry(event: ServerEvent): LogEntry {
   switch (event.kind) {
     case 'connect': {
-      const text = `connect #${event.id} from ${event.from}${event.tls ? ' (tls)' : ''}`;
-      return entry('info', 'connect', text, { id: event.id, from: event.from, tls: event.tls });
+      const door = event.door ?? (event.tls ? 'tls' : undefined);
+      const text = `connect #${event.id} from ${event.from}${door === undefined ? '' : ` (${door})`}`;
+      return entry('info', 'connect', text, { id: event.id, from: event.from, tls: event.tls, ...(event.door === undefined ? {} : { door: event.door }) });
     }
     case 'handshake-failed':
       return entry('warn', 'handshake-failed', `TLS handshake failed from ${event.from} (${event.reason})`, { from: event.from, reason: event.reason });
+    case 'ssh-failed':
+      return entry('warn', 'handshake-failed', `SSH login failed from ${event.from} (${event.reason})`, { from: event.from, reason: event.reason, ssh: true });
+    case 'ssh-refused':
+      return entry('warn', 'ssh-refused', `refused ${event.request} from ${event.from}`, { from: event.from, request: event.request });
+    case 'ssh-host-key': {
+      const where = event.file === undefined ? 'given' : `${event.created ? 'made in' : 'from'} ${event.file}`;
+      return entry('info', 'ssh-host-key', `SSH host key ${event.fingerprint} (${where})`, { fingerprint: event.fingerprint, ...(event.file === undefined ? {} : { file: event.file }), created: event.created });
+    }
     case 'login': return entry('info', 'login', `login #${event.id} ${event.nick}`, { id: event.id, nick: event.nick });
     case 'rename': return entry('info', 'rename', `rename #${event.id} ${event.from} -> ${event.nick}`, { id: event.id, from: event.from, nick: event.nick });
     case 'logout': return entry('info', 'logout', `logout #${event.id} ${event.nick}`, { id: event.id, nick: event.nick });
@@ -438,11 +458,19 @@ function bindError(err: unknown, options: Partial<ChatServerOptions>): string {
   return err.message;
 }
 
-/** SIGHUP reloads the TLS certificate and key; whatever happens, the process goes on. */
-function reloadOnHangUp(server: ChatServer, tls: boolean, log: (logged: LogEntry) => void): () => void {
+/** SIGHUP reloads the TLS certificate and key and the SSH host key; whatever happens, the process goes on. */
+function reloadOnHangUp(server: ChatServer, tls: boolean, ssh: boolean, log: (logged: LogEntry) => void): () => void {
+  const reloadSsh = () => server.reloadSshHostKey().then(
+    (key) => log(entry('info', 'reload', `SIGHUP: reloaded the SSH host key ${key.fingerprint}`, { fingerprint: key.fingerprint })),
+    (err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      log(entry('error', 'reload-failed', `SIGHUP: kept the SSH host key in use: ${message}`, { message }));
+    },
+  );
   return () => {
+    if (ssh) void reloadSsh();
     if (!tls) {
-      log(entry('info', 'reload', 'SIGHUP: no TLS certificate to reload'));
+      if (!ssh) log(entry('info', 'reload', 'SIGHUP: no TLS certificate to reload'));
       return;
     }
     server.reloadTls().then(
@@ -459,7 +487,7 @@ function reloadOnHangUp(server: ChatServer, tls: boolean, log: (logged: LogEntry
 async function serve(options: Partial<ChatServerOptions>, logOptions: LogOptions): Promise<number> {
   const log = logger(logOptions);
   const server = createChatServer({ dataDir: DEFAULT_DATA_DIR, ...options, onEvent: (event) => log(logEntry(event)) });
-  const onHangUp = reloadOnHangUp(server, options.tls !== undefined, log);
+  const onHangUp = reloadOnHangUp(server, options.tls !== undefined, options.ssh !== undefined, log);
   process.on('SIGHUP', onHangUp); // from the start: SIGHUP's default action would end the process
   try {
     return await serveUntilSignalled(server, options, log);
@@ -477,9 +505,10 @@ async function serveUntilSignalled(server: ChatServer, options: Partial<ChatServ
   const stopListeningForSignals = () => process.removeAllListeners('SIGINT').removeAllListeners('SIGTERM');
   try {
     await server.listen();
-    const [plain, tls] = [server.address(), server.tlsAddress()];
+    const [plain, tls, ssh] = [server.address(), server.tlsAddress(), server.sshAddress()];
     if (plain !== null) log(entry('info', 'listening', `listening on ${hostPort(plain)}`, { address: hostPort(plain) }));
     if (tls !== null) log(entry('info', 'listening', `listening for TLS on ${hostPort(tls)}`, { address: hostPort(tls), tls: true }));
+    if (ssh !== null) log(entry('info', 'listening', `listening for SSH on ${hostPort(ssh)}`, { address: hostPort(ssh), ssh: true }));
   } catch (err) {
     stopListeningForSignals();
     process.stderr.write(`chatd: ${bindError(err, options)}\n`);

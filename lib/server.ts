@@ -22,6 +22,8 @@ import { ConnectionTally, type DisconnectReason, disconnectReason, type RefusalR
 import { socketLines, type TelnetAnswerer } from './edge/lines';
 import { HANDSHAKE_TIMEOUT_MS, listeners, type TlsSettings } from './edge/listeners';
 import { boundAddress, closeScrapes, listenForScrapes, type MetricsAddress } from './edge/metrics';
+import { type HostKey, loadHostKey, SshHostKeyError, type SshSettings } from './edge/ssh/host-key';
+import { type SshListener, sshListener } from './edge/ssh/listener';
 import { fileStore } from './store/file';
 import { redisStore } from './store/redis';
 import { PASSWORD_CHECKS_AT_ONCE } from './store/check-queue';
@@ -50,8 +52,12 @@ export const ACCOUNT_EXPIRY_SWEEP_MS = 60 * 60_000;
 
 /** What the server reports as it runs, for a log. */
 export type ServerEvent =
-  | { readonly kind: 'connect'; readonly id: UserId; readonly from: string; readonly tls: boolean }
+  /** `tls` says it is encrypted; `door` names the doors that are neither TCP nor TLS. */
+  | { readonly kind: 'connect'; readonly id: UserId; readonly from: string; readonly tls: boolean; readonly door?: 'ssh' | 'web' }
   | { readonly kind: 'handshake-failed'; readonly from: string; readonly reason: string }
+  | { readonly kind: 'ssh-failed'; readonly from: string; readonly reason: string }
+  | { readonly kind: 'ssh-refused'; readonly from: string; readonly request: string }
+  | { readonly kind: 'ssh-host-key'; readonly fingerprint: string; readonly file: string | undefined; readonly created: boolean }
   | { readonly kind: 'login'; readonly id: UserId; readonly nick: string }
   | { readonly kind: 'rename'; readonly id: UserId; readonly from: string; readonly nick: string }
   | { readonly kind: 'logout'; readonly id: UserId; readonly nick: string }
@@ -75,6 +81,8 @@ export interface ChatServerOptions extends SessionOptions, Omit<AdmissionLimits,
   readonly port: number | 'off';
   /** A TLS listener beside the plain one, serving the same chat; undefined for none. */
   readonly tls: TlsSettings | undefined;
+  /** An SSH listener beside the others, serving the same chat; undefined for none. */
+  readonly ssh: SshSettings | undefined;
   /** Connections open at once, TLS handshakes included; one more is refused. */
   readonly maxClients: number;
   /** How long a TLS handshake may take; the login timeout bounds it too. */
@@ -116,6 +124,7 @@ export const DEFAULT_SERVER_OPTIONS: ChatServerOptions = {
   host: undefined,
   port: DEFAULT_PORT,
   tls: undefined,
+  ssh: undefined,
   maxClients: MAX_CLIENTS,
   maxConnectionsPerAddress: MAX_CONNECTIONS_PER_ADDRESS,
   maxConnectsPerSecond: MAX_CONNECTS_PER_SECOND,
@@ -154,6 +163,11 @@ export interface ChatServer {
   /** Reads the TLS certificate and key again, for new connections; rejects with a TlsFilesError
    * (code CHAT_TLS_FILES) and keeps the pair in use when they cannot be read or used. */
   reloadTls(): Promise<void>;
+  /** The SSH listener's address, or null when there is none, before listen() resolves and after close(). */
+  sshAddress(): AddressInfo | null;
+  /** Reads the SSH host key file again, for new connections; rejects with an SshHostKeyError (code
+   * CHAT_SSH_HOST_KEY) and keeps the key in use when there is no file or it cannot be used. */
+  reloadSshHostKey(): Promise<HostKey>;
   /** The names of the users logged in now, in the order they logged in. */
   users(): string[];
   /** Stops accepting, tells every user, and resolves once every socket is closed. */
@@ -283,14 +297,14 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     raw.setKeepAlive(true, options.keepAliveIdleMs);
     tally.acceptedOne();
     fanout.attach(id, stream);
-    report({ kind: 'connect', id, from: peer, tls: secure });
+    report({ kind: 'connect', id, from: peer, tls: secure, ...(door === 'ssh' || door === 'web' ? { door } : {}) });
     const input$ = socketLines(stream, options.maxLineBytes, options.maxLoginBytes, telnet);
     connections.next({ id, input$, secure, from });
   };
 
   const figures = () =>
     tally.figures({
-      sockets: [...sockets.keys()].flatMap((stream) => rawOf(stream) ?? []), state, input, attached: fanout.size, handshakes: server.handshakes, linesWritten: fanout.linesWritten, now: Date.now(), cluster: cluster?.health(),
+      sockets: [...sockets.keys()].flatMap((stream) => rawOf(stream) ?? []), state, input, attached: fanout.size, handshakes: server.handshakes + (ssh?.handshakes ?? 0), linesWritten: fanout.linesWritten, now: Date.now(), cluster: cluster?.health(),
       passwords: accounts?.passwordFigures() ?? NO_PASSWORD_FIGURES,
     });
 
@@ -306,6 +320,39 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       error: (error) => report({ kind: 'error', error }),
     },
   );
+
+  let ssh: SshListener | undefined;
+  let sshKey: HostKey | undefined;
+  /** True while some door listens. */
+  const listening = () => server.listening || ssh?.listening === true;
+
+  const listenSsh = async (settings: SshSettings) => {
+    const hostKey = (sshKey = await loadHostKey(settings, options.dataDir, options.redis !== undefined));
+    report({ kind: 'ssh-host-key', fingerprint: hostKey.fingerprint, file: hostKey.file, created: hostKey.created });
+    ssh = sshListener(
+      { host: options.host, port: settings.port, hostKey: hostKey.key, handshakeTimeoutMs: Math.min(options.handshakeTimeoutMs, options.loginTimeoutMs), maxLineBytes: options.maxLineBytes },
+      {
+        arrived,
+        enter: (connection) => enter(connection),
+        handshakeFailed: (raw, error) => {
+          tally.handshakeFailed();
+          report({ kind: 'ssh-failed', from: peerName(raw), reason: errorOf(error) ?? 'closed' });
+        },
+        refused: (from, request) => report({ kind: 'ssh-refused', from, request }),
+        error: (error) => report({ kind: 'error', error }),
+      },
+    );
+    await ssh.listen();
+  };
+
+  const reloadSshHostKey = async (): Promise<HostKey> => {
+    const file = sshKey?.file;
+    if (ssh === undefined || file === undefined) throw new SshHostKeyError('chatd has no SSH host key file to reload');
+    const hostKey = await loadHostKey({ port: 0, hostKeyFile: file }, undefined, false);
+    ssh.useHostKey(hostKey.key);
+    sshKey = hostKey;
+    return hostKey;
+  };
 
   const logEvent = (event: ChatEvent) => {
     if (event.type === 'joined' || event.type === 'resumed') report({ kind: 'login', id: event.user, nick: event.nick });
@@ -391,9 +438,11 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       await cluster?.ready;
       // The endpoint before the chat: once the chat listens, it serves at once.
       const metrics = options.metricsListen;
-      if (metrics !== undefined) scrapes = await listenForScrapes(metrics, { figures, accepting: () => server.listening && !shuttingDown });
+      if (metrics !== undefined) scrapes = await listenForScrapes(metrics, { figures, accepting: () => listening() && !shuttingDown });
       await server.listen(); // rejects with the bind error (EADDRINUSE, EACCES) or unusable TLS files
+      if (options.ssh !== undefined) await listenSsh(options.ssh);
     } catch (err) {
+      await server.close();
       subscription?.unsubscribe();
       await cluster?.close();
       await kept.close();
@@ -401,14 +450,14 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       scrapes = undefined;
       throw err;
     }
-    const address = server.plainAddress() ?? server.tlsAddress();
+    const address = server.plainAddress() ?? server.tlsAddress() ?? ssh?.address() ?? null;
     if (address === null) throw new Error('chatd listens on TCP only');
     return address;
   };
 
   const close = async (): Promise<void> => {
-    if (!server.listening) return;
-    const serverClosed = server.close(); // stop accepting
+    if (!listening()) return;
+    const serverClosed = Promise.all([server.close(), ssh?.close()]); // stop accepting
     // The server's 'close' can come before the last socket's 'close' listeners have run.
     const socketsClosed = [...sockets.keys()].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
     shuttingDown = true;
@@ -433,10 +482,12 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   return {
     listen,
     close,
-    users: () => (server.listening ? state.nicks() : []),
+    users: () => (listening() ? state.nicks() : []),
     address: () => server.plainAddress(),
     tlsAddress: () => server.tlsAddress(),
     reloadTls: () => server.reloadTls(),
+    sshAddress: () => ssh?.address() ?? null,
+    reloadSshHostKey,
     metricsAddress: () => (scrapes === undefined ? null : boundAddress(scrapes)),
   };
 }
