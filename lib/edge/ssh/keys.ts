@@ -19,7 +19,7 @@ const SEQUENCES: ReadonlyMap<string, Action> = new Map([
   ['1~', 'home'], ['7~', 'home'], ['4~', 'end'], ['8~', 'end'], ['3~', 'delete'],
 ]);
 
-/** The longest escape sequence kept while it is unfinished; a longer one is dropped whole. */
+/** The most of a CSI sequence's parameters kept while it is unfinished; past them it is read to its end and dropped. */
 export const MAX_ESCAPE_LENGTH = 64;
 
 const ESC = '\x1b';
@@ -29,14 +29,13 @@ const BEL = '\x07';
 type Escape = 'none' | 'esc' | 'csi' | 'ss3' | 'string' | 'string-esc';
 
 /**
- * A terminal's input as keys. Escape sequences are kept across chunks until they end; those the
+ * A terminal's input as keys. Escape sequences are followed across chunks until they end; those the
  * editor does not handle (function keys, mouse reports, Alt+key, OSC and DCS strings) are dropped
  * whole, never taken as text. "\r\n" is one Enter, as a terminal that sends both means one.
  */
 export class KeyDecoder {
   private escape: Escape = 'none';
-  private sequence = ''; // a CSI's parameters so far
-  private length = 0; // of the escape sequence so far
+  private sequence = ''; // a CSI's parameters so far, up to MAX_ESCAPE_LENGTH; strings keep nothing
   private afterCarriageReturn = false;
 
   /** The keys in `chunk`, runs of plain text as one key each. */
@@ -74,12 +73,10 @@ export class KeyDecoder {
   private start(escape: Escape): void {
     this.escape = escape;
     this.sequence = '';
-    this.length = 1;
   }
 
   /** Takes one character of an escape sequence; the key it ends with, if the editor handles it. */
   private inEscape(char: string): Action | undefined {
-    if ((this.length += 1) > MAX_ESCAPE_LENGTH) this.escape = 'none';
     switch (this.escape) {
       case 'esc':
         if (char === '[') this.escape = 'csi';
@@ -97,7 +94,7 @@ export class KeyDecoder {
           return SEQUENCES.get(`${this.sequence}${char}`);
         }
         if (code < 0x20 || code > 0x3f) this.escape = 'none'; // not a CSI after all: dropped
-        this.sequence += char;
+        if (this.sequence.length < MAX_ESCAPE_LENGTH) this.sequence += char;
         return undefined;
       }
       case 'string':

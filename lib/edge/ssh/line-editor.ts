@@ -33,10 +33,16 @@ export class LineEditor {
     return this.at;
   }
 
-  /** Types `text` at the cursor; false when it would pass the line's bound, and nothing changes. */
+  /** Types `text` at the cursor, as much of it as the line's bound lets in; false when none of it fits. */
   insert(text: string): boolean {
-    if (Buffer.byteLength(this.text) + Buffer.byteLength(text) > this.maxLineBytes) return false;
-    const before = this.chars.slice(0, this.at).join('') + text;
+    let room = this.maxLineBytes - Buffer.byteLength(this.text);
+    let fits = '';
+    for (const grapheme of graphemes(text)) {
+      if ((room -= Buffer.byteLength(grapheme)) < 0) break;
+      fits += grapheme;
+    }
+    if (fits === '') return false;
+    const before = this.chars.slice(0, this.at).join('') + fits;
     const after = this.chars.slice(this.at).join('');
     this.chars = graphemes(before + after);
     this.at = graphemes(before).length; // an accent typed after its letter joins it
