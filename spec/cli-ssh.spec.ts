@@ -3,7 +3,7 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { utils } from 'ssh2';
-import { parseCommand } from '../lib/cli';
+import { parseCommand } from '../lib/cli/settings';
 import { HOST_KEY_FILE } from '../lib/edge/ssh/host-key';
 import { killAll, start } from './support/chatd';
 import { closeSshClients, sshUser } from './support/ssh';

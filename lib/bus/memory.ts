@@ -1,6 +1,6 @@
 import { Subject } from 'rxjs';
 import type { ChatEvent } from '../chat/events';
-import type { Bus } from './bus';
+import type { Bus } from '../chat/bus';
 
 /**
  * The bus of a single process: the room Subject itself. An event comes back on `events$` inside

@@ -3,7 +3,8 @@ import { Observable, Subject } from 'rxjs';
 import { type ChatEvent, type HistoryEvent, isChatEvent, isStateData, type ModerationLoaded, type StateData } from '../chat/events';
 import type { HistoryChanges } from '../chat/state';
 import { eventProblem, stateProblem, type WireLimits } from '../chat/wire';
-import type { Bus } from './bus';
+import type { Bus } from '../chat/bus';
+import type { ClusterHealth } from './health';
 import { redisProblem } from './redis-problem';
 
 /** How often a node says it is alive. */
@@ -94,14 +95,6 @@ export interface SnapshotSource {
   outline(): StateData;
   /** The rooms whose history changed after `since` (0 at first), and the version to ask from next. */
   historyChanges(since: number): HistoryChanges;
-}
-
-/** How a node sees its cluster, for the metrics. */
-export interface ClusterHealth {
-  /** True while Redis answers and this node is one with the others. */
-  readonly busUp: boolean;
-  /** The nodes alive at the last look, this one included: 1 while Redis is out of reach. */
-  readonly nodes: number;
 }
 
 /** A bus on Redis, which a node closes on shutdown once its last events are written. */

@@ -2,7 +2,8 @@ import { asyncScheduler, defer, EMPTY, finalize, merge, mergeMap, type Observabl
 import { NO_ACCOUNTS } from './accounts';
 import { decide } from './decide';
 import { type ChatEvent, isOwnChange, nodeOf, type RosterUser, type UserId } from './events';
-import type { Connection, Outgoing } from './outgoing';
+import type { Connection } from './connection';
+import type { Outgoing } from './outgoing';
 import { render, renderForOwnNode, renderUnapplied } from './render';
 import { nameKey } from './names';
 import { expand, freeVariant } from './roster';

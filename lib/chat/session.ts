@@ -1,16 +1,17 @@
 import { asyncScheduler, catchError, Observable, type Observer, of, type SchedulerLike, type Subscriber, type Subscription, take, type TeardownLogic, type Unsubscribable } from 'rxjs';
-import type { Bus } from '../bus/bus';
-import { BUDGET_SPENT, type Input, INPUT_ENDED, MAX_LINE_BYTES, OVERLONG_LINE, type Received } from '../edge/lines';
+import type { Bus } from './bus';
+import { BUDGET_SPENT, type Input, INPUT_ENDED, MAX_LINE_BYTES, OVERLONG_LINE, type Received } from './input';
 import { type AccountRequest, type Accounts, MAX_PASSWORD_TRIES, MAX_UNCHECKED_TRIES, NO_ACCOUNTS, unregisterRequest } from './accounts';
 import { readLine } from './commands';
 import { type Decision, decide } from './decide';
 import { MAX_NAME_LENGTH, nameKey } from './names';
-import type { CloseReason, Connection, Outgoing } from './outgoing';
+import type { Connection } from './connection';
+import type { CloseReason, Outgoing } from './outgoing';
 import { DEFAULT_RATE_LIMITS, LINES_DROPPED, Pace, type PaceSink, type RateLimits, replyCost } from './pace';
 import { cleanText } from './sanitize';
 import { type ChatEvent, isOwnChange, type UserId } from './events';
 import type { ChatState } from './state';
-import type { InputTally } from './tally';
+import type { InputTally } from './input-tally';
 import * as text from './texts';
 import { utf8Bytes } from './utf8';
 

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext, createServer as createTlsServer, type SecureVersion, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { errorText } from '../error-text';
 
 /** The oldest TLS version a client may speak; older ones fail the handshake. */
 export const MIN_TLS_VERSION: SecureVersion = 'TLSv1.2';
@@ -75,7 +76,7 @@ async function readPem(file: string, what: string): Promise<Buffer> {
   try {
     return await readFile(file);
   } catch (err) {
-    throw new TlsFilesError(`cannot read TLS ${what} ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new TlsFilesError(`cannot read TLS ${what} ${file}: ${errorText(err)}`);
   }
 }
 
@@ -86,7 +87,7 @@ async function loadPair(settings: TlsSettings): Promise<{ cert: Buffer; key: Buf
   try {
     createSecureContext({ cert, key, ...TLS_SETTINGS });
   } catch (err) {
-    throw new TlsFilesError(`bad TLS certificate or key (${settings.certFile}, ${settings.keyFile}): ${err instanceof Error ? err.message : String(err)}`);
+    throw new TlsFilesError(`bad TLS certificate or key (${settings.certFile}, ${settings.keyFile}): ${errorText(err)}`);
   }
   return { cert, key };
 }

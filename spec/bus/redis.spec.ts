@@ -4,7 +4,7 @@ import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import { ENTRY_CHARS, type RedisBus, redisBus, type SnapshotSource } from '../../lib/bus/redis';
 import type { ChatEvent, ModerationLoaded } from '../../lib/chat/events';
 import { ChatState } from '../../lib/chat/state';
-import { MAX_LINE_BYTES } from '../../lib/edge/lines';
+import { MAX_LINE_BYTES } from '../../lib/chat/input';
 import { describeWithRedis, type RedisServer, startRedis, uniquePrefix } from '../support/redis';
 
 const said = (user: string, text: string): ChatEvent => ({ type: 'said', user, nick: user, room: '#main', text, at: 0 });

@@ -1,21 +1,21 @@
 import { delay, filter, map, merge, NEVER, type Observable, of, Subject } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
-import type { Bus } from '../../lib/bus/bus';
+import type { Bus } from '../../lib/chat/bus';
 import { memoryBus } from '../../lib/bus/memory';
 import { type Accounts, NO_ACCOUNTS } from '../../lib/chat/accounts';
 import { chat } from '../../lib/chat/chat';
 import { decide } from '../../lib/chat/decide';
 import type { ChatEvent } from '../../lib/chat/events';
 import { nameKey } from '../../lib/chat/names';
-import type { Connection, Outgoing } from '../../lib/chat/outgoing';
+import type { Connection } from '../../lib/chat/connection';
+import type { Outgoing } from '../../lib/chat/outgoing';
 import { replyCost } from '../../lib/chat/pace';
 import { DEFAULT_SESSION_OPTIONS, type Seat, type SessionOptions } from '../../lib/chat/session';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
-import type { Input } from '../../lib/edge/lines';
+import type { Input } from '../../lib/chat/input';
 import { away, joined, said, stateAfter } from '../support/events';
+import { scheduler } from '../support/marbles';
 
-const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, loginTimeoutMs: 50 };
 const seat = () => ({ state: new ChatState(), bus: memoryBus() });
 

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { lastValueFrom, take, tap, toArray } from 'rxjs';
-import { BUDGET_SPENT, type Input, INPUT_ENDED, MAX_LINE_BYTES, OVERLONG_LINE, socketLines } from '../../lib/edge/lines';
+import { BUDGET_SPENT, type Input, INPUT_ENDED, MAX_LINE_BYTES, OVERLONG_LINE } from '../../lib/chat/input';
+import { socketLines } from '../../lib/edge/lines';
 
 /** Feeds chunks to socketLines through a stream standing in for a socket, then ends it; the
  * lines before INPUT_ENDED, which must come last. */

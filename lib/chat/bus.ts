@@ -1,7 +1,8 @@
 import type { Observable } from 'rxjs';
-import type { ChatEvent } from '../chat/events';
+import type { ChatEvent } from './events';
 
-/** Where every process's events meet, in one order that every process reads alike. */
+/** Where every process's events meet, in one order that every process reads alike. The chat
+ * defines this port; lib/bus implements it (in memory, on Redis). */
 export interface Bus {
   /**
    * Offers an event; it takes effect when it comes back on `events$`, here as on every node. Every
