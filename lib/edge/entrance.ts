@@ -6,13 +6,21 @@ import { besidePrompt, CONNECTING_TOO_FAST, SERVER_FULL, SHUTTING_DOWN, tooManyC
 import { Admission, type AdmissionLimits, type AdmissionRefusal } from './admission';
 import { type DoorConnection, type DoorKind, peerAddress, peerName } from './door';
 import { farewell } from './farewell';
-import { type Fanout, SendQueueFullError } from './fanout';
+import { type Conceal, type Fanout, SendQueueFullError } from './fanout';
 import { ConnectionTally, type DisconnectReason, disconnectReason, type RefusalReason } from './connection-stats';
-import { socketLines, type TelnetAnswerer } from './lines';
+import { concealTyping, socketLines, type TelnetAnswerer } from './lines';
 
 /** The most refused connections told why and left to close at their peer's pace at once; past
  * it a refused connection is closed without a word, so refusals cannot hold sockets unbounded. */
 export const MAX_REFUSALS_CLOSING = 1_000;
+
+/** How a connection's door hides what its user types: telnet's one function for every TCP and
+ * TLS connection, another door's its connection's own. */
+function concealOf(connection: DoorConnection, telnet: boolean): Conceal | undefined {
+  const { conceal } = connection;
+  if (telnet) return concealTyping;
+  return conceal === undefined ? undefined : (_stream, hidden) => conceal(hidden);
+}
 
 /** The limits the entrance applies to every connection, whatever its door. */
 export interface EntranceOptions extends AdmissionLimits {
@@ -170,7 +178,7 @@ export function entrance(options: EntranceOptions, { fanout, newId, join, report
     raw.setNoDelay(true); // writes are coalesced per event-loop turn; Nagle would add latency
     raw.setKeepAlive(true, options.keepAliveIdleMs);
     tally.acceptedOne();
-    fanout.attach(id, stream);
+    fanout.attach(id, stream, concealOf(connection, telnet !== undefined));
     report({ kind: 'connect', id, from: peer, tls: secure, ...(door === 'ssh' || door === 'web' ? { door } : {}) });
     const input$ = socketLines(stream, options.maxLineBytes, options.maxLoginBytes, telnet);
     join({ id, input$, secure, from });

@@ -21,6 +21,11 @@ export const MAX_WRITE_BYTES = 64 * 1024;
  */
 export const LOGIN_BATCH_MS = 10;
 
+/** A door's way to hide what the user of `socket` types next (a password) or show it again: one
+ * function for all of a door's connections, where a closure for each would be held for each
+ * user's whole stay. */
+export type Conceal = (socket: Duplex, hidden: boolean) => void;
+
 /** Why a reader was disconnected: more than the send queue limit unread. */
 export class SendQueueFullError extends Error {
   readonly code = 'CHAT_SEND_QUEUE_FULL';
@@ -34,8 +39,9 @@ export class SendQueueFullError extends Error {
  * is in which room and what each room and user is sent.
  */
 export interface Fanout {
-  /** Makes an accepted socket addressable by its id. */
-  attach(id: UserId, socket: Duplex): void;
+  /** Makes an accepted socket addressable by its id; `conceal` is its door's, where the door can
+   * hide what its user types. */
+  attach(id: UserId, socket: Duplex, conceal?: Conceal): void;
   /** Forgets a socket once it has closed; nothing more is written to it. Returns why the chat
    * closed it, or undefined when the chat did not. */
   detach(id: UserId): CloseReason | undefined;
@@ -55,6 +61,7 @@ export interface Fanout {
 /** A socket, the room whose broadcasts it gets, and the one it left while a batch was held. */
 interface Member {
   readonly socket: Duplex;
+  readonly conceal: Conceal | undefined;
   room: RoomBatch | undefined;
   left: RoomBatch | undefined;
 }
@@ -86,8 +93,9 @@ function byteOffsets(texts: readonly string[]): number[] {
  * write per socket per batch (per MAX_WRITE_BYTES of it) however many lines it carried. A
  * socket a line is hidden from (its reader ignores the sender) gets the parts around it. A turn
  * that admitted a user holds its batches for the next turn, which may admit another, and so on
- * for at most `loginBatchMs` from the first line held. A socket more than `maxSendQueueBytes`
- * behind is destroyed, so one stuck reader costs nobody else. A `close` is a farewell: the
+ * for at most `loginBatchMs` from the first line held. A `conceal` is carried out in its place
+ * among the texts to its socket, through its door's function. A socket more than
+ * `maxSendQueueBytes` behind is destroyed, so one stuck reader costs nobody else. A `close` is a farewell: the
  * socket is half-closed after what was written to it and given `graceMs` to read it and close.
  */
 export function localFanout(
@@ -220,7 +228,11 @@ export function localFanout(
       else prompted.add(member.socket);
     } else if (out.kind === 'enter') enter(member, out.room);
     else if (out.kind === 'exit') exit(member);
-    else {
+    else if (out.kind === 'conceal') {
+      settleExited(member);
+      settle(member.socket, member.room);
+      member.conceal?.(member.socket, out.hidden);
+    } else {
       if (!closing.has(out.to)) closing.set(out.to, out.reason); // the first reason: a kick, not the end it caused
       settleExited(member); // what it is owed of the held batches goes before the end
       settle(member.socket, member.room);
@@ -241,8 +253,8 @@ export function localFanout(
     return reason;
   };
   return {
-    attach: (id, socket) => {
-      members.set(id, { socket, room: undefined, left: undefined });
+    attach: (id, socket, conceal) => {
+      members.set(id, { socket, conceal, room: undefined, left: undefined });
     },
     detach,
     deliver,

@@ -2,7 +2,7 @@ import type { Readable, Transform } from 'node:stream';
 import { Observable, type Subscriber, type Unsubscribable } from 'rxjs';
 import split2 from 'split2';
 import { BUDGET_SPENT, type Input, INPUT_ENDED, MAX_LINE_BYTES, OVERLONG_LINE } from '../chat/input';
-import { hasTelnetCommand, TelnetFilter } from './telnet';
+import { ECHO, hasTelnetCommand, TelnetFilter } from './telnet';
 
 /** Writes a telnet command to `socket`, the one being read, in answer to one the client sent. */
 export type TelnetAnswerer = (socket: Readable, command: Buffer) => void;
@@ -87,6 +87,18 @@ export function socketLines(socket: Readable, maxLineBytes = MAX_LINE_BYTES, bud
 /** The last reader to subscribe to each socket being read; the others follow it (`LineReader.next`). */
 const readers = new WeakMap<Readable, LineReader>();
 
+/**
+ * Hides what the user of `socket` types next, or shows it again, where the client has shown it
+ * speaks telnet: it has sent a telnet command by now. chatd then asks to echo (IAC WILL ECHO),
+ * echoes nothing but the line ends, and gives the echo back (IAC WONT ECHO). A client that has
+ * sent none may be nc, which would print a telnet command: it is sent none, and what its user
+ * types stays on their screen. One function for every socket, where a closure for each would be
+ * held for each user's whole stay.
+ */
+export function concealTyping(socket: Readable, hidden: boolean): void {
+  for (let reader = readers.get(socket); reader !== undefined; reader = reader.next) if (reader.conceal(hidden)) return;
+}
+
 // One set of listeners for every socket, rather than closures for each connection: each finds
 // the socket's readers, `this` being the socket. A reader that subscribes while they are called
 // comes first in the chain, so it is given nothing that arrived before it.
@@ -162,6 +174,12 @@ class LineReader implements LineReceiver, Unsubscribable {
       this.splitter = undefined;
       giveBack(current);
     }
+  }
+
+  /** Asks the client to stop or resume its echo; false when it has not spoken telnet. */
+  conceal(hidden: boolean): boolean {
+    this.telnet?.ask('us', ECHO, hidden);
+    return this.telnet !== undefined;
   }
 
   end(): void {

@@ -4,7 +4,8 @@ import { filter, firstValueFrom, ReplaySubject, type Subscription } from 'rxjs';
 import type { Connection } from '../../lib/chat/connection';
 import { SERVER_FULL, SHUTTING_DOWN } from '../../lib/chat/texts';
 import { type Entrance, type EntranceEvent, entrance } from '../../lib/edge/entrance';
-import { localFanout } from '../../lib/edge/fanout';
+import type { DoorConnection } from '../../lib/edge/door';
+import { type Fanout, localFanout } from '../../lib/edge/fanout';
 import { DEFAULT_SERVER_OPTIONS } from '../../lib/server-options';
 import { type Client, connectClient } from '../support/client';
 
@@ -14,18 +15,21 @@ const reading: Subscription[] = [];
 
 interface Opened {
   readonly doors: Entrance;
+  readonly fanout: Fanout;
   readonly port: number;
   readonly reported: ReplaySubject<EntranceEvent>;
   readonly joined: ReplaySubject<Connection>;
 }
 
-/** An entrance behind a plain listener on a free port; each joined connection's input is read, as the chat would. */
-async function open(maxClients = 10): Promise<Opened> {
+/** An entrance behind a plain listener on a free port, or behind `door` (a door of its own over
+ * each TCP connection); each joined connection's input is read, as the chat would. */
+async function open(maxClients = 10, door?: (raw: Socket) => DoorConnection): Promise<Opened> {
   const reported = new ReplaySubject<EntranceEvent>();
   const joined = new ReplaySubject<Connection>();
   let nextId = 1;
+  const fanout = localFanout();
   const doors = entrance({ ...DEFAULT_SERVER_OPTIONS, maxClients, exemptAddresses: [] }, {
-    fanout: localFanout(),
+    fanout,
     newId: () => String(nextId++),
     join: (connection) => {
       reading.push(connection.input$.subscribe());
@@ -34,14 +38,15 @@ async function open(maxClients = 10): Promise<Opened> {
     report: (event) => reported.next(event),
   });
   const listening = createServer((raw: Socket) => {
-    if (doors.arrived(raw, 'tcp')) doors.accept(raw, false);
+    if (door === undefined && doors.arrived(raw, 'tcp')) doors.accept(raw, false);
+    else if (door !== undefined && doors.arrived(raw, 'web')) doors.enter(door(raw));
   });
   server = listening;
   listening.listen(0, '127.0.0.1');
   await once(listening, 'listening');
   const address = listening.address();
   if (address === null || typeof address === 'string') throw new Error('TCP only');
-  return { doors, port: address.port, reported, joined };
+  return { doors, fanout, port: address.port, reported, joined };
 }
 
 async function visit(port: number): Promise<Client> {
@@ -95,5 +100,16 @@ describe('entrance', () => {
     expect(await ann.rest()).toBe(SHUTTING_DOWN);
     await allClosed;
     expect(await reportOf(reported, 'disconnect')).toEqual({ kind: 'disconnect', id: '1', reason: 'shutdown', error: undefined });
+  });
+
+  it("has a door that is not telnet's hide its user's typing through the connection's own conceal", async () => {
+    const told: boolean[] = [];
+    const door = (raw: Socket): DoorConnection => ({ stream: raw, raw, door: 'web', secure: true, from: '127.0.0.1', peer: 'a proxy', conceal: (hidden) => told.push(hidden) });
+    const { port, joined, fanout } = await open(10, door);
+    await visit(port);
+    const { id } = await firstValueFrom(joined);
+    fanout.deliver({ kind: 'conceal', to: id, hidden: true });
+    fanout.deliver({ kind: 'conceal', to: id, hidden: false });
+    expect(told).toEqual([true, false]);
   });
 });
