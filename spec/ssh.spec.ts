@@ -154,20 +154,22 @@ describe('the SSH door', () => {
     await reported((event) => event.kind === 'ssh-refused' && event.request === 'agent forwarding');
   });
 
-  it('drops a connection that sends nothing at the login timeout, and garbage at once, costing a chatting user nothing', async () => {
+  it('drops a silent connection, a stalled key exchange, garbage and a huge packet by the login timeout, costing a chatting user nothing', async () => {
     const { harness: chat, sshPort } = await start({ loginTimeoutMs: 200 });
     const bob = await chat.join('bob');
-    const silent = connect(sshPort, '127.0.0.1');
-    const garbage = connect(sshPort, '127.0.0.1');
-    sockets.push(silent, garbage);
-    for (const socket of [silent, garbage]) socket.on('error', () => {}).resume(); // read, to see the close
-    const closed = Promise.all([once(silent, 'close'), once(garbage, 'close')]);
-    await once(garbage, 'connect');
-    garbage.write('GET / HTTP/1.1\r\n\r\n'.repeat(1000));
+    const [silent, stalled, garbage, huge] = [0, 1, 2, 3].map(() => connect(sshPort, '127.0.0.1'));
+    const all = [silent, stalled, garbage, huge].flatMap((socket) => socket ?? []);
+    sockets.push(...all);
+    for (const socket of all) socket.on('error', () => {}).resume(); // read, to see the close
+    const closed = Promise.all(all.map((socket) => once(socket, 'close')));
+    await Promise.all(all.map((socket) => once(socket, 'connect')));
+    stalled?.write('SSH-2.0-stalled\r\n'); // then no key exchange
+    garbage?.write('GET / HTTP/1.1\r\n\r\n'.repeat(1000));
+    huge?.write(Buffer.concat([Buffer.from('SSH-2.0-huge\r\n'), Buffer.from([0x7f, 0xff, 0xff, 0xff, 0x04])]));
     bob.say('still here');
     await bob.until('[bob] still here\n');
     await closed;
-    await reported((event) => event.kind === 'ssh-failed');
+    await reported((event) => event.kind === 'ssh-failed' && event.reason === 'no shell within the login timeout');
   });
 
   it('counts an SSH connection from accept against --max-clients', async () => {
