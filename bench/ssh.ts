@@ -4,7 +4,7 @@
  * RSS after a full collection, before and after the logins), and lines delivered per second to a
  * room of users of one door. Run: `npm run bench:ssh` (or with `-- USERS LINES`).
  */
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { Client, type ClientChannel, utils } from 'ssh2';
@@ -84,14 +84,25 @@ async function serve(): Promise<void> {
   });
 }
 
+const isPorts = (value: unknown): value is Ports =>
+  typeof value === 'object' && value !== null && 'tcp' in value && typeof value.tcp === 'number' && 'ssh' in value && typeof value.ssh === 'number';
+const isMemory = (value: unknown): value is { rss: number; heapUsed: number } =>
+  typeof value === 'object' && value !== null && 'rss' in value && typeof value.rss === 'number' && 'heapUsed' in value && typeof value.heapUsed === 'number';
+
+/** The child's next message, which must be what `is` checks. */
+async function message<T>(child: ChildProcess, is: (value: unknown) => value is T): Promise<T> {
+  const [value]: unknown[] = await once(child, 'message');
+  if (!is(value)) throw new Error(`unexpected message from the server: ${JSON.stringify(value)}`);
+  return value;
+}
+
 async function main(users: number, lines: number): Promise<void> {
   for (const door of ['tcp', 'ssh'] as const) {
     const child = fork(__filename, ['serve'], { execArgv: ['--expose-gc', '--max-semi-space-size=1'] });
-    const [ports] = (await once(child, 'message')) as [Ports];
+    const ports = await message(child, isPorts);
     const memory = async () => {
       child.send('gc');
-      const [measured] = (await once(child, 'message')) as [{ rss: number; heapUsed: number }];
-      return measured;
+      return message(child, isMemory);
     };
     const before = await memory();
     const joined: User[] = [];
