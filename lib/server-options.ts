@@ -6,6 +6,7 @@ import { MAX_SEND_QUEUE_BYTES } from './edge/fanout';
 import { HANDSHAKE_TIMEOUT_MS, type TlsSettings } from './edge/listeners';
 import type { MetricsAddress } from './edge/metrics';
 import type { SshSettings } from './edge/ssh/host-key';
+import type { WebSettings } from './edge/web/door';
 import type { ServerEvent } from './server-event';
 import { PASSWORD_CHECKS_AT_ONCE } from './store/check-queue';
 import { ACCOUNT_EXPIRY_DAYS, DAY_MS, MAX_REGISTRATIONS_PER_HOUR } from './store/registry';
@@ -36,6 +37,8 @@ export interface ChatServerOptions extends SessionOptions, Omit<AdmissionLimits,
   readonly tls: TlsSettings | undefined;
   /** An SSH listener beside the others, serving the same chat; undefined for none. */
   readonly ssh: SshSettings | undefined;
+  /** The browser door: the page and its WebSocket over HTTP, HTTPS or both; undefined for none. */
+  readonly web: WebSettings | undefined;
   /** Connections open at once, TLS and SSH handshakes included; one more is refused. */
   readonly maxClients: number;
   /** How long a TLS handshake may take; the login timeout bounds it too. */
@@ -82,6 +85,7 @@ export const DEFAULT_SERVER_OPTIONS: ChatServerOptions = {
   port: DEFAULT_PORT,
   tls: undefined,
   ssh: undefined,
+  web: undefined,
   maxClients: MAX_CLIENTS,
   maxConnectionsPerAddress: MAX_CONNECTIONS_PER_ADDRESS,
   maxConnectsPerSecond: MAX_CONNECTS_PER_SECOND,

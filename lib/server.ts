@@ -16,7 +16,8 @@ import { statsText } from './edge/connection-stats';
 import { entrance } from './edge/entrance';
 import { LOGIN_BATCH_MS, localFanout } from './edge/fanout';
 import { InputCounter } from './edge/input-counter';
-import { listeners } from './edge/listeners';
+import { listeners, TlsFilesError } from './edge/listeners';
+import { webDoor } from './edge/web/door';
 import { boundAddress, closeScrapes, listenForScrapes } from './edge/metrics';
 import { type HostKey, loadHostKey, SshHostKeyError, type SshSettings } from './edge/ssh/host-key';
 import { type SshListener, sshListener } from './edge/ssh/listener';
@@ -35,6 +36,7 @@ import { guessLimits, NO_PASSWORD_FIGURES } from './store/throttle';
 export type { ChatEvent, UserId } from './chat/events';
 export { MAX_REFUSALS_CLOSING } from './edge/entrance';
 export type { ServerEvent } from './server-event';
+export { DEFAULT_WEB_SETTINGS, type WebSettings } from './edge/web/door';
 export { type ChatServerOptions, DEFAULT_PORT, DEFAULT_SERVER_OPTIONS, KEEPALIVE_IDLE_MS, MAX_CLIENTS, MAX_KEEPALIVE_IDLE_MS, SHUTDOWN_GRACE_MS } from './server-options';
 
 /** How often expired accounts are looked for and dropped (once at start too); between two
@@ -53,8 +55,12 @@ export interface ChatServer {
   metricsAddress(): AddressInfo | null;
   /** The TLS listener's address, or null when there is none, before listen() resolves and after close(). */
   tlsAddress(): AddressInfo | null;
-  /** Reads the TLS certificate and key again, for new connections; rejects with a TlsFilesError
-   * (code CHAT_TLS_FILES) and keeps the pair in use when they cannot be read or used. */
+  /** The browser door's HTTP and HTTPS addresses, each null when it does not listen. */
+  webAddress(): AddressInfo | null;
+  webTlsAddress(): AddressInfo | null;
+  /** Reads the TLS certificate and key again, for new connections on every TLS door (TLS, HTTPS);
+   * rejects with a TlsFilesError (code CHAT_TLS_FILES) and keeps the pair in use when they cannot
+   * be read or used. */
   reloadTls(): Promise<void>;
   /** The SSH listener's address, or null when there is none, before listen() resolves and after close(). */
   sshAddress(): AddressInfo | null;
@@ -108,10 +114,22 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     },
   );
 
+  const web = options.web === undefined ? undefined : webDoor(
+    { host: options.host, web: options.web, maxLineBytes: options.maxLineBytes, requestTimeoutMs: Math.min(options.handshakeTimeoutMs, options.loginTimeoutMs) },
+    { arrived: doors.arrived, enter: (connection) => doors.enter(connection), error: (error) => report({ kind: 'error', error }) },
+  );
+  /** True while some door listens. */
+  const listening = () => server.listening || web?.listening === true || ssh?.listening === true;
+
+  /** Reads the TLS files again for each door that serves TLS. */
+  const reloadTls = async (): Promise<void> => {
+    const tlsDoors = [options.tls === undefined ? undefined : server, options.web?.tls === undefined ? undefined : web].filter((door) => door !== undefined);
+    if (tlsDoors.length === 0) throw new TlsFilesError('chatd serves no TLS');
+    await Promise.all(tlsDoors.map((door) => door.reloadTls()));
+  };
+
   let ssh: SshListener | undefined;
   let sshKey: HostKey | undefined;
-  /** True while some door listens. */
-  const listening = () => server.listening || ssh?.listening === true;
 
   /** The SSH door, its host key loaded (made in the data folder on first start) and its fingerprint reported. */
   const listenSsh = async (settings: SshSettings) => {
@@ -226,9 +244,13 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       const metrics = options.metricsListen;
       if (metrics !== undefined) scrapes = await listenForScrapes(metrics, { figures, accepting: () => listening() && !doors.shuttingDown });
       await server.listen(); // rejects with the bind error (EADDRINUSE, EACCES) or unusable TLS files
+      await web?.listen().catch(async (err: unknown) => {
+        await server.close();
+        throw err;
+      });
       if (options.ssh !== undefined) await listenSsh(options.ssh);
     } catch (err) {
-      await server.close();
+      await Promise.all([server.close(), web?.listening === true ? web.close() : undefined]);
       subscription?.unsubscribe();
       await cluster?.close();
       await kept.close();
@@ -236,14 +258,14 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       scrapes = undefined;
       throw err;
     }
-    const address = server.plainAddress() ?? server.tlsAddress() ?? ssh?.address() ?? null;
+    const address = server.plainAddress() ?? server.tlsAddress() ?? web?.httpAddress() ?? web?.httpsAddress() ?? ssh?.address() ?? null;
     if (address === null) throw new Error('chatd listens on TCP only');
     return address;
   };
 
   const close = async (): Promise<void> => {
     if (!listening()) return;
-    const serverClosed = Promise.all([server.close(), ssh?.close()]); // stop accepting
+    const serverClosed = Promise.all([server.close(), web?.close(), ssh?.close()]); // stop accepting
     const socketsClosed = doors.shutDown();
     // On a cluster's bus the node says first that its users go with it: the other nodes see each
     // leave once, and the rooms they empty keep their history for when the nodes come back.
@@ -267,7 +289,9 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     users: () => (listening() ? state.nicks() : []),
     address: () => server.plainAddress(),
     tlsAddress: () => server.tlsAddress(),
-    reloadTls: () => server.reloadTls(),
+    reloadTls,
+    webAddress: () => web?.httpAddress() ?? null,
+    webTlsAddress: () => web?.httpsAddress() ?? null,
     sshAddress: () => ssh?.address() ?? null,
     reloadSshHostKey,
     metricsAddress: () => (scrapes === undefined ? null : boundAddress(scrapes)),

@@ -68,6 +68,6 @@ describe('parseCommand with SSH', () => {
   it('refuses a cluster without a host key, a key without a port, and a port another door has', () => {
     expect(() => parseCommand(['--ssh-port', '2022', '--redis', 'redis://x'], {})).toThrow('--ssh-port with --redis needs --ssh-host-key');
     expect(() => parseCommand(['--ssh-host-key', 'k'], {})).toThrow('--ssh-host-key needs --ssh-port');
-    expect(() => parseCommand(['--ssh-port', '6677'], {})).toThrow('--ssh-port 6677 is taken by another door');
+    expect(() => parseCommand(['--ssh-port', '6677'], {})).toThrow('--port and --ssh-port are the same port, 6677');
   });
 });

@@ -56,7 +56,7 @@ function reloadOnHangUp(server: ChatServer, tls: boolean, ssh: boolean, log: (lo
 async function serve(options: Partial<ChatServerOptions>, logOptions: LogOptions): Promise<number> {
   const log = logger(logOptions);
   const server = createChatServer({ dataDir: DEFAULT_DATA_DIR, ...options, onEvent: (event) => log(logEntry(event)) });
-  const onHangUp = reloadOnHangUp(server, options.tls !== undefined, options.ssh !== undefined, log);
+  const onHangUp = reloadOnHangUp(server, options.tls !== undefined || options.web?.tls !== undefined, options.ssh !== undefined, log);
   process.on('SIGHUP', onHangUp); // from the start: SIGHUP's default action would end the process
   try {
     return await serveUntilSignalled(server, options, log);
@@ -78,6 +78,9 @@ async function serveUntilSignalled(server: ChatServer, options: Partial<ChatServ
     if (plain !== null) log(entry('info', 'listening', `listening on ${hostPort(plain)}`, { address: hostPort(plain) }));
     if (tls !== null) log(entry('info', 'listening', `listening for TLS on ${hostPort(tls)}`, { address: hostPort(tls), tls: true }));
     if (ssh !== null) log(entry('info', 'listening', `listening for SSH on ${hostPort(ssh)}`, { address: hostPort(ssh), ssh: true }));
+    for (const [scheme, web] of [['http', server.webAddress()], ['https', server.webTlsAddress()]] as const) {
+      if (web !== null) log(entry('info', 'listening', `browser door on ${scheme}://${hostPort(web)}/`, { url: `${scheme}://${hostPort(web)}/` }));
+    }
   } catch (err) {
     stopListeningForSignals();
     process.stderr.write(`chatd: ${bindError(err, options)}\n`);
