@@ -33,8 +33,8 @@ export interface EntranceOptions extends AdmissionLimits {
 
 /** What the entrance reports of the connections, for a log. */
 export type EntranceEvent =
-  /** `tls` says it is encrypted; `door` names the doors that are neither TCP nor TLS. */
-  | { readonly kind: 'connect'; readonly id: UserId; readonly from: string; readonly tls: boolean; readonly door?: 'ssh' | 'web' }
+  /** `tls` says it is encrypted; `door` is there for the SSH door, whose log line names it. */
+  | { readonly kind: 'connect'; readonly id: UserId; readonly from: string; readonly tls: boolean; readonly door?: 'ssh' }
   | { readonly kind: 'handshake-failed'; readonly from: string; readonly reason: string }
   | { readonly kind: 'disconnect'; readonly id: UserId; readonly reason: DisconnectReason; readonly error: string | undefined }
   | { readonly kind: RefusalReason; readonly from: string };
@@ -179,7 +179,7 @@ export function entrance(options: EntranceOptions, { fanout, newId, join, report
     raw.setKeepAlive(true, options.keepAliveIdleMs);
     tally.acceptedOne();
     fanout.attach(id, stream, concealOf(connection, telnet !== undefined));
-    report({ kind: 'connect', id, from: peer, tls: secure, ...(door === 'ssh' || door === 'web' ? { door } : {}) });
+    report({ kind: 'connect', id, from: peer, tls: secure, ...(door === 'ssh' ? { door } : {}) });
     const input$ = socketLines(stream, options.maxLineBytes, options.maxLoginBytes, telnet);
     join({ id, input$, secure, from });
   };
