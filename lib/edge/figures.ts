@@ -3,7 +3,7 @@ import { duration } from '../chat/durations';
 import type { CloseReason } from '../chat/outgoing';
 import type { ChatState } from '../chat/state';
 import type { InputTally } from '../chat/tally';
-import type { ClusterHealth } from '../bus/redis';
+import type { ClusterHealth } from '../bus/health';
 import type { AdmissionRefusal } from './admission';
 import type { PasswordFigures } from '../store/throttle';
 import { SendQueueFullError } from './fanout';

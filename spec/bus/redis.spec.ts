@@ -1,7 +1,9 @@
 import { once } from 'node:events';
 import Redis from 'ioredis';
-import { filter, firstValueFrom, take, toArray } from 'rxjs';
-import { ENTRY_CHARS, type RedisBus, redisBus, type SnapshotSource } from '../../lib/bus/redis';
+import { filter, firstValueFrom, type Subscription, take, toArray } from 'rxjs';
+import { type RedisBus, redisBus } from '../../lib/bus/redis';
+import type { SnapshotSource } from '../../lib/bus/redis/options';
+import { ENTRY_CHARS } from '../../lib/bus/redis/writer';
 import type { ChatEvent, ModerationLoaded } from '../../lib/chat/events';
 import { ChatState } from '../../lib/chat/state';
 import { MAX_LINE_BYTES } from '../../lib/edge/lines';
@@ -34,10 +36,12 @@ const follower = (): Follower => {
 describeWithRedis('redisBus', () => {
   let redis: RedisServer;
   let buses: RedisBus[] = [];
+  let reads: Subscription[] = [];
   let logs: string[];
   const start = (prefix: string, reload = async () => loaded(''), snapshot: SnapshotSource = new ChatState()) => {
     const bus = redisBus({ url: redis.url, prefix, nodeId: `n${buses.length}`, snapshot, limits: { maxLineBytes: MAX_LINE_BYTES }, reload, log: (line) => logs.push(line) });
     buses.push(bus);
+    reads.push(bus.events$.subscribe()); // the bus reads while subscribed, as a node's chat keeps it
     return bus;
   };
   /** A bus whose events `source` applies, as a node's chat does; resolves once it has the cluster's state. */
@@ -68,10 +72,12 @@ describeWithRedis('redisBus', () => {
   beforeEach(async () => {
     redis = await startRedis();
     buses = [];
+    reads = [];
     logs = [];
   });
   afterEach(async () => {
     await Promise.all(buses.map((bus) => bus.close()));
+    reads.forEach((read) => read.unsubscribe());
     await redis.stop();
   });
 
