@@ -120,7 +120,14 @@ export function chat(
         rejoining = false; // nobody here to tell: whoever comes next is in the one chat
         apart = false;
       }
+      releaseWaits();
       return [];
+    };
+    // An own change on its way when the cluster's state came may never come back: Redis may have
+    // lost it, or the snapshot holds it already. Whoever waits for one goes on (a departure is
+    // then decided, after the roster), as the roster says their user is, or asked again for a name.
+    const releaseWaits = () => {
+      for (const user of [...waits.keys()]) land(user, locals.has(user) || state.user(user) !== undefined ? 'applied' : 'unapplied', 0);
     };
     // This node's users saw its joins and departures happen: its own roster shows them only the
     // names it changed, and, the first time after an outage, that the chat is one again.
