@@ -1,11 +1,11 @@
 import { Observable } from 'rxjs';
-import type { ChatEvent } from '../chat/events';
-import type { Bus } from './bus';
+import type { Bus, Delivery, StateAnswer } from '../chat/bus';
 import type { ClusterHealth } from './health';
 import { Link } from './redis/link';
 import { HEARTBEAT_MS, Liveness, REAP_EVERY_MS } from './redis/liveness';
 import type { RedisBusOptions } from './redis/options';
 import { Reader, type Reading } from './redis/reader';
+import { OwnRoster } from './redis/own-roster';
 import { Recovery } from './redis/recovery';
 import { Replay } from './redis/replay';
 import { RELEASE_LEASE } from './redis/scripts';
@@ -22,6 +22,8 @@ export const FIRST_CONNECT_WAIT_MS = 5_000;
 
 /** A bus on Redis, which a node closes on shutdown once its last events are written. */
 export interface RedisBus extends Bus {
+  readonly node: string;
+  answer(answer: StateAnswer): void;
   /** How this node sees the cluster now. */
   health(): ClusterHealth;
   /**
@@ -43,9 +45,11 @@ export interface RedisBus extends Bus {
 /**
  * The bus of a cluster: events are appended to one Redis Stream, which gives them one order, and
  * come back to every node (this one too) from a blocking read of it. A node that starts or gets
- * Redis back begins from the latest snapshot (`restored`) and reads on from there. While Redis is
- * out of reach, `bus-down` is handed out and events go round this node alone, as do those Redis
- * would not take. Entries that are not events are logged and skipped.
+ * Redis back begins from the latest snapshot (`restored`), publishes its roster, and reads on
+ * from there; what it handed out before comes again as `replayed`. While Redis is out of reach,
+ * `bus-down` is handed out and events go round this node alone, as do those Redis would not
+ * take. Entries that are not events are logged and skipped. What it needs of the state (this
+ * node's users, a snapshot) it asks (`asked`), and the chat answers with values (`answer`).
  * `events$` never errors or completes. Its first subscription starts the read loop, the recovery,
  * the heartbeats, the reaping and the snapshots; its last one's end stops them (the snapshot is
  * the state of whoever reads, which follows the stream no longer), and a later one begins again
@@ -55,9 +59,10 @@ export function redisBus(options: RedisBusOptions): RedisBus {
   const link = new Link(options);
   const replay = new Replay(link);
   const liveness: Liveness = new Liveness(link, (event) => writer.publish(event));
-  const writer = new Writer(link, replay, (node) => liveness.unwritten(node));
-  const snapshots = new Snapshots(link, options.snapshot);
-  const reader = new Reader(link, writer, replay);
+  const writer = new Writer(link, (node) => liveness.unwritten(node));
+  const snapshots = new Snapshots(link);
+  const roster = new OwnRoster(link);
+  const reader = new Reader(link, writer, replay, roster);
   let joined = () => {};
   let waitFirst = () => {};
   const ready = new Promise<void>((resolve) => {
@@ -68,7 +73,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
       resolve();
     };
   });
-  const recovery = new Recovery(link, { liveness, snapshots, replay, writer }, () => joined());
+  const recovery = new Recovery(link, { liveness, snapshots, replay, writer, roster }, () => joined());
 
   /** Runs `task` every `ms` while the bus is up; a failure is logged as what could not be done. */
   const every = (ms: number, task: () => Promise<unknown>, what: string) =>
@@ -98,7 +103,7 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     link.up = false; // nobody follows the stream now: a next reader begins from the cluster's state
     link.generation += 1;
   };
-  const events$ = new Observable<ChatEvent>((subscriber) => {
+  const events$ = new Observable<Delivery>((subscriber) => {
     const handing = link.out.subscribe(subscriber);
     if (++readers === 1) start();
     return () => {
@@ -124,5 +129,6 @@ export function redisBus(options: RedisBusOptions): RedisBus {
     else commands.disconnect(); // a quit would fail at once: Redis is out of reach
   };
 
-  return { publish: writer.publish, events$, node: link.node, ready, health: () => ({ busUp: link.up, nodes: liveness.alive }), leave, close };
+  const health = () => ({ busUp: link.up, nodes: liveness.alive });
+  return { publish: writer.publish, events$, node: link.node, answer: link.answer, ready, health, leave, close };
 }

@@ -1,5 +1,5 @@
 import { asyncScheduler, catchError, Observable, type Observer, of, type SchedulerLike, type Subscriber, type Subscription, take, type TeardownLogic, type Unsubscribable } from 'rxjs';
-import type { Bus } from '../bus/bus';
+import type { Bus } from './bus';
 import { BUDGET_SPENT, type Input, INPUT_ENDED, MAX_LINE_BYTES, OVERLONG_LINE, type Received } from '../edge/lines';
 import { type AccountRequest, type Accounts, MAX_PASSWORD_TRIES, MAX_UNCHECKED_TRIES, NO_ACCOUNTS, unregisterRequest } from './accounts';
 import { readLine } from './commands';

@@ -1,6 +1,6 @@
 import { EMPTY, ignoreElements, merge, type Observable, of, tap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { memoryBus } from '../../lib/bus/memory';
+import { type MemoryBus, memoryBus } from '../../lib/bus/memory';
 import { type AccountOutcome, type Accounts, MAX_PASSWORD_TRIES, MAX_UNCHECKED_TRIES, type Verdict } from '../../lib/chat/accounts';
 import type { ChatEvent } from '../../lib/chat/events';
 import type { Outgoing } from '../../lib/chat/outgoing';
@@ -30,7 +30,7 @@ function accounts(checkFrames: number, cold: TestScheduler['createColdObservable
   };
 }
 
-function observed(input$: Observable<Input>, seat: Seat, secure = false, sessionOptions = options): Observable<Outgoing | ChatEvent> {
+function observed(input$: Observable<Input>, seat: Omit<Seat, 'bus'> & { readonly bus: MemoryBus }, secure = false, sessionOptions = options): Observable<Outgoing | ChatEvent> {
   const applied$ = seat.bus.events$.pipe(tap((event) => seat.state.apply(event)));
   return merge(applied$, session({ id: '7', input$, secure, from: '10.0.0.1' }, seat, sessionOptions));
 }

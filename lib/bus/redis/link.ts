@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { Subject } from 'rxjs';
-import type { ChatEvent } from '../../chat/events';
+import type { Delivery, StateAnswer, StateQuestion } from '../../chat/bus';
 import type { RedisBusOptions } from './options';
 import { STREAM_START } from './stream-id';
 
@@ -64,7 +64,8 @@ export class Link {
   /** A blocking read holds its connection: the stream is read on one of its own. */
   readonly reader: Redis;
   /** What the bus hands out, in its order. */
-  readonly out = new Subject<ChatEvent>();
+  readonly out = new Subject<Delivery>();
+  private answered: StateAnswer | undefined;
 
   constructor(readonly options: RedisBusOptions) {
     this.keys = busKeys(options.prefix);
@@ -84,6 +85,23 @@ export class Link {
   holds(generation: number): boolean {
     return generation === this.generation && this.up && !this.closed;
   }
+
+  /**
+   * What the chat answers, at once, to `question` about its state at this point of the bus;
+   * undefined when nobody reads, or nobody answers.
+   */
+  ask(question: StateQuestion): StateAnswer | undefined {
+    this.answered = undefined;
+    this.out.next({ type: 'asked', question });
+    const answer = this.answered;
+    this.answered = undefined;
+    return answer;
+  }
+
+  /** The chat's answer to the question asked now. */
+  readonly answer = (answer: StateAnswer): void => {
+    this.answered = answer;
+  };
 
   // Redis failing a command while connected (refusing it, or not answering) is left and rejoined:
   // the rejoin's roster makes the cluster whole again.

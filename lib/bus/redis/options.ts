@@ -1,5 +1,4 @@
-import type { ModerationLoaded, StateData } from '../../chat/events';
-import type { HistoryChanges } from '../../chat/state';
+import type { ModerationLoaded } from '../../chat/events';
 import type { WireLimits } from '../../chat/wire';
 
 export interface RedisBusOptions {
@@ -9,8 +8,6 @@ export interface RedisBusOptions {
   readonly prefix: string;
   /** This node, unique per process start: the prefix of its users' ids. */
   readonly nodeId: string;
-  /** The state as of the last event handed out: what a snapshot holds. */
-  readonly snapshot: SnapshotSource;
   /** The limits set by flags that events on the bus are checked against: every node of a cluster must share them. */
   readonly limits: WireLimits;
   /**
@@ -22,12 +19,4 @@ export interface RedisBusOptions {
   readonly reload: () => Promise<ModerationLoaded>;
   /** Where the bus says what went wrong (bad entries, lost writes, outages). */
   readonly log: (message: string) => void;
-}
-
-/** What a snapshot is made of: the state but for its rooms' histories, and those apart, only the rooms changed. */
-export interface SnapshotSource {
-  /** The state, every room's history left out. */
-  outline(): StateData;
-  /** The rooms whose history changed after `since` (0 at first), and the version to ask from next. */
-  historyChanges(since: number): HistoryChanges;
 }

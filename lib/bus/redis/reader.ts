@@ -1,6 +1,7 @@
 import { eventProblem } from '../../chat/wire';
 import { isChatEvent } from '../../chat/events';
 import { type Link, READ_BLOCK_MS } from './link';
+import type { OwnRoster } from './own-roster';
 import type { Replay } from './replay';
 import type { Writer } from './writer';
 
@@ -27,7 +28,7 @@ export interface Reading {
  * events are checked and handed out in order. Entries that are not events are logged and skipped.
  */
 export class Reader {
-  constructor(private readonly link: Link, private readonly writer: Writer, private readonly replay: Replay) {}
+  constructor(private readonly link: Link, private readonly writer: Writer, private readonly replay: Replay, private readonly roster: OwnRoster) {}
 
   /** Reads until `reading` is off or the bus closed; never rejects. */
   async run(reading: Reading): Promise<void> {
@@ -44,7 +45,6 @@ export class Reader {
         if (!holds(from)) continue; // begun before an outage: read again after it
         let chars = 0;
         for (const [id, fields] of (reply ?? []).flatMap(([, entries]) => entries)) {
-          this.replay.before(id);
           link.lastId = id;
           this.hand(id, fields);
           chars += fields[1]?.length ?? 0;
@@ -61,27 +61,21 @@ export class Reader {
   }
 
   // An entry holds an array of events (or, from a node before batching, one event), and the write
-  // that made it. One of this node's writes that failed, its events handed out here then, is
-  // applied again (the state was restored since) and not shown again.
+  // that made it. Shown before, its events are `replayed`: entries this node handed out before an
+  // outage, or one of its writes that failed, whose events it handed out then.
   private hand(id: string, fields: string[]): void {
-    const { link } = this;
-    const shown = this.writer.settle(fields[3]);
-    if (!shown) link.out.next({ type: 'replaying', node: link.node, at: Date.now() });
-    this.handEvents(id, fields[1] ?? '');
-    if (!shown) link.out.next({ type: 'caught-up', node: link.node, at: Date.now() });
-  }
-
-  private handEvents(id: string, text: string): void {
+    const unsure = !this.writer.settle(fields[3]);
+    const replayed = this.replay.covers(id) || unsure;
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = JSON.parse(fields[1] ?? '');
     } catch {
       value = undefined;
     }
     for (const event of Array.isArray(value) ? value : [value]) {
       const problem = isChatEvent(event) ? eventProblem(event, this.link.options.limits) : 'not an event this node knows';
-      if (problem !== undefined) this.link.log(`bus: skipped entry ${id}, ${problem}: ${(JSON.stringify(event) ?? text).slice(0, 200)}`);
-      else if (isChatEvent(event)) this.link.out.next(event);
+      if (problem !== undefined) this.link.log(`bus: skipped entry ${id}, ${problem}: ${(JSON.stringify(event) ?? fields[1] ?? '').slice(0, 200)}`);
+      else if (isChatEvent(event)) this.link.out.next(replayed ? { type: 'replayed', event } : this.roster.read(event));
     }
   }
 }

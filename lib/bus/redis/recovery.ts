@@ -1,7 +1,8 @@
-import type { ModerationLoaded } from '../../chat/events';
+import { type ModerationLoaded, nodeOf, type RosterUser } from '../../chat/events';
 import { redisProblem } from '../redis-problem';
 import type { Link } from './link';
 import type { Liveness } from './liveness';
+import type { OwnRoster } from './own-roster';
 import type { Replay } from './replay';
 import type { Snapshots } from './snapshots';
 import type { Writer } from './writer';
@@ -15,13 +16,15 @@ export interface Recovered {
   readonly snapshots: Snapshots;
   readonly replay: Replay;
   readonly writer: Writer;
+  readonly roster: OwnRoster;
 }
 
 /**
  * Outages and recoveries: when Redis goes, `bus-down` is handed out and this node serves alone;
  * when it is back, the node begins again from the latest snapshot (`restored`), with what the
- * cluster's store holds of moderation read anew, and reads on from there, what it showed before
- * replayed and not shown.
+ * cluster's store holds of moderation read anew, says who its users are (its roster, as the
+ * chat's state, which held them alone, lists them), and reads on from there, what it showed
+ * before replayed and not shown.
  */
 export class Recovery {
   private recovering = false;
@@ -68,7 +71,8 @@ export class Recovery {
     this.parts.replay.down();
     link.log('bus: Redis is out of reach; serving this node alone');
     link.out.next({ type: 'bus-down', node: link.node, at: Date.now() });
-    this.parts.writer.down(); // after the notice: from it on, the chat shows what happens here alone
+    this.parts.roster.down();
+    this.parts.writer.down(); // after the notice and the roster: from them on, the chat shows what happens here alone
   };
 
   /** Stops trying again. */
@@ -87,17 +91,31 @@ export class Recovery {
     const loaded = await this.reload();
     // The reload may wait for the store's own connection; lost again meanwhile, the next 'ready' recovers.
     if (link.closed || !link.reading || link.commands.status !== 'ready') return;
+    const users = this.ownUsers(); // before the cluster's state replaces them
     link.generation += 1;
     link.lastId = snapshot.id;
     parts.snapshots.restoredFrom(snapshot);
     link.up = true;
-    link.out.next({ type: 'restored', node: link.node, state: snapshot.state, rejoined: this.everUp, at: Date.now() });
+    // A roster, even empty, when the cluster's state holds users of this node: those it lost leave.
+    const rejoining = users.length > 0 || snapshot.state.users.some((user) => nodeOf(user.id) === link.node);
+    link.out.next({ type: 'restored', node: link.node, state: snapshot.state, rejoining, at: Date.now() });
+    if (rejoining) {
+      const roster = { type: 'roster', node: link.node, users, at: Date.now() } as const;
+      parts.roster.published(roster);
+      parts.writer.publish(roster);
+    }
     parts.replay.start(replaying);
     if (loaded !== undefined) link.out.next(loaded);
     if (this.everUp) link.log('bus: Redis is back');
     this.everUp = true;
     await parts.liveness.reap().catch((err: unknown) => link.log(`bus: could not look for lost nodes: ${redisProblem(err)}`)); // now, not at the next tick: a ready node knows its cluster
     this.joined();
+  }
+
+  /** This node's users as the chat's state holds them now. */
+  private ownUsers(): readonly RosterUser[] {
+    const answer = this.link.ask({ type: 'roster' });
+    return answer?.type === 'roster' ? answer.users : [];
   }
 
   private async reload(): Promise<ModerationLoaded | undefined> {

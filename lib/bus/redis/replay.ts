@@ -3,7 +3,8 @@ import { isBefore, later, STREAM_START } from './stream-id';
 
 /**
  * What this node showed before an outage, coming again after it rejoins: from the snapshot it
- * rejoins from up to the last entry it handed out, applied to rebuild the state, never shown twice.
+ * rejoins from up to the last entry it handed out, handed out as `replayed` (applied to rebuild
+ * the state, never shown twice).
  */
 export class Replay {
   private shownUpTo = STREAM_START; // the last entry handed out before an outage: what this node's users saw
@@ -30,23 +31,18 @@ export class Replay {
   /** Just after `restored`: the entries up to `until` were shown already. */
   start(until: string | undefined): void {
     this.until = until;
-    if (until !== undefined) this.link.out.next({ type: 'replaying', node: this.link.node, at: Date.now() });
   }
 
-  /** Before entry `id` is handed out: past the replay's last entry, what comes is new. */
-  before(id: string): void {
-    if (this.until !== undefined && isBefore(this.until, id)) this.end();
+  /** True when entry `id` was shown before; past the replay's last entry, what comes is new. */
+  covers(id: string): boolean {
+    if (this.until === undefined) return false;
+    if (!isBefore(this.until, id)) return true;
+    this.until = undefined;
+    return false;
   }
 
   /** After a read: the replay is over once its last entry is handed out, or when the stream had no more. */
   read(any: boolean): void {
-    if (this.until !== undefined && (!any || this.link.lastId === this.until)) this.end();
-  }
-
-  /** What comes from now on is new: shown, whatever the replay has left. */
-  end(): void {
-    if (this.until === undefined) return;
-    this.until = undefined;
-    this.link.out.next({ type: 'caught-up', node: this.link.node, at: Date.now() });
+    if (!any || this.link.lastId === this.until) this.until = undefined;
   }
 }

@@ -1,7 +1,6 @@
 import { type HistoryEvent, isStateData, type StateData } from '../../chat/events';
 import { stateProblem } from '../../chat/wire';
 import type { Link } from './link';
-import type { SnapshotSource } from './options';
 import { LOAD_SNAPSHOT, SAVE_SNAPSHOT, TAKE_LEASE } from './scripts';
 import { isBefore, STREAM_ID, STREAM_START } from './stream-id';
 
@@ -52,7 +51,7 @@ export class Snapshots {
   private historySaved = 0; // the state's history version the last snapshot written here holds
   private saving = false;
 
-  constructor(private readonly link: Link, private readonly source: SnapshotSource) {}
+  constructor(private readonly link: Link) {}
 
   // A snapshot that is not one chatd writes (garbage, forged, of a newer node) is skipped, once, with
   // one line: the node reads the stream from its start (what is left of it) rather than loop on it.
@@ -88,8 +87,10 @@ export class Snapshots {
       const { commands, keys } = link;
       if ((await commands.eval(TAKE_LEASE, 1, keys.lease, link.node, SNAPSHOT_LEASE_MS)) !== 1) return;
       const [id, from] = [link.lastId, link.generation];
-      const outline = JSON.stringify(this.source.outline());
-      const changes = this.source.historyChanges(this.historySaved);
+      const answer = link.ask({ type: 'snapshot', since: this.historySaved }); // the state as of entry `id`
+      if (answer?.type !== 'snapshot') return;
+      const { changes } = answer;
+      const outline = JSON.stringify(answer.outline);
       await this.writeHistories(id, changes.changed);
       if (!link.holds(from)) return; // the state was restored meanwhile: what was taken is void
       const [kept, changed] = [JSON.stringify(changes.kept), JSON.stringify([...changes.changed.keys()])];

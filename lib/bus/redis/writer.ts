@@ -1,7 +1,6 @@
 import type { ChatEvent } from '../../chat/events';
 import { redisProblem } from '../redis-problem';
 import type { Link } from './link';
-import type { Replay } from './replay';
 
 /**
  * Events one stream entry holds at most. A node writes what it published in one turn of the
@@ -50,7 +49,7 @@ export class Writer {
   private lastWrite: Promise<unknown> = Promise.resolve();
 
   /** `lostUnwritten`: a dead node whose loss Redis did not take, to be reaped again on rejoining. */
-  constructor(private readonly link: Link, private readonly replay: Replay, private readonly lostUnwritten: (node: string) => void) {}
+  constructor(private readonly link: Link, private readonly lostUnwritten: (node: string) => void) {}
 
   readonly publish = (event: ChatEvent): void => {
     if (!this.link.up) {
@@ -88,9 +87,8 @@ export class Writer {
   }
 
   // Users' events Redis did not take still happen here, as during an outage; a roster or a node's
-  // loss speaks to the others alone.
+  // loss speaks to the others alone (this node's roster, awaited, comes at the outage this causes).
   private unwritten(entry: readonly ChatEvent[]): void {
-    this.replay.end(); // they are new: shown, whatever the replay has left
     for (const event of entry) {
       if (event.type === 'node-lost' && event.node !== this.link.node) this.lostUnwritten(event.node);
       else if (event.type !== 'roster' && event.type !== 'node-lost') this.link.out.next(event);
