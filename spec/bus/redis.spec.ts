@@ -5,6 +5,7 @@ import { type RedisBus, redisBus } from '../../lib/bus/redis';
 import { ENTRY_CHARS } from '../../lib/bus/redis/writer';
 import type { Delivery } from '../../lib/chat/bus';
 import type { ChatEvent, ModerationLoaded } from '../../lib/chat/events';
+import { expand } from '../../lib/chat/roster';
 import { ChatState } from '../../lib/chat/state';
 import { MAX_LINE_BYTES } from '../../lib/edge/lines';
 import { describeWithRedis, type RedisServer, startRedis, uniquePrefix } from '../support/redis';
@@ -23,6 +24,12 @@ interface Follower {
 }
 const follower = (): Follower => ({ state: new ChatState(), outlines: 0 });
 
+/** Applies `event` to `state` as a chat does: a roster or a lost node as the user events they stand for. */
+const applyTo = (state: ChatState, event: ChatEvent): void => {
+  if (event.type === 'roster' || event.type === 'node-lost') expand(event, state).forEach((each) => state.apply(each));
+  else state.apply(event);
+};
+
 /** Applies what `bus` hands out to the follower's state, and answers its questions, as a node's chat does. */
 const follow = (bus: RedisBus, source: Follower): Subscription => bus.events$.subscribe((delivery) => {
   const { state } = source;
@@ -34,9 +41,11 @@ const follow = (bus: RedisBus, source: Follower): Subscription => bus.events$.su
       : { type: 'snapshot', outline: state.outline(), changes: state.historyChanges(question.since) });
   } else if (delivery.type === 'restored') state.restore(delivery.state, delivery.rejoining);
   else if (delivery.type === 'bus-down') state.keepNode(delivery.node);
-  else if (delivery.type === 'replayed') state.apply(delivery.event);
-  else if (delivery.type === 'rejoined') state.rejoin();
-  else state.apply(delivery);
+  else if (delivery.type === 'replayed') applyTo(state, delivery.event);
+  else if (delivery.type === 'rejoined') {
+    state.rejoin();
+    applyTo(state, delivery.roster);
+  } else applyTo(state, delivery);
 });
 
 describeWithRedis('redisBus', () => {
@@ -102,6 +111,36 @@ describeWithRedis('redisBus', () => {
     const from = (user: string) => byA.flatMap((event) => (event.type === 'said' && event.user === user ? [event.text] : []));
     expect(from('a')).toEqual([...Array(20).keys()].map(String));
     expect(from('b')).toEqual([...Array(20).keys()].map(String));
+  });
+
+  it('reads the cluster only while events$ is subscribed: each first reader begins from the cluster\'s state', async () => {
+    const prefix = uniquePrefix();
+    const bus = redisBus({ url: redis.url, prefix, nodeId: 'reader', limits: { maxLineBytes: MAX_LINE_BYTES }, reload: async () => loaded(''), log: (line) => logs.push(line) });
+    buses.push(bus);
+    expect(bus.health().busUp).toBe(false);
+    expect(await restoredOf(bus)).toMatchObject({ type: 'restored', node: 'reader' });
+    expect(bus.health().busUp).toBe(false); // the one reader is gone: nothing follows the stream
+    const seen = firstValueFrom(handed(bus).pipe(take(2), toArray()));
+    bus.publish(said('a', 'alone')); // nobody reads the cluster yet: round this node alone
+    expect(await seen).toEqual([said('a', 'alone'), expect.objectContaining({ type: 'restored', node: 'reader' })]);
+  });
+
+  it('publishes the roster its state answers, says rejoined when it is back, and hands it out here alone when Redis will not take it', async () => {
+    const source = follower();
+    source.state.apply({ type: 'joined', user: 'n0:1', nick: 'ann', room: '#main', at: 0 }); // in before Redis came
+    const bus = start(uniquePrefix());
+    reads.push(follow(bus, source));
+    const ann = { id: 'n0:1', nick: 'ann', room: '#main', connectedAt: 0 };
+    expect(await firstValueFrom(handed(bus).pipe(filter((delivery) => delivery.type === 'rejoined')))).toMatchObject({ roster: { node: 'n0', users: [ann] } });
+    const raw = new Redis(redis.url);
+    await raw.call('ACL', 'SETUSER', 'default', '-xadd');
+    const seen = firstValueFrom(handed(bus).pipe(take(5), toArray()));
+    await raw.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    expect((await seen).map((delivery) => delivery.type)).toEqual(['bus-down', 'restored', 'moderation-loaded', 'bus-down', 'roster']);
+    expect((await seen)[4]).toMatchObject({ type: 'roster', node: 'n0', users: [ann] });
+    expect(source.state.nicks()).toEqual(['ann']); // as the roster listed her, not as the cluster's state
+    await raw.call('ACL', 'SETUSER', 'default', '+xadd');
+    raw.disconnect();
   });
 
   it('tells the other nodes on leave() that this node\'s users go with it, and nobody while Redis is away', async () => {
