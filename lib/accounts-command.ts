@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { nameKey } from './chat/names';
 import { escapeControls } from './chat/sanitize';
+import { errorText } from './error-text';
 import { fileStore, readDataFolder } from './store/file';
 import { redisStore } from './store/redis';
 import type { AccountRecord, Store, StoreData } from './store/store';
@@ -29,7 +30,7 @@ function readCommand(argv: readonly string[], env: NodeJS.ProcessEnv, defaultDat
     const flag = { type: 'string' } as const;
     parsed = parseArgs({ args: [...argv], options: { 'data-dir': flag, redis: flag, 'redis-prefix': flag }, strict: true, allowPositionals: true });
   } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+    return errorText(err);
   }
   const text = (flag: string, variable: string): string | undefined => {
     const value = parsed.values[flag] ?? env[variable];
@@ -84,7 +85,7 @@ export async function accountsCommand(argv: readonly string[], env: NodeJS.Proce
   process.stdout.on('error', () => {});
   const write = (text: string) => void process.stdout.write(text);
   const fail = (err: unknown): number => {
-    process.stderr.write(`chatd: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`chatd: ${errorText(err)}\n`);
     return 1;
   };
   // A list of a data folder reads it without taking it: a server may run on it meanwhile.

@@ -1,7 +1,9 @@
 import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_LOG_OPTIONS, parseCommand, usage } from '../lib/cli';
+import { usage } from '../lib/cli/help';
+import { DEFAULT_LOG_OPTIONS } from '../lib/cli/log';
+import { parseCommand } from '../lib/cli/settings';
 import { type Client, connectClient } from './support/client';
 import { killAll, listeningPort, start } from './support/chatd';
 

@@ -1,6 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import { DEFAULT_LOG_OPTIONS, parseCommand, usage } from '../lib/cli';
+import { usage } from '../lib/cli/help';
+import { DEFAULT_LOG_OPTIONS } from '../lib/cli/log';
+import { parseCommand } from '../lib/cli/settings';
 import { type Client, connectClient } from './support/client';
 import { killAll, listeningPort, type Run, start } from './support/chatd';
 import { type CertificateFiles, clientHello, connectTlsClient, peerName, stalledHandshake, useCertificates } from './support/tls';

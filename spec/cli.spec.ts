@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
-import { DEFAULT_LOG_OPTIONS, formatEntry, HELP_COLUMNS, logEntry, parseCommand, usage } from '../lib/cli';
+import { HELP_COLUMNS, usage } from '../lib/cli/help';
+import { DEFAULT_LOG_OPTIONS, formatEntry, logEntry } from '../lib/cli/log';
+import { parseCommand } from '../lib/cli/settings';
 import { DEFAULT_RATE_LIMITS } from '../lib/chat/pace';
 import { MAX_HISTORY_LINES } from '../lib/chat/state';
 import { type Client, connectClient } from './support/client';
@@ -280,6 +282,7 @@ describe('parseCommand', () => {
     });
     expect(parseCommand([], { CHATD_MAX_PASSWORD_WAIT: '1', CHATD_PASSWORD_CHECKS: '1' })).toEqual({ kind: 'serve', options: { maxPasswordWaitMs: 1000, passwordChecksAtOnce: 1 }, log: DEFAULT_LOG_OPTIONS });
     expect(() => parseCommand(['--max-password-wait', '0'], {})).toThrow('--max-password-wait must be a number above 0');
+    expect(() => parseCommand(['--max-password-wait', '2147484'], {})).toThrow("--max-password-wait must be at most 2147483.647 seconds, not '2147484'");
     expect(() => parseCommand(['--password-checks', '65'], {})).toThrow('--password-checks must be a whole number from 1 to 64');
     expect(() => parseCommand(['--free-password-checks', '0'], {})).toThrow('--free-password-checks must be a whole number from 1 to 1000');
   });

@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import Redis from 'ioredis';
 import { PASSWORD_UNCHECKED, WRONG_PASSWORD } from '../lib/chat/texts';
 import type { ChatServerOptions } from '../lib/server';
-import { redisStoreKeys } from '../lib/store/redis';
+import { redisStoreKeys } from '../lib/store/redis-keys';
 import { killAll, start } from './support/chatd';
 import { type Client, type Harness, readingClient, startHarness } from './support/client';
 import { describeWithRedis, type RedisServer, startRedis, uniquePrefix } from './support/redis';

@@ -6,7 +6,7 @@ import Redis from 'ioredis';
 import * as text from '../lib/chat/texts';
 import type { ChatServerOptions } from '../lib/server';
 import { OLD_DATA_FILE_NAME, readDataFolder } from '../lib/store/file';
-import { redisStoreKeys } from '../lib/store/redis';
+import { redisStoreKeys } from '../lib/store/redis-keys';
 import type { AccountRecord } from '../lib/store/store';
 import { type Client, type Harness, startHarness } from './support/client';
 import { describeWithRedis, uniquePrefix, useCluster } from './support/redis';

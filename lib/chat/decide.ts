@@ -4,7 +4,7 @@ import { answer, type Context, type Decision, isOneWord, length, noSuchUser, NOT
 import { duration } from './durations';
 import { listing, MAX_LISTED_NAMES, MAX_LISTED_ROOMS } from './listing';
 import { type ChatEvent, MAIN_ROOM, type UserId } from './events';
-import { CLEAR, MODERATION_HANDLERS, motd } from './moderate';
+import { CLEAR, MODERATION_HANDLERS, motd } from './operator-commands';
 import { nameKey, nameProblem } from './names';
 import { freeVariant } from './roster';
 import { roomName } from './rooms';

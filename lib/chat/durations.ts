@@ -28,3 +28,6 @@ export function duration(ms: number): string {
   const first = units.findIndex(([value]) => value > 0);
   return units.slice(first === -1 ? units.length - 1 : first).map(([value, unit]) => `${value}${unit}`).join(' ');
 }
+
+/** When a ban or a mute ends (`until 2026-01-02T03:04:05.000Z`), or `for good` when it never does. */
+export const termEnd = (until: number | null): string => (until === null ? 'for good' : `until ${new Date(until).toISOString()}`);

@@ -4,6 +4,8 @@
  * receiver renders it without the state from before it. `at` is when it happened, in ms.
  */
 
+import { isRecord } from './is-record';
+
 /** One connection, unique on its node; the node's prefix makes it unique across nodes. */
 export type UserId = string;
 
@@ -273,8 +275,6 @@ const ROSTER_USER_FIELDS: Record<string, FieldType> = { id: S, nick: S, room: S,
 // is absent from an older node's.
 const OPTIONAL_FIELDS: Record<string, FieldType> = { from: S, identified: S, account: S };
 const USER_DATA_FIELDS: Record<string, FieldType> = { id: S, nick: S, room: S, connectedAt: N, activeAt: N, from: S };
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function hasFields(value: unknown, fields: Record<string, FieldType>): value is Record<string, unknown> {
   return isRecord(value) && Object.entries(fields).every(([field, type]) => typeof value[field] === type);

@@ -1,4 +1,5 @@
 import { addressGroup } from './address-group';
+import { termEnd } from './durations';
 import type { Ban, ChatEvent, ModerationEvent } from './events';
 import { nameKey } from './names';
 
@@ -180,8 +181,6 @@ export interface ModerationAction {
   readonly detail: string;
 }
 
-const until = (ms: number | null): string => (ms === null ? 'for good' : `until ${new Date(ms).toISOString()}`);
-
 /** The action `event` records, or undefined when it is not an operator's. */
 export function moderationAction(event: ChatEvent): ModerationAction | undefined {
   switch (event.type) {
@@ -190,10 +189,10 @@ export function moderationAction(event: ChatEvent): ModerationAction | undefined
     case 'kicked': return { action: 'kick', by: event.nick, target: event.targetNick, detail: event.reason };
     case 'banned': {
       const { name, address, reason } = event.ban;
-      return { action: 'ban', by: event.nick, target: name, detail: [address, until(event.ban.until), reason].filter((part) => part !== '').join(', ') };
+      return { action: 'ban', by: event.nick, target: name, detail: [address, termEnd(event.ban.until), reason].filter((part) => part !== '').join(', ') };
     }
     case 'unbanned': return { action: 'unban', by: event.nick, target: event.target, detail: '' };
-    case 'muted': return { action: 'mute', by: event.nick, target: event.name, detail: until(event.until) };
+    case 'muted': return { action: 'mute', by: event.nick, target: event.name, detail: termEnd(event.until) };
     case 'unmuted': return { action: 'unmute', by: event.nick, target: event.name, detail: '' };
     case 'motd': return { action: 'motd', by: event.nick, target: '', detail: event.text };
     default: return undefined;

@@ -1,28 +1,19 @@
-import type { Observable } from 'rxjs';
-import type { Input } from '../edge/lines';
 import type { UserId } from './events';
-
-/** One accepted socket, as the chat sees it: the id its user will have, and its input. */
-export interface Connection {
-  readonly id: UserId;
-  readonly input$: Observable<Input>;
-  /** Encrypted (TLS): passwords may cross it without a warning. Plain when not given. */
-  readonly secure?: boolean;
-  /** The peer's address, which wrong passwords slow down; '' when not given. */
-  readonly from?: string;
-}
 
 /**
  * What leaves the chat, for the transport to carry out in order: `send` to one connection,
  * `broadcast` to everyone in a room but those it is hidden from (they ignore its sender),
- * `enter` a connection into a room's broadcasts, `exit` it from its room's, `close` a
- * connection once what was sent to it is written.
+ * `enter` a connection into a room's broadcasts, `exit` it from its room's, `conceal` what its
+ * user types from now on (a password: `hidden`) or no longer, `close` a connection once what was
+ * sent to it is written. A `conceal` hidden comes before the prompt it is for, and one not hidden
+ * once the secret line is read, or before a close that ends the wait for it.
  */
 export type Outgoing =
   | { readonly kind: 'send'; readonly to: UserId; readonly text: string }
   | { readonly kind: 'broadcast'; readonly room: string; readonly text: string; readonly hiddenFrom: readonly UserId[] }
   | { readonly kind: 'enter'; readonly to: UserId; readonly room: string }
   | { readonly kind: 'exit'; readonly to: UserId }
+  | { readonly kind: 'conceal'; readonly to: UserId; readonly hidden: boolean }
   | { readonly kind: 'close'; readonly to: UserId; readonly reason: CloseReason };
 
 /**

@@ -1,16 +1,17 @@
 import { asyncScheduler, catchError, Observable, type Observer, of, type SchedulerLike, type Subscriber, type Subscription, take, type TeardownLogic, type Unsubscribable } from 'rxjs';
 import type { Bus } from './bus';
-import { BUDGET_SPENT, type Input, INPUT_ENDED, MAX_LINE_BYTES, OVERLONG_LINE, type Received } from '../edge/lines';
+import { BUDGET_SPENT, type Input, INPUT_ENDED, MAX_LINE_BYTES, OVERLONG_LINE, type Received } from './input';
 import { type AccountRequest, type Accounts, MAX_PASSWORD_TRIES, MAX_UNCHECKED_TRIES, NO_ACCOUNTS, unregisterRequest } from './accounts';
 import { readLine } from './commands';
 import { type Decision, decide } from './decide';
 import { MAX_NAME_LENGTH, nameKey } from './names';
-import type { CloseReason, Connection, Outgoing } from './outgoing';
+import type { Connection } from './connection';
+import type { CloseReason, Outgoing } from './outgoing';
 import { DEFAULT_RATE_LIMITS, LINES_DROPPED, Pace, type PaceSink, type RateLimits, replyCost } from './pace';
 import { cleanText } from './sanitize';
 import { type ChatEvent, isOwnChange, type UserId } from './events';
 import type { ChatState } from './state';
-import type { InputTally } from './tally';
+import type { InputTally } from './input-tally';
 import * as text from './texts';
 import { utf8Bytes } from './utf8';
 
@@ -189,6 +190,8 @@ class Occasional {
   timedOut = false;
   // The last text sent was a prompt, and no line has come since: the peer's cursor is after it.
   promptWaiting = false;
+  // The door was told to hide what the user types (a password), and not yet to show it again.
+  concealed = false;
 
   /** `from`: the peer's address, which wrong passwords slow down. */
   constructor(readonly from: string) {}
@@ -492,7 +495,21 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
       return;
     }
     this.aside().awaitingPassword = nick;
+    this.promptPassword();
+  }
+
+  /** The password prompt, what is typed at it hidden by the door where it can. */
+  private promptPassword(): void {
+    this.conceal(true);
     this.send(text.PASSWORD_PROMPT);
+  }
+
+  /** Tells the door to hide what the user types from now on, or to show it again. */
+  private conceal(hidden: boolean): void {
+    const aside = this.aside();
+    if (aside.concealed === hidden) return;
+    aside.concealed = hidden;
+    this.out.next({ kind: 'conceal', to: this.id, hidden });
   }
 
   /** False, with no warning, when passwords need TLS and this connection is plain; else warns
@@ -508,6 +525,9 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
 
   private checkPassword(nick: string, input: Paced): void {
     const password = input === OVERLONG_LINE ? '' : cleanText(input).trim();
+    // Its line is read: shown again now, so that a telnet client, which stops turning "\n" into
+    // "\r\n" while it does not echo, shows the answer's lines whole, and has answered by the next prompt.
+    this.conceal(false);
     const aside = this.aside();
     this.await(this.accounts.verify(nick, password, aside.from), 'failed', (verdict) => {
       if (verdict === 'right') return this.passwordGiven(nick);
@@ -522,7 +542,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
       if (aside.timedOut) return this.timeOut();
       if (aside.uncheckedPasswords >= MAX_UNCHECKED_TRIES) this.close('login_limit', text.TOO_MANY_PASSWORD_TRIES);
       else if (aside.wrongPasswords >= MAX_PASSWORD_TRIES) this.close('wrong_password', text.TOO_MANY_PASSWORD_TRIES);
-      else this.send(text.PASSWORD_PROMPT);
+      else this.promptPassword();
     });
   }
 
@@ -634,6 +654,7 @@ class Session implements Observer<Input>, PaceSink<Paced>, Waiter {
 
   /** Says why, if there is more to say, and asks for the connection to be closed. */
   private close(reason: CloseReason, why?: string): void {
+    if (this.occasional?.concealed === true) this.conceal(false); // no door stays hiding after its connection
     if (why !== undefined) this.send(why);
     this.out.next({ kind: 'close', to: this.id, reason });
     this.out.complete();

@@ -4,6 +4,7 @@
  * user alone start with `*** `.
  */
 import type { AccountOutcome, AccountRequest } from './accounts';
+import { termEnd } from './durations';
 import { MAIN_ROOM } from './events';
 
 export const DEFAULT_BANNER = "Welcome to Jen's chat server!";
@@ -204,11 +205,9 @@ export const youWereKicked = (by: string, reason: string): string => `*** you we
 /** To the banned user's room. */
 export const bannedFromRoom = (nick: string, by: string, reason: string): string => `*** ${nick} was banned by ${by}${because(reason)}\n`;
 
-const banTerm = (until: number | null): string => (until === null ? 'for good' : `until ${new Date(until).toISOString()}`);
-
 /** A ban as the operator who made it and `/bans` show it. */
 export const ban = (name: string, address: string, until: number | null, by: string, reason: string): string =>
-  `*** ${name}${address === '' ? '' : ` (${address})`} is banned ${banTerm(until)} by ${by}${because(reason)}\n`;
+  `*** ${name}${address === '' ? '' : ` (${address})`} is banned ${termEnd(until)} by ${by}${because(reason)}\n`;
 
 export const NO_BANS = '*** there are no bans\n';
 

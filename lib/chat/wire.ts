@@ -7,7 +7,7 @@
 import { MAX_AWAY_LENGTH, MAX_TOPIC_LENGTH } from './decide';
 import { length } from './decision';
 import type { Ban, ChatEvent, HistoryEvent, RosterUser, StateData, UserData } from './events';
-import { MAX_MOTD_LENGTH, MAX_REASON_LENGTH } from './moderate';
+import { MAX_MOTD_LENGTH, MAX_REASON_LENGTH } from './operator-commands';
 import { nameProblem } from './names';
 import { roomName } from './rooms';
 import { cleanText } from './sanitize';

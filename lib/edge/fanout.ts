@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { UserId } from '../chat/events';
 import type { CloseReason, Outgoing } from '../chat/outgoing';
 import { FAREWELL_GRACE_MS, farewell } from './farewell';
@@ -21,6 +21,11 @@ export const MAX_WRITE_BYTES = 64 * 1024;
  */
 export const LOGIN_BATCH_MS = 10;
 
+/** A door's way to hide what the user of `socket` types next (a password) or show it again: one
+ * function for all of a door's connections, where a closure for each would be held for each
+ * user's whole stay. */
+export type Conceal = (socket: Duplex, hidden: boolean) => void;
+
 /** Why a reader was disconnected: more than the send queue limit unread. */
 export class SendQueueFullError extends Error {
   readonly code = 'CHAT_SEND_QUEUE_FULL';
@@ -34,8 +39,9 @@ export class SendQueueFullError extends Error {
  * is in which room and what each room and user is sent.
  */
 export interface Fanout {
-  /** Makes an accepted socket addressable by its id. */
-  attach(id: UserId, socket: Socket): void;
+  /** Makes an accepted socket addressable by its id; `conceal` is its door's, where the door can
+   * hide what its user types. */
+  attach(id: UserId, socket: Duplex, conceal?: Conceal): void;
   /** Forgets a socket once it has closed; nothing more is written to it. Returns why the chat
    * closed it, or undefined when the chat did not. */
   detach(id: UserId): CloseReason | undefined;
@@ -45,7 +51,7 @@ export interface Fanout {
   flush(): void;
   /** True when the last text sent to the socket alone ended without a newline, as a prompt does:
    * a notice that comes unprompted starts a line of its own. */
-  atPrompt(socket: Socket): boolean;
+  atPrompt(socket: Duplex): boolean;
   /** How many sockets are attached. */
   readonly size: number;
   /** Texts written to sockets so far: a broadcast line counts once per socket it reached. */
@@ -54,21 +60,22 @@ export interface Fanout {
 
 /** A socket, the room whose broadcasts it gets, and the one it left while a batch was held. */
 interface Member {
-  readonly socket: Socket;
+  readonly socket: Duplex;
+  readonly conceal: Conceal | undefined;
   room: RoomBatch | undefined;
   left: RoomBatch | undefined;
 }
 
 /** One room's audience and the broadcasts to it not yet written. */
 interface RoomBatch {
-  readonly audience: Set<Socket>;
+  readonly audience: Set<Duplex>;
   pending: string[];
   pendingBytes: number;
   // Sockets whose share of the batch is not all of it, by index into `pending`: entered
   // mid-batch (they get what came after), exited mid-batch (what came before), sent a line of
   // their own or hidden from one (what came before went out first).
-  readonly firstOwed: Map<Socket, number>;
-  readonly lastOwed: Map<Socket, number>;
+  readonly firstOwed: Map<Duplex, number>;
+  readonly lastOwed: Map<Duplex, number>;
 }
 
 const newBatch = (): RoomBatch => ({ audience: new Set(), pending: [], pendingBytes: 0, firstOwed: new Map(), lastOwed: new Map() });
@@ -86,8 +93,9 @@ function byteOffsets(texts: readonly string[]): number[] {
  * write per socket per batch (per MAX_WRITE_BYTES of it) however many lines it carried. A
  * socket a line is hidden from (its reader ignores the sender) gets the parts around it. A turn
  * that admitted a user holds its batches for the next turn, which may admit another, and so on
- * for at most `loginBatchMs` from the first line held. A socket more than `maxSendQueueBytes`
- * behind is destroyed, so one stuck reader costs nobody else. A `close` is a farewell: the
+ * for at most `loginBatchMs` from the first line held. A `conceal` is carried out in its place
+ * among the texts to its socket, through its door's function. A socket more than
+ * `maxSendQueueBytes` behind is destroyed, so one stuck reader costs nobody else. A `close` is a farewell: the
  * socket is half-closed after what was written to it and given `graceMs` to read it and close.
  */
 export function localFanout(
@@ -103,9 +111,9 @@ export function localFanout(
   let endOfTurnQueued = false;
   let linesWritten = 0;
   const closing = new Map<UserId, CloseReason>(); // sockets the chat closed, until they have
-  const prompted = new WeakSet<Socket>(); // sent a prompt last: only before login, since only sends are prompts
+  const prompted = new WeakSet<Duplex>(); // sent a prompt last: only before login, since only sends are prompts
   /** Writes `chunk`, which holds `lines` texts, unless the socket is gone or too far behind. */
-  const write = (socket: Socket, chunk: Buffer | string, lines: number) => {
+  const write = (socket: Duplex, chunk: Buffer | string, lines: number) => {
     if (!socket.writable) return; // ended or destroyed: its 'close' is on the way
     // No last line for a reader this far behind: it would wait behind all it has not read, and
     // the point is to free that memory now.
@@ -154,7 +162,7 @@ export function localFanout(
     }
   };
   /** Writes what a socket is owed of its room's batch so far, before a line it does not share. */
-  const settle = (socket: Socket, batch: RoomBatch | undefined) => {
+  const settle = (socket: Duplex, batch: RoomBatch | undefined) => {
     if (batch === undefined || !batch.audience.has(socket)) return;
     const first = batch.firstOwed.get(socket) ?? 0;
     if (first < batch.pending.length) write(socket, batch.pending.slice(first).join(''), batch.pending.length - first);
@@ -220,7 +228,11 @@ export function localFanout(
       else prompted.add(member.socket);
     } else if (out.kind === 'enter') enter(member, out.room);
     else if (out.kind === 'exit') exit(member);
-    else {
+    else if (out.kind === 'conceal') {
+      settleExited(member);
+      settle(member.socket, member.room);
+      member.conceal?.(member.socket, out.hidden);
+    } else {
       if (!closing.has(out.to)) closing.set(out.to, out.reason); // the first reason: a kick, not the end it caused
       settleExited(member); // what it is owed of the held batches goes before the end
       settle(member.socket, member.room);
@@ -241,8 +253,8 @@ export function localFanout(
     return reason;
   };
   return {
-    attach: (id, socket) => {
-      members.set(id, { socket, room: undefined, left: undefined });
+    attach: (id, socket, conceal) => {
+      members.set(id, { socket, conceal, room: undefined, left: undefined });
     },
     detach,
     deliver,

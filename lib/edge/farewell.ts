@@ -1,10 +1,10 @@
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 /** Default time a connection we close waits for its peer to read its last line and close. */
 export const FAREWELL_GRACE_MS = 3_000;
 
-/** Sockets already saying goodbye: a second farewell (a shutdown after a timeout) changes nothing. */
-const leaving = new WeakSet<Socket>();
+/** Connections already saying goodbye: a second farewell (a shutdown after a timeout) changes nothing. */
+const leaving = new WeakSet<Duplex>();
 
 /**
  * Closes a connection from our side without losing its last line: writes `last` (if any) after
@@ -15,7 +15,7 @@ const leaving = new WeakSet<Socket>();
  * does); a socket not read from yet is drained too (a full receive window would hold the peer's
  * close back). The socket closes by itself once the peer's end arrives and our output is out.
  */
-export function farewell(socket: Socket, graceMs: number, last?: string): void {
+export function farewell(socket: Duplex, graceMs: number, last?: string): void {
   if (leaving.has(socket) || socket.destroyed) return;
   leaving.add(socket);
   // Not writable: ended already, as when the peer ended first; what is queued still goes out.

@@ -1,27 +1,8 @@
 import type { Readable, Transform } from 'node:stream';
 import { Observable, type Subscriber, type Unsubscribable } from 'rxjs';
 import split2 from 'split2';
-import { hasTelnetCommand, TelnetFilter } from './telnet';
-
-/** Default for the longest line a client may send, in bytes, its line ending excluded. */
-export const MAX_LINE_BYTES = 4096;
-
-/** Stands in the input for a line over the limit, which was dropped. */
-export const OVERLONG_LINE = Symbol('overlong line');
-
-/** Stands in the input once, when the connection has sent more than its byte budget in all. */
-export const BUDGET_SPENT = Symbol('byte budget spent');
-
-/** Stands in the input once, after its last line, when the peer has ended its side of the
- * connection (a half-close): it sends no more, but may still read. */
-export const INPUT_ENDED = Symbol('input ended');
-
-/** What a connection says: what it sent, or that it has ended its side. */
-export type Input = Received | typeof INPUT_ENDED;
-
-/** What a connection sends: a line of text (no line ending), that a line was dropped, or that it
- * has sent more than its budget. */
-export type Received = string | typeof OVERLONG_LINE | typeof BUDGET_SPENT;
+import { BUDGET_SPENT, type Input, INPUT_ENDED, MAX_LINE_BYTES, OVERLONG_LINE } from '../chat/input';
+import { ECHO, hasTelnetCommand, TelnetFilter } from './telnet';
 
 /** Writes a telnet command to `socket`, the one being read, in answer to one the client sent. */
 export type TelnetAnswerer = (socket: Readable, command: Buffer) => void;
@@ -106,6 +87,18 @@ export function socketLines(socket: Readable, maxLineBytes = MAX_LINE_BYTES, bud
 /** The last reader to subscribe to each socket being read; the others follow it (`LineReader.next`). */
 const readers = new WeakMap<Readable, LineReader>();
 
+/**
+ * Hides what the user of `socket` types next, or shows it again, where the client has shown it
+ * speaks telnet: it has sent a telnet command by now. chatd then asks to echo (IAC WILL ECHO),
+ * echoes nothing but the line ends, and gives the echo back (IAC WONT ECHO). A client that has
+ * sent none may be nc, which would print a telnet command: it is sent none, and what its user
+ * types stays on their screen. One function for every socket, where a closure for each would be
+ * held for each user's whole stay.
+ */
+export function concealTyping(socket: Readable, hidden: boolean): void {
+  for (let reader = readers.get(socket); reader !== undefined; reader = reader.next) if (reader.conceal(hidden)) return;
+}
+
 // One set of listeners for every socket, rather than closures for each connection: each finds
 // the socket's readers, `this` being the socket. A reader that subscribes while they are called
 // comes first in the chain, so it is given nothing that arrived before it.
@@ -181,6 +174,12 @@ class LineReader implements LineReceiver, Unsubscribable {
       this.splitter = undefined;
       giveBack(current);
     }
+  }
+
+  /** Asks the client to stop or resume its echo; false when it has not spoken telnet. */
+  conceal(hidden: boolean): boolean {
+    this.telnet?.ask('us', ECHO, hidden);
+    return this.telnet !== undefined;
   }
 
   end(): void {

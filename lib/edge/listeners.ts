@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext, createServer as createTlsServer, type SecureVersion, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { errorText } from '../error-text';
 
 /** The oldest TLS version a client may speak; older ones fail the handshake. */
 export const MIN_TLS_VERSION: SecureVersion = 'TLSv1.2';
@@ -32,7 +33,7 @@ export interface ListenerHandlers {
   /** A TCP connection on either door, before anything is read from it: true lets it on (a TLS
    * one into its handshake); false when the owner has refused it and is closing it. The owner
    * adds the socket's 'error' listener here, first. */
-  readonly arrived: (raw: Socket, secure: boolean) => boolean;
+  readonly arrived: (raw: Socket, door: 'tcp' | 'tls') => boolean;
   /** A connection ready for the chat: a plain one at once, a TLS one once its handshake is done
    * (with an 'error' listener of its own, which ends it on any error). */
   readonly accept: (socket: Socket, secure: boolean) => void;
@@ -75,7 +76,7 @@ async function readPem(file: string, what: string): Promise<Buffer> {
   try {
     return await readFile(file);
   } catch (err) {
-    throw new TlsFilesError(`cannot read TLS ${what} ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new TlsFilesError(`cannot read TLS ${what} ${file}: ${errorText(err)}`);
   }
 }
 
@@ -86,7 +87,7 @@ async function loadPair(settings: TlsSettings): Promise<{ cert: Buffer; key: Buf
   try {
     createSecureContext({ cert, key, ...TLS_SETTINGS });
   } catch (err) {
-    throw new TlsFilesError(`bad TLS certificate or key (${settings.certFile}, ${settings.keyFile}): ${err instanceof Error ? err.message : String(err)}`);
+    throw new TlsFilesError(`bad TLS certificate or key (${settings.certFile}, ${settings.keyFile}): ${errorText(err)}`);
   }
   return { cert, key };
 }
@@ -115,7 +116,7 @@ export function listeners(options: ListenerOptions, handlers: ListenerHandlers):
   // Half-open: a peer's end does not end our side, so what it is still owed (its own last
   // lines, batched for the turn's end) goes out before the chat closes the connection.
   const plain = plainPort === undefined ? undefined : createServer({ allowHalfOpen: true }, (raw) => {
-    if (handlers.arrived(raw, false)) handlers.accept(raw, false);
+    if (handlers.arrived(raw, 'tcp')) handlers.accept(raw, false);
   });
   // The TLS door is a TCP listener that hands what it lets on to a TLS server that never listens
   // itself (as `'connection'` events, the way Node injects sockets): so a connection is counted,
@@ -129,7 +130,7 @@ export function listeners(options: ListenerOptions, handlers: ListenerHandlers):
   const failures = new WeakMap<Socket, Error>(); // why a handshake failed, where the TLS socket said
 
   const handshake = (raw: Socket, tlsServer: TlsServer): void => {
-    if (!handlers.arrived(raw, true)) return;
+    if (!handlers.arrived(raw, 'tls')) return;
     const key = peerKey(raw); // read now: once closed, a socket no longer knows its peer
     handshaking.set(key, raw);
     raw.once('close', () => {

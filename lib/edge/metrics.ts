@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import { DISCONNECT_REASONS, type Figures, REFUSAL_REASONS, statsText } from './figures';
+import { DISCONNECT_REASONS, type Figures, REFUSAL_REASONS, statsText } from './connection-stats';
 
 /** Where the metrics endpoint listens. */
 export interface MetricsAddress {

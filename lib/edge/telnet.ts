@@ -12,10 +12,13 @@ const WILL = 0xfb; // WILL, WONT, DO and DONT (0xfb to 0xfe) are followed by one
 const WONT = 0xfc;
 const DO = 0xfd;
 const DONT = 0xfe;
+const CR = 0x0d;
+const LF = 0x0a;
 
 /** RFC 860: "DO TIMING-MARK" asks to be told once everything sent before it is processed. */
 export const TIMING_MARK = 0x06;
-/** RFC 857: the side that WILL ECHO echoes what the other types; a password prompt asks for it. */
+/** RFC 857: the side that WILL ECHO echoes what the other types; a password prompt asks for it.
+ * chatd echoes only the line ends, as "\r\n": the password itself stays off the screen. */
 export const ECHO = 0x01;
 
 /** Whether a chunk holds a telnet command (IAC), which needs a filter; nc sends none. */
@@ -55,8 +58,10 @@ const disableVerb = { us: WONT, him: DONT } as const;
  * chatd enables no option the client offers or asks for unless chatd asked for it first (`ask`):
  * it refuses the rest with WONT or DONT, and answers each DO TIMING-MARK with WILL TIMING-MARK
  * (RFC 860), which leaves the option off, since a telnet client sends one with every interrupt
- * and discards all output until it is answered. Made for a connection's first telnet command: nc
- * sends none, and chatd sends no telnet command to a client that has not sent one.
+ * and discards all output until it is answered. While chatd's ECHO is on, or its end not yet
+ * seen by the client, each line end the client sends is echoed, since the client no longer shows
+ * it. Made for a connection's first telnet command: nc sends none, and chatd sends no telnet
+ * command to a client that has not sent one.
  */
 export class TelnetFilter {
   private state = State.Data;
@@ -67,20 +72,24 @@ export class TelnetFilter {
   private answers: number[] | undefined;
   // Options whose negotiation left the No state, per side: most clients never get one.
   private readonly sides = { us: new Map<number, Q>(), him: new Map<number, Q>() };
+  // The client does not echo what it sends now: our ECHO is on, or its end is not yet answered.
+  private echoing = false;
 
   constructor(private readonly answer: TelnetAnswer) {}
 
   strip(chunk: Buffer): Buffer {
     let state = this.state;
-    if (state === State.Data && !chunk.includes(IAC)) return chunk; // the common case copies nothing
+    // The common case copies nothing.
+    if (state === State.Data && !chunk.includes(IAC) && !(this.echoing && chunk.includes(LF))) return chunk;
     const text = Buffer.allocUnsafe(chunk.length);
     let length = 0;
-    this.answers = [];
+    const answers: number[] = (this.answers = []);
     for (const byte of chunk) {
       switch (state) {
         case State.Data:
           if (byte === IAC) state = State.Command;
           else text[length++] = byte;
+          if (byte === LF && this.echoing) answers.push(CR, LF);
           break;
         case State.Command:
           if (byte === IAC) text[length++] = byte;
@@ -100,7 +109,6 @@ export class TelnetFilter {
       }
     }
     this.state = state;
-    const { answers } = this;
     this.answers = undefined;
     if (answers.length > 0) this.answer(Buffer.from(answers));
     return text.subarray(0, length);
@@ -157,6 +165,7 @@ export class TelnetFilter {
   }
 
   private set(side: TelnetSide, option: number, q: Q): void {
+    if (side === 'us' && option === ECHO) this.echoing = q === Q.Yes || q === Q.WantNo || q === Q.WantNoOpposite;
     if (q === Q.No) this.sides[side].delete(option);
     else this.sides[side].set(option, q);
   }

@@ -3,7 +3,11 @@ import { access, chmod, type FileHandle, mkdir, open, readFile, rename, rm } fro
 import { dirname, join } from 'node:path';
 import { NEVER } from 'rxjs';
 import { DATA_FORMAT_VERSION, entryLine, headerVersion, type LogEntry, readEntry, replay, snapshotLines } from './log';
-import { LiveData, readData, type Store, type StoreChange, type StoreData, StoreError, WindowCounter } from './store';
+import { LiveData } from './live-data';
+import type { Store, StoreChange, StoreData } from './store';
+import { StoreError } from './store-error';
+import { readData } from './validation';
+import { WindowCounter } from './window-counter';
 import { releaseLock, takeLock } from './lock';
 import { rekeyAccounts } from './rekey';
 import { escapeControls } from '../chat/sanitize';

@@ -1,6 +1,6 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { StoreError } from './store';
+import { StoreError } from './store-error';
 
 /** The file in the data folder that says which process uses it: two writing one log would lose changes. */
 export const LOCK_FILE_NAME = 'chatd.lock';

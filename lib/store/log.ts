@@ -1,5 +1,8 @@
+import { isRecord } from '../chat/is-record';
 import type { ModerationData } from '../chat/moderation';
-import { type AccountRecord, accountRecord, listable, type LiveData, moderationData } from './store';
+import type { LiveData } from './live-data';
+import type { AccountRecord } from './store';
+import { accountRecord, listable, moderationData } from './validation';
 
 /**
  * The data file's format: a log of changes, one JSON object a line, after a first line that
@@ -40,7 +43,6 @@ export function entryLine(entry: LogEntry): string {
   return `${JSON.stringify(entry)}\n`;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function parsed(line: string): unknown {
   try {

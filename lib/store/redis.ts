@@ -1,12 +1,17 @@
 import Redis from 'ioredis';
-import { catchError, from, map, Observable, of } from 'rxjs';
+import { Observable } from 'rxjs';
+import { redisProblem } from '../bus/redis-problem';
 import { addressGroup } from '../chat/address-group';
 import { nameKey } from '../chat/names';
-import { rekeyAccounts } from './rekey';
-import { type AccountRecord, accountTable, type AccountsChanged, type AccountTable, accountRecord, listable, readData, type Store, type StoreChange, type StoreData, StoreError } from './store';
-import { Buckets, type GuessLimits, type NameBuckets, type Reservation } from './throttle';
-import { redisProblem } from '../bus/redis-problem';
 import { escapeControls } from '../chat/sanitize';
+import { errorText } from '../error-text';
+import { atOf, type KeptHashes, keyMoves, MAX_MOVE_ATTEMPTS, ownField } from './redis-key-moves';
+import { redisStoreKeys } from './redis-keys';
+import { redisNameBuckets } from './redis-name-buckets';
+import { ANY, BAN, COUNT, LOGGED_IN, MOVE_KEYS, SET_ACCOUNT } from './redis-scripts';
+import { type AccountRecord, accountTable, type AccountsChanged, type Store, type StoreChange, type StoreData } from './store';
+import { StoreError } from './store-error';
+import { accountRecord, listable, readData } from './validation';
 
 /** How long a load waits for Redis before it gives up: at start (without it no registered name would
  * be known), and as the bus gets Redis back (the node serves alone meanwhile). */
@@ -33,58 +38,6 @@ export function shownRedisUrl(url: string): string {
   }
 }
 
-/** The keys (and the channel) of a cluster's data under `prefix`. */
-export function redisStoreKeys(prefix: string) {
-  return {
-    /** Hash: name key -> the account as JSON. */
-    accounts: `${prefix}accounts`,
-    /** Hash: name key -> the name as `/op` gave it. */
-    ops: `${prefix}ops`,
-    opAccounts: `${prefix}op-accounts`,
-    /** Hash: name key -> the ban as JSON, with `at`, when it was made, which orders them. */
-    bans: `${prefix}bans`,
-    /** String: the message of the day. */
-    motd: `${prefix}motd`,
-    /** Hash: name key -> when someone last logged in with its password (ms), apart from the
-     * account, so that a login writes a number and never rewrites a record it may not know all of. */
-    logins: `${prefix}logins`,
-    /** String per address group and window (its start, in ms), counting its registrations; it expires with its window. */
-    registrations: (group: string, windowStart: number) => `${prefix}registrations:${group}:${windowStart}`,
-    /** Channel: the name key of each account changed, and nothing else. */
-    accountsChanged: `${prefix}accounts-changed`,
-    /** Hash: the key an account was kept under -> the account, as JSON, that lost its name to an older lookalike (rekey.ts). */
-    displaced: `${prefix}displaced`,
-    /** Hash (level, at, next) of a name's recent wrong password checks, expiring once they leaked away. */
-    guessesOf: (nameKey: string) => `${prefix}guesses:${nameKey}`,
-  };
-}
-
-// Sets (or, with no record, removes) an account only if the kept one's hash is the expected one
-// ('' for none), and says so on the channel, in one step: two nodes registering one name at once
-// cannot both win. A new account, or none, has no login yet.
-const SET_ACCOUNT = `
-local kept = redis.call('HGET', KEYS[1], ARGV[1])
-local hash = ''
-if kept then
-  local ok, record = pcall(cjson.decode, kept)
-  hash = (ok and type(record) == 'table' and type(record.hash) == 'string') and record.hash or '?'
-end
-if hash ~= ARGV[2] then return 0 end
-if ARGV[3] == '' then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end
-if ARGV[2] == '' or ARGV[3] == '' then redis.call('HDEL', KEYS[2], ARGV[1]) end
-redis.call('PUBLISH', ARGV[4], ARGV[1])
-return 1`;
-
-// A ban replaces the name's ban before it, and expired ones go, as in the chat's state.
-const BAN = `
-local all = redis.call('HGETALL', KEYS[1])
-for i = 1, #all, 2 do
-  local ok, ban = pcall(cjson.decode, all[i + 1])
-  if ok and type(ban) == 'table' and type(ban['until']) == 'number' and ban['until'] <= tonumber(ARGV[3]) then redis.call('HDEL', KEYS[1], all[i]) end
-end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return 1`;
-
 /** The address of a ban kept as JSON, or '' when it has none (or cannot be read). */
 function banAddress(text: string): string {
   try {
@@ -95,125 +48,7 @@ function banAddress(text: string): string {
   }
 }
 
-// Moves fields from key to key in one step, if each checked one is still as read. ARGV is the
-// channel of account changes, then, for each field: its hash (an index into KEYS; the first is
-// the accounts), the field, its text as read ('' for none, ANY for unchecked) and the text to put
-// ('' to remove it). Returns 0, changing nothing, when a checked field changed since it was read.
-const ANY = '*'; // no account, ban (JSON) or name (which may not start with *) is this
-const MOVE_KEYS = `
-for i = 2, #ARGV, 4 do
-  local kept = redis.call('HGET', KEYS[tonumber(ARGV[i])], ARGV[i + 1]) or ''
-  if ARGV[i + 2] ~= '${ANY}' and kept ~= ARGV[i + 2] then return 0 end
-end
-for i = 2, #ARGV, 4 do
-  local hash, field, put = KEYS[tonumber(ARGV[i])], ARGV[i + 1], ARGV[i + 3]
-  if put == '' then redis.call('HDEL', hash, field) else redis.call('HSET', hash, field, put) end
-  if ARGV[i] == '1' then redis.call('PUBLISH', ARGV[1], field) end
-end
-return 1`;
-
-/** How many times a load moves keys before it gives up on data that keeps changing under it. */
-const MAX_MOVE_ATTEMPTS = 3;
-
-/** The hashes whose fields are name keys, as read. */
-interface KeptHashes {
-  readonly accounts: Record<string, string>;
-  readonly ops: Record<string, string>;
-  readonly bans: Record<string, string>;
-}
-
-/** One field to set or remove in a hash, if it is still as read (`kept`; none: unchecked). */
-interface KeyMove {
-  readonly hash: 'accounts' | 'displaced' | 'ops' | 'bans';
-  readonly field: string;
-  readonly kept: string | undefined;
-  readonly put: string | undefined;
-}
-
-/**
- * What moves every account, `/op` name and ban to the key nameKey gives it now (rekey.ts): an
- * account that comes to share one with an older account goes to the displaced; of two bans, the
- * later stays. Removals first, so that a field one of them frees can be set again.
- */
-function keyMoves(hashes: KeptHashes, accounts: AccountTable): KeyMove[] {
-  const rekeyed = rekeyAccounts(Object.entries(accounts));
-  const rekeyedAccounts = new Map(rekeyed.accounts);
-  const accountMoves = rekeyed.changedKeys.map((field): KeyMove => {
-    const record = rekeyedAccounts.get(field);
-    return { hash: 'accounts', field, kept: ownField(hashes.accounts, field) ?? '', put: record === undefined ? undefined : JSON.stringify(record) };
-  });
-  const displaced = rekeyed.displaced.map(([field, record]): KeyMove => ({ hash: 'displaced', field, kept: undefined, put: JSON.stringify(record) }));
-  const ops = Object.entries(hashes.ops).flatMap(([field, name]) => moved('ops', field, nameKey(name), name));
-  const bans = Object.entries(hashes.bans)
-    .map(([field, text]) => ({ field, text, ban: jsonOf(text) }))
-    .sort((a, b) => atOf(a.ban) - atOf(b.ban)) // the later one put last
-    .flatMap(({ field, text, ban }) => (isNamed(ban) ? moved('bans', field, nameKey(ban.name), text) : []));
-  const all = [...accountMoves, ...displaced, ...ops, ...bans];
-  return [...all.filter((move) => move.put === undefined), ...all.filter((move) => move.put !== undefined)];
-}
-
-/** Moving `text` from `field` to `key`, when they differ. */
-const moved = (hash: 'ops' | 'bans', field: string, key: string, text: string): KeyMove[] =>
-  key === field ? [] : [{ hash, field, kept: text, put: undefined }, { hash, field: key, kept: undefined, put: text }];
-
-/** A hash's own field: never one an object inherits. */
-const ownField = (hash: Record<string, string>, field: string): string | undefined => (Object.hasOwn(hash, field) ? hash[field] : undefined);
-
-/** `text` parsed, or undefined when it is not JSON (a load has refused it already). */
-function jsonOf(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-const isNamed = (value: unknown): value is { readonly name: string } =>
-  typeof value === 'object' && value !== null && 'name' in value && typeof value.name === 'string';
-
-// A name's bucket of wrong checks, as `reserved` and `refunded` in throttle.ts compute it, in one
-// step, on Redis's clock: checks made on two nodes at once are spaced as if made on one, and a
-// node whose clock is off waits no more for it. Answers the wait before the check's turn (-1:
-// past the longest wait, not reserved) and the level. ARGV: mode, leakMs, free checks, first
-// spacing, longest wait.
-const GUESSES = `
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local leak, free, first, cap = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local kept = redis.call('HMGET', KEYS[1], 'level', 'at', 'next')
-local level = math.max(0, (tonumber(kept[1]) or 0) - math.max(0, now - (tonumber(kept[2]) or now)) / leak)
-local nextAt = tonumber(kept[3]) or now
-local slot = math.max(now, nextAt)
-if ARGV[1] == 'refund' then
-  level = math.max(0, level - 1)
-else
-  if slot - now > cap then return {-1, tostring(level)} end
-  level = level + 1
-  local spacing = 0
-  if math.ceil(level) >= free then spacing = math.min(cap, first * 2 ^ (level - free)) end
-  nextAt = slot + spacing
-end
-redis.call('HSET', KEYS[1], 'level', tostring(level), 'at', tostring(now), 'next', tostring(nextAt))
-redis.call('PEXPIRE', KEYS[1], math.ceil(level * leak + math.max(0, nextAt - now)) + 1000)
-return {slot - now, tostring(level)}`;
-
-// Notes a login; the first one is announced, for an account never logged into expires (and every
-// node must learn that this one no longer will).
-const LOGGED_IN = `
-if redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) == 1 then redis.call('PUBLISH', ARGV[3], ARGV[1]) end
-return 1`;
-
-// Counts one registration in its window's key, which goes once the window (ARGV[1] ms) is over.
-const COUNT = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return count`;
-
-const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const isWrongType = (err: unknown): boolean => errorText(err).startsWith('WRONGTYPE');
-const atOf = (value: unknown): number =>
-  typeof value === 'object' && value !== null && 'at' in value && typeof value.at === 'number' ? value.at : 0;
-
 /** A hash's field read as JSON. */
 function jsonField(key: string, field: string, text: string): unknown {
   try {
@@ -431,38 +266,4 @@ export function redisStore(options: RedisStoreOptions): Store {
   };
 
   return { load, account, change, loggedIn, countRegistration, accountsChanged$, close, nameBuckets: (limits) => redisNameBuckets(commands, keys.guessesOf, limits) };
-}
-
-/** `[wait, level]` as the GUESSES script answers it, the wait from `now` on this node's clock; a wait of -1 is no reservation. */
-function reservationOf(reply: unknown, now: number): Reservation | undefined {
-  if (!Array.isArray(reply)) throw new StoreError('CHAT_STORE_CORRUPT', 'Redis answered a guess count with no list');
-  const [wait, level] = reply;
-  if (typeof wait !== 'number' || typeof level !== 'string') throw new StoreError('CHAT_STORE_CORRUPT', 'Redis answered a guess count with no wait and level');
-  return wait < 0 ? undefined : { slot: now + wait, level: Number(level) };
-}
-
-/**
- * Names' buckets in Redis, shared by every node: guessing one name on several nodes is as slow as
- * on one. While Redis cannot answer, this node counts in its own memory: slowed alike, never
- * refusing every check for want of Redis.
- */
-function redisNameBuckets(redis: Redis, keyOf: (nameKey: string) => string, limits: GuessLimits): NameBuckets {
-  const local = new Buckets(limits);
-  const figures = [limits.leakMs, limits.freeWrongChecks, limits.firstSpacingMs, limits.maxWaitMs];
-  const run = (mode: 'reserve' | 'refund', key: string): Promise<unknown> => redis.eval(GUESSES, 1, keyOf(key), mode, ...figures);
-  return {
-    reserve: (key, now): Observable<Reservation | undefined> =>
-      from(run('reserve', key)).pipe(
-        map((reply) => reservationOf(reply, now)),
-        catchError(() => of(local.reserve(key, now))),
-      ),
-    refund: (key, now) => {
-      local.refund(key, now);
-      run('refund', key).catch(() => {});
-    },
-    reset: (key) => {
-      local.reset(key);
-      redis.del(keyOf(key)).catch(() => {});
-    },
-  };
 }

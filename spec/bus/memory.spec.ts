@@ -1,8 +1,7 @@
-import { TestScheduler } from 'rxjs/testing';
 import type { ChatEvent } from '../../lib/chat/events';
 import { memoryBus } from '../../lib/bus/memory';
+import { scheduler } from '../support/marbles';
 
-const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const events: Record<string, ChatEvent> = {
   a: { type: 'joined', user: 'u1', nick: 'ann', room: '#main', at: 0 },
   b: { type: 'said', user: 'u1', nick: 'ann', room: '#main', text: 'hi', at: 1 },

@@ -7,7 +7,7 @@ import type { Delivery } from '../../lib/chat/bus';
 import type { ChatEvent, ModerationLoaded } from '../../lib/chat/events';
 import { expand } from '../../lib/chat/roster';
 import { ChatState } from '../../lib/chat/state';
-import { MAX_LINE_BYTES } from '../../lib/edge/lines';
+import { MAX_LINE_BYTES } from '../../lib/chat/input';
 import { describeWithRedis, type RedisServer, startRedis, uniquePrefix } from '../support/redis';
 
 const said = (user: string, text: string): ChatEvent => ({ type: 'said', user, nick: user, room: '#main', text, at: 0 });

@@ -1,5 +1,4 @@
 import { filter, map, NEVER, type Observable, of, Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import type { Bus, Delivery, StateAnswer } from '../../lib/chat/bus';
 import { memoryBus } from '../../lib/bus/memory';
 import { type Accounts, NO_ACCOUNTS } from '../../lib/chat/accounts';
@@ -7,15 +6,16 @@ import { chat } from '../../lib/chat/chat';
 import { decide } from '../../lib/chat/decide';
 import type { ChatEvent, StateData } from '../../lib/chat/events';
 import { nameKey } from '../../lib/chat/names';
-import type { Connection, Outgoing } from '../../lib/chat/outgoing';
+import type { Connection } from '../../lib/chat/connection';
+import type { Outgoing } from '../../lib/chat/outgoing';
 import { replyCost } from '../../lib/chat/pace';
 import { DEFAULT_SESSION_OPTIONS, type Seat, type SessionOptions } from '../../lib/chat/session';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
-import type { Input } from '../../lib/edge/lines';
+import type { Input } from '../../lib/chat/input';
 import { away, joined, said, stateAfter } from '../support/events';
+import { scheduler } from '../support/marbles';
 
-const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, loginTimeoutMs: 50 };
 const seat = () => ({ state: new ChatState(), bus: memoryBus() });
 

@@ -4,7 +4,7 @@ import type { ChatEvent, UserId } from '../../lib/chat/events';
 import {
   lineByLine, listing, MAX_LISTED_BANS, MAX_LISTED_NAMES, MAX_LISTED_ROOMS, MAX_LISTING_BYTES, MAX_LISTING_LINE_BYTES,
 } from '../../lib/chat/listing';
-import { MAX_MOTD_LENGTH, MAX_REASON_LENGTH } from '../../lib/chat/moderate';
+import { MAX_MOTD_LENGTH, MAX_REASON_LENGTH } from '../../lib/chat/operator-commands';
 import { MAX_BANS } from '../../lib/chat/moderation';
 import { REPLY_BYTES_PER_LINE } from '../../lib/chat/pace';
 import { type ChatState, MAX_ROOMS } from '../../lib/chat/state';

@@ -1,4 +1,3 @@
-import { TestScheduler } from 'rxjs/testing';
 import { memoryBus } from '../../lib/bus/memory';
 import { type ChatEvent, MAIN_ROOM } from '../../lib/chat/events';
 import { MAX_NAME_LENGTH } from '../../lib/chat/names';
@@ -6,9 +5,8 @@ import type { Outgoing } from '../../lib/chat/outgoing';
 import { DEFAULT_SESSION_OPTIONS, MAX_LOGIN_BYTES, MAX_NAME_ATTEMPTS, type Seat, session, type SessionOptions } from '../../lib/chat/session';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
-import { BUDGET_SPENT, type Input, OVERLONG_LINE } from '../../lib/edge/lines';
-
-const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+import { BUDGET_SPENT, type Input, OVERLONG_LINE } from '../../lib/chat/input';
+import { scheduler } from '../support/marbles';
 
 const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, maxNameAttempts: 3, maxLoginBytes: 1000, loginTimeoutMs: 100 };
 const send = (line: string): Outgoing => ({ kind: 'send', to: '7', text: line });

@@ -1,17 +1,16 @@
 import { map } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { type Decision, decide } from '../../lib/chat/decide';
 import { duration, MAX_DURATION_SECONDS, parseDuration } from '../../lib/chat/durations';
 import type { Ban, ChatEvent, UserId } from '../../lib/chat/events';
-import { CLEAR, DEFAULT_MUTE_MS, MAX_MOTD_LENGTH, MAX_REASON_LENGTH } from '../../lib/chat/moderate';
+import { CLEAR, DEFAULT_MUTE_MS, MAX_MOTD_LENGTH, MAX_REASON_LENGTH } from '../../lib/chat/operator-commands';
 import { MAX_BANS, moderationAction } from '../../lib/chat/moderation';
 import type { Outgoing } from '../../lib/chat/outgoing';
 import { render } from '../../lib/chat/render';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
 import { identified, joined, left, renamed, restored, said, stateAfter } from '../support/events';
+import { scheduler } from '../support/marbles';
 
-const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const HOUR = 3_600_000;
 
 /** ann (an operator by --ops, who gave her password) from 10.0.0.1, bob from 10.0.0.2, cat from 10.0.0.1, all in #main. */

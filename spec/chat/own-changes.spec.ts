@@ -1,18 +1,18 @@
 import { asyncScheduler, concat, filter, map, merge, mergeMap, NEVER, type Observable, of, Subject, type Subscription, timer } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import type { Bus, Delivery } from '../../lib/chat/bus';
 import { memoryBus } from '../../lib/bus/memory';
 import { chat } from '../../lib/chat/chat';
 import type { ChatEvent } from '../../lib/chat/events';
-import type { Connection, Outgoing } from '../../lib/chat/outgoing';
+import type { Connection } from '../../lib/chat/connection';
+import type { Outgoing } from '../../lib/chat/outgoing';
 import { DEFAULT_SESSION_OPTIONS, MAX_HELD_LINES, type SessionOptions } from '../../lib/chat/session';
 import { ChatState } from '../../lib/chat/state';
-import { InputTally } from '../../lib/chat/tally';
+import { InputCounter } from '../../lib/edge/input-counter';
 import * as text from '../../lib/chat/texts';
-import type { Input } from '../../lib/edge/lines';
+import type { Input } from '../../lib/chat/input';
 import { joined } from '../support/events';
+import { scheduler } from '../support/marbles';
 
-const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, rateLimits: { linesPerSecond: 1000, burstLines: 1000, maxQueuedLines: 1000 } };
 
 /** How long the cluster's bus takes to hand an event back, in frames (ms): a round trip to Redis. */
@@ -124,7 +124,7 @@ describe('a user\'s own change on a bus that hands it back later', () => {
     scheduler().run(({ flush }) => {
       const typed = ['/join #games', ...Array.from({ length: MAX_HELD_LINES + 5 }, (_, n) => `${n}`)];
       const input = concat(of('ann'), timer(12).pipe(mergeMap(() => typed))); // in one frame, once logged in
-      const tally = new InputTally();
+      const tally = new InputCounter();
       const said: string[] = [];
       shown(chat(ann(input), { state: new ChatState(), bus: clusterBus(), tally }, options)).subscribe((line) => said.push(line));
       flush();
@@ -138,7 +138,7 @@ describe('a user\'s own change on a bus that hands it back later', () => {
     scheduler().run(({ cold, expectObservable, flush }) => {
       const input = cold<Input>('(ajh)', { a: 'ann', j: '/join #games', h: 'hello' });
       const expected = '         10ms J 9ms (MK) 6ms H';
-      const tally = new InputTally();
+      const tally = new InputCounter();
       expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus(), tally }, options))).toBe(expected, lines);
       flush();
       expect(tally.received).toBe(3); // once each, not again when read after the login

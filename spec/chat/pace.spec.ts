@@ -1,8 +1,7 @@
 import { asyncScheduler, Observable, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { LINES_DROPPED, REPLY_BYTES_PER_LINE, replyCost, Pace, type RateLimits } from '../../lib/chat/pace';
+import { scheduler } from '../support/marbles';
 
-const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 // 100 lines per second: one line every 10 frames once the burst is spent.
 const limits: RateLimits = { linesPerSecond: 100, burstLines: 2, maxQueuedLines: 3 };
 

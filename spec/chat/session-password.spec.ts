@@ -1,4 +1,4 @@
-import { EMPTY, ignoreElements, merge, type Observable, of, tap } from 'rxjs';
+import { EMPTY, filter, ignoreElements, merge, type Observable, of, tap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { type MemoryBus, memoryBus } from '../../lib/bus/memory';
 import { type AccountOutcome, type Accounts, MAX_PASSWORD_TRIES, MAX_UNCHECKED_TRIES, type Verdict } from '../../lib/chat/accounts';
@@ -7,9 +7,9 @@ import type { Outgoing } from '../../lib/chat/outgoing';
 import { DEFAULT_SESSION_OPTIONS, type Seat, session, type SessionOptions } from '../../lib/chat/session';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
-import type { Input } from '../../lib/edge/lines';
+import type { Input } from '../../lib/chat/input';
+import { scheduler } from '../support/marbles';
 
-const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, loginTimeoutMs: 100 };
 
 const send = (line: string): Outgoing => ({ kind: 'send', to: '7', text: line });
@@ -30,9 +30,11 @@ function accounts(checkFrames: number, cold: TestScheduler['createColdObservable
   };
 }
 
+/** The session's texts and events; when the door is told to hide the typing is session-conceal.spec.ts's. */
 function observed(input$: Observable<Input>, seat: Omit<Seat, 'bus'> & { readonly bus: MemoryBus }, secure = false, sessionOptions = options): Observable<Outgoing | ChatEvent> {
   const applied$ = seat.bus.events$.pipe(tap((event) => seat.state.apply(event)));
-  return merge(applied$, session({ id: '7', input$, secure, from: '10.0.0.1' }, seat, sessionOptions));
+  const told$ = session({ id: '7', input$, secure, from: '10.0.0.1' }, seat, sessionOptions).pipe(filter((out) => out.kind !== 'conceal'));
+  return merge(applied$, told$);
 }
 
 describe('session with registered names', () => {

@@ -1,5 +1,4 @@
 import { merge, Observable, Subscriber, tap } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { type MemoryBus, memoryBus } from '../../lib/bus/memory';
 import type { ChatEvent } from '../../lib/chat/events';
 import { MAX_NAME_LENGTH } from '../../lib/chat/names';
@@ -7,9 +6,9 @@ import type { Outgoing } from '../../lib/chat/outgoing';
 import { DEFAULT_SESSION_OPTIONS, type Seat, session, type SessionOptions } from '../../lib/chat/session';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
-import { type Input, INPUT_ENDED, OVERLONG_LINE } from '../../lib/edge/lines';
+import { type Input, INPUT_ENDED, OVERLONG_LINE } from '../../lib/chat/input';
+import { scheduler } from '../support/marbles';
 
-const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, loginTimeoutMs: 100, rateLimits: { linesPerSecond: 100, burstLines: 1, maxQueuedLines: 1 } };
 
 const send = (line: string): Outgoing => ({ kind: 'send', to: '7', text: line });

@@ -1,12 +1,10 @@
 import { defer, map, type Observable, type OperatorFunction, scan } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import type { ChatEvent } from '../../lib/chat/events';
 import { ChatState, HISTORY_BYTES, HISTORY_LINES, historyLineBytes, MAX_ROOMS } from '../../lib/chat/state';
 import {
   acted, away, back, ignored, joined, left, moved, renamed, said, stateAfter, topic, unignored, whispered,
 } from '../support/events';
-
-const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+import { scheduler } from '../support/marbles';
 
 /** The reducer run by `scan`; each subscription starts from an empty chat. */
 const chatState = (historyLines?: number): OperatorFunction<ChatEvent, ChatState> =>

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { connect, createServer, type Server, Socket } from 'node:net';
 import { localFanout, MAX_SEND_QUEUE_BYTES, MAX_WRITE_BYTES } from '../../lib/edge/fanout';
+import type { Duplex } from 'node:stream';
 import type { Outgoing } from '../../lib/chat/outgoing';
 
 let server: Server;
@@ -54,6 +55,24 @@ describe('localFanout', () => {
     steps.forEach((step) => fanout.deliver(step));
     expect(await read(ann.far, 'welcome\none\ntwo\nthree\n'.length)).toBe('welcome\none\ntwo\nthree\n');
     expect(await read(bob.far, 'prompt: '.length)).toBe('prompt: ');
+  });
+
+  it("carries out a conceal through the socket's door, in its place among the texts it is owed, and ignores it where the door has none", async () => {
+    const fanout = localFanout();
+    const ann = await pair();
+    const bob = await pair();
+    const doorSaid = (socket: Duplex, hidden: boolean) => socket.write(hidden ? '[hide]' : '[show]');
+    fanout.attach('1', ann.near, doorSaid);
+    fanout.attach('2', bob.near);
+    const steps: Outgoing[] = [
+      { kind: 'enter', to: '1', room: '#main' }, { kind: 'enter', to: '2', room: '#main' }, { kind: 'broadcast', room: '#main', hiddenFrom: [], text: 'held\n' },
+      { kind: 'conceal', to: '1', hidden: true }, { kind: 'conceal', to: '2', hidden: true }, { kind: 'send', to: '1', text: 'Password: ' },
+      { kind: 'conceal', to: '1', hidden: false }, { kind: 'send', to: '2', text: 'Password: ' },
+    ];
+    steps.forEach((step) => fanout.deliver(step));
+    const annSees = 'held\n[hide]Password: [show]';
+    expect(await read(ann.far, annSees.length)).toBe(annSees);
+    expect(await read(bob.far, 'held\nPassword: '.length)).toBe('held\nPassword: ');
   });
 
   it('encodes the broadcasts of one turn of the event loop once, into one chunk every socket shares', async () => {

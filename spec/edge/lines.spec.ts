@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { lastValueFrom, take, tap, toArray } from 'rxjs';
-import { BUDGET_SPENT, type Input, INPUT_ENDED, MAX_LINE_BYTES, OVERLONG_LINE, socketLines } from '../../lib/edge/lines';
+import { BUDGET_SPENT, type Input, INPUT_ENDED, MAX_LINE_BYTES, OVERLONG_LINE } from '../../lib/chat/input';
+import { concealTyping, socketLines } from '../../lib/edge/lines';
 
 /** Feeds chunks to socketLines through a stream standing in for a socket, then ends it; the
  * lines before INPUT_ENDED, which must come last. */
@@ -75,6 +76,22 @@ describe('socketLines', () => {
     socket.emit('data', Buffer.from([0xff, 0xf4, 0xff, 0xfd, 0x06]));
     expect(answered).toEqual([[socket, [0xff, 0xfb, 0x06]]]);
     subscription.unsubscribe();
+  });
+
+  it('hides typing (telnet ECHO) only where the client has sent a telnet command, and echoes the hidden line its end', () => {
+    const socket = new PassThrough();
+    const answered: number[][] = [];
+    const subscription = socketLines(socket, MAX_LINE_BYTES, Infinity, (_to, command) => answered.push([...command])).subscribe();
+    concealTyping(socket, true);
+    expect(answered).toEqual([]); // nc would print it
+    socket.emit('data', Buffer.from([0xff, 0xf4, 0xff, 0xfd, 0x06]));
+    concealTyping(socket, true);
+    socket.emit('data', Buffer.from([0xff, 0xfd, 0x01, ...Buffer.from('secret\r\n')]));
+    concealTyping(socket, false);
+    expect(answered).toEqual([[0xff, 0xfb, 0x06], [0xff, 0xfb, 0x01], [0x0d, 0x0a], [0xff, 0xfc, 0x01]]);
+    subscription.unsubscribe();
+    concealTyping(socket, true); // no reader: nothing to ask
+    expect(answered).toHaveLength(4);
   });
 
   it("says INPUT_ENDED at the peer's end, then still errors when the socket is lost", async () => {

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { Client } from '../support/client';
 import { type Harness, startHarness } from '../support/client';
 import { type Answer, sample, scrape } from '../support/scrape';
-import type { Figures } from '../../lib/edge/figures';
+import type { Figures } from '../../lib/edge/connection-stats';
 import { NO_PASSWORD_FIGURES } from '../../lib/store/throttle';
 import { boundAddress, closeScrapes, listenForScrapes } from '../../lib/edge/metrics';
 import { type ChatServerOptions, createChatServer, type ServerEvent } from '../../lib/server';

@@ -126,4 +126,49 @@ describe('TelnetFilter', () => {
       expect(filter.enabled('us', ECHO)).toBe(true);
     });
   });
+
+  describe('the echo chatd asks for at a password prompt (RFC 857)', () => {
+    const CR = 0x0d;
+    const LF = 0x0a;
+    const line = [...Buffer.from('secret\r\n')];
+
+    it('echoes only the line ends while its ECHO is on, and until the client has answered its end', () => {
+      const { filter, sent, answers } = telnet();
+      filter.ask('us', ECHO, true);
+      expect(answers(IAC, DO, ECHO)).toEqual([]);
+      expect(answers(...line)).toEqual([[CR, LF]]);
+      sent.length = 0;
+      filter.ask('us', ECHO, false);
+      expect(sent).toEqual([[IAC, WONT, ECHO]]);
+      expect(answers(...line)).toEqual([[CR, LF]]); // typed before the client read the WONT: not shown by it
+      expect(answers(IAC, DONT, ECHO, ...line)).toEqual([]);
+    });
+
+    it('returns the text of a line it echoes, split where it was split', () => {
+      const { filter } = telnet();
+      filter.ask('us', ECHO, true);
+      filter.strip(bytes(IAC, DO, ECHO));
+      expect(Buffer.concat([filter.strip(bytes(0x61, CR)), filter.strip(bytes(LF, 0x62, LF))]).toString()).toBe('a\r\nb\n');
+    });
+
+    it('echoes nothing the client typed before its DO ECHO, nor after it refused with DONT ECHO', () => {
+      const { filter, answers } = telnet();
+      filter.ask('us', ECHO, true);
+      expect(answers(...line, IAC, DO, ECHO, ...line)).toEqual([[CR, LF]]); // the first line was on its screen
+      const refused = telnet();
+      refused.filter.ask('us', ECHO, true);
+      expect(refused.answers(IAC, DONT, ECHO, ...line)).toEqual([]);
+      refused.filter.ask('us', ECHO, false);
+      expect(refused.sent).toEqual([]); // off already: nothing to send
+    });
+
+    it('sends one WONT ECHO for a prompt answered before the client agreed, once it agrees, and echoes meanwhile nothing', () => {
+      const { filter, sent, answers } = telnet();
+      filter.ask('us', ECHO, true);
+      expect(answers(...line)).toEqual([]);
+      filter.ask('us', ECHO, false);
+      expect(answers(IAC, DO, ECHO, ...line)).toEqual([[IAC, WONT, ECHO, CR, LF]]);
+      expect(sent.flat().filter((byte) => byte === WILL || byte === WONT)).toEqual([WONT]);
+    });
+  });
 });

@@ -1,8 +1,7 @@
 import { merge } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { ChecksBusyError, CheckQueue } from '../../lib/store/check-queue';
+import { scheduler } from '../support/marbles';
 
-const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const busy = new ChecksBusyError('too many password checks at once');
 
 describe('CheckQueue', () => {

@@ -1,7 +1,9 @@
 import { firstValueFrom } from 'rxjs';
 import type { AccountRequest } from '../../lib/chat/accounts';
 import { type AccountChange, REGISTRATION_WINDOW_MS, registry } from '../../lib/store/registry';
-import { type AccountRecord, accountRecord, accountTable, memoryStore, type Store } from '../../lib/store/store';
+import { memoryStore } from '../../lib/store/memory';
+import { type AccountRecord, accountTable, type Store } from '../../lib/store/store';
+import { accountRecord } from '../../lib/store/validation';
 
 const DAY = 24 * 60 * 60_000;
 const PASSWORD = 'correct-horse';

@@ -1,7 +1,8 @@
 import { asyncScheduler, firstValueFrom, type Observable, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import { KNOWN_ADDRESS_MS, MAX_KNOWN_ADDRESSES, type AccountChange, type Registry, registry } from '../../lib/store/registry';
 import type { Verdict } from '../../lib/chat/accounts';
-import { accountTable, memoryStore, type Store } from '../../lib/store/store';
+import { memoryStore } from '../../lib/store/memory';
+import { accountTable, type Store } from '../../lib/store/store';
 import { CheckTooLongError, DEFAULT_GUESS_LIMITS, type GuessLimits } from '../../lib/store/throttle';
 
 // The cheapest scrypt cost: these specs are about when checks run, not about the hash.

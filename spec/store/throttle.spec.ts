@@ -3,8 +3,8 @@ import { TestScheduler } from 'rxjs/testing';
 import {
   Buckets, CheckTooLongError, DEFAULT_GUESS_LIMITS, type GuardedAnswer, guessLimits, type GuessLimits, GuessThrottle, memoryNameBuckets, reserved, type Slowed, spacing,
 } from '../../lib/store/throttle';
+import { scheduler as testScheduler } from '../support/marbles';
 
-const testScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 // Nothing leaks away within a spec unless it says so: the spacing is then 0, 0, 1, 2, 4, 8, 10, 10... s.
 const limits: GuessLimits = { ...DEFAULT_GUESS_LIMITS, leakMs: Number.POSITIVE_INFINITY };
 const answers = { w: 'wrong', r: 'right', u: 'unchecked' } satisfies Record<string, GuardedAnswer>;

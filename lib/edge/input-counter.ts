@@ -1,10 +1,11 @@
-import { OVERLONG_LINE, type Received } from '../edge/lines';
+import { OVERLONG_LINE, type Received } from '../chat/input';
+import type { InputTally } from '../chat/input-tally';
 
 /**
  * What a node's sessions count of their input, for its metrics: plain numbers, bumped on the
  * hot path for nothing but an addition, read when the metrics are scraped.
  */
-export class InputTally {
+export class InputCounter implements InputTally {
   /** Lines read within the line limit, username attempts and commands included. */
   received = 0;
   /** Lines over the line limit, dropped unread. */

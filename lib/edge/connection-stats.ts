@@ -2,8 +2,8 @@ import type { Socket } from 'node:net';
 import { duration } from '../chat/durations';
 import type { CloseReason } from '../chat/outgoing';
 import type { ChatState } from '../chat/state';
-import type { InputTally } from '../chat/tally';
 import type { ClusterHealth } from '../bus/health';
+import type { InputCounter } from './input-counter';
 import type { AdmissionRefusal } from './admission';
 import type { PasswordFigures } from '../store/throttle';
 import { SendQueueFullError } from './fanout';
@@ -63,7 +63,7 @@ export interface Figures {
 export interface FigureSources {
   readonly sockets: Iterable<Socket>;
   readonly state: ChatState;
-  readonly input: InputTally;
+  readonly input: InputCounter;
   readonly attached: number;
   readonly handshakes: number;
   readonly linesWritten: number;
@@ -99,9 +99,9 @@ export class ConnectionTally {
   }
 
   /** A socket closed, accepted (with why) or refused (without). */
-  closed(socket: Socket, reason?: DisconnectReason): void {
-    this.closedBytesIn += socket.bytesRead;
-    this.closedBytesOut += socket.bytesWritten;
+  closed(socket: Socket | undefined, reason?: DisconnectReason): void {
+    this.closedBytesIn += socket?.bytesRead ?? 0;
+    this.closedBytesOut += socket?.bytesWritten ?? 0;
     if (reason !== undefined) this.disconnects[reason] += 1;
   }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DISCONNECT_REASONS, disconnectReason, type Figures, REFUSAL_REASONS, statsText } from '../../lib/edge/figures';
+import { DISCONNECT_REASONS, disconnectReason, type Figures, REFUSAL_REASONS, statsText } from '../../lib/edge/connection-stats';
 import { SendQueueFullError } from '../../lib/edge/fanout';
 
 describe('disconnectReason', () => {
