@@ -134,7 +134,8 @@ describeWithRedis('redisBus', () => {
     expect(await firstValueFrom(handed(bus).pipe(filter((delivery) => delivery.type === 'rejoined')))).toMatchObject({ roster: { node: 'n0', users: [ann] } });
     const raw = new Redis(redis.url);
     await raw.call('ACL', 'SETUSER', 'default', '-xadd');
-    const seen = firstValueFrom(handed(bus).pipe(take(5), toArray()));
+    // The first roster, kept in Redis, may come back as replayed, before or after the refusal.
+    const seen = firstValueFrom(handed(bus).pipe(filter((delivery) => delivery.type !== 'replayed'), take(5), toArray()));
     await raw.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
     expect((await seen).map((delivery) => delivery.type)).toEqual(['bus-down', 'restored', 'moderation-loaded', 'bus-down', 'roster']);
     expect((await seen)[4]).toMatchObject({ type: 'roster', node: 'n0', users: [ann] });
@@ -285,7 +286,7 @@ describeWithRedis('redisBus', () => {
     expect(writer.outlines).toBeGreaterThanOrEqual(2);
     expect(other.outlines).toBe(0);
     await (holder === 'n0' ? a : b).close();
-    expect(await raw.get(`${prefix}snapshot-lease`)).toBeNull();
+    expect(await raw.get(`${prefix}snapshot-lease`)).not.toBe(holder); // let go: the other node may hold it already
     raw.disconnect();
     written = await nextSnapshot(prefix);
     otherBus.publish(said('c', 'third'));

@@ -20,9 +20,12 @@ export class OwnRoster {
     this.awaited = roster;
   }
 
-  /** What an event read from the stream is handed out as. */
+  /**
+   * What an event read from the stream is handed out as. A roster of an earlier recovery, written
+   * before Redis went again and read after this one, is not the one awaited: its `at` tells.
+   */
   read(event: ChatEvent): Delivery {
-    if (this.awaited === undefined || event.type !== 'roster' || event.node !== this.link.node) return event;
+    if (event.type !== 'roster' || event.node !== this.link.node || event.at !== this.awaited?.at) return event;
     this.awaited = undefined;
     return { type: 'rejoined', roster: event };
   }
