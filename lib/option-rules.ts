@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { isRecord } from './chat/is-record';
 import { nameProblem } from './chat/names';
 import { MAX_HISTORY_LINES } from './chat/state';
+import { isProxyEntry } from './edge/web/proxy';
 import { type ChatServerOptions, DEFAULT_SERVER_OPTIONS, MAX_KEEPALIVE_IDLE_MS } from './server-options';
 
 /** The longest delay a Node timer keeps (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
@@ -86,6 +87,18 @@ const RULES: { readonly [K in keyof ChatServerOptions]-?: Check } = {
   host: orUndefined(filled),
   port: must("a port (a whole number from 0 to 65535) or 'off'", (value) => value === 'off' || isPort(value)),
   tls: orUndefined(fields('{ port, certFile, keyFile } or undefined', { port, certFile: filled, keyFile: filled })),
+  ssh: orUndefined(fields('{ port, hostKey?, hostKeyFile? } or undefined', {
+    port,
+    hostKey: orUndefined(must('a private key (a string or a Buffer)', (value) => typeof value === 'string' || Buffer.isBuffer(value))),
+    hostKeyFile: orUndefined(filled),
+  })),
+  web: orUndefined(fields('{ port, tls, origins, trustProxy, pingIntervalMs } or undefined', {
+    port: orUndefined(port),
+    tls: orUndefined(fields('{ port, certFile, keyFile } or undefined', { port, certFile: filled, keyFile: filled })),
+    origins: every('a list of origins', filled),
+    trustProxy: every('a list of addresses and CIDR blocks', must('an address or a CIDR block', (value) => typeof value === 'string' && isProxyEntry(value))),
+    pingIntervalMs: delayMs,
+  })),
   maxClients: whole(1),
   maxConnectionsPerAddress: whole(1),
   maxConnectsPerSecond: above0('a number of connections'),
@@ -117,7 +130,9 @@ function problemOf(options: Readonly<Record<string, unknown>>): string | undefin
     const problem = check(options[key], `options.${key}`);
     if (problem !== undefined) return problem;
   }
-  if (options['port'] === 'off' && options['tls'] === undefined) return "options.port is 'off' and options.tls is undefined: nothing would listen";
+  if (options['port'] === 'off' && options['tls'] === undefined && options['web'] === undefined && options['ssh'] === undefined) {
+    return "options.port is 'off' and options.tls, options.web and options.ssh are undefined: nothing would listen";
+  }
   return undefined;
 }
 

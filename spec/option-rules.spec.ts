@@ -2,6 +2,7 @@ import { MAX_HISTORY_LINES } from '../lib/chat/state';
 import { MAX_TIMER_MS, serverOptions } from '../lib/option-rules';
 import { createChatServer } from '../lib/server';
 import { type ChatServerOptions, DEFAULT_SERVER_OPTIONS, MAX_KEEPALIVE_IDLE_MS } from '../lib/server-options';
+import { DEFAULT_WEB_SETTINGS } from '../lib/edge/web/door';
 
 /** For every option a value it must refuse, and what its TypeError says: a new option needs a row. */
 const BAD: { readonly [K in keyof ChatServerOptions]-?: readonly [unknown, string] } = {
@@ -17,6 +18,8 @@ const BAD: { readonly [K in keyof ChatServerOptions]-?: readonly [unknown, strin
   host: ['', 'options.host must be a non-empty string, not ""'],
   port: [65536, "options.port must be a port (a whole number from 0 to 65535) or 'off', not 65536"],
   tls: [{ port: 6697, certFile: 'cert.pem' }, 'options.tls.keyFile must be a non-empty string, not undefined'],
+  ssh: [{ port: 2022, hostKeyFile: '' }, 'options.ssh.hostKeyFile must be a non-empty string, not ""'],
+  web: [{ ...DEFAULT_WEB_SETTINGS, port: 8080, trustProxy: ['10.0.0.0/33'] }, 'options.web.trustProxy[0] must be an address or a CIDR block, not "10.0.0.0/33"'],
   maxClients: [null, 'options.maxClients must be a whole number, 1 or more, not null'],
   maxConnectionsPerAddress: [0, 'options.maxConnectionsPerAddress must be a whole number, 1 or more, not 0'],
   maxConnectsPerSecond: [NaN, 'options.maxConnectsPerSecond must be a number of connections above 0, not NaN'],
@@ -52,6 +55,7 @@ describe('serverOptions', () => {
       port: 'off', tls: { port: 0, certFile: 'cert.pem', keyFile: 'key.pem' }, host: '::1', metricsListen: { host: '127.0.0.1', port: 0 },
       rateLimits: { linesPerSecond: 0.5, burstLines: 1, maxQueuedLines: 0, replyBytesPerLine: 0 }, historyLines: 0, keepAliveIdleMs: 0,
       exemptAddresses: [], ops: ['ann'], dataDir: './data', redis: '/run/redis.sock', redisPrefix: '', accountExpiryMs: 1,
+      web: { ...DEFAULT_WEB_SETTINGS, port: 8080, tls: { port: 8443, certFile: 'cert.pem', keyFile: 'key.pem' }, origins: ['https://chat.example.org'], trustProxy: ['10.0.0.0/8', '::1'] },
     };
     expect(serverOptions(given)).toEqual({ ...DEFAULT_SERVER_OPTIONS, ...given });
     expect(serverOptions({ redis: 'rediss://:secret@redis.example:6380/2' }).redis).toBe('rediss://:secret@redis.example:6380/2');
@@ -61,7 +65,8 @@ describe('serverOptions', () => {
     expect(() => serverOptions(6677)).toThrow(new TypeError("createChatServer's options must be an object, not 6677"));
     expect(() => serverOptions(null)).toThrow(new TypeError("createChatServer's options must be an object, not null"));
     expect(() => serverOptions({ prot: 6677 })).toThrow(new TypeError('options.prot is not an option of createChatServer'));
-    expect(() => serverOptions({ port: 'off' })).toThrow(new TypeError("options.port is 'off' and options.tls is undefined: nothing would listen"));
+    expect(() => serverOptions({ port: 'off' })).toThrow(new TypeError("options.port is 'off' and options.tls, options.web and options.ssh are undefined: nothing would listen"));
+    expect(serverOptions({ port: 'off', web: { ...DEFAULT_WEB_SETTINGS, port: 0 } }).port).toBe('off');
   });
 });
 

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { nameProblem } from '../chat/names';
 import type { MetricsAddress } from '../edge/metrics';
 import { MAX_TIMER_MS } from '../option-rules';
+import { isProxyEntry } from '../edge/web/proxy';
 
 /** How a flag is declared, read from argv or the environment, and its value checked: the table of
  * flags itself is in settings.ts, so that a new flag is one entry there. */
@@ -88,6 +89,27 @@ export function addresses(flag: string, value: string): string[] {
 }
 
 /** A number above 0, a fraction too. */
+/** `https://chat.example.org,http://localhost:8080`: origins (scheme, host, port) separated by commas. */
+export function origins(flag: string, value: string): string[] {
+  const found = value.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+  for (const origin of found) {
+    const parsed = URL.canParse(origin) ? new URL(origin).origin : 'null';
+    if (parsed === 'null' || parsed !== origin.toLowerCase().replace(/\/$/, '')) throw new UsageError(`--${flag}: '${origin}' is not an origin such as https://chat.example.org`);
+  }
+  if (found.length === 0) throw new UsageError(`--${flag} needs origins, comma-separated`);
+  return found;
+}
+
+/** `10.0.0.0/8,192.0.2.7`: addresses and CIDR blocks separated by commas. */
+export function proxies(flag: string, value: string): string[] {
+  const found = value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const wrong = found.find((entry) => !isProxyEntry(entry));
+  if (wrong !== undefined || found.length === 0) {
+    throw new UsageError(`--${flag} needs addresses or CIDR blocks, comma-separated${wrong === undefined ? '' : `: '${wrong}' is neither`}`);
+  }
+  return found;
+}
+
 export function positive(flag: string, value: string): number {
   const number = Number(value);
   if (value.trim() === '' || !Number.isFinite(number) || number <= 0) {

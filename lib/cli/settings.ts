@@ -2,7 +2,8 @@ import { REPLY_BYTES_PER_LINE } from '../chat/pace';
 import { MAX_HISTORY_LINES } from '../chat/state';
 import { type ChatServerOptions, DEFAULT_SERVER_OPTIONS, MAX_KEEPALIVE_IDLE_MS } from '../server-options';
 import { DAY_MS } from '../store/registry';
-import { addresses, applySettings, count, given, listenAddress, type Mutable, names, oneOf, positive, readFlags, seconds, type Setting, toggle, UsageError } from './flags';
+import { DEFAULT_WEB_SETTINGS } from '../edge/web/door';
+import { addresses, applySettings, count, given, listenAddress, type Mutable, names, oneOf, origins, positive, proxies, readFlags, seconds, type Setting, toggle, UsageError } from './flags';
 import { DEFAULT_LOG_OPTIONS, FORMATS, LEVELS, type LogOptions } from './log';
 
 /** Options as the flags give them, the TLS ones one by one until they are checked together. */
@@ -10,6 +11,12 @@ interface Draft extends Partial<Mutable<ChatServerOptions>> {
   tlsPort?: number;
   tlsCert?: string;
   tlsKey?: string;
+  sshPort?: number;
+  sshHostKey?: string;
+  webPort?: number;
+  webTlsPort?: number;
+  webOrigins?: string[];
+  trustProxy?: string[];
 }
 
 /** Where the CLI keeps its data when not told; the library keeps it in memory. */
@@ -23,14 +30,26 @@ const defaults = DEFAULT_SERVER_OPTIONS;
 const SETTINGS: readonly Setting<Draft>[] = [
   { flag: 'host', value: '<host>', env: 'CHATD_HOST', help: 'interface to listen on', fallback: 'all interfaces',
     apply: (v, o) => { o.host = given('host', v); } },
-  { flag: 'port', value: '<port>', env: 'CHATD_PORT', help: 'TCP port; 0 picks a free one, off serves TLS only', fallback: String(defaults.port),
+  { flag: 'port', value: '<port>', env: 'CHATD_PORT', help: 'TCP port; 0 picks a free one, off serves the other doors only', fallback: String(defaults.port),
     apply: (v, o) => { o.port = v === 'off' ? 'off' : count('port', v, 0, 65535); } },
   { flag: 'tls-port', value: '<port>', env: 'CHATD_TLS_PORT', help: 'TCP port of a TLS listener; needs --tls-cert and --tls-key', fallback: 'none',
     apply: (v, o) => { o.tlsPort = count('tls-port', v, 0, 65535); } },
+  { flag: 'web-port', value: '<port>', env: 'CHATD_WEB_PORT', help: 'HTTP port of the browser door: the page at /, its WebSocket at /chat', fallback: 'none',
+    apply: (v, o) => { o.webPort = count('web-port', v, 0, 65535); } },
+  { flag: 'web-tls-port', value: '<port>', env: 'CHATD_WEB_TLS_PORT', help: 'HTTPS port of the browser door; needs --tls-cert and --tls-key', fallback: 'none',
+    apply: (v, o) => { o.webTlsPort = count('web-tls-port', v, 0, 65535); } },
+  { flag: 'web-origins', value: '<origins>', env: 'CHATD_WEB_ORIGINS', help: "origins besides the page's own whose pages may open the WebSocket (comma-separated)", fallback: 'none',
+    apply: (v, o) => { o.webOrigins = origins('web-origins', v); } },
+  { flag: 'trust-proxy', value: '<cidrs>', env: 'CHATD_TRUST_PROXY', help: 'reverse proxies (IPs, CIDR blocks) whose X-Forwarded-For and X-Forwarded-Proto the browser door believes', fallback: 'none',
+    apply: (v, o) => { o.trustProxy = proxies('trust-proxy', v); } },
   { flag: 'tls-cert', value: '<file>', env: 'CHATD_TLS_CERT', help: 'PEM file of the TLS certificate (chain); SIGHUP reloads it', fallback: 'none',
     apply: (v, o) => { o.tlsCert = given('tls-cert', v); } },
   { flag: 'tls-key', value: '<file>', env: 'CHATD_TLS_KEY', help: 'PEM file of the TLS private key; SIGHUP reloads it', fallback: 'none',
     apply: (v, o) => { o.tlsKey = given('tls-key', v); } },
+  { flag: 'ssh-port', value: '<port>', env: 'CHATD_SSH_PORT', help: 'TCP port of an SSH listener', fallback: 'none',
+    apply: (v, o) => { o.sshPort = count('ssh-port', v, 0, 65535); } },
+  { flag: 'ssh-host-key', value: '<file>', env: 'CHATD_SSH_HOST_KEY', help: 'SSH host key (OpenSSH or PEM); SIGHUP reloads it', fallback: 'made in --data-dir',
+    apply: (v, o) => { o.sshHostKey = given('ssh-host-key', v); } },
   { flag: 'banner', value: '<text>', env: 'CHATD_BANNER', help: 'first line every connection sees', fallback: `"${defaults.banner}"`,
     apply: (v, o) => { o.banner = v; } },
   { flag: 'max-line-bytes', value: '<bytes>', env: 'CHATD_MAX_LINE_BYTES', help: 'longest line a user may send', fallback: String(defaults.maxLineBytes),
@@ -124,16 +143,29 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
   return { kind: 'serve', options: checkListeners(draft), log: { ...DEFAULT_LOG_OPTIONS, ...log } };
 }
 
-/** The TLS flags come all three or not at all, and something must listen. */
-function checkListeners({ tlsPort, tlsCert, tlsKey, ...options }: Draft): Partial<ChatServerOptions> {
-  const given = [tlsPort, tlsCert, tlsKey].filter((value) => value !== undefined).length;
-  if (given > 0 && (tlsPort === undefined || tlsCert === undefined || tlsKey === undefined)) {
+/** The TLS files serve whichever TLS port is given (--tls-port, --web-tls-port), which needs them;
+ * no two listeners share a port; the SSH host key goes with its port; something must listen. */
+function checkListeners({ tlsPort, tlsCert, tlsKey, webPort, webTlsPort, webOrigins, trustProxy, sshPort, sshHostKey, ...options }: Draft): Partial<ChatServerOptions> {
+  const files = tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : undefined;
+  if ((tlsPort !== undefined || tlsCert !== undefined || tlsKey !== undefined) && webTlsPort === undefined && (tlsPort === undefined || files === undefined)) {
     throw new UsageError('--tls-port, --tls-cert and --tls-key go together');
   }
-  if (tlsPort !== undefined && tlsPort !== 0 && tlsPort === (options.port ?? defaults.port)) {
-    throw new UsageError(`--port and --tls-port are the same port, ${tlsPort}: give each its own`);
+  if (webTlsPort !== undefined && files === undefined) throw new UsageError('--web-tls-port needs --tls-cert and --tls-key');
+  const ports: [string, number | 'off' | undefined][] = [['port', options.port ?? defaults.port], ['tls-port', tlsPort], ['web-port', webPort], ['web-tls-port', webTlsPort], ['ssh-port', sshPort]];
+  for (const [at, [flag, port]] of ports.entries()) {
+    const clash = ports.slice(0, at).find(([, other]) => typeof port === 'number' && port !== 0 && other === port);
+    if (clash !== undefined) throw new UsageError(`--${clash[0]} and --${flag} are the same port, ${port}: give each its own`);
   }
-  if (tlsPort !== undefined && tlsCert !== undefined && tlsKey !== undefined) options.tls = { port: tlsPort, certFile: tlsCert, keyFile: tlsKey };
-  if (options.port === 'off' && options.tls === undefined) throw new UsageError('--port off needs a TLS listener (--tls-port)');
+  if (tlsPort !== undefined && files !== undefined) options.tls = { port: tlsPort, ...files };
+  if (webPort !== undefined || webTlsPort !== undefined) {
+    const tls = webTlsPort === undefined || files === undefined ? undefined : { port: webTlsPort, ...files };
+    options.web = { ...DEFAULT_WEB_SETTINGS, port: webPort, tls, origins: webOrigins ?? [], trustProxy: trustProxy ?? [] };
+  }
+  if (sshPort === undefined && sshHostKey !== undefined) throw new UsageError('--ssh-host-key needs --ssh-port');
+  if (sshPort !== undefined && options.redis !== undefined && sshHostKey === undefined) throw new UsageError("--ssh-port with --redis needs --ssh-host-key: a cluster's nodes must show the same key");
+  if (sshPort !== undefined) options.ssh = sshHostKey === undefined ? { port: sshPort } : { port: sshPort, hostKeyFile: sshHostKey };
+  if (options.port === 'off' && options.tls === undefined && options.web === undefined && options.ssh === undefined) {
+    throw new UsageError('--port off needs a TLS listener (--tls-port) or the browser door (--web-port, --web-tls-port) or SSH (--ssh-port)');
+  }
   return options;
 }

@@ -14,7 +14,7 @@ export const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Every TLS context's settings but its certificate and key. A client may not renegotiate (TLS
  * 1.2; 1.3 has no renegotiation): each one is a handshake it can make us do again and again on
  * one connection, and a chat has no use for it. */
-const TLS_SETTINGS = { minVersion: MIN_TLS_VERSION, secureOptions: constants.SSL_OP_NO_RENEGOTIATION } as const;
+export const TLS_SETTINGS = { minVersion: MIN_TLS_VERSION, secureOptions: constants.SSL_OP_NO_RENEGOTIATION } as const;
 
 /** Where the TLS listener listens, and the PEM files of its certificate (chain) and key. */
 export interface TlsSettings {
@@ -82,7 +82,7 @@ async function readPem(file: string, what: string): Promise<Buffer> {
 
 /** The certificate and key of `settings`, checked by making a context of them: a bad file or a
  * key that does not match its certificate rejects. */
-async function loadPair(settings: TlsSettings): Promise<{ cert: Buffer; key: Buffer }> {
+export async function loadPair(settings: TlsSettings): Promise<{ cert: Buffer; key: Buffer }> {
   const [cert, key] = await Promise.all([readPem(settings.certFile, 'certificate'), readPem(settings.keyFile, 'key')]);
   try {
     createSecureContext({ cert, key, ...TLS_SETTINGS });
