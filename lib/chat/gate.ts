@@ -40,6 +40,11 @@ export class Gate {
     if (!this.inFlight.has(user)) this.inFlight.set(user, { login, inbox, held: undefined, back: false, leaving: false });
   }
 
+  /** The users whose own change is on its way (not yet back). */
+  waiting(): UserId[] {
+    return [...this.inFlight].flatMap(([user, entry]) => (entry.back ? [] : [user]));
+  }
+
   /** True while `user`'s intents wait. */
   holds(user: UserId): boolean {
     return this.inFlight.has(user);
