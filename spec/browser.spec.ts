@@ -117,6 +117,23 @@ withChromium('the page in a real browser (Debian chromium, puppeteer-core)', () 
     expect(await read(bob, "[document.querySelector('#log').getAttribute('role'), document.querySelector('#log').getAttribute('aria-live')]")).toEqual(['log', 'polite']);
   }, 30_000);
 
+  it('sends a pasted block as its lines, and keeps its unfinished last line to edit', async () => {
+    const ann = await openPage('ann');
+    const bob = await openPage('bob');
+    await ann.type('#input', 'first: ');
+    // What a paste of three lines fires; an input's own paste would run them together.
+    await read(ann, `(() => {
+      const data = new DataTransfer();
+      data.setData('text/plain', 'one\\ntwo\\r\\nthree');
+      document.querySelector('#input').dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    })()`);
+    await logHas(bob, '[ann] first: one');
+    await logHas(bob, '[ann] two');
+    expect(await read(ann, "document.querySelector('#input').value")).toBe('three');
+    await ann.keyboard.press('Enter');
+    await logHas(bob, '[ann] three');
+  }, 30_000);
+
   it('masks the input at the password prompt, and shows it again once sent', async () => {
     const ann = await openPage('ann');
     await typeLine(ann, '/register secret123');

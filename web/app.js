@@ -144,23 +144,45 @@
     });
   }
 
-  function send(event) {
-    event.preventDefault();
-    if (socket === undefined || socket.readyState !== WebSocket.OPEN) return;
-    const line = input.value;
+  const isOpen = () => socket !== undefined && socket.readyState === WebSocket.OPEN;
+
+  /** Sends `lines` as one message, which the server splits; the first answers the prompt. */
+  function submit(lines) {
     const secret = input.type === 'password';
-    socket.send(line);
-    if (askedFor === USERNAME_PROMPT) offered = line.trim();
+    socket.send(lines.join('\n'));
+    if (askedFor === USERNAME_PROMPT) offered = lines[0].trim();
     askedFor = '';
     prompt.textContent = 'Message';
     if (secret) mask(false); // the password is sent: what comes next shows again
-    else if (line !== '' && history[history.length - 1] !== line) {
+    else for (const line of lines) {
+      if (line === '' || history[history.length - 1] === line) continue;
       history.push(line);
       if (history.length > MAX_HISTORY) history.shift();
     }
     recalled = history.length;
     draft = '';
+  }
+
+  function send(event) {
+    event.preventDefault();
+    if (!isOpen()) return;
+    submit([input.value]);
     input.value = '';
+  }
+
+  /** A paste with line breaks, which an input would drop, running the lines together: the lines
+   * it completes are sent, and its unfinished last line stays to be edited. */
+  function paste(event) {
+    const text = event.clipboardData?.getData('text/plain') ?? '';
+    if (input.type === 'password' || !/[\r\n]/.test(text) || !isOpen()) return;
+    event.preventDefault();
+    const start = input.selectionStart ?? input.value.length;
+    const after = input.value.slice(input.selectionEnd ?? start);
+    const lines = (input.value.slice(0, start) + text).split(/\r\n|\r|\n/);
+    const last = lines.pop();
+    submit(lines);
+    input.value = last + after;
+    input.setSelectionRange(last.length, last.length);
   }
 
   function step(by) {
@@ -198,6 +220,7 @@
     else return;
     event.preventDefault();
   });
+  input.addEventListener('paste', paste);
   form.addEventListener('submit', send);
   connect();
   input.focus();
