@@ -149,6 +149,22 @@ withChromium('the page in a real browser (Debian chromium, puppeteer-core)', () 
     expect(await read(again, "document.querySelector('#input').type")).toBe('text');
   }, 30_000);
 
+  it('knows its own name after a login that takes over another connection of it', async () => {
+    const ann = await openPage('ann');
+    await typeLine(ann, '/register secret123');
+    await logHas(ann, '*** ann is registered to you; logging in with it will ask for your password');
+    const again = await openPage();
+    await read(again, "document.querySelector('#input').value = ''");
+    await typeLine(again, 'ann');
+    await promptIs(again, 'Password:');
+    await typeLine(again, 'secret123');
+    await until(again, "[...document.querySelectorAll('#log li')].some((item) => item.textContent.startsWith('*** your other connection was closed'))");
+    await typeLine(again, 'still me');
+    await logHas(again, '[ann] still me');
+    const kind = await read(again, "[...document.querySelectorAll('#log li')].find((item) => item.textContent === '[ann] still me').className");
+    expect(kind).toBe('own');
+  }, 30_000);
+
   it('says the connection is lost, reconnects once the server is back, and offers the last name again', async () => {
     const ann = await openPage('ann');
     const port = webPort;

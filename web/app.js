@@ -81,8 +81,10 @@
     }
     found = /^\*\*\* \d+ in \S+: (.*)$/.exec(text);
     if (found) for (const entry of found[1].split(', ')) see(entry.split(' ')[0]);
-    if (offered !== '' && text === `*** ${offered} just joined the chatroom`) {
-      nick = offered;
+    // The login's own line, whether it joined a room or took over the user's other connection.
+    found = offered !== '' && nick === '' ? /^Welcome, (\S+)$/.exec(text) : null;
+    if (found) {
+      nick = found[1];
       remember(NAME_KEY, nick);
     }
   }
