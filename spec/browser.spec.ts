@@ -134,10 +134,13 @@ withChromium('the page in a real browser (Debian chromium, puppeteer-core)', () 
     await logHas(bob, '[ann] three');
   }, 30_000);
 
-  it('masks the input at the password prompt, and shows it again once sent', async () => {
+  it('masks the input at the password prompt, shows it again once sent, and keeps no password for up and down', async () => {
     const ann = await openPage('ann');
+    await typeLine(ann, 'before');
     await typeLine(ann, '/register secret123');
     await logHas(ann, '*** ann is registered to you; logging in with it will ask for your password');
+    await ann.keyboard.press('ArrowUp'); // a command whose words are passwords is not kept for up and down
+    expect(await read(ann, "document.querySelector('#input').value")).toBe('before');
     await ann.close();
     const again = await openPage();
     await read(again, "document.querySelector('#input').value = ''");

@@ -9,6 +9,7 @@
   const MAX_HISTORY = 100;
   const MAX_NAMES = 2000; // names kept for Tab: the oldest seen go first
   const NAME_KEY = 'chatd.name';
+  const SECRET_COMMAND = /^\/(?:register|password|unregister)(?:\s|$)/i; // their words are passwords: not kept for up and down
   const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
 
   const log = document.getElementById('log');
@@ -157,7 +158,7 @@
     prompt.textContent = 'Message';
     if (secret) mask(false); // the password is sent: what comes next shows again
     else for (const line of lines) {
-      if (line === '' || history[history.length - 1] === line) continue;
+      if (line === '' || SECRET_COMMAND.test(line) || history[history.length - 1] === line) continue;
       history.push(line);
       if (history.length > MAX_HISTORY) history.shift();
     }
