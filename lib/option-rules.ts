@@ -87,6 +87,11 @@ const RULES: { readonly [K in keyof ChatServerOptions]-?: Check } = {
   host: orUndefined(filled),
   port: must("a port (a whole number from 0 to 65535) or 'off'", (value) => value === 'off' || isPort(value)),
   tls: orUndefined(fields('{ port, certFile, keyFile } or undefined', { port, certFile: filled, keyFile: filled })),
+  ssh: orUndefined(fields('{ port, hostKey?, hostKeyFile? } or undefined', {
+    port,
+    hostKey: orUndefined(must('a private key (a string or a Buffer)', (value) => typeof value === 'string' || Buffer.isBuffer(value))),
+    hostKeyFile: orUndefined(filled),
+  })),
   web: orUndefined(fields('{ port, tls, origins, trustProxy, pingIntervalMs } or undefined', {
     port: orUndefined(port),
     tls: orUndefined(fields('{ port, certFile, keyFile } or undefined', { port, certFile: filled, keyFile: filled })),
@@ -125,8 +130,8 @@ function problemOf(options: Readonly<Record<string, unknown>>): string | undefin
     const problem = check(options[key], `options.${key}`);
     if (problem !== undefined) return problem;
   }
-  if (options['port'] === 'off' && options['tls'] === undefined && options['web'] === undefined) {
-    return "options.port is 'off' and options.tls and options.web are undefined: nothing would listen";
+  if (options['port'] === 'off' && options['tls'] === undefined && options['web'] === undefined && options['ssh'] === undefined) {
+    return "options.port is 'off' and options.tls, options.web and options.ssh are undefined: nothing would listen";
   }
   return undefined;
 }

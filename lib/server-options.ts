@@ -5,6 +5,7 @@ import { FAREWELL_GRACE_MS } from './edge/farewell';
 import { MAX_SEND_QUEUE_BYTES } from './edge/fanout';
 import { HANDSHAKE_TIMEOUT_MS, type TlsSettings } from './edge/listeners';
 import type { MetricsAddress } from './edge/metrics';
+import type { SshSettings } from './edge/ssh/host-key';
 import type { WebSettings } from './edge/web/door';
 import type { ServerEvent } from './server-event';
 import { PASSWORD_CHECKS_AT_ONCE } from './store/check-queue';
@@ -30,13 +31,15 @@ export interface ChatServerOptions extends SessionOptions, Omit<AdmissionLimits,
   readonly historyBytes: number;
   /** Interface to listen on; undefined listens on all of them. */
   readonly host: string | undefined;
-  /** The plain port, or 'off' to serve TLS only. */
+  /** The plain port, or 'off' to serve the other doors only. */
   readonly port: number | 'off';
   /** A TLS listener beside the plain one, serving the same chat; undefined for none. */
   readonly tls: TlsSettings | undefined;
+  /** An SSH listener beside the others, serving the same chat; undefined for none. */
+  readonly ssh: SshSettings | undefined;
   /** The browser door: the page and its WebSocket over HTTP, HTTPS or both; undefined for none. */
   readonly web: WebSettings | undefined;
-  /** Connections open at once, TLS handshakes included; one more is refused. */
+  /** Connections open at once, TLS and SSH handshakes included; one more is refused. */
   readonly maxClients: number;
   /** How long a TLS handshake may take; the login timeout bounds it too. */
   readonly handshakeTimeoutMs: number;
@@ -81,6 +84,7 @@ export const DEFAULT_SERVER_OPTIONS: ChatServerOptions = {
   host: undefined,
   port: DEFAULT_PORT,
   tls: undefined,
+  ssh: undefined,
   web: undefined,
   maxClients: MAX_CLIENTS,
   maxConnectionsPerAddress: MAX_CONNECTIONS_PER_ADDRESS,

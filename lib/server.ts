@@ -19,6 +19,10 @@ import { InputCounter } from './edge/input-counter';
 import { listeners, TlsFilesError } from './edge/listeners';
 import { webDoor } from './edge/web/door';
 import { boundAddress, closeScrapes, listenForScrapes } from './edge/metrics';
+import { type HostKey, loadHostKey, SshHostKeyError, type SshSettings } from './edge/ssh/host-key';
+import { type SshListener, sshListener } from './edge/ssh/listener';
+import { peerName } from './edge/door';
+import { errorText } from './error-text';
 import { serverOptions } from './option-rules';
 import type { ChatServerOptions } from './server-options';
 import { fileStore } from './store/file';
@@ -58,6 +62,11 @@ export interface ChatServer {
    * rejects with a TlsFilesError (code CHAT_TLS_FILES) and keeps the pair in use when they cannot
    * be read or used. */
   reloadTls(): Promise<void>;
+  /** The SSH listener's address, or null when there is none, before listen() resolves and after close(). */
+  sshAddress(): AddressInfo | null;
+  /** Reads the SSH host key file again, for new connections; rejects with an SshHostKeyError (code
+   * CHAT_SSH_HOST_KEY) and keeps the key in use when there is no file or it cannot be used. */
+  reloadSshHostKey(): Promise<HostKey>;
   /** The names of the users logged in now, in the order they logged in. */
   users(): string[];
   /** Stops accepting, tells every user, and resolves once every socket is closed. */
@@ -91,7 +100,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
 
   const figures = () =>
     doors.tally.figures({
-      sockets: doors.sockets(), state, input, attached: fanout.size, handshakes: server.handshakes, linesWritten: fanout.linesWritten, now: Date.now(), cluster: cluster?.health(),
+      sockets: doors.sockets(), state, input, attached: fanout.size, handshakes: server.handshakes + (ssh?.handshakes ?? 0), linesWritten: fanout.linesWritten, now: Date.now(), cluster: cluster?.health(),
       passwords: accounts?.passwordFigures() ?? NO_PASSWORD_FIGURES,
     });
 
@@ -109,13 +118,44 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     { host: options.host, web: options.web, maxLineBytes: options.maxLineBytes, requestTimeoutMs: Math.min(options.handshakeTimeoutMs, options.loginTimeoutMs) },
     { arrived: doors.arrived, enter: (connection) => doors.enter(connection), error: (error) => report({ kind: 'error', error }) },
   );
-  const listening = () => server.listening || web?.listening === true;
+  /** True while some door listens. */
+  const listening = () => server.listening || web?.listening === true || ssh?.listening === true;
 
   /** Reads the TLS files again for each door that serves TLS. */
   const reloadTls = async (): Promise<void> => {
     const tlsDoors = [options.tls === undefined ? undefined : server, options.web?.tls === undefined ? undefined : web].filter((door) => door !== undefined);
     if (tlsDoors.length === 0) throw new TlsFilesError('chatd serves no TLS');
     await Promise.all(tlsDoors.map((door) => door.reloadTls()));
+  };
+
+  let ssh: SshListener | undefined;
+  let sshKey: HostKey | undefined;
+
+  /** The SSH door, its host key loaded (made in the data folder on first start) and its fingerprint reported. */
+  const listenSsh = async (settings: SshSettings) => {
+    const hostKey = (sshKey = await loadHostKey(settings, options.dataDir, options.redis !== undefined));
+    report({ kind: 'ssh-host-key', fingerprint: hostKey.fingerprint, file: hostKey.file, created: hostKey.created });
+    const handshakeTimeoutMs = Math.min(options.handshakeTimeoutMs, options.loginTimeoutMs);
+    ssh = sshListener({ host: options.host, port: settings.port, hostKey: hostKey.key, handshakeTimeoutMs, maxLineBytes: options.maxLineBytes }, {
+      arrived: doors.arrived,
+      enter: (connection) => doors.enter(connection),
+      handshakeFailed: (raw, error) => {
+        doors.tally.handshakeFailed();
+        report({ kind: 'ssh-failed', from: peerName(raw), reason: error === null ? 'closed' : errorText(error) });
+      },
+      refused: (from, request) => report({ kind: 'ssh-refused', from, request }),
+      error: (error) => report({ kind: 'error', error }),
+    });
+    await ssh.listen();
+  };
+
+  const reloadSshHostKey = async (): Promise<HostKey> => {
+    const file = sshKey?.file;
+    if (ssh === undefined || file === undefined) throw new SshHostKeyError('chatd has no SSH host key file to reload');
+    const hostKey = await loadHostKey({ port: 0, hostKeyFile: file }, undefined, false);
+    ssh.useHostKey(hostKey.key);
+    sshKey = hostKey;
+    return hostKey;
   };
 
   const logEvent = (event: ChatEvent) => {
@@ -208,7 +248,9 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
         await server.close();
         throw err;
       });
+      if (options.ssh !== undefined) await listenSsh(options.ssh);
     } catch (err) {
+      await Promise.all([server.close(), web?.listening === true ? web.close() : undefined]);
       subscription?.unsubscribe();
       await cluster?.close();
       await kept.close();
@@ -216,14 +258,14 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       scrapes = undefined;
       throw err;
     }
-    const address = server.plainAddress() ?? server.tlsAddress() ?? web?.httpAddress() ?? web?.httpsAddress() ?? null;
+    const address = server.plainAddress() ?? server.tlsAddress() ?? web?.httpAddress() ?? web?.httpsAddress() ?? ssh?.address() ?? null;
     if (address === null) throw new Error('chatd listens on TCP only');
     return address;
   };
 
   const close = async (): Promise<void> => {
     if (!listening()) return;
-    const serverClosed = Promise.all([server.close(), web?.close()]); // stop accepting
+    const serverClosed = Promise.all([server.close(), web?.close(), ssh?.close()]); // stop accepting
     const socketsClosed = doors.shutDown();
     // On a cluster's bus the node says first that its users go with it: the other nodes see each
     // leave once, and the rooms they empty keep their history for when the nodes come back.
@@ -250,6 +292,8 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     reloadTls,
     webAddress: () => web?.httpAddress() ?? null,
     webTlsAddress: () => web?.httpsAddress() ?? null,
+    sshAddress: () => ssh?.address() ?? null,
+    reloadSshHostKey,
     metricsAddress: () => (scrapes === undefined ? null : boundAddress(scrapes)),
   };
 }

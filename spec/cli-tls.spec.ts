@@ -127,7 +127,7 @@ describe('parseCommand with TLS', () => {
 
   it('refuses part of the TLS flags, and --port off without TLS', () => {
     expect(() => parseCommand(['--tls-port', '6697'], {})).toThrow('--tls-port, --tls-cert and --tls-key go together');
-    expect(() => parseCommand(['--port', 'off'], {})).toThrow('--port off needs a TLS listener');
+    expect(() => parseCommand(['--port', 'off'], {})).toThrow('--port off needs a TLS listener (--tls-port) or the browser door');
     expect(() => parseCommand(['--tls-port', 'x', '--tls-cert', 'c', '--tls-key', 'k'], {})).toThrow('--tls-port must be a whole number');
   });
 

@@ -18,6 +18,7 @@ const BAD: { readonly [K in keyof ChatServerOptions]-?: readonly [unknown, strin
   host: ['', 'options.host must be a non-empty string, not ""'],
   port: [65536, "options.port must be a port (a whole number from 0 to 65535) or 'off', not 65536"],
   tls: [{ port: 6697, certFile: 'cert.pem' }, 'options.tls.keyFile must be a non-empty string, not undefined'],
+  ssh: [{ port: 2022, hostKeyFile: '' }, 'options.ssh.hostKeyFile must be a non-empty string, not ""'],
   web: [{ ...DEFAULT_WEB_SETTINGS, port: 8080, trustProxy: ['10.0.0.0/33'] }, 'options.web.trustProxy[0] must be an address or a CIDR block, not "10.0.0.0/33"'],
   maxClients: [null, 'options.maxClients must be a whole number, 1 or more, not null'],
   maxConnectionsPerAddress: [0, 'options.maxConnectionsPerAddress must be a whole number, 1 or more, not 0'],
@@ -64,7 +65,7 @@ describe('serverOptions', () => {
     expect(() => serverOptions(6677)).toThrow(new TypeError("createChatServer's options must be an object, not 6677"));
     expect(() => serverOptions(null)).toThrow(new TypeError("createChatServer's options must be an object, not null"));
     expect(() => serverOptions({ prot: 6677 })).toThrow(new TypeError('options.prot is not an option of createChatServer'));
-    expect(() => serverOptions({ port: 'off' })).toThrow(new TypeError("options.port is 'off' and options.tls and options.web are undefined: nothing would listen"));
+    expect(() => serverOptions({ port: 'off' })).toThrow(new TypeError("options.port is 'off' and options.tls, options.web and options.ssh are undefined: nothing would listen"));
     expect(serverOptions({ port: 'off', web: { ...DEFAULT_WEB_SETTINGS, port: 0 } }).port).toBe('off');
   });
 });

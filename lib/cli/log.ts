@@ -34,11 +34,19 @@ export const entry = (level: LogLevel, event: string, text: string, fields: Reco
 export function logEntry(event: ServerEvent): LogEntry {
   switch (event.kind) {
     case 'connect': {
-      const text = `connect #${event.id} from ${event.from}${event.tls ? ' (tls)' : ''}`;
-      return entry('info', 'connect', text, { id: event.id, from: event.from, tls: event.tls });
+      const door = event.door ?? (event.tls ? 'tls' : undefined);
+      const text = `connect #${event.id} from ${event.from}${door === undefined ? '' : ` (${door})`}`;
+      return entry('info', 'connect', text, { id: event.id, from: event.from, tls: event.tls, ...(event.door === undefined ? {} : { door: event.door }) });
     }
     case 'handshake-failed':
       return entry('warn', 'handshake-failed', `TLS handshake failed from ${event.from} (${event.reason})`, { from: event.from, reason: event.reason });
+    case 'ssh-failed':
+      return entry('warn', 'handshake-failed', `SSH login failed from ${event.from} (${event.reason})`, { from: event.from, reason: event.reason, ssh: true });
+    case 'ssh-refused': return entry('warn', 'ssh-refused', `refused ${event.request} from ${event.from}`, { from: event.from, request: event.request });
+    case 'ssh-host-key': {
+      const where = event.file === undefined ? 'given' : `${event.created ? 'made in' : 'from'} ${event.file}`;
+      return entry('info', 'ssh-host-key', `SSH host key ${event.fingerprint} (${where})`, { fingerprint: event.fingerprint, ...(event.file === undefined ? {} : { file: event.file }), created: event.created });
+    }
     case 'login': return entry('info', 'login', `login #${event.id} ${event.nick}`, { id: event.id, nick: event.nick });
     case 'rename': return entry('info', 'rename', `rename #${event.id} ${event.from} -> ${event.nick}`, { id: event.id, from: event.from, nick: event.nick });
     case 'logout': return entry('info', 'logout', `logout #${event.id} ${event.nick}`, { id: event.id, nick: event.nick });

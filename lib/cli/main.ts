@@ -30,11 +30,16 @@ function bindError(err: unknown, options: Partial<ChatServerOptions>): string {
   return err.message;
 }
 
-/** SIGHUP reloads the TLS certificate and key; whatever happens, the process goes on. */
-function reloadOnHangUp(server: ChatServer, tls: boolean, log: (logged: LogEntry) => void): () => void {
+/** SIGHUP reloads the TLS certificate and key and the SSH host key; whatever happens, the process goes on. */
+function reloadOnHangUp(server: ChatServer, tls: boolean, ssh: boolean, log: (logged: LogEntry) => void): () => void {
+  const reloadSsh = () => server.reloadSshHostKey().then(
+    (key) => log(entry('info', 'reload', `SIGHUP: reloaded the SSH host key ${key.fingerprint}`, { fingerprint: key.fingerprint })),
+    (err: unknown) => log(entry('error', 'reload-failed', `SIGHUP: kept the SSH host key in use: ${errorText(err)}`, { message: errorText(err) })),
+  );
   return () => {
+    if (ssh) void reloadSsh(); // never rejects: both outcomes are logged
     if (!tls) {
-      log(entry('info', 'reload', 'SIGHUP: no TLS certificate to reload'));
+      if (!ssh) log(entry('info', 'reload', 'SIGHUP: no TLS certificate to reload'));
       return;
     }
     server.reloadTls().then(
@@ -51,7 +56,7 @@ function reloadOnHangUp(server: ChatServer, tls: boolean, log: (logged: LogEntry
 async function serve(options: Partial<ChatServerOptions>, logOptions: LogOptions): Promise<number> {
   const log = logger(logOptions);
   const server = createChatServer({ dataDir: DEFAULT_DATA_DIR, ...options, onEvent: (event) => log(logEntry(event)) });
-  const onHangUp = reloadOnHangUp(server, options.tls !== undefined || options.web?.tls !== undefined, log);
+  const onHangUp = reloadOnHangUp(server, options.tls !== undefined || options.web?.tls !== undefined, options.ssh !== undefined, log);
   process.on('SIGHUP', onHangUp); // from the start: SIGHUP's default action would end the process
   try {
     return await serveUntilSignalled(server, options, log);
@@ -69,9 +74,10 @@ async function serveUntilSignalled(server: ChatServer, options: Partial<ChatServ
   const stopListeningForSignals = () => process.removeAllListeners('SIGINT').removeAllListeners('SIGTERM');
   try {
     await server.listen();
-    const [plain, tls] = [server.address(), server.tlsAddress()];
+    const [plain, tls, ssh] = [server.address(), server.tlsAddress(), server.sshAddress()];
     if (plain !== null) log(entry('info', 'listening', `listening on ${hostPort(plain)}`, { address: hostPort(plain) }));
     if (tls !== null) log(entry('info', 'listening', `listening for TLS on ${hostPort(tls)}`, { address: hostPort(tls), tls: true }));
+    if (ssh !== null) log(entry('info', 'listening', `listening for SSH on ${hostPort(ssh)}`, { address: hostPort(ssh), ssh: true }));
     for (const [scheme, web] of [['http', server.webAddress()], ['https', server.webTlsAddress()]] as const) {
       if (web !== null) log(entry('info', 'listening', `browser door on ${scheme}://${hostPort(web)}/`, { url: `${scheme}://${hostPort(web)}/` }));
     }

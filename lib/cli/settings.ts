@@ -11,6 +11,8 @@ interface Draft extends Partial<Mutable<ChatServerOptions>> {
   tlsPort?: number;
   tlsCert?: string;
   tlsKey?: string;
+  sshPort?: number;
+  sshHostKey?: string;
   webPort?: number;
   webTlsPort?: number;
   webOrigins?: string[];
@@ -28,7 +30,7 @@ const defaults = DEFAULT_SERVER_OPTIONS;
 const SETTINGS: readonly Setting<Draft>[] = [
   { flag: 'host', value: '<host>', env: 'CHATD_HOST', help: 'interface to listen on', fallback: 'all interfaces',
     apply: (v, o) => { o.host = given('host', v); } },
-  { flag: 'port', value: '<port>', env: 'CHATD_PORT', help: 'TCP port; 0 picks a free one, off serves TLS only', fallback: String(defaults.port),
+  { flag: 'port', value: '<port>', env: 'CHATD_PORT', help: 'TCP port; 0 picks a free one, off serves the other doors only', fallback: String(defaults.port),
     apply: (v, o) => { o.port = v === 'off' ? 'off' : count('port', v, 0, 65535); } },
   { flag: 'tls-port', value: '<port>', env: 'CHATD_TLS_PORT', help: 'TCP port of a TLS listener; needs --tls-cert and --tls-key', fallback: 'none',
     apply: (v, o) => { o.tlsPort = count('tls-port', v, 0, 65535); } },
@@ -44,6 +46,10 @@ const SETTINGS: readonly Setting<Draft>[] = [
     apply: (v, o) => { o.tlsCert = given('tls-cert', v); } },
   { flag: 'tls-key', value: '<file>', env: 'CHATD_TLS_KEY', help: 'PEM file of the TLS private key; SIGHUP reloads it', fallback: 'none',
     apply: (v, o) => { o.tlsKey = given('tls-key', v); } },
+  { flag: 'ssh-port', value: '<port>', env: 'CHATD_SSH_PORT', help: 'TCP port of an SSH listener', fallback: 'none',
+    apply: (v, o) => { o.sshPort = count('ssh-port', v, 0, 65535); } },
+  { flag: 'ssh-host-key', value: '<file>', env: 'CHATD_SSH_HOST_KEY', help: 'SSH host key (OpenSSH or PEM); SIGHUP reloads it', fallback: 'made in --data-dir',
+    apply: (v, o) => { o.sshHostKey = given('ssh-host-key', v); } },
   { flag: 'banner', value: '<text>', env: 'CHATD_BANNER', help: 'first line every connection sees', fallback: `"${defaults.banner}"`,
     apply: (v, o) => { o.banner = v; } },
   { flag: 'max-line-bytes', value: '<bytes>', env: 'CHATD_MAX_LINE_BYTES', help: 'longest line a user may send', fallback: String(defaults.maxLineBytes),
@@ -138,14 +144,14 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
 }
 
 /** The TLS files serve whichever TLS port is given (--tls-port, --web-tls-port), which needs them;
- * no two listeners share a port; something must listen. */
-function checkListeners({ tlsPort, tlsCert, tlsKey, webPort, webTlsPort, webOrigins, trustProxy, ...options }: Draft): Partial<ChatServerOptions> {
+ * no two listeners share a port; the SSH host key goes with its port; something must listen. */
+function checkListeners({ tlsPort, tlsCert, tlsKey, webPort, webTlsPort, webOrigins, trustProxy, sshPort, sshHostKey, ...options }: Draft): Partial<ChatServerOptions> {
   const files = tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : undefined;
   if ((tlsPort !== undefined || tlsCert !== undefined || tlsKey !== undefined) && webTlsPort === undefined && (tlsPort === undefined || files === undefined)) {
     throw new UsageError('--tls-port, --tls-cert and --tls-key go together');
   }
   if (webTlsPort !== undefined && files === undefined) throw new UsageError('--web-tls-port needs --tls-cert and --tls-key');
-  const ports: [string, number | 'off' | undefined][] = [['port', options.port ?? defaults.port], ['tls-port', tlsPort], ['web-port', webPort], ['web-tls-port', webTlsPort]];
+  const ports: [string, number | 'off' | undefined][] = [['port', options.port ?? defaults.port], ['tls-port', tlsPort], ['web-port', webPort], ['web-tls-port', webTlsPort], ['ssh-port', sshPort]];
   for (const [at, [flag, port]] of ports.entries()) {
     const clash = ports.slice(0, at).find(([, other]) => typeof port === 'number' && port !== 0 && other === port);
     if (clash !== undefined) throw new UsageError(`--${clash[0]} and --${flag} are the same port, ${port}: give each its own`);
@@ -155,8 +161,11 @@ function checkListeners({ tlsPort, tlsCert, tlsKey, webPort, webTlsPort, webOrig
     const tls = webTlsPort === undefined || files === undefined ? undefined : { port: webTlsPort, ...files };
     options.web = { ...DEFAULT_WEB_SETTINGS, port: webPort, tls, origins: webOrigins ?? [], trustProxy: trustProxy ?? [] };
   }
-  if (options.port === 'off' && options.tls === undefined && options.web === undefined) {
-    throw new UsageError('--port off needs a TLS listener (--tls-port) or the browser door (--web-port, --web-tls-port)');
+  if (sshPort === undefined && sshHostKey !== undefined) throw new UsageError('--ssh-host-key needs --ssh-port');
+  if (sshPort !== undefined && options.redis !== undefined && sshHostKey === undefined) throw new UsageError("--ssh-port with --redis needs --ssh-host-key: a cluster's nodes must show the same key");
+  if (sshPort !== undefined) options.ssh = sshHostKey === undefined ? { port: sshPort } : { port: sshPort, hostKeyFile: sshHostKey };
+  if (options.port === 'off' && options.tls === undefined && options.web === undefined && options.ssh === undefined) {
+    throw new UsageError('--port off needs a TLS listener (--tls-port) or the browser door (--web-port, --web-tls-port) or SSH (--ssh-port)');
   }
   return options;
 }

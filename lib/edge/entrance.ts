@@ -33,7 +33,8 @@ export interface EntranceOptions extends AdmissionLimits {
 
 /** What the entrance reports of the connections, for a log. */
 export type EntranceEvent =
-  | { readonly kind: 'connect'; readonly id: UserId; readonly from: string; readonly tls: boolean }
+  /** `tls` says it is encrypted; `door` is there for the SSH door, whose log line names it. */
+  | { readonly kind: 'connect'; readonly id: UserId; readonly from: string; readonly tls: boolean; readonly door?: 'ssh' }
   | { readonly kind: 'handshake-failed'; readonly from: string; readonly reason: string }
   | { readonly kind: 'disconnect'; readonly id: UserId; readonly reason: DisconnectReason; readonly error: string | undefined }
   | { readonly kind: RefusalReason; readonly from: string };
@@ -178,7 +179,7 @@ export function entrance(options: EntranceOptions, { fanout, newId, join, report
     raw.setKeepAlive(true, options.keepAliveIdleMs);
     tally.acceptedOne();
     fanout.attach(id, stream, concealOf(connection, telnet !== undefined));
-    report({ kind: 'connect', id, from: peer, tls: secure });
+    report({ kind: 'connect', id, from: peer, tls: secure, ...(door === 'ssh' ? { door } : {}) });
     const input$ = socketLines(stream, options.maxLineBytes, options.maxLoginBytes, telnet);
     join({ id, input$, secure, from });
   };
