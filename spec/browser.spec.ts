@@ -168,15 +168,19 @@ withChromium('the page in a real browser (Debian chromium, puppeteer-core)', () 
     expect(kind).toBe('own');
   }, 30_000);
 
-  it('says the connection is lost, reconnects once the server is back, and offers the last name again', async () => {
+  it('says the connection is lost, reconnects once the server is back, offers the last name again, and keeps what was typed meanwhile for after the login', async () => {
     const ann = await openPage('ann');
     const port = webPort;
     await server.close();
     await until(ann, "document.querySelector('#status').dataset.state === 'lost'");
     expect(await read(ann, "document.querySelector('#status').textContent")).toMatch(/^connection lost; retrying in \d+ s$/);
+    await ann.type('#input', 'typed while away');
     await startServer(port);
     await until(ann, "document.querySelector('#status').textContent === 'connected'", 20_000);
     await promptIs(ann, 'Please enter your username:');
     expect(await read(ann, "document.querySelector('#input').value")).toBe('ann');
+    await ann.keyboard.press('Enter');
+    await until(ann, "[...document.querySelectorAll('#log li')].filter((item) => item.textContent === '*** ann just joined the chatroom').length === 2");
+    expect(await read(ann, "document.querySelector('#input').value")).toBe('typed while away');
   }, 30_000);
 });

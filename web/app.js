@@ -24,6 +24,8 @@
   let draft = '';
   let nick = ''; // our own name, once the chat said we joined
   let offered = ''; // the name we answered the username prompt with
+  let rejoining = false; // the connection was lost after a login: the next username prompt offers the name again
+  let unsent = ''; // what was typed while the connection was down: a chat line, back in the input after the login
   let askedFor = ''; // the prompt our next line answers
   let socket;
   let retries = 0;
@@ -87,6 +89,8 @@
     if (found) {
       nick = found[1];
       remember(NAME_KEY, nick);
+      if (input.value === '') input.value = unsent;
+      unsent = '';
     }
   }
 
@@ -115,7 +119,9 @@
     prompt.textContent = askedFor.trim() || 'Message';
     show(askedFor, 'prompt');
     if (askedFor === PASSWORD_PROMPT) mask(true);
-    if (askedFor === USERNAME_PROMPT && input.value === '') {
+    if (askedFor === USERNAME_PROMPT && (input.value === '' || rejoining)) {
+      if (rejoining) unsent = input.value;
+      rejoining = false;
       input.value = recall(NAME_KEY);
       input.select();
     }
@@ -133,6 +139,7 @@
       if (typeof event.data === 'string') received(event.data);
     });
     socket.addEventListener('close', () => {
+      if (nick !== '') rejoining = true;
       nick = '';
       offered = '';
       askedFor = '';
