@@ -317,4 +317,13 @@ describe('the page over HTTP', () => {
     expect((await get(port, '/../package.json')).status).toBe(404);
     expect((await get(port, '/', 'POST')).status).toBe(405);
   });
+
+  it("answers the browser's icon request with 204, no error in the page's console", async () => {
+    const port = await start();
+    const icon = await get(port, '/favicon.ico');
+    expect(icon.status).toBe(204);
+    expect(icon.body).toBe('');
+    expect(icon.headers['x-content-type-options']).toBe('nosniff');
+    expect(icon.headers['content-length']).toBeUndefined();
+  });
 });
