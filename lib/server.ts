@@ -190,7 +190,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       const log = (message: string) => report({ kind: 'bus', message });
       // Each recovery loads moderation again: changes made on other nodes meanwhile are not all on the stream after the snapshot.
       const reload = async () => moderationLoaded(boundGrants(await kept.load()));
-      bus = cluster = redisBus({ url: options.redis, prefix: options.redisPrefix, nodeId, snapshot: state, limits: { maxLineBytes: options.maxLineBytes }, reload, log });
+      bus = cluster = redisBus({ url: options.redis, prefix: options.redisPrefix, nodeId, limits: { maxLineBytes: options.maxLineBytes }, reload, log });
       report({ kind: 'node', node: nodeId }); // the log's connection ids start with it; not the URL, which may hold a password
     }
     // Names registered or dropped on another node: `registered` answers at once, from what the registry knows.

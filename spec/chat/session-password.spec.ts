@@ -1,6 +1,6 @@
 import { EMPTY, filter, ignoreElements, merge, type Observable, of, tap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { memoryBus } from '../../lib/bus/memory';
+import { type MemoryBus, memoryBus } from '../../lib/bus/memory';
 import { type AccountOutcome, type Accounts, MAX_PASSWORD_TRIES, MAX_UNCHECKED_TRIES, type Verdict } from '../../lib/chat/accounts';
 import type { ChatEvent } from '../../lib/chat/events';
 import type { Outgoing } from '../../lib/chat/outgoing';
@@ -31,7 +31,7 @@ function accounts(checkFrames: number, cold: TestScheduler['createColdObservable
 }
 
 /** The session's texts and events; when the door is told to hide the typing is session-conceal.spec.ts's. */
-function observed(input$: Observable<Input>, seat: Seat, secure = false, sessionOptions = options): Observable<Outgoing | ChatEvent> {
+function observed(input$: Observable<Input>, seat: Omit<Seat, 'bus'> & { readonly bus: MemoryBus }, secure = false, sessionOptions = options): Observable<Outgoing | ChatEvent> {
   const applied$ = seat.bus.events$.pipe(tap((event) => seat.state.apply(event)));
   const told$ = session({ id: '7', input$, secure, from: '10.0.0.1' }, seat, sessionOptions).pipe(filter((out) => out.kind !== 'conceal'));
   return merge(applied$, told$);

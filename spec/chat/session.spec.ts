@@ -1,5 +1,5 @@
 import { merge, Observable, Subscriber, tap } from 'rxjs';
-import { memoryBus } from '../../lib/bus/memory';
+import { type MemoryBus, memoryBus } from '../../lib/bus/memory';
 import type { ChatEvent } from '../../lib/chat/events';
 import { MAX_NAME_LENGTH } from '../../lib/chat/names';
 import type { Outgoing } from '../../lib/chat/outgoing';
@@ -20,13 +20,16 @@ const out = {
 } satisfies Record<string, Outgoing | ChatEvent>;
 
 /** A chat where bob is logged in, as the session's seat; the state applies what the session publishes. */
-function seat(): Seat {
+/** A seat on the bus of one process, which hands out events alone. */
+type LocalSeat = Omit<Seat, 'bus'> & { readonly bus: MemoryBus };
+
+function seat(): LocalSeat {
   const state = new ChatState().apply({ type: 'joined', user: '1', nick: 'bob', room: '#main', at: 0 });
   return { state, bus: memoryBus() };
 }
 
 /** The session's replies and the events it published, in the order they happened. */
-function observed(input$: Observable<Input>, at: Seat = seat()): Observable<Outgoing | ChatEvent> {
+function observed(input$: Observable<Input>, at: LocalSeat = seat()): Observable<Outgoing | ChatEvent> {
   const applied$ = at.bus.events$.pipe(tap((event) => at.state.apply(event)));
   return merge(applied$, session({ id: '7', input$ }, at, options));
 }

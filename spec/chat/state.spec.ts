@@ -126,7 +126,11 @@ describe('ChatState', () => {
     const [m1, m2, m3, g1, g2, p1] = [line('#main', 1), line('#main', 2), line('#main', 3), line('#games', 1), line('#games', 2), line('#pub', 1)];
     const inRooms = [joined('u1', 'an'), joined('u2', 'bo', '#games'), joined('u3', 'cy', '#pub')];
     const histories = (state: ChatState) => ['#main', '#games', '#pub'].map((room) => state.history(room).map((event) => event.text));
-    const restoring = (state: ChatState): ChatEvent => ({ type: 'restored', node: 'n', state: JSON.parse(JSON.stringify(state.toJSON())), rejoined: false, at: 0 });
+    /** `into` restored from a snapshot of `state`, as a cluster's bus hands it over. */
+    const restoredInto = (into: ChatState, state: ChatState): ChatState => {
+      into.restore(JSON.parse(JSON.stringify(state.toJSON())), false);
+      return into;
+    };
 
     it('counts a line by the UTF-8 bytes of its text and its sender\'s name', () => {
       expect(historyLineBytes(m1)).toBe(10);
@@ -167,7 +171,7 @@ describe('ChatState', () => {
 
     it('drops, once restored from a snapshot, the lines the state it came from drops', () => {
       const running = stateAfterInto(new ChatState(HISTORY_LINES, 0, 40), [...inRooms, g1, m1, p1, g2]);
-      const restored = stateAfterInto(new ChatState(HISTORY_LINES, 0, 40), [restoring(running)]);
+      const restored = restoredInto(new ChatState(HISTORY_LINES, 0, 40), running);
       expect(histories(restored)).toEqual(histories(running));
       for (const state of [running, restored]) state.apply(m2).apply(line('#pub', 2));
       expect(histories(restored)).toEqual([['m-line-1', 'm-line-2'], ['g-line-2'], ['p-line-2']]); // #pub, then #games, were the least recently used
@@ -176,14 +180,14 @@ describe('ChatState', () => {
 
     it('keeps no more of a snapshot than its own bound allows', () => {
       const running = stateAfterInto(new ChatState(HISTORY_LINES, 0, 1000), [...inRooms, m1, g1, m2, p1]);
-      const restored = stateAfterInto(new ChatState(HISTORY_LINES, 0, 20), [restoring(running)]);
+      const restored = restoredInto(new ChatState(HISTORY_LINES, 0, 20), running);
       expect(histories(restored)).toEqual([['m-line-2'], [], ['p-line-1']]);
       expect(restored.historySize).toBe(20);
     });
 
     it('says which rooms\' histories changed since a version, none of those it restored, and every room that has one', () => {
       const running = stateAfterInto(new ChatState(HISTORY_LINES, 0, 1000), [...inRooms, m1, g1]);
-      const restored = stateAfterInto(new ChatState(HISTORY_LINES, 0, 1000), [restoring(running)]);
+      const restored = restoredInto(new ChatState(HISTORY_LINES, 0, 1000), running);
       const first = restored.historyChanges(0);
       expect([...first.changed.keys()]).toEqual([]);
       expect(first.kept).toEqual(['#main', '#games']);
@@ -411,14 +415,37 @@ describe('ChatState', () => {
     });
 
     it('is cut off from the cluster from bus-down until restored, keeping only its own node\'s users meanwhile', () => {
-      scheduler().run(({ cold, expectObservable }) => {
-        const events = {
-          a: joined('a:1', 'ann'), b: joined('b:1', 'bob'), d: { type: 'bus-down', node: 'a', at: 1 } satisfies ChatEvent,
-          r: { type: 'restored', node: 'a', state: { users: [], rooms: [] }, rejoined: true, at: 2 } satisfies ChatEvent,
-        };
-        const look = (state: ChatState) => `${state.cutOff ? 'apart' : 'one'}:${state.nicks().join(',')}`;
-        expectObservable(after(cold('abdr', events), look)).toBe('abdr', { a: 'one:ann', b: 'one:ann,bob', d: 'apart:ann', r: 'one:' });
-      });
+      const state = stateAfter(joined('a:1', 'ann'), joined('b:1', 'bob'));
+      const look = () => `${state.cutOff ? 'apart' : 'one'}:${state.nicks().join(',')}`;
+      expect(look()).toBe('one:ann,bob');
+      expect(state.keepNode('a')).toBe(true);
+      expect(look()).toBe('apart:ann');
+      state.restore({ users: [], rooms: [] }, true);
+      expect(look()).toBe('one:');
+    });
+
+    it('says once per outage that its users are to be told, and once that they are back, when its roster is', () => {
+      const state = stateAfter(joined('a:1', 'ann'));
+      expect([state.keepNode('a'), state.rejoining]).toEqual([true, false]);
+      state.restore(state.toJSON(), true);
+      expect([state.keepNode('a'), state.rejoining]).toEqual([false, false]); // dropped again before it was one
+      state.restore(state.toJSON(), true);
+      expect(state.rejoining).toBe(true);
+      expect(state.rejoin()).toBe(true);
+      expect([state.rejoining, state.rejoin()]).toEqual([false, false]);
+      state.restore({ users: [], rooms: [] }, false); // a first start: nobody was told anything
+      expect([state.rejoining, state.rejoin()]).toEqual([false, false]);
+    });
+
+    it('lists a node\'s users as its roster does: address and password login as the state holds them', () => {
+      const state = stateAfter(
+        { ...joined('a:1', 'ann', '#main', 4), from: '10.0.0.1' }, joined('a:2', 'cy'), joined('b:1', 'bob'),
+        { type: 'identified', user: 'a:2', nick: 'cy', account: 'acct', at: 5 },
+      );
+      expect(state.rosterOf('a')).toEqual([
+        { id: 'a:1', nick: 'ann', room: '#main', connectedAt: 4, from: '10.0.0.1' },
+        { id: 'a:2', nick: 'cy', room: '#main', connectedAt: 0, identified: 'cy', account: 'acct' },
+      ]);
     });
   });
 
