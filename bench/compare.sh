@@ -10,15 +10,17 @@
 # bench is used and the figures it lacks print as "-". Each scenario runs REF then the tree, the
 # next one the tree then REF, so load that drifts during the session falls on both.
 # Scenarios: connections (`--only connections`), fan-out (`--only fan-out`: 100 and 1000 users),
-# cluster fan-out (`--cluster --only fan-out`). Full mode, 3 runs, 2000 connections: about 8 to 10
-# minutes on an idle 2-core machine. Every bench run stops itself (its own deadline); this script
+# cluster fan-out (`--cluster --only fan-out`). Full mode, 2 runs (the default), 2000 connections:
+# one run of the three scenarios took 150 s a side on the shared 2-core machine under load (fan-out
+# 48 s, connections 76 s, cluster 25 s), so about 10 minutes in all, less on a quiet machine;
+# `--runs 3` takes half as long again. Every bench run stops itself (its own deadline); this script
 # also gives each one at most 10 minutes.
 set -euo pipefail
 
 usage() { echo "usage: bench/compare.sh REF [--quick] [--runs N] [--connections N]" >&2; exit 2; }
 [[ $# -ge 1 && $1 != -* ]] || usage
 ref=$1; shift
-quick=(); runs=3; connections=2000
+quick=(); runs=2; connections=2000
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) quick=(--quick); shift ;;
