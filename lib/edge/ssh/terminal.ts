@@ -77,6 +77,7 @@ export class Terminal {
     if (this.left) return { screen: '', lines: [], leave: false };
     const lines: string[] = [];
     let screen = '';
+    let edited = false; // drawn once after the keys, not after each: a thousand arrow keys must not draw the line a thousand times
     for (const key of this.keys.decode(text)) {
       const wasInterrupted = this.interrupted;
       this.interrupted = false;
@@ -84,14 +85,15 @@ export class Terminal {
         const { shown, line } = this.enter();
         screen += shown;
         lines.push(line);
+        edited = false;
       } else if (key.kind === 'interrupt' && wasInterrupted) return this.leave(screen, lines);
       else if (key.kind === 'eof' && this.editor.text === '') return this.leave(screen, lines);
       else {
         this.interrupted = key.kind === 'interrupt';
-        if (this.edit(key)) screen += this.redraw();
+        edited = this.edit(key) || edited;
       }
     }
-    return { screen, lines, leave: false };
+    return { screen: edited ? `${screen}${this.redraw()}` : screen, lines, leave: false };
   }
 
   /** The terminal is `width` columns wide now: the line is drawn again to fit. */

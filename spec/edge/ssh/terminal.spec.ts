@@ -197,4 +197,13 @@ describe('Terminal', () => {
     user.type('abcdefg\r');
     expect(user.sent).toEqual(['abcde']);
   });
+
+  it('draws the line once for the keys of one read, however many they are', () => {
+    const user = loggedIn(80);
+    user.type('x'.repeat(300));
+    const drawn = user.terminal.input(`${'\x1b[D'.repeat(1000)}${'\x0c'.repeat(1000)}\x1b[C`).screen;
+    expect(drawn.length).toBeLessThan(400);
+    user.screen.write(drawn);
+    expect(user.screen.cursor()).toEqual({ row: user.screen.lines().length - 4, column: 7 });
+  });
 });
