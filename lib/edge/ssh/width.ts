@@ -32,6 +32,7 @@ export function codePointWidth(char: string): number {
 
 /** The columns one grapheme takes: its first visible code point's, or two for an emoji asked to be a picture. */
 export function graphemeWidth(grapheme: string): number {
+  if (grapheme.length === 1 && plain(grapheme, 0)) return 1; // most of what is typed, drawn with each key
   const chars = [...grapheme];
   const first = chars[0];
   if (first === undefined) return 0;
