@@ -30,6 +30,12 @@ export function codePointWidth(char: string): number {
   return isWide(codePoint) || EMOJI_PRESENTATION.test(char) ? 2 : 1;
 }
 
+/** Printable ASCII: a grapheme a character, as no rule of Unicode's joins two of them. */
+const plain = (text: string, at: number): boolean => {
+  const code = text.charCodeAt(at);
+  return code >= 0x20 && code < 0x7f;
+};
+
 /** The columns one grapheme takes: its first visible code point's, or two for an emoji asked to be a picture. */
 export function graphemeWidth(grapheme: string): number {
   if (grapheme.length === 1 && plain(grapheme, 0)) return 1; // most of what is typed, drawn with each key
@@ -43,12 +49,6 @@ export function graphemeWidth(grapheme: string): number {
   }
   return 0;
 }
-
-/** Printable ASCII: a grapheme a character, as no rule of Unicode's joins two of them. */
-const plain = (text: string, at: number): boolean => {
-  const code = text.charCodeAt(at);
-  return code >= 0x20 && code < 0x7f;
-};
 
 /**
  * `text` as graphemes, the units the line editor moves over and deletes. Runs of printable ASCII
