@@ -83,6 +83,7 @@ export class SshStream extends Duplex {
   }
 
   override _final(done: (error?: Error | null) => void): void {
+    if (this.terminal !== undefined) this.send(this.terminal.close());
     this.channel.exit(0);
     this.channel.end();
     done();

@@ -52,8 +52,9 @@ export class Terminal {
     this.firstAnswer = name;
   }
 
-  /** Writes what the chat sent above the line being typed ("\n" as "\r\n"), and the line again below it. */
+  /** Writes what the chat sent above the line being typed ("\n" as "\r\n"), and the line again below it; once closed, the text alone. */
   output(text: string): string {
+    if (this.left) return text.replaceAll('\n', '\r\n');
     const lastNewline = text.lastIndexOf('\n');
     let whole: string | undefined;
     if (lastNewline === -1) this.asked += text;
@@ -94,6 +95,13 @@ export class Terminal {
       }
     }
     return { screen: edited ? `${screen}${this.redraw()}` : screen, lines, leave: false };
+  }
+
+  /** The chat is done: the line being typed is taken off the screen, which leaves the cursor at a fresh line for what the client prints next (its shell's prompt). */
+  close(): string {
+    if (this.left) return '';
+    this.left = true;
+    return erase(this.cursorRow);
   }
 
   /** The terminal is `width` columns wide now: the line is drawn again to fit. */
@@ -164,6 +172,7 @@ export class Terminal {
   }
 
   private redraw(): string {
+    if (this.left) return ''; // the line was taken off for good
     return `${erase(this.cursorRow)}${this.draw()}`;
   }
 

@@ -206,4 +206,24 @@ describe('Terminal', () => {
     user.screen.write(drawn);
     expect(user.screen.cursor()).toEqual({ row: user.screen.lines().length - 4, column: 7 });
   });
+
+  it('takes the line being typed off the screen at the close, leaving the cursor at the start of a fresh row', () => {
+    const user = loggedIn(12);
+    user.type('half typed line');
+    user.chat('*** bye\n');
+    user.screen.write(user.terminal.close());
+    expect(user.screen.lines().slice(-1)).toEqual(['*** bye']);
+    expect(user.screen.cursor()).toEqual({ row: user.screen.lines().length, column: 0 });
+    expect(user.terminal.close()).toBe('');
+  });
+
+  it('draws no prompt after the user left, whatever the chat still sends', () => {
+    const user = loggedIn();
+    user.type('\x04');
+    user.screen.write(user.terminal.conceal(false));
+    user.chat('*** goodbye\n');
+    user.screen.write(user.terminal.resize(30));
+    expect(user.screen.lines().slice(-2)).toEqual(['*** ann just joined the chatroom', '*** goodbye']);
+    expect(user.screen.cursor().column).toBe(0);
+  });
 });
