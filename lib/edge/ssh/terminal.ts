@@ -2,7 +2,7 @@ import { PASSWORD_PROMPT, PROMPT } from '../../chat/texts';
 import { type Key, KeyDecoder } from './keys';
 import { LineEditor } from './line-editor';
 import { NamesSeen } from './names-seen';
-import { draw, erase } from './screen';
+import { draw, type Drawn, erase } from './screen';
 import { graphemes } from './width';
 
 /** What the user's keys did: the bytes that show it on their screen, the lines they sent, whether they are leaving. */
@@ -104,8 +104,15 @@ export class Terminal {
     return erase(this.cursorRow);
   }
 
-  /** The terminal is `width` columns wide now: the line is drawn again to fit. */
+  /**
+   * The terminal is `width` columns wide now: the line is drawn again to fit. Terminals that
+   * rewrap their rows to a new width (tmux, VTE, kitty, iTerm2, Windows Terminal) have rewrapped
+   * the edit area with the cursor in it, so it is erased from the row the cursor has at the new
+   * width; from the old row, a widened window lost the chat lines above it and a narrowed one
+   * kept the top of the old line. (xterm, which does not rewrap, can lose a line above when narrowed.)
+   */
   resize(width: number): string {
+    this.cursorRow = this.layout(width).cursorRow;
     this.width = width;
     return this.redraw();
   }
@@ -178,10 +185,15 @@ export class Terminal {
 
   /** Draws the prompt and the line from the edit area's start. */
   private draw(): string {
-    const { editor } = this;
-    const chars = this.hidden ? [] : editor.graphemes;
-    const drawn = draw(this.currentPrompt(), chars, this.hidden ? 0 : editor.cursor, this.width);
+    const drawn = this.layout(this.width);
     this.cursorRow = drawn.cursorRow;
     return drawn.bytes;
+  }
+
+  /** The prompt and the line as drawn `width` columns wide. */
+  private layout(width: number): Drawn {
+    const { editor } = this;
+    const chars = this.hidden ? [] : editor.graphemes;
+    return draw(this.currentPrompt(), chars, this.hidden ? 0 : editor.cursor, width);
   }
 }

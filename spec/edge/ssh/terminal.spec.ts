@@ -226,4 +226,17 @@ describe('Terminal', () => {
     expect(user.screen.lines().slice(-2)).toEqual(['*** ann just joined the chatroom', '*** goodbye']);
     expect(user.screen.cursor().column).toBe(0);
   });
+
+  it('erases the line from where a terminal that rewraps its rows has put the cursor, wider or narrower', () => {
+    const user = loggedIn(12);
+    user.type('abcdefghijklmnopq'); // '[ann] abcdef', 'ghijklmnopq'
+    const wider = new Screen(24);
+    wider.write('[bob] yo\r\n[ann] abcdefghijklmnopq'); // the rows as rewrapped by the terminal
+    wider.write(user.terminal.resize(24));
+    expect(wider.lines()).toEqual(['[bob] yo', '[ann] abcdefghijklmnopq']);
+    const narrower = new Screen(8);
+    narrower.write('[bob] yo\r\n[ann] abcdefghijklmnopq');
+    narrower.write(user.terminal.resize(8));
+    expect(narrower.lines()).toEqual(['[bob] yo', '[ann] ab', 'cdefghij', 'klmnopq']);
+  });
 });
