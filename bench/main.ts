@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
-import { SNAPSHOT_EVERY_MS } from '../lib/bus/redis';
+import { SNAPSHOT_EVERY_MS } from '../lib/bus/redis/snapshots';
 import { MAX_SEND_QUEUE_BYTES, MAX_WRITE_BYTES } from '../lib/edge/fanout';
 import { type Bar, plot } from './plot';
 import { runAccounts } from './accounts';

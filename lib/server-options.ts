@@ -1,4 +1,4 @@
-import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './chat/session';
+import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './chat/session-options';
 import { HISTORY_BYTES, HISTORY_LINES } from './chat/state';
 import { type AdmissionLimits, CONNECT_BURST, EXEMPT_ADDRESSES, MAX_CONNECTIONS_PER_ADDRESS, MAX_CONNECTS_PER_SECOND } from './edge/admission';
 import { FAREWELL_GRACE_MS } from './edge/farewell';

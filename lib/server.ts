@@ -1,17 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { concatMap, filter, ignoreElements, merge, Subject, type Subscription, timer } from 'rxjs';
+import { catchError, concatMap, defer, filter, ignoreElements, map, merge, of, Subject, type Subscription, timer } from 'rxjs';
 import type { Bus } from './chat/bus';
 import { memoryBus } from './bus/memory';
 import { type RedisBus, redisBus } from './bus/redis';
 import { chat } from './chat/chat';
-import { type ChatEvent, type ModerationLoaded, nodeOf } from './chat/events';
+import type { ChatEvent, ModerationLoaded } from './chat/events';
 import type { Connection } from './chat/connection';
-import type { Seat } from './chat/session';
-import { isSavedModeration, moderationAction, type ModerationData, type SavedModerationEvent } from './chat/moderation';
+import type { ModerationKeeper, Seat } from './chat/loop';
+import { moderationAction, type ModerationData, type SavedModerationEvent } from './chat/moderation';
 import { ChatState } from './chat/state';
-import { NOT_SAVED } from './chat/texts';
 import { statsText } from './edge/connection-stats';
 import { entrance } from './edge/entrance';
 import { LOGIN_BATCH_MS, localFanout } from './edge/fanout';
@@ -164,22 +163,20 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     else if (event.type === 'left') report({ kind: 'logout', id: event.user, nick: event.nick });
     else if ((event.type === 'said' || event.type === 'acted') && options.logChat) report({ kind: event.type, id: event.user, room: event.room, text: event.text });
     const action = moderationAction(event);
-    if (action === undefined) return;
-    report({ kind: 'moderation', action });
-    if (isSavedModeration(event) && madeHere(event)) persist(event);
+    if (action !== undefined) report({ kind: 'moderation', action });
   };
 
-  /** True when this node's user made `event`: of a cluster's nodes, that one alone keeps it. */
-  const madeHere = (event: SavedModerationEvent): boolean => cluster === undefined || nodeOf(event.user) === nodeId;
-
-  /** Keeps a moderation change, as every node has applied it or will; its operator learns if it could not be. */
-  const persist = (event: SavedModerationEvent) => {
+  /** The store as the chat's driver of moderation changes: a change in, whether it was kept out; why not is logged. */
+  const keeper = (kept: Store): ModerationKeeper => ({
     // A store that throws at once fails this change alone, as one that rejects does.
-    Promise.resolve().then(() => store?.change(event)).catch((err: unknown) => {
-      report({ kind: 'error', error: err instanceof Error ? err : new Error(String(err)) });
-      fanout.deliver({ kind: 'send', to: event.user, text: NOT_SAVED });
-    });
-  };
+    keep: (change) => defer(() => kept.change(change)).pipe(
+      map(() => 'kept' as const),
+      catchError((err: unknown) => {
+        report({ kind: 'error', error: err instanceof Error ? err : new Error(String(err)) });
+        return of('failed' as const);
+      }),
+    ),
+  });
 
   /** The event that loads what the store keeps of moderation, the configured operators with it. */
   const moderationLoaded = ({ ops, opAccounts, bans, motd }: ModerationData): ModerationLoaded =>
@@ -190,7 +187,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       const log = (message: string) => report({ kind: 'bus', message });
       // Each recovery loads moderation again: changes made on other nodes meanwhile are not all on the stream after the snapshot.
       const reload = async () => moderationLoaded(boundGrants(await kept.load()));
-      bus = cluster = redisBus({ url: options.redis, prefix: options.redisPrefix, nodeId, snapshot: state, limits: { maxLineBytes: options.maxLineBytes }, reload, log });
+      bus = cluster = redisBus({ url: options.redis, prefix: options.redisPrefix, nodeId, limits: { maxLineBytes: options.maxLineBytes }, reload, log });
       report({ kind: 'node', node: nodeId }); // the log's connection ids start with it; not the URL, which may hold a password
     }
     // Names registered or dropped on another node: `registered` answers at once, from what the registry knows.
@@ -202,7 +199,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       filter((changed) => changed === 'all'),
     );
     const expired$ = timer(0, ACCOUNT_EXPIRY_SWEEP_MS).pipe(concatMap(() => accounts.expire()), ignoreElements());
-    const chat$ = chat(connections, { ...seat, accounts, state, bus, applied: logEvent, accountsReread$ }, options);
+    const chat$ = chat(connections, { ...seat, accounts, state, bus, applied: logEvent, accountsReread$, store: keeper(kept) }, options);
     subscription = merge(chat$, expired$).subscribe((out) => fanout.deliver(out));
   };
 
@@ -225,7 +222,6 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       throw err;
     });
     const moderation = boundGrants(data);
-    state.apply(moderationLoaded(moderation));
     await keepBindings(kept, grantBindings(data, moderation, Date.now()));
     const limits = guessLimits(options.freePasswordChecks, options.maxPasswordWaitMs, options.loginTimeoutMs);
     accounts = registry(kept, data, {
@@ -237,7 +233,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       report: (change) => report({ kind: 'account', change }),
     });
     const stats = () => statsText(figures()).trimEnd().split('\n');
-    start({ tally: input, stats }, accounts, kept); // first: a cluster's node takes no one in before it has the cluster's state
+    start({ tally: input, stats, loaded: moderationLoaded(moderation) }, accounts, kept); // first: a cluster's node takes no one in before it has the cluster's state
     try {
       await cluster?.ready;
       // The endpoint before the chat: once the chat listens, it serves at once.

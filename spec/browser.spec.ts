@@ -117,10 +117,30 @@ withChromium('the page in a real browser (Debian chromium, puppeteer-core)', () 
     expect(await read(bob, "[document.querySelector('#log').getAttribute('role'), document.querySelector('#log').getAttribute('aria-live')]")).toEqual(['log', 'polite']);
   }, 30_000);
 
-  it('masks the input at the password prompt, and shows it again once sent', async () => {
+  it('sends a pasted block as its lines, and keeps its unfinished last line to edit', async () => {
     const ann = await openPage('ann');
+    const bob = await openPage('bob');
+    await ann.type('#input', 'first: ');
+    // What a paste of three lines fires; an input's own paste would run them together.
+    await read(ann, `(() => {
+      const data = new DataTransfer();
+      data.setData('text/plain', 'one\\ntwo\\r\\nthree');
+      document.querySelector('#input').dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    })()`);
+    await logHas(bob, '[ann] first: one');
+    await logHas(bob, '[ann] two');
+    expect(await read(ann, "document.querySelector('#input').value")).toBe('three');
+    await ann.keyboard.press('Enter');
+    await logHas(bob, '[ann] three');
+  }, 30_000);
+
+  it('masks the input at the password prompt, shows it again once sent, and keeps no password for up and down', async () => {
+    const ann = await openPage('ann');
+    await typeLine(ann, 'before');
     await typeLine(ann, '/register secret123');
     await logHas(ann, '*** ann is registered to you; logging in with it will ask for your password');
+    await ann.keyboard.press('ArrowUp'); // a command whose words are passwords is not kept for up and down
+    expect(await read(ann, "document.querySelector('#input').value")).toBe('before');
     await ann.close();
     const again = await openPage();
     await read(again, "document.querySelector('#input').value = ''");
@@ -132,15 +152,35 @@ withChromium('the page in a real browser (Debian chromium, puppeteer-core)', () 
     expect(await read(again, "document.querySelector('#input').type")).toBe('text');
   }, 30_000);
 
-  it('says the connection is lost, reconnects once the server is back, and offers the last name again', async () => {
+  it('knows its own name after a login that takes over another connection of it', async () => {
+    const ann = await openPage('ann');
+    await typeLine(ann, '/register secret123');
+    await logHas(ann, '*** ann is registered to you; logging in with it will ask for your password');
+    const again = await openPage();
+    await read(again, "document.querySelector('#input').value = ''");
+    await typeLine(again, 'ann');
+    await promptIs(again, 'Password:');
+    await typeLine(again, 'secret123');
+    await until(again, "[...document.querySelectorAll('#log li')].some((item) => item.textContent.startsWith('*** your other connection was closed'))");
+    await typeLine(again, 'still me');
+    await logHas(again, '[ann] still me');
+    const kind = await read(again, "[...document.querySelectorAll('#log li')].find((item) => item.textContent === '[ann] still me').className");
+    expect(kind).toBe('own');
+  }, 30_000);
+
+  it('says the connection is lost, reconnects once the server is back, offers the last name again, and keeps what was typed meanwhile for after the login', async () => {
     const ann = await openPage('ann');
     const port = webPort;
     await server.close();
     await until(ann, "document.querySelector('#status').dataset.state === 'lost'");
     expect(await read(ann, "document.querySelector('#status').textContent")).toMatch(/^connection lost; retrying in \d+ s$/);
+    await ann.type('#input', 'typed while away');
     await startServer(port);
     await until(ann, "document.querySelector('#status').textContent === 'connected'", 20_000);
     await promptIs(ann, 'Please enter your username:');
     expect(await read(ann, "document.querySelector('#input').value")).toBe('ann');
+    await ann.keyboard.press('Enter');
+    await until(ann, "[...document.querySelectorAll('#log li')].filter((item) => item.textContent === '*** ann just joined the chatroom').length === 2");
+    expect(await read(ann, "document.querySelector('#input').value")).toBe('typed while away');
   }, 30_000);
 });

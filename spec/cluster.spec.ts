@@ -1,4 +1,4 @@
-import { HEARTBEAT_MS, NODE_TTL_MS } from '../lib/bus/redis';
+import { HEARTBEAT_MS, NODE_TTL_MS } from '../lib/bus/redis/liveness';
 import { BUS_DOWN, SHUTTING_DOWN } from '../lib/chat/texts';
 import { killAll, listeningPort, type Run, start } from './support/chatd';
 import { type Client, visitorsOf } from './support/client';

@@ -9,6 +9,7 @@
   const MAX_HISTORY = 100;
   const MAX_NAMES = 2000; // names kept for Tab: the oldest seen go first
   const NAME_KEY = 'chatd.name';
+  const SECRET_COMMAND = /^\/(?:register|password|unregister)(?:\s|$)/i; // their words are passwords: not kept for up and down
   const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
 
   const log = document.getElementById('log');
@@ -23,6 +24,8 @@
   let draft = '';
   let nick = ''; // our own name, once the chat said we joined
   let offered = ''; // the name we answered the username prompt with
+  let rejoining = false; // the connection was lost after a login: the next username prompt offers the name again
+  let unsent = ''; // what was typed while the connection was down: a chat line, back in the input after the login
   let askedFor = ''; // the prompt our next line answers
   let socket;
   let retries = 0;
@@ -81,9 +84,13 @@
     }
     found = /^\*\*\* \d+ in \S+: (.*)$/.exec(text);
     if (found) for (const entry of found[1].split(', ')) see(entry.split(' ')[0]);
-    if (offered !== '' && text === `*** ${offered} just joined the chatroom`) {
-      nick = offered;
+    // The login's own line, whether it joined a room or took over the user's other connection.
+    found = offered !== '' && nick === '' ? /^Welcome, (\S+)$/.exec(text) : null;
+    if (found) {
+      nick = found[1];
       remember(NAME_KEY, nick);
+      if (input.value === '') input.value = unsent;
+      unsent = '';
     }
   }
 
@@ -112,7 +119,9 @@
     prompt.textContent = askedFor.trim() || 'Message';
     show(askedFor, 'prompt');
     if (askedFor === PASSWORD_PROMPT) mask(true);
-    if (askedFor === USERNAME_PROMPT && input.value === '') {
+    if (askedFor === USERNAME_PROMPT && (input.value === '' || rejoining)) {
+      if (rejoining) unsent = input.value;
+      rejoining = false;
       input.value = recall(NAME_KEY);
       input.select();
     }
@@ -130,6 +139,7 @@
       if (typeof event.data === 'string') received(event.data);
     });
     socket.addEventListener('close', () => {
+      if (nick !== '') rejoining = true;
       nick = '';
       offered = '';
       askedFor = '';
@@ -144,23 +154,45 @@
     });
   }
 
-  function send(event) {
-    event.preventDefault();
-    if (socket === undefined || socket.readyState !== WebSocket.OPEN) return;
-    const line = input.value;
+  const isOpen = () => socket !== undefined && socket.readyState === WebSocket.OPEN;
+
+  /** Sends `lines` as one message, which the server splits; the first answers the prompt. */
+  function submit(lines) {
     const secret = input.type === 'password';
-    socket.send(line);
-    if (askedFor === USERNAME_PROMPT) offered = line.trim();
+    socket.send(lines.join('\n'));
+    if (askedFor === USERNAME_PROMPT) offered = lines[0].trim();
     askedFor = '';
     prompt.textContent = 'Message';
     if (secret) mask(false); // the password is sent: what comes next shows again
-    else if (line !== '' && history[history.length - 1] !== line) {
+    else for (const line of lines) {
+      if (line === '' || SECRET_COMMAND.test(line) || history[history.length - 1] === line) continue;
       history.push(line);
       if (history.length > MAX_HISTORY) history.shift();
     }
     recalled = history.length;
     draft = '';
+  }
+
+  function send(event) {
+    event.preventDefault();
+    if (!isOpen()) return;
+    submit([input.value]);
     input.value = '';
+  }
+
+  /** A paste with line breaks, which an input would drop, running the lines together: the lines
+   * it completes are sent, and its unfinished last line stays to be edited. */
+  function paste(event) {
+    const text = event.clipboardData?.getData('text/plain') ?? '';
+    if (input.type === 'password' || !/[\r\n]/.test(text) || !isOpen()) return;
+    event.preventDefault();
+    const start = input.selectionStart ?? input.value.length;
+    const after = input.value.slice(input.selectionEnd ?? start);
+    const lines = (input.value.slice(0, start) + text).split(/\r\n|\r|\n/);
+    const last = lines.pop();
+    submit(lines);
+    input.value = last + after;
+    input.setSelectionRange(last.length, last.length);
   }
 
   function step(by) {
@@ -198,6 +230,7 @@
     else return;
     event.preventDefault();
   });
+  input.addEventListener('paste', paste);
   form.addEventListener('submit', send);
   connect();
   input.focus();

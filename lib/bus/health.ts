@@ -1,4 +1,4 @@
-/** How a node sees its cluster, for the metrics. */
+/** How a node sees its cluster, for the metrics: a leaf, so that the edge reads it without the Redis bus. */
 export interface ClusterHealth {
   /** True while Redis answers and this node is one with the others. */
   readonly busUp: boolean;

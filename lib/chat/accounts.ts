@@ -35,10 +35,10 @@ export type AccountOutcome = 'done' | 'wrong-password' | 'not-registered' | 'tak
 export type Verdict = 'right' | 'wrong' | 'failed' | 'unchecked' | 'displaced';
 
 /**
- * Registered names as the core sees them: whether a name is registered, now; and checks and
- * changes, whose answers come later (hashing and saving take time), each as an Observable
- * that emits once, then completes, and never errors. `from` is the peer's address: wrong
- * passwords slow down checks from it and of the name.
+ * The accounts driver: whether a name is registered now and its account (the loop asks as it
+ * makes an intent); and checks and changes, whose answers come later (hashing and saving take
+ * time), each as an Observable that emits once, then completes, and never errors. `from` is the
+ * peer's address: wrong passwords slow down checks from it and of the name.
  */
 export interface Accounts {
   registered(name: string): boolean;

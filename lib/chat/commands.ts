@@ -1,4 +1,5 @@
 /** What users can type: the commands, their usage lines, and how a line is read as one. */
+import { cleanText } from './sanitize';
 
 export type CommandName =
   | 'help' | 'who' | 'nick' | 'me' | 'msg' | 'reply' | 'away' | 'back' | 'ignore' | 'unignore'
@@ -79,4 +80,13 @@ export function readLine(line: string): Typed {
 export function firstWord(args: string): readonly [string, string] {
   const [, word = '', rest = ''] = /^(\S*)\s*(.*)$/su.exec(args) ?? [];
   return [word, rest];
+}
+
+/**
+ * A line cleaned of what could act on a terminal, but for `/nick`: a name is judged as typed, and
+ * refused with the reason, as at login; cleaned, it renamed its sender to what was left of it.
+ */
+export function asTyped(line: string): string {
+  const typed = readLine(line);
+  return typed.kind === 'command' && typed.name === 'nick' ? line : cleanText(line);
 }

@@ -1,6 +1,7 @@
 import type { AccountRequest } from './accounts';
 import { type CommandName, usageOf } from './commands';
 import type { ChatEvent } from './events';
+import type { Intent, Tries } from './intent';
 import type { ChatState, User } from './state';
 import * as text from './texts';
 
@@ -16,18 +17,24 @@ export interface Decision {
   readonly account?: AccountRequest;
   /** The name is banned: the connection closes once the replies are written. */
   readonly banned?: true;
-  /** The name to ask this connection's password for, before it may log in with it. */
+  /** The name whose password this connection's next line is: it was asked for it. */
   readonly password?: string;
+  /** What the connection has tried, as it now is: its session keeps it for its next intent. */
+  readonly tries?: Tries;
+  /** The connection closes once the replies are written: too many refused usernames or password
+   * tries (`login_limit`, `wrong_password`), or a password answered past the login deadline. */
+  readonly close?: 'login_limit' | 'wrong_password' | 'login_timeout';
   /** An operator asked for the server's figures, which only the edge knows. */
   readonly stats?: true;
 }
 
-/** A command as its handler sees it: the state, its sender, its arguments, when. */
+/** A command as its handler sees it: the state, its sender, its arguments, when, and the line's intent. */
 export interface Context {
   readonly state: ChatState;
   readonly me: User;
   readonly args: string;
   readonly at: number;
+  readonly intent: Extract<Intent, { readonly type: 'line' }>;
 }
 
 export const NOTHING: Decision = { events: [], replies: [], quit: false };

@@ -98,14 +98,6 @@ export type ChatEvent =
       readonly owner?: true;
       readonly at: number;
     }
-  // The bus lost the other nodes: this node's users chat among themselves.
-  | { readonly type: 'bus-down'; readonly node: string; readonly at: number }
-  // The bus is back; `state` is the cluster's, and this node's roster follows.
-  | { readonly type: 'restored'; readonly node: string; readonly state: StateData; readonly rejoined: boolean; readonly at: number }
-  // Events this node has shown already come again, to be applied and not shown, until `caught-up`:
-  // after `restored`, those after its state; or a write Redis carried out but did not answer in time.
-  | { readonly type: 'replaying'; readonly node: string; readonly at: number }
-  | { readonly type: 'caught-up'; readonly node: string; readonly at: number }
   | ModerationEvent;
 
 /**
@@ -297,8 +289,8 @@ const isArrayOf = (value: unknown, check: (item: unknown) => boolean): value is 
 
 /**
  * True when `value` is an event that may travel on a bus: a known type with every field of the
- * right type. The events a node makes for itself (`returned`, `bus-down`, `restored`,
- * `replaying`, `caught-up`, `moderation-loaded`) never do.
+ * right type. The events a node makes for itself (`returned`, `moderation-loaded`) never do,
+ * nor do a bus's signals, which are not events.
  */
 export function isChatEvent(value: unknown): value is ChatEvent {
   if (!isRecord(value) || typeof value['type'] !== 'string') return false;

@@ -63,13 +63,8 @@ export function render(event: ChatEvent, state: ChatState): Outgoing[] {
       return returned(event);
     case 'resumed':
       return resumed(event, state);
-    case 'bus-down':
-      return state.rooms().map(({ room }) => broadcast(room, text.BUS_DOWN));
-    case 'restored': // the chat tells its users, who may not be in the restored state yet
     case 'node-lost': // the chat renders these as the user events they stand for
     case 'roster':
-    case 'replaying':
-    case 'caught-up':
       return [];
     default:
       return moderation(event, state);
@@ -208,4 +203,14 @@ export function renderForOwnNode(event: ChatEvent, state: ChatState): Outgoing[]
   if (event.type === 'renamed') return event.displaced === true ? renamed(event, state) : [];
   if (event.type !== 'returned' || event.was === event.nick) return [];
   return [broadcast(event.room, text.renamed(event.was, event.nick)), send(event.user, renamedBack(event))];
+}
+
+/** The other nodes are out of reach: every room this node's users are in hears it. */
+export function renderCutOff(state: ChatState): Outgoing[] {
+  return state.rooms().map(({ room }) => broadcast(room, text.BUS_DOWN));
+}
+
+/** This node's users, as its roster lists them, are back among the others: each room of theirs hears it. */
+export function renderRejoined(users: readonly { readonly room: string }[]): Outgoing[] {
+  return [...new Set(users.map((user) => user.room))].map((room) => broadcast(room, text.BUS_UP));
 }

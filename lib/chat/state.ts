@@ -1,4 +1,4 @@
-import { type ChatEvent, type HistoryEvent, nodeOf, type StateData, type UserId } from './events';
+import { type ChatEvent, type HistoryEvent, nodeOf, type RosterUser, type StateData, type UserId } from './events';
 import { Moderation, type ModerationView } from './moderation';
 import { nameKey } from './names';
 
@@ -127,8 +127,9 @@ export class ChatState {
   private readonly keys = new Map<string, UserId>(); // name key -> its holder
   private readonly roomRecords = new Map<string, RoomRecord>();
   private readonly ignorers = new Set<UserId>(); // users who ignore anyone, so a departure forgets it fast
-  private changed = false;
   private apart = false;
+  private rejoiningNode = false;
+  private toldApart = false; // this node's users were told the others are out of reach, not yet that they are back
   private readonly sanctions = new Moderation();
   // The rooms with a history, least recently spoken in first: the first to lose lines when the
   // history's bytes are full.
@@ -146,10 +147,12 @@ export class ChatState {
     private readonly historyBytesBound = HISTORY_BYTES,
   ) {}
 
-  /** Applies one event; returns this state. `applied` then says whether it changed anything. */
-  apply(event: ChatEvent): this {
-    this.changed = this.change(event);
-    return this;
+  /**
+   * Applies one event; true when it changed the state. One that did not (a name another user
+   * took first, a user who is gone, a departure already seen) shows nothing to anyone.
+   */
+  apply(event: ChatEvent): boolean {
+    return this.change(event);
   }
 
   /** How many users are logged in. */
@@ -158,23 +161,15 @@ export class ChatState {
   }
 
   /**
-   * Whether the last event applied changed the state. One that did not (a name another user
-   * took first, a user who is gone, a departure already seen) shows nothing to anyone.
-   */
-  get applied(): boolean {
-    return this.changed;
-  }
-
-  /**
-   * True from the bus's word that the other nodes are out of reach (`bus-down`) until it hands
-   * back the cluster's state (`restored`): a change made now reaches no other node, and the
+   * True from the bus's word that the other nodes are out of reach (`keepNode`) until it hands
+   * back the cluster's state (`restore`): a change made now reaches no other node, and the
    * cluster's data, which is kept where its bus runs (Redis), cannot be saved.
    */
   get cutOff(): boolean {
     return this.apart;
   }
 
-  /** The whole state as plain data, which `restored` events carry back in. */
+  /** The whole state as plain data, which a cluster's bus restores (`restored`). */
   toJSON(): StateData {
     const users = [...this.users.values()].map((user) => ({
       ...snapshot(user),
@@ -232,10 +227,7 @@ export class ChatState {
       case 'ignored': return this.ignore(event.user, event.target);
       case 'unignored': return this.update(event.user, (user) => { user.extras?.ignores?.delete(event.target); });
       case 'topic': return this.setTopic(event.room, event.topic);
-      case 'bus-down': return this.keepNode(event.node);
-      case 'restored': return this.restore(event.state);
       case 'node-lost': case 'roster': return false; // the chat applies them as the user events they stand for
-      case 'replaying': case 'caught-up': return false; // tell the chat what to show, change nothing
       case 'identified': return this.update(event.user, (user) => this.identify(user, nameKey(event.nick), event.account));
       // The user leaves when their connection, which the kick closes, ends; until then (the
       // close waits for their peer, up to the grace) nothing they type counts.
@@ -283,6 +275,16 @@ export class ChatState {
   /** True when the user was kicked or banned and their connection is closing. */
   isKicked(id: UserId): boolean {
     return this.users.get(id)?.extras?.kicked === true;
+  }
+
+  /**
+   * True when `id` gave the password of the name `nick` is (by its key), still registered as
+   * `account` when both are known: they may take the name back with `/nick`.
+   */
+  gavePassword(id: UserId, nick: string, account: string | undefined): boolean {
+    const extras = this.users.get(id)?.extras;
+    if (extras?.identified !== nameKey(nick)) return false;
+    return extras.account === undefined || account === undefined || extras.account === account;
   }
 
   /** True when the user gave the password of the registered name they hold now. */
@@ -546,16 +548,55 @@ export class ChatState {
     return user !== undefined;
   }
 
-  /** Only `node`'s users stay, without a word: the others are out of reach, not gone. */
-  private keepNode(node: string): boolean {
+  /**
+   * Only `node`'s users stay, without a word: the others are out of reach, not gone. True when
+   * its users are to be told, once per outage: not when the bus dropped again before it was one.
+   */
+  keepNode(node: string): boolean {
     this.apart = true;
+    this.rejoiningNode = false;
     for (const user of [...this.users.values()]) if (nodeOf(user.id) !== node) this.leave(user.id);
-    return true;
+    const tell = !this.toldApart;
+    this.toldApart = true;
+    return tell;
   }
 
-  /** Becomes the state `data` describes, history and all. */
-  private restore(data: StateData): boolean {
+  /**
+   * True from the cluster's state restored until this node's roster is back in it (`rejoin`):
+   * some of its users may not be in the state yet.
+   */
+  get rejoining(): boolean {
+    return this.rejoiningNode;
+  }
+
+  /** This node's users are back in the cluster's state; true when they are to be told, having been told it was apart. */
+  rejoin(): boolean {
+    const tell = this.toldApart;
+    this.rejoiningNode = false;
+    this.toldApart = false;
+    return tell;
+  }
+
+  /** `node`'s users as its roster lists them: what the state holds of them, as values. */
+  rosterOf(node: string): RosterUser[] {
+    const listed: RosterUser[] = [];
+    for (const { id, nick, room, connectedAt, from, extras } of this.users.values()) {
+      if (nodeOf(id) !== node) continue;
+      const user: RosterUser = from === '' ? { id, nick, room, connectedAt } : { id, nick, room, connectedAt, from };
+      const { identified, account } = extras ?? {};
+      listed.push(identified === undefined ? user : { ...user, identified, ...(account === undefined ? {} : { account }) });
+    }
+    return listed;
+  }
+
+  /**
+   * Becomes the state `data` describes, history and all: the cluster's, as a snapshot holds it.
+   * `rejoining`: this node's roster follows; else it had nobody, and is one with the others now.
+   */
+  restore(data: StateData, rejoining: boolean): void {
     this.apart = false;
+    this.rejoiningNode = rejoining;
+    if (!rejoining) this.toldApart = false; // nobody here to tell: whoever comes next is in the one chat
     for (const id of [...this.users.keys()]) this.leave(id);
     this.roomRecords.clear();
     this.byUse.clear();
@@ -580,7 +621,6 @@ export class ChatState {
       });
       if (user.ignores.length > 0) this.ignorers.add(user.id);
     }
-    return true;
   }
 
   /**

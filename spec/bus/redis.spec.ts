@@ -1,50 +1,69 @@
 import { once } from 'node:events';
 import Redis from 'ioredis';
-import { filter, firstValueFrom, take, toArray } from 'rxjs';
-import { ENTRY_CHARS, type RedisBus, redisBus, type SnapshotSource } from '../../lib/bus/redis';
+import { filter, firstValueFrom, type Subscription, take, toArray } from 'rxjs';
+import { type RedisBus, redisBus } from '../../lib/bus/redis';
+import { ENTRY_CHARS } from '../../lib/bus/redis/writer';
+import type { Delivery } from '../../lib/chat/bus';
 import type { ChatEvent, ModerationLoaded } from '../../lib/chat/events';
+import { expand } from '../../lib/chat/roster';
 import { ChatState } from '../../lib/chat/state';
 import { MAX_LINE_BYTES } from '../../lib/chat/input';
 import { describeWithRedis, type RedisServer, startRedis, uniquePrefix } from '../support/redis';
 
 const said = (user: string, text: string): ChatEvent => ({ type: 'said', user, nick: user, room: '#main', text, at: 0 });
 const loaded = (motd: string): ModerationLoaded => ({ type: 'moderation-loaded', fixedOps: [], ops: [], bans: [], motd, at: 0 });
-const isSaid = (event: ChatEvent) => event.type === 'said';
-const restoredOf = (bus: RedisBus) => firstValueFrom(bus.events$.pipe(filter((event) => event.type === 'restored')));
+const isSaid = (delivery: Delivery) => delivery.type === 'said';
+/** What `bus` hands out but its questions to the chat, which a node's chat answers at once. */
+const handed = (bus: RedisBus) => bus.events$.pipe(filter((delivery) => delivery.type !== 'asked'));
+const restoredOf = (bus: RedisBus) => firstValueFrom(bus.events$.pipe(filter((delivery) => delivery.type === 'restored')));
 
 /** A node's state following its bus, as a node's chat keeps it, counting the snapshots taken of it. */
-interface Follower extends SnapshotSource {
+interface Follower {
   readonly state: ChatState;
   outlines: number;
 }
-const follower = (): Follower => {
-  const state = new ChatState();
-  const source: Follower = {
-    state,
-    outlines: 0,
-    outline: () => {
-      source.outlines += 1;
-      return state.outline();
-    },
-    historyChanges: (since) => state.historyChanges(since),
-  };
-  return source;
+const follower = (): Follower => ({ state: new ChatState(), outlines: 0 });
+
+/** Applies `event` to `state` as a chat does: a roster or a lost node as the user events they stand for. */
+const applyTo = (state: ChatState, event: ChatEvent): void => {
+  if (event.type === 'roster' || event.type === 'node-lost') expand(event, state).forEach((each) => state.apply(each));
+  else state.apply(event);
 };
+
+/** Applies what `bus` hands out to the follower's state, and answers its questions, as a node's chat does. */
+const follow = (bus: RedisBus, source: Follower): Subscription => bus.events$.subscribe((delivery) => {
+  const { state } = source;
+  if (delivery.type === 'asked') {
+    const { question } = delivery;
+    if (question.type === 'snapshot') source.outlines += 1;
+    bus.answer(question.type === 'roster'
+      ? { type: 'roster', users: state.rosterOf(bus.node) }
+      : { type: 'snapshot', outline: state.outline(), changes: state.historyChanges(question.since) });
+  } else if (delivery.type === 'restored') state.restore(delivery.state, delivery.rejoining);
+  else if (delivery.type === 'bus-down') state.keepNode(delivery.node);
+  else if (delivery.type === 'replayed') applyTo(state, delivery.event);
+  else if (delivery.type === 'rejoined') {
+    state.rejoin();
+    applyTo(state, delivery.roster);
+  } else applyTo(state, delivery);
+});
 
 describeWithRedis('redisBus', () => {
   let redis: RedisServer;
   let buses: RedisBus[] = [];
+  let reads: Subscription[] = [];
   let logs: string[];
-  const start = (prefix: string, reload = async () => loaded(''), snapshot: SnapshotSource = new ChatState()) => {
-    const bus = redisBus({ url: redis.url, prefix, nodeId: `n${buses.length}`, snapshot, limits: { maxLineBytes: MAX_LINE_BYTES }, reload, log: (line) => logs.push(line) });
+  const start = (prefix: string, reload = async () => loaded('')) => {
+    const bus = redisBus({ url: redis.url, prefix, nodeId: `n${buses.length}`, limits: { maxLineBytes: MAX_LINE_BYTES }, reload, log: (line) => logs.push(line) });
     buses.push(bus);
+    reads.push(bus.events$.subscribe()); // the bus reads while subscribed, as a node's chat keeps it
     return bus;
   };
   /** A bus whose events `source` applies, as a node's chat does; resolves once it has the cluster's state. */
   const following = async (prefix: string, source: Follower) => {
-    const bus = start(prefix, async () => loaded(''), source);
+    const bus = start(prefix);
     const restored = restoredOf(bus);
-    bus.events$.subscribe((event) => source.state.apply(event));
+    reads.push(follow(bus, source));
     await restored;
     return bus;
   };
@@ -68,10 +87,12 @@ describeWithRedis('redisBus', () => {
   beforeEach(async () => {
     redis = await startRedis();
     buses = [];
+    reads = [];
     logs = [];
   });
   afterEach(async () => {
     await Promise.all(buses.map((bus) => bus.close()));
+    reads.forEach((read) => read.unsubscribe());
     await redis.stop();
   });
 
@@ -79,8 +100,8 @@ describeWithRedis('redisBus', () => {
     const prefix = uniquePrefix();
     const [a, b] = [await open(prefix), await open(prefix)];
     if (a === undefined || b === undefined) throw new Error('no bus');
-    const seenByA = firstValueFrom(a.events$.pipe(filter(isSaid), take(40), toArray()));
-    const seenByB = firstValueFrom(b.events$.pipe(filter(isSaid), take(40), toArray()));
+    const seenByA = firstValueFrom(handed(a).pipe(filter(isSaid), take(40), toArray()));
+    const seenByB = firstValueFrom(handed(b).pipe(filter(isSaid), take(40), toArray()));
     for (let n = 0; n < 20; n++) {
       a.publish(said('a', String(n)));
       b.publish(said('b', String(n)));
@@ -92,17 +113,48 @@ describeWithRedis('redisBus', () => {
     expect(from('b')).toEqual([...Array(20).keys()].map(String));
   });
 
+  it('reads the cluster only while events$ is subscribed: each first reader begins from the cluster\'s state', async () => {
+    const prefix = uniquePrefix();
+    const bus = redisBus({ url: redis.url, prefix, nodeId: 'reader', limits: { maxLineBytes: MAX_LINE_BYTES }, reload: async () => loaded(''), log: (line) => logs.push(line) });
+    buses.push(bus);
+    expect(bus.health().busUp).toBe(false);
+    expect(await restoredOf(bus)).toMatchObject({ type: 'restored', node: 'reader' });
+    expect(bus.health().busUp).toBe(false); // the one reader is gone: nothing follows the stream
+    const seen = firstValueFrom(handed(bus).pipe(take(2), toArray()));
+    bus.publish(said('a', 'alone')); // nobody reads the cluster yet: round this node alone
+    expect(await seen).toEqual([said('a', 'alone'), expect.objectContaining({ type: 'restored', node: 'reader' })]);
+  });
+
+  it('publishes the roster its state answers, says rejoined when it is back, and hands it out here alone when Redis will not take it', async () => {
+    const source = follower();
+    source.state.apply({ type: 'joined', user: 'n0:1', nick: 'ann', room: '#main', at: 0 }); // in before Redis came
+    const bus = start(uniquePrefix());
+    reads.push(follow(bus, source));
+    const ann = { id: 'n0:1', nick: 'ann', room: '#main', connectedAt: 0 };
+    expect(await firstValueFrom(handed(bus).pipe(filter((delivery) => delivery.type === 'rejoined')))).toMatchObject({ roster: { node: 'n0', users: [ann] } });
+    const raw = new Redis(redis.url);
+    await raw.call('ACL', 'SETUSER', 'default', '-xadd');
+    // The first roster, kept in Redis, may come back as replayed, before or after the refusal.
+    const seen = firstValueFrom(handed(bus).pipe(filter((delivery) => delivery.type !== 'replayed'), take(5), toArray()));
+    await raw.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    expect((await seen).map((delivery) => delivery.type)).toEqual(['bus-down', 'restored', 'moderation-loaded', 'bus-down', 'roster']);
+    expect((await seen)[4]).toMatchObject({ type: 'roster', node: 'n0', users: [ann] });
+    expect(source.state.nicks()).toEqual(['ann']); // as the roster listed her, not as the cluster's state
+    await raw.call('ACL', 'SETUSER', 'default', '+xadd');
+    raw.disconnect();
+  });
+
   it('tells the other nodes on leave() that this node\'s users go with it, and nobody while Redis is away', async () => {
     const prefix = uniquePrefix();
     const [a, b] = [await open(prefix), await open(prefix)];
     if (a === undefined || b === undefined) throw new Error('no bus');
-    const heard = firstValueFrom(b.events$);
+    const heard = firstValueFrom(handed(b));
     a.leave();
     expect(await heard).toMatchObject({ type: 'node-lost', node: 'n0' });
-    const down = firstValueFrom(a.events$.pipe(filter((event) => event.type === 'bus-down')));
+    const down = firstValueFrom(handed(a).pipe(filter((event) => event.type === 'bus-down')));
     await redis.kill();
     await down;
-    const next = firstValueFrom(a.events$);
+    const next = firstValueFrom(handed(a));
     a.leave();
     a.publish(said('a', 'after'));
     expect(await next).toEqual(said('a', 'after'));
@@ -111,7 +163,7 @@ describeWithRedis('redisBus', () => {
   it('logs and skips entries that are not events, and events of unknown types, keeping the good events of an entry', async () => {
     const prefix = uniquePrefix();
     const bus = await open(prefix);
-    const next = firstValueFrom(bus.events$.pipe(take(2), toArray()));
+    const next = firstValueFrom(handed(bus).pipe(take(2), toArray()));
     const raw = new Redis(redis.url);
     await raw.xadd(`${prefix}events`, '*', 'e', '{not json');
     await raw.xadd(`${prefix}events`, '*', 'e', JSON.stringify({ type: 'teleported', user: 'x', at: 0 }));
@@ -126,7 +178,7 @@ describeWithRedis('redisBus', () => {
   it('writes what a node publishes in one turn as one entry, and hands its events back in order', async () => {
     const prefix = uniquePrefix();
     const bus = await open(prefix);
-    const back = firstValueFrom(bus.events$.pipe(take(3), toArray()));
+    const back = firstValueFrom(handed(bus).pipe(take(3), toArray()));
     ['one', 'two', 'three'].forEach((text) => bus.publish(said('a', text)));
     expect(await back).toEqual(['one', 'two', 'three'].map((text) => said('a', text)));
     const raw = new Redis(redis.url);
@@ -138,7 +190,7 @@ describeWithRedis('redisBus', () => {
     const prefix = uniquePrefix();
     const bus = await open(prefix);
     const lines = Array.from({ length: 20 }, (_, n) => said('a', `${n} ${'x'.repeat(4000)}`));
-    const back = firstValueFrom(bus.events$.pipe(take(lines.length), toArray()));
+    const back = firstValueFrom(handed(bus).pipe(take(lines.length), toArray()));
     lines.forEach((line) => bus.publish(line));
     expect(await back).toEqual(lines);
     const raw = new Redis(redis.url);
@@ -152,21 +204,21 @@ describeWithRedis('redisBus', () => {
     const bus = await open(uniquePrefix());
     const raw = new Redis(redis.url);
     await raw.call('ACL', 'SETUSER', 'default', '-xadd'); // as a full disk or memory would refuse writes
-    const handed = firstValueFrom(bus.events$.pipe(take(2), toArray()));
+    const refused = firstValueFrom(handed(bus).pipe(take(2), toArray()));
     bus.publish(said('a', 'refused'));
-    expect(await handed).toEqual([said('a', 'refused'), expect.objectContaining({ type: 'bus-down' })]);
+    expect(await refused).toEqual([said('a', 'refused'), expect.objectContaining({ type: 'bus-down' })]);
     expect(logs).toContainEqual(expect.stringContaining('bus: could not write 1 events (said first)'));
     await raw.call('ACL', 'SETUSER', 'default', '+xadd');
     raw.disconnect();
     await restoredOf(bus);
-    const taken = firstValueFrom(bus.events$);
+    const taken = firstValueFrom(handed(bus));
     bus.publish(said('a', 'taken'));
     expect(await taken).toEqual(said('a', 'taken'));
   });
 
   it('tries again to rejoin when Redis takes the connection back but not yet the commands, as in a failover', async () => {
     const bus = await open(uniquePrefix());
-    const down = firstValueFrom(bus.events$.pipe(filter((event) => event.type === 'bus-down')));
+    const down = firstValueFrom(handed(bus).pipe(filter((event) => event.type === 'bus-down')));
     const raw = new Redis(redis.url);
     await raw.call('CLIENT', 'PAUSE', '3000', 'WRITE'); // the rejoin's first writes wait, unanswered, past the command timeout
     await raw.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
@@ -179,16 +231,16 @@ describeWithRedis('redisBus', () => {
 
   it('says the bus is down when Redis dies, delivers locally meanwhile, and restores when it is back', async () => {
     const bus = await open(uniquePrefix());
-    const down = firstValueFrom(bus.events$.pipe(filter((event) => event.type === 'bus-down')));
+    const down = firstValueFrom(handed(bus).pipe(filter((event) => event.type === 'bus-down')));
     await redis.kill();
     expect(await down).toMatchObject({ type: 'bus-down', node: 'n0' });
-    const local = firstValueFrom(bus.events$);
+    const local = firstValueFrom(handed(bus));
     bus.publish(said('a', 'alone'));
     expect(await local).toEqual(said('a', 'alone'));
     const back = restoredOf(bus);
     await redis.restart();
-    expect(await back).toMatchObject({ type: 'restored', rejoined: true, state: { users: [], rooms: [] } });
-    const after = firstValueFrom(bus.events$);
+    expect(await back).toMatchObject({ type: 'restored', rejoining: false, state: { users: [], rooms: [] } });
+    const after = firstValueFrom(handed(bus));
     bus.publish(said('a', 'together'));
     expect(await after).toEqual(said('a', 'together'));
   });
@@ -200,11 +252,11 @@ describeWithRedis('redisBus', () => {
       if (motd === undefined) throw new Error('store away');
       return loaded(motd);
     });
-    const next = (count: number) => firstValueFrom(bus.events$.pipe(take(count), toArray()));
+    const next = (count: number) => firstValueFrom(handed(bus).pipe(take(count), toArray()));
     const restored = expect.objectContaining({ type: 'restored' });
     expect(await next(2)).toEqual([restored, loaded('at start')]);
     for (const expected of [[restored, loaded('once back')], [restored, said('a', 'after')]]) {
-      const down = firstValueFrom(bus.events$.pipe(filter((event) => event.type === 'bus-down')));
+      const down = firstValueFrom(handed(bus).pipe(filter((event) => event.type === 'bus-down')));
       await redis.kill();
       await down;
       const back = next(2);
@@ -234,7 +286,7 @@ describeWithRedis('redisBus', () => {
     expect(writer.outlines).toBeGreaterThanOrEqual(2);
     expect(other.outlines).toBe(0);
     await (holder === 'n0' ? a : b).close();
-    expect(await raw.get(`${prefix}snapshot-lease`)).toBeNull();
+    expect(await raw.get(`${prefix}snapshot-lease`)).not.toBe(holder); // let go: the other node may hold it already
     raw.disconnect();
     written = await nextSnapshot(prefix);
     otherBus.publish(said('c', 'third'));
@@ -285,10 +337,10 @@ describeWithRedis('redisBus', () => {
     for (const [id, state] of corrupt) {
       await raw.hset(`${prefix}snapshot`, 'id', id, 'state', state);
       logs = [];
-      const source = follower();
-      const bus = start(prefix, async () => loaded(''), source);
+      const bus = start(prefix);
+      reads.push(follow(bus, follower()));
       const restored = restoredOf(bus);
-      const first = firstValueFrom(bus.events$.pipe(filter(isSaid)));
+      const first = firstValueFrom(handed(bus).pipe(filter(isSaid)));
       expect(await restored).toMatchObject({ state: { users: [], rooms: [] } });
       expect(await first).toEqual(said('x', 'kept'));
       expect(logs).toEqual([expect.stringContaining('bus: skipped the snapshot at')]);
@@ -328,7 +380,7 @@ describeWithRedis('redisBus', () => {
   it('skips, and logs, forged events whose fields break the rules typed input keeps', async () => {
     const prefix = uniquePrefix();
     const bus = await open(prefix);
-    const next = firstValueFrom(bus.events$.pipe(take(2), toArray()));
+    const next = firstValueFrom(handed(bus).pipe(take(2), toArray()));
     const forged: ChatEvent[] = [
       { type: 'topic', user: 'x', nick: 'x', room: '#main', topic: 'y'.repeat(100_000), at: 0 },
       { type: 'joined', user: 'x', nick: 'root\nlogin #1 root', room: '#main', at: 0 },

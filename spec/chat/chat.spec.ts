@@ -1,15 +1,16 @@
-import { delay, filter, map, merge, NEVER, type Observable, of, Subject } from 'rxjs';
-import type { Bus } from '../../lib/chat/bus';
+import { filter, map, NEVER, type Observable, of, Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs';
+import type { Bus, Delivery, StateAnswer } from '../../lib/chat/bus';
 import { memoryBus } from '../../lib/bus/memory';
 import { type Accounts, NO_ACCOUNTS } from '../../lib/chat/accounts';
 import { chat } from '../../lib/chat/chat';
 import { decide } from '../../lib/chat/decide';
-import type { ChatEvent } from '../../lib/chat/events';
+import type { ChatEvent, StateData } from '../../lib/chat/events';
 import { nameKey } from '../../lib/chat/names';
 import type { Connection } from '../../lib/chat/connection';
 import type { Outgoing } from '../../lib/chat/outgoing';
 import { replyCost } from '../../lib/chat/pace';
-import { DEFAULT_SESSION_OPTIONS, type Seat, type SessionOptions } from '../../lib/chat/session';
+import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../../lib/chat/session-options';
+import type { Seat } from '../../lib/chat/loop';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
 import type { Input } from '../../lib/chat/input';
@@ -116,28 +117,6 @@ describe('chat', () => {
     });
   });
 
-  it('says who this node\'s users are, with their addresses, once the bus is back, and takes them back from that roster', () => {
-    scheduler().run(({ cold, hot, expectObservable, flush }) => {
-      const ann = cold<Input>('    ----a', { a: 'ann' });
-      const room = new Subject<ChatEvent>();
-      const published: ChatEvent[] = [];
-      const back: ChatEvent = { type: 'restored', node: 'n', state: { users: [], rooms: [] }, rejoined: true, at: 9 };
-      // Events come back a frame later, as from Redis: the roster after the restore that sent it.
-      const bus: Bus = { publish: (event) => { published.push(event); room.next(event); }, events$: merge(hot('---------r', { r: back }), room.pipe(delay(1))), node: 'n' };
-      const state = new ChatState();
-      const joins = hot<Connection>('1', { 1: { id: 'n:1', input$: ann, from: '10.0.0.1' } });
-      expectObservable(chat(joins, { state, bus }, options)).toBe('(GP)-(WEJ)U', { // ann's return: no news to this node
-        ...out, G: send('n:1', text.greeting(text.DEFAULT_BANNER)), P: send('n:1', text.PROMPT), W: send('n:1', text.welcome('ann')),
-        E: { kind: 'enter', to: 'n:1', room: '#main' }, U: broadcast(text.BUS_UP),
-      });
-      flush();
-      expect(published.filter((event) => event.type === 'roster')).toEqual([
-        { type: 'roster', node: 'n', users: [{ id: 'n:1', nick: 'ann', room: '#main', connectedAt: 4, from: '10.0.0.1' }], at: 9 },
-      ]);
-      expect(state.user('n:1')?.from).toBe('10.0.0.1');
-    });
-  });
-
   it('stops reading every user on shutdown without saying goodbye for them', () => {
     scheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
       const ann = cold<Input>('    ----a---------------', { a: 'ann' });
@@ -152,74 +131,104 @@ describe('chat', () => {
   describe('on a node of a cluster', () => {
     // Node a holds ann (a:1); bob (b:1) is on node b. The bus is driven by hand, as Redis would.
     const onNodeA = (connections$: Observable<Connection> = NEVER, more: Partial<Seat> = {}) => {
-      const events = new Subject<ChatEvent>();
+      const events = new Subject<Delivery>();
       const published: ChatEvent[] = [];
+      const answers: StateAnswer[] = [];
       const shown: Outgoing[] = [];
       const state = new ChatState();
       const told: ChatEvent[] = [];
-      const bus = { publish: (event: ChatEvent) => published.push(event), events$: events, node: 'a' };
-      chat(connections$, { ...more, state, bus, applied: (event) => told.push(event) }, options).subscribe((out) => shown.push(out));
-      const hand = (event: ChatEvent): Outgoing[] => {
+      const bus: Bus = { publish: (event) => published.push(event), events$: events, node: 'a', answer: (answer) => answers.push(answer) };
+      // What a session takes up on its next turn, taken up by `flush`; the clock stays at 0, so no timeout comes.
+      const time = new VirtualTimeScheduler(VirtualAction, 0);
+      chat(connections$, { ...more, state, bus, applied: (event) => told.push(event) }, options, time).subscribe((out) => shown.push(out));
+      const hand = (delivery: Delivery): Outgoing[] => {
         shown.length = 0;
-        events.next(event);
+        events.next(delivery);
+        time.flush();
         return [...shown];
       };
-      return { hand, published, state, told };
+      /** The roster the bus publishes at a recovery, made of what the chat answers it. */
+      const rosterNow = (): Roster => {
+        hand({ type: 'asked', question: { type: 'roster' } });
+        const answer = answers.at(-1);
+        return { type: 'roster', node: 'a', users: answer?.type === 'roster' ? answer.users : [], at: 0 };
+      };
+      return { hand, published, state, told, rosterNow, flush: () => time.flush() };
     };
+    type Roster = Extract<ChatEvent, { type: 'roster' }>;
     const both = stateAfter(joined('a:1', 'ann'), joined('b:1', 'bob')).toJSON();
-    const restored: ChatEvent = { type: 'restored', node: 'a', state: both, rejoined: true, at: 0 };
-    const roster = (nick: string, connectedAt = 0): ChatEvent => ({ type: 'roster', node: 'a', users: [{ id: 'a:1', nick, room: '#main', connectedAt }], at: 0 });
+    const none = stateAfter().toJSON();
+    const restored = (state: StateData, rejoining = true): Delivery => ({ type: 'restored', node: 'a', state, rejoining, at: 0 });
+    const busDown = (at: number): Delivery => ({ type: 'bus-down', node: 'a', at });
+    const roster = (nick: string, connectedAt = 0): Roster => ({ type: 'roster', node: 'a', users: [{ id: 'a:1', nick, room: '#main', connectedAt }], at: 0 });
+    const rejoined = (listed: Roster): Delivery => ({ type: 'rejoined', roster: listed });
+    /** ann logs in on node a through `typed`, her join handed back; resolves to it. */
+    const logIn = (hand: (delivery: Delivery) => Outgoing[], published: ChatEvent[], typed: Subject<Input>, name = 'ann') => {
+      typed.next(name);
+      const login = published.find((event) => event.type === 'joined');
+      if (login === undefined) throw new Error('no login published');
+      hand(login);
+      return login;
+    };
 
     it('tells its users once per outage, however often the bus drops, and once that the chat is whole again', () => {
       const { hand } = onNodeA();
-      hand({ type: 'restored', node: 'a', state: both, rejoined: false, at: 0 });
-      expect(hand({ type: 'bus-down', node: 'a', at: 1 })).toEqual([broadcast(text.BUS_DOWN)]);
-      hand(restored);
-      expect(hand({ type: 'bus-down', node: 'a', at: 2 })).toEqual([]);
-      hand(restored);
-      expect(hand(roster('ann'))).toEqual([broadcast(text.BUS_UP)]);
-      expect(hand({ type: 'bus-down', node: 'a', at: 3 })).toEqual([broadcast(text.BUS_DOWN)]);
+      hand(restored(both, false));
+      expect(hand(busDown(1))).toEqual([broadcast(text.BUS_DOWN)]);
+      hand(restored(both));
+      expect(hand(busDown(2))).toEqual([]);
+      hand(restored(both));
+      expect(hand(rejoined(roster('ann')))).toEqual([broadcast(text.BUS_UP)]);
+      expect(hand(busDown(3))).toEqual([broadcast(text.BUS_DOWN)]);
     });
 
-    it('applies and does not show what it showed before the outage, until caught up', () => {
+    it('applies and does not show what the bus replays: it showed it before the outage', () => {
       const { hand, state } = onNodeA();
-      hand({ type: 'bus-down', node: 'a', at: 1 });
-      hand(restored);
-      hand({ type: 'replaying', node: 'a', at: 1 });
-      expect(hand(said('b:1', 'bob', 'seen before'))).toEqual([]);
+      hand(busDown(1));
+      hand(restored(both));
+      expect(hand({ type: 'replayed', event: said('b:1', 'bob', 'seen before') })).toEqual([]);
       expect(state.history('#main')).toEqual([said('b:1', 'bob', 'seen before')]);
-      expect(hand({ type: 'caught-up', node: 'a', at: 2 })).toEqual([]);
       expect(hand(said('b:1', 'bob', 'new'))).toEqual([broadcast(text.said('bob', 'new'))]);
     });
 
     it('tells what the state took once: a lost node\'s departures too, not a rename it refused, not a replay', () => {
       const { hand, told } = onNodeA();
-      hand({ type: 'restored', node: 'a', state: stateAfter(joined('a:1', 'ann')).toJSON(), rejoined: false, at: 0 });
+      hand(restored(stateAfter(joined('a:1', 'ann')).toJSON(), false));
       const bob = joined('b:1', 'bob');
       hand(bob);
       hand({ type: 'renamed', user: 'b:1', from: 'bob', nick: 'ann', room: '#main', at: 1 }); // ann holds it
       hand({ type: 'node-lost', node: 'b', at: 2 });
-      hand({ type: 'replaying', node: 'a', at: 3 });
-      hand(said('a:1', 'ann', 'seen before'));
-      hand({ type: 'caught-up', node: 'a', at: 4 });
+      hand({ type: 'replayed', event: said('a:1', 'ann', 'seen before') });
       hand(said('a:1', 'ann', 'new'));
       expect(told).toEqual([bob, { type: 'left', user: 'b:1', nick: 'bob', room: '#main', at: 2, nodeGone: true }, said('a:1', 'ann', 'new')]);
     });
 
+    it('answers the bus with its users, addresses included, and takes them back from its roster once the bus is back', () => {
+      const typed = new Subject<Input>();
+      const { hand, published, state, rosterNow } = onNodeA(of({ id: 'a:1', input$: typed, from: '10.0.0.1' }));
+      hand(restored(none, false));
+      const login = logIn(hand, published, typed);
+      hand(busDown(1));
+      const listed = rosterNow();
+      expect(listed.users).toEqual([{ id: 'a:1', nick: 'ann', room: '#main', connectedAt: login.at, from: '10.0.0.1' }]);
+      hand(restored(none)); // a Redis back empty
+      expect(state.user('a:1')).toBeUndefined();
+      expect(hand(rejoined(listed))).toEqual([broadcast(text.BUS_UP)]); // ann's return: no news to this node
+      expect(state.user('a:1')?.from).toBe('10.0.0.1');
+      typed.complete();
+    });
+
     it('keeps a user\'s password login through an outage: its roster says it, and their return keeps it', () => {
       const typed = new Subject<Input>();
-      const { hand, published, state } = onNodeA(of({ id: 'a:1', input$: typed }));
-      hand({ type: 'restored', node: 'a', state: stateAfter().toJSON(), rejoined: false, at: 0 });
-      typed.next('ann');
-      const login = published.find((event) => event.type === 'joined');
-      if (login === undefined) throw new Error('no login published');
-      hand(login);
+      const { hand, published, state, rosterNow } = onNodeA(of({ id: 'a:1', input$: typed }));
+      hand(restored(none, false));
+      const login = logIn(hand, published, typed);
       hand({ type: 'identified', user: 'a:1', nick: 'ann', at: 1 });
-      hand({ type: 'bus-down', node: 'a', at: 2 });
-      hand({ type: 'restored', node: 'a', state: stateAfter().toJSON(), rejoined: true, at: 3 }); // a Redis back empty
-      const listed = published.at(-1);
-      expect(listed).toEqual({ type: 'roster', node: 'a', users: [{ id: 'a:1', nick: 'ann', room: '#main', connectedAt: login.at, identified: nameKey('ann') }], at: expect.any(Number) });
-      hand(listed ?? login);
+      hand(busDown(2));
+      const listed = rosterNow();
+      expect(listed.users).toEqual([{ id: 'a:1', nick: 'ann', room: '#main', connectedAt: login.at, identified: nameKey('ann') }]);
+      hand(restored(none)); // a Redis back empty
+      hand(rejoined(listed));
       expect(state.toJSON().users.map((user) => user.identified)).toEqual([nameKey('ann')]);
       typed.complete();
     });
@@ -229,17 +238,14 @@ describe('chat', () => {
       const reread = new Subject<void>();
       const registered = new Set<string>();
       const accounts: Accounts = { ...NO_ACCOUNTS, registered: (name) => registered.has(name) };
-      const { hand, published } = onNodeA(of({ id: 'a:1', input$: typed }), { accounts, accountsReread$: reread });
-      hand({ type: 'restored', node: 'a', state: stateAfter().toJSON(), rejoined: false, at: 0 });
-      typed.next('erin');
-      const login = published.find((event) => event.type === 'joined');
-      if (login === undefined) throw new Error('no login published');
-      hand(login);
-      hand({ type: 'bus-down', node: 'a', at: 1 });
-      hand({ type: 'restored', node: 'a', state: stateAfter().toJSON(), rejoined: true, at: 2 });
-      const listed = published.at(-1) ?? login;
+      const { hand, published, rosterNow } = onNodeA(of({ id: 'a:1', input$: typed }), { accounts, accountsReread$: reread });
+      hand(restored(none, false));
+      logIn(hand, published, typed, 'erin');
+      hand(busDown(1));
+      const listed = rosterNow();
+      hand(restored(none));
       const giveUp = { type: 'renamed', user: 'a:1', from: 'erin', nick: 'erin_2', room: '#main', at: expect.any(Number), displaced: true, owner: true };
-      hand(listed); // back, but this node has not read that erin is registered yet
+      hand(rejoined(listed)); // back, but this node has not read that erin is registered yet
       expect(published).not.toContainEqual(giveUp);
       registered.add('erin');
       reread.next();
@@ -249,25 +255,55 @@ describe('chat', () => {
       typed.complete();
     });
 
-    it('publishes its logged-in users in a roster, and shows of its own roster only the names it changed', () => {
+    it('shows of its own roster, back, only the names it changed', () => {
       const typed = new Subject<Input>();
-      const { hand, published } = onNodeA(of({ id: 'a:1', input$: typed }));
-      hand({ type: 'restored', node: 'a', state: stateAfter().toJSON(), rejoined: false, at: 0 });
-      typed.next('ann');
-      const login = published.find((event) => event.type === 'joined');
-      if (login === undefined) throw new Error('no login published');
-      hand(login);
-      hand({ type: 'bus-down', node: 'a', at: 1 });
-      const earlier = stateAfter(joined('b:1', 'ann', '#main', login.at - 1)).toJSON(); // another node's ann, logged in first
-      hand({ type: 'restored', node: 'a', state: earlier, rejoined: true, at: 2 });
-      const listed = published.at(-1);
-      expect(listed).toEqual({ ...roster('ann', login.at), at: expect.any(Number) });
-      expect(hand(listed ?? login)).toEqual([
+      const { hand, published, rosterNow } = onNodeA(of({ id: 'a:1', input$: typed }));
+      hand(restored(none, false));
+      const login = logIn(hand, published, typed);
+      hand(busDown(1));
+      const listed = rosterNow();
+      expect(listed).toEqual(roster('ann', login.at));
+      hand(restored(stateAfter(joined('b:1', 'ann', '#main', login.at - 1)).toJSON())); // another node's ann, logged in first
+      expect(hand(rejoined(listed))).toEqual([
         broadcast(text.BUS_UP),
         broadcast(text.renamed('ann', 'ann_2')),
         send('a:1', text.renamedOnReturn('ann', 'ann_2')),
       ]);
       typed.complete();
+    });
+
+    it('lets a user go who left while its roster was on its way, once it is back', () => {
+      const typed = new Subject<Input>();
+      const { hand, published, rosterNow, flush } = onNodeA(of({ id: 'a:1', input$: typed }));
+      hand(restored(none, false));
+      logIn(hand, published, typed);
+      hand(busDown(1));
+      const listed = rosterNow();
+      hand(restored(none));
+      typed.complete(); // ann is not in the cluster's state yet
+      flush();
+      const departures = () => published.filter((event) => event.type === 'left');
+      expect(departures()).toEqual([]);
+      hand(rejoined(listed));
+      expect(departures()).toEqual([{ type: 'left', user: 'a:1', nick: 'ann', room: '#main', at: expect.any(Number) }]);
+    });
+
+    it('lets a user go on whose own change may never come back once the cluster\'s state is restored, and leave', () => {
+      const typed = new Subject<Input>();
+      const { hand, published, rosterNow, flush } = onNodeA(of({ id: 'a:1', input$: typed }));
+      hand(restored(none, false));
+      logIn(hand, published, typed);
+      typed.next('/nick anna'); // on its way when Redis goes, with what it held
+      typed.next('hi');
+      flush();
+      hand(busDown(1));
+      const listed = rosterNow();
+      hand(restored(none));
+      hand(rejoined(listed));
+      expect(published.filter((event) => event.type === 'said')).toEqual([expect.objectContaining({ text: 'hi', nick: 'ann' })]);
+      typed.complete();
+      flush();
+      expect(published.filter((event) => event.type === 'left')).toEqual([expect.objectContaining({ user: 'a:1', nick: 'ann' })]);
     });
   });
 });

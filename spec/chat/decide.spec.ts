@@ -2,8 +2,10 @@ import { COMMANDS } from '../../lib/chat/commands';
 import { type Decision, decide, duration, MAX_AWAY_LENGTH, MAX_TOPIC_LENGTH } from '../../lib/chat/decide';
 import type { UserId } from '../../lib/chat/events';
 import { ChatState, MAX_ROOMS } from '../../lib/chat/state';
-import { GOODBYE, PROMPT } from '../../lib/chat/texts';
+import { NO_TRIES } from '../../lib/chat/intent';
+import { GOODBYE, PASSWORD_PROMPT, PROMPT } from '../../lib/chat/texts';
 import {
+  CALLER, given,
   acted, away, back, identified, ignored, joined, left, moved, renamed, said, stateAfter, topic, unignored, whispered,
 } from '../support/events';
 
@@ -13,6 +15,8 @@ const typed = (state: ChatState, text: string, user: UserId = 'u1', at = 0): Dec
 const replies = (...lines: string[]): Decision => ({ events: [], replies: lines.map((line) => `*** ${line}\n`), quit: false });
 const events = (...published: Decision['events']): Decision => ({ events: published, replies: [], quit: false });
 const NOTHING: Decision = { events: [], replies: [], quit: false };
+/** Asked the password of `name`, over TLS: no warning. */
+const prompted = (name: string): Decision => ({ events: [], replies: [PASSWORD_PROMPT], quit: false, password: name, tries: NO_TRIES });
 
 describe('limits', () => {
   it('are 200 characters for a topic and an away reason, and 1000 rooms', () => {
@@ -22,8 +26,8 @@ describe('limits', () => {
 
 describe('decide', () => {
   describe('login', () => {
-    const login = (state: ChatState, name: string, user = 'u9', at = 7): Decision => decide(state, { type: 'login', user, name, at });
-    const refused = (reason: string): Decision => ({ events: [], replies: [`*** ${reason}\n`, PROMPT], quit: false });
+    const login = (state: ChatState, name: string, user = 'u9', at = 7): Decision => decide(state, { type: 'login', user, name, at, caller: CALLER });
+    const refused = (reason: string): Decision => ({ events: [], replies: [`*** ${reason}\n`, PROMPT], quit: false, tries: { ...NO_TRIES, refusals: 1 } });
 
     it('joins #main under the name as typed, trimmed', () => {
       expect(login(chat(), '  dan ')).toEqual(events(joined('u9', 'dan', '#main', 7)));
@@ -53,13 +57,13 @@ describe('decide', () => {
 
   describe('login with a registered name', () => {
     type Extra = { readonly registered?: boolean; readonly account?: string; readonly from?: string };
-    const login = (state: ChatState, name: string, extra: Extra = {}): Decision => decide(state, { type: 'login', user: 'u9', name, at: 7, ...extra });
+    const login = (state: ChatState, name: string, extra: Extra = {}): Decision => decide(state, { type: 'login', user: 'u9', name, at: 7, caller: CALLER, ...extra });
     /** ann in #main, who gave her password; bob, who holds his name without one. */
     const held = (): ChatState => stateAfter(joined('u1', 'ann'), identified('u1', 'ann'), joined('u2', 'bob'));
 
     it('asks its password first, held by an open connection or not', () => {
-      expect(login(held(), 'ANN', { registered: true })).toEqual({ ...NOTHING, password: 'ANN' });
-      expect(login(held(), 'dan', { registered: true })).toEqual({ ...NOTHING, password: 'dan' });
+      expect(login(held(), 'ANN', { registered: true })).toEqual(prompted('ANN'));
+      expect(login(held(), 'dan', { registered: true })).toEqual(prompted('dan'));
     });
 
     it('takes over, with the password, the connection that holds it with the password too: the same owner, back', () => {
@@ -85,7 +89,7 @@ describe('decide', () => {
     });
 
     it('never takes over an unregistered name: nothing proves who is who', () => {
-      expect(login(held(), 'bob')).toEqual({ events: [], replies: ['*** username bob is taken\n', PROMPT], quit: false });
+      expect(login(held(), 'bob')).toEqual({ events: [], replies: ['*** username bob is taken\n', PROMPT], quit: false, tries: { ...NO_TRIES, refusals: 1 } });
     });
   });
 
@@ -97,7 +101,7 @@ describe('decide', () => {
     const state = (): ChatState => stateAfter(
       { type: 'moderation-loaded', fixedOps: ['ann'], ops: ['bob'], opAccounts: { bob: 'b1' }, bans: [ban], motd: '', at: 0 },
     );
-    const login = (name: string, extra: Extra = {}): Decision => decide(state(), { type: 'login', user: 'u9', name, at: 7, from: '10.0.0.5', ...extra });
+    const login = (name: string, extra: Extra = {}): Decision => decide(state(), { type: 'login', user: 'u9', name, at: 7, from: '10.0.0.5', caller: CALLER, ...extra });
 
     it('refuses anyone but an operator, registered or not', () => {
       expect(login('dan')).toEqual(BANNED);
@@ -106,7 +110,7 @@ describe('decide', () => {
     });
 
     it("lets an operator who shares the address in with their password, and no one with another account's", () => {
-      expect(login('ann', { registered: true })).toEqual({ ...NOTHING, password: 'ann' });
+      expect(login('ann', { registered: true })).toEqual(prompted('ann'));
       expect(login('ann', { registered: true, account: 'a1' })).toEqual(events({ ...joined('u9', 'ann', '#main', 7), from: '10.0.0.5' }));
       expect(login('bob', { registered: true, account: 'b1' })).toEqual(events({ ...joined('u9', 'bob', '#main', 7), from: '10.0.0.5' }));
       expect(login('bob', { registered: true, account: 'b2' })).toEqual(BANNED);
@@ -169,12 +173,12 @@ describe('decide', () => {
 
   describe('/who, /names, /users', () => {
     it.each(['/who', '/names', '/users', '/WHO extra'])('%s lists the room, with away reasons', (line) => {
-      const state = chat().apply(away('u2', 'lunch'));
+      const state = given(chat(), away('u2', 'lunch'));
       expect(typed(state, line)).toEqual(replies('3 in #main: ann, bob (away: lunch), cat'));
     });
 
     it('lists the asker’s room alone', () => {
-      const state = chat().apply(moved('u1', 'ann', '#main', '#games'));
+      const state = given(chat(), moved('u1', 'ann', '#main', '#games'));
       expect(typed(state, '/who')).toEqual(replies('1 in #games: ann'));
       expect(typed(state, '/who', 'u2')).toEqual(replies('2 in #main: bob, cat'));
     });
@@ -225,12 +229,12 @@ describe('decide', () => {
     });
 
     it('whispers to a user in another room', () => {
-      const state = chat().apply(moved('u2', 'bob', '#main', '#games'));
+      const state = given(chat(), moved('u2', 'bob', '#main', '#games'));
       expect(typed(state, '/msg bob hi')).toEqual(events(whispered('u1', 'ann', 'u2', 'bob', 'hi')));
     });
 
     it('whispers to an away user: the away notice is render’s', () => {
-      expect(typed(chat().apply(away('u2', 'lunch')), '/w bob hi')).toEqual(events(whispered('u1', 'ann', 'u2', 'bob', 'hi')));
+      expect(typed(given(chat(), away('u2', 'lunch')), '/w bob hi')).toEqual(events(whispered('u1', 'ann', 'u2', 'bob', 'hi')));
     });
 
     it.each([
@@ -248,18 +252,18 @@ describe('decide', () => {
 
   describe('/reply, /r', () => {
     it.each(['/reply', '/r'])('%s whispers to the last who whispered to the user', (command) => {
-      const state = chat().apply(whispered('u2', 'bob', 'u1', 'ann', 'psst')).apply(whispered('u3', 'cat', 'u1', 'ann', 'hey'));
+      const state = given(chat(), whispered('u2', 'bob', 'u1', 'ann', 'psst'), whispered('u3', 'cat', 'u1', 'ann', 'hey'));
       expect(typed(state, `${command} yes?`)).toEqual(events(whispered('u1', 'ann', 'u3', 'cat', 'yes?')));
     });
 
     it('answers when nobody has whispered yet, or the whisperer has left', () => {
       expect(typed(chat(), '/r hi')).toEqual(replies('nobody has sent you a private message'));
-      const state = chat().apply(whispered('u2', 'bob', 'u1', 'ann', 'psst')).apply(left('u2', 'bob'));
+      const state = given(chat(), whispered('u2', 'bob', 'u1', 'ann', 'psst'), left('u2', 'bob'));
       expect(typed(state, '/reply hi')).toEqual(replies('whoever sent you your last private message has left'));
     });
 
     it('does not reach a newcomer who took the departed whisperer’s name', () => {
-      const state = chat().apply(whispered('u2', 'bob', 'u1', 'ann', 'psst')).apply(left('u2', 'bob')).apply(joined('u4', 'bob'));
+      const state = given(chat(), whispered('u2', 'bob', 'u1', 'ann', 'psst'), left('u2', 'bob'), joined('u4', 'bob'));
       expect(typed(state, '/r hi')).toEqual(replies('whoever sent you your last private message has left'));
     });
 
@@ -281,13 +285,13 @@ describe('decide', () => {
     });
 
     it('changes the reason of a user who is away already', () => {
-      expect(typed(chat().apply(away('u1', 'lunch')), '/away meeting')).toEqual(events(away('u1', 'meeting')));
+      expect(typed(given(chat(), away('u1', 'lunch')), '/away meeting')).toEqual(events(away('u1', 'meeting')));
     });
   });
 
   describe('/back', () => {
     it('ends an away, and answers a user who was not away', () => {
-      expect(typed(chat().apply(away('u1', 'lunch')), '/back', 'u1', 8)).toEqual(events(back('u1', 8)));
+      expect(typed(given(chat(), away('u1', 'lunch')), '/back', 'u1', 8)).toEqual(events(back('u1', 8)));
       expect(typed(chat(), '/back')).toEqual(replies('you are not away'));
     });
   });
@@ -299,7 +303,7 @@ describe('decide', () => {
 
     it('lists whom the user ignores when given no name', () => {
       expect(typed(chat(), '/ignore')).toEqual(replies('you are ignoring nobody'));
-      const state = chat().apply(ignored('u1', 'u3', 'cat')).apply(ignored('u1', 'u2', 'bob'));
+      const state = given(chat(), ignored('u1', 'u3', 'cat'), ignored('u1', 'u2', 'bob'));
       expect(typed(state, '/ignore')).toEqual(replies('you are ignoring cat, bob'));
     });
 
@@ -309,13 +313,13 @@ describe('decide', () => {
       ['/ignore ann', 'you cannot ignore yourself'],
       ['/ignore Bob', 'you already ignore bob'],
     ])('answers %j with %j', (line, reply) => {
-      expect(typed(chat().apply(ignored('u1', 'u2', 'bob')), line)).toEqual(replies(reply));
+      expect(typed(given(chat(), ignored('u1', 'u2', 'bob')), line)).toEqual(replies(reply));
     });
   });
 
   describe('/unignore', () => {
     it('unignores an ignored user', () => {
-      expect(typed(chat().apply(ignored('u1', 'u2', 'bob')), '/unignore Bob')).toEqual(events(unignored('u1', 'u2', 'bob')));
+      expect(typed(given(chat(), ignored('u1', 'u2', 'bob')), '/unignore Bob')).toEqual(events(unignored('u1', 'u2', 'bob')));
     });
 
     it.each([
@@ -323,7 +327,7 @@ describe('decide', () => {
       ['/unignore cat', 'you are not ignoring cat'],
       ['/unignore zed', 'you are not ignoring zed'],
     ])('answers %j with %j', (line, reply) => {
-      expect(typed(chat().apply(ignored('u1', 'u2', 'bob')), line)).toEqual(replies(reply));
+      expect(typed(given(chat(), ignored('u1', 'u2', 'bob')), line)).toEqual(replies(reply));
     });
   });
 
@@ -360,18 +364,17 @@ describe('decide', () => {
     it('makes a new room at MAX_ROOMS when the move empties the user\'s own room, or another room is empty', () => {
       const state = stateAfter(...Array.from({ length: MAX_ROOMS }, (_, i) => joined(`u${i}`, `user${i}`, `#r${i}`)));
       expect(typed(state, '/join new', 'u1')).toEqual(events(moved('u1', 'user1', '#r1', '#new')));
-      state.apply(topic('u2', 'user2', 'kept', '#r2')).apply(moved('u2', 'user2', '#r2', '#r3'));
+      given(state, topic('u2', 'user2', 'kept', '#r2'), moved('u2', 'user2', '#r2', '#r3'));
       expect(typed(state, '/join new', 'u3')).toEqual(events(moved('u3', 'user3', '#r3', '#new')));
     });
   });
 
   describe('/rooms', () => {
     it('lists every room with how many are in it, a kept empty room too', () => {
-      const state = chat()
-        .apply(moved('u1', 'ann', '#main', '#games'))
-        .apply(topic('u1', 'ann', 'chess', '#games'))
-        .apply(moved('u1', 'ann', '#games', '#main'))
-        .apply(moved('u2', 'bob', '#main', '#dev'));
+      const state = given(
+        chat(), moved('u1', 'ann', '#main', '#games'), topic('u1', 'ann', 'chess', '#games'),
+        moved('u1', 'ann', '#games', '#main'), moved('u2', 'bob', '#main', '#dev'),
+      );
       expect(typed(state, '/rooms')).toEqual(replies('rooms: #main (2), #games (0), #dev (1)'));
     });
   });
@@ -379,13 +382,13 @@ describe('decide', () => {
   describe('/topic', () => {
     it('shows the topic, or that there is none', () => {
       expect(typed(chat(), '/topic')).toEqual(replies('#main has no topic'));
-      expect(typed(chat().apply(topic('u2', 'bob', 'chess')), '/topic')).toEqual(replies('topic of #main: chess'));
+      expect(typed(given(chat(), topic('u2', 'bob', 'chess')), '/topic')).toEqual(replies('topic of #main: chess'));
     });
 
     it('clears the topic with "-", as /motd - clears the motd; there must be one to clear', () => {
-      const state = chat().apply(topic('u2', 'bob', 'chess'));
+      const state = given(chat(), topic('u2', 'bob', 'chess'));
       expect(typed(state, '/topic -', 'u1', 4)).toEqual(events(topic('u1', 'ann', '', '#main', 4)));
-      expect(typed(state.apply(topic('u1', 'ann', '', '#main', 4)), '/topic')).toEqual(replies('#main has no topic'));
+      expect(typed(given(state, topic('u1', 'ann', '', '#main', 4)), '/topic')).toEqual(replies('#main has no topic'));
       expect(typed(chat(), '/topic -')).toEqual(replies('#main has no topic'));
     });
 
@@ -404,7 +407,7 @@ describe('decide', () => {
     });
 
     it('tells that a user is away, and why', () => {
-      const state = chat().apply(away('u2', 'lunch')).apply(moved('u2', 'bob', '#main', '#games', 2_000));
+      const state = given(chat(), away('u2', 'lunch'), moved('u2', 'bob', '#main', '#games', 2_000));
       expect(typed(state, '/whois bob', 'u1', 5_000)).toEqual(replies('bob: in #games, away: lunch, connected for 5s, idle for 3s'));
     });
 
@@ -451,7 +454,7 @@ describe('duration', () => {
 describe('/uptime', () => {
   it('answers with the time since the chat started, to the user alone', () => {
     const state = new ChatState(0, Date.UTC(2025, 0, 1));
-    state.apply({ type: 'joined', user: '1', nick: 'ann', room: '#main', at: 0 });
+    given(state, { type: 'joined', user: '1', nick: 'ann', room: '#main', at: 0 });
     const later = Date.UTC(2025, 0, 2, 1, 2, 3);
     expect(decide(state, { type: 'line', user: '1', text: '/uptime', at: later })).toEqual({
       events: [], replies: ['*** up for 1d 1h 2m 3s, since 2025-01-01T00:00:00.000Z\n'], quit: false,

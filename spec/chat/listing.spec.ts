@@ -10,7 +10,7 @@ import { REPLY_BYTES_PER_LINE } from '../../lib/chat/pace';
 import { type ChatState, MAX_ROOMS } from '../../lib/chat/state';
 import { andMore } from '../../lib/chat/texts';
 import { utf8Bytes } from '../../lib/chat/utf8';
-import { away, identified, ignored, joined, restored, stateAfter, topic } from '../support/events';
+import { away, given, identified, ignored, joined, restored, stateAfter, topic } from '../support/events';
 
 const bytes = (lines: readonly string[]): number => lines.reduce((sum, line) => sum + Buffer.byteLength(line), 0);
 const longest = (lines: readonly string[]): number => Math.max(...lines.map((line) => Buffer.byteLength(line)));
@@ -118,7 +118,7 @@ describe('what one command can make the server write', () => {
 
   it('/rooms lists at most MAX_LISTED_ROOMS, then how many more', () => {
     const state = crowd('');
-    for (let index = 1; index < MAX_ROOMS; index += 1) state.apply(topic(`u${index}`, `u${index}`, 'x')).apply({ type: 'moved', user: `u${index}`, nick: `u${index}`, from: '#main', room: `#room-${index}`, at: 0 });
+    for (let index = 1; index < MAX_ROOMS; index += 1) given(state, topic(`u${index}`, `u${index}`, 'x'), { type: 'moved', user: `u${index}`, nick: `u${index}`, from: '#main', room: `#room-${index}`, at: 0 });
     expect(state.rooms()).toHaveLength(MAX_ROOMS);
     const lines = replies(state, '/rooms');
     expect(lines[0]?.startsWith('*** rooms: #main (')).toBe(true);
@@ -128,7 +128,7 @@ describe('what one command can make the server write', () => {
 
   it('/ignore alone lists at most MAX_LISTED_NAMES of those ignored, then how many more', () => {
     const state = crowd('');
-    for (let index = 1; index < USERS; index += 1) state.apply(ignored('u0', `u${index}`, `u${index}`));
+    for (let index = 1; index < USERS; index += 1) given(state, ignored('u0', `u${index}`, `u${index}`));
     const lines = replies(state, '/ignore');
     expect(lines[0]?.startsWith('*** you are ignoring u1, u2, ')).toBe(true);
     expect(lines.at(-1)).toBe(andMore(USERS - 1 - MAX_LISTED_NAMES));
@@ -139,7 +139,7 @@ describe('what one command can make the server write', () => {
     const state = crowd('');
     const reason = '😀'.repeat(MAX_REASON_LENGTH);
     for (let index = 0; index < MAX_BANS; index += 1) {
-      state.apply({ type: 'banned', user: 'u0', nick: 'u0', ban: { name: `b${index}`, address: '', until: null, by: 'u0', reason }, at: 0 });
+      given(state, { type: 'banned', user: 'u0', nick: 'u0', ban: { name: `b${index}`, address: '', until: null, by: 'u0', reason }, at: 0 });
     }
     const lines = replies(state, '/bans');
     expect(lines[0]).toBe(`*** b0 is banned for good by u0: ${reason}\n`);
@@ -156,9 +156,9 @@ describe('what one command can make the server write', () => {
     let state: ChatState;
     beforeAll(() => {
       state = crowd(emoji);
-      state.apply(topic('u0', 'u0', '😀'.repeat(MAX_TOPIC_LENGTH)));
-      state.apply({ type: 'motd', user: 'u0', nick: 'u0', text: '😀'.repeat(MAX_MOTD_LENGTH), at: 0 });
-      for (let index = 1; index < USERS; index += 1) state.apply(ignored('u0', `u${index}`, `u${index}`));
+      given(state, topic('u0', 'u0', '😀'.repeat(MAX_TOPIC_LENGTH)));
+      given(state, { type: 'motd', user: 'u0', nick: 'u0', text: '😀'.repeat(MAX_MOTD_LENGTH), at: 0 });
+      for (let index = 1; index < USERS; index += 1) given(state, ignored('u0', `u${index}`, `u${index}`));
     });
 
     it.each(COMMANDS.flatMap(({ name }) => [`/${name}`, `/${name} u7`]))('%s writes at most MAX_LISTING_BYTES and a line', (line) => {

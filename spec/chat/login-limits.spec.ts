@@ -1,8 +1,11 @@
+import { filter, type Observable } from 'rxjs';
 import { memoryBus } from '../../lib/bus/memory';
 import { type ChatEvent, MAIN_ROOM } from '../../lib/chat/events';
 import { MAX_NAME_LENGTH } from '../../lib/chat/names';
 import type { Outgoing } from '../../lib/chat/outgoing';
-import { DEFAULT_SESSION_OPTIONS, MAX_LOGIN_BYTES, MAX_NAME_ATTEMPTS, type Seat, session, type SessionOptions } from '../../lib/chat/session';
+import { DEFAULT_SESSION_OPTIONS, MAX_LOGIN_BYTES, MAX_NAME_ATTEMPTS, type SessionOptions } from '../../lib/chat/session-options';
+import type { Seat } from '../../lib/chat/loop';
+import { session } from '../support/session';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
 import { BUDGET_SPENT, type Input, OVERLONG_LINE } from '../../lib/chat/input';
@@ -23,19 +26,19 @@ const out = {
 } satisfies Record<string, Outgoing>;
 const lines = { e: '', o: OVERLONG_LINE, t: 'bob', a: 'ann', s: BUDGET_SPENT, h: 'hello' } satisfies Record<string, Input>;
 
-/** A chat where bob is logged in, and the events the session published, applied as they come. */
+/** A chat where bob is logged in, and the events the session's loop published (it applies them). */
 function chatWithBob(): { seat: Seat; published: ChatEvent[] } {
   const state = new ChatState();
+  state.apply({ type: 'joined', user: '1', nick: 'bob', room: MAIN_ROOM, at: 0 });
   const bus = memoryBus();
   const published: ChatEvent[] = [];
-  bus.events$.subscribe((event) => {
-    published.push(event);
-    state.apply(event);
-  });
-  bus.publish({ type: 'joined', user: '1', nick: 'bob', room: MAIN_ROOM, at: 0 });
-  published.splice(0);
+  bus.events$.subscribe((event) => published.push(event));
   return { seat: { state, bus }, published };
 }
+
+/** What the session sends its user alone. */
+const sent = (input$: Observable<Input>, seat: Seat, sessionOptions: SessionOptions): Observable<Outgoing> =>
+  session({ id: '7', input$ }, seat, sessionOptions).pipe(filter((value): value is Outgoing => 'kind' in value));
 
 describe('login limits', () => {
   it('allows 10 usernames to be refused by default, and 64 KiB before login', () => {
@@ -48,7 +51,7 @@ describe('login limits', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold<Input>('----e----o----t', lines);
       const expected = '         (gp)(ep)-(op)-(tmc|)';
-      expectObservable(session({ id: '7', input$: input }, chatWithBob().seat, options)).toBe(expected, out);
+      expectObservable(sent(input, chatWithBob().seat, options)).toBe(expected, out);
       expectSubscriptions(input.subscriptions).toBe('^-------------!');
     });
   });
@@ -58,7 +61,7 @@ describe('login limits', () => {
       const defaults = { ...DEFAULT_SESSION_OPTIONS, loginTimeoutMs: 1000 };
       const input = cold<Input>('----e----o----t----e----o----t----e----o----t----e', lines);
       const expected = '         (gp)(ep)-(op)-(tp)-(ep)-(op)-(tp)-(ep)-(op)-(tp)-(emc|)';
-      expectObservable(session({ id: '7', input$: input }, chatWithBob().seat, defaults)).toBe(expected, out);
+      expectObservable(sent(input, chatWithBob().seat, defaults)).toBe(expected, out);
       expectSubscriptions(input.subscriptions).toBe('^ 48ms !');
     });
   });
@@ -69,7 +72,7 @@ describe('login limits', () => {
       const { seat, published } = chatWithBob();
       const input = cold<Input>('----e----o----t----e----o----t----e----o----t----a', lines);
       const expected = '         (gp)(ep)-(op)-(tp)-(ep)-(op)-(tp)-(ep)-(op)-(tp)--';
-      expectObservable(session({ id: '7', input$: input }, seat, defaults), '^ 50ms !').toBe(expected, out);
+      expectObservable(sent(input, seat, defaults), '^ 50ms !').toBe(expected, out);
       flush();
       expect(published).toEqual([{ type: 'joined', user: '7', nick: 'ann', room: MAIN_ROOM, at: 49 }]);
     });
@@ -79,7 +82,7 @@ describe('login limits', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold<Input>('----e----s----a', lines);
       const expected = '         (gp)(ep)-(bc|)';
-      expectObservable(session({ id: '7', input$: input }, chatWithBob().seat, options)).toBe(expected, out);
+      expectObservable(sent(input, chatWithBob().seat, options)).toBe(expected, out);
       expectSubscriptions(input.subscriptions).toBe('^--------!');
     });
   });
@@ -89,7 +92,7 @@ describe('login limits', () => {
       const { seat, published } = chatWithBob();
       const input = cold<Input>('----e----o----a----s----h', lines);
       const expected = '         (gp)(ep)-(op)-';
-      expectObservable(session({ id: '7', input$: input }, seat, options), '^ 30ms !').toBe(expected, out);
+      expectObservable(sent(input, seat, options), '^ 30ms !').toBe(expected, out);
       expectSubscriptions(input.subscriptions).toBe('^ 30ms !');
       flush();
       expect(published.map(({ type }) => type)).toEqual(['joined', 'said']);

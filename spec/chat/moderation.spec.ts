@@ -8,7 +8,7 @@ import type { Outgoing } from '../../lib/chat/outgoing';
 import { render } from '../../lib/chat/render';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
-import { identified, joined, left, renamed, restored, said, stateAfter } from '../support/events';
+import { CALLER, given, identified, joined, left, renamed, restored, said, stateAfter } from '../support/events';
 import { scheduler } from '../support/marbles';
 
 const HOUR = 3_600_000;
@@ -25,7 +25,7 @@ const chat = (): ChatState =>
 const typed = (state: ChatState, text: string, user: UserId = 'u1', at = 0): Decision => decide(state, { type: 'line', user, text, at });
 const replies = (...lines: string[]): Decision => ({ events: [], replies: lines.map((line) => `*** ${line}\n`), quit: false });
 const events = (...published: ChatEvent[]): Decision => ({ events: published, replies: [], quit: false });
-const seen = (state: ChatState, event: ChatEvent): Outgoing[] => render(event, state.apply(event));
+const seen = (state: ChatState, event: ChatEvent): Outgoing[] => render(event, given(state, event));
 const send = (to: string, text: string): Outgoing => ({ kind: 'send', to, text });
 const broadcast = (room: string, text: string, hiddenFrom: string[] = []): Outgoing => ({ kind: 'broadcast', room, text, hiddenFrom });
 const ban = (name: string, more: Partial<Ban> = {}): Ban => ({ name, address: '', until: null, by: 'ann', reason: '', ...more });
@@ -60,7 +60,7 @@ describe('operators', () => {
       };
       const events$ = cold('ra-i-n-b-n-o', steps);
       const state = new ChatState();
-      expectObservable(events$.pipe(map((event) => state.apply(event).isOperator('u1')))).toBe('ff-t-f-t-f-f', { t: true, f: false });
+      expectObservable(events$.pipe(map((event) => given(state, event).isOperator('u1')))).toBe('ff-t-f-t-f-f', { t: true, f: false });
     });
   });
 
@@ -82,28 +82,28 @@ describe('operators', () => {
   });
 
   it('/op needs a user online who gave their password; /deop spares --ops names', () => {
-    const state = chat().apply(identified('u2', 'bob'));
+    const state = given(chat(), identified('u2', 'bob'));
     expect(typed(chat(), '/op bob')).toEqual(replies('bob has not logged in with the password of a registered name'));
     expect(typed(state, '/op BOB')).toEqual(events({ type: 'opped', user: 'u1', nick: 'ann', name: 'bob', at: 0 }));
     expect(typed(state, '/op dan')).toEqual(replies('no such user: dan'));
     expect(typed(state, '/op ann')).toEqual(replies('ann is already an operator'));
     expect(typed(state, '/deop ann')).toEqual(replies('ann is an operator by configuration (--ops)'));
     expect(typed(state, '/deop bob')).toEqual(replies('bob is not an operator'));
-    state.apply({ type: 'opped', user: 'u1', nick: 'ann', name: 'bob', at: 0 });
+    given(state, { type: 'opped', user: 'u1', nick: 'ann', name: 'bob', at: 0 });
     expect(state.isOperator('u2')).toBe(true);
     expect(typed(state, '/deop bob')).toEqual(events({ type: 'deopped', user: 'u1', nick: 'ann', name: 'bob', at: 0 }));
     expect(state.moderation.saved(0).ops).toEqual(['bob']);
-    state.apply(left('u2', 'bob'));
+    given(state, left('u2', 'bob'));
     expect(typed(state, '/deop BOB')).toEqual(events({ type: 'deopped', user: 'u1', nick: 'ann', name: 'bob', at: 0 })); // as opped, however typed
   });
 
   it("grants /op to the account whose password its holder gave: the name's next account is no operator, a grant saved before accounts is by name", () => {
-    const state = chat().apply({ ...identified('u2', 'bob'), account: 'first' });
+    const state = given(chat(), { ...identified('u2', 'bob'), account: 'first' });
     expect(typed(state, '/op bob')).toEqual(events({ type: 'opped', user: 'u1', nick: 'ann', name: 'bob', account: 'first', at: 0 }));
-    state.apply({ type: 'opped', user: 'u1', nick: 'ann', name: 'bob', account: 'first', at: 0 });
+    given(state, { type: 'opped', user: 'u1', nick: 'ann', name: 'bob', account: 'first', at: 0 });
     expect(state.isOperator('u2')).toBe(true);
     expect(state.moderation.saved(0)).toMatchObject({ ops: ['bob'], opAccounts: { bob: 'first' } });
-    state.apply(left('u2', 'bob')).apply(joined('u4', 'bob')).apply({ ...identified('u4', 'bob'), account: 'second' });
+    given(state, left('u2', 'bob'), joined('u4', 'bob'), { ...identified('u4', 'bob'), account: 'second' });
     expect(state.isOperator('u4')).toBe(false);
     const before = stateAfter(restored([], { ops: ['bob'] }), joined('u4', 'bob'), { ...identified('u4', 'bob'), account: 'second' });
     expect(before.isOperator('u4')).toBe(true);
@@ -136,7 +136,7 @@ describe('/kick', () => {
   });
 
   it('tells the room why (the operator too, from another room), tells the user, and closes their connection', () => {
-    const state = chat().apply({ type: 'moved', user: 'u1', nick: 'ann', from: '#main', room: '#ops', at: 0 });
+    const state = given(chat(), { type: 'moved', user: 'u1', nick: 'ann', from: '#main', room: '#ops', at: 0 });
     const kick: ChatEvent = { type: 'kicked', user: 'u1', nick: 'ann', target: 'u2', targetNick: 'bob', room: '#main', reason: 'spam', at: 0 };
     expect(seen(state, kick)).toEqual([
       broadcast('#main', '*** bob was kicked by ann: spam\n', ['u2']),
@@ -160,7 +160,7 @@ describe('/ban', () => {
     expect(typed(chat(), '/ban ann')).toEqual(replies('you cannot ban yourself'));
     expect(typed(chat(), '/ban Ann')).toEqual(replies('you cannot ban yourself'));
     expect(typed(stateAfter(restored(['ann', 'zed'])), '/ban zed', 'u1')).toEqual({ events: [], replies: [], quit: false }); // not logged in
-    expect(typed(chat().apply(restored(['ann', 'zed'])), '/ban zed')).toEqual(replies('zed is an operator'));
+    expect(typed(given(chat(), restored(['ann', 'zed'])), '/ban zed')).toEqual(replies('zed is an operator'));
     expect(typed(chat(), '/ban d\x1bn')).toEqual(replies('username must not contain control characters'));
     expect(typed(chat(), '/ban bob 400d')).toEqual(replies('a duration is a number and s, m, h, d or w, from 1s to 365d'));
     expect(typed(chat(), `/ban bob ${'x'.repeat(MAX_REASON_LENGTH + 1)}`)).toEqual(replies(`reason too long (max ${MAX_REASON_LENGTH} characters)`));
@@ -168,46 +168,46 @@ describe('/ban', () => {
 
   it('bans the address of a user back from an outage as their roster gave it', () => {
     const dan: ChatEvent = { type: 'returned', user: 'b:4', nick: 'dan', was: 'dan', room: '#main', connectedAt: 0, from: '10.0.0.4', at: 0 };
-    expect(typed(chat().apply(dan), '/ban dan')).toEqual(events(banned(ban('dan', { address: '10.0.0.4' }))));
+    expect(typed(given(chat(), dan), '/ban dan')).toEqual(events(banned(ban('dan', { address: '10.0.0.4' }))));
   });
 
   it('refuses past MAX_BANS, but for a new term of a name already banned', () => {
     const state = chat();
-    for (let i = 0; i < MAX_BANS; i++) state.apply(banned(ban(`u${i}`)));
+    for (let i = 0; i < MAX_BANS; i++) given(state, banned(ban(`u${i}`)));
     expect(typed(state, '/ban dan')).toEqual(replies(`too many bans (max ${MAX_BANS})`));
     expect(typed(state, '/ban u7 1h')).toEqual(events(banned(ban('u7', { until: HOUR }))));
   });
 
   it('keeps a ban by name (lookalikes too) and address until its term, one per name, and /unban lifts it by either', () => {
-    const state = chat().apply(banned(ban('bob', { address: '10.0.0.2', until: 10 }))).apply(banned(ban('dan')));
+    const state = given(chat(), banned(ban('bob', { address: '10.0.0.2', until: 10 })), banned(ban('dan')));
     expect(state.moderation.banOfName('BOB', 9)).toEqual(ban('bob', { address: '10.0.0.2', until: 10 }));
     expect(state.moderation.banOfAddress('10.0.0.2', 9)?.name).toBe('bob');
     expect(state.moderation.banOfAddress('10.0.0.2', 10)).toBeUndefined();
     expect(state.moderation.bans(10)).toEqual([ban('dan')]);
-    state.apply(banned(ban('bob', { address: '10.0.0.2', until: 20 }), 5));
+    given(state, banned(ban('bob', { address: '10.0.0.2', until: 20 }), 5));
     expect(state.moderation.bans(5).map(({ name, until }) => [name, until])).toEqual([['dan', null], ['bob', 20]]);
     expect(typed(state, '/unban 10.0.0.2', 'u1', 5)).toEqual(events({ type: 'unbanned', user: 'u1', nick: 'ann', target: '10.0.0.2', at: 5 }));
     expect(typed(state, '/unban eve')).toEqual(replies('eve is not banned'));
     expect(typed(state, '/unban DAN', 'u1', 5)).toEqual(events({ type: 'unbanned', user: 'u1', nick: 'ann', target: 'dan', at: 5 })); // as the ban holds it
     expect(typed(state, '/unban dan extra')).toEqual(replies('usage: /unban NAME|ADDRESS'));
-    state.apply({ type: 'unbanned', user: 'u1', nick: 'ann', target: '10.0.0.2', at: 5 });
+    given(state, { type: 'unbanned', user: 'u1', nick: 'ann', target: '10.0.0.2', at: 5 });
     expect(state.moderation.saved(5)).toEqual({ ops: [], opAccounts: {}, bans: [ban('dan')], motd: '' });
   });
 
   it('refuses /nick to a banned name or a lookalike of it, as login does', () => {
-    const state = chat().apply(banned(ban('dan', { until: 10 })));
+    const state = given(chat(), banned(ban('dan', { until: 10 })));
     expect(typed(state, '/nick DAN', 'u2', 5)).toEqual({ events: [], replies: ['*** username DAN is banned\n'], quit: false });
     expect(typed(state, '/nick d\u0430n', 'u2', 5)).toEqual(replies('username must not mix scripts (Latin and Cyrillic)'));
     expect(typed(state, '/nick dan', 'u2', 10)).toEqual(events(renamed('u2', 'bob', 'dan', '#main', 10)));
   });
 
   it('bans an address by its group: an IPv6 address by its /64, an IPv4-mapped one as its IPv4 address; /unban of any address of it lifts it', () => {
-    const state = chat().apply(banned(ban('bob', { address: '2001:db8:0:1::2' }))).apply(banned(ban('dan', { address: '10.0.0.4' })));
+    const state = given(chat(), banned(ban('bob', { address: '2001:db8:0:1::2' })), banned(ban('dan', { address: '10.0.0.4' })));
     expect(state.moderation.banOfAddress('2001:db8:0:1:ffff::9', 0)?.name).toBe('bob');
     expect(state.moderation.banOfAddress('2001:db8:0:2::2', 0)).toBeUndefined();
     expect(state.moderation.banOfAddress('::ffff:10.0.0.4', 0)?.name).toBe('dan');
     expect(typed(state, '/unban 2001:db8:0:1::77', 'u1', 5)).toEqual(events({ type: 'unbanned', user: 'u1', nick: 'ann', target: '2001:db8:0:1::77', at: 5 }));
-    state.apply({ type: 'unbanned', user: 'u1', nick: 'ann', target: '2001:db8:0:1::77', at: 5 });
+    given(state, { type: 'unbanned', user: 'u1', nick: 'ann', target: '2001:db8:0:1::77', at: 5 });
     expect(state.moderation.bans(5).map(({ name }) => name)).toEqual(['dan']);
   });
 
@@ -217,9 +217,9 @@ describe('/ban', () => {
   });
 
   it('refuses a banned name at login and closes, before any password', () => {
-    const state = chat().apply(banned(ban('dan', { until: 10 })));
-    expect(decide(state, { type: 'login', user: 'u9', name: 'DAN', at: 9 })).toEqual({ events: [], replies: ['*** you are banned\n'], quit: false, banned: true });
-    expect(decide(state, { type: 'login', user: 'u9', name: 'dan', at: 10, from: '10.0.0.9' })).toEqual(events({ ...joined('u9', 'dan', '#main', 10), from: '10.0.0.9' }));
+    const state = given(chat(), banned(ban('dan', { until: 10 })));
+    expect(decide(state, { type: 'login', user: 'u9', name: 'DAN', at: 9, caller: CALLER })).toEqual({ events: [], replies: ['*** you are banned\n'], quit: false, banned: true });
+    expect(decide(state, { type: 'login', user: 'u9', name: 'dan', at: 10, from: '10.0.0.9', caller: CALLER })).toEqual(events({ ...joined('u9', 'dan', '#main', 10), from: '10.0.0.9' }));
   });
 
   it('shows the operator the ban and puts an online user out, their room told', () => {
@@ -234,8 +234,8 @@ describe('/ban', () => {
 
   it('lists the bans in force, in words no ban of the name "nobody" can be taken for', () => {
     expect(typed(chat(), '/bans')).toEqual({ events: [], replies: ['*** there are no bans\n'], quit: false });
-    expect(typed(chat().apply(banned(ban('nobody'))), '/bans')).toEqual({ events: [], replies: ['*** nobody is banned for good by ann\n'], quit: false });
-    const state = chat().apply(banned(ban('dan'))).apply(banned(ban('eve', { until: 5 })));
+    expect(typed(given(chat(), banned(ban('nobody'))), '/bans')).toEqual({ events: [], replies: ['*** nobody is banned for good by ann\n'], quit: false });
+    const state = given(chat(), banned(ban('dan')), banned(ban('eve', { until: 5 })));
     expect(typed(state, '/bans', 'u1', 5)).toEqual({ events: [], replies: ['*** dan is banned for good by ann\n'], quit: false });
   });
 });
@@ -249,7 +249,7 @@ describe('/mute', () => {
     expect(typed(chat(), '/mute bob soon')).toEqual(replies('a duration is a number and s, m, h, d or w, from 1s to 365d'));
     expect(typed(chat(), '/mute ann')).toEqual(replies('you cannot mute yourself'));
     expect(typed(chat(), '/unmute bob')).toEqual(replies('bob is not muted'));
-    expect(typed(chat().apply(muted(10)), '/unmute bob', 'u1', 9)).toEqual(events({ type: 'unmuted', user: 'u1', nick: 'ann', name: 'bob', at: 9 }));
+    expect(typed(given(chat(), muted(10)), '/unmute bob', 'u1', 9)).toEqual(events({ type: 'unmuted', user: 'u1', nick: 'ann', name: 'bob', at: 9 }));
   });
 
   it('sends a muted user’s lines and private messages to them alone, keeps them out of history, and tells only the operator', () => {
@@ -262,45 +262,45 @@ describe('/mute', () => {
   });
 
   it('holds the name it was given to (and its lookalikes) for its term, whoever logs in under it', () => {
-    const state = chat().apply(muted(10)).apply(renamed('u2', 'bob', 'rob')).apply(left('u2', 'rob'));
-    state.apply(joined('u4', 'BOB'));
+    const state = given(chat(), muted(10), renamed('u2', 'bob', 'rob'), left('u2', 'rob'));
+    given(state, joined('u4', 'BOB'));
     expect(state.isMuted('u4', 9)).toBe(true);
     expect(state.isMuted('u4', 10)).toBe(false);
   });
 
   it('follows the muted user through /nick while they are online, and leaves no name they passed through muted', () => {
-    const state = chat().apply(muted(10)).apply(renamed('u2', 'bob', 'rob')).apply(renamed('u2', 'rob', 'bobby'));
+    const state = given(chat(), muted(10), renamed('u2', 'bob', 'rob'), renamed('u2', 'rob', 'bobby'));
     expect(state.isMuted('u2', 9)).toBe(true);
     expect(state.isMuted('u2', 10)).toBe(false);
-    state.apply(left('u2', 'bobby')).apply(joined('u4', 'ROB')).apply(joined('u5', 'bobby'));
+    given(state, left('u2', 'bobby'), joined('u4', 'ROB'), joined('u5', 'bobby'));
     expect(state.isMuted('u4', 0)).toBe(false);
     expect(state.isMuted('u5', 0)).toBe(false);
     expect(typed(state, '/unmute rob')).toEqual(replies('ROB is not muted'));
   });
 
   it('follows whoever takes the muted name through their next /nick', () => {
-    const state = chat().apply(muted(10)).apply(left('u2', 'bob')).apply(joined('u4', 'bob')).apply(renamed('u4', 'bob', 'dodger'));
+    const state = given(chat(), muted(10), left('u2', 'bob'), joined('u4', 'bob'), renamed('u4', 'bob', 'dodger'));
     expect(state.isMuted('u4', 9)).toBe(true);
   });
 
   it('lifts it all with /unmute of the name the muted user holds now: that user, and the name it was given to', () => {
-    const state = chat().apply(muted(10)).apply(renamed('u2', 'bob', 'rob'));
+    const state = given(chat(), muted(10), renamed('u2', 'bob', 'rob'));
     const lifted = typed(state, '/unmute rob');
     expect(lifted).toEqual(events({ type: 'unmuted', user: 'u1', nick: 'ann', name: 'rob', at: 0 }));
-    for (const event of lifted.events) state.apply(event);
+    for (const event of lifted.events) given(state, event);
     expect(state.isMuted('u2', 0)).toBe(false);
-    state.apply(left('u2', 'rob')).apply(joined('u4', 'bob'));
+    given(state, left('u2', 'rob'), joined('u4', 'bob'));
     expect(state.isMuted('u4', 0)).toBe(false);
   });
 
   it('lifts the mute that followed its user when the name it was given to is unmuted', () => {
-    const state = chat().apply(muted(10)).apply(renamed('u2', 'bob', 'rob'));
-    state.apply({ type: 'unmuted', user: 'u1', nick: 'ann', name: 'bob', at: 0 });
+    const state = given(chat(), muted(10), renamed('u2', 'bob', 'rob'));
+    given(state, { type: 'unmuted', user: 'u1', nick: 'ann', name: 'bob', at: 0 });
     expect(state.isMuted('u2', 0)).toBe(false);
   });
 
   it('lets a muted user set the topic for their eyes alone: they read the usual line, nothing is set', () => {
-    const state = chat().apply(muted(10));
+    const state = given(chat(), muted(10));
     expect(typed(state, '/topic buy my stuff', 'u2', 9)).toEqual({ events: [], replies: [text.topicSet('bob', 'buy my stuff')], quit: false });
     expect(typed(state, '/topic buy my stuff', 'u2', 10)).toEqual(events({ type: 'topic', user: 'u2', nick: 'bob', room: '#main', topic: 'buy my stuff', at: 10 }));
   });
@@ -314,7 +314,7 @@ describe('/motd', () => {
     expect(typed(chat(), '/motd be kind')).toEqual(events(motd('be kind')));
     expect(typed(chat(), `/motd ${CLEAR}`)).toEqual(events(motd('')));
     expect(typed(chat(), `/motd ${'x'.repeat(MAX_MOTD_LENGTH + 1)}`)).toEqual(replies(`message of the day too long (max ${MAX_MOTD_LENGTH} characters)`));
-    expect(typed(chat().apply(motd('be kind')), '/motd', 'u2')).toEqual({ events: [], replies: ['*** MOTD: be kind\n'], quit: false });
+    expect(typed(given(chat(), motd('be kind')), '/motd', 'u2')).toEqual({ events: [], replies: ['*** MOTD: be kind\n'], quit: false });
   });
 
   it('is shown after Welcome; without one, the welcome is the seed’s', () => {
@@ -327,10 +327,13 @@ describe('/motd', () => {
 });
 
 describe('a node cut off from the cluster', () => {
-  const cutOff = (state: ChatState): ChatState => state.apply({ type: 'bus-down', node: '', at: 0 });
+  const cutOff = (state: ChatState): ChatState => {
+    state.keepNode('');
+    return state;
+  };
 
   it('refuses with one line, changing nothing, what would be saved: /op, /deop, /ban, /unban, /motd TEXT', () => {
-    const state = chat().apply(identified('u2', 'bob')).apply({ type: 'opped', user: 'u1', nick: 'ann', name: 'cat', at: 0 }).apply(banned(ban('dan')));
+    const state = given(chat(), identified('u2', 'bob'), { type: 'opped', user: 'u1', nick: 'ann', name: 'cat', at: 0 }, banned(ban('dan')));
     for (const line of ['/op bob', '/deop cat', '/ban bob', '/ban eve 1h', '/unban dan', '/motd hi', `/motd ${CLEAR}`]) {
       expect(typed(cutOff(state), line)).toEqual({ events: [], replies: [text.NOT_SAVED_APART], quit: false });
     }
@@ -348,7 +351,8 @@ describe('a node cut off from the cluster', () => {
   });
 
   it('saves again once the cluster\'s state is back', () => {
-    const state = cutOff(chat()).apply({ type: 'restored', node: '', state: chat().toJSON(), rejoined: true, at: 0 });
+    const state = cutOff(chat());
+    state.restore(chat().toJSON(), true);
     expect(typed(state, '/ban bob')).toEqual(events(banned(ban('bob', { address: '10.0.0.2' }))));
   });
 });
@@ -364,8 +368,8 @@ describe('moderation-loaded', () => {
   });
 
   it('replaces what was saved when loaded again, as a node back from an outage does, and keeps the mutes, which are never saved', () => {
-    const state = chat().apply(banned(ban('bob'))).apply({ type: 'muted', user: 'u1', nick: 'ann', name: 'cat', until: 10, at: 0 });
-    state.apply(restored(['ann'], { ops: ['dan'], bans: [ban('eve')], motd: 'meanwhile' }));
+    const state = given(chat(), banned(ban('bob')), { type: 'muted', user: 'u1', nick: 'ann', name: 'cat', until: 10, at: 0 });
+    given(state, restored(['ann'], { ops: ['dan'], bans: [ban('eve')], motd: 'meanwhile' }));
     expect(state.moderation.saved(0)).toEqual({ ops: ['dan'], opAccounts: {}, bans: [ban('eve')], motd: 'meanwhile' });
     expect(state.isMuted('u3', 9)).toBe(true);
   });

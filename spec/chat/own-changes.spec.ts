@@ -1,11 +1,12 @@
 import { asyncScheduler, concat, filter, map, merge, mergeMap, NEVER, type Observable, of, Subject, type Subscription, timer } from 'rxjs';
-import type { Bus } from '../../lib/chat/bus';
+import type { Bus, Delivery } from '../../lib/chat/bus';
 import { memoryBus } from '../../lib/bus/memory';
 import { chat } from '../../lib/chat/chat';
 import type { ChatEvent } from '../../lib/chat/events';
 import type { Connection } from '../../lib/chat/connection';
 import type { Outgoing } from '../../lib/chat/outgoing';
-import { DEFAULT_SESSION_OPTIONS, MAX_HELD_LINES, type SessionOptions } from '../../lib/chat/session';
+import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../../lib/chat/session-options';
+import { MAX_HELD_LINES } from '../../lib/chat/gate';
 import { ChatState } from '../../lib/chat/state';
 import { InputCounter } from '../../lib/edge/input-counter';
 import * as text from '../../lib/chat/texts';
@@ -23,7 +24,7 @@ const ROUND_TRIP = 10;
  * later. `others$` are what the other nodes and the bus itself hand out; at a `bus-down` among
  * them, what is on its way comes back at once after it, and events go round this node alone.
  */
-function clusterBus(others$: Observable<ChatEvent> = NEVER): Bus {
+function clusterBus(others$: Observable<Delivery> = NEVER): Bus {
   const events = new Subject<ChatEvent>();
   const onTheirWay = new Map<ChatEvent, Subscription>();
   let up = true;
@@ -31,7 +32,7 @@ function clusterBus(others$: Observable<ChatEvent> = NEVER): Bus {
     if (!up) events.next(event);
     else onTheirWay.set(event, asyncScheduler.schedule(() => onTheirWay.delete(event) && events.next(event), ROUND_TRIP));
   };
-  const cut = (event: ChatEvent): ChatEvent[] => {
+  const cut = (event: Delivery): Delivery[] => {
     if (event.type !== 'bus-down') return [event];
     up = false;
     const unwritten = [...onTheirWay.keys()];
@@ -89,7 +90,7 @@ describe('a user\'s own change on a bus that hands it back later', () => {
   it('moves them on this node alone, then takes up their lines, when the bus goes down with the move on its way', () => {
     scheduler().run(({ cold, hot, expectObservable }) => {
       const input = cold<Input>('a 11ms (jh)', { a: 'ann', j: '/join #games', h: 'hello' });
-      const others = hot<ChatEvent>('15ms d', { d: { type: 'bus-down', node: '', at: 0 } });
+      const others = hot<Delivery>('15ms d', { d: { type: 'bus-down', node: '', at: 0 } });
       const expected = '         10ms J 4ms (DMKH)';
       expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus(others) }, options))).toBe(expected, lines);
     });
@@ -114,7 +115,7 @@ describe('a user\'s own change on a bus that hands it back later', () => {
   it('logs them in on this node alone when the bus goes down with the login on its way', () => {
     scheduler().run(({ cold, hot, expectObservable }) => {
       const input = cold<Input>('a', { a: 'ann' });
-      const others = hot<ChatEvent>('2ms d', { d: { type: 'bus-down', node: '', at: 0 } });
+      const others = hot<Delivery>('2ms d', { d: { type: 'bus-down', node: '', at: 0 } });
       const expected = '         2ms J';
       expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus(others) }, options))).toBe(expected, lines);
     });

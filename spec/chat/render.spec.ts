@@ -3,11 +3,12 @@ import type { Outgoing } from '../../lib/chat/outgoing';
 import { render } from '../../lib/chat/render';
 import type { ChatState } from '../../lib/chat/state';
 import {
+  given,
   acted, away, back, identified, ignored, joined, left, moved, renamed, said, stateAfter, topic, unignored, whispered,
 } from '../support/events';
 
 /** What `event` shows, rendered as the chat does: against the state after it. */
-const seen = (state: ChatState, event: ChatEvent): Outgoing[] => render(event, state.apply(event));
+const seen = (state: ChatState, event: ChatEvent): Outgoing[] => render(event, given(state, event));
 const send = (to: string, text: string): Outgoing => ({ kind: 'send', to, text });
 const broadcast = (room: string, text: string, hiddenFrom: string[] = []): Outgoing => ({ kind: 'broadcast', room, text, hiddenFrom });
 const enter = (to: string, room: string): Outgoing => ({ kind: 'enter', to, room });
@@ -27,7 +28,7 @@ describe('render', () => {
     });
 
     it('shows the joiner the topic after the join line', () => {
-      const state = chat().apply(topic('u1', 'ann', 'chess'));
+      const state = given(chat(), topic('u1', 'ann', 'chess'));
       expect(seen(state, joined('u3', 'cat'))).toEqual([
         send('u3', 'Welcome, cat\n[bob] hi\n* bob waves\n'),
         enter('u3', '#main'),
@@ -79,7 +80,7 @@ describe('render', () => {
     });
 
     it('keeps the user as they were under the new id: room, away, password given, who ignores them and whom they answer', () => {
-      const state = games().apply(takeover);
+      const state = given(games(), takeover);
       expect(state.user('u1')).toBeUndefined();
       expect(state.userNamed('ANN')).toMatchObject({ id: 'u9', nick: 'ann', room: '#games', away: 'lunch', from: '10.0.0.9', connectedAt: 5, lastWhisperer: 'u3' });
       expect(state.isIdentified('u9')).toBe(true);
@@ -89,9 +90,9 @@ describe('render', () => {
     });
 
     it('shows nothing, and changes nothing, once the old connection has left or the name is not theirs', () => {
-      expect(seen(games().apply(left('u1', 'ann', '#games')), takeover)).toEqual([]);
-      const renamedMeanwhile = games().apply(renamed('u1', 'ann', 'anna', '#games'));
-      expect(renamedMeanwhile.apply(takeover).applied).toBe(false);
+      expect(seen(given(games(), left('u1', 'ann', '#games')), takeover)).toEqual([]);
+      const renamedMeanwhile = given(games(), renamed('u1', 'ann', 'anna', '#games'));
+      expect(renamedMeanwhile.apply(takeover)).toBe(false);
       expect(renamedMeanwhile.userNamed('anna')?.id).toBe('u1');
     });
   });
@@ -102,15 +103,14 @@ describe('render', () => {
     });
 
     it('tells the room the user was in', () => {
-      const state = chat().apply(moved('u2', 'bob', '#main', '#games'));
+      const state = given(chat(), moved('u2', 'bob', '#main', '#games'));
       expect(seen(state, left('u2', 'bob', '#games'))).toEqual([exit('u2'), broadcast('#games', '*** bob has disconnected\n')]);
     });
   });
 
   describe('said and acted', () => {
     /** ann, bob, cat and dan; cat and dan ignore bob, dan from #games. */
-    const ignoring = (): ChatState => chat().apply(joined('u3', 'cat')).apply(joined('u4', 'dan'))
-      .apply(ignored('u3', 'u2', 'bob')).apply(ignored('u4', 'u2', 'bob')).apply(moved('u4', 'dan', '#main', '#games'));
+    const ignoring = (): ChatState => given(chat(), joined('u3', 'cat'), joined('u4', 'dan'), ignored('u3', 'u2', 'bob'), ignored('u4', 'u2', 'bob'), moved('u4', 'dan', '#main', '#games'));
 
     it('shows a line to the room, the seed’s text in #main', () => {
       expect(seen(chat(), said('u1', 'ann', 'hello'))).toEqual([broadcast('#main', '[ann] hello\n')]);
@@ -124,7 +124,7 @@ describe('render', () => {
     });
 
     it('shows the line again once the ignorer unignores', () => {
-      const state = ignoring().apply(unignored('u3', 'u2', 'bob'));
+      const state = given(ignoring(), unignored('u3', 'u2', 'bob'));
       expect(seen(state, said('u2', 'bob', 'yo'))).toEqual([broadcast('#main', '[bob] yo\n')]);
     });
   });
@@ -148,8 +148,7 @@ describe('render', () => {
 
   describe('moved', () => {
     it('tells the old room, then shows the mover the new room’s history, join line and topic', () => {
-      const state = chat()
-        .apply(joined('u3', 'cat', '#games')).apply(said('u3', 'cat', 'e4', '#games')).apply(topic('u3', 'cat', 'chess', '#games'));
+      const state = given(chat(), joined('u3', 'cat', '#games'), said('u3', 'cat', 'e4', '#games'), topic('u3', 'cat', 'chess', '#games'));
       expect(seen(state, moved('u1', 'ann', '#main', '#games'))).toEqual([
         broadcast('#main', '*** ann moved to #games\n'),
         exit('u1'),
@@ -161,8 +160,7 @@ describe('render', () => {
     });
 
     it('leaves out of the history the lines of those the mover ignores', () => {
-      const state = chat().apply(joined('u3', 'cat')).apply(ignored('u3', 'u2', 'bob'))
-        .apply(moved('u3', 'cat', '#main', '#games')).apply(said('u1', 'ann', 'after'));
+      const state = given(chat(), joined('u3', 'cat'), ignored('u3', 'u2', 'bob'), moved('u3', 'cat', '#main', '#games'), said('u1', 'ann', 'after'));
       expect(seen(state, moved('u3', 'cat', '#games', '#main'))).toEqual([
         broadcast('#games', '*** cat moved to #main\n'),
         exit('u3'),
@@ -191,12 +189,12 @@ describe('render', () => {
     });
 
     it('hides the message from a recipient who ignores the sender, who is not told', () => {
-      const state = chat().apply(ignored('u2', 'u1', 'ann'));
+      const state = given(chat(), ignored('u2', 'u1', 'ann'));
       expect(seen(state, whispered('u1', 'ann', 'u2', 'bob', 'psst'))).toEqual([send('u1', '[PM to bob] psst\n')]);
     });
 
     it('tells the sender that the recipient is away, and why', () => {
-      const state = chat().apply(away('u2', 'lunch'));
+      const state = given(chat(), away('u2', 'lunch'));
       expect(seen(state, whispered('u1', 'ann', 'u2', 'bob', 'psst'))).toEqual([
         send('u2', '[PM from ann] psst\n'),
         send('u1', '[PM to bob] psst\n'),
@@ -206,7 +204,7 @@ describe('render', () => {
   });
 
   it('tells the sender that the recipient is away, with no reason when none was given', () => {
-    expect(seen(chat().apply(away('u2', '')), whispered('u1', 'ann', 'u2', 'bob', 'psst'))[2]).toEqual(send('u1', '*** bob is away\n'));
+    expect(seen(given(chat(), away('u2', '')), whispered('u1', 'ann', 'u2', 'bob', 'psst'))[2]).toEqual(send('u1', '*** bob is away\n'));
   });
 
   describe('replies to one user', () => {
@@ -227,7 +225,7 @@ describe('render', () => {
     });
 
     it('tells the room who cleared the topic', () => {
-      expect(seen(chat().apply(topic('u2', 'bob', 'chess')), topic('u1', 'ann', ''))).toEqual([broadcast('#main', '*** ann cleared the topic\n')]);
+      expect(seen(given(chat(), topic('u2', 'bob', 'chess')), topic('u1', 'ann', ''))).toEqual([broadcast('#main', '*** ann cleared the topic\n')]);
     });
   });
 });

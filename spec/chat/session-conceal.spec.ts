@@ -1,9 +1,10 @@
-import { type Observable, of } from 'rxjs';
+import { filter, type Observable, of } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { memoryBus } from '../../lib/bus/memory';
 import type { Accounts, Verdict } from '../../lib/chat/accounts';
 import type { Outgoing } from '../../lib/chat/outgoing';
-import { DEFAULT_SESSION_OPTIONS, session, type SessionOptions } from '../../lib/chat/session';
+import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../../lib/chat/session-options';
+import { session } from '../support/session';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
 import { BUDGET_SPENT, INPUT_ENDED, type Input } from '../../lib/chat/input';
@@ -31,7 +32,8 @@ function accounts(checkFrames: number, cold: TestScheduler['createColdObservable
 
 /** What the session tells its connection's door, the chat's events left out. */
 function told(input$: Observable<Input>, registry: Accounts, secure = false, sessionOptions = options): Observable<Outgoing> {
-  return session({ id: '7', input$, secure, from: '10.0.0.1' }, { state: new ChatState(), bus: memoryBus(), accounts: registry }, sessionOptions);
+  const seat = { state: new ChatState(), bus: memoryBus(), accounts: registry };
+  return session({ id: '7', input$, secure, from: '10.0.0.1' }, seat, sessionOptions).pipe(filter((out): out is Outgoing => 'kind' in out));
 }
 
 describe('session: what is typed at the password prompt is hidden by the door', () => {

@@ -1,13 +1,16 @@
-import { EMPTY, filter, ignoreElements, merge, type Observable, of, tap } from 'rxjs';
+import { EMPTY, filter, ignoreElements, merge, NEVER, type Observable, of, tap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { memoryBus } from '../../lib/bus/memory';
 import { type AccountOutcome, type Accounts, MAX_PASSWORD_TRIES, MAX_UNCHECKED_TRIES, type Verdict } from '../../lib/chat/accounts';
 import type { ChatEvent } from '../../lib/chat/events';
 import type { Outgoing } from '../../lib/chat/outgoing';
-import { DEFAULT_SESSION_OPTIONS, type Seat, session, type SessionOptions } from '../../lib/chat/session';
+import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../../lib/chat/session-options';
+import type { Seat } from '../../lib/chat/loop';
+import { session } from '../support/session';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
 import type { Input } from '../../lib/chat/input';
+import { given } from '../support/events';
 import { scheduler } from '../support/marbles';
 
 const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, loginTimeoutMs: 100 };
@@ -32,9 +35,8 @@ function accounts(checkFrames: number, cold: TestScheduler['createColdObservable
 
 /** The session's texts and events; when the door is told to hide the typing is session-conceal.spec.ts's. */
 function observed(input$: Observable<Input>, seat: Seat, secure = false, sessionOptions = options): Observable<Outgoing | ChatEvent> {
-  const applied$ = seat.bus.events$.pipe(tap((event) => seat.state.apply(event)));
-  const told$ = session({ id: '7', input$, secure, from: '10.0.0.1' }, seat, sessionOptions).pipe(filter((out) => out.kind !== 'conceal'));
-  return merge(applied$, told$);
+  const told$ = session({ id: '7', input$, secure, from: '10.0.0.1' }, seat, sessionOptions).pipe(filter((out) => !('kind' in out) || out.kind !== 'conceal'));
+  return merge(told$, NEVER); // the chat's bus goes on after the session
 }
 
 describe('session with registered names', () => {
@@ -81,7 +83,7 @@ describe('session with registered names', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>(' ----a-----b', { a: 'ann', b: 'right-one' });
       const state = new ChatState();
-      state.apply({ type: 'joined', user: '1', nick: 'ann', room: '#main', at: 0 }).apply({ type: 'identified', user: '1', nick: 'ann', account: 'ann-account', at: 0 });
+      given(state, { type: 'joined', user: '1', nick: 'ann', room: '#main', at: 0 }, { type: 'identified', user: '1', nick: 'ann', account: 'ann-account', at: 0 });
       const seat = { state, bus: memoryBus(), accounts: accounts(2, cold) };
       expectObservable(observed(input, seat)).toBe('(gp)(wq)----(ri)', {
         ...out,

@@ -1,12 +1,15 @@
-import { merge, Observable, Subscriber, tap } from 'rxjs';
+import { filter, merge, NEVER, Observable, Subscriber } from 'rxjs';
 import { memoryBus } from '../../lib/bus/memory';
 import type { ChatEvent } from '../../lib/chat/events';
 import { MAX_NAME_LENGTH } from '../../lib/chat/names';
 import type { Outgoing } from '../../lib/chat/outgoing';
-import { DEFAULT_SESSION_OPTIONS, type Seat, session, type SessionOptions } from '../../lib/chat/session';
+import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../../lib/chat/session-options';
+import type { Seat } from '../../lib/chat/loop';
+import { session } from '../support/session';
 import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
 import { type Input, INPUT_ENDED, OVERLONG_LINE } from '../../lib/chat/input';
+import { given } from '../support/events';
 import { scheduler } from '../support/marbles';
 
 const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, loginTimeoutMs: 100, rateLimits: { linesPerSecond: 100, burstLines: 1, maxQueuedLines: 1 } };
@@ -19,16 +22,19 @@ const out = {
   g: send(text.greeting(options.banner)), p: send(text.PROMPT), j: joined('ann', 4), c: { kind: 'close', to: '7', reason: 'login_timeout' }, e: { kind: 'close', to: '7', reason: 'eof' },
 } satisfies Record<string, Outgoing | ChatEvent>;
 
-/** A chat where bob is logged in, as the session's seat; the state applies what the session publishes. */
+/** A chat where bob is logged in, as the session's seat; the loop applies what it publishes. */
 function seat(): Seat {
-  const state = new ChatState().apply({ type: 'joined', user: '1', nick: 'bob', room: '#main', at: 0 });
+  const state = given(new ChatState(), { type: 'joined', user: '1', nick: 'bob', room: '#main', at: 0 });
   return { state, bus: memoryBus() };
 }
 
+/** What the session sends its user alone. */
+const sent = (input$: Observable<Input>, at: Seat): Observable<Outgoing> =>
+  session({ id: '7', input$ }, at, options).pipe(filter((value): value is Outgoing => 'kind' in value));
+
 /** The session's replies and the events it published, in the order they happened. */
 function observed(input$: Observable<Input>, at: Seat = seat()): Observable<Outgoing | ChatEvent> {
-  const applied$ = at.bus.events$.pipe(tap((event) => at.state.apply(event)));
-  return merge(applied$, session({ id: '7', input$ }, at, options));
+  return merge(session({ id: '7', input$ }, at, options), NEVER); // the chat's bus goes on after the session
 }
 
 describe('session', () => {
@@ -54,7 +60,7 @@ describe('session', () => {
   it('times out a connection that never logs in, asks for it to be closed and stops reading it', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold<Input>('-');
-      expectObservable(session({ id: '7', input$: input }, seat(), options)).toBe('(gp) 96ms (tc|)', {
+      expectObservable(sent(input, seat())).toBe('(gp) 96ms (tc|)', {
         ...out, t: send(text.besidePrompt(text.LOGIN_TIMED_OUT)),
       });
       expectSubscriptions(input.subscriptions).toBe('^ 99ms !');
@@ -64,26 +70,26 @@ describe('session', () => {
   it('stops its login timer once logged in', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>('----a 200ms |', { a: 'ann' });
-      expectObservable(session({ id: '7', input$: input }, seat(), options)).toBe('(gp) 201ms (e|)', out);
+      expectObservable(sent(input, seat())).toBe('(gp) 201ms (e|)', out);
     });
   });
 
   it('asks for the connection to be closed, and stops its timer, when the input ends before a login', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      expectObservable(session({ id: '7', input$: cold<Input>('----|') }, seat(), options)).toBe('(gp)(e|)', out);
+      expectObservable(sent(cold<Input>('----|'), seat())).toBe('(gp)(e|)', out);
     });
   });
 
   it('completes, not errors, when the input errors: a user\'s error is their disconnect', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      expectObservable(session({ id: '7', input$: cold<Input>('----a----#', { a: 'ann' }) }, seat(), options)).toBe('(gp)-----|', out);
+      expectObservable(sent(cold<Input>('----a----#', { a: 'ann' }), seat())).toBe('(gp)-----|', out);
     });
   });
 
   it('asks for the connection to be closed, and completes, once its delayed lines are out when the input ends', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>('----a----(xy|)', { a: 'ann', x: 'x', y: 'y' });
-      expectObservable(session({ id: '7', input$: input }, seat(), options)).toBe('(gp)------ 9ms (e|)', out);
+      expectObservable(sent(input, seat())).toBe('(gp)------ 9ms (e|)', out);
     });
   });
 
@@ -106,7 +112,7 @@ describe('session', () => {
       const lost = cold<Input>('----a----(xyE)-#', { a: 'ann', x: 'x', y: 'y', E: INPUT_ENDED }, new Error('EPIPE'));
       expectObservable(observed(lost), '^-------------------------!').toBe('(gp)j----x', { ...out, x: said('x', 9) });
       const closed = cold<Input>('----a----(xyE)-|', { a: 'ann', x: 'x', y: 'y', E: INPUT_ENDED });
-      expectObservable(session({ id: '7', input$: closed }, seat(), options)).toBe('(gp) 11ms |', out);
+      expectObservable(sent(closed, seat())).toBe('(gp) 11ms |', out);
     });
   });
 
@@ -124,7 +130,7 @@ describe('session', () => {
       jest.spyOn(broken.state, 'userNamed').mockImplementation(() => {
         throw new Error('bug');
       });
-      expectObservable(session({ id: '7', input$: cold<Input>('----a', { a: 'ann' }) }, broken, options)).toBe('(gp)|', out);
+      expectObservable(sent(cold<Input>('----a', { a: 'ann' }), broken)).toBe('(gp)|', out);
     });
   });
 
@@ -167,7 +173,7 @@ describe('session', () => {
 
     it('runs the input\'s teardown once when the input ends, and reads nothing after', () => {
       const { input$, seen } = input();
-      const replies: Outgoing[] = [];
+      const replies: (Outgoing | ChatEvent)[] = [];
       let completed = false;
       session({ id: '7', input$ }, seat(), options).subscribe({ next: (reply) => replies.push(reply), complete: () => (completed = true) });
       seen.reader?.complete();

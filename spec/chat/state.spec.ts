@@ -2,16 +2,17 @@ import { defer, map, type Observable, type OperatorFunction, scan } from 'rxjs';
 import type { ChatEvent } from '../../lib/chat/events';
 import { ChatState, HISTORY_BYTES, HISTORY_LINES, historyLineBytes, MAX_ROOMS } from '../../lib/chat/state';
 import {
+  given,
   acted, away, back, ignored, joined, left, moved, renamed, said, stateAfter, topic, unignored, whispered,
 } from '../support/events';
 import { scheduler } from '../support/marbles';
 
 /** The reducer run by `scan`; each subscription starts from an empty chat. */
 const chatState = (historyLines?: number): OperatorFunction<ChatEvent, ChatState> =>
-  (events$) => defer(() => events$.pipe(scan((state, event) => state.apply(event), new ChatState(historyLines))));
+  (events$) => defer(() => events$.pipe(scan((state, event) => given(state, event), new ChatState(historyLines))));
 
 /** `state` with `events` applied, in order. */
-const stateAfterInto = (state: ChatState, events: readonly ChatEvent[]): ChatState => events.reduce((into, event) => into.apply(event), state);
+const stateAfterInto = (state: ChatState, events: readonly ChatEvent[]): ChatState => events.reduce((into, event) => given(into, event), state);
 
 /** What `look` reads of the state after each event, as a snapshot. */
 const after = <T>(events$: Observable<ChatEvent>, look: (state: ChatState) => T, historyLines?: number): Observable<T> =>
@@ -126,7 +127,11 @@ describe('ChatState', () => {
     const [m1, m2, m3, g1, g2, p1] = [line('#main', 1), line('#main', 2), line('#main', 3), line('#games', 1), line('#games', 2), line('#pub', 1)];
     const inRooms = [joined('u1', 'an'), joined('u2', 'bo', '#games'), joined('u3', 'cy', '#pub')];
     const histories = (state: ChatState) => ['#main', '#games', '#pub'].map((room) => state.history(room).map((event) => event.text));
-    const restoring = (state: ChatState): ChatEvent => ({ type: 'restored', node: 'n', state: JSON.parse(JSON.stringify(state.toJSON())), rejoined: false, at: 0 });
+    /** `into` restored from a snapshot of `state`, as a cluster's bus hands it over. */
+    const restoredInto = (into: ChatState, state: ChatState): ChatState => {
+      into.restore(JSON.parse(JSON.stringify(state.toJSON())), false);
+      return into;
+    };
 
     it('counts a line by the UTF-8 bytes of its text and its sender\'s name', () => {
       expect(historyLineBytes(m1)).toBe(10);
@@ -139,7 +144,7 @@ describe('ChatState', () => {
         const big = said('u1', 'an', 'x'.repeat(38));
         const events$ = cold('abcdefg', { a: m1, b: g1, c: m2, d: p1, e: g2, f: m3, g: big });
         const expected = '    uvwxyzZ';
-        const state$ = defer(() => events$.pipe(scan((state, event) => state.apply(event), stateAfterInto(new ChatState(HISTORY_LINES, 0, 40), inRooms))));
+        const state$ = defer(() => events$.pipe(scan((state, event) => given(state, event), stateAfterInto(new ChatState(HISTORY_LINES, 0, 40), inRooms))));
         expectObservable(state$.pipe(map(histories))).toBe(expected, {
           u: [['m-line-1'], [], []],
           v: [['m-line-1'], ['g-line-1'], []],
@@ -167,30 +172,30 @@ describe('ChatState', () => {
 
     it('drops, once restored from a snapshot, the lines the state it came from drops', () => {
       const running = stateAfterInto(new ChatState(HISTORY_LINES, 0, 40), [...inRooms, g1, m1, p1, g2]);
-      const restored = stateAfterInto(new ChatState(HISTORY_LINES, 0, 40), [restoring(running)]);
+      const restored = restoredInto(new ChatState(HISTORY_LINES, 0, 40), running);
       expect(histories(restored)).toEqual(histories(running));
-      for (const state of [running, restored]) state.apply(m2).apply(line('#pub', 2));
+      for (const state of [running, restored]) given(state, m2, line('#pub', 2));
       expect(histories(restored)).toEqual([['m-line-1', 'm-line-2'], ['g-line-2'], ['p-line-2']]); // #pub, then #games, were the least recently used
       expect(histories(restored)).toEqual(histories(running));
     });
 
     it('keeps no more of a snapshot than its own bound allows', () => {
       const running = stateAfterInto(new ChatState(HISTORY_LINES, 0, 1000), [...inRooms, m1, g1, m2, p1]);
-      const restored = stateAfterInto(new ChatState(HISTORY_LINES, 0, 20), [restoring(running)]);
+      const restored = restoredInto(new ChatState(HISTORY_LINES, 0, 20), running);
       expect(histories(restored)).toEqual([['m-line-2'], [], ['p-line-1']]);
       expect(restored.historySize).toBe(20);
     });
 
     it('says which rooms\' histories changed since a version, none of those it restored, and every room that has one', () => {
       const running = stateAfterInto(new ChatState(HISTORY_LINES, 0, 1000), [...inRooms, m1, g1]);
-      const restored = stateAfterInto(new ChatState(HISTORY_LINES, 0, 1000), [restoring(running)]);
+      const restored = restoredInto(new ChatState(HISTORY_LINES, 0, 1000), running);
       const first = restored.historyChanges(0);
       expect([...first.changed.keys()]).toEqual([]);
       expect(first.kept).toEqual(['#main', '#games']);
-      restored.apply(p1).apply(g2);
+      given(restored, p1, g2);
       const second = restored.historyChanges(first.version);
       expect([...second.changed]).toEqual([['#pub', [p1]], ['#games', [g1, g2]]]);
-      restored.apply(m2);
+      given(restored, m2);
       expect([...restored.historyChanges(second.version).changed.keys()]).toEqual(['#main']);
       expect(restored.outline().rooms.map((room) => room.history)).toEqual([[], [], []]);
     });
@@ -263,7 +268,7 @@ describe('ChatState', () => {
     it('lets a room whose topic was cleared go when its last user leaves it', () => {
       const state = stateAfter(joined('u1', 'ann'), moved('u1', 'ann', '#main', '#games'), topic('u1', 'ann', 'chess', '#games'), topic('u1', 'ann', '', '#games'));
       expect(state.topic('#games')).toBeUndefined();
-      state.apply(moved('u1', 'ann', '#games', '#main'));
+      given(state, moved('u1', 'ann', '#games', '#main'));
       expect(state.rooms().map(({ room }) => room)).toEqual(['#main']);
     });
 
@@ -301,7 +306,7 @@ describe('ChatState', () => {
         ...Array.from({ length: MAX_ROOMS - 2 }, (_, i) => joined(`u${i}`, `user${i}`, `#r${i}`)),
       );
       expect(full.rooms()).toHaveLength(MAX_ROOMS);
-      full.apply(joined('n', 'newcomer', '#new'));
+      given(full, joined('n', 'newcomer', '#new'));
       expect(full.rooms()).toHaveLength(MAX_ROOMS);
       expect(full.rooms().map(({ room }) => room)).not.toContain('#kept');
       expect(full.topic('#kept')).toBeUndefined();
@@ -411,14 +416,37 @@ describe('ChatState', () => {
     });
 
     it('is cut off from the cluster from bus-down until restored, keeping only its own node\'s users meanwhile', () => {
-      scheduler().run(({ cold, expectObservable }) => {
-        const events = {
-          a: joined('a:1', 'ann'), b: joined('b:1', 'bob'), d: { type: 'bus-down', node: 'a', at: 1 } satisfies ChatEvent,
-          r: { type: 'restored', node: 'a', state: { users: [], rooms: [] }, rejoined: true, at: 2 } satisfies ChatEvent,
-        };
-        const look = (state: ChatState) => `${state.cutOff ? 'apart' : 'one'}:${state.nicks().join(',')}`;
-        expectObservable(after(cold('abdr', events), look)).toBe('abdr', { a: 'one:ann', b: 'one:ann,bob', d: 'apart:ann', r: 'one:' });
-      });
+      const state = stateAfter(joined('a:1', 'ann'), joined('b:1', 'bob'));
+      const look = () => `${state.cutOff ? 'apart' : 'one'}:${state.nicks().join(',')}`;
+      expect(look()).toBe('one:ann,bob');
+      expect(state.keepNode('a')).toBe(true);
+      expect(look()).toBe('apart:ann');
+      state.restore({ users: [], rooms: [] }, true);
+      expect(look()).toBe('one:');
+    });
+
+    it('says once per outage that its users are to be told, and once that they are back, when its roster is', () => {
+      const state = stateAfter(joined('a:1', 'ann'));
+      expect([state.keepNode('a'), state.rejoining]).toEqual([true, false]);
+      state.restore(state.toJSON(), true);
+      expect([state.keepNode('a'), state.rejoining]).toEqual([false, false]); // dropped again before it was one
+      state.restore(state.toJSON(), true);
+      expect(state.rejoining).toBe(true);
+      expect(state.rejoin()).toBe(true);
+      expect([state.rejoining, state.rejoin()]).toEqual([false, false]);
+      state.restore({ users: [], rooms: [] }, false); // a first start: nobody was told anything
+      expect([state.rejoining, state.rejoin()]).toEqual([false, false]);
+    });
+
+    it('lists a node\'s users as its roster does: address and password login as the state holds them', () => {
+      const state = stateAfter(
+        { ...joined('a:1', 'ann', '#main', 4), from: '10.0.0.1' }, joined('a:2', 'cy'), joined('b:1', 'bob'),
+        { type: 'identified', user: 'a:2', nick: 'cy', account: 'acct', at: 5 },
+      );
+      expect(state.rosterOf('a')).toEqual([
+        { id: 'a:1', nick: 'ann', room: '#main', connectedAt: 4, from: '10.0.0.1' },
+        { id: 'a:2', nick: 'cy', room: '#main', connectedAt: 0, identified: 'cy', account: 'acct' },
+      ]);
     });
   });
 
@@ -447,7 +475,7 @@ describe('ChatState', () => {
         const marble = 'abcdefghijklmnop';
         const travelled: ChatEvent[] = JSON.parse(JSON.stringify(all));
         const direct = new ChatState();
-        const snapshots = all.map((event) => look(direct.apply(event)));
+        const snapshots = all.map((event) => look(given(direct, event)));
         const events$ = cold(marble, keyed(travelled));
         expectObservable(after(events$, look)).toBe(marble, keyed(snapshots));
       });

@@ -1,4 +1,5 @@
 import { type ChatEvent, MAIN_ROOM, type UserId } from '../../lib/chat/events';
+import { type Caller, NO_TRIES } from '../../lib/chat/intent';
 import { ChatState } from '../../lib/chat/state';
 
 /** Chat events for specs, with every field their type needs; in #main at time 0 unless given. */
@@ -25,10 +26,18 @@ export const unignored = (user: UserId, target: UserId, targetNick: string, at =
 export const topic = (user: UserId, nick: string, text: string, room = MAIN_ROOM, at = 0): Of<'topic'> =>
   ({ type: 'topic', user, nick, room, topic: text, at });
 
+/** `state` with `events` applied, in order: a spec's way to build a state, since `apply` says what it did. */
+export function given(state: ChatState, ...events: readonly ChatEvent[]): ChatState {
+  for (const event of events) state.apply(event);
+  return state;
+}
+
 /** A new state with `events` applied, in order. */
-export const stateAfter = (...events: readonly ChatEvent[]): ChatState =>
-  events.reduce((state, event) => state.apply(event), new ChatState());
+export const stateAfter = (...events: readonly ChatEvent[]): ChatState => given(new ChatState(), ...events);
 
 export const identified = (user: UserId, nick: string, at = 0): Of<'identified'> => ({ type: 'identified', user, nick, at });
 export const restored = (fixedOps: readonly string[], more: Partial<Omit<Of<'moderation-loaded'>, 'type' | 'fixedOps'>> = {}): Of<'moderation-loaded'> =>
   ({ type: 'moderation-loaded', fixedOps, ops: [], bans: [], motd: '', at: 0, ...more });
+
+/** A connection over TLS that has tried nothing yet, under the default rules: what a login intent of a spec comes from. */
+export const CALLER: Caller = { secure: true, rules: { maxNameAttempts: 10, requireTlsForPasswords: false }, tries: NO_TRIES };

@@ -25,6 +25,12 @@ export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
  * paste). A longer one closes the connection with 1009; a line over the limit inside a shorter
  * one gets the chat's own reply, as over TCP. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
+/** The smallest average piece a message may come in: frames of one message, or reads of one
+ * frame. ws keeps each piece as a Buffer of its own, some hundred bytes besides its payload, so a
+ * message sent a byte at a time would cost chatd many times what it cost its sender; a browser
+ * sends a message as one frame, read in pieces of a TCP segment or a TLS record. More pieces
+ * than the longest message allows at this size close the connection with 1008. */
+export const MIN_PIECE_BYTES = 64;
 
 /** Why a connection was dropped: it did not answer a ping before the next. */
 export class NoPongError extends Error {
@@ -104,8 +110,10 @@ function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
 export function webDoor(options: WebDoorOptions, handlers: WebHandlers): WebDoor {
   const { web } = options;
   const proxies = new TrustedProxies(web.trustProxy);
+  const maxPayload = Math.max(MAX_MESSAGE_BYTES, options.maxLineBytes + 2);
+  const maxPieces = Math.ceil(maxPayload / MIN_PIECE_BYTES);
   const wss = new WebSocketServer({
-    noServer: true, clientTracking: false, perMessageDeflate: false, maxPayload: Math.max(MAX_MESSAGE_BYTES, options.maxLineBytes + 2),
+    noServer: true, clientTracking: false, perMessageDeflate: false, maxPayload, maxFragments: maxPieces, maxBufferedChunks: maxPieces,
     handleProtocols: (protocols: Set<string>) => (protocols.has(PAGE_PROTOCOL) ? PAGE_PROTOCOL : false),
   });
   const live = new Set<WebStream>();

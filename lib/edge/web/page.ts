@@ -26,6 +26,10 @@ const FILES: ReadonlyMap<string, { readonly file: string; readonly type: string 
   ['/app.js', { file: 'app.js', type: 'text/javascript; charset=utf-8' }],
 ]);
 
+/** Where every browser looks for an icon, on each visit: the page has none, and a 404 would be an
+ * error in its console each time. */
+const FAVICON = '/favicon.ico';
+
 /** The package's `web` folder: two levels above this file in the sources, three in dist/. */
 export function webFolder(from = __dirname): string {
   for (let folder = from; folder !== dirname(folder); folder = dirname(folder)) {
@@ -55,6 +59,7 @@ export function servePage(page: Page, request: IncomingMessage, response: Server
   if (request.method !== 'GET' && request.method !== 'HEAD') return answer(response, 405, 'GET only\n', { allow: 'GET, HEAD' });
   const path = (request.url ?? '/').split('?')[0] ?? '/';
   const found = page.get(path);
+  if (path === FAVICON) return void response.writeHead(204, SECURITY_HEADERS).end(); // 204 carries no length
   if (found === undefined) return answer(response, 404, 'not found\n');
   response.writeHead(200, { ...SECURITY_HEADERS, 'content-type': found.type, 'content-length': found.body.length });
   response.end(request.method === 'HEAD' ? undefined : found.body);

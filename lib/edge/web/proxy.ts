@@ -17,6 +17,14 @@ export interface Client {
 /** An IPv4 peer on a dual-stack socket shows as plain IPv4. */
 const plain = (address: string): string => address.replace(/^::ffff:(?=\d+\.)/, '');
 
+/** An X-Forwarded-For hop as an address: some proxies (Azure Application Gateway, for one) add
+ * the client's port, `192.0.2.7:4711` or `[2001:db8::1]:4711`, which would stop the walk at the
+ * proxy itself. */
+function hopAddress(hop: string): string {
+  const found = /^\[([0-9a-f:.]+)\](?::\d+)?$/i.exec(hop) ?? /^(\d+\.\d+\.\d+\.\d+):\d+$/.exec(hop);
+  return plain(found?.[1] ?? hop);
+}
+
 /** An address or a CIDR block (`10.0.0.0/8`, `fd00::/8`, `192.0.2.7`), as `--trust-proxy` lists them. */
 export function isProxyEntry(entry: string): boolean {
   const [address = '', bits, extra] = entry.split('/');
@@ -58,7 +66,7 @@ export class TrustedProxies {
   client(request: IncomingMessage, peer: string, encrypted: boolean): Client {
     const direct = { from: plain(peer), secure: encrypted, forwarded: false };
     if (this.size === 0 || !this.trusts(direct.from)) return direct;
-    const hops = headerValues(request.headers['x-forwarded-for']).map(plain);
+    const hops = headerValues(request.headers['x-forwarded-for']).map(hopAddress);
     let from = direct.from;
     for (let at = hops.length - 1; at >= 0 && this.trusts(from); at--) {
       const hop = hops[at] ?? '';

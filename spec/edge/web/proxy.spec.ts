@@ -25,6 +25,13 @@ describe('TrustedProxies', () => {
     expect(client).toEqual({ from: '203.0.113.5', secure: true, forwarded: true });
   });
 
+  it('reads a hop that a proxy wrote with its port', () => {
+    const proxies = new TrustedProxies(['10.0.0.0/8']);
+    for (const [hop, from] of [['203.0.113.5:4711', '203.0.113.5'], ['[2001:db8::1]:4711', '2001:db8::1'], ['[2001:db8::1]', '2001:db8::1']]) {
+      expect(proxies.client(request({ 'x-forwarded-for': `${hop}, 10.0.0.9:80` }), '10.0.0.1', false)).toEqual({ from, secure: false, forwarded: true });
+    }
+  });
+
   it('stops at a hop that is no address, and takes the last one that was', () => {
     const proxies = new TrustedProxies(['10.0.0.0/8']);
     expect(proxies.client(request({ 'x-forwarded-for': 'unknown' }), '10.0.0.1', true)).toEqual({ from: '10.0.0.1', secure: true, forwarded: false });

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { type ChatServer, type ChatServerOptions, createChatServer, type ServerEvent } from '../../../lib/server';
-import { DEFAULT_WEB_SETTINGS, MAX_MESSAGE_BYTES, type WebSettings } from '../../../lib/edge/web/door';
+import { DEFAULT_WEB_SETTINGS, MAX_MESSAGE_BYTES, MIN_PIECE_BYTES, type WebSettings } from '../../../lib/edge/web/door';
 import { CONTENT_SECURITY_POLICY } from '../../../lib/edge/web/page';
 import { BINARY_CLOSE } from '../../../lib/edge/web/stream';
 import { connectClient, type Client } from '../../support/client';
@@ -123,6 +123,24 @@ describe('the browser door over WebSocket', () => {
     const ann = await webJoin(port, 'ann');
     ann.say('x'.repeat(MAX_MESSAGE_BYTES + 1));
     expect((await ann.closed).code).toBe(1009);
+  });
+
+  it('closes a message sent in more pieces than its longest size allows with 1008, before it costs chatd more than its sender', async () => {
+    const port = await start();
+    const ann = await webJoin(port, 'ann');
+    const pieces = MAX_MESSAGE_BYTES / MIN_PIECE_BYTES;
+    for (let piece = 0; piece <= pieces; piece++) ann.ws.send('x', { fin: false });
+    ann.ws.send('\n', { fin: true });
+    expect(await ann.until('[ann] x').then(() => 'delivered', () => 'closed')).toBe('closed');
+    expect((await ann.closed).code).toBe(1008);
+  });
+
+  it('takes a message in fragments within that bound', async () => {
+    const port = await start();
+    const ann = await webJoin(port, 'ann');
+    for (const piece of ['frag', 'men', 'ted']) ann.ws.send(piece, { fin: false });
+    ann.ws.send('\n', { fin: true });
+    expect(await ann.until('[ann] ')).toEqual(['[ann] fragmented\n']);
   });
 
   it('holds the bytes before login as over TCP', async () => {
@@ -298,5 +316,14 @@ describe('the page over HTTP', () => {
     const port = await start();
     expect((await get(port, '/../package.json')).status).toBe(404);
     expect((await get(port, '/', 'POST')).status).toBe(405);
+  });
+
+  it("answers the browser's icon request with 204, no error in the page's console", async () => {
+    const port = await start();
+    const icon = await get(port, '/favicon.ico');
+    expect(icon.status).toBe(204);
+    expect(icon.body).toBe('');
+    expect(icon.headers['x-content-type-options']).toBe('nosniff');
+    expect(icon.headers['content-length']).toBeUndefined();
   });
 });
