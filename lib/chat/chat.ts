@@ -8,7 +8,7 @@ import { type ChatEvent, isOwnChange, nodeOf, type UserId } from './events';
 import type { Connection } from './connection';
 import type { Outgoing } from './outgoing';
 import { render, renderCutOff, renderForOwnNode, renderRejoined, renderUnapplied } from './render';
-import { expand, freeVariant } from './roster';
+import { expand } from './roster';
 import { isSavedModeration, type SavedModerationEvent } from './moderation';
 import type { SessionOptions } from './session-options';
 import { NOT_SAVED } from './texts';
@@ -75,6 +75,7 @@ export function chat(
           const applied = state.apply(event);
           const out = applied ? render(event, state) : renderUnapplied(event, state);
           if (applied) seat.applied?.(event);
+          if (event.type === 'renamed') giving.delete(event.user); // the rename asked is done, or went elsewhere
           if (applied && isSavedModeration(event) && (node === undefined || nodeOf(event.user) === node)) changes.next(event);
           if (isOwnChange(event)) land(event.user, applied, bytesTo(event.user, out));
           return out;
@@ -127,18 +128,19 @@ export function chat(
       leaving.forEach(leave);
     };
     // After an outage, a user of this node may hold a name registered elsewhere meanwhile, which
-    // this node could not know, without its password: the name is its owner's, so they give it
-    // up for a free variant, and are told. Looked at once the cluster is one again and whenever
-    // the registered names were read again whole; a rename on its way is not asked twice.
+    // this node could not know: decide says who gives it up to its owner. Asked once the cluster
+    // is one again and whenever the registered names were read again whole; a rename on its way
+    // is not asked twice.
     const giveNamesToOwners = () => {
-      if (state.cutOff || state.rejoining || node === undefined) return;
+      if (node === undefined) return;
       const accounts = seat.accounts ?? NO_ACCOUNTS;
-      for (const user of state.members()) {
-        const { id } = user;
-        if (nodeOf(id) !== node || giving.has(id) || state.isIdentified(id) || !accounts.registered(user.nick)) continue;
-        giving.add(id);
-        const nick = freeVariant(state, user.nick);
-        bus.publish({ type: 'renamed', user: id, from: user.nick, nick, room: user.room, at: scheduler.now(), displaced: true, owner: true });
+      for (const { id, nick } of state.members()) {
+        if (nodeOf(id) !== node || giving.has(id)) continue;
+        const account = accounts.accountOf(nick);
+        const named = { registered: accounts.registered(nick), ...(account === undefined ? {} : { account }) };
+        const { events } = decide(state, { type: 'name-owner', user: id, named, at: scheduler.now() });
+        if (events.length > 0) giving.add(id);
+        for (const event of events) bus.publish(event);
       }
     };
     const leave = (user: UserId) => {

@@ -6,6 +6,7 @@ import { listing, MAX_LISTED_NAMES, MAX_LISTED_ROOMS } from './listing';
 import type { Intent } from './intent';
 import { logIn, loginUnapplied, nameRefusal, overlongName, passwordChecked } from './login';
 import { CLEAR, MODERATION_HANDLERS, motd } from './operator-commands';
+import { freeVariant } from './roster';
 import { roomName } from './rooms';
 import { type ChatState, MAX_ROOMS, type RoomSummary, type User } from './state';
 import * as text from './texts';
@@ -32,7 +33,19 @@ export function decide(state: ChatState, intent: Intent): Decision {
     case 'account-changed': return accountChanged(intent);
     case 'leave': return leave(state, intent);
     case 'line': return line(state, intent);
+    case 'name-owner': return nameOwner(state, intent);
   }
+}
+
+/**
+ * A registered name is its owner's: a user who holds one without its password (registered on a
+ * node this one was cut off from) gives it up for a free variant, and is told. Not while this
+ * node is apart, or its users are not back in the cluster's state yet: the cluster decides then.
+ */
+function nameOwner(state: ChatState, { user, named, at }: Extract<Intent, { readonly type: 'name-owner' }>): Decision {
+  const me = state.user(user);
+  if (me === undefined || state.cutOff || state.rejoining || !named.registered || state.isIdentified(user)) return NOTHING;
+  return publish({ type: 'renamed', user, from: me.nick, nick: freeVariant(state, me.nick), room: me.room, at, displaced: true, owner: true });
 }
 
 /** What a name a line names is matters to its rule: `/nick NAME` and an operator's `/unregister NAME`. */

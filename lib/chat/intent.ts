@@ -104,6 +104,11 @@ export type Intent =
   | { readonly type: 'login-unapplied'; readonly user: UserId; readonly name: string; readonly at: number; readonly from?: string; readonly facts?: NameFacts; readonly caller: Caller; readonly late: boolean }
   /** How an account change this user asked for ended; `facts`: what its name is now. */
   | { readonly type: 'account-changed'; readonly user: UserId; readonly request: AccountRequest; readonly outcome: AccountOutcome; readonly facts?: NameFacts; readonly at: number }
-  | { readonly type: 'leave'; readonly user: UserId; readonly at: number };
+  | { readonly type: 'leave'; readonly user: UserId; readonly at: number }
+  /**
+   * After an outage, or once the registered names were read again whole: what the name this
+   * node's user holds is now (`named`), which may have been registered elsewhere meanwhile.
+   */
+  | { readonly type: 'name-owner'; readonly user: UserId; readonly named: NameFacts; readonly at: number };
 
 export type LoginIntent = Login;

@@ -135,6 +135,25 @@ describe('the rules of the chat, as decide decides them', () => {
     });
   });
 
+  describe('who keeps a name registered elsewhere during an outage', () => {
+    const owner = (user: UserId, registered: boolean, state = chat()): Decision =>
+      decide(state, { type: 'name-owner', user, named: { registered, account: 'b1' }, at: 9 });
+
+    it('gives it up for a free variant, told why, when its holder did not give its password', () => {
+      expect(owner('u2', true).events).toEqual([
+        { type: 'renamed', user: 'u2', from: 'bob', nick: 'bob_2', room: '#main', at: 9, displaced: true, owner: true },
+      ]);
+    });
+
+    it('leaves it to a holder who gave its password, to a name nobody registered, and to nobody while the node is apart', () => {
+      expect(owner('u1', true).events).toEqual([]);
+      expect(owner('u2', false).events).toEqual([]);
+      const apart = chat();
+      apart.keepNode(''); // the users here are this node's: their ids have no node prefix
+      expect(owner('u2', true, apart).events).toEqual([]);
+    });
+  });
+
   describe('operators, grants and mutes', () => {
     it('lets operators alone moderate', () => {
       expect(typed('/kick ann').replies).toEqual([text.reply('only operators may use /kick')]);
