@@ -11,12 +11,10 @@ import { ChecksBusyError, CheckQueue } from './check-queue';
 import { type AccountRecord, type AccountsChanged, accountId, type Store, type StoreData } from './store';
 import { type GuardedAnswer, GuessThrottle, memoryNameBuckets, type PasswordFigures } from './throttle';
 
-/** `record` with `key` tied to it (`tie`) or untied; an account holds MAX_KEYS at most, the latest kept. */
+/** `record` with `key` tied to it (`tie`) or untied; an account holds MAX_KEYS at most (decide refuses more; two adds at once keep the latest). */
 function withKey(record: AccountRecord, key: string, tie: boolean): AccountRecord {
   const others = (record.keys ?? []).filter((each) => each !== key);
-  const keys = tie ? [...others, key].slice(-MAX_KEYS) : others;
-  const { keys: _old, ...rest } = record;
-  return keys.length === 0 ? rest : { ...rest, keys };
+  return { ...record, keys: tie ? [...others, key].slice(-MAX_KEYS) : others }; // none left is read back as absent
 }
 
 /** Registered names, which the server tells when they change elsewhere. */
