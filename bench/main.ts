@@ -13,7 +13,6 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
-import { SNAPSHOT_EVERY_MS } from '../lib/bus/redis/snapshots';
 import { MAX_SEND_QUEUE_BYTES, MAX_WRITE_BYTES } from '../lib/edge/fanout';
 import { type Bar, plot } from './plot';
 import { runAccounts } from './accounts';
@@ -275,24 +274,34 @@ async function logIn(server: Server | readonly Server[], users: number, senders:
 interface Measured {
   readonly result: LoadResult;
   readonly serverCpuPercent: number;
+  /** The CPU of the processes counted beside the servers (a cluster's Redis) over the same window. */
+  readonly besideCpuPercent: number;
   readonly peakRss: number;
 }
 
-/** One load phase; samples the servers' RSS throughout and their CPU over the measured window, each summed. */
-async function runLoad(server: Server | readonly Server[], generator: Child, spec: LoadSpec): Promise<Measured> {
+/**
+ * One load phase; samples the servers' RSS throughout and their CPU over the measured window, each
+ * summed, and the CPU of the `beside` processes (a cluster's Redis) over the same window.
+ */
+async function runLoad(server: Server | readonly Server[], generator: Child, spec: LoadSpec, beside: readonly number[] = []): Promise<Measured> {
   const servers = Array.isArray(server) ? server : [server];
   const pids = servers.map((each) => each.child.pid);
-  const total = (of: (pid: number) => number) => pids.reduce((sum, pid) => sum + of(pid), 0);
+  const total = (of: (pid: number) => number, among: readonly number[] = pids) => among.reduce((sum, pid) => sum + of(pid), 0);
   const name = servers.map((each) => each.child.name).join(', ');
   let peakRss = total(rssBytes);
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, total(rssBytes))), 20);
-  let windowStart = { cpu: 0, at: 0 };
+  let windowStart = { cpu: 0, besideCpu: 0, at: 0 };
   let serverCpuPercent = 0;
+  let besideCpuPercent = 0;
   const onWindow = (message: unknown) => {
     if (!isMessage(message, 'window')) return;
-    const now = { cpu: total(cpuSeconds), at: performance.now() };
+    const now = { cpu: total(cpuSeconds), besideCpu: total(cpuSeconds, beside), at: performance.now() };
     if (message.edge === 'start') windowStart = now;
-    else serverCpuPercent = ((now.cpu - windowStart.cpu) / ((now.at - windowStart.at) / 1000)) * 100;
+    else {
+      const seconds = (now.at - windowStart.at) / 1000;
+      serverCpuPercent = ((now.cpu - windowStart.cpu) / seconds) * 100;
+      besideCpuPercent = ((now.besideCpu - windowStart.besideCpu) / seconds) * 100;
+    }
   };
   generator.process.on('message', onWindow);
   try {
@@ -302,7 +311,7 @@ async function runLoad(server: Server | readonly Server[], generator: Child, spe
       const examples = result.errorExamples.join('; ');
       throw new BenchFailure(`${name}: ${result.lostLines} deliveries lost, ${result.orderErrors} out of order (${examples})`);
     }
-    return { result, serverCpuPercent, peakRss: Math.max(peakRss, total(rssBytes)) };
+    return { result, serverCpuPercent, besideCpuPercent, peakRss: Math.max(peakRss, total(rssBytes)) };
   } finally {
     clearInterval(sampler);
     generator.process.off('message', onWindow);
@@ -723,6 +732,8 @@ const CLUSTER_PACED_LINES_PER_SECOND = 50;
 
 interface RedisProcess {
   readonly socket: string;
+  /** Its CPU counts with the nodes' in a cluster's CPU per delivered line. */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -744,12 +755,14 @@ async function startRedis(): Promise<RedisProcess> {
     child.once('exit', () => reject(new BenchFailure(`redis-server exited: ${seen.slice(-300)}`)));
   });
   child.stdout.resume(); // its log is read, never let fill the pipe
+  const { pid } = child;
+  if (pid === undefined) throw new BenchFailure('redis-server did not start');
   const stop = async () => {
     child.kill('SIGTERM');
     await exited;
     rmSync(folder, { recursive: true, force: true });
   };
-  return { socket, stop };
+  return { socket, pid, stop };
 }
 
 /** One chatd (nodes 1), or `nodes` chatd processes on a Redis of their own, loaded alike. */
@@ -765,8 +778,9 @@ async function clusterLoad(nodes: number, into: Figures): Promise<void> {
       servers.push({ child, port: (await child.request(undefined, 'listening', 15_000)).port });
     }
     const { generator } = await logIn(servers, CLUSTER_USERS, PLAN.senders, started);
-    const saturated = await runLoad(servers, generator, loadSpec('saturate', 0));
-    const paced = await runLoad(servers, generator, loadSpec('paced', CLUSTER_PACED_LINES_PER_SECOND));
+    const redisPids = redis === undefined ? [] : [redis.pid];
+    const saturated = await runLoad(servers, generator, loadSpec('saturate', 0), redisPids);
+    const paced = await runLoad(servers, generator, loadSpec('paced', CLUSTER_PACED_LINES_PER_SECOND), redisPids);
     into.set('cluster.throughput', saturated.result.deliveredPerSecond);
     into.set('cluster.saturatedP99', saturated.result.latency.p99);
     into.set('cluster.p50', paced.result.latency.p50);
@@ -775,10 +789,23 @@ async function clusterLoad(nodes: number, into: Figures): Promise<void> {
     into.set('cluster.crossP99', paced.result.crossLatency.count > 0 ? paced.result.crossLatency.p99 : Number.NaN);
     into.set('cluster.saturated.generatorCpu', saturated.result.generatorCpuPercent);
     into.set('cluster.saturated.serverCpu', saturated.serverCpuPercent);
+    into.set('cluster.saturated.redisCpu', saturated.besideCpuPercent);
+    into.set('cluster.saturated.cpuPerLine', cpuMicrosecondsPerLine(saturated));
+    into.set('cluster.paced.serverCpu', paced.serverCpuPercent);
+    into.set('cluster.paced.redisCpu', paced.besideCpuPercent);
+    into.set('cluster.paced.cpuPerLine', cpuMicrosecondsPerLine(paced));
   } finally {
     await Promise.all(started.map((child) => child.stop()));
     await redis?.stop();
   }
+}
+
+/**
+ * Server CPU per delivered line, in µs: the nodes' and Redis's CPU over the measured window, divided
+ * by the deliveries the generator counted in it (both are rates over the same window).
+ */
+function cpuMicrosecondsPerLine({ result, serverCpuPercent, besideCpuPercent }: Measured): number {
+  return (((serverCpuPercent + besideCpuPercent) / 100) * 1e6) / result.deliveredPerSecond;
 }
 
 const CLUSTER_METRICS: readonly Metric[] = [
@@ -789,6 +816,11 @@ const CLUSTER_METRICS: readonly Metric[] = [
   metric('cluster.crossP50', '  of which read on the other node: p50', 'ms', 3, undefined),
   metric('cluster.crossP99', '  of which read on the other node: p99', 'ms', 3, undefined),
   metric('cluster.saturated.serverCpu', 'server CPU, saturated, all nodes (Redis not counted)', '%', 0, undefined),
+  metric('cluster.saturated.redisCpu', 'Redis CPU, saturated', '%', 0, undefined),
+  metric('cluster.saturated.cpuPerLine', 'server CPU per delivered line, saturated, all nodes and Redis', 'µs', 3, 'lower'),
+  metric('cluster.paced.serverCpu', `server CPU at ${CLUSTER_PACED_LINES_PER_SECOND} lines/s in, all nodes (Redis not counted)`, '%', 0, undefined),
+  metric('cluster.paced.redisCpu', `Redis CPU at ${CLUSTER_PACED_LINES_PER_SECOND} lines/s in`, '%', 0, undefined),
+  metric('cluster.paced.cpuPerLine', `server CPU per delivered line at ${CLUSTER_PACED_LINES_PER_SECOND} lines/s in, all nodes and Redis`, 'µs', 3, 'lower'),
   metric('cluster.saturated.generatorCpu', 'generator CPU, saturated', '%', 0, undefined),
 ];
 
@@ -801,6 +833,7 @@ function clusterVerdicts(summary: Summary): string[] {
     ['p99 at the paced rate < 2x one node\'s', ratio('cluster.p99') < 2],
     [`cross-node p99 at the paced rate < 2x one node's p99 (${format(crossOverOne, 2)}x)`, crossOverOne < 2],
     ['nothing lost or reordered at any receiver (checked in every phase; a loss fails the run)', true],
+    [`(aim) server CPU per delivered line, saturated, Redis counted, <= 1.3x one node's (${format(ratio('cluster.saturated.cpuPerLine'), 2)}x)`, ratio('cluster.saturated.cpuPerLine') <= 1.3],
   ];
   return aims.map(([name, met]) => `  ${met ? 'met ' : 'MISS'}  ${name}`);
 }
@@ -850,6 +883,12 @@ const FLOOD: Omit<FloodSpec, 'ports' | 'timeoutMs'> = {
 };
 /** Latency is measured this long before the flood, and this long after it: the histories it left are written in snapshots then. */
 const QUIET_MS = 3000;
+/**
+ * Two of the Redis bus's snapshot periods (SNAPSHOT_EVERY_MS, 5 s) and a second. A number of the
+ * bench's own, not an import: where lib/bus keeps that constant moves between versions, and
+ * bench/compare.sh builds this bench against older code.
+ */
+const SNAPSHOT_EVERY_MS = 5000;
 const AFTER_FLOOD_MS = 2 * SNAPSHOT_EVERY_MS + 1000;
 /** The aim: chat latency at p99 on every node while and after the flood. */
 const FLOOD_P99_AIM_MS = 100;

@@ -11,6 +11,7 @@ import type { Connection } from './chat/connection';
 import type { ModerationKeeper, Seat } from './chat/loop';
 import { moderationAction, type ModerationData, type SavedModerationEvent } from './chat/moderation';
 import { ChatState } from './chat/state';
+import { type ChatView, emptyView } from './chat/view';
 import { statsText } from './edge/connection-stats';
 import { entrance } from './edge/entrance';
 import { LOGIN_BATCH_MS, localFanout } from './edge/fanout';
@@ -78,7 +79,8 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   const report = options.onEvent;
   const fanout = localFanout(options.maxSendQueueBytes, LOGIN_BATCH_MS, options.shutdownGraceMs);
   const connections = new Subject<Connection>();
-  const state = new ChatState(options.historyLines, Date.now(), options.historyBytes);
+  const startedAt = Date.now(); // uptime counts from here, as before the chat made its state
+  let view: ChatView = emptyView(startedAt); // the chat's, once it runs: the state is made and used inside its subscription alone
   const nodeId = randomBytes(4).toString('hex'); // per process start: a restarted node is a new one
   let cluster: RedisBus | undefined;
   let bus: Bus = memoryBus();
@@ -97,9 +99,11 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
     report,
   });
 
+  const newState = () => new ChatState(options.historyLines, startedAt, options.historyBytes);
+
   const figures = () =>
     doors.tally.figures({
-      sockets: doors.sockets(), state, input, attached: fanout.size, handshakes: server.handshakes + (ssh?.handshakes ?? 0), linesWritten: fanout.linesWritten, now: Date.now(), cluster: cluster?.health(),
+      sockets: doors.sockets(), view, input, attached: fanout.size, handshakes: server.handshakes + (ssh?.handshakes ?? 0), linesWritten: fanout.linesWritten, now: Date.now(), cluster: cluster?.health(),
       passwords: accounts?.passwordFigures() ?? NO_PASSWORD_FIGURES,
     });
 
@@ -182,7 +186,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   const moderationLoaded = ({ ops, opAccounts, bans, motd }: ModerationData): ModerationLoaded =>
     ({ type: 'moderation-loaded', fixedOps: options.ops, ops, opAccounts, bans, motd, at: Date.now() });
 
-  const start = (seat: Omit<Seat, 'bus' | 'state' | 'accounts'>, accounts: Registry, kept: Store) => {
+  const start = (seat: Omit<Seat, 'bus' | 'newState' | 'viewed' | 'accounts'>, accounts: Registry, kept: Store) => {
     if (options.redis !== undefined) {
       const log = (message: string) => report({ kind: 'bus', message });
       // Each recovery loads moderation again: changes made on other nodes meanwhile are not all on the stream after the snapshot.
@@ -199,7 +203,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       filter((changed) => changed === 'all'),
     );
     const expired$ = timer(0, ACCOUNT_EXPIRY_SWEEP_MS).pipe(concatMap(() => accounts.expire()), ignoreElements());
-    const chat$ = chat(connections, { ...seat, accounts, state, bus, applied: logEvent, accountsReread$, store: keeper(kept) }, options);
+    const chat$ = chat(connections, { ...seat, accounts, newState, viewed: (made) => { view = made; }, bus, applied: logEvent, accountsReread$, store: keeper(kept) }, options);
     subscription = merge(chat$, expired$).subscribe((out) => fanout.deliver(out));
   };
 
@@ -229,7 +233,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
       checksAtOnce: options.passwordChecksAtOnce,
       maxRegistrationsPerHour: options.maxRegistrationsPerHour,
       accountExpiryMs: options.accountExpiryMs,
-      neverExpires: (name) => state.moderation.isOpName(name),
+      neverExpires: (name) => view.isOpName(name),
       report: (change) => report({ kind: 'account', change }),
     });
     const stats = () => statsText(figures()).trimEnd().split('\n');
@@ -282,7 +286,7 @@ export function createChatServer(overrides: Partial<ChatServerOptions> = {}): Ch
   return {
     listen,
     close,
-    users: () => (listening() ? state.nicks() : []),
+    users: () => (listening() ? view.nicks() : []),
     address: () => server.plainAddress(),
     tlsAddress: () => server.tlsAddress(),
     reloadTls,

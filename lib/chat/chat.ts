@@ -13,6 +13,8 @@ import { isSavedModeration, type SavedModerationEvent } from './moderation';
 import type { SessionOptions } from './session-options';
 import { NOT_SAVED } from './texts';
 import { utf8Bytes } from './utf8';
+import { ChatState } from './state';
+import { viewOf } from './view';
 
 /**
  * The chat, one loop of values: each connection's session turns its lines into intents, which
@@ -31,7 +33,8 @@ import { utf8Bytes } from './utf8';
  * outage keeps this node's users alone, told once; the cluster's state restored replaces this
  * one, and this node's roster, back, puts its users back in it and says the chat is one again;
  * an event replayed is applied and not shown; what the bus asks of the state gets values.
- * `state` must be new and used by this subscription alone.
+ * Each subscription makes its own state (`seat.newState`), which nothing else changes; the node
+ * reads it through the view handed to `seat.viewed`.
  * Never completes by itself, since a leave can come as long as anyone is connected: the server
  * ends it by unsubscribing, which stops every session; their departures then reach no one
  * here. Never errors on a user's behalf.
@@ -43,11 +46,13 @@ export function chat(
   scheduler: SchedulerLike = asyncScheduler,
 ): Observable<Outgoing> {
   return defer(() => {
-    const { state, bus } = seat;
+    const { bus } = seat;
+    const state = seat.newState?.() ?? new ChatState();
+    seat.viewed?.(viewOf(state));
     if (seat.loaded !== undefined) state.apply(seat.loaded);
     const changes = new Subject<SavedModerationEvent>(); // moderation made here, for the store driver: of a cluster's nodes, its maker's alone keeps it
     const gate = new Gate(); // whose intents wait for an own change of their user to come back
-    const loop = serving(seat, gate, options, scheduler);
+    const loop = serving(seat, state, gate, options, scheduler);
     const node = bus.node; // on a cluster, this node
     const giving = new Set<UserId>(); // this node's users asked to give a name up to its owner, until it is done
     // This node's users who left while its roster was on its way, not in the state yet: they leave after it.

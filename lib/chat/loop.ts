@@ -12,6 +12,7 @@ import type { Outgoing } from './outgoing';
 import { sessions } from './session';
 import type { SessionOptions } from './session-options';
 import type { ChatState } from './state';
+import type { ChatView } from './view';
 import type { InputTally } from './input-tally';
 import * as text from './texts';
 
@@ -29,7 +30,13 @@ const FAILED: Answer = { kind: 'failed' };
  * counts its input for the node's metrics, and the accounts driver (no name registered when not given).
  */
 export interface Seat {
-  readonly state: ChatState;
+  /**
+   * Makes the chat's state, new for each subscription of the chat, which alone uses it.
+   * None: an empty chat with the default bounds.
+   */
+  readonly newState?: () => ChatState;
+  /** Handed the read-only view of each new state, for what the node reads of it outside the chat. */
+  readonly viewed?: (view: ChatView) => void;
   /** What the store keeps of moderation: the state takes it first, inside the chat's subscription. */
   readonly loaded?: ModerationLoaded;
   readonly bus: Bus;
@@ -76,8 +83,8 @@ export interface Serving {
  * names they name, are decided on the state (held by `gate` while an own change of their user is
  * on its way); the decision goes to the session as a value, then its events to the bus.
  */
-export function serving(seat: Seat, gate: Gate, options: SessionOptions, scheduler: SchedulerLike): Serving {
-  const { state, bus } = seat;
+export function serving(seat: Seat, state: ChatState, gate: Gate, options: SessionOptions, scheduler: SchedulerLike): Serving {
+  const { bus } = seat;
   const accounts = seat.accounts ?? NO_ACCOUNTS;
   const departures = new Subject<UserId>();
   const open = sessions({ options, scheduler, tally: seat.tally });

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { duration } from '../chat/durations';
 import type { CloseReason } from '../chat/outgoing';
-import type { ChatState } from '../chat/state';
+import type { ChatView } from '../chat/view';
 import type { ClusterHealth } from '../bus/health';
 import type { InputCounter } from './input-counter';
 import type { AdmissionRefusal } from './admission';
@@ -62,7 +62,7 @@ export interface Figures {
 /** What the figures need of the server, read at each look. */
 export interface FigureSources {
   readonly sockets: Iterable<Socket>;
-  readonly state: ChatState;
+  readonly view: ChatView;
   readonly input: InputCounter;
   readonly attached: number;
   readonly handshakes: number;
@@ -106,7 +106,7 @@ export class ConnectionTally {
   }
 
   /** The figures now, from these counts and `sources`. */
-  figures({ sockets, state, input, attached, handshakes, linesWritten, now, cluster, passwords }: FigureSources): Figures {
+  figures({ sockets, view, input, attached, handshakes, linesWritten, now, cluster, passwords }: FigureSources): Figures {
     let bytesIn = this.closedBytesIn;
     let bytesOut = this.closedBytesOut;
     let largestSendQueueBytes = 0;
@@ -116,10 +116,10 @@ export class ConnectionTally {
       largestSendQueueBytes = Math.max(largestSendQueueBytes, socket.writableLength);
     }
     return {
-      uptimeSeconds: Math.max(0, (now - state.startedAt) / 1000),
+      uptimeSeconds: Math.max(0, (now - view.startedAt) / 1000),
       handshaking: handshakes,
-      beforeLogin: Math.max(0, attached - state.online), // a leaving user's delayed lines keep them online a while
-      loggedIn: state.online,
+      beforeLogin: Math.max(0, attached - view.online), // a leaving user's delayed lines keep them online a while
+      loggedIn: view.online,
       accepted: this.accepted,
       refused: { ...this.refused },
       handshakesFailed: this.handshakesFailed,
@@ -131,7 +131,7 @@ export class ConnectionTally {
       bytesIn,
       bytesOut,
       largestSendQueueBytes,
-      rooms: state.rooms().length,
+      rooms: view.rooms(),
       cluster,
       passwords,
     };

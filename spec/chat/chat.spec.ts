@@ -18,7 +18,7 @@ import { away, joined, said, stateAfter } from '../support/events';
 import { scheduler } from '../support/marbles';
 
 const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, loginTimeoutMs: 50 };
-const seat = () => ({ state: new ChatState(), bus: memoryBus() });
+const seat = () => ({ bus: memoryBus() });
 
 const send = (to: string, line: string): Outgoing => ({ kind: 'send', to, text: line });
 const broadcast = (line: string, room = '#main', hiddenFrom: string[] = []): Outgoing => ({ kind: 'broadcast', room, text: line, hiddenFrom });
@@ -140,7 +140,7 @@ describe('chat', () => {
       const bus: Bus = { publish: (event) => published.push(event), events$: events, node: 'a', answer: (answer) => answers.push(answer) };
       // What a session takes up on its next turn, taken up by `flush`; the clock stays at 0, so no timeout comes.
       const time = new VirtualTimeScheduler(VirtualAction, 0);
-      chat(connections$, { ...more, state, bus, applied: (event) => told.push(event) }, options, time).subscribe((out) => shown.push(out));
+      chat(connections$, { ...more, newState: () => state, bus, applied: (event) => told.push(event) }, options, time).subscribe((out) => shown.push(out));
       const hand = (delivery: Delivery): Outgoing[] => {
         shown.length = 0;
         events.next(delivery);
@@ -325,7 +325,7 @@ describe('output a user\'s lines make the server write', () => {
     scheduler().run(({ cold, hot, expectObservable }) => {
       const ann = cold<Input>('----a-----(www)', { a: 'ann', w: '/who' });
       const bob = cold<Input>('-----b------y', { b: 'bob', y: 'yo' });
-      const seen$ = chat(hot<Connection>('(12)', connections(ann, bob)), { state: stateAfter(...crowd), bus: memoryBus() }, paced).pipe(
+      const seen$ = chat(hot<Connection>('(12)', connections(ann, bob)), { newState: () => stateAfter(...crowd), bus: memoryBus() }, paced).pipe(
         filter((each) => (each.kind === 'send' && each.to === '1' && each.text === who.at(-1)) || (each.kind === 'broadcast' && each.text === text.said('bob', 'yo'))),
         map((each) => (each.kind === 'send' ? 'w' : 'y')),
       );
@@ -340,7 +340,7 @@ describe('output a user\'s lines make the server write', () => {
     expect(cost).toBeGreaterThanOrEqual(19);
     scheduler().run(({ cold, hot, expectObservable }) => {
       const ann = cold<Input>('----a-----(jh)', { a: 'ann', j: '/join #games', h: 'hi' });
-      const seat = { state: stateAfter(joined('p0', 'pat', '#games'), ...history), bus: memoryBus() };
+      const seat = { newState: () => stateAfter(joined('p0', 'pat', '#games'), ...history), bus: memoryBus() };
       const seen$ = chat(hot<Connection>('1', connections(ann)), seat, paced).pipe(
         filter((each) => each.kind === 'broadcast' && each.text === text.said('ann', 'hi')),
         map(() => 'h'),

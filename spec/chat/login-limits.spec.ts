@@ -33,7 +33,7 @@ function chatWithBob(): { seat: Seat; published: ChatEvent[] } {
   const bus = memoryBus();
   const published: ChatEvent[] = [];
   bus.events$.subscribe((event) => published.push(event));
-  return { seat: { state, bus }, published };
+  return { seat: { newState: () => state, bus }, published };
 }
 
 /** What the session sends its user alone. */

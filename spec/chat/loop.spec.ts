@@ -26,8 +26,8 @@ function loopOf(bus: Bus = memoryBus(), accounts: Accounts = registry()) {
   const state = new ChatState();
   state.apply(joined('1', 'bob'));
   const gate = new Gate();
-  const seat: Seat = { state, bus, accounts };
-  const loop = serving(seat, gate, DEFAULT_SESSION_OPTIONS, queueScheduler);
+  const seat: Seat = { bus, accounts };
+  const loop = serving(seat, state, gate, DEFAULT_SESSION_OPTIONS, queueScheduler);
   const inbox: Inbox = { answer: (answer) => seen.push(answer) };
   const ask = (intent: Intent) => from(loop.handle({ kind: 'decide', intent, inbox })).subscribe();
   return { seen, state, loop, inbox, ask };

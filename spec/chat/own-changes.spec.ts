@@ -7,7 +7,6 @@ import type { Connection } from '../../lib/chat/connection';
 import type { Outgoing } from '../../lib/chat/outgoing';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../../lib/chat/session-options';
 import { MAX_HELD_LINES } from '../../lib/chat/gate';
-import { ChatState } from '../../lib/chat/state';
 import { InputCounter } from '../../lib/edge/input-counter';
 import * as text from '../../lib/chat/texts';
 import type { Input } from '../../lib/chat/input';
@@ -66,7 +65,7 @@ describe('a user\'s own change on a bus that hands it back later', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>('a 11ms (xyjwh)', { a: 'ann', x: 'x', y: 'y', j: '/join #games', w: '/who', h: 'hello' });
       const expected = '         10ms J 11ms (XYMKW) 3ms H';
-      expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus() }, options))).toBe(expected, lines);
+      expectObservable(shown(chat(ann(input), { bus: clusterBus() }, options))).toBe(expected, lines);
     });
   });
 
@@ -74,7 +73,7 @@ describe('a user\'s own change on a bus that hands it back later', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>('a 11ms (nh)', { a: 'ann', n: '/nick ann2', h: 'hi' });
       const expected = '         10ms J 11ms R 9ms I';
-      expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus() }, options))).toBe(expected, lines);
+      expectObservable(shown(chat(ann(input), { bus: clusterBus() }, options))).toBe(expected, lines);
     });
   });
 
@@ -83,7 +82,7 @@ describe('a user\'s own change on a bus that hands it back later', () => {
       const input = cold<Input>('a 11ms (nh)', { a: 'ann', n: '/nick bob', h: 'hi' });
       const others = hot<ChatEvent>('15ms b', { b: joined('x:1', 'bob') });
       const expected = '         10ms J 4ms B 6ms t 9ms i';
-      expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus(others) }, options))).toBe(expected, lines);
+      expectObservable(shown(chat(ann(input), { bus: clusterBus(others) }, options))).toBe(expected, lines);
     });
   });
 
@@ -92,7 +91,7 @@ describe('a user\'s own change on a bus that hands it back later', () => {
       const input = cold<Input>('a 11ms (jh)', { a: 'ann', j: '/join #games', h: 'hello' });
       const others = hot<Delivery>('15ms d', { d: { type: 'bus-down', node: '', at: 0 } });
       const expected = '         10ms J 4ms (DMKH)';
-      expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus(others) }, options))).toBe(expected, lines);
+      expectObservable(shown(chat(ann(input), { bus: clusterBus(others) }, options))).toBe(expected, lines);
     });
   });
 
@@ -100,7 +99,7 @@ describe('a user\'s own change on a bus that hands it back later', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>('a 11ms (jh|)', { a: 'ann', j: '/join #games', h: 'hello' });
       const expected = '         10ms J 11ms (MK) 6ms (HL)';
-      expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus() }, options))).toBe(expected, lines);
+      expectObservable(shown(chat(ann(input), { bus: clusterBus() }, options))).toBe(expected, lines);
     });
   });
 
@@ -108,7 +107,7 @@ describe('a user\'s own change on a bus that hands it back later', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>('a 11ms (jh#)', { a: 'ann', j: '/join #games', h: 'hello' }, new Error('ECONNRESET'));
       const expected = '         10ms J 11ms (MK) 6ms L';
-      expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus() }, options))).toBe(expected, lines);
+      expectObservable(shown(chat(ann(input), { bus: clusterBus() }, options))).toBe(expected, lines);
     });
   });
 
@@ -117,7 +116,7 @@ describe('a user\'s own change on a bus that hands it back later', () => {
       const input = cold<Input>('a', { a: 'ann' });
       const others = hot<Delivery>('2ms d', { d: { type: 'bus-down', node: '', at: 0 } });
       const expected = '         2ms J';
-      expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus(others) }, options))).toBe(expected, lines);
+      expectObservable(shown(chat(ann(input), { bus: clusterBus(others) }, options))).toBe(expected, lines);
     });
   });
 
@@ -127,7 +126,7 @@ describe('a user\'s own change on a bus that hands it back later', () => {
       const input = concat(of('ann'), timer(12).pipe(mergeMap(() => typed))); // in one frame, once logged in
       const tally = new InputCounter();
       const said: string[] = [];
-      shown(chat(ann(input), { state: new ChatState(), bus: clusterBus(), tally }, options)).subscribe((line) => said.push(line));
+      shown(chat(ann(input), { bus: clusterBus(), tally }, options)).subscribe((line) => said.push(line));
       flush();
       const games = said.filter((line) => line.startsWith('#games ['));
       expect(games).toEqual(Array.from({ length: MAX_HELD_LINES }, (_, n) => `#games ${text.said('ann', `${n}`)}`));
@@ -140,7 +139,7 @@ describe('a user\'s own change on a bus that hands it back later', () => {
       const input = cold<Input>('(ajh)', { a: 'ann', j: '/join #games', h: 'hello' });
       const expected = '         10ms J 9ms (MK) 6ms H';
       const tally = new InputCounter();
-      expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus(), tally }, options))).toBe(expected, lines);
+      expectObservable(shown(chat(ann(input), { bus: clusterBus(), tally }, options))).toBe(expected, lines);
       flush();
       expect(tally.received).toBe(3); // once each, not again when read after the login
     });
@@ -151,7 +150,7 @@ describe('a user\'s own change on a bus that hands it back later', () => {
       const input = cold<Input>('(ah) 19ms b', { a: 'ann', h: 'hello', b: 'bob' });
       const others = hot<ChatEvent>('5ms x', { x: joined('x:1', 'ann') });
       const expected = '         5ms A 4ms T 22ms B';
-      expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus(others) }, options))).toBe(expected, lines);
+      expectObservable(shown(chat(ann(input), { bus: clusterBus(others) }, options))).toBe(expected, lines);
     });
   });
 
@@ -159,7 +158,7 @@ describe('a user\'s own change on a bus that hands it back later', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>('(a|)', { a: 'ann' });
       const expected = '         10ms J 9ms Z';
-      expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: clusterBus() }, options))).toBe(expected, lines);
+      expectObservable(shown(chat(ann(input), { bus: clusterBus() }, options))).toBe(expected, lines);
     });
   });
 
@@ -167,7 +166,7 @@ describe('a user\'s own change on a bus that hands it back later', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>('a 11ms (jh)', { a: 'ann', j: '/join #games', h: 'hello' });
       const expected = '         J 11ms (MKH)';
-      expectObservable(shown(chat(ann(input), { state: new ChatState(), bus: memoryBus() }, options))).toBe(expected, lines);
+      expectObservable(shown(chat(ann(input), { bus: memoryBus() }, options))).toBe(expected, lines);
     });
   });
 });

@@ -5,7 +5,6 @@ import type { Accounts, Verdict } from '../../lib/chat/accounts';
 import type { Outgoing } from '../../lib/chat/outgoing';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../../lib/chat/session-options';
 import { session } from '../support/session';
-import { ChatState } from '../../lib/chat/state';
 import * as text from '../../lib/chat/texts';
 import { BUDGET_SPENT, INPUT_ENDED, type Input } from '../../lib/chat/input';
 import { scheduler } from '../support/marbles';
@@ -32,7 +31,7 @@ function accounts(checkFrames: number, cold: TestScheduler['createColdObservable
 
 /** What the session tells its connection's door, the chat's events left out. */
 function told(input$: Observable<Input>, registry: Accounts, secure = false, sessionOptions = options): Observable<Outgoing> {
-  const seat = { state: new ChatState(), bus: memoryBus(), accounts: registry };
+  const seat = { bus: memoryBus(), accounts: registry };
   return session({ id: '7', input$, secure, from: '10.0.0.1' }, seat, sessionOptions).pipe(filter((out): out is Outgoing => 'kind' in out));
 }
 

@@ -44,7 +44,7 @@ describe('session with registered names', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>('----a-r', { a: 'ann', r: '/register secret-one' });
       const registry: Accounts = { registered: () => false, accountOf: () => 'ann-account', verify: () => of<Verdict>('wrong'), change: () => of<AccountOutcome>('done') };
-      const seat = { state: new ChatState(), bus: memoryBus(), accounts: registry };
+      const seat = { bus: memoryBus(), accounts: registry };
       expectObservable(observed(input, seat, true)).toBe('(gp)j-(di)', {
         ...out,
         j: { type: 'joined', user: '7', nick: 'ann', room: '#main', at: 4, from: '10.0.0.1' },
@@ -56,7 +56,7 @@ describe('session with registered names', () => {
 
   it('times out on a line of its own at the password prompt, and bare after a typed password checked past the deadline', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const seat = () => ({ state: new ChatState(), bus: memoryBus(), accounts: accounts(200, cold) });
+      const seat = () => ({ bus: memoryBus(), accounts: accounts(200, cold) });
       const prompted = cold<Input>('----a', { a: 'ann' });
       const timedOut = { ...out, b: send(text.besidePrompt(text.LOGIN_TIMED_OUT)), o: send(text.LOGIN_TIMED_OUT), c: { kind: 'close', to: '7', reason: 'login_timeout' } };
       expectObservable(observed(prompted, seat(), true)).toBe('(gp)q 95ms (bc)', timedOut);
@@ -68,7 +68,7 @@ describe('session with registered names', () => {
   it('asks a registered name for its password, warning a plain connection once, then joins it from its address and tells the chat it gave the password', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold<Input>(' ----a-----b---------c', { a: 'ann', b: 'wrong-one', c: 'right-one' });
-      const seat = { state: new ChatState(), bus: memoryBus(), accounts: accounts(2, cold) };
+      const seat = { bus: memoryBus(), accounts: accounts(2, cold) };
       const expected = '          (gp)(wq)----(xq)------(ji)';
       expectObservable(observed(input, seat)).toBe(expected, {
         ...out,
@@ -84,7 +84,7 @@ describe('session with registered names', () => {
       const input = cold<Input>(' ----a-----b', { a: 'ann', b: 'right-one' });
       const state = new ChatState();
       given(state, { type: 'joined', user: '1', nick: 'ann', room: '#main', at: 0 }, { type: 'identified', user: '1', nick: 'ann', account: 'ann-account', at: 0 });
-      const seat = { state, bus: memoryBus(), accounts: accounts(2, cold) };
+      const seat = { newState: () => state, bus: memoryBus(), accounts: accounts(2, cold) };
       expectObservable(observed(input, seat)).toBe('(gp)(wq)----(ri)', {
         ...out,
         r: { type: 'resumed', user: '7', replaced: '1', nick: 'ann', at: 12, from: '10.0.0.1' },
@@ -97,7 +97,7 @@ describe('session with registered names', () => {
 
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold<Input>(' ----a-b---c---d', { a: 'ann', b: 'one', c: 'two', d: 'three' });
-      const seat = { state: new ChatState(), bus: memoryBus(), accounts: accounts(0, cold) };
+      const seat = { bus: memoryBus(), accounts: accounts(0, cold) };
       expectObservable(observed(input, seat, true)).toBe('(gp)q-(xq)(xq)(xtc)', out); // the bus, merged in, never completes
       expectSubscriptions(input.subscriptions).toBe('   ^-------------!');
     });
@@ -107,7 +107,7 @@ describe('session with registered names', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>(' ----a-b---c---d---e', { a: 'ann', b: 'one', c: 'two', d: 'three', e: 'four' });
       const unchecked = { ...accounts(0, cold), verify: (_name: string, password: string) => cold('(r|)', { r: password === 'one' ? ('unchecked' as const) : ('wrong' as const) }) };
-      const seat = { state: new ChatState(), bus: memoryBus(), accounts: unchecked };
+      const seat = { bus: memoryBus(), accounts: unchecked };
       expectObservable(observed(input, seat, true)).toBe('(gp)q-(uq)(xq)(xq)(xtc)', { ...out, u: send(text.PASSWORD_UNCHECKED) });
     });
   });
@@ -118,7 +118,7 @@ describe('session with registered names', () => {
       const input = cold<Input>(`----a-${'b---'.repeat(uncheckedTimes)}c`, { a: 'ann', b: 'right-one', c: 'right-one' });
       let asked = 0; // a guess stream at ann fills the name's queue for her first checks, then ends
       const busy = { ...accounts(0, cold), verify: () => cold<Verdict>('(r|)', { r: ++asked <= uncheckedTimes ? 'unchecked' : 'right' }) };
-      const seat = { state: new ChatState(), bus: memoryBus(), accounts: busy };
+      const seat = { bus: memoryBus(), accounts: busy };
       const loggedInAt = 6 + 4 * uncheckedTimes; // each (uq) takes 4 frames
       expectObservable(observed(input, seat, true)).toBe(`(gp)q-${'(uq)'.repeat(uncheckedTimes)}(ji)`, {
         ...out,
@@ -133,7 +133,7 @@ describe('session with registered names', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold<Input>(`----a-${'b---'.repeat(MAX_UNCHECKED_TRIES + 1)}`, { a: 'ann', b: 'right-one' });
       const busy = { ...accounts(0, cold), verify: () => cold<Verdict>('(r|)', { r: 'unchecked' }) };
-      const seat = { state: new ChatState(), bus: memoryBus(), accounts: busy };
+      const seat = { bus: memoryBus(), accounts: busy };
       expectObservable(observed(input, seat, true)).toBe(`(gp)q-${'(uq)'.repeat(MAX_UNCHECKED_TRIES - 1)}(utc)`, {
         ...out, u: send(text.PASSWORD_UNCHECKED), c: { kind: 'close', to: '7', reason: 'login_limit' },
       });
@@ -145,13 +145,13 @@ describe('session with registered names', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const slow = { ...accounts(150, cold), registered: (name: string) => name === 'ann' || name === 'bob' };
       const right = cold<Input>(' ----a-b', { a: 'ann', b: 'right-one' });
-      expectObservable(observed(right, { state: new ChatState(), bus: memoryBus(), accounts: slow }, true)).toBe('(gp)q- 150ms (ji)', {
+      expectObservable(observed(right, { bus: memoryBus(), accounts: slow }, true)).toBe('(gp)q- 150ms (ji)', {
         ...out,
         j: { type: 'joined', user: '7', nick: 'ann', room: '#main', at: 156, from: '10.0.0.1' },
         i: { type: 'identified', user: '7', nick: 'ann', at: 156, account: 'ann-account' },
       });
       const wrong = cold<Input>(' ----a-b', { a: 'bob', b: 'wrong-one' });
-      expectObservable(observed(wrong, { state: new ChatState(), bus: memoryBus(), accounts: slow }, true)).toBe('(gp)q- 150ms (xtc)', {
+      expectObservable(observed(wrong, { bus: memoryBus(), accounts: slow }, true)).toBe('(gp)q- 150ms (xtc)', {
         ...out, t: send(text.LOGIN_TIMED_OUT), c: { kind: 'close', to: '7', reason: 'login_timeout' },
       });
     });
@@ -162,10 +162,10 @@ describe('session with registered names', () => {
       const late = (verdict: Verdict) => ({ ...accounts(150, cold), verify: () => cold<Verdict>('150ms (r|)', { r: verdict }) });
       const input = cold<Input>(' ----a-b', { a: 'ann', b: 'right-one' });
       const closed = { ...out, t: send(text.besidePrompt(text.LOGIN_TIMED_OUT)), c: { kind: 'close', to: '7', reason: 'login_timeout' } };
-      expectObservable(observed(input, { state: new ChatState(), bus: memoryBus(), accounts: late('failed') }, true)).toBe('(gp)q- 150ms (fptc)', {
+      expectObservable(observed(input, { bus: memoryBus(), accounts: late('failed') }, true)).toBe('(gp)q- 150ms (fptc)', {
         ...closed, f: send(text.CHECK_FAILED),
       });
-      expectObservable(observed(input, { state: new ChatState(), bus: memoryBus(), accounts: late('displaced') }, true)).toBe('(gp)q- 150ms (dptc)', {
+      expectObservable(observed(input, { bus: memoryBus(), accounts: late('displaced') }, true)).toBe('(gp)q- 150ms (dptc)', {
         ...closed, d: send(text.nameDisplaced('ann')),
       });
     });
@@ -173,7 +173,7 @@ describe('session with registered names', () => {
 
   it('logs in at the right password\'s late answer, past the deadline, taking the name from whoever took it meanwhile without its password', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const seat = { state: new ChatState(), bus: memoryBus(), accounts: accounts(150, cold) };
+      const seat = { bus: memoryBus(), accounts: accounts(150, cold) };
       const input = cold<Input>(' ----a-b', { a: 'ann', b: 'right-one' });
       const taken: ChatEvent = { type: 'joined', user: '8', nick: 'ann', room: '#main', at: 50, from: '10.0.0.2' };
       const takenMeanwhile$ = cold('50ms x').pipe(tap(() => seat.bus.publish(taken)), ignoreElements());
@@ -191,7 +191,7 @@ describe('session with registered names', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold<Input>('----abc', { a: 'ann', b: 'right-one', c: 'typed ahead' });
       const check = cold<Verdict>('50ms (r|)', { r: 'right' });
-      const seat = { state: new ChatState(), bus: memoryBus(), accounts: { ...accounts(0, cold), verify: () => check } };
+      const seat = { bus: memoryBus(), accounts: { ...accounts(0, cold), verify: () => check } };
       expectObservable(observed(input, seat, true), '^---------!').toBe('(gp)q', out);
       expectSubscriptions(check.subscriptions).toBe('-----^----!');
     });
@@ -201,7 +201,7 @@ describe('session with registered names', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>(' ----a-b---c-d---e', { a: 'ann', b: 'right-one', c: 'ann', d: 'right-one', e: 'bob' });
       const verdicts = [cold<Verdict>('(r|)', { r: 'failed' }), cold<Verdict>('#', {}, new TypeError('ERR_INVALID_ARG_TYPE'))];
-      const seat = { state: new ChatState(), bus: memoryBus(), accounts: { ...accounts(0, cold), verify: () => verdicts.shift() ?? EMPTY } };
+      const seat = { bus: memoryBus(), accounts: { ...accounts(0, cold), verify: () => verdicts.shift() ?? EMPTY } };
       expectObservable(observed(input, seat, true), '^-----------------!').toBe('(gp)q-(fp)q-(fp)j', {
         ...out,
         f: send(text.CHECK_FAILED),
@@ -213,7 +213,7 @@ describe('session with registered names', () => {
   it('tells the owner of an account that lost the name to an older lookalike, and asks for a username again', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>(' ----a-b---c', { a: 'ann', b: 'her-old-one', c: 'anne' });
-      const seat = { state: new ChatState(), bus: memoryBus(), accounts: { ...accounts(0, cold), verify: () => of<Verdict>('displaced') } };
+      const seat = { bus: memoryBus(), accounts: { ...accounts(0, cold), verify: () => of<Verdict>('displaced') } };
       expectObservable(observed(input, seat, true), '^-----------!').toBe('(gp)q-(dp)j', {
         ...out,
         d: send(text.nameDisplaced('ann')),
@@ -225,7 +225,7 @@ describe('session with registered names', () => {
   it('tells the user an account change that errored was not saved, and goes on', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>(' ----a-b-c', { a: 'bob', b: '/register right-one', c: 'hi' });
-      const seat = { state: new ChatState(), bus: memoryBus(), accounts: { ...accounts(0, cold), change: () => cold<AccountOutcome>('#') } };
+      const seat = { bus: memoryBus(), accounts: { ...accounts(0, cold), change: () => cold<AccountOutcome>('#') } };
       expectObservable(observed(input, seat, true), '^---------!').toBe('(gp)j-n-s', {
         ...out,
         j: { type: 'joined', user: '7', nick: 'bob', room: '#main', at: 4, from: '10.0.0.1' },
@@ -238,7 +238,7 @@ describe('session with registered names', () => {
   it('refuses a registered name over a plain connection when passwords need TLS', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>('----a', { a: 'ann' });
-      const seat = { state: new ChatState(), bus: memoryBus(), accounts: accounts(0, cold) };
+      const seat = { bus: memoryBus(), accounts: accounts(0, cold) };
       expectObservable(observed(input, seat, false, { ...options, requireTlsForPasswords: true }), '^---------!').toBe('(gp)(tp)', {
         ...out, t: send(text.nameNeedsTls('ann')),
       });

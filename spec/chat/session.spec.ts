@@ -23,10 +23,12 @@ const out = {
 } satisfies Record<string, Outgoing | ChatEvent>;
 
 /** A chat where bob is logged in, as the session's seat; the loop applies what it publishes. */
-function seat(): Seat {
-  const state = given(new ChatState(), { type: 'joined', user: '1', nick: 'bob', room: '#main', at: 0 });
-  return { state, bus: memoryBus() };
+function seat(state = withBob()): Seat {
+  return { newState: () => state, bus: memoryBus() };
 }
+
+/** A state where bob is logged in. */
+const withBob = (): ChatState => given(new ChatState(), { type: 'joined', user: '1', nick: 'bob', room: '#main', at: 0 });
 
 /** What the session sends its user alone. */
 const sent = (input$: Observable<Input>, at: Seat): Observable<Outgoing> =>
@@ -126,8 +128,9 @@ describe('session', () => {
 
   it('ends only its own session, quietly, when handling a line throws', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const broken = seat();
-      jest.spyOn(broken.state, 'userNamed').mockImplementation(() => {
+      const state = withBob();
+      const broken = seat(state);
+      jest.spyOn(state, 'userNamed').mockImplementation(() => {
         throw new Error('bug');
       });
       expectObservable(sent(cold<Input>('----a', { a: 'ann' }), broken)).toBe('(gp)|', out);

@@ -6,6 +6,7 @@ import { type Seat, serving } from '../../lib/chat/loop';
 import type { Connection } from '../../lib/chat/connection';
 import type { Outgoing } from '../../lib/chat/outgoing';
 import type { SessionOptions } from '../../lib/chat/session-options';
+import { ChatState } from '../../lib/chat/state';
 
 /** The bus's signals of a cluster's link, which no event is. */
 const SIGNALS: ReadonlySet<string> = new Set(['bus-down', 'restored', 'rejoined', 'replayed', 'asked']);
@@ -13,16 +14,17 @@ const isEvent = (delivery: Delivery): delivery is ChatEvent => !SIGNALS.has(deli
 
 /**
  * One connection served by the chat's loop, without rendering: what its session sends its user,
- * and each event on the seat's bus once the seat's state applied it (and its user's session was
+ * and each event on the seat's bus once the state the seat makes applied it (and its user's session was
  * told of an own change back), in the order they happen. Completes when the session does.
  */
 export function session(connection: Connection, seat: Seat, options: SessionOptions, scheduler: SchedulerLike = asyncScheduler): Observable<Outgoing | ChatEvent> {
   return new Observable<Outgoing | ChatEvent>((subscriber) => {
-    const loop = serving(seat, new Gate(), options, scheduler);
+    const state = seat.newState?.() ?? new ChatState();
+    const loop = serving(seat, state, new Gate(), options, scheduler);
     const events = seat.bus.events$.subscribe((delivery) => {
       if (!isEvent(delivery)) return; // the bus of one process signals nothing
       const event = delivery;
-      const applied = seat.state.apply(event);
+      const applied = state.apply(event);
       if (isOwnChange(event)) loop.landed(event.user, applied, 0);
       subscriber.next(event);
     });

@@ -1,5 +1,5 @@
 import { eventProblem } from '../../chat/wire';
-import { isChatEvent } from '../../chat/events';
+import { isChatEvent } from '../../chat/event-shapes';
 import { type Link, READ_BLOCK_MS } from './link';
 import type { OwnRoster } from './own-roster';
 import type { Replay } from './replay';

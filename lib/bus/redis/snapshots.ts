@@ -1,4 +1,5 @@
-import { type HistoryEvent, isStateData, type StateData } from '../../chat/events';
+import type { HistoryEvent, StateData } from '../../chat/events';
+import { isStateData } from '../../chat/event-shapes';
 import { stateProblem } from '../../chat/wire';
 import type { Link } from './link';
 import { LOAD_SNAPSHOT, SAVE_SNAPSHOT, TAKE_LEASE } from './scripts';

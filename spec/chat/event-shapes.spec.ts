@@ -1,4 +1,4 @@
-import { isChatEvent } from '../../lib/chat/events';
+import { isChatEvent } from '../../lib/chat/event-shapes';
 
 const bob = { id: 'b:1', nick: 'bob', room: '#main', connectedAt: 2 };
 const roster = (users: readonly unknown[]) => ({ type: 'roster', node: 'b', users, at: 5 });
