@@ -82,6 +82,7 @@ describe('/help', () => {
       '*** /register PASSWORD            reserve your name: logging in with it asks for PASSWORD',
       '*** /password OLD NEW             change the password of your registered name',
       '*** /unregister PASSWORD          release your registered name (operators: NAME releases that one)',
+      "*** /keys [add|remove FP]         the SSH keys that open your registered name; add ties this connection's",
       '*** /motd [TEXT]                  show the message of the day; operators set it (- clears it)',
       '*** /op NAME                      (operators) make NAME, logged in with its password, an operator',
       '*** /deop NAME                    (operators) NAME is no longer an operator',

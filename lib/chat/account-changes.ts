@@ -1,6 +1,6 @@
-import { type AccountRequest, passwordProblem, unregisterRequest } from './accounts';
+import { type AccountRequest, MAX_KEYS, passwordProblem, unregisterRequest } from './accounts';
 import { firstWord } from './commands';
-import { answer, type Context, type Decision, say, usage } from './decision';
+import { answer, type Context, type Decision, isOneWord, say, usage } from './decision';
 import type { ChatEvent } from './events';
 import { type Intent, UNREGISTERED } from './intent';
 import { nameKey } from './names';
@@ -31,12 +31,47 @@ function passwordIssue(password: string): Decision | undefined {
   return problem === undefined ? undefined : say(problem);
 }
 
-/** `/register`, `/password` and `/unregister`. */
+/** The first of the caller's verified keys (SSH), which a change ties, and a word when there were several. */
+function keyToTie({ intent: { caller } }: Context): { readonly key: string; readonly told: readonly string[] } | undefined {
+  const [key] = caller?.keys ?? [];
+  if (key === undefined || caller?.keys === undefined) return undefined;
+  return { key, told: caller.keys.length > 1 ? [text.firstOfKeys(key, caller.keys.length)] : [] };
+}
+
+/** `/keys`: the owner's keys listed, this connection's key tied, or one untied; the name's keys come with the intent. */
+function keys(context: Context): Decision {
+  const { state, me, args, intent } = context;
+  const { named, busy = false } = intent;
+  if (named?.registered !== true || !state.isIdentified(me.id)) return say(`/keys is for a registered name's owner, logged in with its password or key`);
+  const tied = named.keys ?? [];
+  const [verb, rest] = firstWord(args);
+  if (verb === '' ) return tied.length === 0 ? say(`no key opens ${me.nick}`) : answer(...tied.map((key) => text.reply(`key ${key}`)));
+  if (busy) return answer(text.ACCOUNT_BUSY);
+  if (verb === 'add' && rest === '') {
+    const tie = keyToTie(context);
+    if (tie === undefined) return say('this connection has no verified key: log in over SSH with a key to add it');
+    if (tied.includes(tie.key)) return say(`your key ${tie.key} already opens ${me.nick}`);
+    if (tied.length >= MAX_KEYS) return say(`${me.nick} has ${MAX_KEYS} keys, the most it may: remove one first`);
+    return { ...answer(...tie.told), account: { kind: 'add-key', name: me.nick, key: tie.key } };
+  }
+  if (verb === 'remove' && isOneWord(rest)) {
+    if (!tied.includes(rest)) return say(`no such key of ${me.nick}: ${rest}`);
+    return { ...answer(), account: { kind: 'remove-key', name: me.nick, key: rest } };
+  }
+  return usage('keys');
+}
+
+/** `/register`, `/password`, `/unregister` and `/keys`. */
 export const ACCOUNT_HANDLERS = {
   register: (context: Context): Decision => {
     const { me, args } = context;
     if (args === '') return usage('register');
-    return passwordIssue(args) ?? ask(context, { kind: 'register', name: me.nick, password: args });
+    const problem = passwordIssue(args);
+    if (problem !== undefined) return problem;
+    const tie = keyToTie(context);
+    if (tie === undefined) return ask(context, { kind: 'register', name: me.nick, password: args });
+    const asked = ask(context, { kind: 'register', name: me.nick, password: args, key: tie.key });
+    return asked.account === undefined ? asked : { ...asked, replies: [...tie.told, ...asked.replies] };
   },
   password: (context: Context): Decision => {
     const { me, args } = context;
@@ -51,6 +86,7 @@ export const ACCOUNT_HANDLERS = {
     if (nameKey(args) !== nameKey(me.nick) && state.moderation.isOpName(args)) return say(`${args} is an operator's name: /deop it first`);
     return ask(context, { kind: 'unregister', name: me.nick, password: args, byOperator: true });
   },
+  keys,
 } as const;
 
 /**
@@ -59,7 +95,9 @@ export const ACCOUNT_HANDLERS = {
  * either way. A name registered is proved by its new owner's password.
  */
 export function accountChanged({ user, request, outcome, facts = UNREGISTERED, at }: AccountChanged): Decision {
-  const told = answer(text.accountOutcome(request.kind, outcome, request.name));
+  if (request.kind === 'add-key' || request.kind === 'remove-key') return answer(text.keyOutcome(request.kind, outcome, request.key, request.name));
+  const tied = outcome === 'done' && request.kind === 'register' && request.key !== undefined ? [text.keyTied(request.key, request.name)] : [];
+  const told = answer(text.accountOutcome(request.kind, outcome, request.name), ...tied);
   if (outcome !== 'done' || request.kind !== 'register') return told;
   const identified: ChatEvent = { type: 'identified', user, nick: request.name, at, ...(facts.account === undefined ? {} : { account: facts.account }) };
   return { ...told, events: [identified] };

@@ -14,7 +14,10 @@ export const MAX_UNCHECKED_TRIES = 20;
 
 /** A change to a registered name, asked for by the user logged in with it, or by an operator. */
 export type AccountRequest =
-  | { readonly kind: 'register'; readonly name: string; readonly password: string }
+  /** `key`: the fingerprint of the connection's key (SSH), tied to the name with the password. */
+  | { readonly kind: 'register'; readonly name: string; readonly password: string; readonly key?: string }
+  /** The owner, logged in with the name's password or key, ties a key to it, or unties one. */
+  | { readonly kind: 'add-key' | 'remove-key'; readonly name: string; readonly key: string }
   | { readonly kind: 'password'; readonly name: string; readonly password: string; readonly newPassword: string }
   /** `/unregister WORD`; from an operator, WORD may be a name to release instead (see `unregisterRequest`). */
   | { readonly kind: 'unregister'; readonly name: string; readonly password: string; readonly byOperator?: true }
@@ -25,6 +28,14 @@ export type AccountRequest =
  * checks at once), failed (not saved, or the check failed), or `limited`: the address has
  * registered as many names as it may for now. */
 export type AccountOutcome = 'done' | 'wrong-password' | 'not-registered' | 'taken' | 'unchecked' | 'limited' | 'failed';
+
+/** Public keys one account may have tied to it. */
+export const MAX_KEYS = 10;
+/** The longest fingerprint kept: `SHA256:` and the base64 of a SHA-256 (43 characters), with room to spare. */
+export const MAX_FINGERPRINT_LENGTH = 64;
+
+/** True for a key fingerprint as OpenSSH shows it: `SHA256:` and unpadded base64. */
+export const isFingerprint = (value: string): boolean => value.length <= MAX_FINGERPRINT_LENGTH && /^SHA256:[A-Za-z0-9+/]{1,56}={0,2}$/u.test(value);
 
 /**
  * How a password check ended: right, wrong, not made (the store or the hash failed, told to the
@@ -44,6 +55,8 @@ export interface Accounts {
   registered(name: string): boolean;
   /** The id of the account registered as `name` now (see AccountRecord.id), or undefined when none is. */
   accountOf(name: string): string | undefined;
+  /** The fingerprints tied to the account registered as `name` now (none when it is not registered). */
+  keysOf?(name: string): readonly string[];
   verify(name: string, password: string, from: string): Observable<Verdict>;
   change(request: AccountRequest, from: string): Observable<AccountOutcome>;
 }
@@ -52,6 +65,7 @@ export interface Accounts {
 export const NO_ACCOUNTS: Accounts = {
   registered: () => false,
   accountOf: () => undefined,
+  keysOf: () => [],
   verify: () => of('wrong'),
   change: () => of('failed'),
 };

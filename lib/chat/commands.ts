@@ -4,6 +4,7 @@ import { cleanText } from './sanitize';
 export type CommandName =
   | 'help' | 'who' | 'nick' | 'me' | 'msg' | 'reply' | 'away' | 'back' | 'ignore' | 'unignore'
   | 'join' | 'rooms' | 'topic' | 'quit' | 'whois' | 'uptime' | 'register' | 'password' | 'unregister'
+  | 'keys'
   | 'motd' | ModerationCommand;
 
 /** The commands for operators alone. */
@@ -37,6 +38,7 @@ export const COMMANDS: readonly CommandInfo[] = [
   { name: 'register', aliases: [], args: 'PASSWORD', help: 'reserve your name: logging in with it asks for PASSWORD' },
   { name: 'password', aliases: [], args: 'OLD NEW', help: 'change the password of your registered name' },
   { name: 'unregister', aliases: [], args: 'PASSWORD', help: 'release your registered name (operators: NAME releases that one)' },
+  { name: 'keys', aliases: [], args: '[add|remove FP]', help: "the SSH keys that open your registered name; add ties this connection's" },
   { name: 'motd', aliases: [], args: '[TEXT]', help: 'show the message of the day; operators set it (- clears it)' },
   { name: 'op', aliases: [], args: 'NAME', help: '(operators) make NAME, logged in with its password, an operator' },
   { name: 'deop', aliases: [], args: 'NAME', help: '(operators) NAME is no longer an operator' },

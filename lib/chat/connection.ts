@@ -10,4 +10,6 @@ export interface Connection {
   readonly secure?: boolean;
   /** The peer's address, which wrong passwords slow down; '' when not given. */
   readonly from?: string;
+  /** Fingerprints of the public keys its door verified (SSH), in the order offered: a key tied to a registered name opens it. None when not given. */
+  readonly keys?: readonly string[];
 }

@@ -54,6 +54,12 @@ export function nameAskedBy(line: string): string | undefined {
   return typed.kind === 'command' && (typed.name === 'nick' || typed.name === 'unregister') && typed.args !== '' ? typed.args : undefined;
 }
 
+/** `/keys` is decided with the keys tied to its sender's name. */
+export function asksKeys(line: string): boolean {
+  const typed = readLine(line);
+  return typed.kind === 'command' && typed.name === 'keys';
+}
+
 function leave(state: ChatState, intent: Extract<Intent, { readonly type: 'leave' }>): Decision {
   const me = state.user(intent.user);
   return me === undefined ? NOTHING : publish({ type: 'left', user: me.id, nick: me.nick, room: me.room, at: intent.at });
@@ -147,10 +153,13 @@ const COMMAND_HANDLERS: Record<CommandName, (context: Context) => Decision> = {
     if (state.isMuted(me.id, at)) return answer(topic === '' ? text.topicCleared(me.nick) : text.topicSet(me.nick, topic));
     return publish({ type: 'topic', user: me.id, nick: me.nick, room: me.room, topic, at });
   },
-  whois: ({ state, args, at }) => {
+  whois: ({ state, me, args, at }) => {
     if (!isOneWord(args)) return usage('whois');
     const user = state.userNamed(args);
-    return user === undefined ? noSuchUser(args) : say(whois(user, at));
+    if (user === undefined) return noSuchUser(args);
+    // A fingerprint shown to all would let a user be followed across servers.
+    const key = user.id === me.id || state.isOperator(me.id) ? state.loginKeyOf(user.id) : undefined;
+    return say(key === undefined ? whois(user, at) : `${whois(user, at)}, logged in with key ${key}`);
   },
   uptime: ({ state, at }) => say(`up for ${duration(at - state.startedAt)}, since ${new Date(state.startedAt).toISOString()}`),
   ...ACCOUNT_HANDLERS,

@@ -51,8 +51,8 @@ const ROSTER_USER_FIELDS: Record<string, FieldType> = { id: S, nick: S, room: S,
 // as for any field of the wrong type. `identified`, a roster's user's password login, is absent
 // when they gave none.
 // `account`, the account whose password was given, of an identified, an opped or a roster's user,
-// is absent from an older node's.
-const OPTIONAL_FIELDS: Record<string, FieldType> = { from: S, identified: S, account: S };
+// is absent from an older node's. `key`, an identified user's login key (SSH), is absent when a password was given.
+const OPTIONAL_FIELDS: Record<string, FieldType> = { from: S, identified: S, account: S, key: S };
 const USER_DATA_FIELDS: Record<string, FieldType> = { id: S, nick: S, room: S, connectedAt: N, activeAt: N, from: S };
 
 function hasFields(value: unknown, fields: Record<string, FieldType>): value is Record<string, unknown> {

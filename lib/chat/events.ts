@@ -191,7 +191,8 @@ export interface Ban {
  */
 export type ModerationEvent =
   /** `account`: the id of the account whose password the user gave (absent from an older node). */
-  | { readonly type: 'identified'; readonly user: UserId; readonly nick: string; readonly account?: string; readonly at: number }
+  /** `key`: the fingerprint of the key (SSH) that stood for the password. */
+  | { readonly type: 'identified'; readonly user: UserId; readonly nick: string; readonly account?: string; readonly key?: string; readonly at: number }
   /** `account`: the id of the account `name`'s holder gave the password of, which the grant goes to. */
   | { readonly type: 'opped'; readonly user: UserId; readonly nick: string; readonly name: string; readonly account?: string; readonly at: number }
   | { readonly type: 'deopped'; readonly user: UserId; readonly nick: string; readonly name: string; readonly at: number }

@@ -34,6 +34,8 @@ export interface Caller {
   readonly secure: boolean;
   readonly rules: ConnectionRules;
   readonly tries: Tries;
+  /** Fingerprints of the public keys its door verified (SSH), in the order offered; absent when none. */
+  readonly keys?: readonly string[];
 }
 
 /** What a registered name is now, as the accounts driver answers it: the loop adds it to an intent before deciding (absent: not registered). */
@@ -41,6 +43,10 @@ export interface NameFacts {
   readonly registered: boolean;
   /** The id of the account registered as the name (see AccountRecord.id), when one is. */
   readonly account?: string;
+  /** The fingerprint, among the caller's keys, tied to the name's account: it opens the name without its password. */
+  readonly key?: string;
+  /** Every fingerprint tied to the name's account (asked for `/keys`). */
+  readonly keys?: readonly string[];
 }
 
 export const UNREGISTERED: NameFacts = { registered: false };
@@ -55,6 +61,8 @@ type Login = {
   readonly registered?: boolean;
   /** The id of the account whose password this connection gave for `name`: absent until it did. */
   readonly account?: string;
+  /** What the name is now, when one of the caller's keys is tied to it (`facts.key`): the key stands for its password. */
+  readonly keyed?: NameFacts;
   readonly caller: Caller;
 };
 

@@ -1,7 +1,7 @@
 import { MAX_PASSWORD_TRIES, MAX_UNCHECKED_TRIES } from './accounts';
 import { answer, type Decision, publish } from './decision';
 import { type ChatEvent, MAIN_ROOM } from './events';
-import { type Caller, type Intent, type LoginIntent, UNREGISTERED } from './intent';
+import { type Caller, type Intent, type LoginIntent, type NameFacts, UNREGISTERED } from './intent';
 import { MAX_NAME_LENGTH, nameKey, nameProblem } from './names';
 import { freeVariant } from './roster';
 import type { ChatState, User } from './state';
@@ -38,6 +38,7 @@ export const overlongName = (caller: Caller): Decision =>
  * it takes the name over from a connection that gave it too (the same owner, back on a new
  * connection), or from one that holds it without it, or with an account's since unregistered
  * (renamed, and told). An unregistered name that someone holds is taken: nothing proves who is who.
+ * A key of the connection's tied to the name (SSH) stands for its password: no prompt.
  */
 export function logIn(state: ChatState, login: LoginIntent): Decision {
   const { name, at, registered = false, account, caller } = login;
@@ -47,9 +48,16 @@ export function logIn(state: ChatState, login: LoginIntent): Decision {
   if (refused !== undefined) return refusal(caller, text.nameRefused(refused));
   if (state.moderation.banOfName(nick, at) !== undefined) return BANNED;
   if (addressBarred(state, login, nick)) return BANNED;
-  if (registered && account === undefined) return askPassword(caller, nick);
+  if (registered && account === undefined) return login.keyed === undefined ? askPassword(caller, nick) : keyLogin(state, login, login.keyed);
   if (holder === undefined) return publish(joined(login, nick));
   return isSameOwner(state, holder, account) ? publish(resumed(login, holder)) : publish(displaced(state, holder, at), joined(login, nick));
+}
+
+/** A login with a key tied to the name: as with its right password, told which key opened it. */
+function keyLogin(state: ChatState, { user, name, at, from, caller }: LoginIntent, keyed: NameFacts): Decision {
+  const checked: PasswordChecked = { type: 'password-checked', user, name: name.trim(), verdict: 'right', at, facts: keyed, caller, late: false, ...(from === undefined ? {} : { from }) };
+  const decision = proved(state, checked);
+  return decision.events.length === 0 || keyed.key === undefined ? decision : { ...decision, replies: [text.keyOpened(keyed.key), ...decision.replies] };
 }
 
 /** The prompt for `nick`'s password; a plain connection is warned once, or refused when passwords need TLS (not a refused name). */
@@ -99,7 +107,9 @@ function proved(state: ChatState, intent: PasswordChecked): Decision {
   const login: LoginIntent = { type: 'login', user, name, at, registered: facts.registered, account: facts.account ?? '', caller, ...(from === undefined ? {} : { from }) };
   const decision = logIn(state, login);
   if (decision.events.length === 0) return timingOut(decision, late);
-  const identified: ChatEvent = { type: 'identified', user, nick: name, at, ...(facts.account === undefined ? {} : { account: facts.account }) };
+  const identified: ChatEvent = {
+    type: 'identified', user, nick: name, at, ...(facts.account === undefined ? {} : { account: facts.account }), ...(facts.key === undefined ? {} : { key: facts.key }),
+  };
   return { ...decision, events: [...decision.events, identified], tries: { ...(decision.tries ?? caller.tries), proved: nameKey(name) } };
 }
 

@@ -2,7 +2,7 @@ import { catchError, EMPTY, filter, ignoreElements, type Observable, type Observ
 import type { Bus } from './bus';
 import { type Accounts, NO_ACCOUNTS } from './accounts';
 import type { Answer, Inbox, SessionOutput } from './asks';
-import { type Decision, decide, nameAskedBy } from './decide';
+import { asksKeys, type Decision, decide, nameAskedBy } from './decide';
 import { type ChatEvent, isOwnChange, type ModerationLoaded, type UserId } from './events';
 import type { Gate } from './gate';
 import type { Intent, NameFacts } from './intent';
@@ -92,12 +92,25 @@ export function serving(seat: Seat, state: ChatState, gate: Gate, options: Sessi
     const account = accounts.accountOf(name);
     return { registered: accounts.registered(name), ...(account === undefined ? {} : { account }) };
   };
+  /** What the name is, with the key of `offered` tied to it, if one is: a key login. */
+  const keyedFacts = (name: string, offered: readonly string[] = []): NameFacts | undefined => {
+    if (offered.length === 0) return undefined;
+    const tied = accounts.keysOf?.(name) ?? [];
+    const key = offered.find((each) => tied.includes(each));
+    return key === undefined ? undefined : { ...factsOf(name), key };
+  };
   const withFacts = (intent: Intent): Intent => {
     switch (intent.type) {
-      case 'login': return { ...intent, registered: accounts.registered(intent.name.trim()) };
+      case 'login': {
+        const name = intent.name.trim();
+        const keyed = keyedFacts(name, intent.caller.keys);
+        return { ...intent, registered: accounts.registered(name), ...(keyed === undefined ? {} : { keyed }) };
+      }
       case 'line': {
         const name = nameAskedBy(intent.text);
-        return name === undefined ? intent : { ...intent, named: factsOf(name) };
+        if (name !== undefined) return { ...intent, named: factsOf(name) };
+        const own = state.user(intent.user);
+        return own !== undefined && asksKeys(intent.text) ? { ...intent, named: { ...factsOf(own.nick), keys: accounts.keysOf?.(own.nick) ?? [] } } : intent;
       }
       case 'password-checked': case 'login-unapplied': return { ...intent, facts: factsOf(intent.name) };
       case 'account-changed': return { ...intent, facts: factsOf(intent.request.name) };

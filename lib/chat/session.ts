@@ -32,9 +32,9 @@ type Paced = string | typeof OVERLONG_LINE;
  * before login; never errors. The departure is the chat's: it sees the completion.
  */
 export function sessions(ground: Ground): (connection: Connection) => Observable<SessionOutput> {
-  return ({ id, input$, secure, from }) =>
+  return ({ id, input$, secure, from, keys }) =>
     new Observable<SessionOutput>((subscriber) => {
-      const life = new Session(id, secure === true, ground, subscriber);
+      const life = new Session(id, secure === true, keys, ground, subscriber);
       life.start(input$, from ?? '');
       return life;
     });
@@ -60,6 +60,7 @@ class Session extends InputSubscriber<Input> implements PaceSink<Paced>, Inbox {
   constructor(
     private readonly id: UserId,
     private readonly secure: boolean,
+    private readonly keys: readonly string[] | undefined,
     private readonly ground: Ground,
     private readonly out: Subscriber<SessionOutput>,
   ) {
@@ -194,9 +195,10 @@ class Session extends InputSubscriber<Input> implements PaceSink<Paced>, Inbox {
     this.ask({ type: 'login', user: this.id, name: input, at, caller, ...(from === '' ? {} : { from }) });
   }
 
-  /** Who this connection is, for decide: encrypted or not, under the chat's rules, with what it tried. */
+  /** Who this connection is, for decide: encrypted or not, under the chat's rules, with what it tried and the keys its door verified. */
   private caller(): Caller {
-    return { secure: this.secure, rules: this.options, tries: this.occasional?.tries ?? NO_TRIES };
+    const caller = { secure: this.secure, rules: this.options, tries: this.occasional?.tries ?? NO_TRIES };
+    return this.keys === undefined ? caller : { ...caller, keys: this.keys };
   }
 
   private ask(intent: Intent): void {

@@ -57,6 +57,7 @@ interface UserExtras {
   lastWhisperer: UserId | undefined;
   identified: string | undefined; // the key of the registered name whose password they gave
   account: string | undefined; // the id of that name's account, which an /op grant names
+  loginKey: string | undefined; // the fingerprint of the key that stood for that password (SSH), for /whois to its owner and operators
   kicked: boolean; // kicked or banned, their connection closing: nothing more they type counts
   // The mute that follows this user through /nick while they are online: the name it was given
   // to (and its key), and when it ends. The name itself stays muted in Moderation for anyone who takes it.
@@ -70,7 +71,7 @@ interface FollowedMute {
 }
 
 const extrasOf = (user: UserRecord): UserExtras =>
-  (user.extras ??= { away: undefined, ignores: undefined, lastWhisperer: undefined, identified: undefined, account: undefined, kicked: false, mute: undefined });
+  (user.extras ??= { away: undefined, ignores: undefined, lastWhisperer: undefined, identified: undefined, account: undefined, loginKey: undefined, kicked: false, mute: undefined });
 
 /** What a lookup returns: a copy, taken now, of what the state knows of a user. */
 export interface User {
@@ -228,7 +229,7 @@ export class ChatState {
       case 'unignored': return this.update(event.user, (user) => { user.extras?.ignores?.delete(event.target); });
       case 'topic': return this.setTopic(event.room, event.topic);
       case 'node-lost': case 'roster': return false; // the chat applies them as the user events they stand for
-      case 'identified': return this.update(event.user, (user) => this.identify(user, nameKey(event.nick), event.account));
+      case 'identified': return this.update(event.user, (user) => { this.identify(user, nameKey(event.nick), event.account); extrasOf(user).loginKey = event.key; });
       // The user leaves when their connection, which the kick closes, ends; until then (the
       // close waits for their peer, up to the grace) nothing they type counts.
       case 'kicked': return this.update(event.target, (user) => { extrasOf(user).kicked = true; });
@@ -542,6 +543,11 @@ export class ChatState {
     extras.account = account;
   }
 
+  /** The fingerprint of the key `id` logged in with (SSH), when a key stood for their password. */
+  loginKeyOf(id: UserId): string | undefined {
+    return this.users.get(id)?.extras?.loginKey;
+  }
+
   private update(id: UserId, change: (user: UserRecord) => void): boolean {
     const user = this.users.get(id);
     if (user !== undefined) change(user);
@@ -612,6 +618,7 @@ export class ChatState {
         record.extras = {
           identified: identified ?? undefined,
           account: account ?? undefined,
+          loginKey: undefined, // a snapshot does not carry it: /whois shows none for a user restored from one
           away: away ?? undefined,
           lastWhisperer: lastWhisperer ?? undefined,
           ignores: ignores.length > 0 ? new Set(ignores) : undefined,

@@ -144,6 +144,21 @@ export function accountOutcome(kind: AccountRequest['kind'], outcome: AccountOut
   return kind === 'password' ? '*** password changed\n' : `*** ${name} is no longer registered\n`;
 }
 
+/** To a user whose login a key of theirs (SSH) opened, instead of the name's password. */
+export const keyOpened = (key: string): string => `*** logged in with your key ${key}\n`;
+
+/** To a user whose /register tied their connection's key to the name. */
+export const keyTied = (key: string, name: string): string => `*** your key ${key} opens ${name} over SSH without the password\n`;
+
+/** To a user whose client offered several keys: the first is the one a change ties. */
+export const firstOfKeys = (key: string, offered: number): string => `*** your client offered ${offered} keys; the first, ${key}, is the one tied\n`;
+
+/** How `/keys add` or `/keys remove` ended. */
+export function keyOutcome(kind: 'add-key' | 'remove-key', outcome: AccountOutcome, key: string, name: string): string {
+  if (outcome === 'done') return kind === 'add-key' ? `*** your key ${key} now opens ${name}\n` : `*** key ${key} no longer opens ${name}\n`;
+  return accountOutcome(kind, outcome, name);
+}
+
 /** To every user of a node that lost the bus to the other nodes. */
 export const BUS_DOWN = "*** the other servers are out of reach; you are chatting with this server's users only\n";
 

@@ -82,6 +82,10 @@ function accountEntry(change: AccountChange): LogEntry {
     case 'registered': return entry('info', 'register', `register ${change.name} from ${change.from}`, { name: change.name, from: change.from });
     case 'password-changed':
       return entry('info', 'password-changed', `password changed for ${change.name} from ${change.from}`, { name: change.name, from: change.from });
+    case 'key-added': case 'key-removed': {
+      const what = change.kind === 'key-added' ? 'key added' : 'key removed';
+      return entry('info', change.kind, `${what} for ${change.name} from ${change.from}`, { name: change.name, from: change.from });
+    }
     case 'unregistered': return entry('info', 'unregister', `unregister ${change.name} from ${change.from}`, { name: change.name, from: change.from });
     case 'released':
       return entry('info', 'release', `release ${change.name} by ${change.by} from ${change.from}`, { name: change.name, by: change.by, from: change.from });

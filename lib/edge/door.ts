@@ -26,6 +26,8 @@ export interface DoorConnection {
   readonly peer: string;
   /** Hides what the user types next (a password) or shows it again; absent when the door cannot. */
   readonly conceal?: (hidden: boolean) => void;
+  /** Fingerprints (`SHA256:`...) of the public keys the peer proved it holds, in the order offered (SSH); absent when the door has none. */
+  readonly keys?: readonly string[];
 }
 
 /** The peer's address; an IPv4 peer on a dual-stack socket shows as plain IPv4. */

@@ -169,7 +169,7 @@ export function entrance(options: EntranceOptions, { fanout, newId, join, report
   };
 
   const enter = (connection: DoorConnection, telnet?: TelnetAnswerer) => {
-    const { stream, raw, door, secure, from, peer } = connection;
+    const { stream, raw, door, secure, from, peer, keys } = connection;
     // Its 'error' listener is in already: added at its arrival (plain), or by its door.
     stream.on('close', door === 'tcp' ? plainClosed : closed);
     if (stream !== raw) raws.set(stream, raw);
@@ -181,7 +181,7 @@ export function entrance(options: EntranceOptions, { fanout, newId, join, report
     fanout.attach(id, stream, concealOf(connection, telnet !== undefined));
     report({ kind: 'connect', id, from: peer, tls: secure, ...(door === 'ssh' ? { door } : {}) });
     const input$ = socketLines(stream, options.maxLineBytes, options.maxLoginBytes, telnet);
-    join({ id, input$, secure, from });
+    join({ id, input$, secure, from, ...(keys === undefined || keys.length === 0 ? {} : { keys }) });
   };
 
   const handshakeFailed = (raw: Socket, error: Error | null) => {

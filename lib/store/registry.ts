@@ -1,100 +1,20 @@
-import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { asyncScheduler, defer, firstValueFrom, type Observable, of, type OperatorFunction, type SchedulerLike, catchError, map, mergeMap, throwError } from 'rxjs';
-import type { AccountOutcome, AccountRequest, Accounts, Verdict } from '../chat/accounts';
+import { randomBytes } from 'node:crypto';
+import { defer, firstValueFrom, type Observable, of, type OperatorFunction, catchError, map, mergeMap, throwError } from 'rxjs';
+export { ACCOUNT_EXPIRY_DAYS, type AccountChange, DAY_MS, MAX_REGISTRATIONS_PER_HOUR, REGISTRATION_WINDOW_MS, type RegistryOptions } from './registry-options';
+export { KNOWN_ADDRESS_MS, MAX_KNOWN_ADDRESSES } from './passwords';
+import { type AccountOutcome, type AccountRequest, type Accounts, MAX_KEYS, type Verdict } from '../chat/accounts';
 import { addressGroup } from '../chat/address-group';
 import { nameKey } from '../chat/names';
-import { ChecksBusyError, CheckQueue, PASSWORD_CHECKS_AT_ONCE } from './check-queue';
+import { ACCOUNT_ID_BYTES, type AccountChange, DEFAULT_OPTIONS, REGISTRATION_WINDOW_MS, type RegistryOptions } from './registry-options';
+import { errorOf, hashOf, KNOWN_ADDRESS_REFRESH_MS, knows, matches, SALT_BYTES, seenBy } from './passwords';
+import { ChecksBusyError, CheckQueue } from './check-queue';
 import { type AccountRecord, type AccountsChanged, accountId, type Store, type StoreData } from './store';
-import { CHECK_ANSWER_GRACE_MS, DEFAULT_GUESS_LIMITS, type GuardedAnswer, type GuessLimits, GuessThrottle, memoryNameBuckets, type PasswordFigures, type Slowed } from './throttle';
+import { type GuardedAnswer, GuessThrottle, memoryNameBuckets, type PasswordFigures } from './throttle';
 
-/** scrypt's cost (N) for new hashes: Node's default, about 50 ms of one core per hash. */
-export const SCRYPT_COST = 16_384;
-export const SCRYPT_KEY_BYTES = 64;
-export const SALT_BYTES = 16;
-/** Address groups an account remembers as its owner's (the latest first). */
-export const MAX_KNOWN_ADDRESSES = 10;
-/** How long an address group that gave a name's password stays known to it. */
-export const KNOWN_ADDRESS_MS = 30 * 24 * 60 * 60 * 1000;
-/** How old a known address's date may grow before a login from it writes the account again:
- * a login every minute must not rewrite the data each time. */
-export const KNOWN_ADDRESS_REFRESH_MS = 24 * 60 * 60 * 1000;
-/** Random bytes in an account's id. */
-export const ACCOUNT_ID_BYTES = 12;
-/** Default for the names one address (an IPv6 /64) may register in REGISTRATION_WINDOW_MS. */
-export const MAX_REGISTRATIONS_PER_HOUR = 10;
-/** The window registrations from an address are counted in. */
-export const REGISTRATION_WINDOW_MS = 60 * 60_000;
-/** Default for how long an account nobody has logged into since it was registered is kept. */
-export const ACCOUNT_EXPIRY_DAYS = 30;
-export const DAY_MS = 24 * 60 * 60_000;
-
-/** What the registry reports for a log: never a password or a hash. */
-export type AccountChange =
-  | { readonly kind: 'registered' | 'password-changed' | 'unregistered'; readonly name: string; readonly from: string }
-  | { readonly kind: 'wrong-password'; readonly name: string; readonly from: string }
-  | Slowed
-  | { readonly kind: 'released'; readonly name: string; readonly by: string; readonly from: string }
-  | { readonly kind: 'expired'; readonly name: string; readonly registeredAt: number }
-  | { readonly kind: 'registrations-limited'; readonly name: string; readonly from: string }
-  | { readonly kind: 'save-failed' | 'read-failed' | 'check-failed'; readonly error: Error };
-
-export interface RegistryOptions {
-  readonly cost: number;
-  /** How wrong checks are spaced out. */
-  readonly limits: GuessLimits;
-  /** scrypt hashes computed at once. */
-  readonly checksAtOnce: number;
-  /** How long past the longest wait a login's check may take before it is answered 'unchecked'. */
-  readonly answerGraceMs: number;
-  /** The clock of the waits and of the known addresses' dates. */
-  readonly scheduler: SchedulerLike;
-  /** Names one address group may register per REGISTRATION_WINDOW_MS. */
-  readonly maxRegistrationsPerHour: number;
-  /** How long an account nobody has logged into since it was registered is kept. */
-  readonly accountExpiryMs: number;
-  /** True for a name that never expires: an operator's, which a stranger must not get by waiting. */
-  readonly neverExpires: (name: string) => boolean;
-  /** The time, in ms since the epoch. */
-  readonly now: () => number;
-  readonly report: (change: AccountChange) => void;
-}
-
-const DEFAULT_OPTIONS: RegistryOptions = {
-  cost: SCRYPT_COST,
-  limits: DEFAULT_GUESS_LIMITS,
-  checksAtOnce: PASSWORD_CHECKS_AT_ONCE,
-  answerGraceMs: CHECK_ANSWER_GRACE_MS,
-  scheduler: asyncScheduler,
-  maxRegistrationsPerHour: MAX_REGISTRATIONS_PER_HOUR,
-  accountExpiryMs: ACCOUNT_EXPIRY_DAYS * DAY_MS,
-  neverExpires: () => false,
-  now: Date.now,
-  report: () => {},
-};
-
-function hashOf(password: string, salt: Buffer, cost: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFC'), salt, SCRYPT_KEY_BYTES, { N: cost, maxmem: 256 * cost * 8 }, (err, key) => (err === null ? resolve(key) : reject(err)));
-  });
-}
-
-/** True when `password` hashes to the record's hash; compared in constant time. */
-async function matches(record: AccountRecord, password: string): Promise<boolean> {
-  const expected = Buffer.from(record.hash, 'base64');
-  const actual = await hashOf(password, Buffer.from(record.salt, 'base64'), record.cost);
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
-}
-
-const errorOf = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
-
-/** Whether `group` gave the record's password within KNOWN_ADDRESS_MS of `now`. */
-const knows = (record: AccountRecord, group: string, now: number, withinMs = KNOWN_ADDRESS_MS): boolean =>
-  record.seenFrom?.some((seen) => seen.group === group && now - seen.at < withinMs) === true;
-
-/** `record` with `group` known as of `now`, first; those gone stale or past MAX_KNOWN_ADDRESSES forgotten. */
-function seenBy(record: AccountRecord, group: string, now: number): AccountRecord {
-  const others = (record.seenFrom ?? []).filter((seen) => seen.group !== group && now - seen.at < KNOWN_ADDRESS_MS);
-  return { ...record, seenFrom: [{ group, at: now }, ...others].slice(0, MAX_KNOWN_ADDRESSES) };
+/** `record` with `key` tied to it (`tie`) or untied; an account holds MAX_KEYS at most (decide refuses more; two adds at once keep the latest). */
+function withKey(record: AccountRecord, key: string, tie: boolean): AccountRecord {
+  const others = (record.keys ?? []).filter((each) => each !== key);
+  return { ...record, keys: tie ? [...others, key].slice(-MAX_KEYS) : others }; // none left is read back as absent
 }
 
 /** Registered names, which the server tells when they change elsewhere. */
@@ -250,7 +170,7 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
     changing = done.catch(() => {});
     return done;
   };
-  const register = async (name: string, password: string, from: string): Promise<AccountOutcome> => {
+  const register = async (name: string, password: string, from: string, tied?: string): Promise<AccountOutcome> => {
     const key = nameKey(name);
     const kept = await current(key);
     if (inForce(kept) !== undefined) return 'taken';
@@ -259,17 +179,18 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
       return 'limited';
     }
     const group = addressGroup(from);
-    const made = seenBy({ ...(await newRecord(name, password, group)), registeredAt: now() }, group, scheduler.now());
+    const made = seenBy({ ...(await newRecord(name, password, group)), registeredAt: now(), ...(tied === undefined ? {} : { keys: [tied] }) }, group, scheduler.now());
     return commit(key, made, kept, { kind: 'registered', name, from }); // an expired one is replaced
   };
   const apply = async (request: AccountRequest, from: string): Promise<AccountOutcome> => {
-    if (request.kind === 'register') return register(request.name, request.password, from);
+    if (request.kind === 'register') return register(request.name, request.password, from, request.key);
     const key = nameKey(request.name);
     const kept = inForce(await current(key));
     if (kept === undefined) return 'not-registered'; // unregistered while its password was checked
     switch (request.kind) {
       case 'unregister': return commit(key, null, kept, { kind: 'unregistered', name: kept.name, from });
       case 'release': return commit(key, null, kept, { kind: 'released', name: kept.name, by: request.by, from });
+      case 'add-key': case 'remove-key': return commit(key, withKey(kept, request.key, request.kind === 'add-key'), kept, { kind: request.kind === 'add-key' ? 'key-added' : 'key-removed', name: kept.name, from });
       case 'password': {
         // The new password keeps what the account holds beside it (its id, which its grants name, its
         // known addresses, fields of later versions).
@@ -315,6 +236,7 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
       const record = inForce(accounts.get(nameKey(name)));
       return record === undefined ? undefined : accountId(record);
     },
+    keysOf: (name) => inForce(accounts.get(nameKey(name)))?.keys ?? [],
     verify: (name, password, address) =>
       check(name, password, address).pipe(
         mergeMap((answer): Observable<Verdict> => {
@@ -324,7 +246,8 @@ export function registry(store: Store, loaded: Pick<StoreData, 'accounts' | 'dis
         failing<Verdict>('failed'),
       ),
     change: (request, address) =>
-      (request.kind === 'register' || request.kind === 'release' ? of<GuardedAnswer>('right') : check(request.name, request.password, address)).pipe(
+      // A release, and a key change, come from whom the rules let make them without a password.
+      ('password' in request && request.kind !== 'register' ? check(request.name, request.password, address) : of<GuardedAnswer>('right')).pipe(
         mergeMap((answer) => {
           if (answer === undefined) return of<AccountOutcome>('not-registered');
           if (answer === 'unchecked') return of<AccountOutcome>('unchecked');

@@ -36,6 +36,8 @@ export interface AccountRecord {
   readonly seenFrom?: readonly SeenFrom[];
   /** When someone last logged in with its password (ms since the epoch); absent before the first time. */
   readonly lastLoginAt?: number;
+  /** Fingerprints (`SHA256:`...) of the public keys that open the name over SSH without its password; absent when none. */
+  readonly keys?: readonly string[];
 }
 
 /** An address group (see addressGroup) that gave a name's password, and when it last did (ms since the epoch). */

@@ -1,3 +1,4 @@
+import { isFingerprint, MAX_KEYS } from '../chat/accounts';
 import type { Ban } from '../chat/events';
 import { isRecord } from '../chat/is-record';
 import type { ModerationData } from '../chat/moderation';
@@ -13,11 +14,13 @@ const seenFrom = (value: unknown): SeenFrom | undefined =>
  * known addresses it cannot read are dropped (they only spare their owner a wait). */
 export function accountRecord(value: unknown): AccountRecord | undefined {
   if (!isRecord(value)) return undefined;
-  const { name, salt, hash, cost, registeredAt, id, seenFrom: seen, lastLoginAt, ...unknown } = value;
+  const { name, salt, hash, cost, registeredAt, id, seenFrom: seen, lastLoginAt, keys: tied, ...unknown } = value;
   if (typeof name !== 'string' || typeof salt !== 'string' || typeof hash !== 'string' || typeof cost !== 'number') return undefined;
   if (registeredAt !== undefined && typeof registeredAt !== 'number') return undefined;
   if (id !== undefined && typeof id !== 'string') return undefined;
   const known = Array.isArray(seen) ? seen.flatMap((each) => seenFrom(each) ?? []) : [];
+  // A fingerprint that is not one (a forged line) opens nothing: dropped, as are those past the bound.
+  const keys = Array.isArray(tied) ? tied.filter((each): each is string => typeof each === 'string' && isFingerprint(each)).slice(0, MAX_KEYS) : [];
   return {
     ...unknown, // a later version's fields, written back as they came
     name,
@@ -28,6 +31,7 @@ export function accountRecord(value: unknown): AccountRecord | undefined {
     ...(id === undefined ? {} : { id }),
     ...(known.length === 0 ? {} : { seenFrom: known }),
     ...(typeof lastLoginAt === 'number' ? { lastLoginAt } : {}),
+    ...(keys.length === 0 ? {} : { keys }),
   };
 }
 

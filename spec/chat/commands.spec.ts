@@ -83,7 +83,7 @@ describe('COMMANDS', () => {
     expect(new Set(words).size).toBe(words.length);
     expect(COMMANDS.map(({ name }) => name)).toEqual([
       'help', 'who', 'nick', 'me', 'msg', 'reply', 'away', 'back', 'ignore', 'unignore', 'join', 'rooms', 'topic', 'whois', 'uptime', 'register', 'password', 'unregister',
-      'motd', 'op', 'deop', 'kick', 'ban', 'unban', 'bans', 'mute', 'unmute', 'stats', 'quit',
+      'keys', 'motd', 'op', 'deop', 'kick', 'ban', 'unban', 'bans', 'mute', 'unmute', 'stats', 'quit',
     ]);
   });
 });

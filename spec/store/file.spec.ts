@@ -50,6 +50,15 @@ describe('fileStore', () => {
     expect((await readdir(dir)).sort()).toEqual([DATA_FILE_NAME, LOCK_FILE_NAME]); // no temporary file left
   });
 
+  it('keeps the SSH keys tied to an account across a restart, and drops a stored one that is no fingerprint', async () => {
+    const store = await open();
+    const keys = ['SHA256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'SHA256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'];
+    await store.change(set('ann', { ...record('Ann'), keys }));
+    expect((await reopened()).accounts).toEqual(accountTable([['ann', { ...record('Ann'), keys }]]));
+    await (await open()).change(set('bob', { ...record('bob'), keys: ['SHA256:ok', 'not a key\u001b[2J'] }));
+    expect((await reopened()).accounts['bob']).toEqual({ ...record('bob'), keys: ['SHA256:ok'] });
+  });
+
   it('appends a line per change rather than rewriting what is kept', async () => {
     const store = await open();
     await store.change(set('ann', record('Ann')));

@@ -56,6 +56,14 @@ describeWithRedis('redisStore', () => {
     expect(await raw.hkeys(redisStoreKeys(prefix).accounts)).toEqual(['ann', 'bob']);
   });
 
+  it('keeps the SSH keys tied to an account, for every node and after a restart', async () => {
+    const prefix = uniquePrefix();
+    const keys = ['SHA256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'];
+    expect(await register(open(prefix), 'ann', { ...record('ann'), keys })).toBe(true);
+    expect((await open(prefix).load()).accounts).toEqual(accountTable([['ann', { ...record('ann'), keys }]]));
+    expect(await open(prefix).account('ann')).toEqual({ ...record('ann'), keys });
+  });
+
   it('fails a change at once while Redis is away, but has a load wait for it to be back', async () => {
     const store = open(uniquePrefix());
     await store.load();

@@ -51,6 +51,33 @@ describe('registry: registrations per address', () => {
   });
 });
 
+describe('registry: SSH keys', () => {
+  const KEY_A = 'SHA256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
+  const KEY_B = 'SHA256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
+
+  it('ties the key given at registration, adds and removes keys, and answers which keys open a name', async () => {
+    const names = accounts();
+    expect(await ask(names, { kind: 'register', name: 'ann', password: PASSWORD, key: KEY_A })).toBe('done');
+    expect(names.keysOf?.('ANN')).toEqual([KEY_A]);
+    expect(await ask(names, { kind: 'add-key', name: 'ann', key: KEY_B })).toBe('done');
+    expect(names.keysOf?.('ann')).toEqual([KEY_A, KEY_B]);
+    expect((await store.load()).accounts['ann']?.keys).toEqual([KEY_A, KEY_B]);
+    expect(await ask(names, { kind: 'remove-key', name: 'ann', key: KEY_A })).toBe('done');
+    expect(names.keysOf?.('ann')).toEqual([KEY_B]);
+    expect(changes.map((change) => change.kind)).toEqual(['registered', 'key-added', 'key-removed']);
+  });
+
+  it('keeps the keys through a password change, and drops them with the account', async () => {
+    const names = accounts();
+    await ask(names, { kind: 'register', name: 'ann', password: PASSWORD, key: KEY_A });
+    expect(await ask(names, { kind: 'password', name: 'ann', password: PASSWORD, newPassword: 'battery-staple' })).toBe('done');
+    expect(names.keysOf?.('ann')).toEqual([KEY_A]);
+    expect(await ask(names, { kind: 'unregister', name: 'ann', password: 'battery-staple' })).toBe('done');
+    expect(names.keysOf?.('ann')).toEqual([]);
+    expect(await ask(names, { kind: 'add-key', name: 'ann', key: KEY_B })).toBe('not-registered');
+  });
+});
+
 describe('registry: expiry', () => {
   it('lets a name nobody logged into since its registration go after the expiry, and keeps one logged into', async () => {
     const names = accounts();

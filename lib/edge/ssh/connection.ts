@@ -123,5 +123,5 @@ function refuseOthers(session: Session, refuse: (request: string, reject: Reject
 /** The shell's stream as the chat takes a connection: encrypted, its peer the TCP socket's. */
 function doorConnection(stream: SshStream, raw: Socket): DoorConnection {
   stream.on('error', () => {}); // the door's listener: the chat reads `errored` at the close
-  return { stream, raw, door: 'ssh', secure: true, from: peerAddress(raw), peer: peerName(raw), conceal: (hidden) => stream.conceal(hidden) };
+  return { stream, raw, door: 'ssh', secure: true, from: peerAddress(raw), peer: peerName(raw), conceal: (hidden) => stream.conceal(hidden), keys: stream.keys };
 }
