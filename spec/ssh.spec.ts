@@ -57,6 +57,19 @@ describe('the SSH door', () => {
     expect(await reported((event) => event.kind === 'connect' && event.door === 'ssh')).toMatchObject({ tls: true });
   });
 
+  it('leaves the connection for the client to close once the shell has closed, so that it shows all it was sent', async () => {
+    const { sshPort } = await start();
+    const ann = await sshUser(sshPort, 'ann', { term: 'xterm', cols: 40, rows: 10, height: 0, width: 0 });
+    await ann.until('just joined the chatroom\r\n');
+    ann.channel.write('typed\x15\x04');
+    await ann.closed();
+    expect(ann.read().endsWith('\r\x1b[J')).toBe(true);
+    // Still open: a second session is refused on it, where a disconnect would have ended it.
+    await expect(sshShell(ann.client, false)).rejects.toMatchObject({ reason: 2 });
+    ann.client.end();
+    await reported((event) => event.kind === 'disconnect');
+  });
+
   it('lets a client in with a key, which it proves it holds', async () => {
     const { sshPort } = await start();
     const key = utils.generateKeyPairSync('ed25519');

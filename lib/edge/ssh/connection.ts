@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { type AuthContext, type Connection, type PublicKeyAuthContext, type RejectConnection, type Session, utils } from 'ssh2';
 import { type DoorConnection, peerAddress, peerName } from '../door';
+import { FAREWELL_GRACE_MS } from '../farewell';
 import { fingerprint } from './host-key';
 import { SshStream } from './stream';
 
@@ -74,7 +75,10 @@ export function serveConnection(client: Connection, raw: Socket, options: SshCon
     session.on('shell', (acceptShell) => {
       const channel = acceptShell();
       stream = new SshStream(channel, { columns, maxLineBytes: options.maxLineBytes, username: typeable(username ?? ''), keys: [...keys] });
-      stream.once('close', () => client.end()); // the chat is done with it: so is the connection
+      // The chat is done with the shell: the client closes the connection itself, as OpenSSH does
+      // once it has written out all it was sent; a disconnect from here before that made OpenSSH
+      // print "Received disconnect" and drop the last bytes (the typed line's erasure).
+      stream.once('close', () => cutLater(raw));
       client.once('close', () => stream?.destroy());
       handlers.enter(doorConnection(stream, raw));
     });
@@ -83,6 +87,16 @@ export function serveConnection(client: Connection, raw: Socket, options: SshCon
   client.on('tcpip', (_accept, reject) => refuse('direct-tcpip', reject));
   client.on('openssh.streamlocal', (_accept, reject) => refuse('streamlocal forwarding', reject));
   client.on('request', (_accept: unknown, reject: (() => void) | undefined, name: string) => refuse(name, reject));
+}
+
+/** How long a client may keep its connection open once its shell has closed; it is cut then. */
+export const CLOSED_SHELL_GRACE_MS = FAREWELL_GRACE_MS;
+
+/** Cuts `raw` off after CLOSED_SHELL_GRACE_MS unless it closes first. */
+function cutLater(raw: Socket): void {
+  if (raw.destroyed) return;
+  const cut = setTimeout(() => raw.destroy(), CLOSED_SHELL_GRACE_MS);
+  raw.once('close', () => clearTimeout(cut));
 }
 
 /** A key the client offers: "it would do" to the question, and the client let in once the signature it makes with it checks out. */

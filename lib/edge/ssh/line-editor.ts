@@ -37,15 +37,19 @@ export class LineEditor {
   insert(text: string): boolean {
     let room = this.maxLineBytes - Buffer.byteLength(this.text);
     let fits = '';
-    for (const grapheme of graphemes(text)) {
+    // A code unit is a byte at least: what fits is in the first room + 1 of them, all a paste costs.
+    for (const grapheme of graphemes(text.slice(0, Math.max(0, room) + 1))) {
       if ((room -= Buffer.byteLength(grapheme)) < 0) break;
       fits += grapheme;
     }
     if (fits === '') return false;
-    const before = this.chars.slice(0, this.at).join('') + fits;
-    const after = this.chars.slice(this.at).join('');
-    this.chars = graphemes(before + after);
-    this.at = graphemes(before).length; // an accent typed after its letter joins it
+    // Only the graphemes either side may join what is typed (an accent after its letter): the
+    // rest of the line is not split again, which would cost each key the whole line.
+    const start = Math.max(0, this.at - 1);
+    const after = this.chars[this.at] ?? '';
+    const joined = graphemes(`${this.chars[this.at - 1] ?? ''}${fits}${after}`);
+    this.chars.splice(start, this.at - start + (after === '' ? 0 : 1), ...joined);
+    this.at = start + joined.length - (after !== '' && joined[joined.length - 1] === after ? 1 : 0);
     return true;
   }
 

@@ -2,7 +2,7 @@ import { PASSWORD_PROMPT, PROMPT } from '../../chat/texts';
 import { type Key, KeyDecoder } from './keys';
 import { LineEditor } from './line-editor';
 import { NamesSeen } from './names-seen';
-import { draw, erase } from './screen';
+import { draw, type Drawn, erase } from './screen';
 import { graphemes } from './width';
 
 /** What the user's keys did: the bytes that show it on their screen, the lines they sent, whether they are leaving. */
@@ -52,8 +52,9 @@ export class Terminal {
     this.firstAnswer = name;
   }
 
-  /** Writes what the chat sent above the line being typed ("\n" as "\r\n"), and the line again below it. */
+  /** Writes what the chat sent above the line being typed ("\n" as "\r\n"), and the line again below it; once closed, the text alone. */
   output(text: string): string {
+    if (this.left) return text.replaceAll('\n', '\r\n');
     const lastNewline = text.lastIndexOf('\n');
     let whole: string | undefined;
     if (lastNewline === -1) this.asked += text;
@@ -77,6 +78,7 @@ export class Terminal {
     if (this.left) return { screen: '', lines: [], leave: false };
     const lines: string[] = [];
     let screen = '';
+    let edited = false; // drawn once after the keys, not after each: a thousand arrow keys must not draw the line a thousand times
     for (const key of this.keys.decode(text)) {
       const wasInterrupted = this.interrupted;
       this.interrupted = false;
@@ -84,18 +86,33 @@ export class Terminal {
         const { shown, line } = this.enter();
         screen += shown;
         lines.push(line);
+        edited = false;
       } else if (key.kind === 'interrupt' && wasInterrupted) return this.leave(screen, lines);
       else if (key.kind === 'eof' && this.editor.text === '') return this.leave(screen, lines);
       else {
         this.interrupted = key.kind === 'interrupt';
-        if (this.edit(key)) screen += this.redraw();
+        edited = this.edit(key) || edited;
       }
     }
-    return { screen, lines, leave: false };
+    return { screen: edited ? `${screen}${this.redraw()}` : screen, lines, leave: false };
   }
 
-  /** The terminal is `width` columns wide now: the line is drawn again to fit. */
+  /** The chat is done: the line being typed is taken off the screen, which leaves the cursor at a fresh line for what the client prints next (its shell's prompt). */
+  close(): string {
+    if (this.left) return '';
+    this.left = true;
+    return erase(this.cursorRow);
+  }
+
+  /**
+   * The terminal is `width` columns wide now: the line is drawn again to fit. Terminals that
+   * rewrap their rows to a new width (tmux, VTE, kitty, iTerm2, Windows Terminal) have rewrapped
+   * the edit area with the cursor in it, so it is erased from the row the cursor has at the new
+   * width; from the old row, a widened window lost the chat lines above it and a narrowed one
+   * kept the top of the old line. (xterm, which does not rewrap, can lose a line above when narrowed.)
+   */
   resize(width: number): string {
+    this.cursorRow = this.layout(width).cursorRow;
     this.width = width;
     return this.redraw();
   }
@@ -162,15 +179,21 @@ export class Terminal {
   }
 
   private redraw(): string {
+    if (this.left) return ''; // the line was taken off for good
     return `${erase(this.cursorRow)}${this.draw()}`;
   }
 
   /** Draws the prompt and the line from the edit area's start. */
   private draw(): string {
-    const { editor } = this;
-    const chars = this.hidden ? [] : editor.graphemes;
-    const drawn = draw(this.currentPrompt(), chars, this.hidden ? 0 : editor.cursor, this.width);
+    const drawn = this.layout(this.width);
     this.cursorRow = drawn.cursorRow;
     return drawn.bytes;
+  }
+
+  /** The prompt and the line as drawn `width` columns wide. */
+  private layout(width: number): Drawn {
+    const { editor } = this;
+    const chars = this.hidden ? [] : editor.graphemes;
+    return draw(this.currentPrompt(), chars, this.hidden ? 0 : editor.cursor, width);
   }
 }

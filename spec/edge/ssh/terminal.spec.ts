@@ -197,4 +197,46 @@ describe('Terminal', () => {
     user.type('abcdefg\r');
     expect(user.sent).toEqual(['abcde']);
   });
+
+  it('draws the line once for the keys of one read, however many they are', () => {
+    const user = loggedIn(80);
+    user.type('x'.repeat(300));
+    const drawn = user.terminal.input(`${'\x1b[D'.repeat(1000)}${'\x0c'.repeat(1000)}\x1b[C`).screen;
+    expect(drawn.length).toBeLessThan(400);
+    user.screen.write(drawn);
+    expect(user.screen.cursor()).toEqual({ row: user.screen.lines().length - 4, column: 7 });
+  });
+
+  it('takes the line being typed off the screen at the close, leaving the cursor at the start of a fresh row', () => {
+    const user = loggedIn(12);
+    user.type('half typed line');
+    user.chat('*** bye\n');
+    user.screen.write(user.terminal.close());
+    expect(user.screen.lines().slice(-1)).toEqual(['*** bye']);
+    expect(user.screen.cursor()).toEqual({ row: user.screen.lines().length, column: 0 });
+    expect(user.terminal.close()).toBe('');
+  });
+
+  it('draws no prompt after the user left, whatever the chat still sends', () => {
+    const user = loggedIn();
+    user.type('\x04');
+    user.screen.write(user.terminal.conceal(false));
+    user.chat('*** goodbye\n');
+    user.screen.write(user.terminal.resize(30));
+    expect(user.screen.lines().slice(-2)).toEqual(['*** ann just joined the chatroom', '*** goodbye']);
+    expect(user.screen.cursor().column).toBe(0);
+  });
+
+  it('erases the line from where a terminal that rewraps its rows has put the cursor, wider or narrower', () => {
+    const user = loggedIn(12);
+    user.type('abcdefghijklmnopq'); // '[ann] abcdef', 'ghijklmnopq'
+    const wider = new Screen(24);
+    wider.write('[bob] yo\r\n[ann] abcdefghijklmnopq'); // the rows as rewrapped by the terminal
+    wider.write(user.terminal.resize(24));
+    expect(wider.lines()).toEqual(['[bob] yo', '[ann] abcdefghijklmnopq']);
+    const narrower = new Screen(8);
+    narrower.write('[bob] yo\r\n[ann] abcdefghijklmnopq');
+    narrower.write(user.terminal.resize(8));
+    expect(narrower.lines()).toEqual(['[bob] yo', '[ann] ab', 'cdefghij', 'klmnopq']);
+  });
 });
