@@ -1,4 +1,4 @@
-import { Observable, type SchedulerLike, type Subscriber } from 'rxjs';
+import { Observable } from 'rxjs';
 import type { AccountRequest } from './accounts';
 import type { Answer, Ground, Inbox, SessionOutput } from './asks';
 import { asTyped } from './commands';
@@ -7,12 +7,10 @@ import type { Decision } from './decision';
 import type { UserId } from './events';
 import { BUDGET_SPENT, type Input, INPUT_ENDED, OVERLONG_LINE, type Received } from './input';
 import { type Caller, type Intent, NO_TRIES } from './intent';
-import { InputSubscriber } from './input-subscriber';
 import { Occasional } from './occasional';
-import type { CloseReason } from './outgoing';
 import { LINES_DROPPED, Pace, type PaceSink, replyCost } from './pace';
 import { cleanText } from './sanitize';
-import type { SessionOptions } from './session-options';
+import { SessionWriter } from './session-writer';
 import * as text from './texts';
 import { utf8Bytes } from './utf8';
 
@@ -45,7 +43,7 @@ export function sessions(ground: Ground): (connection: Connection) => Observable
  * otherwise be made of: one lives for every connection, idle or not (bench/README.md has what
  * an operator chain per user cost). It holds no more than an idle logged-in user needs.
  */
-class Session extends InputSubscriber<Input> implements PaceSink<Paced>, Inbox {
+class Session extends SessionWriter implements PaceSink<Paced>, Inbox {
   // Its login came back applied: its lines are its user's from now on.
   private loggedIn = false;
   // Intents asked of the loop and not answered yet: they may wait for an own change of the user.
@@ -53,19 +51,8 @@ class Session extends InputSubscriber<Input> implements PaceSink<Paced>, Inbox {
   // Made for the user's first line: a full bucket then is what one made at login would hold,
   // and an idle user, the most common kind, holds none.
   private pace: Pace<Paced> | undefined;
-  private occasional: Occasional | undefined;
   // The peer has ended its side: what it sent is still paced out, unless the socket is lost first.
   private peerEnded = false;
-
-  constructor(
-    private readonly id: UserId,
-    private readonly secure: boolean,
-    private readonly keys: readonly string[] | undefined,
-    private readonly ground: Ground,
-    private readonly out: Subscriber<SessionOutput>,
-  ) {
-    super();
-  }
 
   start(input$: Observable<Input>, from: string): void {
     this.occasional = new Occasional(from);
@@ -165,19 +152,6 @@ class Session extends InputSubscriber<Input> implements PaceSink<Paced>, Inbox {
     this.aside().ended = true;
   }
 
-  private get options(): SessionOptions {
-    return this.ground.options;
-  }
-
-  private get scheduler(): SchedulerLike {
-    return this.ground.scheduler;
-  }
-
-  /** The occasional state, made again for a logged-in user when needed; the loop knows their address from then on. */
-  private aside(): Occasional {
-    return (this.occasional ??= new Occasional(''));
-  }
-
   private pacing(): Pace<Paced> {
     return (this.pace ??= new Pace(this.options.rateLimits, this, this.scheduler));
   }
@@ -193,12 +167,6 @@ class Session extends InputSubscriber<Input> implements PaceSink<Paced>, Inbox {
     if (input === OVERLONG_LINE) return this.ask({ type: 'overlong-name', user: this.id, at, caller });
     const { from } = aside;
     this.ask({ type: 'login', user: this.id, name: input, at, caller, ...(from === '' ? {} : { from }) });
-  }
-
-  /** Who this connection is, for decide: encrypted or not, under the chat's rules, with what it tried and the keys its door verified. */
-  private caller(): Caller {
-    const caller = { secure: this.secure, rules: this.options, tries: this.occasional?.tries ?? NO_TRIES };
-    return this.keys === undefined ? caller : { ...caller, keys: this.keys };
   }
 
   private ask(intent: Intent): void {
@@ -306,24 +274,4 @@ class Session extends InputSubscriber<Input> implements PaceSink<Paced>, Inbox {
     else this.close('login_timeout', aside?.promptWaiting === true ? text.besidePrompt(text.LOGIN_TIMED_OUT) : text.LOGIN_TIMED_OUT);
   }
 
-  /** Says why, if there is more to say, and asks for the connection to be closed. */
-  private close(reason: CloseReason, why?: string): void {
-    if (this.occasional?.concealed === true) this.conceal(false); // no door stays hiding after its connection
-    if (why !== undefined) this.send(why);
-    this.out.next({ kind: 'close', to: this.id, reason });
-    this.out.complete();
-  }
-
-  /** Tells the door to hide what the user types from now on, or to show it again. */
-  private conceal(hidden: boolean): void {
-    const aside = this.aside();
-    if (aside.concealed === hidden) return;
-    aside.concealed = hidden;
-    this.out.next({ kind: 'conceal', to: this.id, hidden });
-  }
-
-  private send(line: string): void {
-    if (this.occasional !== undefined) this.occasional.promptWaiting = !line.endsWith('\n');
-    this.out.next({ kind: 'send', to: this.id, text: line });
-  }
 }
