@@ -5,29 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Harness, startHarness } from './support/client';
 import { SPEC_HOST_KEY } from './support/ssh';
+import { programOutput } from './support/program-output';
 
 const haveSsh = ['ssh', 'ssh-keygen', 'script'].every((tool) => spawnSync('which', [tool]).status === 0);
 
 /** Options that keep the client from asking anything or touching the user's files and agent. */
 const QUIET = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-F', '/dev/null'];
 
-/** A program's output as it prints it. */
-function reading(child: ChildProcessWithoutNullStreams): (expected: string) => Promise<string> {
-  let printed = '';
-  let wake = () => {};
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    printed += chunk;
-    wake();
-  });
-  child.on('exit', () => wake());
-  return async (expected: string): Promise<string> => {
-    while (!printed.includes(expected)) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`ssh exited before ${JSON.stringify(expected)}: ${JSON.stringify(printed)}`);
-      await new Promise<void>((resolve) => (wake = resolve));
-    }
-    return printed;
-  };
-}
 
 const withSsh = haveSsh ? describe : process.env['CI'] === undefined ? describe.skip : describe;
 if (!haveSsh && process.env['CI'] === undefined) process.stderr.write('\nskipped the real OpenSSH client spec: ssh or script is not installed (apt-get install openssh-client)\n');
@@ -59,7 +43,7 @@ withSsh('the real OpenSSH client', () => {
     const key = join(dir ?? '', 'id');
     expect(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]).status).toBe(0);
     child = spawn('ssh', [...QUIET, '-T', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-i', key, '-p', sshPort(), 'alice@127.0.0.1'], { env });
-    const until = reading(child);
+    const until = programOutput(child, 'ssh');
     await until('*** alice just joined the chatroom\n');
     const bob = await harness?.join('bob');
     await until('*** bob just joined the chatroom\n');
@@ -76,7 +60,7 @@ withSsh('the real OpenSSH client', () => {
   it('logs in without a key on a terminal, edits the line, and leaves on Ctrl-D', async () => {
     const ssh = ['ssh', ...QUIET, '-tt', '-o', 'PubkeyAuthentication=no', '-o', 'PreferredAuthentications=keyboard-interactive', '-p', sshPort(), 'carol@127.0.0.1'];
     child = spawn('script', ['-qfec', ssh.join(' '), '/dev/null'], { env });
-    const until = reading(child);
+    const until = programOutput(child, 'ssh');
     await until('*** carol just joined the chatroom\r\n');
     const bob = await harness?.join('bob');
     child.stdin.write('hi bob');

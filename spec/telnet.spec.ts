@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { PASSWORD_IN_CLEAR, PASSWORD_PROMPT, WRONG_PASSWORD } from '../lib/chat/texts';
 import { type Harness, startHarness } from './support/client';
+import { programOutput } from './support/program-output';
 
 const IAC = 0xff;
 const [WILL, WONT, DO, DONT] = [0xfb, 0xfc, 0xfd, 0xfe];
@@ -176,20 +177,7 @@ const haveTelnet = ['telnet', 'script'].every((tool) => spawnSync('which', [tool
 function terminal(port: number, negotiating = false): { child: ChildProcessWithoutNullStreams; until: (expected: string) => Promise<string> } {
   const command = negotiating ? `telnet -- 127.0.0.1 -${port}` : `telnet 127.0.0.1 ${port}`;
   const child = spawn('script', ['-qfec', command, '/dev/null']);
-  let printed = '';
-  let wake = () => {};
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    printed += chunk;
-    wake();
-  });
-  child.on('exit', () => wake());
-  const until = async (expected: string): Promise<string> => {
-    while (!printed.includes(expected)) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`telnet exited before ${JSON.stringify(expected)}: ${JSON.stringify(printed)}`);
-      await new Promise<void>((resolve) => (wake = resolve));
-    }
-    return printed;
-  };
+  const until = programOutput(child, 'telnet');
   return { child, until };
 }
 

@@ -1,5 +1,4 @@
 import { EMPTY, filter, ignoreElements, merge, NEVER, type Observable, of, tap } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { memoryBus } from '../../lib/bus/memory';
 import { type AccountOutcome, type Accounts, MAX_PASSWORD_TRIES, MAX_UNCHECKED_TRIES, type Verdict } from '../../lib/chat/accounts';
 import type { ChatEvent } from '../../lib/chat/events';
@@ -12,6 +11,7 @@ import * as text from '../../lib/chat/texts';
 import type { Input } from '../../lib/chat/input';
 import { given } from '../support/events';
 import { scheduler } from '../support/marbles';
+import { annOnlyAccounts } from '../support/accounts';
 
 const options: SessionOptions = { ...DEFAULT_SESSION_OPTIONS, loginTimeoutMs: 100 };
 
@@ -21,17 +21,6 @@ const out = {
   x: send(text.WRONG_PASSWORD), c: { kind: 'close', to: '7', reason: 'wrong_password' }, t: send(text.TOO_MANY_PASSWORD_TRIES),
 } satisfies Record<string, Outgoing | ChatEvent>;
 
-/** Registered names where only ann is registered, her password 'right-one', each check taking
- * `checkFrames` frames. */
-function accounts(checkFrames: number, cold: TestScheduler['createColdObservable']): Accounts {
-  const answer = (verdict: Verdict) => cold(`${'-'.repeat(checkFrames)}(r|)`, { r: verdict });
-  return {
-    registered: (name) => name === 'ann',
-    accountOf: (name) => (name === 'ann' ? 'ann-account' : undefined),
-    verify: (_name, password) => answer(password === 'right-one' ? 'right' : 'wrong'),
-    change: () => of('failed'),
-  };
-}
 
 /** The session's texts and events; when the door is told to hide the typing is session-conceal.spec.ts's. */
 function observed(input$: Observable<Input>, seat: Seat, secure = false, sessionOptions = options): Observable<Outgoing | ChatEvent> {
@@ -56,7 +45,7 @@ describe('session with registered names', () => {
 
   it('times out on a line of its own at the password prompt, and bare after a typed password checked past the deadline', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const seat = () => ({ bus: memoryBus(), accounts: accounts(200, cold) });
+      const seat = () => ({ bus: memoryBus(), accounts: annOnlyAccounts(200, cold) });
       const prompted = cold<Input>('----a', { a: 'ann' });
       const timedOut = { ...out, b: send(text.besidePrompt(text.LOGIN_TIMED_OUT)), o: send(text.LOGIN_TIMED_OUT), c: { kind: 'close', to: '7', reason: 'login_timeout' } };
       expectObservable(observed(prompted, seat(), true)).toBe('(gp)q 95ms (bc)', timedOut);
@@ -68,7 +57,7 @@ describe('session with registered names', () => {
   it('asks a registered name for its password, warning a plain connection once, then joins it from its address and tells the chat it gave the password', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold<Input>(' ----a-----b---------c', { a: 'ann', b: 'wrong-one', c: 'right-one' });
-      const seat = { bus: memoryBus(), accounts: accounts(2, cold) };
+      const seat = { bus: memoryBus(), accounts: annOnlyAccounts(2, cold) };
       const expected = '          (gp)(wq)----(xq)------(ji)';
       expectObservable(observed(input, seat)).toBe(expected, {
         ...out,
@@ -84,7 +73,7 @@ describe('session with registered names', () => {
       const input = cold<Input>(' ----a-----b', { a: 'ann', b: 'right-one' });
       const state = new ChatState();
       given(state, { type: 'joined', user: '1', nick: 'ann', room: '#main', at: 0 }, { type: 'identified', user: '1', nick: 'ann', account: 'ann-account', at: 0 });
-      const seat = { newState: () => state, bus: memoryBus(), accounts: accounts(2, cold) };
+      const seat = { newState: () => state, bus: memoryBus(), accounts: annOnlyAccounts(2, cold) };
       expectObservable(observed(input, seat)).toBe('(gp)(wq)----(ri)', {
         ...out,
         r: { type: 'resumed', user: '7', replaced: '1', nick: 'ann', at: 12, from: '10.0.0.1' },
@@ -97,7 +86,7 @@ describe('session with registered names', () => {
 
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold<Input>(' ----a-b---c---d', { a: 'ann', b: 'one', c: 'two', d: 'three' });
-      const seat = { bus: memoryBus(), accounts: accounts(0, cold) };
+      const seat = { bus: memoryBus(), accounts: annOnlyAccounts(0, cold) };
       expectObservable(observed(input, seat, true)).toBe('(gp)q-(xq)(xq)(xtc)', out); // the bus, merged in, never completes
       expectSubscriptions(input.subscriptions).toBe('   ^-------------!');
     });
@@ -106,7 +95,7 @@ describe('session with registered names', () => {
   it('says a password that could not be checked now was not checked, prompts again, and does not count it as a wrong one', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>(' ----a-b---c---d---e', { a: 'ann', b: 'one', c: 'two', d: 'three', e: 'four' });
-      const unchecked = { ...accounts(0, cold), verify: (_name: string, password: string) => cold('(r|)', { r: password === 'one' ? ('unchecked' as const) : ('wrong' as const) }) };
+      const unchecked = { ...annOnlyAccounts(0, cold), verify: (_name: string, password: string) => cold('(r|)', { r: password === 'one' ? ('unchecked' as const) : ('wrong' as const) }) };
       const seat = { bus: memoryBus(), accounts: unchecked };
       expectObservable(observed(input, seat, true)).toBe('(gp)q-(uq)(xq)(xq)(xtc)', { ...out, u: send(text.PASSWORD_UNCHECKED) });
     });
@@ -117,7 +106,7 @@ describe('session with registered names', () => {
       const uncheckedTimes = MAX_PASSWORD_TRIES + 2;
       const input = cold<Input>(`----a-${'b---'.repeat(uncheckedTimes)}c`, { a: 'ann', b: 'right-one', c: 'right-one' });
       let asked = 0; // a guess stream at ann fills the name's queue for her first checks, then ends
-      const busy = { ...accounts(0, cold), verify: () => cold<Verdict>('(r|)', { r: ++asked <= uncheckedTimes ? 'unchecked' : 'right' }) };
+      const busy = { ...annOnlyAccounts(0, cold), verify: () => cold<Verdict>('(r|)', { r: ++asked <= uncheckedTimes ? 'unchecked' : 'right' }) };
       const seat = { bus: memoryBus(), accounts: busy };
       const loggedInAt = 6 + 4 * uncheckedTimes; // each (uq) takes 4 frames
       expectObservable(observed(input, seat, true)).toBe(`(gp)q-${'(uq)'.repeat(uncheckedTimes)}(ji)`, {
@@ -132,7 +121,7 @@ describe('session with registered names', () => {
   it(`closes after MAX_UNCHECKED_TRIES (${MAX_UNCHECKED_TRIES}) passwords that were not checked, so a connection cannot ask without end`, () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold<Input>(`----a-${'b---'.repeat(MAX_UNCHECKED_TRIES + 1)}`, { a: 'ann', b: 'right-one' });
-      const busy = { ...accounts(0, cold), verify: () => cold<Verdict>('(r|)', { r: 'unchecked' }) };
+      const busy = { ...annOnlyAccounts(0, cold), verify: () => cold<Verdict>('(r|)', { r: 'unchecked' }) };
       const seat = { bus: memoryBus(), accounts: busy };
       expectObservable(observed(input, seat, true)).toBe(`(gp)q-${'(uq)'.repeat(MAX_UNCHECKED_TRIES - 1)}(utc)`, {
         ...out, u: send(text.PASSWORD_UNCHECKED), c: { kind: 'close', to: '7', reason: 'login_limit' },
@@ -143,7 +132,7 @@ describe('session with registered names', () => {
 
   it('checks a password given before the login deadline even when the answer comes after it: a right one logs in, a wrong one ends the login', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const slow = { ...accounts(150, cold), registered: (name: string) => name === 'ann' || name === 'bob' };
+      const slow = { ...annOnlyAccounts(150, cold), registered: (name: string) => name === 'ann' || name === 'bob' };
       const right = cold<Input>(' ----a-b', { a: 'ann', b: 'right-one' });
       expectObservable(observed(right, { bus: memoryBus(), accounts: slow }, true)).toBe('(gp)q- 150ms (ji)', {
         ...out,
@@ -159,7 +148,7 @@ describe('session with registered names', () => {
 
   it('ends the login when a password given before the deadline cannot be checked, or is a displaced account\'s, and the answer comes after it', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const late = (verdict: Verdict) => ({ ...accounts(150, cold), verify: () => cold<Verdict>('150ms (r|)', { r: verdict }) });
+      const late = (verdict: Verdict) => ({ ...annOnlyAccounts(150, cold), verify: () => cold<Verdict>('150ms (r|)', { r: verdict }) });
       const input = cold<Input>(' ----a-b', { a: 'ann', b: 'right-one' });
       const closed = { ...out, t: send(text.besidePrompt(text.LOGIN_TIMED_OUT)), c: { kind: 'close', to: '7', reason: 'login_timeout' } };
       expectObservable(observed(input, { bus: memoryBus(), accounts: late('failed') }, true)).toBe('(gp)q- 150ms (fptc)', {
@@ -173,7 +162,7 @@ describe('session with registered names', () => {
 
   it('logs in at the right password\'s late answer, past the deadline, taking the name from whoever took it meanwhile without its password', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const seat = { bus: memoryBus(), accounts: accounts(150, cold) };
+      const seat = { bus: memoryBus(), accounts: annOnlyAccounts(150, cold) };
       const input = cold<Input>(' ----a-b', { a: 'ann', b: 'right-one' });
       const taken: ChatEvent = { type: 'joined', user: '8', nick: 'ann', room: '#main', at: 50, from: '10.0.0.2' };
       const takenMeanwhile$ = cold('50ms x').pipe(tap(() => seat.bus.publish(taken)), ignoreElements());
@@ -191,7 +180,7 @@ describe('session with registered names', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold<Input>('----abc', { a: 'ann', b: 'right-one', c: 'typed ahead' });
       const check = cold<Verdict>('50ms (r|)', { r: 'right' });
-      const seat = { bus: memoryBus(), accounts: { ...accounts(0, cold), verify: () => check } };
+      const seat = { bus: memoryBus(), accounts: { ...annOnlyAccounts(0, cold), verify: () => check } };
       expectObservable(observed(input, seat, true), '^---------!').toBe('(gp)q', out);
       expectSubscriptions(check.subscriptions).toBe('-----^----!');
     });
@@ -201,7 +190,7 @@ describe('session with registered names', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>(' ----a-b---c-d---e', { a: 'ann', b: 'right-one', c: 'ann', d: 'right-one', e: 'bob' });
       const verdicts = [cold<Verdict>('(r|)', { r: 'failed' }), cold<Verdict>('#', {}, new TypeError('ERR_INVALID_ARG_TYPE'))];
-      const seat = { bus: memoryBus(), accounts: { ...accounts(0, cold), verify: () => verdicts.shift() ?? EMPTY } };
+      const seat = { bus: memoryBus(), accounts: { ...annOnlyAccounts(0, cold), verify: () => verdicts.shift() ?? EMPTY } };
       expectObservable(observed(input, seat, true), '^-----------------!').toBe('(gp)q-(fp)q-(fp)j', {
         ...out,
         f: send(text.CHECK_FAILED),
@@ -213,7 +202,7 @@ describe('session with registered names', () => {
   it('tells the owner of an account that lost the name to an older lookalike, and asks for a username again', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>(' ----a-b---c', { a: 'ann', b: 'her-old-one', c: 'anne' });
-      const seat = { bus: memoryBus(), accounts: { ...accounts(0, cold), verify: () => of<Verdict>('displaced') } };
+      const seat = { bus: memoryBus(), accounts: { ...annOnlyAccounts(0, cold), verify: () => of<Verdict>('displaced') } };
       expectObservable(observed(input, seat, true), '^-----------!').toBe('(gp)q-(dp)j', {
         ...out,
         d: send(text.nameDisplaced('ann')),
@@ -225,7 +214,7 @@ describe('session with registered names', () => {
   it('tells the user an account change that errored was not saved, and goes on', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>(' ----a-b-c', { a: 'bob', b: '/register right-one', c: 'hi' });
-      const seat = { bus: memoryBus(), accounts: { ...accounts(0, cold), change: () => cold<AccountOutcome>('#') } };
+      const seat = { bus: memoryBus(), accounts: { ...annOnlyAccounts(0, cold), change: () => cold<AccountOutcome>('#') } };
       expectObservable(observed(input, seat, true), '^---------!').toBe('(gp)j-n-s', {
         ...out,
         j: { type: 'joined', user: '7', nick: 'bob', room: '#main', at: 4, from: '10.0.0.1' },
@@ -238,7 +227,7 @@ describe('session with registered names', () => {
   it('refuses a registered name over a plain connection when passwords need TLS', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Input>('----a', { a: 'ann' });
-      const seat = { bus: memoryBus(), accounts: accounts(0, cold) };
+      const seat = { bus: memoryBus(), accounts: annOnlyAccounts(0, cold) };
       expectObservable(observed(input, seat, false, { ...options, requireTlsForPasswords: true }), '^---------!').toBe('(gp)(tp)', {
         ...out, t: send(text.nameNeedsTls('ann')),
       });
